@@ -1,0 +1,82 @@
+"""What awards tells the world.  Names match shared/catalogue.py
+(`placement.awarded` -> PlacementAwarded); the service layer turns them into
+outbox messages on `dps.awards`.  No child data: a referral is only its id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class PlacementAwarded:
+    award_id: UUID
+    referral_id: UUID
+    offer_id: UUID
+    provider_id: UUID
+    lot: int
+    pricing_line_id: UUID
+    unit_price_pence: int
+    units_per_week: Decimal
+    hours_per_week: Decimal
+    weeks: int
+    total_pence: int
+    start_date: date
+    override_reason: str | None  # set when the top-ranked offer was passed over
+    awarded_by: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OfferUnsuccessful:
+    """An offer on a referral (referral_id set) or a bid in a mini-competition
+    (opportunity_id set) did not win; `reason` is what the provider is told."""
+
+    offer_id: UUID
+    provider_id: UUID
+    reason: str
+    at: datetime
+    referral_id: UUID | None = None
+    opportunity_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class BlockContractAwarded:
+    opportunity_id: UUID
+    bid_id: UUID
+    provider_id: UUID
+    lot: int
+    places: int
+    price_pence: int
+    contract_start: date
+    contract_end: date
+    standstill_ends_on: date  # last day of standstill; confirmation from the day after
+    awarded_by: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class BlockContractConfirmed:
+    contract_id: UUID
+    opportunity_id: UUID
+    provider_id: UUID
+    lot: int
+    places: int
+    price_pence: int
+    contract_start: date
+    contract_end: date
+    confirmed_by: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class BlockPlaceAllocated:
+    contract_id: UUID
+    provider_id: UUID
+    lot: int
+    referral_id: UUID
+    places_left: int
+    allocated_by: UUID
+    at: datetime

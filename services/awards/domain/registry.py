@@ -1,0 +1,77 @@
+"""Awards' own copy of what the provider registry and tracking told it.
+
+The service layer keeps these up to date from events (membership.*,
+pricing_schedule.effective, capacity.changed, provider.registration_changed,
+placement.awarded/ended); the rules below only read them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from uuid import UUID
+
+
+class MembershipStatus(enum.Enum):
+    ADMITTED = "admitted"
+    SUSPENDED = "suspended"
+    REMOVED = "removed"
+
+
+class RegistrationStatus(enum.Enum):
+    REGISTERED_SCHOOL = "registered_school"
+    UNREGISTERED = "unregistered"
+
+
+@dataclass(frozen=True)
+class ProviderOnLot:
+    """One provider's standing on one lot, as the registry last told us."""
+
+    provider_id: UUID
+    lot: int
+    membership: MembershipStatus
+    registration: RegistrationStatus
+    maximum_prices: Mapping[UUID, int] = field(default_factory=dict)  # pricing line id -> pence
+    capacity: int = 0  # places declared on this lot
+
+    @property
+    def can_be_awarded(self) -> bool:
+        """Admitted and not suspended: the only standing that may win work."""
+        return self.membership is MembershipStatus.ADMITTED
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Every provider's standing on every lot it has applied to."""
+
+    entries: tuple[ProviderOnLot, ...] = ()
+
+    @classmethod
+    def of(cls, entries: Iterable[ProviderOnLot]) -> Registry:
+        return cls(tuple(entries))
+
+    def on_lot(self, provider_id: UUID, lot: int) -> ProviderOnLot | None:
+        for entry in self.entries:
+            if entry.provider_id == provider_id and entry.lot == lot:
+                return entry
+        return None
+
+    def admitted_on(self, lot: int) -> frozenset[UUID]:
+        """Who must be invited to anything on this lot: no one may be left out."""
+        return frozenset(e.provider_id for e in self.entries if e.lot == lot and e.can_be_awarded)
+
+
+@dataclass(frozen=True)
+class PlacesInUse:
+    """Placements running now: per provider and lot against its capacity, and
+    per provider the children it has full-time (for the registration rule)."""
+
+    active: Mapping[tuple[UUID, int], int] = field(default_factory=dict)
+    full_time_children: Mapping[UUID, int] = field(default_factory=dict)
+
+    def active_on(self, provider_id: UUID, lot: int) -> int:
+        return self.active.get((provider_id, lot), 0)
+
+    def full_time_at(self, provider_id: UUID) -> int:
+        return self.full_time_children.get(provider_id, 0)

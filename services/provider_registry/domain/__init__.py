@@ -1,0 +1,90 @@
+"""The provider registry's rules: the DPS and its lots, applications and the
+decision on them, memberships, compliance, pricing schedules and capacity.
+
+Pure Python: no I/O, no framework; time comes in as `now` / `today`.
+"""
+
+from .application import (
+    Application,
+    ApplicationForm,
+    ApplicationStatus,
+    Decision,
+    DecisionDeadline,
+    LotApplication,
+    OfstedGrade,
+    Organisation,
+    Reason,
+    Registration,
+    RegistrationStatus,
+    SafeguardingLead,
+    check_form,
+    overdue_applications,
+    submit_application,
+)
+from .common import london_date
+from .compliance import (
+    REQUIRED_DOCUMENTS,
+    ComplianceActions,
+    ComplianceDocument,
+    DocumentKind,
+    compliance_actions,
+    compliance_problems,
+)
+from .dps import (
+    DECISION_WORKING_DAYS,
+    DEFAULT_START,
+    DEFAULT_TERM_YEARS,
+    DPS,
+    EXTENDED_DECISION_WORKING_DAYS,
+    LOT_NAMES,
+    LOTS,
+    DPSStatus,
+    Lot,
+    check_lot,
+)
+from .events import (
+    EVENTS,
+    CapacityChanged,
+    Event,
+    MembershipAdmitted,
+    MembershipReinstated,
+    MembershipRemoved,
+    MembershipSuspended,
+    PricingScheduleEffective,
+    RegistrationChanged,
+)
+from .membership import Membership, MembershipStatus
+from .pricing import PricingLine, PricingSchedule, ScheduleStatus, Unit
+from .provider import COMPLIANCE_RESTORED, Provider, SlaAcceptance
+from .questions import (
+    Answer,
+    Assessment,
+    PassFailQuestion,
+    Question,
+    QuestionResult,
+    ScoredQuestion,
+    assess_answer,
+    assess_answers,
+)
+
+__all__ = [
+    # the DPS and its lots
+    "DPS", "DPSStatus", "Lot", "LOTS", "LOT_NAMES", "DEFAULT_START", "DEFAULT_TERM_YEARS",
+    "DECISION_WORKING_DAYS", "EXTENDED_DECISION_WORKING_DAYS", "check_lot", "london_date",
+    # qualification questions
+    "Answer", "Assessment", "PassFailQuestion", "Question", "QuestionResult", "ScoredQuestion",
+    "assess_answer", "assess_answers",
+    # applications and decisions
+    "Application", "ApplicationForm", "ApplicationStatus", "Decision", "DecisionDeadline", "LotApplication",
+    "OfstedGrade", "Organisation", "Reason", "Registration", "RegistrationStatus", "SafeguardingLead",
+    "check_form", "overdue_applications", "submit_application",
+    # compliance
+    "REQUIRED_DOCUMENTS", "ComplianceActions", "ComplianceDocument", "DocumentKind", "compliance_actions",
+    "compliance_problems",
+    # providers, memberships, pricing
+    "COMPLIANCE_RESTORED", "Membership", "MembershipStatus", "PricingLine", "PricingSchedule", "Provider",
+    "ScheduleStatus", "SlaAcceptance", "Unit",
+    # events
+    "EVENTS", "Event", "CapacityChanged", "MembershipAdmitted", "MembershipReinstated", "MembershipRemoved",
+    "MembershipSuspended", "PricingScheduleEffective", "RegistrationChanged",
+]

@@ -1,0 +1,78 @@
+"""Compliance evidence and the automatic suspension it drives.
+
+A provider keeps three documents, each with an expiry date: insurance,
+confirmation of enhanced DBS checks on a single central record, and its
+safeguarding policy.  A document is valid up to and including its expiry
+date.  When one expires, every admitted membership is suspended with that
+reason; when all are valid again, the suspensions the check made are lifted.
+Suspensions made by the manager are never lifted automatically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from .common import as_member
+from .membership import Membership, MembershipStatus
+
+
+class DocumentKind(StrEnum):
+    INSURANCE = "insurance"
+    DBS_CONFIRMATION = "dbs_confirmation"
+    SAFEGUARDING_POLICY = "safeguarding_policy"
+
+
+REQUIRED_DOCUMENTS = tuple(DocumentKind)
+
+
+@dataclass(frozen=True)
+class ComplianceDocument:
+    kind: DocumentKind
+    reference: str  # the stored file or the certificate's number
+    expires_on: date
+
+    def has_expired(self, today: date) -> bool:
+        return today > self.expires_on
+
+
+def compliance_problems(documents: Iterable[ComplianceDocument], today: date) -> list[str]:
+    """Why the provider is not compliant today, one reason per document."""
+    latest = {as_member(DocumentKind, d.kind): d for d in documents}
+    problems = []
+    for kind in REQUIRED_DOCUMENTS:
+        document = latest.get(kind)
+        if document is None:
+            problems.append(f"compliance document {kind.value} is missing")
+        elif document.has_expired(today):
+            problems.append(f"compliance document {kind.value} expired on {document.expires_on.isoformat()}")
+    return problems
+
+
+@dataclass(frozen=True)
+class ComplianceActions:
+    suspend: tuple[tuple[int, str], ...]  # (lot, reason)
+    reinstate: tuple[int, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.suspend or self.reinstate)
+
+
+def compliance_actions(documents: Iterable[ComplianceDocument], memberships: Iterable[Membership],
+                       today: date) -> ComplianceActions:
+    """Which memberships the compliance check suspends, and which of its own
+    suspensions it lifts.  Memberships past the DPS term are left alone."""
+    problems = compliance_problems(documents, today)
+    current = [m for m in memberships if m.status_on(today) is not MembershipStatus.ENDED]
+    if problems:
+        reason = "; ".join(problems)
+        return ComplianceActions(
+            suspend=tuple((m.lot, reason) for m in current if m.status is MembershipStatus.ADMITTED),
+            reinstate=(),
+        )
+    return ComplianceActions(
+        suspend=(),
+        reinstate=tuple(m.lot for m in current if m.status is MembershipStatus.SUSPENDED and m.automatic),
+    )

@@ -1,0 +1,346 @@
+"""The Provider aggregate: an admitted provider's record on the DPS, its
+memberships of lots, pricing schedules, capacity, compliance documents and
+service level agreement.  What happened is recorded in `self.events`.
+
+Methods take `now` (an aware UTC datetime) and count dates in England's days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from shared.errors import Conflict, InvalidInput, NotFound
+
+from .application import (
+    Application,
+    ApplicationStatus,
+    Organisation,
+    Registration,
+    SafeguardingLead,
+    check_document,
+    check_organisation,
+    check_registration,
+    check_safeguarding_lead,
+)
+from .common import Refusals, as_member, is_whole_number, london_date, require_reason
+from .compliance import ComplianceActions, ComplianceDocument, DocumentKind, compliance_actions, compliance_problems
+from .dps import DPS, check_lot
+from .events import (
+    CapacityChanged,
+    Event,
+    MembershipAdmitted,
+    MembershipReinstated,
+    MembershipRemoved,
+    MembershipSuspended,
+    PricingScheduleEffective,
+    RegistrationChanged,
+)
+from .membership import Membership, MembershipStatus
+from .pricing import PricingLine, PricingSchedule, ScheduleStatus, check_pricing_lines
+
+COMPLIANCE_RESTORED = "all compliance documents are valid again"
+
+
+@dataclass(frozen=True)
+class SlaAcceptance:
+    version: str
+    accepted_on: date
+
+
+class Provider:
+    def __init__(self, id: UUID, organisation: Organisation, registration: Registration,
+                 safeguarding_lead: SafeguardingLead, documents: Iterable[ComplianceDocument]) -> None:
+        self.id = id
+        self.organisation = organisation
+        self.registration = registration
+        self.safeguarding_lead = safeguarding_lead
+        self.documents: dict[DocumentKind, ComplianceDocument] = {}
+        for document in documents:
+            self.documents[DocumentKind(document.kind)] = document
+        self.memberships: dict[int, Membership] = {}
+        self.schedules: dict[int, list[PricingSchedule]] = {}  # every version, oldest first
+        self.capacity: dict[int, int] = {}
+        self.sla_acceptances: list[SlaAcceptance] = []
+        self.events: list[Event] = []
+
+    @classmethod
+    def from_application(cls, application: Application) -> Provider:
+        form = application.form
+        return cls(application.provider_id, form.organisation, form.registration,
+                   form.safeguarding_lead, form.documents)
+
+    @property
+    def name(self) -> str:
+        return self.organisation.name
+
+    # ------------------------------------------------------------ admission
+
+    def admit(self, application: Application, dps: DPS, now: datetime) -> None:
+        """Make the manager's admission real: a membership of each admitted
+        lot until the end of the DPS term, its pricing schedule (version 1 of
+        the lot, or the next) in force from today, its capacity, and the SLA
+        the provider accepted when it applied.  A document that expired since
+        the application was submitted suspends the new memberships at once."""
+        if application.provider_id != self.id:
+            raise ValueError("the application is another provider's")
+        if application.status is not ApplicationStatus.ADMITTED:
+            raise Conflict(f"the application is {application.status.value}, not admitted")
+        today = london_date(now)
+        if today > dps.ends_on:
+            raise Conflict(f"the DPS term ended on {dps.ends_on}")
+        for lot in application.admitted_lots:
+            held = self.memberships.get(lot)
+            if held and held.status_on(today) in (MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED):
+                raise Conflict(f"the provider is already a member of lot {lot}")
+
+        form = application.form
+        self._take_details(form.organisation, form.registration, now)
+        self.safeguarding_lead = form.safeguarding_lead
+        for document in form.documents:
+            self.documents[DocumentKind(document.kind)] = document
+        if not self.has_accepted(form.sla_version):
+            self.sla_acceptances.append(SlaAcceptance(form.sla_version, application.deadline.submitted_on))
+
+        for lot in application.admitted_lots:
+            entry = application.lot(lot)
+            self.memberships[lot] = Membership(lot, admitted_on=today, ends_on=dps.ends_on)
+            schedule = self._add_schedule(lot, tuple(entry.pricing_lines), today, now)
+            schedule.status, schedule.decided_at = ScheduleStatus.APPROVED, now
+            schedule.announced = True  # MembershipAdmitted carries the lines
+            self.capacity[lot] = entry.capacity
+            self.events.append(MembershipAdmitted(
+                self.id, self.name, lot, _status_value(self.registration),
+                schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now))
+        self.check_compliance(now)
+
+    # ------------------------------------------------- registration details
+
+    def change_details(self, now: datetime, organisation: Organisation | None = None,
+                       registration: Registration | None = None) -> None:
+        """The provider's name, address or registration changed."""
+        refusals = Refusals()
+        if organisation is not None:
+            check_organisation(organisation, refusals)
+        if registration is not None:
+            check_registration(registration, refusals)
+        refusals.raise_if_any("details refused")
+        self._take_details(organisation or self.organisation, registration or self.registration, now)
+
+    def _take_details(self, organisation: Organisation, registration: Registration, now: datetime) -> None:
+        published_before = (self.organisation.name, _registration_key(self.registration))
+        self.organisation, self.registration = organisation, registration
+        if (self.organisation.name, _registration_key(self.registration)) != published_before:
+            self.events.append(RegistrationChanged(
+                self.id, self.name, _status_value(registration), registration.urn,
+                _value(registration.ofsted_grade), now))
+
+    def change_safeguarding_lead(self, lead: SafeguardingLead) -> None:
+        refusals = Refusals()
+        check_safeguarding_lead(lead, refusals)
+        refusals.raise_if_any("safeguarding lead refused")
+        self.safeguarding_lead = lead
+
+    # ------------------------------------------------- service level agreement
+
+    def has_accepted(self, version: str) -> bool:
+        return any(a.version == version for a in self.sla_acceptances)
+
+    @property
+    def current_sla(self) -> SlaAcceptance | None:
+        return self.sla_acceptances[-1] if self.sla_acceptances else None
+
+    def accept_sla(self, dps: DPS, version: str, now: datetime) -> SlaAcceptance:
+        """The provider accepts the council's current SLA version."""
+        if version != dps.sla_version:
+            raise InvalidInput(f"the current service level agreement is version {dps.sla_version}",
+                               field="sla_version")
+        if self.has_accepted(version):
+            raise Conflict(f"SLA version {version} is already accepted")
+        acceptance = SlaAcceptance(version, london_date(now))
+        self.sla_acceptances.append(acceptance)
+        return acceptance
+
+    # ------------------------------------------------------------ memberships
+
+    def membership(self, lot: int) -> Membership:
+        lot = check_lot(lot)
+        if lot not in self.memberships:
+            raise NotFound(f"the provider has no membership of lot {lot}")
+        return self.memberships[lot]
+
+    def member_lots(self, today: date) -> tuple[int, ...]:
+        """Lots the provider is a member of (admitted or suspended): it may not
+        apply for them again; a lot it was removed from it may."""
+        current = (MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED)
+        return tuple(sorted(lot for lot, m in self.memberships.items() if m.status_on(today) in current))
+
+    def active_lots(self, today: date) -> tuple[int, ...]:
+        """Lots on which the provider is admitted and not suspended: it is
+        invited to their referrals and may be awarded."""
+        return tuple(sorted(lot for lot, m in self.memberships.items() if m.is_active(today)))
+
+    def suspend(self, lot: int, reason: str, now: datetime) -> None:
+        """The manager suspends a membership (e.g. a safeguarding concern)."""
+        membership = self.membership(lot)
+        membership.suspend(reason, london_date(now))
+        self.events.append(MembershipSuspended(self.id, self.name, membership.lot, membership.reason,
+                                               False, now))
+
+    def reinstate(self, lot: int, reason: str, now: datetime) -> None:
+        """The manager lifts a suspension; not while a compliance document is
+        expired (the check would only suspend it again)."""
+        membership = self.membership(lot)
+        reason = require_reason(reason)
+        problems = compliance_problems(self.documents.values(), london_date(now))
+        if problems and membership.status is MembershipStatus.SUSPENDED:
+            raise Conflict(f"cannot reinstate while {'; '.join(problems)}")
+        membership.reinstate(reason, london_date(now))
+        self.events.append(MembershipReinstated(self.id, self.name, membership.lot, reason, False, now))
+
+    def remove(self, lot: int, reason: str, now: datetime) -> None:
+        membership = self.membership(lot)
+        membership.remove(reason, london_date(now))
+        self.events.append(MembershipRemoved(self.id, self.name, membership.lot, membership.reason, now))
+
+    # ------------------------------------------------------------ compliance
+
+    def upload_document(self, document: ComplianceDocument, now: datetime) -> None:
+        """A new insurance certificate, DBS confirmation or safeguarding
+        policy replaces the one of its kind.  The compliance check (scheduled,
+        or run straight after) lifts the suspensions it made."""
+        refusals = Refusals()
+        kind = as_member(DocumentKind, document.kind)
+        if kind is None:
+            refusals.add("kind", "insurance, dbs_confirmation or safeguarding_policy")
+        else:
+            check_document(document, london_date(now), refusals, f"documents.{kind.value}")
+        refusals.raise_if_any("document refused")
+        self.documents[kind] = document  # type: ignore[index]
+
+    def check_compliance(self, now: datetime) -> ComplianceActions:
+        """Suspend every admitted membership while a document is expired; lift
+        the check's own suspensions once all are valid again."""
+        today = london_date(now)
+        actions = compliance_actions(self.documents.values(), self.memberships.values(), today)
+        for lot, reason in actions.suspend:
+            self.memberships[lot].suspend(reason, today, automatic=True)
+            self.events.append(MembershipSuspended(self.id, self.name, lot, reason, True, now))
+        for lot in actions.reinstate:
+            self.memberships[lot].reinstate(COMPLIANCE_RESTORED, today)
+            self.events.append(MembershipReinstated(self.id, self.name, lot, COMPLIANCE_RESTORED, True, now))
+        return actions
+
+    # ------------------------------------------------------------ capacity
+
+    def change_capacity(self, lot: int, capacity: int, now: datetime) -> None:
+        """Capacity changes take effect at once."""
+        self._current_membership(lot, london_date(now))
+        if not is_whole_number(capacity) or capacity < 0:
+            raise InvalidInput("capacity is a whole number of places, zero or more", field="capacity")
+        if self.capacity.get(lot) == capacity:
+            return
+        self.capacity[lot] = capacity
+        self.events.append(CapacityChanged(self.id, self.name, lot, capacity, now))
+
+    def _current_membership(self, lot: int, today: date) -> Membership:
+        membership = self.membership(lot)
+        status = membership.status_on(today)
+        if status in (MembershipStatus.REMOVED, MembershipStatus.ENDED):
+            raise Conflict(f"the membership of lot {lot} is {status.value}")
+        return membership
+
+    # ------------------------------------------------------- pricing schedules
+
+    def propose_pricing(self, lot: int, lines: Iterable[PricingLine], effective_from: date,
+                        now: datetime) -> PricingSchedule:
+        """The provider proposes a new version of its schedule for a lot,
+        effective from a date; it awaits the manager's approval."""
+        today = london_date(now)
+        self._current_membership(lot, today)
+        lines = tuple(lines)
+        refusals = Refusals()
+        check_pricing_lines(lines, "pricing_lines", refusals)
+        if not isinstance(effective_from, date):
+            refusals.add("effective_from", "the date the schedule takes effect is required")
+        elif effective_from < today:
+            refusals.add("effective_from", "cannot take effect in the past")
+        refusals.raise_if_any("pricing schedule refused")
+        if any(s.status is ScheduleStatus.PROPOSED for s in self.schedules.get(lot, ())):
+            raise Conflict(f"a change to the pricing schedule of lot {lot} is already awaiting approval")
+        return self._add_schedule(lot, lines, effective_from, now)
+
+    def approve_pricing(self, lot: int, version: int, now: datetime) -> PricingSchedule:
+        """The manager approves a proposed version.  Approved late, it takes
+        effect from the day of approval rather than from a day gone by."""
+        schedule = self._proposed(lot, version)
+        today = london_date(now)
+        schedule.status, schedule.decided_at = ScheduleStatus.APPROVED, now
+        schedule.effective_from = max(schedule.effective_from, today)
+        self.bring_pricing_into_effect(now)
+        return schedule
+
+    def reject_pricing(self, lot: int, version: int, reason: str, now: datetime) -> PricingSchedule:
+        reason = require_reason(reason)
+        schedule = self._proposed(lot, version)
+        schedule.status, schedule.decided_at, schedule.reason = ScheduleStatus.REJECTED, now, reason
+        return schedule
+
+    def withdraw_pricing(self, lot: int, version: int, now: datetime) -> PricingSchedule:
+        """The provider withdraws a proposal the manager has not decided."""
+        schedule = self._proposed(lot, version)
+        schedule.status, schedule.decided_at = ScheduleStatus.WITHDRAWN, now
+        return schedule
+
+    def bring_pricing_into_effect(self, now: datetime) -> list[PricingSchedule]:
+        """Announce each approved version whose date has come (run daily by
+        the scheduled job, and at approval)."""
+        today = london_date(now)
+        due = [s for versions in self.schedules.values() for s in versions
+               if s.in_force_on(today) and not s.announced]
+        for schedule in due:
+            schedule.announced = True
+            self.events.append(PricingScheduleEffective(self.id, self.name, schedule.lot, schedule.version,
+                                                        schedule.effective_from, schedule.lines, now))
+        return due
+
+    def schedule_in_force(self, lot: int, on: date) -> PricingSchedule | None:
+        """The approved version with the latest effective date on or before `on`."""
+        in_force = [s for s in self.schedules.get(lot, ()) if s.in_force_on(on)]
+        return max(in_force, key=lambda s: (s.effective_from, s.version), default=None)
+
+    def maximum_price(self, lot: int, description: str, on: date) -> int | None:
+        schedule = self.schedule_in_force(lot, on)
+        line = schedule.line(description) if schedule else None
+        return line.maximum_price_pence if line else None
+
+    def _add_schedule(self, lot: int, lines: tuple[PricingLine, ...], effective_from: date,
+                      now: datetime) -> PricingSchedule:
+        versions = self.schedules.setdefault(lot, [])
+        schedule = PricingSchedule(lot, len(versions) + 1, lines, effective_from, ScheduleStatus.PROPOSED, now)
+        versions.append(schedule)
+        return schedule
+
+    def _proposed(self, lot: int, version: int) -> PricingSchedule:
+        lot = check_lot(lot)
+        schedule = next((s for s in self.schedules.get(lot, ()) if s.version == version), None)
+        if schedule is None:
+            raise NotFound(f"lot {lot} has no pricing schedule version {version!r}")
+        if schedule.status is not ScheduleStatus.PROPOSED:
+            raise Conflict(f"version {version} of the pricing schedule of lot {lot} is "
+                           f"{schedule.status.value}, not awaiting approval")
+        return schedule
+
+
+def _value(member: object) -> str | None:
+    return getattr(member, "value", member)  # type: ignore[return-value]
+
+
+def _status_value(registration: Registration) -> str:
+    return _value(registration.status)  # type: ignore[return-value]
+
+
+def _registration_key(registration: Registration) -> tuple:
+    return (_value(registration.status), registration.urn, _value(registration.ofsted_grade))

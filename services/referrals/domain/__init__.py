@@ -1,0 +1,59 @@
+"""Referrals and offers: how a child's need reaches every eligible provider.
+
+Read in this order:
+- `profile`: the referral form; identifying details kept apart from the
+  anonymised profile providers see.
+- `deadlines`: the sixth-day deadline for a permanent exclusion.
+- `registry`: referrals' own copy of lot memberships and pricing schedules.
+- `offers`: what an offer must say, the price cap, the officer's assessment.
+- `referral`: the aggregate and its states, recording `events`.
+- `visibility`: who may see identifying details, the profile and offers.
+"""
+
+from .common import LOTS, check_lot, council_date
+from .deadlines import full_time_provision_deadline
+from .events import (
+                     AssessedOffer,
+                     Event,
+                     OffDpsExceptionRecorded,
+                     OfferChanged,
+                     OfferDeclined,
+                     OfferSubmitted,
+                     OfferWithdrawn,
+                     ReferralCancelled,
+                     ReferralClosed,
+                     ReferralPublished,
+)
+from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_answers, check_price
+from .profile import (
+                     ChildDetails,
+                     FurtherQuestion,
+                     Profile,
+                     ProfileForProviders,
+                     ReasonForAP,
+                     SuccessMeasure,
+                     check_anonymous,
+)
+from .referral import Referral, ReferralStatus
+from .registry import Membership, MembershipStatus, PricingLine, eligible_providers
+from .visibility import (
+                     Viewer,
+                     child_details_for,
+                     is_council_side,
+                     may_see_all_offers,
+                     may_see_child_details,
+                     may_see_profile,
+                     profile_for,
+                     visible_offers,
+)
+
+__all__ = [
+    "LOTS", "check_lot", "council_date", "full_time_provision_deadline",
+    "AssessedOffer", "Event", "OffDpsExceptionRecorded", "OfferChanged", "OfferDeclined", "OfferSubmitted",
+    "OfferWithdrawn", "ReferralCancelled", "ReferralClosed", "ReferralPublished",
+    "Assessment", "Decline", "OffDpsException", "Offer", "OfferTerms", "check_answers", "check_price",
+    "ChildDetails", "FurtherQuestion", "Profile", "ProfileForProviders", "ReasonForAP", "SuccessMeasure",
+    "check_anonymous", "Referral", "ReferralStatus", "Membership", "MembershipStatus", "PricingLine",
+    "eligible_providers", "Viewer", "child_details_for", "is_council_side", "may_see_all_offers",
+    "may_see_child_details", "may_see_profile", "profile_for", "visible_offers",
+]

@@ -1,0 +1,120 @@
+"""What referrals tells the world.  Names match shared/catalogue.py
+(`referral.published` -> ReferralPublished); the service layer turns them
+into outbox messages on `dps.referrals`.
+
+No event carries the child's identifying details: the profile travels only
+as `ProfileForProviders`.  Offers are sealed until the window closes, so the
+offer events carry no terms or prices; `ReferralClosed` carries the offers
+with their assessments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from .offers import Assessment, Decline, OfferTerms
+from .profile import ProfileForProviders
+
+
+@dataclass(frozen=True)
+class ReferralPublished:
+    referral_id: UUID
+    lot: int
+    profile: ProfileForProviders
+    invited: tuple[UUID, ...]
+    no_eligible_providers: bool  # published to an empty lot: see Referral.publish
+    by: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OfferSubmitted:
+    referral_id: UUID
+    offer_id: UUID
+    provider_id: UUID
+    lot: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OfferChanged:
+    referral_id: UUID
+    offer_id: UUID
+    provider_id: UUID
+    lot: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OfferWithdrawn:
+    referral_id: UUID
+    offer_id: UUID
+    provider_id: UUID
+    lot: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OfferDeclined:
+    referral_id: UUID
+    provider_id: UUID
+    lot: int
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AssessedOffer:
+    """One live offer as it stood at the deadline, with the officer's assessment."""
+
+    offer_id: UUID
+    provider_id: UUID
+    terms: OfferTerms
+    total_pence: int
+    maximum_price_pence: int
+    submitted_at: datetime
+    changed_at: datetime | None
+    assessment: Assessment
+
+
+@dataclass(frozen=True)
+class ReferralClosed:
+    """Recorded when the officer completes the assessment of a closed referral
+    (the window closed at `window_closed_at`): everything awards needs."""
+
+    referral_id: UUID
+    lot: int
+    profile: ProfileForProviders
+    invited: tuple[UUID, ...]
+    offers: tuple[AssessedOffer, ...]
+    declines: tuple[Decline, ...]
+    no_suitable_offer: bool
+    window_closed_at: datetime
+    by: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReferralCancelled:
+    referral_id: UUID
+    lot: int
+    invited: tuple[UUID, ...]  # empty when cancelled as a draft: no provider ever saw it
+    reason: str
+    by: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OffDpsExceptionRecorded:
+    referral_id: UUID
+    lot: int
+    team: str
+    reason: str
+    by: UUID
+    at: datetime
+
+
+Event = (ReferralPublished | OfferSubmitted | OfferChanged | OfferWithdrawn | OfferDeclined | ReferralClosed
+         | ReferralCancelled | OffDpsExceptionRecorded)

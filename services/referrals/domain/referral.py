@@ -1,0 +1,422 @@
+"""The referral aggregate: from the officer's form to an award.
+
+    draft --publish--> published --close / close_early--> closed
+    closed --complete_assessment--> closed (an offer meets the needs) --mark_awarded--> awarded
+                                 \\-> no_suitable_offer (none does) --record_off_dps_exception
+    draft | published --cancel--> cancelled
+
+- Publishing invites every provider admitted and not suspended on the lot at
+  that moment, and keeps the list.  Publishing to a lot with no such provider
+  is allowed and flagged (`no_eligible_providers`): the officer can then close
+  at once (everyone invited has answered) and record an off-DPS exception, so
+  the record shows the DPS was tried before going off it.  Refusing would
+  leave the officer no route to the exception.
+- Offers come only from invited providers still admitted and not suspended,
+  while published and before the deadline.  After the deadline an offer is
+  refused with 409 naming `deadline` (the request was fine, the window is
+  not).  One live offer per provider; change or withdraw until the deadline;
+  or decline with a reason.
+- The window closes at the deadline, or earlier by an officer once every
+  invited provider has offered or declined.  Only then do officers see the
+  offers (see `visibility`).
+- Officers assess every live offer, then complete the assessment: that
+  records `ReferralClosed` with the offers and their assessments (awards
+  ranks from it).  If no offer meets the needs the referral has no suitable
+  offer and an officer may record an off-DPS exception.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from uuid import UUID
+
+from shared.calendar import WORKING_DAYS, Calendar
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+from .common import check_aware, check_lot, council_date, required_text
+from .deadlines import full_time_provision_deadline
+from .events import (
+    AssessedOffer,
+    Event,
+    OffDpsExceptionRecorded,
+    OfferChanged,
+    OfferDeclined,
+    OfferSubmitted,
+    OfferWithdrawn,
+    ReferralCancelled,
+    ReferralClosed,
+    ReferralPublished,
+)
+from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_answers, check_price
+from .profile import ChildDetails, FurtherQuestion, Profile, ProfileForProviders, ReasonForAP, check_anonymous
+from .registry import Membership, PricingLine, eligible_providers
+
+
+class ReferralStatus(enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+    AWARDED = "awarded"
+    NO_SUITABLE_OFFER = "no_suitable_offer"
+    CANCELLED = "cancelled"
+
+
+WINDOW_CLOSED = frozenset({ReferralStatus.CLOSED, ReferralStatus.AWARDED, ReferralStatus.NO_SUITABLE_OFFER})
+
+
+def _check_form(*, team: str, lot: int, child: ChildDetails, profile: Profile, deadline: datetime,
+                exclusion_start: date | None, questions: Iterable[FurtherQuestion], now: datetime,
+                calendar: Calendar) -> date | None:
+    """Every rule of the referral form; returns the full-time provision deadline, if any."""
+    required_text(team, "team", "the commissioning team")
+    check_lot(lot)
+    _check_deadline(deadline, now)
+    check_anonymous(child, profile, questions)
+    if profile.reason is not ReasonForAP.PERMANENT_EXCLUSION:
+        return None
+    if not isinstance(exclusion_start, date) or isinstance(exclusion_start, datetime):
+        raise InvalidInput("the date the permanent exclusion starts is required", field="exclusion_start")
+    return full_time_provision_deadline(exclusion_start, looked_after=profile.looked_after, calendar=calendar)
+
+
+def _check_deadline(deadline: datetime, now: datetime) -> None:
+    check_aware(deadline, "deadline")
+    if deadline <= now:
+        raise InvalidInput("the deadline for offers must be in the future", field="deadline")
+
+
+class Referral:
+    """One child's referral and the offers made on it."""
+
+    def __init__(self, *, id: UUID, team: str, lot: int, child: ChildDetails, profile: Profile,
+                 deadline: datetime, created_by: str, created_at: datetime,
+                 exclusion_start: date | None = None, full_time_provision_by: date | None = None,
+                 questions: Iterable[FurtherQuestion] = (),
+                 status: ReferralStatus = ReferralStatus.DRAFT) -> None:
+        self.id = id
+        self.team = team
+        self.lot = lot
+        self.child = child
+        self.profile = profile
+        self.deadline = deadline
+        self.exclusion_start = exclusion_start
+        self.full_time_provision_by = full_time_provision_by
+        self.questions: list[FurtherQuestion] = list(questions)
+        self.status = status
+        self.created_by = created_by
+        self.created_at = created_at
+        self.invited: tuple[UUID, ...] = ()
+        self.published_by: str | None = None
+        self.published_at: datetime | None = None
+        self.offers: list[Offer] = []
+        self.declines: dict[UUID, Decline] = {}
+        self.window_closed_at: datetime | None = None
+        self.closed_by: str | None = None  # None when closed by the deadline passing
+        self.assessments: dict[UUID, Assessment] = {}
+        self.assessment_completed_at: datetime | None = None
+        self.awarded_offer_id: UUID | None = None
+        self.awarded_at: datetime | None = None
+        self.off_dps_exception: OffDpsException | None = None
+        self.cancel_reason: str | None = None
+        self.events: list[Event] = []
+
+    # --- the form
+
+    @classmethod
+    def create(cls, *, team: str, lot: int, child: ChildDetails, profile: Profile, deadline: datetime,
+               by: str, now: datetime, exclusion_start: date | None = None, questions: Iterable[str] = (),
+               calendar: Calendar = WORKING_DAYS, referral_id: UUID | None = None) -> Referral:
+        asked = [FurtherQuestion(uuid.uuid4(), text) for text in questions]
+        provision_by = _check_form(team=team, lot=lot, child=child, profile=profile, deadline=deadline,
+                                   exclusion_start=exclusion_start, questions=asked, now=now, calendar=calendar)
+        return cls(id=referral_id or uuid.uuid4(), team=team.strip(), lot=lot, child=child, profile=profile,
+                   deadline=deadline, created_by=by, created_at=now, exclusion_start=exclusion_start,
+                   full_time_provision_by=provision_by, questions=asked)
+
+    def revise(self, *, now: datetime, calendar: Calendar = WORKING_DAYS, lot: int | None = None,
+               child: ChildDetails | None = None, profile: Profile | None = None,
+               deadline: datetime | None = None, exclusion_start: date | None = None) -> None:
+        """Change the form while it is a draft (None leaves a part as it is)."""
+        self._require("revise", ReferralStatus.DRAFT)
+        lot = self.lot if lot is None else lot
+        child, profile = child or self.child, profile or self.profile
+        deadline, exclusion_start = deadline or self.deadline, exclusion_start or self.exclusion_start
+        provision_by = _check_form(team=self.team, lot=lot, child=child, profile=profile, deadline=deadline,
+                                   exclusion_start=exclusion_start, questions=self.questions, now=now,
+                                   calendar=calendar)
+        self.lot, self.child, self.profile, self.deadline = lot, child, profile, deadline
+        self.exclusion_start, self.full_time_provision_by = exclusion_start, provision_by
+
+    def add_question(self, text: str, *, question_id: UUID | None = None) -> FurtherQuestion:
+        """A further quality criterion; only on a draft, so no offer is left without its answer."""
+        self._require("add a question to", ReferralStatus.DRAFT)
+        question = FurtherQuestion(question_id or uuid.uuid4(), text)
+        check_anonymous(self.child, self.profile, [question])
+        self.questions.append(question)
+        return question
+
+    def remove_question(self, question_id: UUID) -> None:
+        self._require("remove a question from", ReferralStatus.DRAFT)
+        if not any(q.id == question_id for q in self.questions):
+            raise NotFound("no such question on this referral")
+        self.questions = [q for q in self.questions if q.id != question_id]
+
+    def profile_for_providers(self) -> ProfileForProviders:
+        """What providers and events see: never the child's identifying details."""
+        return ProfileForProviders(referral_id=self.id, lot=self.lot, team=self.team, profile=self.profile,
+                                   questions=tuple(self.questions), deadline=self.deadline,
+                                   full_time_provision_by=self.full_time_provision_by)
+
+    # --- publish and cancel
+
+    def publish(self, memberships: Iterable[Membership], *, by: str, now: datetime) -> tuple[UUID, ...]:
+        """Invite every provider admitted and not suspended on the lot now; keep the list."""
+        self._require("publish", ReferralStatus.DRAFT)
+        _check_deadline(self.deadline, now)
+        self.invited = eligible_providers(memberships, self.lot)
+        self.status, self.published_by, self.published_at = ReferralStatus.PUBLISHED, by, now
+        self.events.append(ReferralPublished(
+            referral_id=self.id, lot=self.lot, profile=self.profile_for_providers(), invited=self.invited,
+            no_eligible_providers=not self.invited, by=by, at=now))
+        return self.invited
+
+    @property
+    def no_eligible_providers(self) -> bool:
+        return self.published_at is not None and not self.invited
+
+    def cancel(self, reason: str, *, by: str, now: datetime) -> None:
+        self._require("cancel", ReferralStatus.DRAFT, ReferralStatus.PUBLISHED)
+        self.cancel_reason = required_text(reason, "reason", "the reason for cancelling")
+        self.status = ReferralStatus.CANCELLED
+        self.events.append(ReferralCancelled(referral_id=self.id, lot=self.lot, invited=self.invited,
+                                             reason=self.cancel_reason, by=by, at=now))
+
+    # --- offers, from invited providers, before the deadline
+
+    def submit_offer(self, membership: Membership, terms: OfferTerms, *, now: datetime,
+                     offer_id: UUID | None = None) -> Offer:
+        provider_id = membership.provider_id
+        self._check_window(provider_id, now)
+        self._check_standing(membership)
+        if self.live_offer_of(provider_id) is not None:
+            raise Conflict("your organisation already has a live offer on this referral: change it instead")
+        line = self._check_terms(membership, terms, now)
+        offer = Offer(id=offer_id or uuid.uuid4(), provider_id=provider_id, terms=terms,
+                      maximum_price_pence=line.maximum_price_pence, submitted_at=now)
+        self.offers.append(offer)
+        self.declines.pop(provider_id, None)  # an offer supersedes an earlier "no"
+        self.events.append(OfferSubmitted(referral_id=self.id, offer_id=offer.id, provider_id=provider_id,
+                                          lot=self.lot, at=now))
+        return offer
+
+    def change_offer(self, membership: Membership, terms: OfferTerms, *, now: datetime) -> Offer:
+        provider_id = membership.provider_id
+        self._check_window(provider_id, now)
+        self._check_standing(membership)
+        offer = self._live_offer_or_conflict(provider_id, "change")
+        line = self._check_terms(membership, terms, now)
+        offer.terms, offer.maximum_price_pence, offer.changed_at = terms, line.maximum_price_pence, now
+        self.events.append(OfferChanged(referral_id=self.id, offer_id=offer.id, provider_id=provider_id,
+                                        lot=self.lot, at=now))
+        return offer
+
+    def withdraw_offer(self, provider_id: UUID, *, now: datetime) -> Offer:
+        # No standing check: a provider suspended since may still take its offer back.
+        self._check_window(provider_id, now)
+        offer = self._live_offer_or_conflict(provider_id, "withdraw")
+        offer.withdrawn_at = now
+        self.events.append(OfferWithdrawn(referral_id=self.id, offer_id=offer.id, provider_id=provider_id,
+                                          lot=self.lot, at=now))
+        return offer
+
+    def decline(self, provider_id: UUID, reason: str, *, now: datetime) -> Decline:
+        self._check_window(provider_id, now)
+        if self.live_offer_of(provider_id) is not None:
+            raise Conflict("your organisation has a live offer on this referral: withdraw it before declining")
+        if provider_id in self.declines:
+            raise Conflict("your organisation has already declined this referral")
+        decline = Decline(provider_id, required_text(reason, "reason", "the reason for declining"), now)
+        self.declines[provider_id] = decline
+        self.events.append(OfferDeclined(referral_id=self.id, provider_id=provider_id, lot=self.lot,
+                                         reason=decline.reason, at=now))
+        return decline
+
+    def live_offer_of(self, provider_id: UUID) -> Offer | None:
+        return next((o for o in self.offers if o.provider_id == provider_id and o.live), None)
+
+    @property
+    def live_offers(self) -> tuple[Offer, ...]:
+        return tuple(o for o in self.offers if o.live)
+
+    def has_answered(self, provider_id: UUID) -> bool:
+        """Offered or declined."""
+        return provider_id in self.declines or self.live_offer_of(provider_id) is not None
+
+    @property
+    def unanswered(self) -> tuple[UUID, ...]:
+        return tuple(p for p in self.invited if not self.has_answered(p))
+
+    def _check_window(self, provider_id: UUID, now: datetime) -> None:
+        if provider_id not in self.invited:
+            raise Forbidden("your organisation was not invited to this referral")
+        if self.status is not ReferralStatus.PUBLISHED:
+            raise Conflict(f"the referral is {self.status.value}, not open for offers")
+        if now >= self.deadline:
+            raise Conflict(f"the deadline for offers passed at {self.deadline.isoformat()}", field="deadline")
+
+    def _check_standing(self, membership: Membership) -> None:
+        if membership.lot != self.lot or not membership.in_good_standing:
+            raise Forbidden(f"your membership of lot {self.lot} is {membership.status.value}: "
+                            "you cannot make offers on it")
+
+    def _check_terms(self, membership: Membership, terms: OfferTerms, now: datetime) -> PricingLine:
+        line = check_price(terms, membership.pricing_line(terms.pricing_line_id), self.lot)
+        check_answers(terms, self.questions)
+        if terms.proposed_start < council_date(now):
+            raise InvalidInput("the proposed start date is in the past", field="proposed_start")
+        return line
+
+    def _live_offer_or_conflict(self, provider_id: UUID, action: str) -> Offer:
+        offer = self.live_offer_of(provider_id)
+        if offer is None:
+            raise Conflict(f"your organisation has no live offer on this referral to {action}")
+        return offer
+
+    # --- closing the window
+
+    def close(self, *, now: datetime) -> None:
+        """The deadline has passed: no more offers; officers may now see them."""
+        self._require("close", ReferralStatus.PUBLISHED)
+        if now < self.deadline:
+            raise Conflict(f"offers are open until {self.deadline.isoformat()}; an officer may close early "
+                           "only once every invited provider has offered or declined")
+        self._close(now, by=None)
+
+    def close_early(self, *, by: str, now: datetime) -> None:
+        """An officer closes before the deadline: only once everyone invited has answered."""
+        self._require("close", ReferralStatus.PUBLISHED)
+        waiting = self.unanswered
+        if waiting and now < self.deadline:
+            raise Conflict(f"{len(waiting)} of {len(self.invited)} invited providers have not yet "
+                           "offered or declined")
+        self._close(now, by=by)
+
+    def _close(self, now: datetime, by: str | None) -> None:
+        self.status, self.window_closed_at, self.closed_by = ReferralStatus.CLOSED, now, by
+
+    @property
+    def window_closed(self) -> bool:
+        return self.status in WINDOW_CLOSED
+
+    # --- assessment
+
+    def assess_offer(self, offer_id: UUID, *, meets_needs: bool, reason: str,
+                     criteria_met: Mapping[UUID, bool] | None = None, by: str, now: datetime) -> Assessment:
+        """Record whether an offer meets the needs, and why; each further question met or not.
+
+        An offer that fails a further criterion cannot meet the needs: the
+        officer asked that question because the child needs it.
+        """
+        self._require_assessing("assess offers on")
+        offer = next((o for o in self.live_offers if o.id == offer_id), None)
+        if offer is None:
+            raise NotFound("no live offer with that id on this referral")
+        if not isinstance(meets_needs, bool):
+            raise InvalidInput("say whether the offer meets the needs", field="meets_needs")
+        reason = required_text(reason, "reason", "the reason for the assessment")
+        marks = self._marks(criteria_met or {})
+        if meets_needs and not all(marks.values()):
+            raise InvalidInput("an offer that does not meet a further criterion cannot meet the needs",
+                               field="meets_needs")
+        assessment = Assessment(offer_id, meets_needs, reason, marks, by, now)
+        self.assessments[offer_id] = assessment
+        return assessment
+
+    def _marks(self, criteria_met: Mapping[UUID, bool]) -> dict[UUID, bool]:
+        asked = {q.id for q in self.questions}
+        if set(criteria_met) - asked:
+            raise InvalidInput("marks a question this referral does not ask", field="criteria_met")
+        for question in self.questions:
+            if not isinstance(criteria_met.get(question.id), bool):
+                raise InvalidInput(f"mark whether the offer meets: {question.text}", field="criteria_met")
+        return {q.id: criteria_met[q.id] for q in self.questions}
+
+    @property
+    def unassessed(self) -> tuple[Offer, ...]:
+        return tuple(o for o in self.live_offers if o.id not in self.assessments)
+
+    @property
+    def offers_meeting_needs(self) -> tuple[Offer, ...]:
+        return tuple(o for o in self.live_offers
+                     if o.id in self.assessments and self.assessments[o.id].meets_needs)
+
+    def complete_assessment(self, *, by: str, now: datetime) -> None:
+        """Every live offer assessed: record ReferralClosed for awards."""
+        self._require_assessing("complete the assessment of")
+        if self.unassessed:
+            raise Conflict(f"{len(self.unassessed)} offers are not yet assessed")
+        self.assessment_completed_at = now
+        none_meets = not self.offers_meeting_needs
+        if none_meets:
+            self.status = ReferralStatus.NO_SUITABLE_OFFER
+        self.events.append(ReferralClosed(
+            referral_id=self.id, lot=self.lot, profile=self.profile_for_providers(), invited=self.invited,
+            offers=tuple(self._assessed(o) for o in self.live_offers),
+            declines=tuple(self.declines.values()), no_suitable_offer=none_meets,
+            window_closed_at=self.window_closed_at, by=by, at=now))
+
+    def _assessed(self, offer: Offer) -> AssessedOffer:
+        return AssessedOffer(offer_id=offer.id, provider_id=offer.provider_id, terms=offer.terms,
+                             total_pence=offer.total_pence, maximum_price_pence=offer.maximum_price_pence,
+                             submitted_at=offer.submitted_at, changed_at=offer.changed_at,
+                             assessment=self.assessments[offer.id])
+
+    def _require_assessing(self, action: str) -> None:
+        self._require(action, ReferralStatus.CLOSED)
+        if self.assessment_completed_at is not None:
+            raise Conflict("the assessment of this referral is already complete")
+
+    # --- outcomes
+
+    def record_off_dps_exception(self, reason: str, *, by: str, now: datetime) -> OffDpsException:
+        """No offer can meet the needs: record why the child's place is bought off the DPS.
+
+        On a closed referral with no offers at all, this also completes the
+        (empty) assessment, so awards hears the referral closed.
+        """
+        if self.status is ReferralStatus.CLOSED and self.assessment_completed_at is None and self.live_offers:
+            raise Conflict("assess every offer before recording an off-DPS exception")
+        if self.status is ReferralStatus.CLOSED and self.assessment_completed_at is not None:
+            raise Conflict("an offer meets the needs: award it rather than going off the DPS")
+        self._require("record an off-DPS exception on", ReferralStatus.CLOSED, ReferralStatus.NO_SUITABLE_OFFER)
+        if self.off_dps_exception is not None:
+            raise Conflict("an off-DPS exception is already recorded for this referral")
+        reason = required_text(reason, "reason", "the reason for the off-DPS exception")
+        if self.status is ReferralStatus.CLOSED:  # closed with no offers: nothing to assess
+            self.complete_assessment(by=by, now=now)
+        self.off_dps_exception = OffDpsException(reason, by, now)
+        self.events.append(OffDpsExceptionRecorded(referral_id=self.id, lot=self.lot, team=self.team,
+                                                   reason=reason, by=by, at=now))
+        return self.off_dps_exception
+
+    def mark_awarded(self, offer_id: UUID, at: datetime) -> None:
+        """Awards made the placement (placement.awarded).  The same award again is a no-op."""
+        if self.status is ReferralStatus.AWARDED:
+            if offer_id == self.awarded_offer_id:
+                return
+            raise Conflict("this referral is already awarded to another offer")
+        self._require("award", ReferralStatus.CLOSED)
+        if self.assessment_completed_at is None:
+            raise Conflict("the assessment of this referral is not complete")
+        if offer_id not in {o.id for o in self.offers_meeting_needs}:
+            raise Conflict("that offer is not a live offer assessed as meeting the needs")
+        self.status, self.awarded_offer_id, self.awarded_at = ReferralStatus.AWARDED, offer_id, at
+
+    # ---
+
+    def _require(self, action: str, *states: ReferralStatus) -> None:
+        if self.status not in states:
+            raise Conflict(f"cannot {action} a referral that is {self.status.value}")

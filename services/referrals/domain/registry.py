@@ -1,0 +1,58 @@
+"""Referrals' own copy of the provider registry.
+
+The service layer keeps it up to date from the registry's events
+(membership.*, pricing_schedule.effective, capacity.changed); referrals never
+calls that service.  The rules here only read it: who must be invited, and
+what an offer may be priced against.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from uuid import UUID
+
+
+class MembershipStatus(enum.Enum):
+    ADMITTED = "admitted"
+    SUSPENDED = "suspended"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class PricingLine:
+    """One service line of a provider's pricing schedule for a lot."""
+
+    id: UUID
+    description: str
+    unit: str
+    maximum_price_pence: int
+
+
+@dataclass(frozen=True)
+class Membership:
+    """One provider's standing on one lot, as the registry last told us."""
+
+    provider_id: UUID
+    lot: int
+    status: MembershipStatus
+    pricing_lines: tuple[PricingLine, ...] = ()
+    capacity: int = 0
+
+    @property
+    def in_good_standing(self) -> bool:
+        """Admitted and not suspended: may be invited and may make offers."""
+        return self.status is MembershipStatus.ADMITTED
+
+    def pricing_line(self, line_id: UUID) -> PricingLine | None:
+        return next((line for line in self.pricing_lines if line.id == line_id), None)
+
+
+def eligible_providers(memberships: Iterable[Membership], lot: int) -> tuple[UUID, ...]:
+    """Every provider admitted and not suspended on the lot: no one may be left out.
+
+    Sorted, so the invited list does not depend on the order the registry's
+    events arrived in.
+    """
+    return tuple(sorted({m.provider_id for m in memberships if m.lot == lot and m.in_good_standing}, key=str))

@@ -1,0 +1,442 @@
+"""The placement: what happened to a child after the award.
+
+A placement is created from a call-off award or a block place allocation
+(status `awarded`), starts when the provider or an officer confirms the
+start (`started`), and ends with an end reason and the child's next step
+(`ended`).  While it runs the provider returns attendance weekly, officers
+review it at least every six weeks, and outcomes are recorded.  Each change
+is recorded in `events` for the service layer to publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from shared.errors import Conflict, InvalidInput
+
+from .attendance import AttendanceReturn, Concern, ConcernPolicy, assess_week, window_rate
+from .common import (Actor, check_lot, council_date, parse_choice, rate, required_text,
+                     week_commencing)
+from .events import (AttendanceRecorded, ConcernRaised, Event, OutcomeRecorded, PlacementEnded,
+                     PlacementStarted, ReviewRecorded)
+from .values import (EndReason, NextStep, OutcomeStage, PlacementSource, PlacementStatus,
+                     Progress, Provision, Qualification, Safeguarding, StartConfirmedBy, Subject)
+
+FULL_TIME_HOURS = Decimal(18)
+"""DfE treats more than 18 hours a week in the day as full-time."""
+
+REVIEW_INTERVAL = timedelta(days=42)
+"""Reviews at least every half term: six weeks from the start or the last review."""
+
+ENGAGEMENT_SCALE = range(1, 6)
+
+DEFAULT_POLICY = ConcernPolicy()  # 80% over four weeks
+
+
+def review_due(started_on: date, last_review_on: date | None) -> date:
+    """The latest day the next review may be held; overdue from the day after."""
+    return (last_review_on or started_on) + REVIEW_INTERVAL
+
+
+@dataclass(frozen=True)
+class Review:
+    review_date: date
+    attendance: Progress
+    attitude: Progress
+    attainment: Progress
+    behaviour: Progress
+    notes: str
+    by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    stage: OutcomeStage
+    recorded_on: date
+    attainment: tuple[tuple[Subject, str], ...]  # working-at level or grade, as text
+    qualifications: tuple[Qualification, ...]
+    engagement: int | None  # 1 (disengaged) to 5 (fully engaged)
+    by: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewFlag:
+    """Why officers must look at a placement now, e.g. its provider was suspended."""
+
+    reason: str
+    at: datetime
+
+
+@dataclass(eq=False)
+class Placement:
+    """The aggregate: the terms awarded, then everything that happened.
+
+    Built by `from_call_off` / `from_block_place` (or rebuilt from storage
+    with every field); each method checks the rules, changes the state and
+    appends an event, or raises and changes nothing."""
+
+    placement_id: UUID
+    referral_id: UUID
+    child_ref: UUID  # opaque: the child's identity stays on the council's side
+    provider_id: UUID
+    lot: int
+    commissioning_team: str
+    reason_for_ap: str
+    hours_per_week: Decimal
+    agreed_cost_pence: int
+    start_date: date  # planned
+    expected_end_date: date
+    safeguarding: Safeguarding
+    provision: Provision
+    source: PlacementSource = PlacementSource.CALL_OFF
+    status: PlacementStatus = PlacementStatus.AWARDED
+    started_on: date | None = None
+    start_confirmed_by: StartConfirmedBy | None = None
+    overlap_reason: str | None = None
+    end_date: date | None = None
+    end_reason: EndReason | None = None
+    next_step: NextStep | None = None
+    attendance: dict[date, AttendanceReturn] = field(default_factory=dict)
+    concerns: list[Concern] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    review_flags: list[ReviewFlag] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        check_lot(self.lot)
+        self.commissioning_team = required_text(self.commissioning_team, "commissioning_team",
+                                                "the commissioning team")
+        self.reason_for_ap = required_text(self.reason_for_ap, "reason_for_ap", "the reason for AP")
+        self.hours_per_week = _hours(self.hours_per_week)
+        self.agreed_cost_pence = _pence(self.agreed_cost_pence)
+        if self.expected_end_date < self.start_date:
+            raise InvalidInput(f"cannot be before the start date {self.start_date}",
+                               field="expected_end_date")
+        self.safeguarding = parse_choice(Safeguarding, self.safeguarding, "safeguarding")
+        self.provision = parse_choice(Provision, self.provision, "provision")
+        self.source = parse_choice(PlacementSource, self.source, "source")
+
+    @classmethod
+    def from_call_off(cls, **terms) -> Placement:
+        return cls(**terms, source=PlacementSource.CALL_OFF)
+
+    @classmethod
+    def from_block_place(cls, **terms) -> Placement:
+        return cls(**terms, source=PlacementSource.BLOCK_PLACE)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Placement) and other.placement_id == self.placement_id
+
+    def __hash__(self) -> int:
+        return hash(self.placement_id)
+
+    # What the placement is
+
+    @property
+    def full_time(self) -> bool:
+        return self.hours_per_week > FULL_TIME_HOURS or self.lot == 1
+
+    @property
+    def is_main_full_time(self) -> bool:
+        """The kind of placement a child should have only one of at a time."""
+        return self.full_time and self.provision is Provision.MAIN
+
+    def active_on(self, day: date) -> bool:
+        """Started on or before `day` and not ended before it."""
+        return (self.started_on is not None and self.started_on <= day
+                and (self.end_date is None or day <= self.end_date))
+
+    # Starting
+
+    def start(self, started_on: date, *, by: Actor, now: datetime,
+              others: Iterable[Placement] = (), overlap_reason: str | None = None) -> None:
+        """Confirm the child has started.  `others` are the child's other
+        placements: a second overlapping full-time main placement is refused
+        (Conflict) unless an officer records why in `overlap_reason`."""
+        by.ensure_may_act_for(self.provider_id)
+        self._ensure_status(PlacementStatus.AWARDED, "start")
+        if started_on > council_date(now):
+            raise InvalidInput("a start cannot be confirmed before the day it happens",
+                               field="started_on")
+        if started_on > self.expected_end_date:
+            raise InvalidInput(f"is after the expected end date {self.expected_end_date}",
+                               field="started_on")
+        reason = self._check_overlap(started_on, others, overlap_reason, by)
+        self.status = PlacementStatus.STARTED
+        self.started_on = started_on
+        self.start_confirmed_by = (StartConfirmedBy.PROVIDER if by.is_provider
+                                   else StartConfirmedBy.OFFICER)
+        self.overlap_reason = reason
+        self.events.append(PlacementStarted(
+            placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
+            commissioning_team=self.commissioning_team, reason_for_ap=self.reason_for_ap,
+            hours_per_week=self.hours_per_week, full_time=self.full_time, provision=self.provision,
+            safeguarding=self.safeguarding, started_on=started_on,
+            confirmed_by=self.start_confirmed_by, overlap_reason=reason, at=now))
+
+    def _check_overlap(self, started_on: date, others: Iterable[Placement],
+                       overlap_reason: str | None, by: Actor) -> str | None:
+        clashes = overlapping(self, started_on, others)
+        if not clashes:
+            return None
+        ids = ", ".join(str(p.placement_id) for p in clashes)
+        if by.is_provider:
+            raise Conflict(f"the child already has a full-time main placement ({ids}) in this "
+                           "period; an officer must confirm this start and record why")
+        if overlap_reason is None or not overlap_reason.strip():
+            raise Conflict(f"the child already has a full-time main placement ({ids}) in this "
+                           "period; record an overlap_reason to start a second one")
+        return overlap_reason.strip()
+
+    # Ending
+
+    def end(self, end_date: date, *, end_reason: EndReason | str, next_step: NextStep | str,
+            by: Actor, now: datetime) -> None:
+        by.ensure_may_act_for(self.provider_id)
+        self._ensure_status(PlacementStatus.STARTED, "end")
+        reason = parse_choice(EndReason, end_reason, "end_reason")
+        step = parse_choice(NextStep, next_step, "next_step")
+        if end_date < self.started_on:
+            raise InvalidInput(f"cannot be before the placement started on {self.started_on}",
+                               field="end_date")
+        if end_date > council_date(now):
+            raise InvalidInput("cannot be in the future", field="end_date")
+        last_week = max(self.attendance, default=None)
+        if last_week is not None and end_date < last_week:
+            raise InvalidInput(f"attendance has been returned for the week commencing {last_week}",
+                               field="end_date")
+        self.status = PlacementStatus.ENDED
+        self.end_date, self.end_reason, self.next_step = end_date, reason, step
+        self.review_flags.clear()  # nothing left to review
+        self.events.append(PlacementEnded(
+            placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
+            commissioning_team=self.commissioning_team, started_on=self.started_on,
+            end_date=end_date, end_reason=reason, next_step=step, at=now))
+
+    # Attendance
+
+    def record_attendance(self, week: AttendanceReturn, *, by: Actor, now: datetime,
+                          policy: ConcernPolicy = DEFAULT_POLICY) -> list[Concern]:
+        """Take a week's return (a second return for the same week replaces the
+        first as a correction) and raise the concerns it calls for."""
+        by.ensure_may_act_for(self.provider_id)
+        if self.status is PlacementStatus.AWARDED:
+            raise Conflict("attendance cannot be returned before the placement has started")
+        self._check_week(week.week_commencing, council_date(now))
+        correction = week.week_commencing in self.attendance
+        self.attendance[week.week_commencing] = week
+        self.events.append(AttendanceRecorded(
+            placement_id=self.placement_id, provider_id=self.provider_id,
+            week_commencing=week.week_commencing, sessions_offered=week.sessions_offered,
+            attended=week.attended, authorised_absence=week.authorised_absence,
+            unauthorised_absence=week.unauthorised_absence, attendance_rate=week.rate,
+            correction=correction, at=now))
+        return self._raise_concerns(week.week_commencing, policy, now)
+
+    def _check_week(self, week: date, today: date) -> None:
+        if week > today:
+            raise InvalidInput("is in the future", field="week_commencing")
+        if week < week_commencing(self.started_on):
+            raise InvalidInput(f"is before the placement started on {self.started_on}",
+                               field="week_commencing")
+        if self.end_date is not None and week > self.end_date:
+            raise InvalidInput(f"is after the placement ended on {self.end_date}",
+                               field="week_commencing")
+
+    def _raise_concerns(self, week: date, policy: ConcernPolicy, now: datetime) -> list[Concern]:
+        raised = {(c.kind, c.week_commencing) for c in self.concerns}
+        new = [Concern(f.kind, f.week_commencing, f.rate, now)
+               for f in assess_week(self.attendance.values(), week, policy, raised)]
+        for concern in new:
+            self.concerns.append(concern)
+            self.events.append(ConcernRaised(
+                placement_id=self.placement_id, provider_id=self.provider_id,
+                commissioning_team=self.commissioning_team, kind=concern.kind,
+                week_commencing=concern.week_commencing, rate=concern.rate, at=now))
+        return new
+
+    @property
+    def attendance_rate(self) -> Decimal | None:
+        """Over every week returned: sum attended / sum offered."""
+        weeks = self.attendance.values()
+        return rate(sum(w.attended for w in weeks), sum(w.sessions_offered for w in weeks))
+
+    def recent_attendance_rate(self, up_to: date, weeks: int = 4) -> Decimal | None:
+        return window_rate(self.attendance.values(), up_to, weeks)
+
+    # Reviews
+
+    @property
+    def last_review_on(self) -> date | None:
+        return max((r.review_date for r in self.reviews), default=None)
+
+    @property
+    def review_due_date(self) -> date | None:
+        """None unless the placement is running: nothing to review before the
+        start or after the end."""
+        if self.status is not PlacementStatus.STARTED:
+            return None
+        return review_due(self.started_on, self.last_review_on)
+
+    def is_review_overdue(self, today: date) -> bool:
+        due = self.review_due_date
+        return due is not None and today > due
+
+    @property
+    def flagged_for_review(self) -> bool:
+        return bool(self.review_flags)
+
+    def needs_review(self, today: date) -> bool:
+        return self.flagged_for_review or self.is_review_overdue(today)
+
+    def flag_for_review(self, reason: str, *, now: datetime) -> None:
+        """E.g. the provider was suspended: its current placements continue,
+        but officers must look at each.  The next review clears the flag."""
+        if self.status is PlacementStatus.ENDED:
+            raise Conflict("the placement has ended; there is nothing to review")
+        self.review_flags.append(ReviewFlag(required_text(reason, "reason", "a reason"), now))
+
+    def record_review(self, review_date: date, *, attendance: Progress | str,
+                      attitude: Progress | str, attainment: Progress | str,
+                      behaviour: Progress | str, notes: str, by: Actor, now: datetime) -> Review:
+        by.ensure_may_act_for(self.provider_id)
+        if self.status is PlacementStatus.ENDED:
+            raise Conflict("the placement has ended and cannot be reviewed")
+        if self.status is PlacementStatus.AWARDED:
+            raise Conflict("the placement has not started and cannot be reviewed yet")
+        self._check_day(review_date, now, "review_date")
+        review = Review(
+            review_date=review_date,
+            attendance=parse_choice(Progress, attendance, "attendance"),
+            attitude=parse_choice(Progress, attitude, "attitude"),
+            attainment=parse_choice(Progress, attainment, "attainment"),
+            behaviour=parse_choice(Progress, behaviour, "behaviour"),
+            notes=required_text(notes, "notes", "notes against the placement's aims"),
+            by=by.user, recorded_at=now)
+        self.reviews.append(review)
+        self.review_flags.clear()
+        self.events.append(ReviewRecorded(
+            placement_id=self.placement_id, provider_id=self.provider_id, review_date=review_date,
+            attendance=review.attendance, attitude=review.attitude, attainment=review.attainment,
+            behaviour=review.behaviour, next_review_due=self.review_due_date, at=now))
+        return review
+
+    # Outcomes
+
+    def record_outcome(self, stage: OutcomeStage | str, recorded_on: date, *, by: Actor,
+                       now: datetime, attainment: Mapping[Subject | str, str] | None = None,
+                       qualifications: Iterable[Qualification] = (),
+                       engagement: int | None = None) -> Outcome:
+        """Attainment at the start, at a review or at the end; outcomes may
+        follow the end (exam results come in August)."""
+        by.ensure_may_act_for(self.provider_id)
+        if self.status is PlacementStatus.AWARDED:
+            raise Conflict("outcomes are recorded once the placement has started")
+        self._check_day(recorded_on, now, "recorded_on")
+        outcome = Outcome(
+            stage=parse_choice(OutcomeStage, stage, "stage"), recorded_on=recorded_on,
+            attainment=_attainment(attainment or {}),
+            qualifications=_qualifications(qualifications), engagement=_engagement(engagement),
+            by=by.user, recorded_at=now)
+        if not (outcome.attainment or outcome.qualifications or outcome.engagement):
+            raise InvalidInput("record attainment, a qualification or engagement",
+                               field="attainment")
+        self.outcomes.append(outcome)
+        self.events.append(OutcomeRecorded(
+            placement_id=self.placement_id, provider_id=self.provider_id, stage=outcome.stage,
+            recorded_on=recorded_on, attainment=outcome.attainment,
+            qualifications=outcome.qualifications, engagement=outcome.engagement,
+            next_step=self.next_step, at=now))
+        return outcome
+
+    # Helpers
+
+    def _ensure_status(self, wanted: PlacementStatus, action: str) -> None:
+        if self.status is not wanted:
+            raise Conflict(f"a placement that is {self.status.value} cannot {action}; "
+                           f"it must be {wanted.value}")
+
+    def _check_day(self, day: date, now: datetime, field_name: str) -> None:
+        if day > council_date(now):
+            raise InvalidInput("cannot be in the future", field=field_name)
+        if day < self.started_on:
+            raise InvalidInput(f"is before the placement started on {self.started_on}",
+                               field=field_name)
+
+
+def overlapping(candidate: Placement, started_on: date,
+                others: Iterable[Placement]) -> list[Placement]:
+    """The child's other full-time main placements whose time at the provider
+    overlaps the candidate's, were it to start on `started_on`.  A running
+    placement runs until it is ended; one not yet started does not count.
+    Days are inclusive: ending and starting on the same day overlap."""
+    if not candidate.is_main_full_time:
+        return []
+    clashes = []
+    for other in others:
+        if (other.placement_id == candidate.placement_id or other.child_ref != candidate.child_ref
+                or not other.is_main_full_time or other.started_on is None):
+            continue
+        other_ends = other.end_date or date.max
+        if other.started_on <= candidate.expected_end_date and started_on <= other_ends:
+            clashes.append(other)
+    return clashes
+
+
+def _pence(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput("must be a whole, non-negative number of pence",
+                           field="agreed_cost_pence")
+    return value
+
+
+def _hours(value) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str, float)):
+        raise InvalidInput("must be a number of hours", field="hours_per_week")
+    try:
+        hours = Decimal(str(value))
+    except ArithmeticError:
+        raise InvalidInput("must be a number of hours", field="hours_per_week") from None
+    if not hours.is_finite() or hours <= 0:
+        raise InvalidInput("must be more than 0 hours a week", field="hours_per_week")
+    return hours
+
+
+def _attainment(levels: Mapping[Subject | str, str]) -> tuple[tuple[Subject, str], ...]:
+    pairs = []
+    for subject, level in levels.items():
+        subject = parse_choice(Subject, subject, "attainment")
+        if not isinstance(level, str) or not level.strip():
+            raise InvalidInput(f"give the working-at level or grade in {subject.value}",
+                               field="attainment")
+        pairs.append((subject, level.strip()))
+    return tuple(sorted(pairs, key=lambda p: list(Subject).index(p[0])))
+
+
+def _qualifications(items: Iterable[Qualification | Mapping[str, str]],
+                    ) -> tuple[Qualification, ...]:
+    qualifications = []
+    for item in items:
+        if isinstance(item, Mapping):
+            item = Qualification(item.get("name"), item.get("level"), item.get("grade"))
+        if not isinstance(item, Qualification):
+            raise InvalidInput("each qualification has a name, level and grade",
+                               field="qualifications")
+        qualifications.append(item)
+    return tuple(qualifications)
+
+
+def _engagement(engagement: int | None) -> int | None:
+    if engagement is None:
+        return None
+    if isinstance(engagement, bool) or not isinstance(engagement, int) \
+            or engagement not in ENGAGEMENT_SCALE:
+        raise InvalidInput("engagement is scored from 1 to 5", field="engagement")
+    return engagement

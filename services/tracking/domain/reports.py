@@ -1,0 +1,263 @@
+"""Report calculations over plain rows, for the reporting API.
+
+The service layer selects rows (SQL does the heavy grouping over attendance);
+these functions hold the definitions, so the numbers mean the same wherever
+they are shown:
+
+- average attendance rate: sum attended / sum offered over every week
+  returned (weighted by sessions, not an average of weekly rates);
+- completion rate: ended with a planned end (completed, or moved on early as
+  planned) / ended;
+- reintegration rate: ended with next step reintegrated_mainstream / ended;
+- progression rate: ended with a positive next step (mainstream, special
+  school, further education, training or apprenticeship, employment) / ended;
+- rates are Decimal fractions rounded half-up to 4 places, None when there is
+  nothing to divide by;
+- committed spend: each placement's agreed cost spread evenly over the
+  calendar days from its start (the confirmed start, else the planned one) to
+  its expected end, both inclusive, in whole pence per month by the largest
+  remainder, so the months add up exactly to the agreed cost;
+- January AP census: placements active on census day, the third Thursday of
+  January by default (DfE's AP census day).
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from .common import rate
+from .placement import Placement, review_due
+from .values import (PLANNED_END_REASONS, POSITIVE_NEXT_STEPS, EndReason, NextStep,
+                     PlacementStatus, Provision, Safeguarding)
+
+
+@dataclass(frozen=True)
+class PlacementRow:
+    """One placement as the reports see it (a flat row: no returns, no notes)."""
+
+    placement_id: UUID
+    child_ref: UUID
+    provider_id: UUID
+    lot: int
+    commissioning_team: str
+    reason_for_ap: str
+    status: PlacementStatus
+    start_date: date  # planned
+    expected_end_date: date
+    agreed_cost_pence: int
+    hours_per_week: Decimal = Decimal(0)
+    provision: Provision = Provision.MAIN
+    safeguarding: Safeguarding = Safeguarding.COMMISSIONING_TEAM
+    started_on: date | None = None
+    end_date: date | None = None
+    end_reason: EndReason | None = None
+    next_step: NextStep | None = None
+    last_review_on: date | None = None
+    flagged_for_review: bool = False
+
+    def __post_init__(self) -> None:
+        # rows straight from SQL carry the wire values; read them as the enums
+        for name, kind in (("status", PlacementStatus), ("provision", Provision),
+                           ("safeguarding", Safeguarding), ("end_reason", EndReason),
+                           ("next_step", NextStep)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                object.__setattr__(self, name, kind(value))
+
+    @classmethod
+    def of(cls, placement: Placement) -> PlacementRow:
+        names = {f.name for f in fields(cls)}
+        values = {name: getattr(placement, name) for name in names}
+        return cls(**values)
+
+    @property
+    def period_start(self) -> date:
+        return self.started_on or self.start_date
+
+    def active_on(self, day: date) -> bool:
+        return (self.started_on is not None and self.started_on <= day
+                and (self.end_date is None or day <= self.end_date))
+
+
+# Accountability
+
+@dataclass(frozen=True)
+class PlacementPerformance:
+    """A placement with its attendance totals and concern count (grouped in SQL)."""
+
+    provider_id: UUID
+    status: PlacementStatus
+    end_reason: EndReason | None = None
+    next_step: NextStep | None = None
+    sessions_offered: int = 0
+    attended: int = 0
+    concerns: int = 0
+
+    def __post_init__(self) -> None:
+        for name, kind in (("status", PlacementStatus), ("end_reason", EndReason),
+                           ("next_step", NextStep)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                object.__setattr__(self, name, kind(value))
+
+
+@dataclass(frozen=True)
+class Accountability:
+    placements: int
+    active: int
+    ended: int
+    average_attendance_rate: Decimal | None
+    completion_rate: Decimal | None
+    reintegration_rate: Decimal | None
+    progression_rate: Decimal | None
+    concerns: int
+
+
+def accountability(rows: Iterable[PlacementPerformance]) -> Accountability:
+    """How a set of placements (one provider's, or the whole DPS) went."""
+    rows = list(rows)
+    ended = [r for r in rows if r.status is PlacementStatus.ENDED]
+    return Accountability(
+        placements=len(rows),
+        active=sum(r.status is PlacementStatus.STARTED for r in rows),
+        ended=len(ended),
+        average_attendance_rate=rate(sum(r.attended for r in rows),
+                                     sum(r.sessions_offered for r in rows)),
+        completion_rate=rate(sum(r.end_reason in PLANNED_END_REASONS for r in ended), len(ended)),
+        reintegration_rate=rate(sum(r.next_step is NextStep.REINTEGRATED_MAINSTREAM for r in ended),
+                                len(ended)),
+        progression_rate=rate(sum(r.next_step in POSITIVE_NEXT_STEPS for r in ended), len(ended)),
+        concerns=sum(r.concerns for r in rows),
+    )
+
+
+def accountability_by_provider(rows: Iterable[PlacementPerformance]) -> dict[UUID, Accountability]:
+    grouped: dict[UUID, list[PlacementPerformance]] = defaultdict(list)
+    for row in rows:
+        grouped[row.provider_id].append(row)
+    return {provider: accountability(group) for provider, group in grouped.items()}
+
+
+# Committed spend
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def allocate_by_month(total_pence: int, first_day: date, last_day: date) -> dict[date, int]:
+    """Spread `total_pence` over the calendar days first_day..last_day
+    (inclusive), giving each month (keyed by its first day) its days' share.
+
+    Each month gets the whole pence of its exact share; the pence left over
+    go one each to the months with the largest fractions left, earlier months
+    first on a tie, so the months sum exactly to the total.
+    """
+    if last_day < first_day:
+        raise ValueError("the period ends before it starts")
+    if total_pence < 0:
+        raise ValueError("a cost is not negative")
+    days = _days_per_month(first_day, last_day)
+    total_days = (last_day - first_day).days + 1
+    shares = {month: total_pence * n // total_days for month, n in days.items()}
+    remainders = {month: total_pence * n % total_days for month, n in days.items()}
+    leftover = total_pence - sum(shares.values())
+    for month in sorted(days, key=lambda m: (-remainders[m], m))[:leftover]:
+        shares[month] += 1
+    return shares
+
+
+def _days_per_month(first_day: date, last_day: date) -> dict[date, int]:
+    days, day = {}, first_day
+    while day <= last_day:
+        month_end = day.replace(day=_calendar.monthrange(day.year, day.month)[1])
+        until = min(month_end, last_day)
+        days[month_of(day)] = (until - day).days + 1
+        day = until + timedelta(days=1)
+    return days
+
+
+def committed_spend_by_month(rows: Iterable[PlacementRow],
+                             by: tuple[str, ...] = ("provider_id", "lot")) -> dict[tuple, int]:
+    """Committed pence per (*by, month): e.g. by provider and lot, by lot
+    alone (`by=("lot",)`) or over the whole DPS (`by=()`)."""
+    totals: dict[tuple, int] = defaultdict(int)
+    for row in rows:
+        key = tuple(getattr(row, name) for name in by)
+        spread = allocate_by_month(row.agreed_cost_pence, row.period_start, row.expected_end_date)
+        for month, pence in spread.items():
+            totals[(*key, month)] += pence
+    return dict(totals)
+
+
+# Active placements, overdue reviews, the census
+
+def active_by(rows: Iterable[PlacementRow], dimension: str | Callable[[PlacementRow], Any],
+              on: date) -> dict[Any, int]:
+    """How many placements are active on a day, by lot, commissioning_team,
+    provider_id, reason_for_ap (or any function of a row)."""
+    key = dimension if callable(dimension) else (lambda row: getattr(row, dimension))
+    counts: dict[Any, int] = defaultdict(int)
+    for row in rows:
+        if row.active_on(on):
+            counts[key(row)] += 1
+    return dict(counts)
+
+
+def overdue_reviews(rows: Iterable[PlacementRow], today: date) -> list[tuple[PlacementRow, date]]:
+    """Running placements past their review date, or flagged for review,
+    longest overdue first, with the date the review was due."""
+    due = []
+    for row in rows:
+        if row.status is not PlacementStatus.STARTED:
+            continue
+        due_on = review_due(row.started_on, row.last_review_on)
+        if today > due_on or row.flagged_for_review:
+            due.append((row, due_on))
+    return sorted(due, key=lambda pair: (pair[1], str(pair[0].placement_id)))
+
+
+def census_day(year: int, *, month: int = 1, weekday: int = 3, nth: int = 3) -> date:
+    """DfE's AP census day: the third Thursday of January unless told otherwise."""
+    first = date(year, month, 1)
+    first_match = first + timedelta(days=(weekday - first.weekday()) % 7)
+    return first_match + timedelta(weeks=nth - 1)
+
+
+def census_extract(rows: Iterable[PlacementRow], day: date) -> list[PlacementRow]:
+    """Placements (all council-funded) active on census day, by child then start."""
+    active = [row for row in rows if row.active_on(day)]
+    return sorted(active,
+                  key=lambda row: (str(row.child_ref), row.started_on, str(row.placement_id)))
+
+
+# Attendance over time (for the chart)
+
+@dataclass(frozen=True)
+class WeekOfAttendance:
+    week_commencing: date
+    sessions_offered: int
+    attended: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return rate(self.attended, self.sessions_offered)
+
+
+def attendance_by_week(rows: Iterable[Mapping[str, Any] | Any]) -> list[WeekOfAttendance]:
+    """Sum returns (anything with week_commencing, sessions_offered, attended)
+    per week, oldest first."""
+    offered: dict[date, int] = defaultdict(int)
+    attended: dict[date, int] = defaultdict(int)
+    for row in rows:
+        get = row.get if isinstance(row, Mapping) else (lambda name, r=row: getattr(r, name))
+        week = get("week_commencing")
+        offered[week] += get("sessions_offered")
+        attended[week] += get("attended")
+    return [WeekOfAttendance(week, offered[week], attended[week]) for week in sorted(offered)]

@@ -1,0 +1,157 @@
+"""Bearer JWT authentication and role checks.
+
+HS256 with DPS_JWT_SECRET, or RS256 with DPS_JWT_PUBLIC_KEY.  Only the one
+configured algorithm is accepted, so `alg: none` and algorithm confusion fail.
+Claims: sub, roles, exp always; team for officers; provider_id for providers.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from copy import deepcopy
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from flask import g, request
+
+from shared.errors import Forbidden, Unauthorized
+
+ROLES = ("officer", "manager", "evaluator", "provider", "reporting")
+TEAMS = ("send", "exclusions", "medical", "virtual_school", "post16")
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    roles: frozenset[str]
+    team: str | None = None
+    provider_id: uuid.UUID | None = None
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_provider_only(self) -> bool:
+        """A provider user with no council role: sees only its own organisation."""
+        return self.roles == frozenset({"provider"})
+
+
+class TokenVerifier:
+    def __init__(self, secret: str | None = None, public_key: str | None = None) -> None:
+        if public_key:
+            self.key, self.algorithms = public_key, ["RS256"]
+        elif secret:
+            self.key, self.algorithms = secret, ["HS256"]
+        else:
+            raise ValueError("set DPS_JWT_SECRET (HS256) or DPS_JWT_PUBLIC_KEY (RS256)")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(token, self.key, algorithms=self.algorithms,
+                                options={"require": ["sub", "exp", "roles"]})
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token expired") from None
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"invalid token: {exc}") from None
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict) -> Principal:
+    roles = claims.get("roles")
+    if not isinstance(roles, list) or not roles or not all(r in ROLES for r in roles):
+        raise Unauthorized(f"invalid token: roles must be a non-empty list of {', '.join(ROLES)}")
+    team = claims.get("team")
+    if "officer" in roles and team not in TEAMS:
+        raise Unauthorized(f"invalid token: an officer's team must be one of {', '.join(TEAMS)}")
+    provider_id = None
+    if "provider" in roles:
+        try:
+            provider_id = uuid.UUID(str(claims.get("provider_id")))
+        except ValueError:
+            raise Unauthorized("invalid token: a provider user needs a provider_id (UUID)") from None
+    return Principal(sub=str(claims["sub"]), roles=frozenset(roles), team=team, provider_id=provider_id)
+
+
+def mint_token(*, roles: list[str], sub: str = "dev-user", team: str | None = None,
+               provider_id: str | uuid.UUID | None = None, ttl: timedelta = timedelta(hours=8),
+               secret: str | None = None, private_key: str | None = None) -> str:
+    """A signed token (development and tests)."""
+    now = datetime.now(timezone.utc)
+    claims: dict = {"sub": sub, "roles": roles, "iat": now, "exp": now + ttl}
+    if team:
+        claims["team"] = team
+    if provider_id:
+        claims["provider_id"] = str(provider_id)
+    if private_key:
+        return jwt.encode(claims, private_key, algorithm="RS256")
+    if not secret:
+        raise ValueError("a secret or a private key is needed to sign")
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+# -- Flask ------------------------------------------------------------------
+
+def _verifier() -> TokenVerifier:
+    from flask import current_app
+
+    return current_app.extensions["dps"].verifier
+
+
+def authenticate() -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing bearer token")
+    return _verifier().verify(token.strip())
+
+
+def current_principal() -> Principal:
+    return g.principal
+
+
+def _document(wrapper, roles: list[str]) -> None:
+    # Same mechanism as flask-smorest's Blueprint.doc: the roles go into the
+    # OpenAPI document (x-roles), which the security tests read.
+    apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    manual = apidoc.setdefault("manual_doc", {})
+    manual["x-roles"] = roles
+    if roles != [PUBLIC]:
+        manual["security"] = [{"bearerAuth": []}]
+        responses = manual.setdefault("responses", {})
+        responses.setdefault("401", {"description": "Missing, expired or invalid token"})
+        responses.setdefault("403", {"description": "The token lacks the role"})
+    wrapper._apidoc = apidoc
+
+
+def requires(*roles: str):
+    """Only callers holding one of `roles` (401 without a valid token, 403 without the role)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            principal = authenticate()
+            if not principal.has(*roles):
+                raise Forbidden(f"requires the role {' or '.join(roles)}")
+            g.principal = principal
+            return func(*args, **kwargs)
+
+        _document(wrapper, list(roles))
+        return wrapper
+
+    return decorator
+
+
+def public(func):
+    """Open to anyone (the council's published directory, health)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    _document(wrapper, [PUBLIC])
+    return wrapper

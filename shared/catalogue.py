@@ -1,0 +1,85 @@
+"""The event catalogue: every event type on the wire, who publishes it, its
+current version, and what it means.
+
+Routing: each producer publishes on its own durable topic exchange
+`dps.<producer>` with the event type as routing key.  A consumer binds its
+queue to the types it reads.  The shape of each event's `data` is owned by the
+producing service (`services/<producer>/events.py`); each consumer keeps its
+own schema of the fields it reads and ignores the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SERVICES = ("provider_registry", "referrals", "awards", "tracking")
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    producer: str
+    version: int
+    meaning: str
+
+    @property
+    def exchange(self) -> str:
+        return exchange_for(self.producer)
+
+
+def exchange_for(service: str) -> str:
+    return f"dps.{service}"
+
+
+_EVENTS = [
+    # provider registry
+    EventType("membership.admitted", "provider_registry", 1,
+              "A provider was admitted to a lot: provider, lot, registration status, pricing lines, capacity."),
+    EventType("membership.suspended", "provider_registry", 1,
+              "A provider's membership of a lot was suspended, with reason."),
+    EventType("membership.reinstated", "provider_registry", 1,
+              "A suspended membership was reinstated."),
+    EventType("membership.removed", "provider_registry", 1,
+              "A provider was removed from a lot, with reason."),
+    EventType("pricing_schedule.effective", "provider_registry", 1,
+              "A provider's pricing schedule for a lot took effect (all lines with maximum prices)."),
+    EventType("capacity.changed", "provider_registry", 1,
+              "A provider's declared capacity (places) on a lot changed."),
+    EventType("provider.registration_changed", "provider_registry", 1,
+              "A provider's name or registration details (registered school / unregistered) changed."),
+    # referrals
+    EventType("referral.published", "referrals", 1,
+              "A referral's anonymised profile was sent to the invited providers of a lot."),
+    EventType("offer.submitted", "referrals", 1, "A provider made an offer on a referral."),
+    EventType("offer.changed", "referrals", 1, "A provider changed its offer before the deadline."),
+    EventType("offer.withdrawn", "referrals", 1, "A provider withdrew its offer before the deadline."),
+    EventType("offer.declined", "referrals", 1, "A provider declined a referral, with reason."),
+    EventType("referral.closed", "referrals", 1,
+              "The offer window closed: the referral with its offers and their assessments."),
+    EventType("referral.cancelled", "referrals", 1, "An officer cancelled a referral."),
+    EventType("off_dps_exception.recorded", "referrals", 1,
+              "No DPS provider could meet the needs; an officer recorded an off-DPS exception."),
+    # awards
+    EventType("placement.awarded", "awards", 1,
+              "A call-off: a referral's placement was awarded to a provider's offer."),
+    EventType("offer.unsuccessful", "awards", 1, "An offer or bid was not successful."),
+    EventType("block_contract.awarded", "awards", 1, "A mini-competition was awarded; standstill begins."),
+    EventType("block_contract.confirmed", "awards", 1, "A block contract was confirmed after standstill."),
+    EventType("block_place.allocated", "awards", 1, "A referred child was given a place of a block contract."),
+    # tracking
+    EventType("placement.started", "tracking", 1, "A placement started."),
+    EventType("placement.ended", "tracking", 1, "A placement ended, with its next step."),
+    EventType("attendance.recorded", "tracking", 1, "A provider returned a week's attendance."),
+    EventType("concern.raised", "tracking", 1, "Unexplained absence or low attendance raised a concern."),
+    EventType("review.recorded", "tracking", 1, "A placement review was recorded."),
+    EventType("outcome.recorded", "tracking", 1, "Outcomes (attainment, qualifications, engagement) recorded."),
+]
+
+CATALOGUE: dict[str, EventType] = {e.name: e for e in _EVENTS}
+
+
+def event_type(name: str) -> EventType:
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not in the event catalogue") from None

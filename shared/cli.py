@@ -1,0 +1,201 @@
+"""`dps`: the one command that runs every role of every service.
+
+    dps migrate [SERVICE ...]         bring databases to the latest migration
+    dps web SERVICE                   the HTTP API under gunicorn
+    dps consumer SERVICE              the event consumer (and scheduled jobs)
+    dps relay SERVICE                 the outbox relay
+    dps run-jobs SERVICE [--force]    run scheduled jobs once now
+    dps dead-letters SERVICE [--replay] [--limit N]
+    dps token --role ROLE [--team T] [--provider-id ID] [--sub S] [--hours H]
+    dps wait-ready [--timeout S]      wait for every service's /readyz
+    dps make-migration SERVICE -m MESSAGE
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import timedelta
+
+from shared import logs
+from shared.catalogue import SERVICES
+from shared.config import DEFAULT_PORTS, load_settings
+
+log = logging.getLogger("dps")
+
+
+def _stop_on_signals(stoppers) -> None:
+    def handler(signum, _frame):
+        log.info("stopping", extra={"signal": signum})
+        for stop in stoppers:
+            stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def cmd_migrate(args) -> int:
+    from shared.service import Runtime
+
+    for service in args.services or SERVICES:
+        logs.configure(service)
+        runtime = Runtime.for_service(service)
+        runtime.migrate()
+        runtime.engine.dispose()
+        log.info("migrated", extra={"database": runtime.engine.url.render_as_string(hide_password=True)})
+    return 0
+
+
+def cmd_web(args) -> int:
+    settings = load_settings(args.service)
+    workers = args.workers or int(os.environ.get("DPS_WEB_WORKERS", "2"))
+    threads = int(os.environ.get("DPS_WEB_THREADS", "4"))
+    argv = ["gunicorn", "--bind", f"{settings.host}:{settings.port}", "--workers", str(workers),
+            "--threads", str(threads), "--worker-class", "gthread", "--graceful-timeout", "10",
+            "--access-logfile", "-" if os.environ.get("DPS_GUNICORN_ACCESS_LOG") else "/dev/null",
+            f"shared.web:create_app_for('{args.service}')"]
+    os.execvp(sys.executable, [sys.executable, "-m", *argv])
+    return 0  # not reached
+
+
+def cmd_consumer(args) -> int:
+    from shared.service import Runtime
+
+    settings = load_settings(args.service)
+    logs.configure(args.service, settings.log_level)
+    runtime = Runtime.for_service(args.service, settings)
+    consumer = runtime.consumer()
+    jobs_stopping = threading.Event()
+    _stop_on_signals([consumer.stop, jobs_stopping.set])
+    if runtime.definition.jobs and not args.no_jobs:
+        threading.Thread(target=runtime.job_loop, args=(jobs_stopping,), daemon=True, name="jobs").start()
+    consumer.run()
+    return 0
+
+
+def cmd_relay(args) -> int:
+    from shared.service import Runtime
+
+    settings = load_settings(args.service)
+    logs.configure(args.service, settings.log_level)
+    relay = Runtime.for_service(args.service, settings).relay()
+    _stop_on_signals([relay.stop])
+    relay.run()
+    return 0
+
+
+def cmd_run_jobs(args) -> int:
+    from shared.service import Runtime
+
+    logs.configure(args.service)
+    ran = Runtime.for_service(args.service).run_jobs(force=args.force)
+    print(json.dumps({"ran": ran}))
+    return 0
+
+
+def cmd_dead_letters(args) -> int:
+    from shared.messaging.consumer import peek_dead_letters, replay_dead_letters
+
+    settings = load_settings(args.service)
+    if args.replay:
+        moved = replay_dead_letters(args.service, settings.amqp_url, args.limit)
+        print(json.dumps({"replayed": moved}))
+    else:
+        for letter in peek_dead_letters(args.service, settings.amqp_url, args.limit or 50):
+            print(json.dumps(letter))
+    return 0
+
+
+def cmd_token(args) -> int:
+    from shared.auth import mint_token
+    from shared.config import DEVELOPMENT_JWT_SECRET
+
+    private_key = open(args.private_key).read() if args.private_key else None
+    secret = None if private_key else os.environ.get("DPS_JWT_SECRET") or DEVELOPMENT_JWT_SECRET
+    print(mint_token(roles=args.role, sub=args.sub, team=args.team, provider_id=args.provider_id,
+                     ttl=timedelta(hours=args.hours), secret=secret, private_key=private_key))
+    return 0
+
+
+def cmd_wait_ready(args) -> int:
+    import urllib.request
+
+    deadline = time.monotonic() + args.timeout
+    waiting = {s: f"http://{load_settings(s).host}:{load_settings(s).port}/readyz" for s in args.services or SERVICES}
+    while waiting and time.monotonic() < deadline:
+        for service, url in list(waiting.items()):
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        print(f"{service} ready at {url.removesuffix('/readyz')}")
+                        del waiting[service]
+            except OSError:
+                pass
+        time.sleep(0.5)
+    for service, url in waiting.items():
+        print(f"{service} NOT ready at {url}", file=sys.stderr)
+    return 1 if waiting else 0
+
+
+def cmd_make_migration(args) -> int:
+    from shared.db import make_migration
+    from shared.service import load_definition
+
+    definition = load_definition(args.service)
+    make_migration(definition.versions, definition.metadata, args.message)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dps", description="Run the DPS services.")
+    sub = p.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("migrate")
+    m.add_argument("services", nargs="*", help="default: all four")
+    m.set_defaults(func=cmd_migrate)
+    for name, func in (("web", cmd_web), ("consumer", cmd_consumer), ("relay", cmd_relay), ("run-jobs", cmd_run_jobs),
+                       ("dead-letters", cmd_dead_letters), ("make-migration", cmd_make_migration)):
+        s = sub.add_parser(name)
+        s.add_argument("service", choices=SERVICES)
+        s.set_defaults(func=func)
+        if name == "web":
+            s.add_argument("--workers", type=int)
+        if name == "consumer":
+            s.add_argument("--no-jobs", action="store_true", help="do not run scheduled jobs in this process")
+        if name == "run-jobs":
+            s.add_argument("--force", action="store_true", help="run even if this period already ran")
+        if name == "dead-letters":
+            s.add_argument("--replay", action="store_true", help="move them back to the service's queue")
+            s.add_argument("--limit", type=int)
+        if name == "make-migration":
+            s.add_argument("-m", "--message", required=True)
+    t = sub.add_parser("token", help="mint a development token")
+    t.add_argument("--role", action="append", required=True, choices=("officer", "manager", "evaluator",
+                                                                        "provider", "reporting"))
+    t.add_argument("--team")
+    t.add_argument("--provider-id")
+    t.add_argument("--sub", default="dev-user")
+    t.add_argument("--hours", type=float, default=8)
+    t.add_argument("--private-key", help="PEM file: sign RS256 instead of HS256")
+    t.set_defaults(func=cmd_token)
+    w = sub.add_parser("wait-ready")
+    w.add_argument("services", nargs="*")
+    w.add_argument("--timeout", type=float, default=60)
+    w.set_defaults(func=cmd_wait_ready)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+__all__ = ["main", "DEFAULT_PORTS"]

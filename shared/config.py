@@ -1,0 +1,89 @@
+"""The one configuration loader.  Everything comes from the environment so the
+same code runs from `make run`, a container or a Kubernetes pod."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.catalogue import SERVICES
+
+DEFAULT_PORTS = {"provider_registry": 8001, "referrals": 8002, "awards": 8003, "tracking": 8004}
+
+# Published in the README: only for a developer's own machine.
+DEVELOPMENT_JWT_SECRET = "dps-development-secret-do-not-use-in-production"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _delays(name: str, default: str) -> tuple[float, ...]:
+    raw = _env(name, default) or default
+    return tuple(float(part) for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    database_url: str
+    amqp_url: str
+    host: str
+    port: int
+    jwt_secret: str | None
+    jwt_public_key: str | None
+    quorum_queues: bool
+    retry_delays: tuple[float, ...]  # seconds; one TTL queue each; then dead letter
+    relay_poll_interval: float
+    relay_batch_size: int
+    prefetch: int
+    log_level: str
+    job_interval: float
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def upper(self) -> str:
+        return self.service.upper()
+
+
+def data_dir() -> Path:
+    return Path(_env("DPS_DATA_DIR", "data")).resolve()
+
+
+def load_settings(service: str) -> Settings:
+    """Settings of one service.  Per-service variables (DPS_REFERRALS_DATABASE_URL)
+    win over the plain ones (DATABASE_URL), which suit a container running one service."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}; expected one of {', '.join(SERVICES)}")
+    up = service.upper()
+    database_url = _env(f"DPS_{up}_DATABASE_URL") or _env("DATABASE_URL")
+    if database_url is None:
+        database_url = f"sqlite:///{data_dir() / (service + '.sqlite3')}"
+    public_key = _env("DPS_JWT_PUBLIC_KEY")
+    if public_key is None and _env("DPS_JWT_PUBLIC_KEY_FILE"):
+        public_key = Path(_env("DPS_JWT_PUBLIC_KEY_FILE")).read_text()
+    return Settings(
+        service=service,
+        database_url=database_url,
+        amqp_url=_env("DPS_AMQP_URL") or _env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+        host=_env(f"DPS_{up}_HOST") or _env("HOST", "127.0.0.1"),
+        port=int(_env(f"DPS_{up}_PORT") or _env("PORT") or DEFAULT_PORTS[service]),
+        jwt_secret=_env("DPS_JWT_SECRET"),
+        jwt_public_key=public_key,
+        quorum_queues=_bool("DPS_QUORUM_QUEUES", False),
+        retry_delays=_delays("DPS_RETRY_DELAYS", "1,5,30"),
+        relay_poll_interval=float(_env("DPS_RELAY_POLL_INTERVAL", "0.05")),
+        relay_batch_size=int(_env("DPS_RELAY_BATCH_SIZE", "200")),
+        prefetch=int(_env("DPS_PREFETCH", "20")),
+        log_level=_env("DPS_LOG_LEVEL", "INFO"),
+        job_interval=float(_env("DPS_JOB_INTERVAL", "300")),
+    )

@@ -1,0 +1,144 @@
+"""Database set-up: one engine per service from its DATABASE_URL, sessions,
+types that behave the same on SQLite and PostgreSQL, and Alembic migrations."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_ENV = Path(__file__).parent / "migrations"
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: times are timezone-aware UTC")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # Web, consumer and relay share one file: WAL lets readers and one
+            # writer work at once; busy_timeout waits instead of failing.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    connect_args = kwargs.pop("connect_args", {})
+    # A database that does not answer must not hang a request: fail fast, /readyz says 503.
+    connect_args.setdefault("connect_timeout", 5)
+    return sa.create_engine(url, connect_args=connect_args, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(session_factory: sessionmaker[Session]):
+    """One unit of work: commit on success, roll back on any error."""
+    session = session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _alembic_config(versions: Path, metadata: sa.MetaData, connection=None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_ENV))
+    cfg.set_main_option("version_locations", str(versions))
+    cfg.attributes["target_metadata"] = metadata
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def migrate(engine: Engine, versions: Path, metadata: sa.MetaData) -> None:
+    """Bring the service's database to the latest migration."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(versions, metadata, connection), "head")
+
+
+def make_migration(versions: Path, metadata: sa.MetaData, message: str) -> None:
+    """Write a new migration by comparing the models with a scratch database at head."""
+    import tempfile
+
+    from alembic import command
+
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = make_engine(f"sqlite:///{scratch}/scratch.sqlite3")
+        with engine.begin() as connection:
+            cfg = _alembic_config(versions, metadata, connection)
+            command.upgrade(cfg, "head")
+            command.revision(cfg, message=message, autogenerate=True)
+        engine.dispose()
+
+
+# Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> sa.MetaData:
+    """A service's metadata, with the messaging tables (outbox, inbox, job_runs) in it."""
+    from shared.messaging.tables import messaging_tables
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    messaging_tables(metadata)
+    return metadata

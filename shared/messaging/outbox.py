@@ -1,0 +1,33 @@
+"""The transactional outbox: an event is a row written in the same database
+transaction as the change it reports.  If the transaction rolls back, the event
+never existed; if it commits, the relay will publish it, however long the
+broker is away."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shared.catalogue import exchange_for
+from shared.db import utcnow
+from shared.events import Envelope, new_event
+
+
+class Outbox:
+    def __init__(self, producer: str, table: sa.Table) -> None:
+        self.producer = producer
+        self.table = table
+
+    def add(self, session: Session, type_: str, data: dict) -> Envelope:
+        """Write one event in the session's transaction; nothing is sent now."""
+        envelope = new_event(type_, data, self.producer)
+        session.execute(
+            self.table.insert().values(
+                event_id=envelope.id,
+                event_type=envelope.type,
+                exchange=exchange_for(self.producer),
+                body=envelope.to_json(),
+                created_at=utcnow(),
+            )
+        )
+        return envelope

@@ -1,0 +1,127 @@
+"""What a service is made of, and what it builds from its settings at start.
+
+Each service declares a `ServiceDefinition` in `services/<name>/service.py`;
+the web app, the consumer, the relay, the scheduled jobs and the migrations
+are all built from it by the same code here.  Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.auth import TokenVerifier
+from shared.config import Settings, load_settings
+from shared.db import make_engine, make_session_factory, migrate, utcnow
+from shared.messaging.consumer import EventConsumer, Handler
+from shared.messaging.outbox import Outbox
+from shared.messaging.relay import OutboxRelay
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job run once per period (e.g. daily compliance expiry), by whichever
+    replica claims the period first in the job_runs table."""
+
+    name: str
+    run: Callable[[UnitOfWork, datetime], None]
+    period: str = "daily"  # daily | hourly
+
+    def period_key(self, now: datetime) -> str:
+        return now.strftime("%Y-%m-%dT%H") if self.period == "hourly" else now.strftime("%Y-%m-%d")
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    title: str
+    metadata: sa.MetaData
+    versions: Path  # the service's Alembic versions folder
+    blueprints: Callable[[], list] = list
+    event_handlers: Callable[[], dict[str, Handler]] = dict
+    jobs: list[ScheduledJob] = field(default_factory=list)
+    description: str = ""
+
+
+def load_definition(service: str) -> ServiceDefinition:
+    return importlib.import_module(f"services.{service}.service").definition()
+
+
+class Runtime:
+    """The engine, session factory and outbox of one running service."""
+
+    def __init__(self, definition: ServiceDefinition, settings: Settings, engine: Engine | None = None) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.engine = engine or make_engine(settings.database_url)
+        self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
+        tables = definition.metadata.tables
+        self.outbox_table, self.inbox_table, self.job_runs_table = tables["outbox"], tables["inbox"], tables["job_runs"]
+        self.outbox = Outbox(definition.name, self.outbox_table)
+        self._verifier: TokenVerifier | None = None
+
+    @classmethod
+    def for_service(cls, service: str, settings: Settings | None = None) -> Runtime:
+        return cls(load_definition(service), settings or load_settings(service))
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        if self._verifier is None:
+            self._verifier = TokenVerifier(self.settings.jwt_secret, self.settings.jwt_public_key)
+        return self._verifier
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory, self.outbox)
+
+    def migrate(self) -> None:
+        migrate(self.engine, self.definition.versions, self.definition.metadata)
+
+    def relay(self) -> OutboxRelay:
+        s = self.settings
+        return OutboxRelay(self.definition.name, self.engine, self.outbox_table, s.amqp_url,
+                           batch_size=s.relay_batch_size, poll_interval=s.relay_poll_interval)
+
+    def consumer(self) -> EventConsumer:
+        s = self.settings
+        return EventConsumer(self.definition.name, self.session_factory, self.inbox_table, self.outbox,
+                             self.definition.event_handlers(), s.amqp_url, retry_delays=s.retry_delays,
+                             quorum=s.quorum_queues, prefetch=s.prefetch)
+
+    # -- scheduled jobs --------------------------------------------------------
+    def run_jobs(self, now: datetime | None = None, *, force: bool = False) -> list[str]:
+        """Run each job whose period has not been claimed yet; return the ones run."""
+        now = now or utcnow()
+        ran = []
+        for job in self.definition.jobs:
+            with self.unit_of_work() as uow:
+                period = job.period_key(now) if not force else f"forced-{now.isoformat()}"
+                try:
+                    uow.session.execute(self.job_runs_table.insert().values(job=job.name, period=period, ran_at=now))
+                    uow.session.flush()
+                except sa.exc.IntegrityError:
+                    continue  # another replica has this period
+                job.run(uow, now)
+                uow.commit()
+                ran.append(job.name)
+                log.info("scheduled job ran", extra={"job": job.name, "period": period})
+        return ran
+
+    def job_loop(self, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            try:
+                self.run_jobs()
+            except Exception:  # noqa: BLE001 - a failing job must not stop the consumer; it runs again next tick
+                log.exception("scheduled job failed")
+            stopping.wait(self.settings.job_interval)

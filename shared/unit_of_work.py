@@ -1,0 +1,41 @@
+"""A unit of work: one database transaction, and the outbox that rides in it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.events import Envelope
+from shared.messaging.outbox import Outbox
+
+
+class UnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session], outbox: Outbox) -> None:
+        self.session_factory = session_factory
+        self.outbox = outbox
+        self.session: Session | None = None
+
+    @classmethod
+    def around(cls, session: Session, outbox: Outbox) -> UnitOfWork:
+        """A unit of work on a session someone else opened (the consumer's)."""
+        uow = cls(lambda: session, outbox)
+        uow.session = session
+        return uow
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.session_factory()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        # Anything not committed explicitly is thrown away, events included.
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def publish(self, type_: str, data: dict) -> Envelope:
+        """Record an event to be published if, and only if, this unit commits."""
+        return self.outbox.add(self.session, type_, data)

@@ -1,0 +1,183 @@
+"""The web app of a service: flask-smorest with the OpenAPI document and
+Swagger UI, one error format, request and correlation ids, JSON access logs,
+/healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import sqlalchemy as sa
+from flask import Flask, Response, g, jsonify, request, send_from_directory
+from flask_smorest import Api
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from werkzeug.exceptions import HTTPException
+
+from shared import context, logs
+from shared.config import Settings, load_settings
+from shared.errors import DPSError
+from shared.service import Runtime, ServiceDefinition, load_definition
+
+log = logging.getLogger("dps.http")
+
+# Process-wide metrics (one per gunicorn worker process, labelled by service).
+REQUESTS = Counter("dps_http_requests_total", "HTTP requests", ["service", "method", "endpoint", "status"])
+LATENCY = Histogram("dps_http_request_seconds", "HTTP request latency", ["service", "method", "endpoint"])
+
+
+def _swagger_ui_dir() -> str:
+    import swagger_ui_bundle
+
+    return swagger_ui_bundle.swagger_ui_path
+
+
+def create_app(definition: ServiceDefinition, settings: Settings, runtime: Runtime | None = None) -> Flask:
+    app = Flask(f"dps.{definition.name}")
+    runtime = runtime or Runtime(definition, settings)
+    app.extensions["dps"] = runtime
+    app.config.update(
+        API_TITLE=definition.title,
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # served from the swagger-ui-bundle package: the docs work offline
+        OPENAPI_SWAGGER_UI_URL="/docs/static/",
+        API_SPEC_OPTIONS={"info": {"description": definition.description}},
+        JSON_SORT_KEYS=False,
+    )
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    for blueprint in definition.blueprints():
+        api.register_blueprint(blueprint)
+    _register_operations(app, runtime)
+    _register_errors(app)
+    _register_request_ids(app, definition.name)
+    return app
+
+
+def create_app_for(service: str) -> Flask:
+    """Entry point for gunicorn: `shared.web:create_app_for('referrals')`."""
+    settings = load_settings(service)
+    logs.configure(service, settings.log_level)
+    return create_app(load_definition(service), settings)
+
+
+def _register_operations(app: Flask, runtime: Runtime) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="alive", service=runtime.definition.name)
+
+    @app.get("/readyz")
+    def readyz():
+        checks = {"database": _check_database(runtime), "broker": _check_broker(runtime.settings.amqp_url)}
+        ready = all(v == "ok" for v in checks.values())
+        return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(_metrics_text(), mimetype=CONTENT_TYPE_LATEST)
+
+    @app.get("/docs/static/<path:filename>")
+    def swagger_static(filename):
+        return send_from_directory(_swagger_ui_dir(), filename)
+
+
+def _check_database(runtime: Runtime) -> str:
+    try:
+        with runtime.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        return f"unavailable: {type(exc).__name__}"
+
+
+def _check_broker(amqp_url: str) -> str:
+    from kombu import Connection
+
+    try:
+        with Connection(amqp_url, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        return f"unavailable: {type(exc).__name__}"
+
+
+def _metrics_text() -> bytes:
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest()
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DPSError)
+    def domain_error(exc: DPSError):
+        return jsonify(exc.to_dict()), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        # flask-smorest puts validation messages in exc.data["messages"]
+        body = {"code": exc.code, "status": exc.name,
+                "message": getattr(exc, "description", None) or exc.name}
+        data = getattr(exc, "data", None) or {}
+        if data.get("messages"):
+            body["errors"] = data["messages"]
+            body["message"] = "invalid input"
+        if data.get("message"):
+            body["message"] = data["message"]
+        response = jsonify(body)
+        response.status_code = exc.code or 500
+        for name, value in (data.get("headers") or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        if _database_down(exc):
+            log.warning("database unavailable", extra={"error": str(exc)})
+            return jsonify(code=503, status="Service Unavailable",
+                           message="the service's database is unavailable; try again shortly"), 503
+        log.exception("unhandled error")
+        return jsonify(code=500, status="Internal Server Error", message="internal error",
+                       request_id=context.request_id.get()), 500
+
+
+def _database_down(exc: Exception) -> bool:
+    return isinstance(exc, sa.exc.DBAPIError) and (
+        exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError))
+
+
+def _register_request_ids(app: Flask, service: str) -> None:
+    @app.before_request
+    def bind_ids():
+        rid = request.headers.get("X-Request-ID") or str(uuid.uuid4())
+        cid = request.headers.get("X-Correlation-ID") or rid
+        g._dps_tokens = [(context.request_id, context.request_id.set(rid[:200])),
+                         (context.correlation_id, context.correlation_id.set(cid[:200]))]
+        g._dps_started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response):
+        elapsed = time.perf_counter() - getattr(g, "_dps_started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(service, request.method, endpoint, str(response.status_code)).inc()
+        LATENCY.labels(service, request.method, endpoint).observe(elapsed)
+        response.headers["X-Request-ID"] = context.request_id.get() or ""
+        response.headers["X-Correlation-ID"] = context.correlation_id.get() or ""
+        if endpoint not in ("/healthz", "/metrics"):
+            log.info("%s %s %s", request.method, request.path, response.status_code,
+                     extra={"status": response.status_code, "duration_ms": round(elapsed * 1000, 2)})
+        return response
+
+    @app.teardown_request
+    def unbind_ids(_exc):
+        for var, token in reversed(getattr(g, "_dps_tokens", [])):
+            var.reset(token)
