@@ -95,6 +95,7 @@ def _alembic_config(versions: Path, metadata: sa.MetaData, connection=None):
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_ENV))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(versions))
     cfg.attributes["target_metadata"] = metadata
     if connection is not None:
