@@ -137,9 +137,12 @@ NAMING_CONVENTION = {
 
 
 def new_metadata() -> sa.MetaData:
-    """A service's metadata, with the messaging tables (outbox, inbox, job_runs) in it."""
+    """A service's metadata, with the shared tables in it: outbox, inbox,
+    job_runs (messaging) and audit_log."""
+    from shared.audit import audit_table
     from shared.messaging.tables import messaging_tables
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     messaging_tables(metadata)
+    audit_table(metadata)
     return metadata

@@ -69,7 +69,10 @@ class Runtime:
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
         tables = definition.metadata.tables
         self.outbox_table, self.inbox_table, self.job_runs_table = tables["outbox"], tables["inbox"], tables["job_runs"]
+        self.audit_table = tables["audit_log"]
         self.outbox = Outbox(definition.name, self.outbox_table)
+        # The service's notion of now; tests replace it to cross deadlines.
+        self.clock = utcnow
         self._verifier: TokenVerifier | None = None
 
     @classmethod
@@ -83,7 +86,7 @@ class Runtime:
         return self._verifier
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.outbox)
+        return UnitOfWork(self.session_factory, self.outbox, lambda: self.clock())
 
     def migrate(self) -> None:
         migrate(self.engine, self.definition.versions, self.definition.metadata)
@@ -97,12 +100,12 @@ class Runtime:
         s = self.settings
         return EventConsumer(self.definition.name, self.session_factory, self.inbox_table, self.outbox,
                              self.definition.event_handlers(), s.amqp_url, retry_delays=s.retry_delays,
-                             quorum=s.quorum_queues, prefetch=s.prefetch)
+                             quorum=s.quorum_queues, prefetch=s.prefetch, clock=lambda: self.clock())
 
     # -- scheduled jobs --------------------------------------------------------
     def run_jobs(self, now: datetime | None = None, *, force: bool = False) -> list[str]:
         """Run each job whose period has not been claimed yet; return the ones run."""
-        now = now or utcnow()
+        now = now or self.clock()
         ran = []
         for job in self.definition.jobs:
             with self.unit_of_work() as uow:

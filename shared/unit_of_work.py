@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.db import utcnow
 from shared.events import Envelope
 from shared.messaging.outbox import Outbox
 
 
 class UnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session], outbox: Outbox) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], outbox: Outbox,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self.session_factory = session_factory
         self.outbox = outbox
+        self.clock = clock
         self.session: Session | None = None
 
     @classmethod
-    def around(cls, session: Session, outbox: Outbox) -> UnitOfWork:
+    def around(cls, session: Session, outbox: Outbox, clock: Callable[[], datetime] = utcnow) -> UnitOfWork:
         """A unit of work on a session someone else opened (the consumer's)."""
-        uow = cls(lambda: session, outbox)
+        uow = cls(lambda: session, outbox, clock)
         uow.session = session
         return uow
+
+    def now(self) -> datetime:
+        """The time of this unit of work (tests set the service's clock)."""
+        return self.clock()
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.session_factory()

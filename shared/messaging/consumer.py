@@ -25,6 +25,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from kombu import Connection, Producer
@@ -84,7 +85,7 @@ def _reason(exc: BaseException) -> str:
 class EventConsumer:
     def __init__(self, service: str, session_factory: sessionmaker[Session], inbox: sa.Table, outbox: Outbox,
                  handlers: dict[str, Handler], amqp_url: str, *, retry_delays: tuple[float, ...] = (1, 5, 30),
-                 quorum: bool = False, prefetch: int = 20) -> None:
+                 quorum: bool = False, prefetch: int = 20, clock: Callable[[], datetime] = utcnow) -> None:
         self.service = service
         self.session_factory = session_factory
         self.inbox = inbox
@@ -94,6 +95,7 @@ class EventConsumer:
         self.retry_delays = retry_delays
         self.quorum = quorum
         self.prefetch = prefetch
+        self.clock = clock
         self.stopping = threading.Event()
         self.handled = 0  # messages settled (any outcome), for tests and logs
 
@@ -121,7 +123,7 @@ class EventConsumer:
                     session.flush()
                 except sa.exc.IntegrityError:
                     return Outcome("duplicate")  # another consumer of this queue got there first
-                handler(UnitOfWork.around(session, self.outbox), envelope)
+                handler(UnitOfWork.around(session, self.outbox, self.clock), envelope)
                 session.commit()
                 return Outcome("done")
         except (PoisonMessage, ValidationError) as exc:

@@ -17,7 +17,7 @@ from shared.auth import mint_token
 from shared.config import load_settings
 from shared.service import Runtime, load_definition
 
-TEST_JWT_SECRET = "dps-test-secret"
+TEST_JWT_SECRET = "dps-test-secret-of-at-least-32-bytes"
 TEST_RETRY_DELAYS = (0.2, 0.5)
 
 
