@@ -11,7 +11,7 @@ import functools
 import uuid
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from flask import g, request
@@ -79,7 +79,7 @@ def mint_token(*, roles: list[str], sub: str = "dev-user", team: str | None = No
                provider_id: str | uuid.UUID | None = None, ttl: timedelta = timedelta(hours=8),
                secret: str | None = None, private_key: str | None = None) -> str:
     """A signed token (development and tests)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims: dict = {"sub": sub, "roles": roles, "iat": now, "exp": now + ttl}
     if team:
         claims["team"] = team

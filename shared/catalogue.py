@@ -55,7 +55,8 @@ _EVENTS = [
     EventType("offer.withdrawn", "referrals", 1, "A provider withdrew its offer before the deadline."),
     EventType("offer.declined", "referrals", 1, "A provider declined a referral, with reason."),
     EventType("referral.closed", "referrals", 1,
-              "The offer window closed and the officer completed the assessment: the referral with its offers and their assessments (what awards ranks)."),
+              "The offer window closed and the officer completed the assessment: "
+              "the referral with its offers and their assessments (what awards ranks)."),
     EventType("referral.cancelled", "referrals", 1, "An officer cancelled a referral."),
     EventType("off_dps_exception.recorded", "referrals", 1,
               "No DPS provider could meet the needs; an officer recorded an off-DPS exception."),

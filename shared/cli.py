@@ -17,6 +17,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -53,8 +54,16 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_web(args) -> int:
+    from shared.config import data_dir
+
     settings = load_settings(args.service)
     workers = args.workers or int(os.environ.get("DPS_WEB_WORKERS", "2"))
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # gunicorn workers are processes: /metrics adds up what each one counted
+        metrics_dir = data_dir() / "metrics" / args.service
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     threads = int(os.environ.get("DPS_WEB_THREADS", "4"))
     argv = ["gunicorn", "--bind", f"{settings.host}:{settings.port}", "--workers", str(workers),
             "--threads", str(threads), "--worker-class", "gthread", "--graceful-timeout", "10",

@@ -75,8 +75,10 @@ def load_settings(service: str) -> Settings:
         service=service,
         database_url=database_url,
         amqp_url=_env("DPS_AMQP_URL") or _env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
-        host=_env(f"DPS_{up}_HOST") or _env("HOST", "127.0.0.1"),
-        port=int(_env(f"DPS_{up}_PORT") or _env("PORT") or DEFAULT_PORTS[service]),
+        # DPS_PORT/DPS_HOST suit a container running one service (not PORT:
+        # Procfile runners set PORT for every process they start).
+        host=_env(f"DPS_{up}_HOST") or _env("DPS_HOST", "127.0.0.1"),
+        port=int(_env(f"DPS_{up}_PORT") or _env("DPS_PORT") or DEFAULT_PORTS[service]),
         jwt_secret=_env("DPS_JWT_SECRET"),
         jwt_public_key=public_key,
         quorum_queues=_bool("DPS_QUORUM_QUEUES", False),

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 import traceback
@@ -28,14 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from kombu import Connection, Producer
+from kombu import Producer
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import context
 from shared.db import utcnow
 from shared.events import Envelope
-from shared.unit_of_work import UnitOfWork
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import BROKER_ERRORS, broker_connection
 from shared.messaging.topology import (
@@ -45,6 +43,7 @@ from shared.messaging.topology import (
     queue_name,
     retry_queue_name,
 )
+from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +172,7 @@ class EventConsumer:
                     if not pending:
                         try:
                             connection.drain_events(timeout=1)
-                        except socket.timeout:
+                        except TimeoutError:
                             connection.heartbeat_check()
                             continue
                     while pending and not self.stopping.is_set():

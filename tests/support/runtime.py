@@ -4,7 +4,6 @@ workers running in threads, tokens, and a waiter for events on the exchanges."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import uuid
@@ -123,7 +122,7 @@ class EventWaiter:
     def close(self) -> None:
         try:
             self.connection.release()
-        except (OSError, socket.error):
+        except OSError:
             pass
 
 

@@ -143,7 +143,7 @@ def start_rabbitmq() -> RabbitServer:
     (home / "enabled_plugins").write_text("[].")
     # Small disk and memory alarms must not stop publishers on a busy CI disk.
     (home / "rabbitmq.conf").write_text(
-        "disk_free_limit.absolute = 50MB\nloopback_users = none\nlisteners.tcp.default = 127.0.0.1:%d\n" % port)
+        f"disk_free_limit.absolute = 50MB\nlisteners.tcp.default = 127.0.0.1:{port}\n")
     env = {
         **os.environ,
         "HOME": str(home),

@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTEST_ARGS ?=
+
+.PHONY: run test setup setup-test unit integration api security e2e resilience system lint demo bench clean
+
+run: setup
+	@scripts/run.sh
+
+test: setup-test
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+setup:
+	@scripts/setup.sh run
+
+setup-test:
+	@scripts/setup.sh test
+
+# One suite at a time (see README).
+unit: setup-test
+	.venv/bin/python -m pytest tests/unit tests/shared $(PYTEST_ARGS)
+integration api e2e resilience security system: setup-test
+	.venv/bin/python -m pytest tests/$@ $(PYTEST_ARGS)
+
+lint: setup-test
+	.venv/bin/ruff check .
+
+clean:
+	rm -rf data .pytest_cache .hypothesis

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the whole DPS on this machine: four services, each as web, consumer
+# and relay (twelve processes under honcho). Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH"
+export DPS_DATA_DIR="${DPS_DATA_DIR:-$PWD/data}"
+# The development secret: for this machine only. Production sets its own
+# DPS_JWT_SECRET (or DPS_JWT_PUBLIC_KEY) - see docs/operations.md.
+export DPS_JWT_SECRET="${DPS_JWT_SECRET:-dps-development-secret-do-not-use-in-production}"
+export PYTHONUNBUFFERED=1
+
+dps migrate
+honcho -f deploy/Procfile start &
+honcho_pid=$!
+stop() { kill -TERM "$honcho_pid" 2>/dev/null || true; wait "$honcho_pid" 2>/dev/null || true; exit 0; }
+trap stop INT TERM
+
+if dps wait-ready --timeout 90; then
+  cat <<MSG
+
+  The DPS is running:
+    provider registry  http://${DPS_PROVIDER_REGISTRY_HOST:-127.0.0.1}:${DPS_PROVIDER_REGISTRY_PORT:-8001}/docs
+    referrals          http://${DPS_REFERRALS_HOST:-127.0.0.1}:${DPS_REFERRALS_PORT:-8002}/docs
+    awards             http://${DPS_AWARDS_HOST:-127.0.0.1}:${DPS_AWARDS_PORT:-8003}/docs
+    tracking           http://${DPS_TRACKING_HOST:-127.0.0.1}:${DPS_TRACKING_PORT:-8004}/docs
+
+  A token (development secret):  .venv/bin/dps token --role officer --team exclusions
+                                 .venv/bin/dps token --role manager
+                                 .venv/bin/dps token --role provider --provider-id <uuid>
+  Then: curl -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:8001/v1/...
+  Ctrl-C stops everything.
+
+MSG
+fi
+wait "$honcho_pid"
