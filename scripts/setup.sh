@@ -70,5 +70,7 @@ fi
 # --- PostgreSQL (tests start a throwaway cluster from Debian's binaries) ---------------
 if [ "$mode" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+  # validates deploy/compose.yaml offline (needs no Docker engine)
+  command -v docker-compose >/dev/null || apt_install docker-compose
 fi
 say "Set-up done ($mode)"
