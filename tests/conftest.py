@@ -127,3 +127,15 @@ def events(broker):
     yield make
     for waiter in waiters:
         waiter.close()
+
+
+@pytest.fixture(scope="module")
+def running_system(postgres, rabbitmq, _templates, tmp_path_factory):
+    """All four services as real processes (web, consumer, relay), each on its
+    own PostgreSQL database, for a whole test module."""
+    from tests.support.system import System
+
+    _clean_broker(rabbitmq.amqp_url)
+    system = System(postgres, rabbitmq, _templates, tmp_path_factory.mktemp("system")).start()
+    yield system
+    system.stop()
