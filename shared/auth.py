@@ -135,16 +135,31 @@ def requires(*roles: str):
     def decorator(func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            principal = authenticate()
-            if not principal.has(*roles):
-                raise Forbidden(f"requires the role {' or '.join(roles)}")
-            g.principal = principal
+            if g.get("principal") is None:  # not already checked before the request was parsed
+                g.principal = authorize(roles)
             return func(*args, **kwargs)
 
         _document(wrapper, list(roles))
+        # Read by shared.web before any argument parsing (outer decorators copy it up),
+        # so a caller without the role gets 401/403, never a 422 about a body it may not send.
+        wrapper._dps_roles = tuple(roles)
         return wrapper
 
     return decorator
+
+
+def authorize(roles: tuple[str, ...] | list[str]) -> Principal:
+    principal = authenticate()
+    if not principal.has(*roles):
+        raise Forbidden(f"requires the role {' or '.join(roles)}")
+    return principal
+
+
+def required_roles(view_function, method: str) -> tuple[str, ...] | None:
+    """The roles an endpoint requires (None: public or not ours)."""
+    view_class = getattr(view_function, "view_class", None)
+    handler = getattr(view_class, method.lower(), None) if view_class is not None else view_function
+    return getattr(handler, "_dps_roles", None)
 
 
 def public(func):
@@ -154,4 +169,5 @@ def public(func):
         return func(*args, **kwargs)
 
     _document(wrapper, [PUBLIC])
+    wrapper._dps_public = True
     return wrapper

@@ -164,6 +164,17 @@ def _register_request_ids(app: Flask, service: str) -> None:
                          (context.correlation_id, context.correlation_id.set(cid[:200]))]
         g._dps_started = time.perf_counter()
 
+    @app.before_request
+    def authorize_early():
+        # Roles are checked before flask-smorest parses the body or query.
+        from shared.auth import authorize, required_roles
+
+        g.principal = None
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        roles = required_roles(view, request.method) if view is not None else None
+        if roles:
+            g.principal = authorize(roles)
+
     @app.after_request
     def log_request(response):
         elapsed = time.perf_counter() - getattr(g, "_dps_started", time.perf_counter())

@@ -142,3 +142,31 @@ def test_rs256_tokens_with_a_public_key(tmp_path):
     assert _get(client, mint_token(roles=["manager"], private_key=private_pem)).status_code == 200
     # with RS256 configured, an HS256 token is refused whatever it was signed with
     assert _get(client, mint_token(roles=["manager"], secret=SECRET)).status_code == 401
+
+
+def test_roles_are_checked_before_the_body_is_validated(tmp_path):
+    from marshmallow import Schema, fields
+
+    class Body(Schema):
+        name = fields.String(required=True)
+
+    blp = Blueprint("probe2", __name__, url_prefix="/probe2")
+
+    @blp.route("/things")
+    class Things(MethodView):
+        @blp.arguments(Body)
+        @blp.response(201)
+        @requires("manager")
+        def post(self, body):
+            return body
+
+    definition = ServiceDefinition(name="referrals", title="probe", metadata=new_metadata(), versions=tmp_path,
+                                   blueprints=lambda: [blp])
+    settings = replace(load_settings("referrals"), database_url=f"sqlite:///{tmp_path}/db.sqlite3", jwt_secret=SECRET)
+    client = create_app(definition, settings, Runtime(definition, settings)).test_client()
+    assert client.post("/probe2/things", json={}).status_code == 401
+    officer = {"Authorization": "Bearer " + mint_token(roles=["officer"], team="send", secret=SECRET)}
+    assert client.post("/probe2/things", json={}, headers=officer).status_code == 403
+    manager = {"Authorization": "Bearer " + mint_token(roles=["manager"], secret=SECRET)}
+    assert client.post("/probe2/things", json={}, headers=manager).status_code == 422
+    assert client.post("/probe2/things", json={"name": "x"}, headers=manager).status_code == 201
