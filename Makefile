@@ -27,3 +27,8 @@ lint: setup-test
 
 clean:
 	rm -rf data .pytest_cache .hypothesis
+
+# Benchmarks (not part of `make test`): results in bench/results/latest.md
+bench: setup-test
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "install wrk: sudo apt-get install wrk"; exit 1; }
+	.venv/bin/python -m bench.run $(BENCH_ARGS)
