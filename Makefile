@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test unit integration api security e2e resilience system lint demo bench clean
+.PHONY: run test setup setup-test unit integration api security e2e resilience system deploy-check render lint demo bench clean
 
 run: setup
 	@scripts/run.sh
@@ -21,6 +21,12 @@ unit: setup-test
 	.venv/bin/python -m pytest tests/unit tests/shared $(PYTEST_ARGS)
 integration api e2e resilience security system: setup-test
 	.venv/bin/python -m pytest tests/$@ $(PYTEST_ARGS)
+
+deploy-check: setup-test
+	.venv/bin/python -m pytest tests/deploy $(PYTEST_ARGS)
+
+render: setup-test
+	deploy/k8s/render.sh
 
 lint: setup-test
 	.venv/bin/ruff check .

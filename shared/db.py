@@ -108,6 +108,9 @@ def migrate(engine: Engine, versions: Path, metadata: sa.MetaData) -> None:
     from alembic import command
 
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two replicas starting together must not both migrate: the second waits.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7231959)"))
         command.upgrade(_alembic_config(versions, metadata, connection), "head")
 
 

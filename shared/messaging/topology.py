@@ -41,6 +41,12 @@ def main_queue(service: str, event_types: list[str], quorum: bool) -> Queue:
     return Queue(queue_name(service), bindings=bindings, durable=True, queue_arguments=_arguments(quorum))
 
 
+def _dead_letter_safety(quorum: bool) -> dict:
+    # Quorum queues dead-letter at most once unless told otherwise: a retry
+    # whose delay is up must not be lost on its way back.
+    return {"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"} if quorum else {}
+
+
 def retry_queues(service: str, delays: tuple[float, ...], quorum: bool) -> list[Queue]:
     return [
         Queue(
@@ -48,6 +54,7 @@ def retry_queues(service: str, delays: tuple[float, ...], quorum: bool) -> list[
             durable=True,
             queue_arguments={
                 **_arguments(quorum),
+                **_dead_letter_safety(quorum),
                 "x-message-ttl": int(delay * 1000),
                 # when the delay is up, back to the service's queue by the default exchange
                 "x-dead-letter-exchange": "",
