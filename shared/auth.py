@@ -40,23 +40,32 @@ class Principal:
 
 
 class TokenVerifier:
-    def __init__(self, secret: str | None = None, public_key: str | None = None) -> None:
+    """Verifies with the current key and, during a rotation, the previous one."""
+
+    def __init__(self, secret: str | None = None, public_key: str | None = None, *,
+                 previous_secret: str | None = None, previous_public_key: str | None = None) -> None:
         if public_key:
-            self.key, self.algorithms = public_key, ["RS256"]
+            self.keys, self.algorithms = [public_key, previous_public_key], ["RS256"]
         elif secret:
-            self.key, self.algorithms = secret, ["HS256"]
+            self.keys, self.algorithms = [secret, previous_secret], ["HS256"]
         else:
             raise ValueError("set DPS_JWT_SECRET (HS256) or DPS_JWT_PUBLIC_KEY (RS256)")
+        self.keys = [k for k in self.keys if k]
 
     def verify(self, token: str) -> Principal:
-        try:
-            claims = jwt.decode(token, self.key, algorithms=self.algorithms,
-                                options={"require": ["sub", "exp", "roles"]})
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("token expired") from None
-        except jwt.InvalidTokenError as exc:
-            raise Unauthorized(f"invalid token: {exc}") from None
-        return principal_from_claims(claims)
+        failure: jwt.InvalidTokenError | None = None
+        for key in self.keys:
+            try:
+                claims = jwt.decode(token, key, algorithms=self.algorithms,
+                                    options={"require": ["sub", "exp", "roles"]})
+                return principal_from_claims(claims)
+            except jwt.ExpiredSignatureError:
+                raise Unauthorized("token expired") from None
+            except jwt.InvalidSignatureError as exc:
+                failure = exc  # perhaps signed with the other key
+            except jwt.InvalidTokenError as exc:
+                raise Unauthorized(f"invalid token: {exc}") from None
+        raise Unauthorized(f"invalid token: {failure}")
 
 
 def principal_from_claims(claims: dict) -> Principal:

@@ -49,6 +49,9 @@ class Settings:
     log_level: str
     job_interval: float
     extra: dict = field(default_factory=dict)
+    # Accepted as well during a key rotation, until every token signed with it has expired.
+    jwt_previous_secret: str | None = None
+    jwt_previous_public_key: str | None = None
 
     @property
     def upper(self) -> str:
@@ -68,9 +71,7 @@ def load_settings(service: str) -> Settings:
     database_url = _env(f"DPS_{up}_DATABASE_URL") or _env("DATABASE_URL")
     if database_url is None:
         database_url = f"sqlite:///{data_dir() / (service + '.sqlite3')}"
-    public_key = _env("DPS_JWT_PUBLIC_KEY")
-    if public_key is None and _env("DPS_JWT_PUBLIC_KEY_FILE"):
-        public_key = Path(_env("DPS_JWT_PUBLIC_KEY_FILE")).read_text()
+    public_key = _key("DPS_JWT_PUBLIC_KEY")
     return Settings(
         service=service,
         database_url=database_url,
@@ -88,4 +89,13 @@ def load_settings(service: str) -> Settings:
         prefetch=int(_env("DPS_PREFETCH", "20")),
         log_level=_env("DPS_LOG_LEVEL", "INFO"),
         job_interval=float(_env("DPS_JOB_INTERVAL", "300")),
+        jwt_previous_secret=_env("DPS_JWT_PREVIOUS_SECRET"),
+        jwt_previous_public_key=_key("DPS_JWT_PREVIOUS_PUBLIC_KEY"),
     )
+
+
+def _key(name: str) -> str | None:
+    """A PEM from NAME, or from the file NAME_FILE names (a mounted secret)."""
+    if _env(name):
+        return _env(name)
+    return Path(_env(f"{name}_FILE")).read_text() if _env(f"{name}_FILE") else None

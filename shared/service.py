@@ -82,7 +82,9 @@ class Runtime:
     @property
     def verifier(self) -> TokenVerifier:
         if self._verifier is None:
-            self._verifier = TokenVerifier(self.settings.jwt_secret, self.settings.jwt_public_key)
+            s = self.settings
+            self._verifier = TokenVerifier(s.jwt_secret, s.jwt_public_key, previous_secret=s.jwt_previous_secret,
+                                           previous_public_key=s.jwt_previous_public_key)
         return self._verifier
 
     def unit_of_work(self) -> UnitOfWork:

@@ -170,3 +170,11 @@ def test_roles_are_checked_before_the_body_is_validated(tmp_path):
     manager = {"Authorization": "Bearer " + mint_token(roles=["manager"], secret=SECRET)}
     assert client.post("/probe2/things", json={}, headers=manager).status_code == 422
     assert client.post("/probe2/things", json={"name": "x"}, headers=manager).status_code == 201
+
+
+def test_during_a_rotation_tokens_signed_with_the_previous_secret_still_work(tmp_path):
+    previous = "the-previous-secret-also-at-least-32-bytes"
+    client = _client(tmp_path, jwt_previous_secret=previous)
+    assert _get(client, mint_token(roles=["manager"], secret=previous)).status_code == 200
+    assert _get(client, mint_token(roles=["manager"], secret=SECRET)).status_code == 200
+    assert _get(client, mint_token(roles=["manager"], secret="a-third-secret-that-is-32-bytes-long")).status_code == 401
