@@ -82,7 +82,7 @@ def cmd_consumer(args) -> int:
     consumer = runtime.consumer()
     jobs_stopping = threading.Event()
     _stop_on_signals([consumer.stop, jobs_stopping.set])
-    if runtime.definition.jobs and not args.no_jobs:
+    if not args.no_jobs:
         threading.Thread(target=runtime.job_loop, args=(jobs_stopping,), daemon=True, name="jobs").start()
     consumer.run()
     return 0

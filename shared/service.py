@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -71,6 +72,7 @@ class Runtime:
         self.outbox_table, self.inbox_table, self.job_runs_table = tables["outbox"], tables["inbox"], tables["job_runs"]
         self.audit_table = tables["audit_log"]
         self.outbox = Outbox(definition.name, self.outbox_table)
+        self.jobs = [*definition.jobs, ScheduledJob("messaging-housekeeping", self._housekeeping)]
         # The service's notion of now; tests replace it to cross deadlines.
         self.clock = utcnow
         self._verifier: TokenVerifier | None = None
@@ -109,7 +111,7 @@ class Runtime:
         """Run each job whose period has not been claimed yet; return the ones run."""
         now = now or self.clock()
         ran = []
-        for job in self.definition.jobs:
+        for job in self.jobs:
             with self.unit_of_work() as uow:
                 period = job.period_key(now) if not force else f"forced-{now.isoformat()}"
                 try:
@@ -122,6 +124,16 @@ class Runtime:
                 ran.append(job.name)
                 log.info("scheduled job ran", extra={"job": job.name, "period": period})
         return ran
+
+    def _housekeeping(self, uow: UnitOfWork, now: datetime) -> None:
+        """Published outbox rows are kept a while for inspection, inbox rows long
+        enough to catch any redelivery; then both go, so neither grows forever."""
+        outbox_days = int(os.environ.get("DPS_OUTBOX_RETENTION_DAYS", "30"))
+        inbox_days = int(os.environ.get("DPS_INBOX_RETENTION_DAYS", "90"))
+        uow.session.execute(self.outbox_table.delete().where(
+            self.outbox_table.c.published_at < now - timedelta(days=outbox_days)))
+        uow.session.execute(self.inbox_table.delete().where(
+            self.inbox_table.c.received_at < now - timedelta(days=inbox_days)))
 
     def job_loop(self, stopping: threading.Event) -> None:
         while not stopping.is_set():

@@ -7,8 +7,9 @@ from __future__ import annotations
 import collections
 import json
 import threading
+import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -90,6 +91,27 @@ def test_a_scheduled_job_runs_once_per_period_across_replicas(service):
     replicas[1].run_jobs(now.replace(day=23))  # the next day: once more
     assert len(runs) == 2
     with base.engine.connect() as c:
-        assert c.execute(sa.select(sa.func.count()).select_from(base.job_runs_table)).scalar_one() == 2
+        claimed = c.execute(sa.select(base.job_runs_table.c.job, base.job_runs_table.c.period)).all()
+    assert sorted(p for j, p in claimed if j == "compliance-probe") == ["2026-11-22", "2026-11-23"]
     for r in replicas:
         r.engine.dispose()
+
+
+def test_housekeeping_removes_old_published_outbox_rows_and_old_inbox_rows(service):
+    runtime = service("tracking")
+    now = datetime(2026, 11, 22, 6, 0, tzinfo=UTC)
+    old, recent = now - timedelta(days=120), now - timedelta(days=1)
+    with runtime.engine.begin() as c:
+        for published in (old, recent, None):
+            c.execute(runtime.outbox_table.insert().values(
+                event_id=uuid.uuid4(), event_type="placement.started", exchange="dps.tracking", body="{}",
+                created_at=old, published_at=published))
+        for received in (old, recent):
+            c.execute(runtime.inbox_table.insert().values(
+                event_id=uuid.uuid4(), consumer="tracking", event_type="placement.awarded", received_at=received))
+    assert "messaging-housekeeping" in runtime.run_jobs(now)
+    with runtime.engine.connect() as c:
+        outbox = c.execute(sa.select(runtime.outbox_table.c.published_at)).scalars().all()
+        inbox = c.execute(sa.select(runtime.inbox_table.c.received_at)).scalars().all()
+    assert sorted(outbox, key=lambda t: t or now) == [recent, None], "unpublished rows are never removed"
+    assert inbox == [recent]
