@@ -37,7 +37,8 @@ def record(session: Session, table: sa.Table, *, actor: str, action: str, subjec
     from shared import context
 
     session.execute(table.insert().values(
-        id=uuid.uuid4(), at=at or utcnow(), actor=actor, actor_roles=",".join(sorted(roles)), action=action,
+        id=uuid.uuid4(), at=at or utcnow(), actor=str(actor)[:200], actor_roles=",".join(sorted(roles))[:200],
+        action=action,
         subject_type=subject_type, subject_id=str(subject_id), reason=reason, details=details,
         correlation_id=context.correlation_id.get()))
 

@@ -160,7 +160,7 @@ def requires(*roles: str):
 def authorize(roles: tuple[str, ...] | list[str]) -> Principal:
     principal = authenticate()
     if not principal.has(*roles):
-        raise Forbidden(f"requires the role {' or '.join(roles)}")
+        raise Forbidden(f"requires the role {' or '.join(roles)}", field="roles", location="headers")
     return principal
 
 

@@ -88,7 +88,7 @@ def load_settings(service: str) -> Settings:
         relay_batch_size=int(_env("DPS_RELAY_BATCH_SIZE", "200")),
         prefetch=int(_env("DPS_PREFETCH", "20")),
         log_level=_env("DPS_LOG_LEVEL", "INFO"),
-        job_interval=float(_env("DPS_JOB_INTERVAL", "300")),
+        job_interval=float(_env("DPS_JOB_INTERVAL", "30")),
         jwt_previous_secret=_env("DPS_JWT_PREVIOUS_SECRET"),
         jwt_previous_public_key=_key("DPS_JWT_PREVIOUS_PUBLIC_KEY"),
     )

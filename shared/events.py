@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from marshmallow import Schema, fields, validate
@@ -48,7 +48,7 @@ class Envelope:
         return cls(**loaded)
 
 
-def new_event(type_: str, data: dict, producer: str) -> Envelope:
+def new_event(type_: str, data: dict, producer: str, occurred_at: datetime | None = None) -> Envelope:
     """An envelope for an event of the catalogue, in the current conversation.
 
     `data` must already be JSON-ready (dumped by the producer's marshmallow schema).
@@ -57,4 +57,7 @@ def new_event(type_: str, data: dict, producer: str) -> Envelope:
     if spec.producer != producer:
         raise ValueError(f"{type_} is published by {spec.producer}, not {producer}")
     json.dumps(data)  # fail here, inside the caller's transaction, not in the relay
-    return Envelope(type=type_, data=data, producer=producer, version=spec.version)
+    envelope = Envelope(type=type_, data=data, producer=producer, version=spec.version)
+    if occurred_at is not None:
+        envelope = replace(envelope, occurred_at=occurred_at)
+    return envelope

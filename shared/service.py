@@ -38,10 +38,16 @@ class ScheduledJob:
 
     name: str
     run: Callable[[UnitOfWork, datetime], None]
-    period: str = "daily"  # daily | hourly
+    period: str = "daily"  # daily | hourly | minute
+
+    _FORMATS = {"daily": "%Y-%m-%d", "hourly": "%Y-%m-%dT%H", "minute": "%Y-%m-%dT%H:%M"}
+
+    def __post_init__(self) -> None:
+        if self.period not in self._FORMATS:
+            raise ValueError(f"period must be one of {', '.join(self._FORMATS)}")
 
     def period_key(self, now: datetime) -> str:
-        return now.strftime("%Y-%m-%dT%H") if self.period == "hourly" else now.strftime("%Y-%m-%d")
+        return now.strftime(self._FORMATS[self.period])
 
 
 @dataclass
@@ -134,6 +140,8 @@ class Runtime:
             self.outbox_table.c.published_at < now - timedelta(days=outbox_days)))
         uow.session.execute(self.inbox_table.delete().where(
             self.inbox_table.c.received_at < now - timedelta(days=inbox_days)))
+        # claims of periods long past are never looked at again
+        uow.session.execute(self.job_runs_table.delete().where(self.job_runs_table.c.ran_at < now - timedelta(days=2)))
 
     def job_loop(self, stopping: threading.Event) -> None:
         while not stopping.is_set():

@@ -48,4 +48,4 @@ class UnitOfWork:
 
     def publish(self, type_: str, data: dict) -> Envelope:
         """Record an event to be published if, and only if, this unit commits."""
-        return self.outbox.add(self.session, type_, data)
+        return self.outbox.add(self.session, type_, data, occurred_at=self.now())

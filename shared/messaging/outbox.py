@@ -5,6 +5,8 @@ broker is away."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -18,9 +20,9 @@ class Outbox:
         self.producer = producer
         self.table = table
 
-    def add(self, session: Session, type_: str, data: dict) -> Envelope:
+    def add(self, session: Session, type_: str, data: dict, occurred_at: datetime | None = None) -> Envelope:
         """Write one event in the session's transaction; nothing is sent now."""
-        envelope = new_event(type_, data, self.producer)
+        envelope = new_event(type_, data, self.producer, occurred_at)
         session.execute(
             self.table.insert().values(
                 event_id=envelope.id,
