@@ -1,7 +1,400 @@
-"""HTTP entry points of the provider registry service."""
+"""HTTP entry points of the provider registry service.
 
+Each endpoint names who may call it (the role decorator, innermost), loads its
+input with a schema, calls one handler and shows the result through a view
+(views.py decides what each reader sees).
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from flask import current_app
+from flask.views import MethodView
 from flask_smorest import Blueprint
+
+from services.provider_registry import handlers, views
+from services.provider_registry import schemas as s
+from services.provider_registry.domain import london_date
+from shared.auth import current_principal, public, requires
+from shared.unit_of_work import UnitOfWork
+
+COUNCIL = ("officer", "manager")
+
+dps_blp = Blueprint("dps", __name__, url_prefix="/v1",
+                    description="The DPS record, its lots and their qualification questions")
+applications_blp = Blueprint("applications", __name__, url_prefix="/v1/applications",
+                             description="Requests to participate and the manager's decision on them")
+providers_blp = Blueprint("providers", __name__, url_prefix="/v1/providers",
+                          description="Admitted providers: memberships, compliance, SLA, pricing, capacity")
+schedules_blp = Blueprint("pricing_schedules", __name__, url_prefix="/v1/pricing-schedules",
+                          description="Pricing schedule versions across providers (approvals)")
+directory_blp = Blueprint("directory", __name__, url_prefix="/v1/directory",
+                          description="The public directory of admitted providers by lot")
+audit_blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audit trail (manager)")
 
 
 def blueprints() -> list[Blueprint]:
-    return []
+    return [dps_blp, applications_blp, providers_blp, schedules_blp, directory_blp, audit_blp]
+
+
+def _uow() -> UnitOfWork:
+    return current_app.extensions["dps"].unit_of_work()
+
+
+def _today(uow: UnitOfWork):
+    return london_date(uow.now())
+
+
+# ------------------------------------------------------------ the DPS, lots
+
+
+def _dps_view(uow: UnitOfWork) -> dict:
+    return views.dps_view(handlers.dps_record(uow), _today(uow))
+
+
+@dps_blp.route("/dps")
+class DPSRecord(MethodView):
+    @dps_blp.response(200, s.DPSOut)
+    @public
+    def get(self):
+        """The DPS: its term, status, SLA version and lots"""
+        with _uow() as uow:
+            return _dps_view(uow)
+
+    @dps_blp.arguments(s.DPSChangeSchema)
+    @dps_blp.response(200, s.DPSOut)
+    @requires("manager")
+    def patch(self, change):
+        """Change the DPS's name, start or term (the term only before anyone is admitted)"""
+        with _uow() as uow:
+            handlers.configure_dps(uow, current_principal(), **change)
+            return _dps_view(uow)
+
+
+@dps_blp.route("/dps/closure")
+class DPSClosure(MethodView):
+    @dps_blp.arguments(s.ReasonOnlySchema)
+    @dps_blp.response(200, s.DPSOut)
+    @requires("manager")
+    def post(self, body):
+        """Close the DPS to applications"""
+        with _uow() as uow:
+            handlers.close_dps(uow, current_principal(), body["reason"])
+            return _dps_view(uow)
+
+
+@dps_blp.route("/dps/sla-versions")
+class SlaVersions(MethodView):
+    @dps_blp.arguments(s.SlaIssueSchema)
+    @dps_blp.response(201, s.DPSOut)
+    @requires("manager")
+    def post(self, body):
+        """Issue a new version of the service level agreement"""
+        with _uow() as uow:
+            handlers.issue_sla(uow, current_principal(), body["version"], body["reason"])
+            return _dps_view(uow)
+
+
+@dps_blp.route("/lots")
+class Lots(MethodView):
+    @dps_blp.response(200, s.LotOut(many=True))
+    @public
+    def get(self):
+        """The four lots and their qualification questions"""
+        with _uow() as uow:
+            dps = handlers.dps_record(uow)
+            return [views.lot_view(dps, n) for n in sorted(dps.lots)]
+
+
+@dps_blp.route("/lots/<int:lot>/questions")
+class LotQuestions(MethodView):
+    @dps_blp.arguments(s.QuestionsSchema)
+    @dps_blp.response(200, s.LotOut)
+    @requires("manager")
+    def put(self, body, lot):
+        """Set a lot's qualification questions (applications already made keep theirs)"""
+        with _uow() as uow:
+            dps = handlers.set_questions(uow, current_principal(), lot, body["questions"])
+            return views.lot_view(dps, lot)
+
+
+# ------------------------------------------------------------ applications
+
+
+@applications_blp.route("")
+class Applications(MethodView):
+    @applications_blp.arguments(s.ApplicationQuery, location="query")
+    @applications_blp.response(200, s.ApplicationOut(many=True))
+    @requires("provider", *COUNCIL)
+    def get(self, query):
+        """Applications: all for the council (pending, overdue...), a provider's own for a provider"""
+        with _uow() as uow:
+            found = handlers.applications(uow, current_principal(), **query)
+            return [views.application_view(a, _today(uow)) for a in found]
+
+    @applications_blp.arguments(s.ApplicationSchema)
+    @applications_blp.response(201, s.ApplicationOut)
+    @requires("provider")
+    def post(self, form):
+        """Apply to join the DPS (a request to participate) for one or more lots"""
+        with _uow() as uow:
+            application = handlers.submit_application(uow, current_principal(), form)
+            return views.application_view(application, _today(uow))
+
+
+@applications_blp.route("/<uuid:application_id>")
+class ApplicationRecord(MethodView):
+    @applications_blp.response(200, s.ApplicationOut)
+    @requires("provider", *COUNCIL)
+    def get(self, application_id: UUID):
+        """One application with its automatic assessment and decision"""
+        with _uow() as uow:
+            application = handlers.application_for(uow, current_principal(), application_id)
+            return views.application_view(application, _today(uow))
+
+
+@applications_blp.route("/<uuid:application_id>/marks")
+class ApplicationMarks(MethodView):
+    @applications_blp.arguments(s.MarkSchema)
+    @applications_blp.response(200, s.ApplicationOut)
+    @requires("manager")
+    def post(self, body, application_id: UUID):
+        """Mark a scored answer (the council's score replaces the one given)"""
+        with _uow() as uow:
+            application = handlers.mark_answer(uow, current_principal(), application_id, **body)
+            return views.application_view(application, _today(uow))
+
+
+@applications_blp.route("/<uuid:application_id>/extension")
+class ApplicationExtension(MethodView):
+    @applications_blp.arguments(s.ReasonOnlySchema)
+    @applications_blp.response(200, s.ApplicationOut)
+    @requires("manager")
+    def post(self, body, application_id: UUID):
+        """Extend the decision deadline once, to 15 working days, with a reason"""
+        with _uow() as uow:
+            application = handlers.extend_deadline(uow, current_principal(), application_id, body["reason"])
+            return views.application_view(application, _today(uow))
+
+
+@applications_blp.route("/<uuid:application_id>/decision")
+class ApplicationDecision(MethodView):
+    @applications_blp.arguments(s.DecisionSchema)
+    @applications_blp.response(200, s.ApplicationOut)
+    @requires("manager")
+    def post(self, body, application_id: UUID):
+        """Admit to some or all lots applied for, or reject with reasons per question"""
+        with _uow() as uow:
+            application = handlers.decide(uow, current_principal(), application_id,
+                                          admit=body["outcome"] == "admit", lots=body["lots"],
+                                          reasons=body["reasons"])
+            return views.application_view(application, _today(uow))
+
+
+# ------------------------------------------------------------------ providers
+
+
+def _provider_view(uow: UnitOfWork, provider) -> dict:
+    return views.provider_view(provider, _today(uow), handlers.dps_record(uow).sla_version)
+
+
+@providers_blp.route("")
+class Providers(MethodView):
+    @providers_blp.arguments(s.ProviderQuery, location="query")
+    @providers_blp.response(200, s.ProviderOut(many=True))
+    @requires("provider", *COUNCIL)
+    def get(self, query):
+        """Providers on the DPS (a provider user sees only its own)"""
+        with _uow() as uow:
+            return [_provider_view(uow, p) for p in handlers.providers(uow, current_principal(), **query)]
+
+
+@providers_blp.route("/<uuid:provider_id>")
+class ProviderRecord(MethodView):
+    @providers_blp.response(200, s.ProviderOut)
+    @requires("provider", *COUNCIL)
+    def get(self, provider_id: UUID):
+        """A provider's whole record"""
+        with _uow() as uow:
+            return _provider_view(uow, handlers.provider_for(uow, current_principal(), provider_id))
+
+    @providers_blp.arguments(s.DetailsChangeSchema)
+    @providers_blp.response(200, s.ProviderOut)
+    @requires("provider", "manager")
+    def patch(self, change, provider_id: UUID):
+        """Change the organisation's details, registration or safeguarding lead"""
+        with _uow() as uow:
+            provider = handlers.change_details(uow, current_principal(), provider_id, **change)
+            return _provider_view(uow, provider)
+
+
+@providers_blp.route("/<uuid:provider_id>/documents")
+class ProviderDocuments(MethodView):
+    @providers_blp.arguments(s.DocumentSchema)
+    @providers_blp.response(201, s.ProviderOut)
+    @requires("provider", "manager")
+    def post(self, document, provider_id: UUID):
+        """Upload a compliance document (valid evidence lifts automatic suspensions)"""
+        with _uow() as uow:
+            provider = handlers.upload_document(uow, current_principal(), provider_id, document)
+            return _provider_view(uow, provider)
+
+
+@providers_blp.route("/<uuid:provider_id>/sla-acceptances")
+class ProviderSla(MethodView):
+    @providers_blp.arguments(s.SlaAcceptanceSchema)
+    @providers_blp.response(201, s.ProviderOut)
+    @requires("provider")
+    def post(self, body, provider_id: UUID):
+        """Accept the current version of the service level agreement"""
+        with _uow() as uow:
+            provider = handlers.accept_sla(uow, current_principal(), provider_id, body["version"].strip())
+            return _provider_view(uow, provider)
+
+
+def _membership_action(action: str, body: dict, provider_id: UUID, lot: int) -> dict:
+    with _uow() as uow:
+        provider = getattr(handlers, action)(uow, current_principal(), provider_id, lot, body["reason"])
+        return _provider_view(uow, provider)
+
+
+@providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/suspension")
+class MembershipSuspension(MethodView):
+    @providers_blp.arguments(s.ReasonOnlySchema)
+    @providers_blp.response(200, s.ProviderOut)
+    @requires("manager")
+    def post(self, body, provider_id: UUID, lot: int):
+        """Suspend a membership, with a reason (no new referrals or awards)"""
+        return _membership_action("suspend", body, provider_id, lot)
+
+
+@providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/reinstatement")
+class MembershipReinstatement(MethodView):
+    @providers_blp.arguments(s.ReasonOnlySchema)
+    @providers_blp.response(200, s.ProviderOut)
+    @requires("manager")
+    def post(self, body, provider_id: UUID, lot: int):
+        """Reinstate a suspended membership, with a reason"""
+        return _membership_action("reinstate", body, provider_id, lot)
+
+
+@providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/removal")
+class MembershipRemoval(MethodView):
+    @providers_blp.arguments(s.ReasonOnlySchema)
+    @providers_blp.response(200, s.ProviderOut)
+    @requires("manager")
+    def post(self, body, provider_id: UUID, lot: int):
+        """Remove a provider from a lot, with a reason"""
+        return _membership_action("remove", body, provider_id, lot)
+
+
+@providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/capacity")
+class ProviderCapacity(MethodView):
+    @providers_blp.arguments(s.CapacitySchema)
+    @providers_blp.response(200, s.ProviderOut)
+    @requires("provider", "manager")
+    def put(self, body, provider_id: UUID, lot: int):
+        """Change the places offered on a lot (at once)"""
+        with _uow() as uow:
+            provider = handlers.change_capacity(uow, current_principal(), provider_id, lot, body["capacity"])
+            return _provider_view(uow, provider)
+
+
+@providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/pricing-schedules")
+class ProviderSchedules(MethodView):
+    @providers_blp.response(200, s.ScheduleOut(many=True))
+    @requires("provider", *COUNCIL)
+    def get(self, provider_id: UUID, lot: int):
+        """Every version of the provider's pricing schedule for the lot"""
+        with _uow() as uow:
+            provider = handlers.provider_with_lot(uow, current_principal(), provider_id, lot)
+            return views.provider_schedules(provider, lot, _today(uow))
+
+    @providers_blp.arguments(s.ProposalSchema)
+    @providers_blp.response(201, s.ScheduleOut)
+    @requires("provider")
+    def post(self, body, provider_id: UUID, lot: int):
+        """Propose a new version, effective from a date once the manager approves it"""
+        with _uow() as uow:
+            schedule = handlers.propose_pricing(uow, current_principal(), provider_id, lot, body["pricing_lines"],
+                                                body["effective_from"])
+            return _schedule(uow, provider_id, schedule)
+
+
+def _schedule(uow: UnitOfWork, provider_id: UUID, schedule) -> dict:
+    provider = handlers.provider_for(uow, current_principal(), provider_id)
+    in_force = provider.schedule_in_force(schedule.lot, _today(uow))
+    return views.schedule_view(provider.id, provider.name, schedule, schedule is in_force)
+
+
+@providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/pricing-schedules/<int:version>/approval")
+class ScheduleApproval(MethodView):
+    @providers_blp.response(200, s.ScheduleOut)
+    @requires("manager")
+    def post(self, provider_id: UUID, lot: int, version: int):
+        """Approve a proposed version: it takes effect on its date (or today if that has passed)"""
+        with _uow() as uow:
+            schedule = handlers.approve_pricing(uow, current_principal(), provider_id, lot, version)
+            return _schedule(uow, provider_id, schedule)
+
+
+@providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/pricing-schedules/<int:version>/rejection")
+class ScheduleRejection(MethodView):
+    @providers_blp.arguments(s.ReasonOnlySchema)
+    @providers_blp.response(200, s.ScheduleOut)
+    @requires("manager")
+    def post(self, body, provider_id: UUID, lot: int, version: int):
+        """Reject a proposed version, with a reason"""
+        with _uow() as uow:
+            schedule = handlers.reject_pricing(uow, current_principal(), provider_id, lot, version, body["reason"])
+            return _schedule(uow, provider_id, schedule)
+
+
+@providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/pricing-schedules/<int:version>/withdrawal")
+class ScheduleWithdrawal(MethodView):
+    @providers_blp.response(200, s.ScheduleOut)
+    @requires("provider")
+    def post(self, provider_id: UUID, lot: int, version: int):
+        """Withdraw a proposal the manager has not decided"""
+        with _uow() as uow:
+            schedule = handlers.withdraw_pricing(uow, current_principal(), provider_id, lot, version)
+            return _schedule(uow, provider_id, schedule)
+
+
+@schedules_blp.route("")
+class Schedules(MethodView):
+    @schedules_blp.arguments(s.ScheduleQuery, location="query")
+    @schedules_blp.response(200, s.ScheduleOut(many=True))
+    @requires(*COUNCIL)
+    def get(self, query):
+        """Pricing schedule versions across providers (status=proposed: awaiting approval)"""
+        with _uow() as uow:
+            return [views.schedule_view(pid, name, schedule, in_force=None)
+                    for pid, name, schedule in handlers.schedules_awaiting(uow, **query)]
+
+
+# ------------------------------------------------------------ directory, audit
+
+
+@directory_blp.route("")
+class Directory(MethodView):
+    @directory_blp.arguments(s.DirectoryQuery, location="query")
+    @directory_blp.response(200, s.DirectoryEntryOut(many=True))
+    @public
+    def get(self, query):
+        """Providers admitted (and not suspended) by lot, as the council publishes them"""
+        with _uow() as uow:
+            today, found = handlers.directory(uow, query.get("lot"))
+            return [views.directory_entry(p, today, query.get("lot")) for p in found]
+
+
+@audit_blp.route("")
+class AuditTrail(MethodView):
+    @audit_blp.arguments(s.AuditQuery, location="query")
+    @audit_blp.response(200, s.AuditOut(many=True))
+    @requires("manager")
+    def get(self, query):
+        """Every decision and change: who, when, what, why"""
+        with _uow() as uow:
+            return handlers.audit_trail(uow, **query)

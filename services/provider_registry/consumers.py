@@ -1,4 +1,5 @@
-"""Events this service reads from others, turned into its own commands."""
+"""Events this service reads from others: none.  The registry is the source
+of provider data; it keeps nothing of the other services'."""
 
 from shared.messaging.consumer import Handler
 

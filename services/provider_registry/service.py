@@ -2,16 +2,21 @@
 
 from pathlib import Path
 
-from services.provider_registry import api, consumers, models
-from shared.service import ServiceDefinition
+from services.provider_registry import api, consumers, handlers, models
+from shared.service import ScheduledJob, ServiceDefinition
 
 
 def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="provider_registry",
         title="DPS for Alternative Provision: Provider registry and lots",
+        description="The DPS's list of approved providers: who may be invited, on which lots, at what maximum "
+                    "prices, with how many places.",
         metadata=models.metadata,
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
+        # Daily: suspend on an expired compliance document, reinstate when valid
+        # again, and bring approved pricing schedules into effect on their date.
+        jobs=[ScheduledJob("compliance_and_pricing", handlers.run_daily_checks, period="daily")],
     )

@@ -54,7 +54,7 @@ from .events import (
     RegistrationChanged,
 )
 from .membership import Membership, MembershipStatus
-from .pricing import PricingLine, PricingSchedule, ScheduleStatus, Unit
+from .pricing import PRICING_LINE_NAMESPACE, PricingLine, PricingSchedule, ScheduleStatus, Unit, pricing_line_id
 from .provider import COMPLIANCE_RESTORED, Provider, SlaAcceptance
 from .questions import (
     Answer,
@@ -82,8 +82,8 @@ __all__ = [
     "REQUIRED_DOCUMENTS", "ComplianceActions", "ComplianceDocument", "DocumentKind", "compliance_actions",
     "compliance_problems",
     # providers, memberships, pricing
-    "COMPLIANCE_RESTORED", "Membership", "MembershipStatus", "PricingLine", "PricingSchedule", "Provider",
-    "ScheduleStatus", "SlaAcceptance", "Unit",
+    "COMPLIANCE_RESTORED", "Membership", "MembershipStatus", "PRICING_LINE_NAMESPACE", "PricingLine",
+    "PricingSchedule", "Provider", "ScheduleStatus", "SlaAcceptance", "Unit", "pricing_line_id",
     # events
     "EVENTS", "Event", "CapacityChanged", "MembershipAdmitted", "MembershipReinstated", "MembershipRemoved",
     "MembershipSuspended", "PricingScheduleEffective", "RegistrationChanged",

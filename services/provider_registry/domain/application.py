@@ -310,8 +310,8 @@ class Application:
 
     def extend_deadline(self, reason: str, now: datetime) -> None:
         """Once, to 15 working days, with a reason, before the decision falls due."""
-        reason = require_reason(reason)
         self._require_pending()
+        reason = require_reason(reason)
         if self.deadline.is_extended:
             raise Conflict(f"the decision deadline was already extended to {self.deadline.due_on}")
         if london_date(now) > self.deadline.due_on:
@@ -325,6 +325,7 @@ class Application:
         """Admit to some or all of the lots applied for.  A lot is admitted
         only when every one of its questions passed; lots left out need a
         reason, which a failed question gives by itself."""
+        self._require_pending()  # a decided application is a 409, whatever else is wrong
         lots = tuple(lots)
         if not lots:
             raise InvalidInput("admit to at least one lot, or reject the application", field="lots")

@@ -97,6 +97,34 @@ class DPS:
             raise Conflict("the DPS is already closed")
         self.status, self.closed_at = DPSStatus.CLOSED, now
 
+    def reconfigure(self, *, has_members: bool, name: str | None = None, start: date | None = None,
+                    term_years: int | None = None, decision_working_days: int | None = None,
+                    extended_decision_working_days: int | None = None) -> None:
+        """The manager changes the DPS record.  Its term is fixed once a
+        provider is admitted: every membership ends with it.  New decision
+        periods apply to applications submitted from then on."""
+        term_changes = (start is not None and start != self.start) or (
+            term_years is not None and term_years != self.term_years)
+        if term_changes and has_members:
+            raise Conflict("the term cannot change once providers are admitted: their memberships end with it",
+                           field="start" if start is not None else "term_years")
+        days = self.decision_working_days if decision_working_days is None else decision_working_days
+        extended = (self.extended_decision_working_days if extended_decision_working_days is None
+                    else extended_decision_working_days)
+        refusals = Refusals()
+        if name is not None and is_blank(name):
+            refusals.add("name", "a name is required")
+        if term_years is not None and (not is_whole_number(term_years) or term_years < 1):
+            refusals.add("term_years", "the term is a whole number of years, at least one")
+        if not (is_whole_number(days) and is_whole_number(extended) and 1 <= days <= extended):
+            refusals.add("extended_decision_working_days",
+                         "the extended decision period cannot be shorter than the normal one")
+        refusals.raise_if_any("DPS refused")
+        self.name = name.strip() if name is not None else self.name
+        self.start = start if start is not None else self.start
+        self.term_years = term_years if term_years is not None else self.term_years
+        self.decision_working_days, self.extended_decision_working_days = days, extended
+
     def questions_for(self, lot: int) -> tuple[Question, ...]:
         return self.lots[check_lot(lot)].questions
 

@@ -36,6 +36,7 @@ class MembershipAdmitted(Event):
     ends_on: date  # the end of the DPS term
     at: datetime
     status: str = "admitted"
+    urn: str | None = None  # the DfE URN of a registered school
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from uuid import UUID, uuid5
 
 from .common import Refusals, as_member, is_blank, is_whole_number
 
@@ -20,6 +21,15 @@ class Unit(StrEnum):
     DAY = "day"
     WEEK = "week"
     TERM = "term"
+
+
+# A line keeps its id across schedule versions (docs/events.md), so offers and
+# awards priced against it in other services still name the same line.
+PRICING_LINE_NAMESPACE = UUID("6f1f6c0e-3c2a-4a0e-9a57-5d1c0e6b7a10")
+
+
+def pricing_line_id(provider_id: UUID, lot: int, description: str) -> UUID:
+    return uuid5(PRICING_LINE_NAMESPACE, f"{provider_id}:{lot}:{description.casefold()}")
 
 
 # Staff to children: "1:1", "1:4", "2:1" (two staff for one child), or "group".

@@ -113,7 +113,8 @@ class Provider:
             self.capacity[lot] = entry.capacity
             self.events.append(MembershipAdmitted(
                 self.id, self.name, lot, _status_value(self.registration),
-                schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now))
+                schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
+                urn=self.registration.urn))
         self.check_compliance(now)
 
     # ------------------------------------------------- registration details

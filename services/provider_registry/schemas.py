@@ -1,0 +1,486 @@
+"""Request and response schemas of the registry's HTTP API.
+
+The schemas check types (a price is an integer number of pence, a date is a
+date, a time has its zone); the domain checks the council's rules (a URN is
+six digits, a price is above zero, a document is not expired) and names the
+field it refuses.  Request schemas build the domain's value objects; enum
+values the domain does not know are passed through for it to refuse by name.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import Schema, fields, post_load, validate
+
+from services.provider_registry.domain import (
+    ApplicationForm,
+    ApplicationStatus,
+    ComplianceDocument,
+    DocumentKind,
+    LotApplication,
+    MembershipStatus,
+    OfstedGrade,
+    Organisation,
+    PassFailQuestion,
+    PricingLine,
+    Reason,
+    Registration,
+    RegistrationStatus,
+    SafeguardingLead,
+    ScheduleStatus,
+    ScoredQuestion,
+    Unit,
+)
+from services.provider_registry.domain.common import as_member
+
+LOT = validate.Range(min=1, max=4, error="unknown lot; the lots are 1 to 4")
+WHOLE_PENCE = {"invalid": "a price is a whole number of pence", "required": "a price in pence is required"}
+WHOLE_NUMBER = {"invalid": "must be a whole number"}
+MAXIMUM_PRICE_PENCE = 100_000_000  # one million pounds: anything above is a typing error
+MAXIMUM_PLACES = 10_000
+YES_OR_NO = {"invalid": "must be true or false"}
+
+
+def _enum(enum_type, value):
+    """The member for a known value; anything else unchanged for the domain to refuse."""
+    return as_member(enum_type, value) or value
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _boolean(**kwargs) -> fields.Boolean:
+    # Only JSON true/false: "yes" or 1 is not a confirmation.
+    return fields.Boolean(truthy={True}, falsy={False}, error_messages=YES_OR_NO, **kwargs)
+
+
+def _text(max_length: int, **kwargs) -> fields.String:
+    # Lengths the tables hold; longer is refused by name, never a database error.
+    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+def _count(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, error_messages=WHOLE_NUMBER, **kwargs)
+
+
+class Paging(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+# ------------------------------------------------------------------ values
+
+
+class OrganisationSchema(Schema):
+    name = _text(300, required=True)
+    address = _text(1000, required=True)
+    postcode = _text(10, required=True)
+    companies_house_number = _text(20, load_default=None, allow_none=True)
+    charity_number = _text(20, load_default=None, allow_none=True)
+
+    @post_load
+    def make(self, data, **_):
+        return Organisation(**{k: _strip(v) for k, v in data.items()})
+
+
+class RegistrationSchema(Schema):
+    status = _text(30, required=True, metadata={"description": "registered_school or unregistered_setting"})
+    urn = _text(20, load_default=None, allow_none=True, metadata={"description": "DfE URN: six digits"})
+    ofsted_grade = _text(30, load_default=None, allow_none=True,
+                                 metadata={"description": ", ".join(g.value for g in OfstedGrade)})
+
+    @post_load
+    def make(self, data, **_):
+        grade = data["ofsted_grade"]
+        return Registration(_enum(RegistrationStatus, data["status"]), _strip(data["urn"]),
+                            None if grade is None else _enum(OfstedGrade, grade))
+
+
+class SafeguardingLeadSchema(Schema):
+    name = _text(200, required=True)
+    email = _text(254, required=True)
+    phone = _text(40, load_default=None, allow_none=True)
+
+    @post_load
+    def make(self, data, **_):
+        return SafeguardingLead(**{k: _strip(v) for k, v in data.items()})
+
+
+class DocumentSchema(Schema):
+    kind = _text(30, required=True, metadata={"description": ", ".join(k.value for k in DocumentKind)})
+    reference = _text(500, required=True, metadata={"description": "the stored file or certificate number"})
+    expires_on = fields.Date(required=True)
+
+    @post_load
+    def make(self, data, **_):
+        return ComplianceDocument(_enum(DocumentKind, data["kind"]), _strip(data["reference"]), data["expires_on"])
+
+
+class PricingLineSchema(Schema):
+    description = _text(200, required=True, metadata={"description": "e.g. group place per week"})
+    unit = _text(20, required=True, metadata={"description": ", ".join(u.value for u in Unit)})
+    staffing_ratio = _text(20, required=True, metadata={"description": "staff:children such as 1:1, or group"})
+    maximum_price_pence = fields.Integer(required=True, strict=True, error_messages=WHOLE_PENCE,
+                                         validate=validate.Range(max=MAXIMUM_PRICE_PENCE))
+
+    @post_load
+    def make(self, data, **_):
+        return PricingLine(_strip(data["description"]), _enum(Unit, data["unit"]), _strip(data["staffing_ratio"]),
+                           data["maximum_price_pence"])
+
+
+class LotApplicationSchema(Schema):
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    answers = fields.Dict(keys=_text(100), values=fields.Raw(allow_none=True), required=True,
+                          metadata={"description": "question id -> true/false (pass/fail) or a whole-number score"})
+    pricing_lines = fields.List(fields.Nested(PricingLineSchema), required=True)
+    capacity = _count(required=True, validate=validate.Range(max=MAXIMUM_PLACES),
+                      metadata={"description": "places offered on the lot"})
+
+    @post_load
+    def make(self, data, **_):
+        return LotApplication(data["lot"], data["answers"], tuple(data["pricing_lines"]), data["capacity"])
+
+
+# ------------------------------------------------------------ applications
+
+
+class ApplicationSchema(Schema):
+    organisation = fields.Nested(OrganisationSchema, required=True)
+    registration = fields.Nested(RegistrationSchema, required=True)
+    safeguarding_lead = fields.Nested(SafeguardingLeadSchema, required=True)
+    enhanced_dbs_confirmed = _boolean(required=True, metadata={
+        "description": "enhanced DBS checks for all staff are recorded on a single central record"})
+    documents = fields.List(fields.Nested(DocumentSchema), required=True)
+    lots = fields.List(fields.Nested(LotApplicationSchema), required=True)
+    sla_version = _text(50, required=True, metadata={"description": "the SLA version the provider accepts"})
+
+    @post_load
+    def make(self, data, **_):
+        return ApplicationForm(data["organisation"], data["registration"], data["safeguarding_lead"],
+                               data["enhanced_dbs_confirmed"], tuple(data["documents"]), tuple(data["lots"]),
+                               _strip(data["sla_version"]))
+
+
+class ReasonSchema(Schema):
+    lot = fields.Integer(required=True, strict=True)
+    question_id = _text(100, load_default=None, allow_none=True,
+                                metadata={"description": "the question failed, or null for the lot as a whole"})
+    text = _text(2000, required=True)
+
+    @post_load
+    def make(self, data, **_):
+        return Reason(data["lot"], data["question_id"], data["text"])
+
+
+class DecisionSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(["admit", "reject"]))
+    lots = fields.List(fields.Integer(strict=True), load_default=list,
+                       metadata={"description": "the lots admitted (some or all of those applied for)"})
+    reasons = fields.List(fields.Nested(ReasonSchema), load_default=list,
+                          metadata={"description": "why each lot not admitted failed (per question)"})
+
+
+class MarkSchema(Schema):
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    question_id = _text(100, required=True)
+    score = _count(required=True)
+
+
+class ReasonOnlySchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class ApplicationQuery(Paging):
+    status = fields.String(validate=validate.OneOf([s.value for s in ApplicationStatus]))
+    overdue = fields.Boolean(load_default=False, metadata={"description": "pending past the decision date"})
+    provider_id = fields.UUID()
+
+
+# ------------------------------------------------------------ the DPS, lots
+
+
+class QuestionSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["pass_fail", "scored"]))
+    id = _text(100, required=True)
+    text = _text(2000, required=True)
+    pass_answer = _boolean(load_default=True, metadata={"description": "pass/fail: the answer that passes"})
+    pass_mark = fields.Integer(strict=True, load_default=None, error_messages=WHOLE_NUMBER)
+    min_score = fields.Integer(strict=True, load_default=0, error_messages=WHOLE_NUMBER)
+    max_score = fields.Integer(strict=True, load_default=5, error_messages=WHOLE_NUMBER)
+
+    @post_load
+    def make(self, data, **_):
+        if data["kind"] == "pass_fail":
+            return PassFailQuestion(_strip(data["id"]), _strip(data["text"]), data["pass_answer"])
+        return ScoredQuestion(_strip(data["id"]), _strip(data["text"]), data["pass_mark"], data["min_score"],
+                              data["max_score"])
+
+
+class QuestionsSchema(Schema):
+    questions = fields.List(fields.Nested(QuestionSchema), required=True)
+
+
+class DPSChangeSchema(Schema):
+    name = _text(200)
+    start = fields.Date(validate=validate.Range(min=date(2000, 1, 1), max=date(2100, 1, 1)))
+    term_years = _count(validate=validate.Range(min=1, max=25, error="the term is 1 to 25 years"))
+    decision_working_days = _count(validate=validate.Range(min=1, max=60))
+    extended_decision_working_days = _count(validate=validate.Range(min=1, max=60))
+
+
+class SlaIssueSchema(Schema):
+    version = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    reason = _text(2000, load_default=None, allow_none=True)
+
+
+class QuestionOut(Schema):
+    kind = fields.String()
+    id = fields.String()
+    text = fields.String()
+    pass_answer = fields.Boolean()
+    pass_mark = fields.Integer()
+    min_score = fields.Integer()
+    max_score = fields.Integer()
+
+
+class LotOut(Schema):
+    number = fields.Integer()
+    name = fields.String()
+    questions = fields.List(fields.Nested(QuestionOut))
+
+
+class DPSOut(Schema):
+    name = fields.String()
+    start = fields.Date()
+    term_years = fields.Integer()
+    ends_on = fields.Date()
+    status = fields.String()
+    open = fields.Boolean(metadata={"description": "providers may apply today"})
+    sla_version = fields.String()
+    decision_working_days = fields.Integer()
+    extended_decision_working_days = fields.Integer()
+    lots = fields.List(fields.Nested(LotOut))
+
+
+# ------------------------------------------------------------------ providers
+
+
+class DetailsChangeSchema(Schema):
+    organisation = fields.Nested(OrganisationSchema)
+    registration = fields.Nested(RegistrationSchema)
+    safeguarding_lead = fields.Nested(SafeguardingLeadSchema)
+
+
+class SlaAcceptanceSchema(Schema):
+    version = _text(50, required=True)
+
+
+class CapacitySchema(Schema):
+    capacity = _count(required=True)
+
+
+class ProposalSchema(Schema):
+    effective_from = fields.Date(required=True)
+    pricing_lines = fields.List(fields.Nested(PricingLineSchema), required=True)
+
+
+class ProviderQuery(Paging):
+    lot = fields.Integer(validate=LOT)
+    status = fields.String(validate=validate.OneOf([s.value for s in MembershipStatus if s.value != "ended"]))
+    name = fields.String(validate=validate.Length(max=200))
+
+
+class DirectoryQuery(Schema):
+    lot = fields.Integer(validate=LOT)
+
+
+class ScheduleQuery(Paging):
+    status = fields.String(validate=validate.OneOf([s.value for s in ScheduleStatus]))
+    lot = fields.Integer(validate=LOT)
+
+
+class AuditQuery(Paging):
+    subject_type = _text(100)
+    subject_id = _text(100)
+
+
+# ------------------------------------------------------------------ responses
+
+
+class OrganisationOut(Schema):
+    name = fields.String()
+    address = fields.String()
+    postcode = fields.String()
+    companies_house_number = fields.String(allow_none=True)
+    charity_number = fields.String(allow_none=True)
+
+
+class RegistrationOut(Schema):
+    status = fields.String()
+    urn = fields.String(allow_none=True)
+    ofsted_grade = fields.String(allow_none=True)
+
+
+class LeadOut(Schema):
+    name = fields.String()
+    email = fields.String()
+    phone = fields.String(allow_none=True)
+
+
+class DocumentOut(Schema):
+    kind = fields.String()
+    reference = fields.String()
+    expires_on = fields.Date()
+    expired = fields.Boolean()
+
+
+class PricingLineOut(Schema):
+    pricing_line_id = fields.UUID()
+    description = fields.String()
+    unit = fields.String()
+    staffing_ratio = fields.String()
+    maximum_price_pence = fields.Integer()
+
+
+class ResultOut(Schema):
+    question_id = fields.String()
+    passed = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    score = fields.Integer(allow_none=True)
+
+
+class AssessmentOut(Schema):
+    passed = fields.Boolean()
+    results = fields.List(fields.Nested(ResultOut))
+
+
+class LotApplicationOut(Schema):
+    lot = fields.Integer()
+    answers = fields.Dict()
+    questions = fields.List(fields.Nested(QuestionOut))
+    pricing_lines = fields.List(fields.Nested(PricingLineOut))
+    capacity = fields.Integer()
+    assessment = fields.Nested(AssessmentOut)
+
+
+class DeadlineOut(Schema):
+    submitted_on = fields.Date()
+    due_on = fields.Date()
+    working_days = fields.Integer()
+    extended = fields.Boolean()
+    extension_reason = fields.String(allow_none=True)
+    extended_at = fields.AwareDateTime(allow_none=True)
+
+
+class ReasonOut(Schema):
+    lot = fields.Integer()
+    question_id = fields.String(allow_none=True)
+    text = fields.String()
+
+
+class DecisionOut(Schema):
+    admitted_lots = fields.List(fields.Integer())
+    reasons = fields.List(fields.Nested(ReasonOut))
+    decided_at = fields.AwareDateTime()
+    on_time = fields.Boolean()
+
+
+class MarkOut(Schema):
+    lot = fields.Integer()
+    question_id = fields.String()
+    score = fields.Integer()
+
+
+class ApplicationOut(Schema):
+    id = fields.UUID()
+    provider_id = fields.UUID()
+    status = fields.String()
+    submitted_at = fields.AwareDateTime()
+    overdue = fields.Boolean()
+    organisation = fields.Nested(OrganisationOut)
+    registration = fields.Nested(RegistrationOut)
+    safeguarding_lead = fields.Nested(LeadOut)
+    enhanced_dbs_confirmed = fields.Boolean()
+    documents = fields.List(fields.Nested(DocumentOut))
+    sla_version = fields.String()
+    lots = fields.List(fields.Nested(LotApplicationOut))
+    marks = fields.List(fields.Nested(MarkOut))
+    deadline = fields.Nested(DeadlineOut)
+    decision = fields.Nested(DecisionOut, allow_none=True)
+
+
+class ScheduleOut(Schema):
+    provider_id = fields.UUID()
+    provider_name = fields.String()
+    lot = fields.Integer()
+    version = fields.Integer()
+    status = fields.String()
+    effective_from = fields.Date()
+    in_force = fields.Boolean(allow_none=True, metadata={"description": "the version in force today"})
+    proposed_at = fields.AwareDateTime()
+    decided_at = fields.AwareDateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+    pricing_lines = fields.List(fields.Nested(PricingLineOut))
+
+
+class MembershipOut(Schema):
+    lot = fields.Integer()
+    lot_name = fields.String()
+    status = fields.String()
+    admitted_on = fields.Date()
+    ends_on = fields.Date()
+    since = fields.Date()
+    reason = fields.String(allow_none=True)
+    automatic = fields.Boolean(metadata={"description": "suspended by the compliance check"})
+    capacity = fields.Integer()
+    pricing = fields.Nested(ScheduleOut, allow_none=True, metadata={"description": "the schedule in force"})
+
+
+class SlaOut(Schema):
+    version = fields.String()
+    accepted_on = fields.Date()
+
+
+class ProviderOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    organisation = fields.Nested(OrganisationOut)
+    registration = fields.Nested(RegistrationOut)
+    safeguarding_lead = fields.Nested(LeadOut)
+    documents = fields.List(fields.Nested(DocumentOut))
+    compliance_problems = fields.List(fields.String())
+    sla_acceptances = fields.List(fields.Nested(SlaOut))
+    current_sla_accepted = fields.Boolean()
+    memberships = fields.List(fields.Nested(MembershipOut))
+
+
+class DirectoryLotOut(Schema):
+    lot = fields.Integer()
+    lot_name = fields.String()
+    admitted_on = fields.Date()
+
+
+class DirectoryEntryOut(Schema):
+    provider_id = fields.UUID()
+    name = fields.String()
+    postcode_district = fields.String()
+    registration_status = fields.String()
+    urn = fields.String(allow_none=True)
+    ofsted_grade = fields.String(allow_none=True)
+    lots = fields.List(fields.Nested(DirectoryLotOut))
+
+
+class AuditOut(Schema):
+    id = fields.UUID()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    actor_roles = fields.String()
+    action = fields.String()
+    subject_type = fields.String()
+    subject_id = fields.String()
+    reason = fields.String(allow_none=True)
+    details = fields.Dict(allow_none=True)
+    correlation_id = fields.String(allow_none=True)

@@ -1,0 +1,120 @@
+"""The messages the registry writes to its outbox: each domain event becomes
+the data docs/events.md promises, in JSON, with the contract's words."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+
+import pytest
+
+from services.provider_registry.domain import (
+    DPS,
+    EVENTS,
+    PRICING_LINE_NAMESPACE,
+    CapacityChanged,
+    MembershipAdmitted,
+    MembershipReinstated,
+    MembershipRemoved,
+    MembershipSuspended,
+    PricingLine,
+    PricingScheduleEffective,
+    RegistrationChanged,
+    Unit,
+    pricing_line_id,
+)
+from services.provider_registry.events import DATA_SCHEMAS, message_for
+from shared.errors import Conflict, InvalidInput
+
+AT = datetime(2025, 1, 15, 10, tzinfo=UTC)
+PID = uuid.UUID("2f0a5c1e-6a59-4c55-9e8a-5d8a2d1c9b01")
+LINES = (PricingLine("Group place per week", Unit.WEEK, "1:4", 45_000),)
+
+# docs/events.md: the fields each type must carry.
+CONTRACT = {
+    "membership.admitted": {"provider_id", "provider_name", "lot", "status", "registration_status", "urn",
+                            "pricing_lines", "capacity", "ends_on", "at"},
+    "membership.suspended": {"provider_id", "provider_name", "lot", "status", "reason", "at"},
+    "membership.reinstated": {"provider_id", "provider_name", "lot", "status", "reason", "at"},
+    "membership.removed": {"provider_id", "provider_name", "lot", "status", "reason", "at"},
+    "pricing_schedule.effective": {"provider_id", "provider_name", "lot", "version", "effective_from",
+                                   "pricing_lines", "at"},
+    "capacity.changed": {"provider_id", "provider_name", "lot", "capacity", "at"},
+    "provider.registration_changed": {"provider_id", "provider_name", "registration_status", "urn",
+                                      "ofsted_grade", "at"},
+}
+
+SAMPLES = [
+    MembershipAdmitted(PID, "Bridges", 1, "unregistered_setting", 1, LINES, 6, date(2025, 1, 15),
+                       date(2031, 3, 31), AT),
+    MembershipSuspended(PID, "Bridges", 1, "insurance expired", True, AT),
+    MembershipReinstated(PID, "Bridges", 1, "all valid", True, AT),
+    MembershipRemoved(PID, "Bridges", 1, "left the area", AT),
+    PricingScheduleEffective(PID, "Bridges", 1, 2, date(2025, 2, 3), LINES, AT),
+    CapacityChanged(PID, "Bridges", 1, 9, AT),
+    RegistrationChanged(PID, "Bridges", "registered_school", "123456", "good", AT),
+]
+
+
+def test_every_domain_event_has_a_message():
+    assert {type(e) for e in SAMPLES} == set(EVENTS)
+    assert set(DATA_SCHEMAS) == set(CONTRACT)
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=[e.type for e in SAMPLES])
+def test_message_carries_the_contracts_fields_as_json_and_loads_with_its_schema(event):
+    type_, data = message_for(event)
+
+    assert type_ == event.type
+    assert CONTRACT[type_] <= set(data)
+    assert json.loads(json.dumps(data)) == data
+    assert data["at"] == "2025-01-15T10:00:00+00:00"
+    DATA_SCHEMAS[type_]().load(data)  # the producer's own schema accepts what it writes
+
+
+def test_admission_names_registration_status_in_the_contracts_words_and_ids_each_line():
+    _, data = message_for(SAMPLES[0])
+    assert data["registration_status"] == "unregistered"
+    assert data["urn"] is None
+    assert data["pricing_lines"] == [{
+        "pricing_line_id": str(uuid.uuid5(PRICING_LINE_NAMESPACE, f"{PID}:1:group place per week")),
+        "description": "Group place per week", "unit": "week", "staffing_ratio": "1:4",
+        "maximum_price_pence": 45_000}]
+
+
+def test_pricing_line_keeps_its_id_whatever_the_case_of_its_description():
+    assert pricing_line_id(PID, 1, "Group Place per Week") == pricing_line_id(PID, 1, "group place per week")
+    assert pricing_line_id(PID, 1, "Session") != pricing_line_id(PID, 2, "Session")
+
+
+# ------------------------------------------------- changing the DPS record
+
+
+def test_term_is_fixed_once_providers_are_admitted_but_the_name_is_not():
+    dps = DPS("AP DPS")
+    dps.reconfigure(has_members=False, start=date(2024, 9, 1), term_years=4)
+    assert dps.ends_on == date(2028, 8, 31)
+    with pytest.raises(Conflict):
+        dps.reconfigure(has_members=True, term_years=5)
+    dps.reconfigure(has_members=True, name="AP DPS (Newtown)", term_years=4)  # unchanged term: allowed
+    assert dps.name == "AP DPS (Newtown)"
+
+
+@pytest.mark.parametrize("changes, field", [({"name": " "}, "name"), ({"term_years": 0}, "term_years")])
+def test_bad_dps_change_is_refused_and_changes_nothing(changes, field):
+    dps = DPS("AP DPS")
+    with pytest.raises(InvalidInput) as refused:
+        dps.reconfigure(has_members=False, **changes)
+    assert field in refused.value.field_errors
+    assert (dps.name, dps.term_years) == ("AP DPS", 7)
+
+
+def test_decision_periods_may_change_but_the_extension_is_never_shorter():
+    dps = DPS("AP DPS")
+    dps.reconfigure(has_members=True, decision_working_days=8, extended_decision_working_days=12)
+    assert (dps.decision_working_days, dps.extended_decision_working_days) == (8, 12)
+    with pytest.raises(InvalidInput) as refused:
+        dps.reconfigure(has_members=True, decision_working_days=13)
+    assert "extended_decision_working_days" in refused.value.field_errors
+    assert dps.decision_working_days == 8
