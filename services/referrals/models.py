@@ -1,5 +1,213 @@
-"""The referrals service's tables (SQLAlchemy Core), in its own database."""
+"""The referrals service's tables (SQLAlchemy Core), in its own database.
 
-from shared.db import new_metadata
+Three groups:
+- the registry copy (`providers`, `memberships`, `pricing_schedules`), kept
+  from the provider registry's events and only ever read by the rules;
+- the referral and what hangs off it; the child's identifying details live
+  in `referral_children` (and `children`, which gives each UPN its opaque
+  `child_ref`), apart from the anonymised profile in `referrals`, so nothing
+  that serves providers ever reads them;
+- provider webhooks and their `webhook_deliveries`, an outbox of HTTP calls
+  that the scheduled job works through.
+"""
+
+import sqlalchemy as sa
+
+from shared.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()
+
+# --- the registry copy -----------------------------------------------------
+
+providers = sa.Table(
+    "providers", metadata,
+    sa.Column("provider_id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(300), nullable=True),
+    sa.Column("registration_status", sa.String(50), nullable=True),  # registered_school | unregistered
+    sa.Column("urn", sa.String(50), nullable=True),
+    sa.Column("ofsted_grade", sa.String(50), nullable=True),
+    sa.Column("name_at", UTCDateTime, nullable=True),
+    sa.Column("registration_at", UTCDateTime, nullable=True),  # the event time last applied
+)
+
+memberships = sa.Table(
+    "memberships", metadata,
+    sa.Column("provider_id", sa.Uuid, primary_key=True),
+    sa.Column("lot", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(20), nullable=False),  # admitted | suspended | removed
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("status_at", UTCDateTime, nullable=False),  # the event time last applied: older events lose
+    sa.Column("capacity", sa.Integer, nullable=True),
+    sa.Column("capacity_at", UTCDateTime, nullable=True),
+    sa.Column("ends_on", sa.Date, nullable=True),
+    sa.Index("ix_memberships_lot_status", "lot", "status"),
+)
+
+pricing_schedules = sa.Table(
+    "pricing_schedules", metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("provider_id", sa.Uuid, nullable=False),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),  # with admission: its pricing_version if sent, else 0
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("pricing_lines", sa.JSON, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("provider_id", "lot", "version", "effective_from", "at",
+                        name="uq_pricing_schedules_version"),
+    sa.Index("ix_pricing_schedules_provider_lot", "provider_id", "lot"),
+)
+
+# --- referrals -------------------------------------------------------------------
+
+referrals = sa.Table(
+    "referrals", metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),  # optimistic lock, bumped on every save
+    sa.Column("team", sa.String(50), nullable=False),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("deadline", UTCDateTime, nullable=False),
+    sa.Column("exclusion_start", sa.Date, nullable=True),
+    sa.Column("full_time_provision_by", sa.Date, nullable=True),
+    sa.Column("profile", sa.JSON, nullable=False),  # the anonymised profile only
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("published_by", sa.String(200), nullable=True),
+    sa.Column("published_at", UTCDateTime, nullable=True),
+    sa.Column("window_closed_at", UTCDateTime, nullable=True),
+    sa.Column("closed_by", sa.String(200), nullable=True),
+    sa.Column("assessment_completed_at", UTCDateTime, nullable=True),
+    sa.Column("awarded_offer_id", sa.Uuid, nullable=True),
+    sa.Column("awarded_allocation_id", sa.Uuid, nullable=True),
+    sa.Column("awarded_at", UTCDateTime, nullable=True),
+    sa.Column("cancel_reason", sa.Text, nullable=True),
+    sa.Column("cancelled_by", sa.String(200), nullable=True),
+    sa.Column("cancelled_at", UTCDateTime, nullable=True),
+    sa.Column("off_dps_reason", sa.Text, nullable=True),
+    sa.Column("off_dps_by", sa.String(200), nullable=True),
+    sa.Column("off_dps_at", UTCDateTime, nullable=True),
+    sa.Index("ix_referrals_status_deadline", "status", "deadline"),
+    sa.Index("ix_referrals_team_status", "team", "status"),
+    sa.Index("ix_referrals_lot", "lot"),
+    sa.Index("ix_referrals_off_dps_at", "off_dps_at"),
+)
+
+children = sa.Table(
+    "children", metadata,
+    sa.Column("child_ref", sa.Uuid, primary_key=True),
+    sa.Column("upn", sa.String(13), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+referral_children = sa.Table(
+    "referral_children", metadata,
+    sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("child_ref", sa.Uuid, sa.ForeignKey("children.child_ref"), nullable=False),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("date_of_birth", sa.Date, nullable=False),
+    sa.Column("upn", sa.String(13), nullable=False),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Index("ix_referral_children_child_ref", "child_ref"),
+    sa.Index("ix_referral_children_upn", "upn"),
+)
+
+referral_questions = sa.Table(
+    "referral_questions", metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Index("ix_referral_questions_referral", "referral_id"),
+)
+
+invitations = sa.Table(
+    "invitations", metadata,
+    sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("provider_id", sa.Uuid, primary_key=True),
+    sa.Column("invited_at", UTCDateTime, nullable=False),
+    sa.Index("ix_invitations_provider", "provider_id"),
+)
+
+offers = sa.Table(
+    "offers", metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.id"), nullable=False),
+    sa.Column("provider_id", sa.Uuid, nullable=False),
+    sa.Column("pricing_line_id", sa.Uuid, nullable=False),
+    sa.Column("unit_price_pence", sa.BigInteger, nullable=False),
+    sa.Column("units_per_week", sa.Numeric(8, 2), nullable=False),
+    sa.Column("weeks", sa.Integer, nullable=False),
+    sa.Column("total_pence", sa.BigInteger, nullable=False),
+    sa.Column("maximum_price_pence", sa.BigInteger, nullable=False),
+    sa.Column("proposed_start", sa.Date, nullable=False),
+    sa.Column("staffing_ratio", sa.String(20), nullable=False),
+    sa.Column("delivery_site", sa.Text, nullable=False),
+    sa.Column("delivery_postcode", sa.String(10), nullable=False),
+    sa.Column("how_it_meets_needs", sa.Text, nullable=False),
+    sa.Column("place_available", sa.Boolean, nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),  # question id -> answer
+    sa.Column("submitted_at", UTCDateTime, nullable=False),
+    sa.Column("changed_at", UTCDateTime, nullable=True),
+    sa.Column("withdrawn_at", UTCDateTime, nullable=True),
+    # A provider system's retried POST carries the same key: it gets the same offer.
+    sa.Column("idempotency_key", sa.String(200), nullable=True),
+    sa.Column("request_fingerprint", sa.String(64), nullable=True),
+    sa.UniqueConstraint("provider_id", "idempotency_key", name="uq_offers_provider_idempotency_key"),
+    sa.Index("ix_offers_referral", "referral_id"),
+    sa.Index("ix_offers_provider", "provider_id"),
+    # One live offer per provider per referral, even under concurrent requests.
+    sa.Index("ux_offers_live", "referral_id", "provider_id", unique=True,
+             postgresql_where=sa.text("withdrawn_at IS NULL"), sqlite_where=sa.text("withdrawn_at IS NULL")),
+)
+
+declines = sa.Table(
+    "declines", metadata,
+    sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.id"), primary_key=True),
+    sa.Column("provider_id", sa.Uuid, primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+assessments = sa.Table(
+    "assessments", metadata,
+    sa.Column("offer_id", sa.Uuid, sa.ForeignKey("offers.id"), primary_key=True),
+    sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.id"), nullable=False),
+    sa.Column("meets_needs", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("criteria_met", sa.JSON, nullable=False),  # question id -> bool
+    sa.Column("by", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index("ix_assessments_referral", "referral_id"),
+)
+
+# --- provider webhooks -----------------------------------------------------------
+
+webhooks = sa.Table(
+    "webhooks", metadata,
+    sa.Column("provider_id", sa.Uuid, primary_key=True),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("secret", sa.String(200), nullable=False),
+    sa.Column("registered_by", sa.String(200), nullable=False),
+    sa.Column("registered_at", UTCDateTime, nullable=False),
+    sa.Column("secret_issued_at", UTCDateTime, nullable=False),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries", metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("provider_id", sa.Uuid, nullable=False),
+    sa.Column("referral_id", sa.Uuid, nullable=False),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),  # exactly the bytes signed and sent
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=True),  # null once delivered or given up
+    sa.Column("last_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_url", sa.String(2000), nullable=True),
+    sa.Column("last_status", sa.Integer, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("delivered_at", UTCDateTime, nullable=True),
+    sa.Column("gave_up_at", UTCDateTime, nullable=True),
+    sa.Index("ix_webhook_deliveries_due", "next_attempt_at"),
+    sa.Index("ix_webhook_deliveries_provider", "provider_id", "created_at"),
+)

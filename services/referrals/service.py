@@ -1,17 +1,32 @@
 """The referrals service, as the shared runner sees it."""
 
+from datetime import datetime
 from pathlib import Path
 
-from services.referrals import api, consumers, models
-from shared.service import ServiceDefinition
+from services.referrals import api, consumers, handlers, models
+from shared.service import ScheduledJob, ServiceDefinition
+from shared.unit_of_work import UnitOfWork
+
+
+def close_referrals_past_deadline(uow: UnitOfWork, now: datetime) -> None:
+    # A backstop: reads and actions close a referral whose deadline has passed anyway.
+    handlers.close_due_referrals(uow, now)
+
+
+def deliver_webhooks(uow: UnitOfWork, now: datetime) -> None:
+    handlers.deliver_webhooks(uow, now)
 
 
 def definition() -> ServiceDefinition:
     return ServiceDefinition(
         name="referrals",
         title="DPS for Alternative Provision: Referrals and offers",
+        description="Referral forms, publication to every eligible provider on a lot, sealed offers, assessment, "
+                    "off-DPS exceptions and signed webhooks to providers' systems.",
         metadata=models.metadata,
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
+        jobs=[ScheduledJob("close_referrals_past_deadline", close_referrals_past_deadline, period="minute"),
+              ScheduledJob("deliver_webhooks", deliver_webhooks, period="minute")],
     )

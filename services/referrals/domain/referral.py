@@ -1,9 +1,10 @@
 """The referral aggregate: from the officer's form to an award.
 
-    draft --publish--> published --close / close_early--> closed
+    draft --publish--> published --close / close_if_due / close_early--> closed
     closed --complete_assessment--> closed (an offer meets the needs) --mark_awarded--> awarded
                                  \\-> no_suitable_offer (none does) --record_off_dps_exception
     draft | published --cancel--> cancelled
+    any but cancelled or awarded --mark_placed_in_block--> awarded (a block contract's place)
 
 - Publishing invites every provider admitted and not suspended on the lot at
   that moment, and keeps the list.  Publishing to a lot with no such provider
@@ -16,9 +17,10 @@
   refused with 409 naming `deadline` (the request was fine, the window is
   not).  One live offer per provider; change or withdraw until the deadline;
   or decline with a reason.
-- The window closes at the deadline, or earlier by an officer once every
-  invited provider has offered or declined.  Only then do officers see the
-  offers (see `visibility`).
+- The window closes at the deadline (`close_if_due`, called by the
+  scheduled job and whenever the referral is loaded, so nobody waits for the
+  job), or earlier by an officer once every invited provider has offered or
+  declined.  Only then do officers see the offers (see `visibility`).
 - Officers assess every live offer, then complete the assessment: that
   records `ReferralClosed` with the offers and their assessments (awards
   ranks from it).  If no offer meets the needs the referral has no suitable
@@ -119,8 +121,11 @@ class Referral:
         self.assessment_completed_at: datetime | None = None
         self.awarded_offer_id: UUID | None = None
         self.awarded_at: datetime | None = None
+        self.awarded_allocation_id: UUID | None = None  # a place of a block contract instead of an offer
         self.off_dps_exception: OffDpsException | None = None
         self.cancel_reason: str | None = None
+        self.cancelled_by: str | None = None
+        self.cancelled_at: datetime | None = None
         self.events: list[Event] = []
 
     # --- the form
@@ -190,7 +195,7 @@ class Referral:
     def cancel(self, reason: str, *, by: str, now: datetime) -> None:
         self._require("cancel", ReferralStatus.DRAFT, ReferralStatus.PUBLISHED)
         self.cancel_reason = required_text(reason, "reason", "the reason for cancelling")
-        self.status = ReferralStatus.CANCELLED
+        self.status, self.cancelled_by, self.cancelled_at = ReferralStatus.CANCELLED, by, now
         self.events.append(ReferralCancelled(referral_id=self.id, lot=self.lot, invited=self.invited,
                                              reason=self.cancel_reason, by=by, at=now))
 
@@ -260,17 +265,22 @@ class Referral:
         return tuple(p for p in self.invited if not self.has_answered(p))
 
     def _check_window(self, provider_id: UUID, now: datetime) -> None:
+        # A draft was never sent to anyone: say so rather than "not invited".
+        if self.status is ReferralStatus.DRAFT:
+            raise Conflict("this referral is not published: it is not open for offers", field="referral_id")
         if provider_id not in self.invited:
-            raise Forbidden("your organisation was not invited to this referral")
-        if self.status is not ReferralStatus.PUBLISHED:
-            raise Conflict(f"the referral is {self.status.value}, not open for offers")
-        if now >= self.deadline:
+            raise Forbidden("your organisation was not invited to this referral", field="provider_id")
+        # Past the deadline the answer is the deadline, whether or not the
+        # window has been closed for it yet (the job, or a read, closes it).
+        if now >= self.deadline and self.status is not ReferralStatus.CANCELLED:
             raise Conflict(f"the deadline for offers passed at {self.deadline.isoformat()}", field="deadline")
+        if self.status is not ReferralStatus.PUBLISHED:
+            raise Conflict(f"the referral is {self.status.value}, not open for offers", field="referral_id")
 
     def _check_standing(self, membership: Membership) -> None:
         if membership.lot != self.lot or not membership.in_good_standing:
             raise Forbidden(f"your membership of lot {self.lot} is {membership.status.value}: "
-                            "you cannot make offers on it")
+                            "you cannot make offers on it", field="provider_id")
 
     def _check_terms(self, membership: Membership, terms: OfferTerms, now: datetime) -> PricingLine:
         line = check_price(terms, membership.pricing_line(terms.pricing_line_id), self.lot)
@@ -294,6 +304,17 @@ class Referral:
             raise Conflict(f"offers are open until {self.deadline.isoformat()}; an officer may close early "
                            "only once every invited provider has offered or declined")
         self._close(now, by=None)
+
+    def close_if_due(self, now: datetime) -> bool:
+        """Close the window if the deadline has passed; it closed at the deadline itself.
+
+        Called by the scheduled job and whenever a referral is read or acted on,
+        so nobody waits for the job to see the right state.
+        """
+        if self.status is not ReferralStatus.PUBLISHED or now < self.deadline:
+            return False
+        self._close(self.deadline, by=None)
+        return True
 
     def close_early(self, *, by: str, now: datetime) -> None:
         """An officer closes before the deadline: only once everyone invited has answered."""
@@ -414,6 +435,20 @@ class Referral:
         if offer_id not in {o.id for o in self.offers_meeting_needs}:
             raise Conflict("that offer is not a live offer assessed as meeting the needs")
         self.status, self.awarded_offer_id, self.awarded_at = ReferralStatus.AWARDED, offer_id, at
+
+    def mark_placed_in_block(self, allocation_id: UUID, at: datetime) -> bool:
+        """Awards gave the child a place of a block contract (block_place.allocated).
+
+        The referral's need is met: whatever stage it was at, it is awarded and
+        its window closes.  The same allocation again is a no-op; a referral
+        already awarded, or cancelled, is left as it is (returns False).
+        """
+        if self.status in (ReferralStatus.AWARDED, ReferralStatus.CANCELLED):
+            return False
+        if self.window_closed_at is None:
+            self.window_closed_at = at
+        self.status, self.awarded_allocation_id, self.awarded_at = ReferralStatus.AWARDED, allocation_id, at
+        return True
 
     # ---
 

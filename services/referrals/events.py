@@ -1,0 +1,258 @@
+"""What referrals publishes on `dps.referrals`: the schema of each event's
+`data` (docs/events.md is the contract) and the mapping from domain events.
+
+Nothing here can carry a child's identifying details: every schema is built
+from the anonymised profile; `child_ref` (an opaque UUID) is the only link to
+the child, and only `referral.closed` carries it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from marshmallow import Schema, fields
+
+from services.referrals.domain import (
+    AssessedOffer,
+    Event,
+    OffDpsExceptionRecorded,
+    OfferChanged,
+    OfferDeclined,
+    OfferSubmitted,
+    OfferWithdrawn,
+    Profile,
+    ProfileForProviders,
+    ReferralCancelled,
+    ReferralClosed,
+    ReferralPublished,
+)
+
+FULL_TIME_LOT = 1
+FULL_TIME_HOURS = Decimal(18)  # DfE: more than 18 hours a week in the day is full-time
+
+
+class Number(fields.Field):
+    """A Decimal written as a JSON number (12.5, 25): hours and units per week."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs) -> int | float | None:
+        if value is None:
+            return None
+        value = Decimal(value)
+        return int(value) if value == value.to_integral_value() else float(value)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            raise self.make_error("invalid")
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise self.make_error("invalid")
+        return number
+
+    default_error_messages = {"invalid": "Not a valid number."}
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
+
+
+# --- the anonymised profile, as events and providers see it ----------------------
+
+class ProfileData(Schema):
+    age = fields.Integer()
+    year_group = fields.Integer(allow_none=True)
+    primary_need = fields.String()
+    ehcp = fields.Boolean()
+    looked_after = fields.Boolean()
+    reason = fields.String()
+    needs_and_risks = fields.String()
+    aims = fields.String()
+    success_measures = fields.Dict(keys=fields.String(), values=fields.String())
+    curriculum = fields.String()
+    qualification_route = fields.String()
+    hours_per_week = Number()
+    pattern = fields.String()
+    start_date = fields.Date()
+    expected_weeks = fields.Integer()
+    postcode_district = fields.String()
+    transport_needed = fields.Boolean()
+
+
+def profile_data(profile: Profile) -> dict:
+    """The profile as plain JSON-ready data (the one place it is flattened)."""
+    return ProfileData().dump({
+        **{name: getattr(profile, name) for name in ProfileData().fields},
+        "reason": profile.reason.value,
+        "success_measures": {m.value: text for m, text in profile.success_measures.items()},
+    })
+
+
+class QuestionData(Schema):
+    question_id = fields.UUID()
+    text = fields.String()
+
+
+def questions_data(shared: ProfileForProviders) -> list[dict]:
+    return QuestionData(many=True).dump([{"question_id": q.id, "text": q.text} for q in shared.questions])
+
+
+# --- events ------------------------------------------------------------------------
+
+class ReferralPublishedData(Schema):
+    referral_id = fields.UUID()
+    lot = fields.Integer()
+    team = fields.String()
+    deadline = fields.AwareDateTime()
+    invited_provider_ids = fields.List(fields.UUID())
+    no_eligible_providers = fields.Boolean()
+    full_time_provision_by = fields.Date(allow_none=True)
+    questions = fields.Raw()  # already dumped by QuestionData
+    profile = fields.Raw()  # already dumped by ProfileData
+    at = fields.AwareDateTime()
+
+
+class OfferData(Schema):
+    """offer.submitted and offer.changed: no terms, no price (offers are sealed)."""
+
+    referral_id = fields.UUID()
+    offer_id = fields.UUID()
+    provider_id = fields.UUID()
+    lot = fields.Integer()
+    at = fields.AwareDateTime()
+
+
+class OfferWithdrawnData(OfferData):
+    pass
+
+
+class OfferDeclinedData(Schema):
+    referral_id = fields.UUID()
+    provider_id = fields.UUID()
+    lot = fields.Integer()
+    reason = fields.String()
+    at = fields.AwareDateTime()
+
+
+class ClosedOfferData(Schema):
+    offer_id = fields.UUID()
+    provider_id = fields.UUID()
+    pricing_line_id = fields.UUID()
+    unit_price_pence = fields.Integer()
+    maximum_price_pence = fields.Integer()
+    units_per_week = Number()
+    weeks = fields.Integer()
+    total_pence = fields.Integer()
+    proposed_start = fields.Date()
+    staffing_ratio = fields.String()
+    submitted_at = fields.AwareDateTime()
+    changed_at = fields.AwareDateTime(allow_none=True)
+    meets_needs = fields.Boolean()
+    assessment_reason = fields.String()
+
+
+class DeclineData(Schema):
+    provider_id = fields.UUID()
+    reason = fields.String()
+
+
+class ReferralClosedData(Schema):
+    referral_id = fields.UUID()
+    lot = fields.Integer()
+    team = fields.String()
+    child_ref = fields.UUID()
+    reason_for_ap = fields.String()
+    hours_per_week = Number()
+    full_time = fields.Boolean()
+    ehcp = fields.Boolean()
+    looked_after = fields.Boolean()
+    start_date = fields.Date()
+    expected_weeks = fields.Integer()
+    no_suitable_offer = fields.Boolean()
+    invited_provider_ids = fields.List(fields.UUID())
+    window_closed_at = fields.AwareDateTime()
+    offers = fields.List(fields.Nested(ClosedOfferData))
+    declines = fields.List(fields.Nested(DeclineData))
+    at = fields.AwareDateTime()
+
+
+class ReferralCancelledData(Schema):
+    referral_id = fields.UUID()
+    lot = fields.Integer()
+    invited_provider_ids = fields.List(fields.UUID())
+    reason = fields.String()
+    at = fields.AwareDateTime()
+
+
+class OffDpsExceptionData(Schema):
+    referral_id = fields.UUID()
+    lot = fields.Integer()
+    team = fields.String()
+    reason = fields.String()
+    recorded_by = fields.String()
+    at = fields.AwareDateTime()
+
+
+def is_full_time(lot: int, hours_per_week: Decimal) -> bool:
+    return lot == FULL_TIME_LOT or Decimal(hours_per_week) > FULL_TIME_HOURS
+
+
+def _closed_offer(offer: AssessedOffer) -> dict:
+    terms = offer.terms
+    return {"offer_id": offer.offer_id, "provider_id": offer.provider_id, "pricing_line_id": terms.pricing_line_id,
+            "unit_price_pence": terms.unit_price_pence, "maximum_price_pence": offer.maximum_price_pence,
+            "units_per_week": terms.units_per_week, "weeks": terms.weeks, "total_pence": offer.total_pence,
+            "proposed_start": terms.proposed_start, "staffing_ratio": terms.staffing_ratio,
+            "submitted_at": utc(offer.submitted_at), "changed_at": utc(offer.changed_at),
+            "meets_needs": offer.assessment.meets_needs, "assessment_reason": offer.assessment.reason}
+
+
+def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, dict]:
+    """The (type, data) of the outbox message for one domain event."""
+    match event:
+        case ReferralPublished():
+            shared = event.profile
+            return "referral.published", ReferralPublishedData().dump({
+                "referral_id": event.referral_id, "lot": event.lot, "team": shared.team,
+                "deadline": utc(shared.deadline), "invited_provider_ids": list(event.invited),
+                "no_eligible_providers": event.no_eligible_providers,
+                "full_time_provision_by": shared.full_time_provision_by, "questions": questions_data(shared),
+                "profile": profile_data(shared.profile), "at": utc(event.at)})
+        case OfferSubmitted() | OfferChanged():
+            kind = "offer.submitted" if isinstance(event, OfferSubmitted) else "offer.changed"
+            return kind, OfferData().dump({"referral_id": event.referral_id, "offer_id": event.offer_id,
+                                           "provider_id": event.provider_id, "lot": event.lot,
+                                           "at": utc(event.at)})
+        case OfferWithdrawn():
+            return "offer.withdrawn", OfferWithdrawnData().dump({
+                "referral_id": event.referral_id, "offer_id": event.offer_id, "provider_id": event.provider_id,
+                "lot": event.lot, "at": utc(event.at)})
+        case OfferDeclined():
+            return "offer.declined", OfferDeclinedData().dump({
+                "referral_id": event.referral_id, "provider_id": event.provider_id, "lot": event.lot,
+                "reason": event.reason, "at": utc(event.at)})
+        case ReferralClosed():
+            if child_ref is None:
+                raise ValueError("referral.closed needs the child's child_ref")
+            profile = event.profile.profile
+            return "referral.closed", ReferralClosedData().dump({
+                "referral_id": event.referral_id, "lot": event.lot, "team": event.profile.team,
+                "child_ref": child_ref, "reason_for_ap": profile.reason.value,
+                "hours_per_week": profile.hours_per_week,
+                "full_time": is_full_time(event.lot, profile.hours_per_week), "ehcp": profile.ehcp,
+                "looked_after": profile.looked_after, "start_date": profile.start_date,
+                "expected_weeks": profile.expected_weeks, "no_suitable_offer": event.no_suitable_offer,
+                "invited_provider_ids": list(event.invited), "window_closed_at": utc(event.window_closed_at),
+                "offers": [_closed_offer(o) for o in event.offers],
+                "declines": [{"provider_id": d.provider_id, "reason": d.reason} for d in event.declines],
+                "at": utc(event.at)})
+        case ReferralCancelled():
+            return "referral.cancelled", ReferralCancelledData().dump({
+                "referral_id": event.referral_id, "lot": event.lot, "invited_provider_ids": list(event.invited),
+                "reason": event.reason, "at": utc(event.at)})
+        case OffDpsExceptionRecorded():
+            return "off_dps_exception.recorded", OffDpsExceptionData().dump({
+                "referral_id": event.referral_id, "lot": event.lot, "team": event.team, "reason": event.reason,
+                "recorded_by": str(event.by), "at": utc(event.at)})
+    raise TypeError(f"no message for {type(event).__name__}")

@@ -1,0 +1,447 @@
+"""Request and response schemas of the HTTP API, and the views they dump.
+
+Two views of a referral, built by two separate functions so they can never
+mix: `council_view` (officers of the team and the manager: the child's
+identifying details included) and `provider_view` (the anonymised profile and
+the referral's terms only: no field for a name, date of birth, UPN, address
+or child_ref).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from uuid import UUID
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from services.referrals.domain import LOTS, Offer, ReasonForAP, Referral, ReferralStatus, SuccessMeasure
+from services.referrals.events import Number, profile_data
+from shared.auth import TEAMS
+
+STATUSES = [s.value for s in ReferralStatus]
+# Bounds that keep numbers inside the columns; the rules (above 0, the price cap) are the domain's.
+MAX_PENCE = 100_000_000
+MAX_UNITS_PER_WEEK = 168  # hours in a week
+MAX_WEEKS = 260
+
+
+def _lot(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.OneOf(list(LOTS)), **kwargs)
+
+
+def _text(**kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(max=10_000), **kwargs)
+
+
+class Paging(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+# --- the referral form -----------------------------------------------------------------
+
+class ChildIn(Schema):
+    """The child's identifying details: kept apart, seen only by the council."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    date_of_birth = fields.Date(required=True)
+    upn = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    address = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class ProfileIn(Schema):
+    """The anonymised profile providers see."""
+
+    age = fields.Integer(required=True, strict=True)
+    year_group = fields.Integer(strict=True, load_default=None, allow_none=True)
+    primary_need = _text(required=True)
+    ehcp = fields.Boolean(required=True)
+    looked_after = fields.Boolean(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf([r.value for r in ReasonForAP]))
+    needs_and_risks = _text(required=True)
+    aims = _text(required=True, metadata={"description": "Required: AP is an intervention, not a destination"})
+    success_measures = fields.Dict(keys=fields.String(validate=validate.OneOf([m.value for m in SuccessMeasure])),
+                                   values=_text(), required=True,
+                                   metadata={"description": "What success looks like: attendance, attitude, "
+                                                            "attainment, behaviour (at least one)"})
+    curriculum = _text(required=True)
+    qualification_route = _text(required=True)
+    hours_per_week = Number(required=True, metadata={"description": "1 to 40"})
+    pattern = _text(required=True)
+    start_date = fields.Date(required=True)
+    expected_weeks = fields.Integer(required=True, strict=True, validate=validate.Range(max=MAX_WEEKS))
+    postcode_district = fields.String(required=True, validate=validate.Length(max=10))
+    transport_needed = fields.Boolean(required=True)
+
+
+class ReferralIn(Schema):
+    lot = _lot(required=True)
+    deadline = fields.AwareDateTime(required=True, metadata={"description": "Deadline for offers (future)"})
+    exclusion_start = fields.Date(load_default=None, allow_none=True,
+                                  metadata={"description": "First day of a permanent exclusion"})
+    child = fields.Nested(ChildIn, required=True)
+    profile = fields.Nested(ProfileIn, required=True)
+    questions = fields.List(_text(), load_default=list,
+                            metadata={"description": "Further quality criteria every offer must answer"})
+
+
+class ReferralRevision(Schema):
+    lot = _lot()
+    deadline = fields.AwareDateTime()
+    exclusion_start = fields.Date()
+    child = fields.Nested(ChildIn)
+    profile = fields.Nested(ProfileIn)
+
+
+class QuestionIn(Schema):
+    text = _text(required=True)
+
+
+class ReasonIn(Schema):
+    reason = _text(required=True)
+
+
+class AssessmentIn(Schema):
+    meets_needs = fields.Boolean(required=True)
+    reason = _text(required=True)
+    criteria_met = fields.Dict(keys=fields.UUID(), values=fields.Boolean(), load_default=dict,
+                               metadata={"description": "Each further question's id: met or not"})
+
+
+class CouncilReferralQuery(Paging):
+    team = fields.String(validate=validate.OneOf(TEAMS))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    lot = _lot()
+    upn = fields.String(validate=validate.Length(max=20))
+    child_ref = fields.UUID()
+
+
+class ExceptionQuery(Paging):
+    team = fields.String(validate=validate.OneOf(TEAMS))
+    lot = _lot()
+    since = fields.AwareDateTime()
+
+
+class MembershipQuery(Paging):
+    lot = _lot()
+    provider_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf(["admitted", "suspended", "removed"]))
+
+
+class AuditQuery(Paging):
+    subject_type = fields.String()
+    subject_id = fields.String()
+
+
+class DeliveryQuery(Paging):
+    provider_id = fields.UUID()
+    referral_id = fields.UUID()
+    state = fields.String(validate=validate.OneOf(["pending", "delivered", "failed"]))
+
+
+# --- offers and declines (providers) -------------------------------------------------------------
+
+def _hundredths(value: Decimal) -> None:
+    try:
+        exact = value == value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # too many digits to hold
+        exact = False
+    if not exact:
+        raise ValidationError("give units per week to at most two decimal places")
+
+
+class OfferIn(Schema):
+    pricing_line_id = fields.UUID(required=True, metadata={"description": "A line of your schedule for the lot"})
+    unit_price_pence = fields.Integer(required=True, strict=True, validate=validate.Range(max=MAX_PENCE),
+                                      metadata={"description": "At most the line's maximum price"})
+    units_per_week = Number(required=True, validate=[validate.Range(max=MAX_UNITS_PER_WEEK), _hundredths],
+                            metadata={"description": "More than 0, at most 168, two decimal places"})
+    weeks = fields.Integer(required=True, strict=True, validate=validate.Range(max=MAX_WEEKS))
+    proposed_start = fields.Date(required=True)
+    staffing_ratio = fields.String(required=True, validate=validate.Length(max=20))
+    delivery_site = _text(required=True)
+    delivery_postcode = fields.String(required=True, validate=validate.Length(max=10))
+    how_it_meets_needs = _text(required=True)
+    place_available = fields.Boolean(required=True)
+    answers = fields.Dict(keys=fields.UUID(), values=_text(), load_default=dict,
+                          metadata={"description": "An answer to each further question, by question id"})
+
+
+class ProviderReferralQuery(Paging):
+    open_only = fields.Boolean(load_default=True)
+    lot = _lot()
+
+
+class ProviderOfferQuery(Paging):
+    referral_id = fields.UUID()
+    live = fields.Boolean()
+
+
+class WebhookIn(Schema):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    rotate_secret = fields.Boolean(load_default=False)
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+class QuestionOut(Schema):
+    question_id = fields.UUID()
+    text = fields.String()
+
+
+class ProfileOut(Schema):
+    age = fields.Integer()
+    year_group = fields.Integer(allow_none=True)
+    primary_need = fields.String()
+    ehcp = fields.Boolean()
+    looked_after = fields.Boolean()
+    reason = fields.String()
+    needs_and_risks = fields.String()
+    aims = fields.String()
+    success_measures = fields.Dict(keys=fields.String(), values=fields.String())
+    curriculum = fields.String()
+    qualification_route = fields.String()
+    hours_per_week = fields.Raw()
+    pattern = fields.String()
+    start_date = fields.String()
+    expected_weeks = fields.Integer()
+    postcode_district = fields.String()
+    transport_needed = fields.Boolean()
+
+
+class ChildOut(Schema):
+    name = fields.String()
+    date_of_birth = fields.Date()
+    upn = fields.String()
+    address = fields.String()
+
+
+class ExceptionOut(Schema):
+    referral_id = fields.UUID()
+    team = fields.String()
+    lot = fields.Integer()
+    status = fields.String()
+    reason = fields.String()
+    recorded_by = fields.String()
+    recorded_at = fields.AwareDateTime()
+
+
+class CouncilReferralOut(Schema):
+    referral_id = fields.UUID()
+    team = fields.String()
+    lot = fields.Integer()
+    status = fields.String()
+    deadline = fields.AwareDateTime()
+    exclusion_start = fields.Date(allow_none=True)
+    full_time_provision_by = fields.Date(allow_none=True,
+                                         metadata={"description": "Sixth school day of a permanent exclusion "
+                                                                  "(first for a looked-after child)"})
+    child_ref = fields.UUID()
+    child = fields.Nested(ChildOut)
+    profile = fields.Nested(ProfileOut)
+    questions = fields.List(fields.Nested(QuestionOut))
+    invited_provider_ids = fields.List(fields.UUID())
+    no_eligible_providers = fields.Boolean()
+    invited_count = fields.Integer()
+    answered_count = fields.Integer(metadata={"description": "Invited providers that offered or declined "
+                                                             "(who, and what, stays sealed until closed)"})
+    created_by = fields.String()
+    created_at = fields.AwareDateTime()
+    published_at = fields.AwareDateTime(allow_none=True)
+    window_closed_at = fields.AwareDateTime(allow_none=True)
+    closed_by = fields.String(allow_none=True)
+    assessment_completed_at = fields.AwareDateTime(allow_none=True)
+    awarded_offer_id = fields.UUID(allow_none=True)
+    awarded_allocation_id = fields.UUID(allow_none=True)
+    awarded_at = fields.AwareDateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    off_dps_exception = fields.Nested(ExceptionOut, allow_none=True)
+
+
+class ProviderReferralOut(Schema):
+    """All a provider sees of a referral: never who the child is."""
+
+    referral_id = fields.UUID()
+    lot = fields.Integer()
+    team = fields.String()
+    status = fields.String(metadata={"description": "open, closed or cancelled"})
+    deadline = fields.AwareDateTime()
+    full_time_provision_by = fields.Date(allow_none=True)
+    profile = fields.Nested(ProfileOut)
+    questions = fields.List(fields.Nested(QuestionOut))
+    my_live_offer_id = fields.UUID(allow_none=True)
+    declined = fields.Boolean()
+
+
+class AssessmentOut(Schema):
+    meets_needs = fields.Boolean()
+    reason = fields.String()
+    criteria_met = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    assessed_by = fields.String()
+    assessed_at = fields.AwareDateTime()
+
+
+class OfferOut(Schema):
+    offer_id = fields.UUID()
+    referral_id = fields.UUID()
+    provider_id = fields.UUID()
+    status = fields.String(metadata={"description": "live or withdrawn"})
+    pricing_line_id = fields.UUID()
+    unit_price_pence = fields.Integer()
+    maximum_price_pence = fields.Integer()
+    units_per_week = Number()
+    weeks = fields.Integer()
+    total_pence = fields.Integer()
+    proposed_start = fields.Date()
+    staffing_ratio = fields.String()
+    delivery_site = fields.String()
+    delivery_postcode = fields.String()
+    how_it_meets_needs = fields.String()
+    place_available = fields.Boolean()
+    answers = fields.Dict(keys=fields.String(), values=fields.String())
+    submitted_at = fields.AwareDateTime()
+    changed_at = fields.AwareDateTime(allow_none=True)
+    withdrawn_at = fields.AwareDateTime(allow_none=True)
+
+
+class CouncilOfferOut(OfferOut):
+    assessment = fields.Nested(AssessmentOut, allow_none=True)
+
+
+class DeclineOut(Schema):
+    provider_id = fields.UUID()
+    reason = fields.String()
+    at = fields.AwareDateTime()
+
+
+class CreatedOut(Schema):
+    referral_id = fields.UUID()
+
+
+class QuestionCreatedOut(Schema):
+    question_id = fields.UUID()
+
+
+class PublishedOut(Schema):
+    referral_id = fields.UUID()
+    invited_provider_ids = fields.List(fields.UUID())
+    no_eligible_providers = fields.Boolean()
+
+
+class MembershipOut(Schema):
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    lot = fields.Integer()
+    status = fields.String()
+    reason = fields.String(allow_none=True)
+    status_at = fields.AwareDateTime()
+    capacity = fields.Integer(allow_none=True)
+    ends_on = fields.Date(allow_none=True)
+    registration_status = fields.String(allow_none=True)
+    urn = fields.String(allow_none=True)
+
+
+class WebhookOut(Schema):
+    url = fields.String()
+    registered_at = fields.AwareDateTime()
+    secret_issued_at = fields.AwareDateTime()
+    secret = fields.String(metadata={"description": "Shown only when issued (first registration or rotation)"})
+    signature_header = fields.String()
+
+
+class DeliveryOut(Schema):
+    delivery_id = fields.UUID(attribute="id")
+    provider_id = fields.UUID()
+    referral_id = fields.UUID()
+    event_type = fields.String()
+    state = fields.String()
+    attempts = fields.Integer()
+    created_at = fields.AwareDateTime()
+    next_attempt_at = fields.AwareDateTime(allow_none=True)
+    last_attempt_at = fields.AwareDateTime(allow_none=True)
+    last_status = fields.Integer(allow_none=True)
+    last_error = fields.String(allow_none=True)
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    gave_up_at = fields.AwareDateTime(allow_none=True)
+
+
+class AuditOut(Schema):
+    id = fields.UUID()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    actor_roles = fields.String()
+    action = fields.String()
+    subject_type = fields.String()
+    subject_id = fields.String()
+    reason = fields.String(allow_none=True)
+    details = fields.Raw(allow_none=True)
+    correlation_id = fields.String(allow_none=True)
+
+
+# --- the two views of a referral -------------------------------------------------------------------
+
+def _questions(referral: Referral) -> list[dict]:
+    return [{"question_id": q.id, "text": q.text} for q in referral.questions]
+
+
+def council_view(referral: Referral, child_ref: UUID) -> dict:
+    child, exception = referral.child, referral.off_dps_exception
+    return {
+        "referral_id": referral.id, "team": referral.team, "lot": referral.lot, "status": referral.status.value,
+        "deadline": referral.deadline, "exclusion_start": referral.exclusion_start,
+        "full_time_provision_by": referral.full_time_provision_by, "child_ref": child_ref,
+        "child": {"name": child.name, "date_of_birth": child.date_of_birth, "upn": child.upn,
+                  "address": child.address},
+        "profile": profile_data(referral.profile), "questions": _questions(referral),
+        "invited_provider_ids": list(referral.invited), "no_eligible_providers": referral.no_eligible_providers,
+        "invited_count": len(referral.invited),
+        "answered_count": sum(1 for p in referral.invited if referral.has_answered(p)),
+        "created_by": referral.created_by, "created_at": referral.created_at,
+        "published_at": referral.published_at, "window_closed_at": referral.window_closed_at,
+        "closed_by": referral.closed_by, "assessment_completed_at": referral.assessment_completed_at,
+        "awarded_offer_id": referral.awarded_offer_id, "awarded_allocation_id": referral.awarded_allocation_id,
+        "awarded_at": referral.awarded_at, "cancel_reason": referral.cancel_reason,
+        "off_dps_exception": None if exception is None else {
+            "referral_id": referral.id, "team": referral.team, "lot": referral.lot, "status": referral.status.value,
+            "reason": exception.reason, "recorded_by": str(exception.by), "recorded_at": exception.at},
+    }
+
+
+PROVIDER_STATUS = {ReferralStatus.PUBLISHED: "open", ReferralStatus.CLOSED: "closed",
+                   ReferralStatus.AWARDED: "closed", ReferralStatus.NO_SUITABLE_OFFER: "closed",
+                   ReferralStatus.CANCELLED: "cancelled"}
+
+
+def provider_view(referral: Referral, provider_id: UUID) -> dict:
+    """Built from the anonymised profile alone (ProfileForProviders): nothing else."""
+    shared = referral.profile_for_providers()
+    live = referral.live_offer_of(provider_id)
+    return {
+        "referral_id": shared.referral_id, "lot": shared.lot, "team": shared.team,
+        "status": PROVIDER_STATUS.get(referral.status, "closed"), "deadline": shared.deadline,
+        "full_time_provision_by": shared.full_time_provision_by, "profile": profile_data(shared.profile),
+        "questions": [{"question_id": q.id, "text": q.text} for q in shared.questions],
+        "my_live_offer_id": live.id if live else None, "declined": provider_id in referral.declines,
+    }
+
+
+def offer_view(referral: Referral, offer: Offer, *, with_assessment: bool = False) -> dict:
+    terms = offer.terms
+    view = {
+        "offer_id": offer.id, "referral_id": referral.id, "provider_id": offer.provider_id,
+        "status": "live" if offer.live else "withdrawn", "pricing_line_id": terms.pricing_line_id,
+        "unit_price_pence": terms.unit_price_pence, "maximum_price_pence": offer.maximum_price_pence,
+        "units_per_week": terms.units_per_week, "weeks": terms.weeks, "total_pence": offer.total_pence,
+        "proposed_start": terms.proposed_start, "staffing_ratio": terms.staffing_ratio,
+        "delivery_site": terms.delivery_site, "delivery_postcode": terms.delivery_postcode,
+        "how_it_meets_needs": terms.how_it_meets_needs, "place_available": terms.place_available,
+        "answers": {str(k): v for k, v in terms.answers.items()}, "submitted_at": offer.submitted_at,
+        "changed_at": offer.changed_at, "withdrawn_at": offer.withdrawn_at,
+    }
+    if with_assessment:
+        a = referral.assessments.get(offer.id)
+        view["assessment"] = None if a is None else {
+            "meets_needs": a.meets_needs, "reason": a.reason,
+            "criteria_met": {str(k): v for k, v in a.criteria_met.items()}, "assessed_by": str(a.by),
+            "assessed_at": a.at}
+    return view

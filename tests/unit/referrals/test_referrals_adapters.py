@@ -1,0 +1,145 @@
+"""The service's pure adapters: the term calendar from configuration, the
+event data mapped from domain events (nothing identifying, full-time worked
+out), and webhook signatures and back-off."""
+
+import hashlib
+import hmac
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from services.referrals.domain import (
+    ChildDetails,
+    Membership,
+    MembershipStatus,
+    OfferTerms,
+    PricingLine,
+    Profile,
+    ReasonForAP,
+    Referral,
+    full_time_provision_deadline,
+)
+from services.referrals.events import is_full_time, message_for
+from services.referrals.school_calendar import school_calendar
+from services.referrals.webhooks import RETRY_DELAYS, Answer, _outcome, check_url, sign
+from shared.calendar import WORKING_DAYS
+from shared.errors import InvalidInput
+
+NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
+LINE = PricingLine(uuid.uuid4(), "Group place per week", "week", maximum_price_pence=5000)
+ACORN = uuid.uuid4()
+CHILD = ChildDetails("Zebedee Quartermaine", date(2010, 6, 2), "A123456789012", "14 Larch Walk, London SE15 4QT")
+
+
+# --- the term calendar ----------------------------------------------------------------------
+
+def test_no_configuration_means_working_days():
+    assert school_calendar({}) is WORKING_DAYS
+
+
+def test_terms_and_closed_dates_come_from_the_environment():
+    calendar = school_calendar({"DPS_TERM_DATES": "2024-09-04:2024-12-20, 2025-01-06:2025-04-04",
+                                "DPS_CLOSED_DATES": "2024-10-25"})
+    assert calendar.is_open(date(2024, 10, 24)) and not calendar.is_open(date(2024, 10, 25))
+    assert not calendar.is_open(date(2024, 12, 23))  # Christmas holidays: not in a term
+    # excluded on Thursday 19 December: Thu 19 (1), Fri 20 (2), Mon 6 Jan (3) ... Thu 9 (6)
+    assert full_time_provision_deadline(date(2024, 12, 19), looked_after=False,
+                                        calendar=calendar) == date(2025, 1, 9)
+
+
+@pytest.mark.parametrize("settings, named", [
+    ({"DPS_TERM_DATES": "2024-09-04-2024-12-20"}, "DPS_TERM_DATES"),
+    ({"DPS_TERM_DATES": "2024-12-20:2024-09-04"}, "DPS_TERM_DATES"),
+    ({"DPS_CLOSED_DATES": "25/10/2024"}, "DPS_CLOSED_DATES")])
+def test_malformed_calendar_settings_are_refused_naming_the_setting(settings, named):
+    with pytest.raises(ValueError, match=named):
+        school_calendar(settings)
+
+
+# --- event data -------------------------------------------------------------------------------
+
+def _referral() -> Referral:
+    profile = Profile(
+        age=14, year_group=9, primary_need="SEMH", ehcp=True, looked_after=False,
+        reason=ReasonForAP.PERMANENT_EXCLUSION, needs_and_risks="Small group.", aims="Move on to a special school.",
+        success_measures={"attendance": "90%"}, curriculum="Core", qualification_route="Functional skills",
+        hours_per_week=Decimal("12.5"), pattern="Mornings", start_date=date(2025, 1, 27), expected_weeks=12,
+        postcode_district="SE15", transport_needed=False)
+    return Referral.create(team="exclusions", lot=2, child=CHILD, profile=profile, deadline=NOW + timedelta(days=7),
+                           by="officer-1", now=NOW, exclusion_start=date(2025, 1, 13), questions=["SEMH experience?"])
+
+
+def _closed_referral() -> Referral:
+    referral = _referral()
+    membership = Membership(ACORN, 2, MembershipStatus.ADMITTED, pricing_lines=(LINE,))
+    referral.publish([membership], by="officer-1", now=NOW)
+    question = referral.questions[0].id
+    offer = referral.submit_offer(membership, OfferTerms(
+        pricing_line_id=LINE.id, unit_price_pence=4000, units_per_week=Decimal("2.5"), weeks=12,
+        proposed_start=date(2025, 1, 27), staffing_ratio="1:3", delivery_site="Centre", delivery_postcode="SE15 5AB",
+        how_it_meets_needs="Small groups.", place_available=True, answers={question: "Yes"}), now=NOW)
+    later = NOW + timedelta(days=8)
+    referral.close(now=later)
+    referral.assess_offer(offer.id, meets_needs=True, reason="Good", criteria_met={question: True}, by="officer-1",
+                          now=later)
+    referral.complete_assessment(by="officer-1", now=later)
+    return referral
+
+
+def _text_of(event_data: dict) -> str:
+    return json.dumps(event_data).lower()
+
+
+def test_every_event_is_plain_json_with_nothing_identifying():
+    referral = _closed_referral()
+    child_ref = uuid.uuid4()
+    for event in referral.events:
+        type_, data = message_for(event, child_ref=child_ref)
+        text = _text_of(data)
+        for detail in ("zebedee", "quartermaine", "a123456789012", "2010-06-02", "larch", "se15 4qt"):
+            assert detail not in text, (type_, detail)
+
+
+def test_referral_closed_carries_the_child_ref_and_numbers_as_json_numbers():
+    referral = _closed_referral()
+    child_ref = uuid.uuid4()
+    closed = next(e for e in referral.events if type(e).__name__ == "ReferralClosed")
+    type_, data = message_for(closed, child_ref=child_ref)
+    assert type_ == "referral.closed" and data["child_ref"] == str(child_ref)
+    assert data["hours_per_week"] == 12.5 and data["offers"][0]["units_per_week"] == 2.5
+    assert data["offers"][0]["total_pence"] == 120_000 and data["full_time"] is False
+    with pytest.raises(ValueError):
+        message_for(closed)  # never without the child_ref
+
+
+def test_full_time_is_lot_1_or_more_than_18_hours():
+    assert is_full_time(1, Decimal(10)) and is_full_time(2, Decimal("18.5"))
+    assert not is_full_time(2, Decimal(18)) and not is_full_time(3, Decimal(5))
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+def test_the_signature_is_the_hmac_sha256_of_the_body():
+    body = b'{"event":"referral.published"}'
+    assert sign("s3cret", body) == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+
+
+def test_only_http_and_https_urls_are_webhooks():
+    assert check_url(" https://acorn.example/dps ") == "https://acorn.example/dps"
+    for url in ("ftp://a.example/", "mailto:x@a.example", "//a.example/", "https://u:p@a.example/"):
+        with pytest.raises(InvalidInput):
+            check_url(url)
+
+
+def test_failures_back_off_then_give_up():
+    failed = Answer(500, "HTTP 500")
+    waits = [_outcome(attempt, failed, "https://a.example/", NOW)["next_attempt_at"] - NOW
+             for attempt in range(1, len(RETRY_DELAYS) + 1)]
+    assert waits == list(RETRY_DELAYS) and waits == sorted(waits)
+    last = _outcome(len(RETRY_DELAYS) + 1, failed, "https://a.example/", NOW)
+    assert last["next_attempt_at"] is None and last["gave_up_at"] == NOW
+    delivered = _outcome(1, Answer(202), "https://a.example/", NOW)
+    assert delivered["delivered_at"] == NOW and delivered["next_attempt_at"] is None
