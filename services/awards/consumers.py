@@ -1,7 +1,164 @@
-"""Events this service reads from others, turned into its own commands."""
+"""Events this service reads from others, turned into its own commands.
 
+Each schema holds only the fields awards reads (docs/events.md); anything
+else in the event is ignored.  Data that fails its schema raises
+ValidationError and is dead-lettered.  Every effect is an upsert guarded by the
+event's `at`, so a repeated or late event never undoes a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from services.awards import handlers
+from shared.events import Envelope
 from shared.messaging.consumer import Handler
+from shared.unit_of_work import UnitOfWork
+
+LOT = validate.Range(min=1, max=4)
+PENCE = validate.Range(min=0, max=10**12)
+HOURS = validate.Range(min=0, max=168)  # in a week
+REGISTRATION = validate.OneOf(["registered_school", "unregistered"])
+
+
+class _Read(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Text(fields.Raw):
+    """A short code the registry may send as a number or a string (URN, Ofsted grade)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None:
+            return None
+        if len(str(value)) > 20:
+            raise ValidationError("longer than 20 characters")
+        return str(value)
+
+
+# --- provider_registry
+
+
+class PricingLine(_Read):
+    pricing_line_id = fields.UUID(required=True)
+    description = fields.String(required=True, validate=validate.Length(max=300))
+    unit = fields.String(required=True, validate=validate.Length(max=50))
+    staffing_ratio = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    maximum_price_pence = fields.Integer(required=True, strict=True, validate=PENCE)
+
+
+class _ProviderOnLot(_Read):
+    provider_id = fields.UUID(required=True)
+    provider_name = fields.String(required=True, validate=validate.Length(max=300))
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    at = fields.AwareDateTime(required=True)
+
+
+class MembershipAdmitted(_ProviderOnLot):
+    registration_status = fields.String(required=True, validate=REGISTRATION)
+    urn = Text(load_default=None, allow_none=True)
+    pricing_lines = fields.List(fields.Nested(PricingLine), required=True)
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
+    ends_on = fields.Date(load_default=None, allow_none=True)
+
+
+class MembershipChanged(_ProviderOnLot):
+    status = fields.String(required=True, validate=validate.OneOf(["admitted", "suspended", "removed"]))
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+class PricingScheduleEffective(_ProviderOnLot):
+    version = fields.Integer(load_default=None, allow_none=True)
+    effective_from = fields.Date(load_default=None, allow_none=True)
+    pricing_lines = fields.List(fields.Nested(PricingLine), required=True)
+
+
+class CapacityChanged(_ProviderOnLot):
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
+
+
+class RegistrationChanged(_Read):
+    provider_id = fields.UUID(required=True)
+    provider_name = fields.String(required=True, validate=validate.Length(max=300))
+    registration_status = fields.String(required=True, validate=REGISTRATION)
+    urn = Text(load_default=None, allow_none=True)
+    ofsted_grade = Text(load_default=None, allow_none=True)
+    at = fields.AwareDateTime(required=True)
+
+
+# --- referrals
+
+
+class ClosedOffer(_Read):
+    offer_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    pricing_line_id = fields.UUID(required=True)
+    unit_price_pence = fields.Integer(required=True, strict=True, validate=PENCE)
+    units_per_week = fields.Decimal(required=True, validate=HOURS)
+    weeks = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=520))
+    total_pence = fields.Integer(required=True, strict=True, validate=PENCE)
+    proposed_start = fields.Date(required=True)
+    staffing_ratio = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    submitted_at = fields.AwareDateTime(required=True)
+    meets_needs = fields.Boolean(required=True, allow_none=True)
+    assessment_reason = fields.String(load_default=None, allow_none=True)
+
+
+class ReferralClosed(_Read):
+    referral_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    team = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    child_ref = fields.UUID(required=True)
+    reason_for_ap = fields.String(required=True, validate=validate.Length(max=200))
+    hours_per_week = fields.Decimal(required=True, validate=HOURS)
+    full_time = fields.Boolean(required=True)
+    ehcp = fields.Boolean(required=True)
+    looked_after = fields.Boolean(required=True)
+    start_date = fields.Date(required=True)
+    expected_weeks = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=520))
+    offers = fields.List(fields.Nested(ClosedOffer), required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class ReferralCancelled(_Read):
+    referral_id = fields.UUID(required=True)
+    reason = fields.String(load_default="", allow_none=True)
+    at = fields.AwareDateTime(required=True)
+
+
+# --- tracking
+
+
+class PlacementEnded(_Read):
+    placement_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    ended_on = fields.Date(required=True)
+    end_reason = fields.String(load_default=None, allow_none=True)
+    at = fields.AwareDateTime(required=True)
+
+
+def _reading(schema: Schema, command: Callable[[UnitOfWork, dict], None]) -> Handler:
+    def handle(uow: UnitOfWork, envelope: Envelope) -> None:
+        command(uow, schema.load(envelope.data))
+
+    return handle
 
 
 def event_handlers() -> dict[str, Handler]:
-    return {}
+    membership = _reading(MembershipChanged(), handlers.membership_changed)
+    return {
+        "membership.admitted": _reading(MembershipAdmitted(), handlers.membership_admitted),
+        "membership.suspended": membership,
+        "membership.reinstated": membership,
+        "membership.removed": membership,
+        "pricing_schedule.effective": _reading(PricingScheduleEffective(), handlers.pricing_schedule_effective),
+        "capacity.changed": _reading(CapacityChanged(), handlers.capacity_changed),
+        "provider.registration_changed": _reading(RegistrationChanged(), handlers.registration_changed),
+        "referral.closed": _reading(ReferralClosed(), handlers.referral_closed),
+        "referral.cancelled": _reading(ReferralCancelled(), handlers.referral_cancelled),
+        "placement.ended": _reading(PlacementEnded(), handlers.placement_ended),
+    }

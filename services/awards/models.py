@@ -1,5 +1,239 @@
-"""The awards service's tables (SQLAlchemy Core), in its own database."""
+"""The awards service's tables (SQLAlchemy Core), in its own database.
 
-from shared.db import new_metadata
+Three groups:
+- copies of what other services told us (registry, closed referrals, ended
+  placements): written only by the consumers;
+- call-offs: one award per referral (a unique constraint, not only a check);
+- mini-competitions: opportunities, sealed bids, scores, block contracts and
+  the places allocated from them.
+
+Each copied fact keeps the `at` of the event that last set it, so an older
+event arriving late never overwrites a newer one.
+"""
+
+import sqlalchemy as sa
+
+from shared.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()
+
+# --- copies from the provider registry
+
+providers = sa.Table(
+    "providers", metadata,
+    sa.Column("provider_id", sa.Uuid, primary_key=True),
+    sa.Column("provider_name", sa.String(300), nullable=False, default=""),
+    sa.Column("name_at", UTCDateTime, nullable=True),
+    sa.Column("registration_status", sa.String(30), nullable=True),  # registered_school | unregistered
+    sa.Column("urn", sa.String(20), nullable=True),
+    sa.Column("ofsted_grade", sa.String(50), nullable=True),
+    sa.Column("registration_at", UTCDateTime, nullable=True),
+)
+
+provider_lots = sa.Table(
+    # One provider's standing on one lot.  Awards lock this row (FOR UPDATE) while
+    # they count places, so two awards cannot both take a provider's last place.
+    "provider_lots", metadata,
+    sa.Column("provider_id", sa.Uuid, primary_key=True),
+    sa.Column("lot", sa.Integer, primary_key=True),
+    sa.Column("membership_status", sa.String(20), nullable=True),  # admitted | suspended | removed
+    sa.Column("status_reason", sa.Text, nullable=True),
+    sa.Column("status_at", UTCDateTime, nullable=True),
+    sa.Column("ends_on", sa.Date, nullable=True),
+    sa.Column("capacity", sa.Integer, nullable=False, default=0),
+    sa.Column("capacity_at", UTCDateTime, nullable=True),
+    sa.Column("pricing_version", sa.Integer, nullable=True),
+    sa.Column("pricing_effective_from", sa.Date, nullable=True),
+    sa.Column("pricing_at", UTCDateTime, nullable=True),
+    sa.Index("ix_provider_lots_lot_status", "lot", "membership_status"),
+)
+
+pricing_lines = sa.Table(
+    "pricing_lines", metadata,
+    sa.Column("provider_id", sa.Uuid, primary_key=True),
+    sa.Column("lot", sa.Integer, primary_key=True),
+    sa.Column("pricing_line_id", sa.Uuid, primary_key=True),
+    sa.Column("description", sa.String(300), nullable=False),
+    sa.Column("unit", sa.String(50), nullable=False),
+    sa.Column("staffing_ratio", sa.String(50), nullable=True),
+    sa.Column("maximum_price_pence", sa.BigInteger, nullable=False),
+)
+
+# --- copies from referrals and tracking
+
+referrals = sa.Table(
+    # A referral awards has heard of: closed (with its offers) or cancelled.
+    # The details are null when the cancellation arrived before the closing.
+    "referrals", metadata,
+    sa.Column("referral_id", sa.Uuid, primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),  # closed | cancelled
+    sa.Column("lot", sa.Integer, nullable=True),
+    sa.Column("team", sa.String(50), nullable=True),
+    sa.Column("child_ref", sa.Uuid, nullable=True),
+    sa.Column("reason_for_ap", sa.String(200), nullable=True),
+    sa.Column("hours_per_week", sa.Numeric(6, 2), nullable=True),
+    sa.Column("full_time", sa.Boolean, nullable=True),
+    sa.Column("ehcp", sa.Boolean, nullable=True),
+    sa.Column("looked_after", sa.Boolean, nullable=True),
+    sa.Column("start_date", sa.Date, nullable=True),
+    sa.Column("expected_weeks", sa.Integer, nullable=True),
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.Column("cancelled_at", UTCDateTime, nullable=True),
+    sa.Column("cancel_reason", sa.Text, nullable=True),
+    sa.Index("ix_referrals_team_lot", "team", "lot"),
+)
+
+offers = sa.Table(
+    "offers", metadata,
+    sa.Column("offer_id", sa.Uuid, primary_key=True),
+    sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.referral_id"), nullable=False, index=True),
+    sa.Column("provider_id", sa.Uuid, nullable=False),
+    sa.Column("pricing_line_id", sa.Uuid, nullable=False),
+    sa.Column("unit_price_pence", sa.BigInteger, nullable=False),
+    sa.Column("units_per_week", sa.Numeric(8, 2), nullable=False),
+    sa.Column("weeks", sa.Integer, nullable=False),
+    sa.Column("total_pence", sa.BigInteger, nullable=False),
+    sa.Column("proposed_start", sa.Date, nullable=False),
+    sa.Column("staffing_ratio", sa.String(50), nullable=True),
+    sa.Column("submitted_at", UTCDateTime, nullable=False),
+    sa.Column("meets_needs", sa.Boolean, nullable=True),
+    sa.Column("assessment_reason", sa.Text, nullable=True),
+)
+
+ended_placements = sa.Table(
+    # placement.ended from tracking: a place in use no more.
+    "ended_placements", metadata,
+    sa.Column("placement_id", sa.Uuid, primary_key=True),
+    sa.Column("provider_id", sa.Uuid, nullable=False),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("ended_on", sa.Date, nullable=False),
+    sa.Column("end_reason", sa.String(200), nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+# --- call-offs
+
+awards = sa.Table(
+    "awards", metadata,
+    sa.Column("award_id", sa.Uuid, primary_key=True),
+    sa.Column("placement_id", sa.Uuid, nullable=False, unique=True),
+    # Exactly one award per referral, whatever two officers do at once.
+    sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.referral_id"), nullable=False, unique=True),
+    sa.Column("offer_id", sa.Uuid, nullable=False),
+    sa.Column("provider_id", sa.Uuid, nullable=False),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("team", sa.String(50), nullable=False),
+    sa.Column("pricing_line_id", sa.Uuid, nullable=False),
+    sa.Column("unit_price_pence", sa.BigInteger, nullable=False),
+    sa.Column("units_per_week", sa.Numeric(8, 2), nullable=False),
+    sa.Column("hours_per_week", sa.Numeric(6, 2), nullable=False),
+    sa.Column("weeks", sa.Integer, nullable=False),
+    sa.Column("total_pence", sa.BigInteger, nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("full_time", sa.Boolean, nullable=False),
+    sa.Column("override_reason", sa.Text, nullable=True),
+    sa.Column("awarded_by", sa.String(200), nullable=False),
+    sa.Column("awarded_at", UTCDateTime, nullable=False),
+    sa.Column("ranking", sa.JSON, nullable=False),  # the snapshot the award was made from
+    sa.Index("ix_awards_provider_lot", "provider_id", "lot"),
+    sa.Index("ix_awards_awarded_at", "awarded_at"),
+)
+
+# --- mini-competitions and block contracts
+
+opportunities = sa.Table(
+    "opportunities", metadata,
+    sa.Column("opportunity_id", sa.Uuid, primary_key=True),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("team", sa.String(50), nullable=True),  # the service area that runs it (null: the manager)
+    sa.Column("lot", sa.Integer, nullable=False, index=True),
+    sa.Column("places", sa.Integer, nullable=False),
+    sa.Column("contract_start", sa.Date, nullable=False),
+    sa.Column("contract_end", sa.Date, nullable=False),
+    sa.Column("opens_at", UTCDateTime, nullable=False),
+    sa.Column("deadline", UTCDateTime, nullable=False),
+    sa.Column("criteria", sa.JSON, nullable=False),
+    sa.Column("scale", sa.JSON, nullable=False),
+    sa.Column("split", sa.JSON, nullable=False),
+    sa.Column("tie_break", sa.JSON, nullable=False),
+    sa.Column("standstill_working_days", sa.Integer, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("awarded_by", sa.String(200), nullable=True),
+    sa.Column("awarded_at", UTCDateTime, nullable=True),
+    sa.Column("standstill_ends_on", sa.Date, nullable=True),
+    sa.Column("evaluation", sa.JSON, nullable=True),  # the snapshot the award was made from
+)
+
+invitations = sa.Table(
+    "invitations", metadata,
+    sa.Column("opportunity_id", sa.Uuid, sa.ForeignKey("opportunities.opportunity_id"), primary_key=True),
+    sa.Column("provider_id", sa.Uuid, primary_key=True, index=True),
+)
+
+bids = sa.Table(
+    "bids", metadata,
+    sa.Column("bid_id", sa.Uuid, primary_key=True),
+    sa.Column("opportunity_id", sa.Uuid, sa.ForeignKey("opportunities.opportunity_id"), nullable=False),
+    sa.Column("provider_id", sa.Uuid, nullable=False),
+    sa.Column("price_pence", sa.BigInteger, nullable=False),
+    sa.Column("answers", sa.JSON, nullable=False),
+    sa.Column("submitted_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("opportunity_id", "provider_id", name="uq_bids_opportunity_provider"),
+)
+
+evaluator_scores = sa.Table(
+    "evaluator_scores", metadata,
+    sa.Column("bid_id", sa.Uuid, sa.ForeignKey("bids.bid_id"), primary_key=True),
+    sa.Column("criterion", sa.String(200), primary_key=True),
+    sa.Column("evaluator_id", sa.String(200), primary_key=True),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+moderated_scores = sa.Table(
+    "moderated_scores", metadata,
+    sa.Column("bid_id", sa.Uuid, sa.ForeignKey("bids.bid_id"), primary_key=True),
+    sa.Column("criterion", sa.String(200), primary_key=True),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("moderated_by", sa.String(200), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+block_contracts = sa.Table(
+    "block_contracts", metadata,
+    sa.Column("contract_id", sa.Uuid, primary_key=True),
+    sa.Column("opportunity_id", sa.Uuid, sa.ForeignKey("opportunities.opportunity_id"), nullable=False,
+              unique=True),
+    sa.Column("provider_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("places", sa.Integer, nullable=False),
+    sa.Column("price_pence", sa.BigInteger, nullable=False),
+    sa.Column("contract_start", sa.Date, nullable=False),
+    sa.Column("contract_end", sa.Date, nullable=False),
+    sa.Column("confirmed_by", sa.String(200), nullable=False),
+    sa.Column("confirmed_at", UTCDateTime, nullable=False),
+)
+
+block_allocations = sa.Table(
+    "block_allocations", metadata,
+    sa.Column("allocation_id", sa.Uuid, primary_key=True),
+    sa.Column("contract_id", sa.Uuid, sa.ForeignKey("block_contracts.contract_id"), nullable=False, index=True),
+    sa.Column("placement_id", sa.Uuid, nullable=False, unique=True),
+    # A referral takes one place, of one block, or one call-off: never two.
+    sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.referral_id"), nullable=False, unique=True),
+    sa.Column("provider_id", sa.Uuid, nullable=False),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("team", sa.String(50), nullable=False),
+    sa.Column("hours_per_week", sa.Numeric(6, 2), nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("weeks", sa.Integer, nullable=True),
+    sa.Column("cost_pence", sa.BigInteger, nullable=False),
+    sa.Column("full_time", sa.Boolean, nullable=False),
+    sa.Column("allocated_by", sa.String(200), nullable=False),
+    sa.Column("allocated_at", UTCDateTime, nullable=False),
+    sa.Index("ix_block_allocations_provider_lot", "provider_id", "lot"),
+)

@@ -14,4 +14,10 @@ def definition() -> ServiceDefinition:
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
+        description=(
+            "Who gets the placement, and why. Call-offs: the offers of a closed referral ranked by total cost "
+            "among the eligible (meets the needs, admitted and not suspended, within the maximum price, a place "
+            "free, the registration rule), awarded once. Block contracts by mini-competition: sealed bids, "
+            "independent and moderated scores, quality/price evaluation, standstill, confirmation, block places. "
+            "Open data as an OCDS 1.1 release package."),
     )

@@ -3,12 +3,14 @@ council, allocated to referred children directly, without a call-off."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
 from shared.errors import Conflict, InvalidInput, NotFound
 
+from .calloffs import Referral, ReferralState
 from .common import council_date
 from .events import BlockPlaceAllocated
 
@@ -16,8 +18,13 @@ from .events import BlockPlaceAllocated
 @dataclass(frozen=True)
 class PlaceAllocation:
     referral_id: UUID
-    allocated_by: UUID
+    allocated_by: str
     at: datetime
+    allocation_id: UUID = field(default_factory=uuid.uuid4)
+    placement_id: UUID = field(default_factory=uuid.uuid4)  # the placement tracking will follow
+    start_date: date | None = None
+    weeks: int | None = None
+    cost_pence: int = 0
 
 
 @dataclass
@@ -30,7 +37,7 @@ class BlockContract:
     price_pence: int
     contract_start: date
     contract_end: date
-    allocations: dict[UUID, PlaceAllocation] = field(default_factory=dict)  # by referral
+    allocations: dict[UUID, PlaceAllocation] = field(default_factory=dict)  # places in use, by referral
     version: int = 0
     events: list = field(default_factory=list)
 
@@ -38,23 +45,48 @@ class BlockContract:
     def places_left(self) -> int:
         return self.places - len(self.allocations)
 
-    def allocate_place(self, referral_id: UUID, *, referral_lot: int, allocated_by: UUID,
-                       now: datetime) -> PlaceAllocation:
-        if referral_lot != self.lot:
-            raise InvalidInput(f"the referral is for lot {referral_lot}; this contract's places are on "
+    @property
+    def cost_per_place(self) -> int:
+        """One place's share of the block price (pence, rounded down)."""
+        return self.price_pence // self.places
+
+    def allocate_place(self, referral: Referral, *, allocated_by: str, now: datetime,
+                       start_date: date | None = None, allocation_id: UUID | None = None,
+                       placement_id: UUID | None = None) -> PlaceAllocation:
+        """Give a referred child one of the block's places; the child starts no
+        earlier than the contract does."""
+        self._check_can_allocate(referral, now)
+        start = start_date or max(referral.start_date or council_date(now), self.contract_start)
+        if not self.contract_start <= start <= self.contract_end:
+            raise InvalidInput(f"the place must start within the contract, {self.contract_start.isoformat()} "
+                               f"to {self.contract_end.isoformat()}", field="start_date")
+        allocation = PlaceAllocation(referral.referral_id, allocated_by, now, allocation_id or uuid.uuid4(),
+                                     placement_id or uuid.uuid4(), start, referral.expected_weeks,
+                                     self.cost_per_place)
+        self.allocations[referral.referral_id] = allocation
+        self.version += 1
+        self.events.append(BlockPlaceAllocated(
+            contract_id=self.contract_id, allocation_id=allocation.allocation_id,
+            placement_id=allocation.placement_id, referral_id=referral.referral_id,
+            provider_id=self.provider_id, lot=self.lot, team=referral.team, child_ref=referral.child_ref,
+            reason_for_ap=referral.reason_for_ap, hours_per_week=referral.hours_per_week, start_date=start,
+            weeks=allocation.weeks, cost_pence=allocation.cost_pence, full_time=referral.is_full_time,
+            places_left=self.places_left, allocated_by=allocated_by, at=now))
+        return allocation
+
+    def _check_can_allocate(self, referral: Referral, now: datetime) -> None:
+        if referral.state is not ReferralState.CLOSED:
+            raise Conflict(f"the referral is {referral.state.value}: only a closed referral can take a place",
+                           field="referral_id")
+        if referral.lot != self.lot:
+            raise InvalidInput(f"the referral is for lot {referral.lot}; this contract's places are on "
                                f"lot {self.lot}", field="referral_id")
         if council_date(now) > self.contract_end:
             raise Conflict(f"the contract ended on {self.contract_end.isoformat()}")
-        if referral_id in self.allocations:
-            raise Conflict("this referral already has a place of this contract")
+        if referral.referral_id in self.allocations:
+            raise Conflict("this referral already has a place of this contract", field="referral_id")
         if self.places_left <= 0:
             raise Conflict(f"all {self.places} places of this contract are taken")
-        allocation = PlaceAllocation(referral_id, allocated_by, now)
-        self.allocations[referral_id] = allocation
-        self.version += 1
-        self.events.append(BlockPlaceAllocated(self.contract_id, self.provider_id, self.lot, referral_id,
-                                               self.places_left, allocated_by, now))
-        return allocation
 
     def release_place(self, referral_id: UUID) -> None:
         """The placement ended (tracking told us): the place can be given again."""

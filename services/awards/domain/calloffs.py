@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -51,6 +51,12 @@ class Referral:
     looked_after: bool
     full_time: bool
     state: ReferralState = ReferralState.CLOSED
+    # Carried onto the placement (tracking needs them); child_ref is an opaque id, never an identity.
+    team: str = ""
+    child_ref: UUID | None = None
+    reason_for_ap: str = ""
+    start_date: date | None = None
+    expected_weeks: int | None = None
 
     def __post_init__(self) -> None:
         check_lot(self.lot)
@@ -226,15 +232,18 @@ class Award:
     offer: Offer
     ranking: Ranking  # the snapshot the decision was made from
     override_reason: str | None
-    awarded_by: UUID
+    awarded_by: str  # the officer's sub (token subject)
     at: datetime
+    placement_id: UUID = field(default_factory=uuid.uuid4)  # the placement tracking will follow
 
 
 class CallOff:
     """One referral's call-off: its offers and, once made, its single award.
 
-    `version` goes up with every change so the service layer can refuse the
-    second of two officers pressing award at once (optimistic locking).
+    `version` goes up with every change.  The service layer makes the second
+    of two officers pressing award at once wait on the referral's row and then
+    find the award made; a unique referral id on the stored awards stands
+    behind that.
     """
 
     def __init__(self, referral: Referral, offers: Iterable[Offer], award: Award | None = None,
@@ -248,8 +257,9 @@ class CallOff:
     def rank(self, registry: Registry, places: PlacesInUse, now: datetime) -> Ranking:
         return rank_offers(self.referral, self.offers, registry, places, now)
 
-    def award(self, offer_id: UUID, *, awarded_by: UUID, registry: Registry, places: PlacesInUse,
-              now: datetime, reason: str | None = None, award_id: UUID | None = None) -> Award:
+    def award(self, offer_id: UUID, *, awarded_by: str, registry: Registry, places: PlacesInUse,
+              now: datetime, reason: str | None = None, award_id: UUID | None = None,
+              placement_id: UUID | None = None) -> Award:
         """Award the placement to `offer_id`, ranked afresh from the registry as it is now."""
         self._check_can_award()
         ranking = self.rank(registry, places, now)
@@ -263,7 +273,8 @@ class CallOff:
             raise InvalidInput("an offer other than the top-ranked one may be awarded only with a "
                                "recorded reason", field="reason")
         self.award_made = Award(award_id or uuid.uuid4(), self.referral.referral_id, chosen.offer,
-                                ranking, reason if chosen.rank != 1 else None, awarded_by, now)
+                                ranking, reason if chosen.rank != 1 else None, awarded_by, now,
+                                placement_id or uuid.uuid4())
         self.version += 1
         self._record_award(self.award_made)
         return self.award_made
@@ -280,10 +291,13 @@ class CallOff:
     def _record_award(self, award: Award) -> None:
         offer, referral = award.offer, self.referral
         self.events.append(PlacementAwarded(
-            award.award_id, referral.referral_id, offer.offer_id, offer.provider_id, referral.lot,
-            offer.pricing_line_id, offer.unit_price_pence, offer.units_per_week, referral.hours_per_week,
-            offer.weeks, offer.total_pence, offer.start_date, award.override_reason, award.awarded_by,
-            award.at))
+            award_id=award.award_id, placement_id=award.placement_id, referral_id=referral.referral_id,
+            offer_id=offer.offer_id, provider_id=offer.provider_id, lot=referral.lot, team=referral.team,
+            child_ref=referral.child_ref, reason_for_ap=referral.reason_for_ap,
+            pricing_line_id=offer.pricing_line_id, unit_price_pence=offer.unit_price_pence,
+            units_per_week=offer.units_per_week, hours_per_week=referral.hours_per_week, weeks=offer.weeks,
+            total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.is_full_time,
+            override_reason=award.override_reason, awarded_by=award.awarded_by, at=award.at))
         eligible_count = len(award.ranking.eligible)
         for entry in award.ranking.entries:
             if entry.offer.offer_id == offer.offer_id:

@@ -1,6 +1,6 @@
 """What awards tells the world.  Names match shared/catalogue.py
 (`placement.awarded` -> PlacementAwarded); the service layer turns them into
-outbox messages on `dps.awards`.  No child data: a referral is only its id."""
+outbox messages on `dps.awards`.  No child's identity: a child is only `child_ref`, an opaque id."""
 
 from __future__ import annotations
 
@@ -13,10 +13,14 @@ from uuid import UUID
 @dataclass(frozen=True)
 class PlacementAwarded:
     award_id: UUID
+    placement_id: UUID
     referral_id: UUID
     offer_id: UUID
     provider_id: UUID
     lot: int
+    team: str
+    child_ref: UUID | None  # opaque: tracking applies one provider at a time per child
+    reason_for_ap: str
     pricing_line_id: UUID
     unit_price_pence: int
     units_per_week: Decimal
@@ -24,8 +28,9 @@ class PlacementAwarded:
     weeks: int
     total_pence: int
     start_date: date
+    full_time: bool
     override_reason: str | None  # set when the top-ranked offer was passed over
-    awarded_by: UUID
+    awarded_by: str
     at: datetime
 
 
@@ -53,7 +58,7 @@ class BlockContractAwarded:
     contract_start: date
     contract_end: date
     standstill_ends_on: date  # last day of standstill; confirmation from the day after
-    awarded_by: UUID
+    awarded_by: str
     at: datetime
 
 
@@ -67,16 +72,26 @@ class BlockContractConfirmed:
     price_pence: int
     contract_start: date
     contract_end: date
-    confirmed_by: UUID
+    confirmed_by: str
     at: datetime
 
 
 @dataclass(frozen=True)
 class BlockPlaceAllocated:
     contract_id: UUID
+    allocation_id: UUID
+    placement_id: UUID
+    referral_id: UUID
     provider_id: UUID
     lot: int
-    referral_id: UUID
+    team: str
+    child_ref: UUID | None
+    reason_for_ap: str
+    hours_per_week: Decimal
+    start_date: date
+    weeks: int | None
+    cost_pence: int  # this place's share of the block price
+    full_time: bool
     places_left: int
-    allocated_by: UUID
+    allocated_by: str
     at: datetime

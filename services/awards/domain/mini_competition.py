@@ -203,7 +203,7 @@ class Bid:
 class EvaluatorScore:
     bid_id: UUID
     criterion: str
-    evaluator_id: UUID
+    evaluator_id: str  # the evaluator's sub (token subject)
     score: int
     reason: str
     at: datetime
@@ -215,7 +215,7 @@ class ModeratedScore:
     criterion: str
     score: int
     reason: str
-    moderated_by: UUID
+    moderated_by: str
     at: datetime
 
 
@@ -343,7 +343,8 @@ class AssessmentSummary:
 class MiniCompetition:
     """One opportunity from creation to confirmed contract.
 
-    `version` goes up with every change, for optimistic locking in the service layer.
+    `version` goes up with every change; the service layer changes one
+    competition at a time (it locks the opportunity's row).
     """
 
     def __init__(self, opportunity_id: UUID, terms: OpportunityTerms, invited: frozenset[UUID],
@@ -353,10 +354,10 @@ class MiniCompetition:
         self.invited = invited
         self.created_at = created_at
         self.bids: dict[UUID, Bid] = {}  # by provider
-        self.evaluator_scores: dict[tuple[UUID, str, UUID], EvaluatorScore] = {}
+        self.evaluator_scores: dict[tuple[UUID, str, str], EvaluatorScore] = {}
         self.moderated: dict[tuple[UUID, str], ModeratedScore] = {}
         self.evaluation: Evaluation | None = None  # the snapshot the award was made from
-        self.awarded_by: UUID | None = None
+        self.awarded_by: str | None = None
         self.awarded_at: datetime | None = None
         self.standstill_ends_on: date | None = None
         self.contract: BlockContract | None = None
@@ -423,7 +424,7 @@ class MiniCompetition:
 
     # scoring
 
-    def score(self, bid_id: UUID, criterion: str, score: int, *, evaluator_id: UUID, roles: Iterable[str],
+    def score(self, bid_id: UUID, criterion: str, score: int, *, evaluator_id: str, roles: Iterable[str],
               now: datetime, reason: str = "") -> EvaluatorScore:
         """One evaluator's own score; scoring again before moderation replaces it."""
         self._check_can_score(roles, now)
@@ -436,7 +437,7 @@ class MiniCompetition:
         self.version += 1
         return entry
 
-    def moderate(self, bid_id: UUID, criterion: str, score: int, *, reason: str, moderator_id: UUID,
+    def moderate(self, bid_id: UUID, criterion: str, score: int, *, reason: str, moderator_id: str,
                  roles: Iterable[str], now: datetime) -> ModeratedScore:
         """The agreed score for one criterion of one bid, always with its reason."""
         self._check_can_score(roles, now)
@@ -452,7 +453,7 @@ class MiniCompetition:
         self.version += 1
         return entry
 
-    def scores_by(self, evaluator_id: UUID) -> tuple[EvaluatorScore, ...]:
+    def scores_by(self, evaluator_id: str) -> tuple[EvaluatorScore, ...]:
         """An evaluator's own scores: what each sees before moderation."""
         return tuple(s for s in self.evaluator_scores.values() if s.evaluator_id == evaluator_id)
 
@@ -481,7 +482,7 @@ class MiniCompetition:
             raise Conflict(f"{len(missing)} moderated score(s) still to agree before evaluation")
         return evaluate_bids(self.terms, self.bids.values(), self.moderated)
 
-    def award(self, *, awarded_by: UUID, now: datetime, calendar: Calendar = WORKING_DAYS) -> Evaluation:
+    def award(self, *, awarded_by: str, now: datetime, calendar: Calendar = WORKING_DAYS) -> Evaluation:
         """Award to the top-ranked bid and start the standstill."""
         self._check_sealing_over(now)
         if self.evaluation is not None:
@@ -512,7 +513,7 @@ class MiniCompetition:
             self.events.append(OfferUnsuccessful(result.bid.bid_id, result.bid.provider_id, why, at,
                                                  opportunity_id=self.opportunity_id))
 
-    def confirm(self, *, confirmed_by: UUID, now: datetime, contract_id: UUID | None = None) -> BlockContract:
+    def confirm(self, *, confirmed_by: str, now: datetime, contract_id: UUID | None = None) -> BlockContract:
         """After the standstill: the contract is made and its places can be allocated."""
         if self.evaluation is None:
             raise Conflict("the mini-competition has not been awarded")

@@ -1,8 +1,9 @@
 """Awards' own copy of what the provider registry and tracking told it.
 
 The service layer keeps these up to date from events (membership.*,
-pricing_schedule.effective, capacity.changed, provider.registration_changed,
-placement.awarded/ended); the rules below only read them.
+pricing_schedule.effective, capacity.changed, provider.registration_changed)
+and counts places in use as its own awards and block allocations less those
+tracking says have ended (placement.ended); the rules below only read them.
 """
 
 from __future__ import annotations

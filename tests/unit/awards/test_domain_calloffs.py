@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 
@@ -25,7 +25,7 @@ from services.awards.domain import (
 from shared.errors import Conflict, InvalidInput
 
 NOW = datetime(2024, 4, 29, 12, 0, tzinfo=UTC)
-OFFICER = uuid4()
+OFFICER = "officer-1"  # the token subject
 ADMITTED, SUSPENDED, REMOVED = MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED, MembershipStatus.REMOVED
 SCHOOL, UNREGISTERED = RegistrationStatus.REGISTERED_SCHOOL, RegistrationStatus.UNREGISTERED
 
@@ -42,9 +42,13 @@ def at(hour: int, minute: int = 0, day: int = 22) -> datetime:
 NINE_AM = at(9)
 
 
+CHILD = uid(950)
+
+
 def referral(hours="15", ehcp=False, looked_after=False, full_time=False, lot=2,
              state=ReferralState.CLOSED) -> Referral:
-    return Referral(uid(900), lot, Decimal(hours), ehcp, looked_after, full_time, state)
+    return Referral(uid(900), lot, Decimal(hours), ehcp, looked_after, full_time, state, team="exclusions",
+                    child_ref=CHILD, reason_for_ap="permanent exclusion")
 
 
 def standing(provider: UUID, line: UUID, maximum: int, capacity=2, membership=ADMITTED,
@@ -238,8 +242,9 @@ def test_award_records_placement_awarded_and_tells_every_other_provider():
 
     awarded, *unsuccessful = call_off.events
     assert awarded == PlacementAwarded(
-        made.award_id, uid(900), uid(6), F, 2, LINE[F], 4000, Decimal(15), Decimal(15), 12, 720_000,
-        date(2024, 5, 6), None, OFFICER, NOW)
+        made.award_id, made.placement_id, uid(900), uid(6), F, 2, "exclusions", CHILD, "permanent exclusion",
+        LINE[F], 4000, Decimal(15), Decimal(15), 12, 720_000, date(2024, 5, 6), False, None, OFFICER, NOW)
+    assert made.placement_id != made.award_id
     assert all(isinstance(e, OfferUnsuccessful) and e.referral_id == uid(900) for e in unsuccessful)
     told = {e.offer_id: e.reason for e in unsuccessful}
     assert set(told) == {uid(n) for n in (1, 2, 3, 4, 5, 7)}

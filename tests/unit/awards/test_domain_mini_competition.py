@@ -18,6 +18,8 @@ from services.awards.domain import (
     OfferUnsuccessful,
     OpportunityTerms,
     ProviderOnLot,
+    Referral,
+    ReferralState,
     RegistrationStatus,
     Registry,
     ScoringScale,
@@ -36,7 +38,7 @@ OPENS, DEADLINE = utc(1, 9), utc(15, 12)
 AFTER_DEADLINE = utc(16, 10)
 AWARD_TIME = utc(22, 10)  # Wednesday 22 May 2024
 EVALUATORS = ("evaluator",)
-ALICE, BOB, MANAGER = uuid4(), uuid4(), uuid4()
+ALICE, BOB, MANAGER = "evaluator-alice", "evaluator-bob", "manager-1"  # token subjects
 
 P1, P2, P3, P4, SUSPENDED_ONE, OTHER_LOT = (UUID(int=n) for n in range(1, 7))
 EDUCATION, SAFEGUARDING, OUTCOMES = "quality of education", "safeguarding", "outcomes"
@@ -506,33 +508,55 @@ def confirmed_contract():
     return comp.confirm(confirmed_by=MANAGER, now=utc(5, 9, month=6), contract_id=UUID(int=700))
 
 
+def child(lot: int = 1, state: ReferralState = ReferralState.CLOSED, start=date(2024, 9, 9)) -> Referral:
+    """A closed referral as awards keeps it: an opaque child_ref, never an identity."""
+    return Referral(uuid4(), lot, Decimal(25), False, True, True, state, team="virtual_school", child_ref=uuid4(),
+                    reason_for_ap="permanent exclusion", start_date=start, expected_weeks=30)
+
+
 def test_places_are_allocated_to_referred_children_until_the_block_is_full():
     contract = confirmed_contract()
-    first, second, third = uuid4(), uuid4(), uuid4()
-    contract.allocate_place(first, referral_lot=1, allocated_by=MANAGER, now=utc(1, 9, month=9))
-    contract.allocate_place(second, referral_lot=1, allocated_by=MANAGER, now=utc(2, 9, month=9))
+    first, second, third = child(), child(), child()
+    contract.allocate_place(first, allocated_by=MANAGER, now=utc(1, 9, month=9))
+    made = contract.allocate_place(second, allocated_by=MANAGER, now=utc(2, 9, month=9))
     assert contract.places_left == 0
-    assert contract.events[-1] == BlockPlaceAllocated(UUID(int=700), P1, 1, second, 0, MANAGER, utc(2, 9, month=9))
+    # the block price 80,000p over 2 places: each place costs 40,000p
+    assert contract.events[-1] == BlockPlaceAllocated(
+        UUID(int=700), made.allocation_id, made.placement_id, second.referral_id, P1, 1, "virtual_school",
+        second.child_ref, "permanent exclusion", Decimal(25), date(2024, 9, 9), 30, 40_000, True, 0, MANAGER,
+        utc(2, 9, month=9))
     with pytest.raises(Conflict) as refused:
-        contract.allocate_place(third, referral_lot=1, allocated_by=MANAGER, now=utc(3, 9, month=9))
+        contract.allocate_place(third, allocated_by=MANAGER, now=utc(3, 9, month=9))
     assert refused.value.message == "all 2 places of this contract are taken"
-    contract.release_place(first)  # that placement ended
-    contract.allocate_place(third, referral_lot=1, allocated_by=MANAGER, now=utc(4, 9, month=9))
-    assert set(contract.allocations) == {second, third}
+    contract.release_place(first.referral_id)  # that placement ended
+    contract.allocate_place(third, allocated_by=MANAGER, now=utc(4, 9, month=9))
+    assert set(contract.allocations) == {second.referral_id, third.referral_id}
 
 
-def test_a_place_is_refused_twice_to_one_referral_for_another_lot_or_after_the_contract_ends():
-    contract = confirmed_contract()
-    child = uuid4()
-    contract.allocate_place(child, referral_lot=1, allocated_by=MANAGER, now=utc(1, 9, month=9))
-    with pytest.raises(Conflict):
-        contract.allocate_place(child, referral_lot=1, allocated_by=MANAGER, now=utc(2, 9, month=9))
+def test_a_place_starts_no_earlier_than_the_contract_and_within_it():
+    contract = confirmed_contract()  # runs 1 September 2024 to 31 August 2025
+    early = contract.allocate_place(child(start=date(2024, 7, 1)), allocated_by=MANAGER, now=utc(1, 9, month=7))
+    assert early.start_date == date(2024, 9, 1)
     with pytest.raises(InvalidInput) as refused:
-        contract.allocate_place(uuid4(), referral_lot=2, allocated_by=MANAGER, now=utc(2, 9, month=9))
+        contract.allocate_place(child(), allocated_by=MANAGER, now=utc(1, 9, month=9), start_date=date(2025, 9, 2))
+    assert refused.value.field == "start_date"
+
+
+def test_a_place_is_refused_twice_to_one_referral_for_another_lot_after_the_contract_ends_or_if_cancelled():
+    contract = confirmed_contract()
+    one = child()
+    contract.allocate_place(one, allocated_by=MANAGER, now=utc(1, 9, month=9))
+    with pytest.raises(Conflict):
+        contract.allocate_place(one, allocated_by=MANAGER, now=utc(2, 9, month=9))
+    with pytest.raises(InvalidInput) as refused:
+        contract.allocate_place(child(lot=2), allocated_by=MANAGER, now=utc(2, 9, month=9))
+    assert refused.value.field == "referral_id"
+    with pytest.raises(Conflict) as refused:
+        contract.allocate_place(child(state=ReferralState.CANCELLED), allocated_by=MANAGER, now=utc(2, 9, month=9))
     assert refused.value.field == "referral_id"
     with pytest.raises(Conflict):
-        contract.allocate_place(uuid4(), referral_lot=1, allocated_by=MANAGER,
-                                now=datetime(2025, 9, 1, 9, tzinfo=UTC))
+        contract.allocate_place(child(), allocated_by=MANAGER, now=datetime(2025, 9, 1, 9, tzinfo=UTC))
+    assert contract.places_left == 1
 
 
 # --- presentation

@@ -1,0 +1,382 @@
+"""Request and response schemas of the awards API (marshmallow).
+
+Money is integer pence (a float such as 10.5 is refused), times are
+timezone-aware (a naive time is refused), ids are UUIDs.  Weights, splits,
+hours and scores shown to people are JSON numbers.
+"""
+
+from marshmallow import Schema, fields, validate
+
+from services.awards.domain import TieBreak
+from services.awards.events import JsonNumber
+from shared.auth import TEAMS
+
+LOT = validate.Range(min=1, max=4)
+# Up to ten billion pounds: far beyond any block, well inside the database's integers.
+PENCE = {"strict": True, "validate": validate.Range(min=1, max=10**12)}
+
+
+# --- requests
+
+
+class ReferralsQuery(Schema):
+    team = fields.String(validate=validate.OneOf(TEAMS))
+    lot = fields.Integer(validate=LOT)
+    state = fields.String(validate=validate.OneOf(["closed", "cancelled"]))
+
+
+class AwardRequest(Schema):
+    offer_id = fields.UUID(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
+                           metadata={"description": "Required when the offer is not the top-ranked one"})
+
+
+class AwardsQuery(Schema):
+    provider_id = fields.UUID()
+    referral_id = fields.UUID()
+    lot = fields.Integer(validate=LOT)
+    team = fields.String(validate=validate.OneOf(TEAMS))
+
+
+class ProvidersQuery(Schema):
+    lot = fields.Integer(validate=LOT)
+
+
+class CriterionIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    weight = fields.Decimal(required=True, metadata={"description": "Weights of all criteria sum to 1"})
+    minimum_score = fields.Integer(strict=True, load_default=None, allow_none=True)
+    question = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ScaleIn(Schema):
+    maximum = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=100))
+    descriptors = fields.Dict(keys=fields.Integer(), values=fields.String(), load_default=None, allow_none=True)
+
+
+class SplitIn(Schema):
+    quality = fields.Decimal(required=True)
+    price = fields.Decimal(required=True)
+
+
+class OpportunityRequest(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    team = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(TEAMS),
+                         metadata={"description": "The service area (the manager's choice; an officer's own team)"})
+    lot = fields.Integer(strict=True, required=True, validate=LOT)
+    places = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=1000))
+    contract_start = fields.Date(required=True)
+    contract_end = fields.Date(required=True)
+    opens_at = fields.AwareDateTime(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    criteria = fields.List(fields.Nested(CriterionIn), required=True, validate=validate.Length(min=1, max=30))
+    scale = fields.Nested(ScaleIn, load_default=None, allow_none=True,
+                          metadata={"description": "0-5 with the council's descriptors by default"})
+    split = fields.Nested(SplitIn, load_default=None, allow_none=True,
+                          metadata={"description": "50/50 quality/price by default"})
+    tie_break = fields.List(fields.String(validate=validate.OneOf([t.value for t in TieBreak])), load_default=None,
+                            allow_none=True, metadata={"description": "higher_quality, then lower_price by default"})
+    standstill_working_days = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                             validate=validate.Range(min=0, max=60))
+
+
+class OpportunitiesQuery(Schema):
+    lot = fields.Integer(validate=LOT)
+    team = fields.String(validate=validate.OneOf(TEAMS))
+
+
+class BidRequest(Schema):
+    price_pence = fields.Integer(required=True, **PENCE)
+    answers = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.Length(max=20000)),
+                          required=True, metadata={"description": "An answer to each quality criterion, by name"})
+
+
+class ScoreRequest(Schema):
+    criterion = fields.String(required=True)
+    score = fields.Integer(strict=True, required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class ModerationRequest(Schema):
+    criterion = fields.String(required=True)
+    score = fields.Integer(strict=True, required=True)
+    reason = fields.String(load_default="", validate=validate.Length(max=5000),
+                           metadata={"description": "Why this score was agreed (required)"})
+
+
+class AllocationRequest(Schema):
+    referral_id = fields.UUID(required=True)
+    start_date = fields.Date(load_default=None, allow_none=True,
+                             metadata={"description": "By default the referral's start, or the contract's"})
+
+
+class ContractsQuery(Schema):
+    provider_id = fields.UUID()
+    lot = fields.Integer(validate=LOT)
+
+
+class QuarterQuery(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    quarter = fields.Integer(required=True, validate=validate.Range(min=1, max=4))
+
+
+class AuditQuery(Schema):
+    subject_type = fields.String()
+    subject_id = fields.String()
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+# --- responses
+
+
+class ReferralOut(Schema):
+    referral_id = fields.UUID()
+    state = fields.String()
+    lot = fields.Integer(allow_none=True)
+    team = fields.String(allow_none=True)
+    reason_for_ap = fields.String(allow_none=True)
+    hours_per_week = JsonNumber(allow_none=True)
+    full_time = fields.Boolean(allow_none=True)
+    start_date = fields.Date(allow_none=True)
+    expected_weeks = fields.Integer(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    award_id = fields.UUID(allow_none=True)
+    allocation_id = fields.UUID(allow_none=True)
+
+
+class ReasonOut(Schema):
+    rule = fields.String()
+    message = fields.String()
+
+
+class RankedOfferOut(Schema):
+    rank = fields.Integer(allow_none=True, metadata={"description": "1 is the best value; null when not eligible"})
+    eligible = fields.Boolean()
+    reasons = fields.List(fields.Nested(ReasonOut))
+    offer_id = fields.UUID()
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    pricing_line_id = fields.UUID()
+    unit_price_pence = fields.Integer()
+    units_per_week = JsonNumber()
+    weeks = fields.Integer()
+    total_pence = fields.Integer()
+    start_date = fields.Date()
+    submitted_at = fields.AwareDateTime()
+    meets_needs = fields.Boolean(allow_none=True)
+    assessment_reason = fields.String()
+
+
+class RankingOut(Schema):
+    referral_id = fields.UUID()
+    lot = fields.Integer()
+    made_at = fields.AwareDateTime()
+    award_id = fields.UUID(allow_none=True, metadata={"description": "Set once awarded: this is then the "
+                                                                     "ranking the award was made from"})
+    entries = fields.List(fields.Nested(RankedOfferOut))
+
+
+class AwardOut(Schema):
+    award_id = fields.UUID()
+    placement_id = fields.UUID()
+    referral_id = fields.UUID()
+    offer_id = fields.UUID()
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    lot = fields.Integer()
+    team = fields.String()
+    pricing_line_id = fields.UUID()
+    unit_price_pence = fields.Integer()
+    units_per_week = JsonNumber()
+    hours_per_week = JsonNumber()
+    weeks = fields.Integer()
+    total_pence = fields.Integer()
+    start_date = fields.Date()
+    full_time = fields.Boolean()
+    override_reason = fields.String(allow_none=True)
+    awarded_by = fields.String()
+    awarded_at = fields.AwareDateTime()
+    ranking = fields.Nested(RankingOut, metadata={"description": "Council only: the snapshot the award was made "
+                                                                 "from"})
+
+
+class ProviderStandingOut(Schema):
+    provider_id = fields.UUID()
+    provider_name = fields.String()
+    lot = fields.Integer()
+    membership_status = fields.String(allow_none=True)
+    registration_status = fields.String(allow_none=True)
+    capacity = fields.Integer()
+    places_in_use = fields.Integer()
+    places_free = fields.Integer()
+
+
+class CriterionOut(Schema):
+    name = fields.String()
+    weight = JsonNumber()
+    minimum_score = fields.Integer(allow_none=True)
+    question = fields.String()
+
+
+class ScaleOut(Schema):
+    maximum = fields.Integer()
+    descriptors = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class SplitOut(Schema):
+    quality = JsonNumber()
+    price = JsonNumber()
+
+
+class OpportunityOut(Schema):
+    opportunity_id = fields.UUID()
+    title = fields.String()
+    description = fields.String(allow_none=True)
+    team = fields.String(allow_none=True)
+    lot = fields.Integer()
+    places = fields.Integer()
+    contract_start = fields.Date()
+    contract_end = fields.Date()
+    opens_at = fields.AwareDateTime()
+    deadline = fields.AwareDateTime()
+    criteria = fields.List(fields.Nested(CriterionOut))
+    scale = fields.Nested(ScaleOut)
+    split = fields.Nested(SplitOut)
+    tie_break = fields.List(fields.String())
+    standstill_working_days = fields.Integer()
+    status = fields.String(metadata={"description": "not_open, open, evaluation, standstill, awarded or confirmed"})
+    invited = fields.List(fields.UUID(), metadata={"description": "Council only"})
+    awarded_at = fields.AwareDateTime(allow_none=True)
+    standstill_ends_on = fields.Date(allow_none=True)
+    contract_id = fields.UUID(allow_none=True)
+
+
+class BidOut(Schema):
+    bid_id = fields.UUID()
+    opportunity_id = fields.UUID()
+    provider_id = fields.UUID()
+    price_pence = fields.Integer()
+    answers = fields.Dict(keys=fields.String(), values=fields.String())
+    submitted_at = fields.AwareDateTime()
+
+
+class EvaluatorScoreOut(Schema):
+    bid_id = fields.UUID()
+    criterion = fields.String()
+    evaluator_id = fields.String()
+    score = fields.Integer()
+    reason = fields.String()
+    at = fields.AwareDateTime()
+
+
+class ModeratedScoreOut(Schema):
+    bid_id = fields.UUID()
+    criterion = fields.String()
+    score = fields.Integer()
+    reason = fields.String()
+    moderated_by = fields.String()
+    at = fields.AwareDateTime()
+
+
+class ScoresOut(Schema):
+    evaluator_scores = fields.List(fields.Nested(EvaluatorScoreOut))
+    moderated = fields.List(fields.Nested(ModeratedScoreOut))
+
+
+class AgreedScoreOut(Schema):
+    score = fields.Integer()
+    reason = fields.String()
+
+
+class BidResultOut(Schema):
+    bid_id = fields.UUID()
+    provider_id = fields.UUID()
+    price_pence = fields.Integer()
+    rank = fields.Integer(allow_none=True)
+    excluded = fields.List(fields.String())
+    quality = JsonNumber(allow_none=True)
+    price = JsonNumber(allow_none=True)
+    total = JsonNumber(allow_none=True)
+    scores = fields.Dict(keys=fields.String(), values=fields.Nested(AgreedScoreOut))
+
+
+class EvaluationOut(Schema):
+    opportunity_id = fields.UUID()
+    awarded = fields.Boolean()
+    standstill_ends_on = fields.Date(allow_none=True)
+    lowest_price_pence = fields.Integer(allow_none=True)
+    results = fields.List(fields.Nested(BidResultOut))
+
+
+class FeedbackOut(Schema):
+    criterion = fields.String()
+    weight = JsonNumber()
+    score = fields.Integer()
+    descriptor = fields.String()
+    reason = fields.String()
+
+
+class SummaryOut(Schema):
+    opportunity_id = fields.UUID()
+    provider_id = fields.UUID()
+    successful = fields.Boolean()
+    rank = fields.Integer(allow_none=True)
+    bids_ranked = fields.Integer()
+    excluded = fields.List(fields.String())
+    scores = fields.List(fields.Nested(FeedbackOut))
+    quality = JsonNumber(allow_none=True)
+    price = JsonNumber(allow_none=True)
+    total = JsonNumber(allow_none=True)
+    winner_scores = fields.List(fields.Nested(FeedbackOut))
+    winner_quality = JsonNumber()
+    winner_price = JsonNumber()
+    winner_total = JsonNumber()
+    standstill_ends_on = fields.Date()
+
+
+class ContractOut(Schema):
+    contract_id = fields.UUID()
+    opportunity_id = fields.UUID()
+    provider_id = fields.UUID()
+    lot = fields.Integer()
+    places = fields.Integer()
+    places_left = fields.Integer()
+    price_pence = fields.Integer()
+    contract_start = fields.Date()
+    contract_end = fields.Date()
+    confirmed_by = fields.String()
+    confirmed_at = fields.AwareDateTime()
+
+
+class AllocationOut(Schema):
+    allocation_id = fields.UUID()
+    contract_id = fields.UUID()
+    placement_id = fields.UUID()
+    referral_id = fields.UUID()
+    provider_id = fields.UUID()
+    lot = fields.Integer()
+    team = fields.String()
+    hours_per_week = JsonNumber()
+    start_date = fields.Date()
+    weeks = fields.Integer(allow_none=True)
+    cost_pence = fields.Integer()
+    full_time = fields.Boolean()
+    allocated_by = fields.String()
+    allocated_at = fields.AwareDateTime()
+    ended_on = fields.Date(allow_none=True)
+
+
+class AuditOut(Schema):
+    id = fields.UUID()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    actor_roles = fields.String()
+    action = fields.String()
+    subject_type = fields.String()
+    subject_id = fields.String()
+    reason = fields.String(allow_none=True)
+    details = fields.Raw(allow_none=True)
+    correlation_id = fields.String(allow_none=True)
