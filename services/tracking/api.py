@@ -1,7 +1,436 @@
-"""HTTP entry points of the tracking service."""
+"""HTTP entry points of the tracking service.
 
+- placements: list, read, start, end, cancel, safeguarding and provision;
+- attendance: providers return weeks; everyone allowed reads them;
+- concerns: what officers must see at once, and their acknowledgement;
+- reviews and outcomes;
+- reports (manager, reporting; officers for their team): JSON, CSV, a PNG;
+- the audit trail (manager).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from uuid import UUID
+
+from flask import Response, current_app, request
+from flask.views import MethodView
 from flask_smorest import Blueprint
+
+from services.tracking import chart, handlers, reports, schemas
+from services.tracking import repository as repo
+from services.tracking.domain import council_date
+from services.tracking.handlers import Caller
+from shared import audit
+from shared.auth import current_principal, requires
+from shared.errors import Forbidden
+
+PEOPLE = ("provider", "officer", "manager")  # who may read a placement (each within their own)
+COUNCIL = ("officer", "manager")
+REPORTERS = ("manager", "reporting", "officer")
+
+placements_blp = Blueprint("placements", __name__, url_prefix="/v1",
+                           description="Placements after the award: start, end, cancel, safeguarding, provision")
+attendance_blp = Blueprint("attendance", __name__, url_prefix="/v1",
+                           description="Weekly attendance returns and the concerns they raise")
+reviews_blp = Blueprint("reviews", __name__, url_prefix="/v1",
+                        description="Reviews every six weeks against the aims; outcomes")
+reports_blp = Blueprint("reports", __name__, url_prefix="/v1/reports",
+                        description="Reports for the manager, reporting and officers (their team's rows)")
+audit_blp = Blueprint("audit", __name__, url_prefix="/v1", description="Who did what, when and why")
 
 
 def blueprints() -> list[Blueprint]:
-    return []
+    handlers.concern_policy()  # a bad DPS_ATTENDANCE_THRESHOLD stops the start, not a provider's return
+    return [placements_blp, attendance_blp, reviews_blp, reports_blp, audit_blp]
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+def _runtime():
+    return current_app.extensions["dps"]
+
+
+def _caller() -> Caller:
+    return Caller.of(current_principal())
+
+
+def _today():
+    return council_date(_runtime().clock())
+
+
+def _policy():
+    return handlers.concern_policy(_runtime().settings.extra)
+
+
+def _visible(row: dict, caller: Caller) -> dict:
+    caller.ensure_may_see(row["provider_id"], row["team"])
+    if caller.is_provider:
+        # the child's identity and the council's own reasons stay on the council's side
+        row = {**row, "child_ref": None, "overlap_reason": None, "cancel_reason": None}
+    return row
+
+
+def _detail(placement_id: UUID, caller: Caller) -> dict:
+    with _runtime().unit_of_work() as uow:
+        row = _visible(repo.placement_row(uow.session, placement_id), caller)
+        placement = repo.PlacementRepository(uow.session).get(placement_id)
+        today = council_date(uow.now())
+        policy = _policy()
+        return {**row,
+                "review_overdue": placement.is_review_overdue(today),
+                "attendance_rate": placement.attendance_rate,
+                "recent_attendance_rate": placement.recent_attendance_rate(today, policy.window_weeks),
+                "weeks_returned": len(placement.attendance),
+                "open_concerns": repo.count_open_concerns(uow.session, placement_id)}
+
+
+def _scoped_filters(caller: Caller, query: dict) -> dict:
+    """A provider sees only its own; an officer only their team's."""
+    filters = dict(query)
+    if caller.is_provider:
+        if filters.get("provider_id") not in (None, caller.provider_id):
+            raise Forbidden("a provider sees only its own placements", field="provider_id", location="query")
+        if filters.get("child_ref") is not None:
+            raise Forbidden("only council users look placements up by child", field="child_ref",
+                            location="query")
+        filters["provider_id"] = caller.provider_id
+    if caller.team_scope is not None:
+        if filters.get("team") not in (None, caller.team_scope):
+            raise Forbidden("an officer sees only their team's placements", field="team", location="query")
+        filters["team"] = caller.team_scope
+    return filters
+
+
+# -- placements ---------------------------------------------------------------------------
+
+@placements_blp.route("/placements")
+class Placements(MethodView):
+    @placements_blp.arguments(schemas.PlacementQuery, location="query")
+    @placements_blp.response(200, schemas.PlacementSchema(many=True))
+    @requires(*PEOPLE)
+    def get(self, query):
+        """Placements, newest award first (a provider's own; an officer's team's)"""
+        caller = _caller()
+        filters = _scoped_filters(caller, query)
+        needs_review = filters.pop("needs_review", None)
+        with _runtime().unit_of_work() as uow:
+            rows = repo.find_placements(uow.session, needs_review_on=council_date(uow.now()) if needs_review
+                                        else None, **filters)
+        return [_visible(row, caller) for row in rows]
+
+
+@placements_blp.route("/placements/<uuid:placement_id>")
+class PlacementById(MethodView):
+    @placements_blp.response(200, schemas.PlacementDetailSchema)
+    @requires(*PEOPLE)
+    def get(self, placement_id):
+        """One placement, with its attendance rates and review status"""
+        return _detail(placement_id, _caller())
+
+    @placements_blp.arguments(schemas.ArrangementsRequest)
+    @placements_blp.response(200, schemas.PlacementDetailSchema)
+    @requires(*COUNCIL)
+    def patch(self, body, placement_id):
+        """Record who holds safeguarding responsibility and whether this is the main provision"""
+        caller = _caller()
+        with _runtime().unit_of_work() as uow:
+            handlers.set_arrangements(uow, caller, placement_id, **body)
+        return _detail(placement_id, caller)
+
+
+@placements_blp.route("/placements/<uuid:placement_id>/start")
+class StartPlacement(MethodView):
+    @placements_blp.arguments(schemas.StartRequest)
+    @placements_blp.response(200, schemas.PlacementDetailSchema)
+    @placements_blp.alt_response(409, description="Not awarded, or overlaps another full-time main placement")
+    @requires(*PEOPLE)
+    def post(self, body, placement_id):
+        """Confirm the child has started (the provider for its own placement, or an officer)"""
+        caller = _caller()
+        with _runtime().unit_of_work() as uow:
+            handlers.start_placement(uow, caller, placement_id, body["started_on"], body.get("overlap_reason"))
+        return _detail(placement_id, caller)
+
+
+@placements_blp.route("/placements/<uuid:placement_id>/end")
+class EndPlacement(MethodView):
+    @placements_blp.arguments(schemas.EndRequest)
+    @placements_blp.response(200, schemas.PlacementDetailSchema)
+    @placements_blp.alt_response(409, description="The placement is not running")
+    @requires(*PEOPLE)
+    def post(self, body, placement_id):
+        """End a running placement with its end reason and the child's next step"""
+        caller = _caller()
+        with _runtime().unit_of_work() as uow:
+            handlers.end_placement(uow, caller, placement_id, **body)
+        return _detail(placement_id, caller)
+
+
+@placements_blp.route("/placements/<uuid:placement_id>/cancel")
+class CancelPlacement(MethodView):
+    @placements_blp.arguments(schemas.CancelRequest)
+    @placements_blp.response(200, schemas.PlacementDetailSchema)
+    @placements_blp.alt_response(409, description="The placement has started (end it instead) or is closed")
+    @requires(*COUNCIL)
+    def post(self, body, placement_id):
+        """Cancel an award the child never took up: why, and where the child goes instead"""
+        caller = _caller()
+        with _runtime().unit_of_work() as uow:
+            handlers.cancel_placement(uow, caller, placement_id, **body)
+        return _detail(placement_id, caller)
+
+
+# -- attendance and concerns ----------------------------------------------------------------
+
+@attendance_blp.route("/placements/<uuid:placement_id>/attendance")
+class Attendance(MethodView):
+    @attendance_blp.response(200, schemas.AttendanceSchema)
+    @requires(*PEOPLE)
+    def get(self, placement_id):
+        """The weeks returned, with each week's rate and the overall and recent rates"""
+        caller = _caller()
+        with _runtime().unit_of_work() as uow:
+            _visible(repo.placement_row(uow.session, placement_id), caller)
+            placement = repo.PlacementRepository(uow.session).get(placement_id)
+            weeks = repo.attendance_weeks(uow.session, placement_id)
+            today = council_date(uow.now())
+        for week in weeks:
+            week["rate"] = placement.attendance[week["week_commencing"]].rate
+        return {"placement_id": placement_id, "attendance_rate": placement.attendance_rate,
+                "recent_attendance_rate": placement.recent_attendance_rate(today, _policy().window_weeks),
+                "weeks": weeks}
+
+    @attendance_blp.arguments(schemas.AttendanceRequest)
+    @attendance_blp.response(201, schemas.AttendanceRecordedSchema)
+    @attendance_blp.alt_response(409, description="The placement has not started")
+    @requires("provider")
+    def post(self, body, placement_id):
+        """A provider's return for one week of its own placement (again for the same week: a correction)"""
+        caller, policy = _caller(), _policy()
+        with _runtime().unit_of_work() as uow:
+            placement, week, concerns = handlers.record_attendance(uow, caller, placement_id, policy=policy,
+                                                                   **body)
+            today = council_date(uow.now())
+            stored = {w["week_commencing"]: w for w in repo.attendance_weeks(uow.session, placement_id)}
+            raised = {c.concern_id for c in concerns}
+            concern_rows = [c for c in repo.find_concerns(uow.session, placement_id=placement_id, limit=1000)
+                            if c["concern_id"] in raised]
+        row = stored[week.week_commencing]
+        return {"placement_id": placement_id, "week": {**row, "rate": week.rate},
+                "correction": row["corrections"] > 0, "attendance_rate": placement.attendance_rate,
+                "recent_attendance_rate": placement.recent_attendance_rate(today, policy.window_weeks),
+                "concerns_raised": concern_rows}
+
+
+@attendance_blp.route("/concerns")
+class Concerns(MethodView):
+    @attendance_blp.arguments(schemas.ConcernQuery, location="query")
+    @attendance_blp.response(200, schemas.ConcernSchema(many=True))
+    @requires(*COUNCIL)
+    def get(self, query):
+        """Concerns raised by attendance returns, newest first (an officer's team's)"""
+        filters = _scoped_filters(_caller(), query)
+        with _runtime().unit_of_work() as uow:
+            return repo.find_concerns(uow.session, **filters)
+
+
+@attendance_blp.route("/concerns/<uuid:concern_id>/acknowledge")
+class AcknowledgeConcern(MethodView):
+    @attendance_blp.arguments(schemas.AcknowledgeRequest)
+    @attendance_blp.response(200, schemas.ConcernSchema)
+    @attendance_blp.alt_response(409, description="Already acknowledged")
+    @requires(*COUNCIL)
+    def post(self, body, concern_id):
+        """An officer has seen the concern, and says what is being done"""
+        with _runtime().unit_of_work() as uow:
+            return handlers.acknowledge_concern(uow, _caller(), concern_id, body["note"])
+
+
+# -- reviews and outcomes -------------------------------------------------------------------
+
+def _review_row(review, placement_id, next_review_due=None) -> dict:
+    return {**vars(review), "placement_id": placement_id, "recorded_by": review.by,
+            "attendance": review.attendance.value, "attitude": review.attitude.value,
+            "attainment": review.attainment.value, "behaviour": review.behaviour.value,
+            "next_review_due": next_review_due}
+
+
+@reviews_blp.route("/placements/<uuid:placement_id>/reviews")
+class Reviews(MethodView):
+    @reviews_blp.response(200, schemas.ReviewSchema(many=True))
+    @requires(*PEOPLE)
+    def get(self, placement_id):
+        """The placement's reviews, oldest first"""
+        with _runtime().unit_of_work() as uow:
+            _visible(repo.placement_row(uow.session, placement_id), _caller())
+            return repo.reviews_of(uow.session, placement_id)
+
+    @reviews_blp.arguments(schemas.ReviewRequest)
+    @reviews_blp.response(201, schemas.ReviewSchema)
+    @reviews_blp.alt_response(409, description="The placement is not running")
+    @requires(*COUNCIL)
+    def post(self, body, placement_id):
+        """Review progress against the aims (clears any flag for review)"""
+        with _runtime().unit_of_work() as uow:
+            review = handlers.record_review(uow, _caller(), placement_id, **body)
+            due = repo.placement_row(uow.session, placement_id)["review_due_on"]
+        return _review_row(review, placement_id, due)
+
+
+@reviews_blp.route("/placements/<uuid:placement_id>/outcomes")
+class Outcomes(MethodView):
+    @reviews_blp.response(200, schemas.OutcomeSchema(many=True))
+    @requires(*PEOPLE)
+    def get(self, placement_id):
+        """Attainment, qualifications and engagement recorded, oldest first"""
+        with _runtime().unit_of_work() as uow:
+            row = _visible(repo.placement_row(uow.session, placement_id), _caller())
+            return [{**outcome, "next_step": row["next_step"] if outcome["stage"] == "end" else None}
+                    for outcome in repo.outcomes_of(uow.session, placement_id)]
+
+    @reviews_blp.arguments(schemas.OutcomeRequest)
+    @reviews_blp.response(201, schemas.OutcomeSchema)
+    @reviews_blp.alt_response(409, description="The placement has not started")
+    @requires(*PEOPLE)
+    def post(self, body, placement_id):
+        """Record attainment (English, maths, science), qualifications gained and engagement (1-5)"""
+        with _runtime().unit_of_work() as uow:
+            outcome = handlers.record_outcome(uow, _caller(), placement_id, **body)
+            next_step = repo.placement_row(uow.session, placement_id)["next_step"]
+        return {**vars(outcome), "placement_id": placement_id, "recorded_by": outcome.by,
+                "stage": outcome.stage.value, "next_step": next_step,
+                "attainment": {subject.value: level for subject, level in outcome.attainment},
+                "qualifications": [vars(q) for q in outcome.qualifications]}
+
+
+# -- reports ------------------------------------------------------------------------------
+
+def _wants_csv(query: dict) -> bool:
+    if query.get("format"):
+        return query["format"] == "csv"
+    accept = request.accept_mimetypes
+    return accept["text/csv"] > accept["application/json"]
+
+
+def _csv(rows: list[dict], schema: type, name: str) -> Response:
+    dumped = schema(many=True).dump(rows)
+    declared = list(schema().fields)
+    columns = [c for c in declared if any(c in row for row in dumped)] if dumped else declared
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
+    writer.writeheader()
+    for row in dumped:
+        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()})
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+def _scope(provider_id: UUID | None = None) -> reports.Scope:
+    return reports.Scope(team=_caller().team_scope, provider_id=provider_id)
+
+
+def _report(query: dict, rows: list[dict], schema: type, name: str):
+    return _csv(rows, schema, name) if _wants_csv(query) else rows
+
+
+@reports_blp.route("/active-placements")
+class ActivePlacements(MethodView):
+    @reports_blp.arguments(schemas.ActiveQuery, location="query")
+    @reports_blp.response(200, schemas.ActiveRowSchema(many=True))
+    @requires(*REPORTERS)
+    def get(self, query):
+        """Placements active on a day (default today) by lot, team, provider and reason for AP"""
+        on = query.get("on") or _today()
+        by = tuple(dict.fromkeys(query["by"]))
+        with _runtime().unit_of_work() as uow:
+            rows = reports.active_placements(uow.session, _scope(), on, by)
+        return _report(query, rows, schemas.ActiveRowSchema, f"active-placements-{on}")
+
+
+@reports_blp.route("/committed-spend")
+class CommittedSpend(MethodView):
+    @reports_blp.arguments(schemas.SpendQuery, location="query")
+    @reports_blp.response(200, schemas.SpendRowSchema(many=True))
+    @requires(*REPORTERS)
+    def get(self, query):
+        """Committed spend in pence by provider, lot and month"""
+        with _runtime().unit_of_work() as uow:
+            rows = reports.committed_spend(uow.session, _scope(query.get("provider_id")),
+                                           query.get("from_month"), query.get("to_month"))
+        return _report(query, rows, schemas.SpendRowSchema, "committed-spend")
+
+
+@reports_blp.route("/accountability")
+class Accountability(MethodView):
+    @reports_blp.arguments(schemas.AccountabilityQuery, location="query")
+    @reports_blp.response(200, schemas.AccountabilityRowSchema(many=True))
+    @requires(*REPORTERS)
+    def get(self, query):
+        """Per provider: placements, average attendance, completion, reintegration and progression rates,
+        concerns"""
+        with _runtime().unit_of_work() as uow:
+            rows = reports.accountability(uow.session, _scope(query.get("provider_id")))
+        return _report(query, rows, schemas.AccountabilityRowSchema, "provider-accountability")
+
+
+@reports_blp.route("/overdue-reviews")
+class OverdueReviews(MethodView):
+    @reports_blp.arguments(schemas.OverdueQuery, location="query")
+    @reports_blp.response(200, schemas.OverdueRowSchema(many=True))
+    @requires(*REPORTERS)
+    def get(self, query):
+        """Running placements past their six-weekly review or flagged for review, longest overdue first"""
+        today = query.get("on") or _today()
+        with _runtime().unit_of_work() as uow:
+            rows = reports.overdue_reviews(uow.session, _scope(), today)
+        return _report(query, rows, schemas.OverdueRowSchema, f"overdue-reviews-{today}")
+
+
+@reports_blp.route("/census")
+class Census(MethodView):
+    @reports_blp.arguments(schemas.CensusQuery, location="query")
+    @reports_blp.response(200, schemas.CensusSchema)
+    @requires(*REPORTERS)
+    def get(self, query):
+        """The January AP census extract: pupils in council-funded AP on census day with their placements"""
+        with _runtime().unit_of_work() as uow:
+            day, rows = reports.census(uow.session, _scope(), query["year"])
+        if _wants_csv(query):
+            return _csv(rows, schemas.CensusRowSchema, f"ap-census-{query['year']}")
+        return {"year": query["year"], "census_day": day, "pupils": rows}
+
+
+@reports_blp.route("/chart.png")
+class Chart(MethodView):
+    @reports_blp.arguments(schemas.ChartQuery, location="query")
+    @reports_blp.response(200, content_type="image/png", description="A PNG chart")
+    @requires(*REPORTERS)
+    def get(self, query):
+        """Attendance by week and committed spend by month, for one provider or the whole DPS"""
+        caller = _caller()
+        scope = _scope(query.get("provider_id"))
+        with _runtime().unit_of_work() as uow:
+            weeks = reports.attendance_by_week(uow.session, scope)
+            months = reports.spend_by_month(uow.session, scope)
+            who = (handlers.name_of_provider(uow, scope.provider_id) if scope.provider_id else "The whole DPS")
+        if caller.team_scope:
+            who += f" ({caller.team_scope} team)"
+        png = chart.render(f"{who}: attendance and committed spend", weeks, months,
+                           float(_policy().threshold))
+        return Response(png, mimetype="image/png")
+
+
+# -- audit ----------------------------------------------------------------------------------
+
+@audit_blp.route("/audit")
+class Audit(MethodView):
+    @audit_blp.arguments(schemas.AuditQuery, location="query")
+    @audit_blp.response(200, schemas.AuditSchema(many=True))
+    @requires("manager")
+    def get(self, query):
+        """The audit trail, newest first"""
+        runtime = _runtime()
+        with runtime.unit_of_work() as uow:
+            return audit.entries(uow.session, runtime.audit_table, **query)

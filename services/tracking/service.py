@@ -14,4 +14,9 @@ def definition() -> ServiceDefinition:
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
+        description=(
+            "What happened to each child after the award: placements made from awards, started, ended "
+            "with the next step (or cancelled when the child never started); weekly attendance returns "
+            "and the concerns they raise; reviews every six weeks; outcomes; and the reports that hold "
+            "providers to account. Events on the `dps.tracking` exchange: see docs/reporting-events.md."),
     )

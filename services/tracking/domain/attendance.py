@@ -17,9 +17,10 @@ return for the same week never raises it twice.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from uuid import UUID, uuid4
 
 from shared.errors import InvalidInput
 
@@ -86,6 +87,7 @@ class Concern:
     week_commencing: date
     rate: Decimal | None
     raised_at: datetime
+    concern_id: UUID = field(default_factory=uuid4)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,18 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
-from .values import (ConcernKind, EndReason, NextStep, OutcomeStage, Progress, Provision,
-                     Qualification, Safeguarding, StartConfirmedBy, Subject)
+from .values import (
+    ConcernKind,
+    EndReason,
+    NextStep,
+    OutcomeStage,
+    Progress,
+    Provision,
+    Qualification,
+    Safeguarding,
+    StartConfirmedBy,
+    Subject,
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ class PlacementEnded(Event):
     provider_id: UUID
     lot: int
     commissioning_team: str
-    started_on: date
+    started_on: date | None  # None when an awarded placement was cancelled
     end_date: date
     end_reason: EndReason
     next_step: NextStep
@@ -73,6 +83,7 @@ class AttendanceRecorded(Event):
 @dataclass(frozen=True)
 class ConcernRaised(Event):
     type: ClassVar[str] = "concern.raised"
+    concern_id: UUID
     placement_id: UUID
     provider_id: UUID
     commissioning_team: str  # so the team's officers see it at once
@@ -85,6 +96,7 @@ class ConcernRaised(Event):
 @dataclass(frozen=True)
 class ReviewRecorded(Event):
     type: ClassVar[str] = "review.recorded"
+    review_id: UUID
     placement_id: UUID
     provider_id: UUID
     review_date: date
@@ -99,6 +111,7 @@ class ReviewRecorded(Event):
 @dataclass(frozen=True)
 class OutcomeRecorded(Event):
     type: ClassVar[str] = "outcome.recorded"
+    outcome_id: UUID
     placement_id: UUID
     provider_id: UUID
     stage: OutcomeStage

@@ -3,9 +3,10 @@
 A placement is created from a call-off award or a block place allocation
 (status `awarded`), starts when the provider or an officer confirms the
 start (`started`), and ends with an end reason and the child's next step
-(`ended`).  While it runs the provider returns attendance weekly, officers
-review it at least every six weeks, and outcomes are recorded.  Each change
-is recorded in `events` for the service layer to publish.
+(`ended`).  An award the child never takes up is cancelled by an officer
+(`cancelled`), with why and where the child goes instead.  While it runs
+the provider returns attendance weekly, officers review it at least every
+six weeks, and outcomes are recorded.  Each change is recorded in `events` for the service layer to publish.
 """
 
 from __future__ import annotations
@@ -14,17 +15,34 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from shared.errors import Conflict, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput
 
 from .attendance import AttendanceReturn, Concern, ConcernPolicy, assess_week, window_rate
-from .common import (Actor, check_lot, council_date, parse_choice, rate, required_text,
-                     week_commencing)
-from .events import (AttendanceRecorded, ConcernRaised, Event, OutcomeRecorded, PlacementEnded,
-                     PlacementStarted, ReviewRecorded)
-from .values import (EndReason, NextStep, OutcomeStage, PlacementSource, PlacementStatus,
-                     Progress, Provision, Qualification, Safeguarding, StartConfirmedBy, Subject)
+from .common import Actor, check_lot, council_date, parse_choice, rate, required_text, week_commencing
+from .events import (
+    AttendanceRecorded,
+    ConcernRaised,
+    Event,
+    OutcomeRecorded,
+    PlacementEnded,
+    PlacementStarted,
+    ReviewRecorded,
+)
+from .values import (
+    EndReason,
+    NextStep,
+    OutcomeStage,
+    PlacementSource,
+    PlacementStatus,
+    Progress,
+    Provision,
+    Qualification,
+    Safeguarding,
+    StartConfirmedBy,
+    Subject,
+)
 
 FULL_TIME_HOURS = Decimal(18)
 """DfE treats more than 18 hours a week in the day as full-time."""
@@ -52,6 +70,7 @@ class Review:
     notes: str
     by: str
     recorded_at: datetime
+    review_id: UUID = field(default_factory=uuid4)
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,7 @@ class Outcome:
     engagement: int | None  # 1 (disengaged) to 5 (fully engaged)
     by: str
     recorded_at: datetime
+    outcome_id: UUID = field(default_factory=uuid4)
 
 
 @dataclass(frozen=True)
@@ -102,6 +122,7 @@ class Placement:
     end_date: date | None = None
     end_reason: EndReason | None = None
     next_step: NextStep | None = None
+    cancel_reason: str | None = None
     attendance: dict[date, AttendanceReturn] = field(default_factory=dict)
     concerns: list[Concern] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
@@ -122,6 +143,7 @@ class Placement:
         self.safeguarding = parse_choice(Safeguarding, self.safeguarding, "safeguarding")
         self.provision = parse_choice(Provision, self.provision, "provision")
         self.source = parse_choice(PlacementSource, self.source, "source")
+        self.status = parse_choice(PlacementStatus, self.status, "status")
 
     @classmethod
     def from_call_off(cls, **terms) -> Placement:
@@ -189,10 +211,12 @@ class Placement:
         ids = ", ".join(str(p.placement_id) for p in clashes)
         if by.is_provider:
             raise Conflict(f"the child already has a full-time main placement ({ids}) in this "
-                           "period; an officer must confirm this start and record why")
+                           "period; an officer must confirm this start and record why",
+                           field="overlap_reason")
         if overlap_reason is None or not overlap_reason.strip():
             raise Conflict(f"the child already has a full-time main placement ({ids}) in this "
-                           "period; record an overlap_reason to start a second one")
+                           "period; record an overlap_reason to start a second one",
+                           field="overlap_reason")
         return overlap_reason.strip()
 
     # Ending
@@ -202,6 +226,9 @@ class Placement:
         by.ensure_may_act_for(self.provider_id)
         self._ensure_status(PlacementStatus.STARTED, "end")
         reason = parse_choice(EndReason, end_reason, "end_reason")
+        if reason is EndReason.CANCELLED:
+            raise InvalidInput("a placement that started is ended, not cancelled; give how it "
+                               "ended", field="end_reason")
         step = parse_choice(NextStep, next_step, "next_step")
         if end_date < self.started_on:
             raise InvalidInput(f"cannot be before the placement started on {self.started_on}",
@@ -220,6 +247,63 @@ class Placement:
             commissioning_team=self.commissioning_team, started_on=self.started_on,
             end_date=end_date, end_reason=reason, next_step=step, at=now))
 
+    # Cancelling: an award that never starts
+
+    def cancel(self, *, reason: str, next_step: NextStep | str, by: Actor,
+               now: datetime) -> None:
+        """The child never started (the family moved away, a better place came
+        up, the provider could not take the child after all): an officer
+        closes the award with why and where the child goes instead.  It is
+        published as `placement.ended` with end reason `cancelled` and no
+        start, so awards frees the place; it commits no spend, and it does not
+        count against the provider in accountability."""
+        if by.is_provider:
+            raise Forbidden("only an officer may cancel an award that never started")
+        if self.status is PlacementStatus.STARTED:
+            raise Conflict("the placement has started: end it with an end reason and next step")
+        self._ensure_status(PlacementStatus.AWARDED, "be cancelled")
+        why = required_text(reason, "reason", "why the placement never started")
+        step = parse_choice(NextStep, next_step, "next_step")
+        self.status = PlacementStatus.CANCELLED
+        self.end_date = council_date(now)
+        self.end_reason, self.next_step, self.cancel_reason = EndReason.CANCELLED, step, why
+        self.review_flags.clear()
+        self.events.append(PlacementEnded(
+            placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
+            commissioning_team=self.commissioning_team, started_on=None,
+            end_date=self.end_date, end_reason=EndReason.CANCELLED, next_step=step, at=now))
+
+    # Safeguarding and main or supplementary provision
+
+    def set_arrangements(self, *, by: Actor, others: Iterable[Placement] = (),
+                         safeguarding: Safeguarding | str | None = None,
+                         provision: Provision | str | None = None,
+                         overlap_reason: str | None = None) -> None:
+        """An officer records who holds safeguarding responsibility and
+        whether this is the child's main provision.  Making a running
+        full-time placement the main one is the same overlap decision as a
+        start: refused unless the officer records why."""
+        if by.is_provider:
+            raise Forbidden("only an officer records safeguarding and provision")
+        if self.status in (PlacementStatus.ENDED, PlacementStatus.CANCELLED):
+            raise Conflict(f"the placement is {self.status.value}; its arrangements are closed")
+        new_safeguarding = (self.safeguarding if safeguarding is None
+                            else parse_choice(Safeguarding, safeguarding, "safeguarding"))
+        new_provision = (self.provision if provision is None
+                         else parse_choice(Provision, provision, "provision"))
+        becomes_main = new_provision is Provision.MAIN and self.provision is not Provision.MAIN
+        before = self.provision
+        self.provision = new_provision  # the overlap rule looks at what it would become
+        try:
+            if self.status is PlacementStatus.STARTED and becomes_main:
+                self.overlap_reason = (self._check_overlap(self.started_on, others,
+                                                           overlap_reason, by)
+                                       or self.overlap_reason)
+        except Conflict:
+            self.provision = before
+            raise
+        self.safeguarding = new_safeguarding
+
     # Attendance
 
     def record_attendance(self, week: AttendanceReturn, *, by: Actor, now: datetime,
@@ -227,8 +311,8 @@ class Placement:
         """Take a week's return (a second return for the same week replaces the
         first as a correction) and raise the concerns it calls for."""
         by.ensure_may_act_for(self.provider_id)
-        if self.status is PlacementStatus.AWARDED:
-            raise Conflict("attendance cannot be returned before the placement has started")
+        if self.status in (PlacementStatus.AWARDED, PlacementStatus.CANCELLED):
+            raise Conflict("attendance cannot be returned for a placement that has not started")
         self._check_week(week.week_commencing, council_date(now))
         correction = week.week_commencing in self.attendance
         self.attendance[week.week_commencing] = week
@@ -258,7 +342,8 @@ class Placement:
             self.concerns.append(concern)
             self.events.append(ConcernRaised(
                 placement_id=self.placement_id, provider_id=self.provider_id,
-                commissioning_team=self.commissioning_team, kind=concern.kind,
+                concern_id=concern.concern_id, commissioning_team=self.commissioning_team,
+                kind=concern.kind,
                 week_commencing=concern.week_commencing, rate=concern.rate, at=now))
         return new
 
@@ -299,8 +384,8 @@ class Placement:
     def flag_for_review(self, reason: str, *, now: datetime) -> None:
         """E.g. the provider was suspended: its current placements continue,
         but officers must look at each.  The next review clears the flag."""
-        if self.status is PlacementStatus.ENDED:
-            raise Conflict("the placement has ended; there is nothing to review")
+        if self.status in (PlacementStatus.ENDED, PlacementStatus.CANCELLED):
+            raise Conflict(f"the placement is {self.status.value}; there is nothing to review")
         self.review_flags.append(ReviewFlag(required_text(reason, "reason", "a reason"), now))
 
     def record_review(self, review_date: date, *, attendance: Progress | str,
@@ -309,7 +394,7 @@ class Placement:
         by.ensure_may_act_for(self.provider_id)
         if self.status is PlacementStatus.ENDED:
             raise Conflict("the placement has ended and cannot be reviewed")
-        if self.status is PlacementStatus.AWARDED:
+        if self.status in (PlacementStatus.AWARDED, PlacementStatus.CANCELLED):
             raise Conflict("the placement has not started and cannot be reviewed yet")
         self._check_day(review_date, now, "review_date")
         review = Review(
@@ -323,7 +408,8 @@ class Placement:
         self.reviews.append(review)
         self.review_flags.clear()
         self.events.append(ReviewRecorded(
-            placement_id=self.placement_id, provider_id=self.provider_id, review_date=review_date,
+            review_id=review.review_id, placement_id=self.placement_id,
+            provider_id=self.provider_id, review_date=review_date,
             attendance=review.attendance, attitude=review.attitude, attainment=review.attainment,
             behaviour=review.behaviour, next_review_due=self.review_due_date, at=now))
         return review
@@ -337,7 +423,7 @@ class Placement:
         """Attainment at the start, at a review or at the end; outcomes may
         follow the end (exam results come in August)."""
         by.ensure_may_act_for(self.provider_id)
-        if self.status is PlacementStatus.AWARDED:
+        if self.status in (PlacementStatus.AWARDED, PlacementStatus.CANCELLED):
             raise Conflict("outcomes are recorded once the placement has started")
         self._check_day(recorded_on, now, "recorded_on")
         outcome = Outcome(
@@ -350,7 +436,8 @@ class Placement:
                                field="attainment")
         self.outcomes.append(outcome)
         self.events.append(OutcomeRecorded(
-            placement_id=self.placement_id, provider_id=self.provider_id, stage=outcome.stage,
+            outcome_id=outcome.outcome_id, placement_id=self.placement_id,
+            provider_id=self.provider_id, stage=outcome.stage,
             recorded_on=recorded_on, attainment=outcome.attainment,
             qualifications=outcome.qualifications, engagement=outcome.engagement,
             next_step=self.next_step, at=now))

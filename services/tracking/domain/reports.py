@@ -34,8 +34,15 @@ from uuid import UUID
 
 from .common import rate
 from .placement import Placement, review_due
-from .values import (PLANNED_END_REASONS, POSITIVE_NEXT_STEPS, EndReason, NextStep,
-                     PlacementStatus, Provision, Safeguarding)
+from .values import (
+    PLANNED_END_REASONS,
+    POSITIVE_NEXT_STEPS,
+    EndReason,
+    NextStep,
+    PlacementStatus,
+    Provision,
+    Safeguarding,
+)
 
 
 @dataclass(frozen=True)
@@ -120,22 +127,52 @@ class Accountability:
     concerns: int
 
 
-def accountability(rows: Iterable[PlacementPerformance]) -> Accountability:
-    """How a set of placements (one provider's, or the whole DPS) went."""
-    rows = list(rows)
-    ended = [r for r in rows if r.status is PlacementStatus.ENDED]
+@dataclass(frozen=True)
+class AccountabilityTotals:
+    """The counts accountability is computed from: what SQL's GROUP BY gives,
+    so the database adds up and these definitions divide."""
+
+    placements: int = 0  # cancelled awards are not counted: nothing was delivered
+    active: int = 0
+    ended: int = 0
+    completed: int = 0  # ended as planned
+    reintegrated: int = 0
+    progressed: int = 0
+    sessions_offered: int = 0
+    attended: int = 0
+    concerns: int = 0
+
+
+def accountability_of(totals: AccountabilityTotals) -> Accountability:
     return Accountability(
+        placements=totals.placements,
+        active=totals.active,
+        ended=totals.ended,
+        average_attendance_rate=rate(totals.attended, totals.sessions_offered),
+        completion_rate=rate(totals.completed, totals.ended),
+        reintegration_rate=rate(totals.reintegrated, totals.ended),
+        progression_rate=rate(totals.progressed, totals.ended),
+        concerns=totals.concerns,
+    )
+
+
+def accountability(rows: Iterable[PlacementPerformance]) -> Accountability:
+    """How a set of placements (one provider's, or the whole DPS) went.  An
+    award cancelled before the child started does not count for or against
+    the provider."""
+    rows = [r for r in rows if r.status is not PlacementStatus.CANCELLED]
+    ended = [r for r in rows if r.status is PlacementStatus.ENDED]
+    return accountability_of(AccountabilityTotals(
         placements=len(rows),
         active=sum(r.status is PlacementStatus.STARTED for r in rows),
         ended=len(ended),
-        average_attendance_rate=rate(sum(r.attended for r in rows),
-                                     sum(r.sessions_offered for r in rows)),
-        completion_rate=rate(sum(r.end_reason in PLANNED_END_REASONS for r in ended), len(ended)),
-        reintegration_rate=rate(sum(r.next_step is NextStep.REINTEGRATED_MAINSTREAM for r in ended),
-                                len(ended)),
-        progression_rate=rate(sum(r.next_step in POSITIVE_NEXT_STEPS for r in ended), len(ended)),
+        completed=sum(r.end_reason in PLANNED_END_REASONS for r in ended),
+        reintegrated=sum(r.next_step is NextStep.REINTEGRATED_MAINSTREAM for r in ended),
+        progressed=sum(r.next_step in POSITIVE_NEXT_STEPS for r in ended),
+        sessions_offered=sum(r.sessions_offered for r in rows),
+        attended=sum(r.attended for r in rows),
         concerns=sum(r.concerns for r in rows),
-    )
+    ))
 
 
 def accountability_by_provider(rows: Iterable[PlacementPerformance]) -> dict[UUID, Accountability]:
@@ -210,17 +247,22 @@ def active_by(rows: Iterable[PlacementRow], dimension: str | Callable[[Placement
     return dict(counts)
 
 
-def overdue_reviews(rows: Iterable[PlacementRow], today: date) -> list[tuple[PlacementRow, date]]:
+def overdue_reviews(rows: Iterable[PlacementRow],
+                    today: date) -> list[tuple[PlacementRow, date | None]]:
     """Running placements past their review date, or flagged for review,
-    longest overdue first, with the date the review was due."""
+    longest overdue first, with the date the review was due.  An award not yet
+    started that is flagged (its provider was suspended) is listed first,
+    with no due date: an officer should decide before the child starts."""
     due = []
     for row in rows:
+        if row.status is PlacementStatus.AWARDED and row.flagged_for_review:
+            due.append((row, None))
         if row.status is not PlacementStatus.STARTED:
             continue
         due_on = review_due(row.started_on, row.last_review_on)
         if today > due_on or row.flagged_for_review:
             due.append((row, due_on))
-    return sorted(due, key=lambda pair: (pair[1], str(pair[0].placement_id)))
+    return sorted(due, key=lambda pair: (pair[1] or date.min, str(pair[0].placement_id)))
 
 
 def census_day(year: int, *, month: int = 1, weekday: int = 3, nth: int = 3) -> date:

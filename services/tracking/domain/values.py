@@ -18,6 +18,7 @@ class PlacementStatus(enum.Enum):
     AWARDED = "awarded"
     STARTED = "started"
     ENDED = "ended"
+    CANCELLED = "cancelled"  # awarded, but the child never started: see Placement.cancel
 
 
 class Safeguarding(enum.Enum):
@@ -45,6 +46,7 @@ class EndReason(enum.Enum):
     PROVIDER_ENDED = "provider_ended"  # the provider ended it, or was suspended or removed
     MOVED_AWAY = "moved_away"
     OTHER = "other"
+    CANCELLED = "cancelled"  # never started: only Placement.cancel gives this reason
 
 
 PLANNED_END_REASONS = frozenset({EndReason.COMPLETED, EndReason.MOVED_ON_EARLY})

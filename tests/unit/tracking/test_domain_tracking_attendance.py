@@ -1,6 +1,6 @@
 """Attendance returns: validation, rates, and the concerns they raise."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -8,12 +8,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.tracking.domain import (Actor, AttendanceRecorded, AttendanceReturn, ConcernKind,
-                                      ConcernPolicy, ConcernRaised, Placement, assess_week,
-                                      window_rate)
+from services.tracking.domain import (
+    Actor,
+    AttendanceRecorded,
+    AttendanceReturn,
+    ConcernKind,
+    ConcernPolicy,
+    ConcernRaised,
+    Placement,
+    assess_week,
+    window_rate,
+)
 from shared.errors import Conflict, Forbidden, InvalidInput
 
-NOW = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)  # Friday; its week commences 11 March
+NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)  # Friday; its week commences 11 March
 OFFICER = Actor("officer.jones")
 PROVIDER_ID = uuid4()
 PROVIDER = Actor("provider.user", provider_id=PROVIDER_ID)

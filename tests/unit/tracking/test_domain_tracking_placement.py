@@ -1,17 +1,26 @@
 """Placements: creation, start (with the overlap rule), end, transitions."""
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 
-from services.tracking.domain import (Actor, EndReason, NextStep, Placement, PlacementEnded,
-                                      PlacementSource, PlacementStarted, PlacementStatus,
-                                      Provision, StartConfirmedBy)
+from services.tracking.domain import (
+    Actor,
+    EndReason,
+    NextStep,
+    Placement,
+    PlacementEnded,
+    PlacementSource,
+    PlacementStarted,
+    PlacementStatus,
+    Provision,
+    StartConfirmedBy,
+)
 from shared.errors import Conflict, Forbidden, InvalidInput
 
-NOW = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)  # a Friday
+NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)  # a Friday
 OFFICER = Actor("officer.jones")
 PROVIDER_ID = uuid4()
 PROVIDER = Actor("provider.user", provider_id=PROVIDER_ID)
@@ -123,7 +132,7 @@ def test_the_start_day_is_the_councils_day_not_utcs():
     # at 23:30 UTC on 1 July it is already 2 July in London
     placement = new_placement(expected_end_date=date(2024, 7, 19))
     placement.start(date(2024, 7, 2), by=OFFICER,
-                    now=datetime(2024, 7, 1, 23, 30, tzinfo=timezone.utc))
+                    now=datetime(2024, 7, 1, 23, 30, tzinfo=UTC))
     assert placement.started_on == date(2024, 7, 2)
 
 

@@ -1,7 +1,7 @@
 """Report definitions: accountability rates, committed spend by month,
 active placements, overdue reviews and the January AP census."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from uuid import uuid4
@@ -10,11 +10,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.tracking.domain import (Actor, EndReason, NextStep, Placement, PlacementPerformance,
-                                      PlacementRow, PlacementStatus, accountability,
-                                      accountability_by_provider, active_by, allocate_by_month,
-                                      attendance_by_week, census_day, census_extract,
-                                      committed_spend_by_month, overdue_reviews)
+from services.tracking.domain import (
+    Actor,
+    EndReason,
+    NextStep,
+    Placement,
+    PlacementPerformance,
+    PlacementRow,
+    PlacementStatus,
+    accountability,
+    accountability_by_provider,
+    active_by,
+    allocate_by_month,
+    attendance_by_week,
+    census_day,
+    census_extract,
+    committed_spend_by_month,
+    overdue_reviews,
+)
 
 P, Q = uuid4(), uuid4()
 
@@ -203,7 +216,7 @@ def test_a_row_can_be_taken_from_a_placement():
         agreed_cost_pence=300_000, start_date=date(2024, 1, 8),
         expected_end_date=date(2024, 7, 19), safeguarding="commissioning_team", provision="main")
     placement.start(date(2024, 1, 9), by=Actor("officer"),
-                    now=datetime(2024, 3, 15, 12, tzinfo=timezone.utc))
+                    now=datetime(2024, 3, 15, 12, tzinfo=UTC))
     r = PlacementRow.of(placement)
     assert (r.status, r.started_on, r.lot, r.agreed_cost_pence) == (
         PlacementStatus.STARTED, date(2024, 1, 9), 4, 300_000)

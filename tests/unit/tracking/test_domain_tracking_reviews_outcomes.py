@@ -1,19 +1,29 @@
 """Reviews every six weeks, flags for review, outcomes, and the events' names."""
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import uuid4
 
 import pytest
 
-from services.tracking.domain import (EVENT_CLASSES, Actor, NextStep, OutcomeRecorded,
-                                      OutcomeStage, Placement, Progress, Qualification,
-                                      ReviewRecorded, Subject, review_due)
+from services.tracking.domain import (
+    EVENT_CLASSES,
+    Actor,
+    NextStep,
+    OutcomeRecorded,
+    OutcomeStage,
+    Placement,
+    Progress,
+    Qualification,
+    ReviewRecorded,
+    Subject,
+    review_due,
+)
 from shared.catalogue import CATALOGUE
 from shared.errors import Conflict, Forbidden, InvalidInput
 
-NOW = datetime(2024, 3, 15, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 OFFICER = Actor("officer.jones")
 PROVIDER_ID = uuid4()
 PROVIDER = Actor("provider.user", provider_id=PROVIDER_ID)

@@ -1,0 +1,162 @@
+"""What tracking publishes on `dps.tracking`: the `data` of each event, as
+docs/events.md promises it (those fields exactly; a few more are allowed),
+and the mapping from the domain's events.
+
+Downstream reporting binds its own queue to the exchange: see
+docs/reporting-events.md.  No event carries the child's reference, an
+officer's notes or a review's notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from marshmallow import Schema, fields
+
+from services.tracking import domain
+
+
+class _Data(Schema):
+    pass
+
+
+class _EnumValue(fields.Field):
+    """An enum member on the wire as its lower-case value."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else getattr(value, "value", value)
+
+
+class PlacementStartedData(_Data):
+    placement_id = fields.UUID(required=True)
+    referral_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    team = fields.String(required=True)
+    started_on = fields.Date(required=True)
+    at = fields.AwareDateTime(required=True)
+    # more than the contract asks, for reporting
+    reason_for_ap = fields.String()
+    hours_per_week = fields.Float()
+    full_time = fields.Boolean()
+    provision = _EnumValue()
+    safeguarding = _EnumValue()
+    confirmed_by = _EnumValue()
+
+
+class PlacementEndedData(_Data):
+    placement_id = fields.UUID(required=True)
+    referral_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    team = fields.String(required=True)
+    ended_on = fields.Date(required=True)
+    end_reason = _EnumValue(required=True)  # `cancelled` when the child never started
+    next_step = _EnumValue(required=True)
+    at = fields.AwareDateTime(required=True)
+    started_on = fields.Date(allow_none=True)  # null for a cancelled award
+
+
+class AttendanceRecordedData(_Data):
+    placement_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    week_commencing = fields.Date(required=True)
+    sessions_offered = fields.Integer(required=True)
+    attended = fields.Integer(required=True)
+    authorised_absence = fields.Integer(required=True)
+    unauthorised_absence = fields.Integer(required=True)
+    rate = fields.Float(required=True, allow_none=True)  # 0..1, null if nothing offered
+    correction = fields.Boolean(required=True)
+    at = fields.AwareDateTime(required=True)
+    team = fields.String()
+
+
+class ConcernRaisedData(_Data):
+    concern_id = fields.UUID(required=True)
+    placement_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    team = fields.String(required=True)
+    kind = _EnumValue(required=True)
+    week_commencing = fields.Date(required=True)
+    rate = fields.Float(required=True, allow_none=True)  # 0..1, null if nothing offered
+    at = fields.AwareDateTime(required=True)
+
+
+class ProgressData(_Data):
+    attendance = _EnumValue(required=True)
+    attitude = _EnumValue(required=True)
+    attainment = _EnumValue(required=True)
+    behaviour = _EnumValue(required=True)
+
+
+class ReviewRecordedData(_Data):
+    review_id = fields.UUID(required=True)
+    placement_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    review_date = fields.Date(required=True)
+    progress = fields.Nested(ProgressData, required=True)
+    at = fields.AwareDateTime(required=True)
+    lot = fields.Integer()
+    team = fields.String()
+    next_review_due = fields.Date()
+
+
+class QualificationData(_Data):
+    name = fields.String(required=True)
+    level = fields.String(required=True)
+    grade = fields.String(required=True)
+
+
+class OutcomeRecordedData(_Data):
+    outcome_id = fields.UUID(required=True)
+    placement_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    stage = _EnumValue(required=True)
+    engagement = fields.Integer(required=True, allow_none=True)
+    qualifications = fields.List(fields.Nested(QualificationData), required=True)
+    next_step = _EnumValue(required=True, allow_none=True)
+    at = fields.AwareDateTime(required=True)
+    lot = fields.Integer()
+    team = fields.String()
+    recorded_on = fields.Date()
+    attainment = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+SCHEMAS: dict[str, type[Schema]] = {
+    "placement.started": PlacementStartedData,
+    "placement.ended": PlacementEndedData,
+    "attendance.recorded": AttendanceRecordedData,
+    "concern.raised": ConcernRaisedData,
+    "review.recorded": ReviewRecordedData,
+    "outcome.recorded": OutcomeRecordedData,
+}
+
+
+def _fields(event: domain.Event, placement: domain.Placement) -> dict:
+    """The domain event's values in the contract's words."""
+    values = {name: getattr(event, name) for name in event.__dataclass_fields__}
+    values.update(referral_id=placement.referral_id, lot=placement.lot,
+                  team=placement.commissioning_team)
+    values.pop("commissioning_team", None)
+    match event:
+        case domain.PlacementEnded():
+            values["ended_on"] = values.pop("end_date")
+        case domain.AttendanceRecorded():
+            values["rate"] = values.pop("attendance_rate")
+        case domain.ReviewRecorded():
+            values["progress"] = {aim: values.pop(aim)
+                                  for aim in ("attendance", "attitude", "attainment", "behaviour")}
+        case domain.OutcomeRecorded():
+            values["attainment"] = {subject.value: level for subject, level in event.attainment}
+            values["qualifications"] = [vars(q) for q in event.qualifications]
+    return values
+
+
+def messages(placement: domain.Placement) -> Iterator[tuple[str, dict]]:
+    """(type, data) for each event the placement recorded, ready for
+    `uow.publish`; the placement's event list is emptied."""
+    while placement.events:
+        event = placement.events.pop(0)
+        yield event.type, SCHEMAS[event.type]().dump(_fields(event, placement))

@@ -1,0 +1,375 @@
+"""Request and response schemas of the tracking API (marshmallow): one source
+for validation and for the OpenAPI document.  Counts are strict integers,
+never negative; dates are YYYY-MM-DD; choices are the domain's own words."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from webargs.fields import DelimitedList
+
+from services.tracking.domain import (
+    ConcernKind,
+    EndReason,
+    NextStep,
+    OutcomeStage,
+    PlacementSource,
+    PlacementStatus,
+    Progress,
+    Provision,
+    Safeguarding,
+    Subject,
+)
+from services.tracking.reports import DIMENSIONS
+
+
+def _choice(kind, *, exclude=()) -> validate.OneOf:
+    return validate.OneOf([member.value for member in kind if member not in exclude])
+
+
+def _count(**kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=1000), **kwargs)
+
+
+def _text(max_length: int = 2000, **kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class _Page(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+# -- requests ---------------------------------------------------------------------------
+
+class PlacementQuery(_Page):
+    status = fields.String(validate=_choice(PlacementStatus))
+    provider_id = fields.UUID()
+    lot = fields.Integer(validate=validate.Range(min=1, max=4))
+    team = fields.String()
+    child_ref = fields.UUID(metadata={"description": "council users only"})
+    needs_review = fields.Boolean(metadata={"description": "flagged, or running past the review date"})
+
+
+class StartRequest(Schema):
+    started_on = fields.Date(required=True)
+    overlap_reason = _text(allow_none=True, metadata={
+        "description": "officers only: why the child may start while on another full-time main placement"})
+
+
+class EndRequest(Schema):
+    end_date = fields.Date(required=True)
+    end_reason = fields.String(required=True, validate=_choice(EndReason, exclude=(EndReason.CANCELLED,)))
+    next_step = fields.String(required=True, validate=_choice(NextStep))
+    note = _text(allow_none=True)
+
+
+class CancelRequest(Schema):
+    reason = _text(required=True, metadata={"description": "why the child never started"})
+    next_step = fields.String(required=True, validate=_choice(NextStep),
+                              metadata={"description": "where the child goes instead"})
+
+
+class ArrangementsRequest(Schema):
+    safeguarding = fields.String(validate=_choice(Safeguarding))
+    provision = fields.String(validate=_choice(Provision))
+    overlap_reason = _text(allow_none=True)
+    reason = _text(allow_none=True)
+
+    @validates_schema
+    def _something_to_set(self, data, **_kwargs):
+        if data.get("safeguarding") is None and data.get("provision") is None:
+            raise ValidationError("give safeguarding, provision or both", field_name="safeguarding")
+
+
+class AttendanceRequest(Schema):
+    week_commencing = fields.Date(required=True, metadata={"description": "the Monday of the week"})
+    sessions_offered = _count(required=True)
+    attended = _count(required=True)
+    authorised_absence = _count(required=True)
+    unauthorised_absence = _count(required=True)
+
+
+class ConcernQuery(_Page):
+    open = fields.Boolean(metadata={"description": "true: not yet acknowledged; false: acknowledged"})
+    placement_id = fields.UUID()
+    provider_id = fields.UUID()
+    kind = fields.String(validate=_choice(ConcernKind))
+
+
+class AcknowledgeRequest(Schema):
+    note = _text(required=True, metadata={"description": "what is being done about it"})
+
+
+class ReviewRequest(Schema):
+    review_date = fields.Date(required=True)
+    attendance = fields.String(required=True, validate=_choice(Progress))
+    attitude = fields.String(required=True, validate=_choice(Progress))
+    attainment = fields.String(required=True, validate=_choice(Progress))
+    behaviour = fields.String(required=True, validate=_choice(Progress))
+    notes = _text(10000, required=True, metadata={"description": "progress against the placement's aims"})
+
+
+class QualificationSchema(Schema):
+    name = _text(200, required=True)
+    level = _text(100, required=True)
+    grade = _text(50, required=True)
+
+
+class OutcomeRequest(Schema):
+    stage = fields.String(required=True, validate=_choice(OutcomeStage))
+    recorded_on = fields.Date(required=True)
+    attainment = fields.Dict(keys=fields.String(validate=_choice(Subject)), values=_text(100),
+                             load_default=dict, metadata={"description": "working-at level or grade per subject"})
+    qualifications = fields.List(fields.Nested(QualificationSchema), load_default=list)
+    engagement = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=5))
+
+
+class AuditQuery(_Page):
+    subject_type = fields.String()
+    subject_id = fields.String()
+
+
+# -- report queries -----------------------------------------------------------------------
+
+class _Report(Schema):
+    format = fields.String(validate=validate.OneOf(["json", "csv"]),
+                           metadata={"description": "csv for a download (or send Accept: text/csv)"})
+
+
+class ActiveQuery(_Report):
+    on = fields.Date(metadata={"description": "default today"})
+    by = DelimitedList(fields.String(validate=validate.OneOf(list(DIMENSIONS))),
+                       load_default=lambda: list(DIMENSIONS),
+                       metadata={"description": "comma-separated: lot, team, provider, reason"})
+
+
+class SpendQuery(_Report):
+    from_month = fields.Date(data_key="from", metadata={"description": "first month (any day in it)"})
+    to_month = fields.Date(data_key="to", metadata={"description": "last month (any day in it)"})
+    provider_id = fields.UUID()
+
+
+class AccountabilityQuery(_Report):
+    provider_id = fields.UUID()
+
+
+class OverdueQuery(_Report):
+    on = fields.Date(metadata={"description": "default today"})
+
+
+class CensusQuery(_Report):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+
+
+class ChartQuery(Schema):
+    provider_id = fields.UUID(metadata={"description": "one provider; omitted: the whole DPS"})
+
+
+# -- responses ----------------------------------------------------------------------------
+
+class FlagSchema(Schema):
+    reason = fields.String()
+    at = fields.String()
+
+
+class PlacementSchema(Schema):
+    placement_id = fields.UUID()
+    source = fields.String(metadata={"enum": [s.value for s in PlacementSource]})
+    referral_id = fields.UUID()
+    award_id = fields.UUID(allow_none=True)
+    contract_id = fields.UUID(allow_none=True)
+    allocation_id = fields.UUID(allow_none=True)
+    child_ref = fields.UUID(allow_none=True, metadata={"description": "null for providers (as are the "
+                                                                       "overlap and cancel reasons)"})
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    lot = fields.Integer()
+    team = fields.String()
+    reason_for_ap = fields.String()
+    hours_per_week = fields.Float()
+    full_time = fields.Boolean()
+    agreed_cost_pence = fields.Integer()
+    start_date = fields.Date()
+    expected_end_date = fields.Date()
+    safeguarding = fields.String()
+    provision = fields.String()
+    status = fields.String()
+    started_on = fields.Date(allow_none=True)
+    start_confirmed_by = fields.String(allow_none=True)
+    overlap_reason = fields.String(allow_none=True)
+    end_date = fields.Date(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+    next_step = fields.String(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+    last_review_on = fields.Date(allow_none=True)
+    review_due_on = fields.Date(allow_none=True)
+    flagged_for_review = fields.Boolean()
+    review_flags = fields.List(fields.Nested(FlagSchema))
+    awarded_at = fields.AwareDateTime()
+
+
+class PlacementDetailSchema(PlacementSchema):
+    review_overdue = fields.Boolean()
+    attendance_rate = fields.Float(allow_none=True, metadata={"description": "over every week returned"})
+    recent_attendance_rate = fields.Float(allow_none=True, metadata={"description": "over the latest weeks"})
+    weeks_returned = fields.Integer()
+    open_concerns = fields.Integer()
+
+
+class AttendanceWeekSchema(Schema):
+    week_commencing = fields.Date()
+    sessions_offered = fields.Integer()
+    attended = fields.Integer()
+    authorised_absence = fields.Integer()
+    unauthorised_absence = fields.Integer()
+    rate = fields.Float(allow_none=True)
+    corrections = fields.Integer()
+    recorded_at = fields.AwareDateTime()
+
+
+class ConcernSchema(Schema):
+    concern_id = fields.UUID()
+    placement_id = fields.UUID()
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    lot = fields.Integer()
+    team = fields.String()
+    kind = fields.String()
+    week_commencing = fields.Date()
+    rate = fields.Float(allow_none=True)
+    raised_at = fields.AwareDateTime()
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_by = fields.String(allow_none=True)
+    acknowledgement = fields.String(allow_none=True)
+
+
+class AttendanceSchema(Schema):
+    placement_id = fields.UUID()
+    attendance_rate = fields.Float(allow_none=True)
+    recent_attendance_rate = fields.Float(allow_none=True)
+    weeks = fields.List(fields.Nested(AttendanceWeekSchema))
+
+
+class AttendanceRecordedSchema(Schema):
+    placement_id = fields.UUID()
+    week = fields.Nested(AttendanceWeekSchema)
+    correction = fields.Boolean()
+    attendance_rate = fields.Float(allow_none=True)
+    recent_attendance_rate = fields.Float(allow_none=True)
+    concerns_raised = fields.List(fields.Nested(ConcernSchema))
+
+
+class ReviewSchema(Schema):
+    review_id = fields.UUID()
+    placement_id = fields.UUID()
+    review_date = fields.Date()
+    attendance = fields.String()
+    attitude = fields.String()
+    attainment = fields.String()
+    behaviour = fields.String()
+    notes = fields.String()
+    recorded_by = fields.String()
+    recorded_at = fields.AwareDateTime()
+    next_review_due = fields.Date(allow_none=True)
+
+
+class OutcomeSchema(Schema):
+    outcome_id = fields.UUID()
+    placement_id = fields.UUID()
+    stage = fields.String()
+    recorded_on = fields.Date()
+    attainment = fields.Dict(keys=fields.String(), values=fields.String())
+    qualifications = fields.List(fields.Nested(QualificationSchema))
+    engagement = fields.Integer(allow_none=True)
+    next_step = fields.String(allow_none=True)
+    recorded_by = fields.String()
+    recorded_at = fields.AwareDateTime()
+
+
+class AuditSchema(Schema):
+    id = fields.UUID()
+    at = fields.AwareDateTime()
+    actor = fields.String()
+    actor_roles = fields.String()
+    action = fields.String()
+    subject_type = fields.String()
+    subject_id = fields.String()
+    reason = fields.String(allow_none=True)
+    details = fields.Dict(allow_none=True)
+    correlation_id = fields.String(allow_none=True)
+
+
+# -- report rows (also the CSV columns, in this order) ----------------------------------------
+
+class ActiveRowSchema(Schema):
+    lot = fields.Integer()
+    lot_name = fields.String()
+    team = fields.String()
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    reason_for_ap = fields.String()
+    placements = fields.Integer()
+
+
+class SpendRowSchema(Schema):
+    month = fields.Date(format="%Y-%m")
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    lot = fields.Integer()
+    committed_pence = fields.Integer()
+
+
+class AccountabilityRowSchema(Schema):
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    placements = fields.Integer()
+    active = fields.Integer()
+    ended = fields.Integer()
+    sessions_offered = fields.Integer()
+    attended = fields.Integer()
+    average_attendance_rate = fields.Float(allow_none=True)
+    completion_rate = fields.Float(allow_none=True)
+    reintegration_rate = fields.Float(allow_none=True)
+    progression_rate = fields.Float(allow_none=True)
+    concerns = fields.Integer()
+
+
+class OverdueRowSchema(Schema):
+    placement_id = fields.UUID()
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    lot = fields.Integer()
+    team = fields.String()
+    reason_for_ap = fields.String()
+    status = fields.String()
+    started_on = fields.Date(allow_none=True)
+    last_review_on = fields.Date(allow_none=True)
+    review_due_on = fields.Date(allow_none=True)
+    days_overdue = fields.Integer(allow_none=True)
+    flagged_for_review = fields.Boolean()
+    flag_reasons = fields.List(fields.String())
+
+
+class CensusRowSchema(Schema):
+    child_ref = fields.UUID()
+    placement_id = fields.UUID()
+    provider_id = fields.UUID()
+    provider_name = fields.String(allow_none=True)
+    lot = fields.Integer()
+    team = fields.String()
+    reason_for_ap = fields.String()
+    hours_per_week = fields.Float()
+    full_time = fields.Boolean()
+    provision = fields.String()
+    safeguarding = fields.String()
+    source = fields.String()
+    started_on = fields.Date()
+    expected_end_date = fields.Date()
+    end_date = fields.Date(allow_none=True)
+    agreed_cost_pence = fields.Integer()
+
+
+class CensusSchema(Schema):
+    year = fields.Integer()
+    census_day = fields.Date()
+    pupils = fields.List(fields.Nested(CensusRowSchema))
