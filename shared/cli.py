@@ -55,8 +55,16 @@ def cmd_migrate(args) -> int:
 
 def cmd_web(args) -> int:
     from shared.config import data_dir
+    from shared.service import Runtime
 
     settings = load_settings(args.service)
+    if not args.no_migrate:
+        # Migrations run on start-up (a no-op when already at head; PostgreSQL
+        # replicas take an advisory lock, so only one migrates).
+        logs.configure(args.service, settings.log_level)
+        runtime = Runtime.for_service(args.service, settings)
+        runtime.migrate()
+        runtime.engine.dispose()
     workers = args.workers or int(os.environ.get("DPS_WEB_WORKERS", "2"))
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # gunicorn workers are processes: /metrics adds up what each one counted
@@ -174,6 +182,7 @@ def parser() -> argparse.ArgumentParser:
         s.set_defaults(func=func)
         if name == "web":
             s.add_argument("--workers", type=int)
+            s.add_argument("--no-migrate", action="store_true", help="do not migrate the database first")
         if name == "consumer":
             s.add_argument("--no-jobs", action="store_true", help="do not run scheduled jobs in this process")
         if name == "run-jobs":
