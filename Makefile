@@ -31,6 +31,10 @@ render: setup-test
 lint: setup-test
 	.venv/bin/ruff check .
 
+# The whole journey narrated against the system `make run` started (run it in another terminal).
+demo: setup
+	@.venv/bin/python -m demo $(DEMO_ARGS)
+
 clean:
 	rm -rf data .pytest_cache .hypothesis
 

@@ -519,7 +519,8 @@ class MiniCompetition:
             raise Conflict("the mini-competition has not been awarded")
         if self.contract is not None:
             raise Conflict("the block contract has already been confirmed")
-        if council_date(now) <= self.standstill_ends_on:
+        # With no standstill (0 days) the contract may be confirmed on the day of the award.
+        if self.terms.standstill_working_days and council_date(now) <= self.standstill_ends_on:
             raise Conflict(f"the standstill runs until the end of {self.standstill_ends_on.isoformat()}")
         winner, t = self.evaluation.winner, self.terms
         self.contract = BlockContract(contract_id or uuid.uuid4(), self.opportunity_id, winner.bid.provider_id,

@@ -452,6 +452,14 @@ def test_standstill_length_is_configurable():
     assert comp.standstill_ends_on == date(2024, 6, 6)  # ... 4 June (8), 5 (9), 6 (10)
 
 
+def test_with_no_standstill_the_contract_is_confirmed_on_the_day_of_the_award():
+    comp = competition(standstill_working_days=0)
+    three_bids(comp)
+    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    contract = comp.confirm(confirmed_by=MANAGER, now=AWARD_TIME, contract_id=UUID(int=701))
+    assert contract.provider_id == P1
+
+
 def test_standstill_counts_from_the_council_s_date_not_utc():
     comp = competition()
     three_bids(comp)

@@ -1,0 +1,382 @@
+"""Issue 7's journey against the four services as real processes, each on its
+own PostgreSQL database, on the real RabbitMQ.
+
+The journey runs once per module (demo.journey: the same steps `make demo`
+narrates); each test then asserts one part of it through the public APIs, as
+a council officer, the manager, a provider's system, a reporting tool or the
+public would see it, and through the events on the four `dps.*` exchanges
+(a queue bound with `#` before the journey starts)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from demo import journey as j
+from shared.calendar import WORKING_DAYS
+from shared.catalogue import CATALOGUE, SERVICES
+from tests.support.runtime import EventWaiter, token
+
+pytestmark = pytest.mark.integration
+
+# Every event the journey makes, by type (the refused offers make none).
+EXPECTED_EVENTS = Counter({
+    "membership.admitted": 5, "membership.suspended": 1, "referral.published": 1, "offer.submitted": 3,
+    "referral.closed": 1, "placement.awarded": 1, "offer.unsuccessful": 4, "placement.started": 1,
+    "attendance.recorded": 1, "concern.raised": 1, "review.recorded": 1, "outcome.recorded": 2,
+    "placement.ended": 1, "block_contract.awarded": 1,
+})
+
+
+# --------------------------------------------------------------------------- the journey, once
+
+
+@pytest.fixture(scope="module")
+def tap(running_system, rabbitmq):
+    """Bound to all four exchanges before anything happens."""
+    waiter = EventWaiter(rabbitmq.amqp_url, [(f"dps.{service}", "#") for service in SERVICES])
+    yield waiter
+    waiter.close()
+
+
+@pytest.fixture(scope="module")
+def client(running_system, tap):
+    started = time.monotonic()
+
+    def narrate(who: str, what: str) -> None:
+        print(f"[{time.monotonic() - started:6.2f}s] {who}: {what}")
+
+    return j.Client({s: running_system.url(s) for s in SERVICES}, token, narrate=narrate, wait_timeout=30)
+
+
+@pytest.fixture(scope="module")
+def call_off(client):
+    return j.call_off_journey(client)
+
+
+@pytest.fixture(scope="module")
+def block(client, call_off):
+    return j.block_journey(client, call_off.providers, bid_window=6)
+
+
+@pytest.fixture(scope="module")
+def events(tap, call_off, block) -> list[dict]:
+    """Every event of the whole journey, in the order the broker delivered them."""
+    for type_, count in EXPECTED_EVENTS.items():
+        tap.wait_for(lambda e, t=type_: e["type"] == t, count=count, timeout=30)
+    return list(tap.received)
+
+
+def providers(call_off) -> tuple[j.Provider, j.Provider, j.Provider, j.Provider]:
+    return tuple(call_off.providers[k] for k in ("bridges", "oakwood", "harbour", "northgate"))
+
+
+def of_type(events: list[dict], type_: str, **data) -> list[dict]:
+    return [e for e in events if e["type"] == type_
+            and all(str(e["data"].get(k)) == str(v) for k, v in data.items())]
+
+
+def types_about(events: list[dict], key: str, value) -> list[str]:
+    return [e["type"] for e in events if str(e["data"].get(key)) == str(value)]
+
+
+def positions(types: list[str], type_: str) -> list[int]:
+    return [i for i, t in enumerate(types) if t == type_]
+
+
+# --------------------------------------------------------------------------- providers
+
+
+def test_four_providers_join_lot_1_and_the_suspended_one_gets_no_referral(client, call_off, events):
+    bridges, oakwood, harbour, northgate = providers(call_off)
+    referral = call_off.referral
+
+    # The registry's record, as the manager sees it.
+    record = client.call("GET", "provider_registry", f"/v1/providers/{bridges.id}", j.MANAGER)
+    assert {m["lot"]: m["status"] for m in record["memberships"]} == {1: "admitted", 2: "admitted"}
+    lines = {line["description"]: line["maximum_price_pence"]
+             for line in record["memberships"][0]["pricing"]["pricing_lines"]}
+    assert lines == {"Group place per week": 45_000, "1:1 tuition per hour": 5_500}
+    assert client.call("GET", "provider_registry", f"/v1/providers/{oakwood.id}",
+                       j.MANAGER)["registration"]["status"] == "unregistered_setting"
+    suspended = client.call("GET", "provider_registry", f"/v1/providers/{northgate.id}", j.MANAGER)
+    assert suspended["memberships"][0]["status"] == "suspended"
+    assert suspended["memberships"][0]["reason"].startswith("Safeguarding concern")
+    # The public directory of lot 1: the admitted, not the suspended.
+    listed = {e["provider_id"] for e in client.call("GET", "provider_registry", "/v1/directory", j.PUBLIC,
+                                                    query={"lot": 1})}
+    assert {str(bridges.id), str(oakwood.id), str(harbour.id)} <= listed
+    assert str(northgate.id) not in listed
+
+    # The events: each admission (with registration and pricing), then the suspension.
+    admitted = {(e["data"]["provider_id"], e["data"]["lot"]): e["data"] for e in of_type(events, "membership.admitted")}
+    assert set(admitted) == {(str(bridges.id), 1), (str(bridges.id), 2), (str(oakwood.id), 1),
+                             (str(harbour.id), 1), (str(northgate.id), 1)}
+    assert admitted[(str(oakwood.id), 1)]["registration_status"] == "unregistered"
+    assert admitted[(str(bridges.id), 1)]["registration_status"] == "registered_school"
+    assert {line["description"]: line["maximum_price_pence"]
+            for line in admitted[(str(harbour.id), 1)]["pricing_lines"]}["Group place per week"] == 48_000
+    northgate_types = types_about(events, "provider_id", northgate.id)
+    assert northgate_types[:2] == ["membership.admitted", "membership.suspended"]
+
+    # Publishing invited exactly the three eligible providers; the suspended one got no invitation.
+    assert set(referral.invited) == {str(bridges.id), str(oakwood.id), str(harbour.id)}
+    published = of_type(events, "referral.published")
+    assert [e["data"]["referral_id"] for e in published] == [referral.id]
+    assert set(published[0]["data"]["invited_provider_ids"]) == set(referral.invited)
+    assert not any(str(northgate.id) in e["data"]["invited_provider_ids"] for e in published)
+    for provider in (bridges, oakwood, harbour):
+        seen = client.call("GET", "referrals", "/v1/provider/referrals", provider.actor, query={"open_only": "false"})
+        assert referral.id in {r["referral_id"] for r in seen}, provider.name
+    assert client.call("GET", "referrals", "/v1/provider/referrals", northgate.actor,
+                       query={"open_only": "false"}) == []
+    assert call_off.suspended_view_status == 404
+    assert call_off.suspended_offer.status == 403
+    assert not of_type(events, "offer.submitted", provider_id=northgate.id)
+
+
+# --------------------------------------------------------------------------- the referral and offers
+
+
+def test_the_referral_shows_the_sixth_school_day_and_providers_see_only_the_profile(client, call_off, events):
+    referral = call_off.referral
+    view = j.council_view(client, referral)
+    exclusion_start = date.fromisoformat(view["exclusion_start"])
+    sixth_day = WORKING_DAYS.nth_open_day(exclusion_start, 6).isoformat()
+    assert view["full_time_provision_by"] == referral.full_time_provision_by == sixth_day
+    assert view["child"]["upn"] == referral.child["upn"]  # the council side has the child's details
+
+    published = of_type(events, "referral.published")[0]["data"]
+    assert published["full_time_provision_by"] == sixth_day
+    assert published["profile"]["reason"] == "permanent_exclusion"
+    bridges = call_off.providers["bridges"]
+    shown = client.call("GET", "referrals", f"/v1/provider/referrals/{referral.id}", bridges.actor)
+    assert shown["full_time_provision_by"] == sixth_day
+    assert "child" not in shown and "child_ref" not in shown
+    text = json.dumps(shown)
+    for detail in identifying(referral.child):
+        assert detail not in text
+
+
+def test_an_offer_above_the_maximum_price_is_refused_naming_the_field_and_the_maximum(call_off, events):
+    refused = call_off.refused_offer
+    assert refused.status == 422
+    assert "unit_price_pence" in refused.fields
+    assert "48000" in " ".join(refused.fields["unit_price_pence"])
+    harbour = call_off.providers["harbour"]
+    assert call_off.offers["harbour"].unit_price_pence == 46_000
+    submitted = of_type(events, "offer.submitted", referral_id=call_off.referral.id)
+    assert Counter(e["data"]["provider_id"] for e in submitted) == Counter(
+        str(p.id) for p in providers(call_off)[:3])
+    assert len(of_type(events, "offer.submitted", provider_id=harbour.id)) == 1
+    assert all("unit_price_pence" not in e["data"] for e in submitted)  # offers are sealed
+
+
+# --------------------------------------------------------------------------- close, assess, rank, award
+
+
+def test_the_window_closes_and_the_officer_assesses_ranks_and_awards_the_best_value(client, call_off, events):
+    bridges, oakwood, harbour, _ = providers(call_off)
+    referral = call_off.referral
+    assert call_off.closed["status"] == "closed" and call_off.closed["closed_by"] == j.OFFICER.sub
+    assert call_off.closed["answered_count"] == call_off.closed["invited_count"] == 3
+    assert [a["assessment"]["meets_needs"] for a in call_off.assessed] == [True, True, True]
+
+    entries = call_off.ranking["entries"]
+    assert [(e["provider_id"], e["rank"], e["eligible"]) for e in entries] == [
+        (str(bridges.id), 1, True), (str(harbour.id), 2, True), (str(oakwood.id), None, False)]
+    assert {r["rule"] for r in entries[2]["reasons"]} == {"registration"}
+    assert [e["total_pence"] for e in entries] == [504_000, 552_000, 456_000]
+
+    award = call_off.award
+    assert (award.provider_id, award.offer_id, award.total_pence) == (
+        str(bridges.id), call_off.offers["bridges"].id, 504_000)
+    assert award.view["ranking"]["entries"] == entries  # the award keeps the ranking it was made from
+    listed = client.call("GET", "awards", "/v1/awards", j.OFFICER, query={"referral_id": referral.id})
+    assert [a["award_id"] for a in listed] == [award.id]
+    mine = client.call("GET", "awards", "/v1/awards", bridges.actor)
+    assert [a["award_id"] for a in mine] == [award.id] and "ranking" not in mine[0]
+    assert client.call("GET", "awards", "/v1/awards", harbour.actor) == []
+    view = j.council_view(client, referral)
+    assert view["status"] == "awarded" and view["awarded_offer_id"] == award.offer_id
+
+    closed = of_type(events, "referral.closed", referral_id=referral.id)[0]["data"]
+    assert closed["child_ref"] == referral.child_ref and closed["full_time"] is True
+    assert {o["offer_id"]: o["unit_price_pence"] for o in closed["offers"]} == {
+        o.id: o.unit_price_pence for o in call_off.offers.values()}
+    awarded = of_type(events, "placement.awarded", referral_id=referral.id)[0]["data"]
+    assert (awarded["award_id"], awarded["placement_id"], awarded["provider_id"], awarded["total_pence"]) == (
+        award.id, award.placement_id, str(bridges.id), 504_000)
+    unsuccessful = {e["data"]["provider_id"]: e["data"]["reason"]
+                    for e in of_type(events, "offer.unsuccessful", referral_id=referral.id)}
+    assert set(unsuccessful) == {str(harbour.id), str(oakwood.id)}
+    assert unsuccessful[str(harbour.id)].startswith("ranked 2")
+    assert "unregistered setting" in unsuccessful[str(oakwood.id)]
+
+
+# --------------------------------------------------------------------------- the placement
+
+
+def test_the_placement_starts_raises_a_concern_is_reviewed_and_ends_in_reintegration(client, call_off, events):
+    bridges = call_off.providers["bridges"]
+    placement_id = call_off.award.placement_id
+    today = j.council_today()
+    assert call_off.placement_awarded["status"] == "awarded"
+    assert call_off.placement_awarded["referral_id"] == call_off.referral.id
+    assert call_off.placement_awarded["child_ref"] == call_off.referral.child_ref
+    assert call_off.started["status"] == "started" and call_off.started["started_on"] == today.isoformat()
+
+    assert [c["kind"] for c in call_off.attendance["concerns_raised"]] == ["low_attendance"]
+    assert call_off.attendance["week"]["rate"] == pytest.approx(0.6)
+    concerns = j.concerns(client, placement_id)
+    assert [(c["kind"], c["acknowledged_by"]) for c in concerns] == [("low_attendance", j.OFFICER.sub)]
+
+    final = j.placement(client, placement_id)
+    assert (final["status"], final["end_reason"], final["next_step"]) == (
+        "ended", "moved_on_early", "reintegrated_mainstream")
+    assert final["weeks_returned"] == 1 and final["attendance_rate"] == pytest.approx(0.6)
+    assert final["last_review_on"] == today.isoformat() and final["open_concerns"] == 0
+    reviews = client.call("GET", "tracking", f"/v1/placements/{placement_id}/reviews", j.OFFICER)
+    assert [r["attendance"] for r in reviews] == ["improving"]
+    outcomes = client.call("GET", "tracking", f"/v1/placements/{placement_id}/outcomes", bridges.actor)
+    assert [(o["stage"], o["next_step"]) for o in outcomes] == [("review", None), ("end", "reintegrated_mainstream")]
+    assert outcomes[1]["qualifications"][0]["name"] == "Functional Skills English"
+    # The provider's own view: never the child's reference.
+    assert j.placement(client, placement_id, bridges.actor)["child_ref"] is None
+
+    concern = of_type(events, "concern.raised", placement_id=placement_id)[0]["data"]
+    assert (concern["kind"], concern["rate"]) == ("low_attendance", 0.6)
+    ended = of_type(events, "placement.ended", placement_id=placement_id)[0]["data"]
+    assert (ended["next_step"], ended["ended_on"]) == ("reintegrated_mainstream", today.isoformat())
+
+
+def test_the_reports_and_the_ocds_export_show_the_placement(client, call_off):
+    bridges = call_off.providers["bridges"]
+    award = call_off.award
+    reports = call_off.reports
+    [row] = reports["accountability"]
+    assert (row["placements"], row["ended"], row["concerns"]) == (1, 1, 1)
+    assert row["reintegration_rate"] == pytest.approx(1.0)
+    assert row["average_attendance_rate"] == pytest.approx(0.6)
+    assert sum(r["committed_pence"] for r in reports["committed_spend"]) == award.total_pence
+    assert [(r["lot"], r["team"], r["reason_for_ap"], r["placements"]) for r in reports["active_placements"]] == [
+        (1, "exclusions", "permanent_exclusion", 1)]
+    as_csv = client.send("GET", "tracking", "/v1/reports/accountability", j.REPORTING, query={"format": "csv"})
+    assert as_csv.status == 200 and str(bridges.id) in as_csv.text
+
+    release = call_off.ocds_release
+    assert release is not None and release["ocid"].endswith(award.id)
+    assert release["relatedProcesses"][0]["relationship"] == ["framework"]
+    assert release["awards"][0]["value"] == {"amount": 5040, "currency": "GBP"}
+    assert release["awards"][0]["suppliers"][0]["name"] == bridges.name
+    package = client.send("GET", "awards", "/v1/ocds/release-package", j.PUBLIC).text
+    for detail in identifying(call_off.referral.child) + [call_off.referral.child_ref, call_off.referral.id]:
+        assert detail not in package
+
+    [row] = [r for r in csv.DictReader(io.StringIO(call_off.csv)) if r["award_id"] == award.id]
+    assert (row["provider_name"], row["total_pence"], row["offers_received"]) == (bridges.name, "504000", "3")
+
+
+# --------------------------------------------------------------------------- the events
+
+
+def test_events_flow_in_order_for_each_referral_placement_and_provider(call_off, events):
+    counted = Counter(e["type"] for e in events)
+    assert counted == EXPECTED_EVENTS
+    for envelope in events:  # each from the service the catalogue names as its producer
+        assert CATALOGUE[envelope["type"]].producer == envelope["producer"]
+
+    about_referral = types_about(events, "referral_id", call_off.referral.id)
+    first = about_referral.index
+    assert about_referral[0] == "referral.published"
+    assert positions(about_referral, "offer.submitted")[-1] < first("referral.closed") < first("placement.awarded")
+    assert first("placement.awarded") < first("offer.unsuccessful")
+    assert first("placement.awarded") < first("placement.started") < first("placement.ended")
+
+    assert types_about(events, "placement_id", call_off.award.placement_id) == [
+        "placement.awarded", "placement.started", "attendance.recorded", "concern.raised", "review.recorded",
+        "outcome.recorded", "placement.ended", "outcome.recorded"]
+
+    bridges = call_off.providers["bridges"]
+    about_bridges = types_about(events, "provider_id", bridges.id)
+    assert about_bridges[:2] == ["membership.admitted", "membership.admitted"]
+    assert about_bridges.index("offer.submitted") < about_bridges.index("placement.awarded") < \
+        about_bridges.index("placement.started") < about_bridges.index("block_contract.awarded")
+
+
+def test_no_event_carries_the_childs_name_upn_date_of_birth_or_address(call_off, events):
+    child = call_off.referral.child
+    for envelope in events:
+        text = json.dumps(envelope)
+        for detail in identifying(child):
+            assert detail not in text, (envelope["type"], detail)
+
+
+def identifying(child: dict) -> list[str]:
+    """The child's name (whole and each part), UPN, date of birth and address (and its postcode)."""
+    address = child["address"]
+    return ([child["name"], *child["name"].split(), child["upn"], child["date_of_birth"], address,
+             address.split(",")[0], address.rsplit(" ", 2)[-2] + " " + address.rsplit(" ", 2)[-1]])
+
+
+# --------------------------------------------------------------------------- the block mini-competition
+
+
+def test_a_block_mini_competition_with_three_bidders_and_two_evaluators_runs_to_award(client, call_off, block,
+                                                                                       events):
+    bridges, oakwood, harbour, northgate = providers(call_off)
+    opportunity = block.opportunity
+    assert set(opportunity.invited) == {str(bridges.id), str(oakwood.id), str(harbour.id)}
+
+    scores = client.call("GET", "awards", f"/v1/opportunities/{opportunity.id}/scores", j.MANAGER)
+    assert {s["evaluator_id"] for s in scores["evaluator_scores"]} == {e.sub for e in j.EVALUATORS}
+    assert len(scores["evaluator_scores"]) == 2 * 3 * 2 and len(scores["moderated"]) == 3 * 2
+
+    results = {r["provider_id"]: r for r in block.evaluation["results"]}
+    assert [results[str(p.id)]["rank"] for p in (bridges, harbour)] == [1, 2]
+    assert results[str(oakwood.id)]["excluded"] and results[str(oakwood.id)]["rank"] is None
+    # 50% quality (60/40 criteria on a 0-5 scale), 50% price against the lowest bid still in.
+    assert results[str(bridges.id)]["quality"] == pytest.approx(50 * (0.6 * 4 / 5 + 0.4 * 5 / 5))
+    assert results[str(harbour.id)]["price"] == pytest.approx(50 * 7_800_000 / 8_600_000, abs=0.01)
+
+    awarded = block.awarded
+    standstill_ends = WORKING_DAYS.add_days(j.council_today(), 8).isoformat()
+    assert awarded["awarded"] is True and awarded["standstill_ends_on"] == standstill_ends
+    assert block.summaries["bridges"]["successful"] is True
+    assert block.summaries["harbour"]["successful"] is False and block.summaries["harbour"]["rank"] == 2
+    assert block.summaries["oakwood"]["excluded"]
+    assert client.send("GET", "awards", f"/v1/opportunities/{opportunity.id}/summaries/{bridges.id}",
+                       harbour.actor).status == 403
+
+    # Confirmation during the standstill is refused; there is no contract, so no place to allocate yet.
+    assert block.confirmation_refused is not None and block.confirmation_refused.status == 409
+    assert standstill_ends in block.confirmation_refused.message
+    assert client.call("GET", "awards", f"/v1/opportunities/{opportunity.id}", j.OFFICER)["status"] == "standstill"
+    assert [c for c in client.call("GET", "awards", "/v1/block-contracts", j.MANAGER)
+            if c["opportunity_id"] == opportunity.id] == []
+
+    [contract_awarded] = of_type(events, "block_contract.awarded", opportunity_id=opportunity.id)
+    assert (contract_awarded["data"]["provider_id"], contract_awarded["data"]["standstill_ends_on"]) == (
+        str(bridges.id), standstill_ends)
+    assert {e["data"]["provider_id"] for e in of_type(events, "offer.unsuccessful", opportunity_id=opportunity.id)} \
+        == {str(harbour.id), str(oakwood.id)}
+    assert not of_type(events, "block_contract.confirmed") and not of_type(events, "block_place.allocated")
+    assert str(northgate.id) not in {e["data"].get("provider_id") for e in events
+                                     if e["type"].startswith(("block_", "offer."))}
+
+
+def test_with_no_standstill_a_child_takes_a_place_of_the_block_contract_the_same_day(client, call_off, events, tap):
+    quick = j.block_journey(client, call_off.providers, bid_window=6, standstill_working_days=0)
+    contract = quick.contract or j.confirm_block_contract(client, quick.opportunity)
+    referral, allocation = j.place_child_in_block(client, call_off.providers, str(contract["contract_id"]))
+    placement = j.placement(client, str(allocation["placement_id"]))
+    assert placement["source"] == "block_place" and placement["contract_id"] == contract["contract_id"]
+    client.wait_for("referrals to note the block place", lambda: j.council_view(
+        client, referral)["awarded_allocation_id"] == str(allocation["allocation_id"]))
+    tap.wait_for(lambda e: e["type"] == "block_place.allocated" and e["data"]["referral_id"] == referral.id)
