@@ -145,9 +145,8 @@ def _register_errors(app: Flask) -> None:
             log.warning("database unavailable", extra={"error": str(exc)})
             return jsonify(code=503, status="Service Unavailable",
                            message="the service's database is unavailable; try again shortly"), 503
-        log.exception("unhandled error")
-        return jsonify(code=500, status="Internal Server Error", message="internal error",
-                       request_id=context.request_id.get()), 500
+        log.exception("unhandled error")  # the X-Request-ID header finds this line in the logs
+        return jsonify(code=500, status="Internal Server Error", message="internal error"), 500
 
 
 def _database_down(exc: Exception) -> bool:

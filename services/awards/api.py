@@ -263,8 +263,7 @@ def _opportunity(opportunity_id: UUID, actor: Principal) -> dict:
         row = repo.opportunity_row(opportunity_id)
         if row is None:
             raise NotFound("no such opportunity", field="opportunity_id")
-        if actor.is_provider_only and actor.provider_id not in repo.invited_to(opportunity_id):
-            raise Forbidden("this provider was not invited to this mini-competition", field="provider_id")
+        handlers.check_invited(repo, actor, opportunity_id)
         return opportunity_view(repo, row, actor, _now())
 
 

@@ -269,9 +269,17 @@ def withdraw_bid(uow: UnitOfWork, actor: Principal, opportunity_id: UUID, bid_id
     uow.commit()
 
 
+def check_invited(repo: Repository, actor: Principal, opportunity_id: UUID) -> None:
+    """A provider learns nothing of a mini-competition it was not invited to."""
+    if actor.is_provider_only and actor.provider_id not in repo.invited_to(opportunity_id):
+        raise Forbidden("this provider was not invited to this mini-competition", field="provider_id")
+
+
 def bids_for(uow: UnitOfWork, actor: Principal, opportunity_id: UUID) -> list[Bid]:
     """A provider sees its own bid; the council sees them all once the deadline has passed."""
-    comp = _competition(Repository(uow.session), opportunity_id)
+    repo = Repository(uow.session)
+    comp = _competition(repo, opportunity_id)
+    check_invited(repo, actor, opportunity_id)
     if actor.is_provider_only:
         mine = comp.bid_of(actor.provider_id)
         return [mine] if mine else []
@@ -367,7 +375,10 @@ def assessment_summary(uow: UnitOfWork, actor: Principal, opportunity_id: UUID,
     """A bidder reads its own; the council may read any bidder's."""
     if actor.is_provider_only and actor.provider_id != provider_id:
         raise Forbidden("a provider may read only its own assessment summary", field="provider_id")
-    return _competition(Repository(uow.session), opportunity_id).assessment_summary(provider_id)
+    repo = Repository(uow.session)
+    comp = _competition(repo, opportunity_id)
+    check_invited(repo, actor, opportunity_id)
+    return comp.assessment_summary(provider_id)
 
 
 # --- block places

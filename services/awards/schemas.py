@@ -125,7 +125,7 @@ class AuditQuery(Schema):
     subject_type = fields.String()
     subject_id = fields.String()
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # --- responses

@@ -25,8 +25,9 @@ MAX_UNITS_PER_WEEK = 168  # hours in a week
 MAX_WEEKS = 260
 
 
-def _lot(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.OneOf(list(LOTS)), **kwargs)
+def _lot(strict: bool = True, **kwargs) -> fields.Integer:
+    # Strict in a JSON body (1.0 or "1" is not a lot); a query string is always text.
+    return fields.Integer(strict=strict, validate=validate.OneOf(list(LOTS)), **kwargs)
 
 
 def _text(**kwargs) -> fields.String:
@@ -35,7 +36,7 @@ def _text(**kwargs) -> fields.String:
 
 class Paging(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # --- the referral form -----------------------------------------------------------------
@@ -111,19 +112,19 @@ class AssessmentIn(Schema):
 class CouncilReferralQuery(Paging):
     team = fields.String(validate=validate.OneOf(TEAMS))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    lot = _lot()
+    lot = _lot(strict=False)
     upn = fields.String(validate=validate.Length(max=20))
     child_ref = fields.UUID()
 
 
 class ExceptionQuery(Paging):
     team = fields.String(validate=validate.OneOf(TEAMS))
-    lot = _lot()
+    lot = _lot(strict=False)
     since = fields.AwareDateTime()
 
 
 class MembershipQuery(Paging):
-    lot = _lot()
+    lot = _lot(strict=False)
     provider_id = fields.UUID()
     status = fields.String(validate=validate.OneOf(["admitted", "suspended", "removed"]))
 
@@ -169,7 +170,7 @@ class OfferIn(Schema):
 
 class ProviderReferralQuery(Paging):
     open_only = fields.Boolean(load_default=True)
-    lot = _lot()
+    lot = _lot(strict=False)
 
 
 class ProviderOfferQuery(Paging):

@@ -36,7 +36,7 @@ def _text(max_length: int = 2000, **kwargs) -> fields.String:
 
 class _Page(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # -- requests ---------------------------------------------------------------------------
@@ -311,8 +311,19 @@ class ActiveRowSchema(Schema):
     placements = fields.Integer()
 
 
+class YearMonth(fields.Field):
+    """A calendar month on the wire as "2026-11" (documented as such, not as a date)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(metadata={"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-11"},
+                         **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%Y-%m")
+
+
 class SpendRowSchema(Schema):
-    month = fields.Date(format="%Y-%m")
+    month = YearMonth()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
     lot = fields.Integer()
