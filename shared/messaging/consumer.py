@@ -230,13 +230,18 @@ class EventConsumer:
 
 
 def replay_dead_letters(service: str, amqp_url: str, limit: int | None = None) -> int:
-    """Move dead letters back to the service's queue (after a fix); returns how many."""
+    """Move dead letters back to the service's queue (after a fix); returns how many.
+
+    Only the letters there when it starts are moved: one that fails again and
+    comes back meanwhile waits for the next replay, so this always ends."""
     moved = 0
     with broker_connection(amqp_url) as connection:
         channel = connection.channel()
         publisher = Producer(channel)
+        depth = channel.queue_declare(dead_letter_queue_name(service), passive=True).message_count
+        to_move = depth if limit is None else min(limit, depth)
         source = dead_letter_queue(service, quorum=False).bind(channel)  # get() never declares
-        while limit is None or moved < limit:
+        while moved < to_move:
             message = source.get(no_ack=False)
             if message is None:
                 break

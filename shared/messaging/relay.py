@@ -25,8 +25,11 @@ BROKER_ERRORS: tuple[type[BaseException], ...]
 
 
 def _broker_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError
+
     probe = Connection("amqp://")
-    return tuple(probe.connection_errors) + tuple(probe.channel_errors) + (OSError,)
+    # ensure_connection wraps "connection refused" in kombu's OperationalError
+    return tuple(probe.connection_errors) + tuple(probe.channel_errors) + (OSError, OperationalError)
 
 
 BROKER_ERRORS = _broker_errors()
