@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -24,8 +25,8 @@ def section_broker(ctx) -> list[Measure]:
     from bench import broker_raw
 
     out = []
-    for factor in ctx.sizes:
-        out += broker_raw.run(ctx.rabbitmq.amqp_url, 1000 * factor, f"{factor}x")
+    for factor in ctx.sizes:  # 200 / 2,000 / 20,000 messages: the 100x run stays well under a minute
+        out += broker_raw.run(ctx.rabbitmq.amqp_url, 200 * factor, f"{200 * factor:,} messages")
     ctx.raw_publish_rate = max(m.value for m in out if "publish" in m.name)
     return out
 
@@ -40,6 +41,16 @@ def section_http_baseline(ctx) -> list[Measure]:
     return [Measure("http", "minimal Flask GET /ping", "-", result["rps"], "req/s",
                     extra={"p99_ms": result["p99_ms"]})]
 
+
+# Read with the numbers: what they can and cannot say (bench/README.md has the rest).
+NOTES = [
+    "The machine has 2 cores and was shared with other test runs during this run (see the load averages): "
+    "every number here is noisy, and the ratios (measured side by side, in the same minutes) say more than the "
+    "absolute rates.",
+    "The PostgreSQL and RabbitMQ are the tests' throwaway servers (PostgreSQL with fsync off); the services run "
+    "with the production settings of the README (web 2 workers x 4 threads, relay poll 0.05 s).",
+    "Targets missed and what stands in the way: bench/README.md, 'Missed targets'.",
+]
 
 SECTIONS = {
     "broker": section_broker,
@@ -70,16 +81,40 @@ class Context:
         self.minimal_rps = None
 
 
+# Shown in the Markdown table's last column, when a measure has them.
+DETAILS = ("p50_ms", "p95_ms", "p99_ms", "ratio_to_minimal", "non_2xx", "achieved_events_per_s", "deliveries",
+           "deliveries_per_s", "stages_p50_p99_ms", "events", "http_requests", "wall_s", "peak_mib", "us_per_moderate",
+           "moderation_projected_from", "rows", "query_ms", "http_ms", "csv_ms", "messages",
+           "raw_publish_msg_per_s", "event_path_events_per_s", "ratio_to_broker_section_best")
+
+
+def _details(row: dict) -> str:
+    parts = []
+    for key in DETAILS:
+        value = row.get(key)
+        if value is None or (key == "p99_ms" and row.get("unit") == "ms" and row.get("value") == value):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items() if v is not None)
+        parts.append(f"{key} {value}")
+    return "; ".join(parts)
+
+
 def to_markdown(results: dict) -> str:
     m = results["machine"]
+    load = results.get("load_average", {})
     lines = [f"# Benchmark results, {results['at']}", "",
              f"Machine: {m['cpu']} ({m['cores']} cores, {m['memory']}), Python {m['python']}, "
-             f"RabbitMQ {m['rabbitmq']}, PostgreSQL {m['postgresql']}.", "",
-             "| section | measure | size | value | unit | target | met |", "|---|---|---|---|---|---|---|"]
+             f"RabbitMQ {m['rabbitmq']}, PostgreSQL {m['postgresql']}, kernel {m['kernel']}.", ""]
+    if load:
+        lines += ["Load average (1 min) when each section began: " + ", ".join(
+            f"{name} {value}" for name, value in load.items()) + ". The machine is shared: see the notes.", ""]
+    lines += ["| section | measure | size | value | unit | target | met | details |",
+              "|---|---|---|---|---|---|---|---|"]
     for r in results["measures"]:
         met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
         lines.append(f"| {r['section']} | {r['name']} | {r['size']} | {r['value']:,} | {r['unit']} | "
-                     f"{r['target']} | {met} |")
+                     f"{r['target']} | {met} | {_details(r)} |")
     if results.get("notes"):
         lines += ["", "## Notes", "", *[f"- {n}" for n in results["notes"]]]
     return "\n".join(lines) + "\n"
@@ -98,8 +133,11 @@ def main(argv=None) -> int:
     ctx.rabbitmq, ctx.postgres = start_rabbitmq(), start_postgres()
     measures: list[Measure] = []
     notes: list[str] = []
+    load: dict[str, float] = {}
+    run_started = time.perf_counter()
     try:
         for name in args.sections.split(","):
+            load[name] = round(os.getloadavg()[0], 2)
             started = time.perf_counter()
             print(f"== {name}", file=sys.stderr, flush=True)
             try:
@@ -111,8 +149,10 @@ def main(argv=None) -> int:
     finally:
         ctx.rabbitmq.stop()
         ctx.postgres.stop()
+    load["end"] = round(os.getloadavg()[0], 2)
     results = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
-               "measures": [m.row() for m in measures], "notes": notes}
+               "seconds": round(time.perf_counter() - run_started), "sizes": ctx.sizes, "load_average": load,
+               "measures": [m.row() for m in measures], "notes": notes + NOTES}
     RESULTS.mkdir(exist_ok=True)
     stamp = results["at"].replace(":", "").replace("+0000", "Z")
     (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))

@@ -308,3 +308,44 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- in `make bench` (bench/run.py) ---------------------------------------------------------
+
+REPORT_TARGET_MS = 1000.0
+
+
+def section(ctx) -> list:
+    """Every report at three sizes (1x, 10x, 100x of 100 placements and 5,000
+    attendance returns, so 10,000 and 500,000 at 100x), each in a database
+    of its own on the run's PostgreSQL; the value is the slowest of the
+    query, the JSON request and the CSV request (median of the repeats)."""
+    from bench.common import Measure
+
+    out = []
+    largest = max(ctx.sizes)
+    for factor in ctx.sizes:
+        placements, attendance = 100 * factor, 5_000 * factor
+        name = f"bench_tracking_{factor}x"
+        ctx.postgres.drop_database(name)
+        runtime = _runtime(ctx.postgres.create_database(name))
+        try:
+            runtime.migrate()
+            seeded = seed(runtime.engine, placements, attendance)
+            results = measure(runtime, repeat=3 if factor >= 100 else 5)
+        finally:
+            runtime.engine.dispose()
+            ctx.postgres.drop_database(name)
+        size = f"{seeded['placements']:,} placements, {seeded['attendance_returns']:,} returns"
+        for r in results:
+            if r["scope"] != "manager" and factor != largest:
+                continue  # the officer's (one team's) view only at the largest size
+            worst = max(r["query_ms"], r["http_ms"], r["csv_ms"] or 0)
+            at_target = factor == largest
+            out.append(Measure(
+                "tracking reports", f"{r['report']} [{r['scope']}]", size, worst, "ms",
+                target="< 1 s" if at_target else "", met=(worst < REPORT_TARGET_MS) if at_target else None,
+                extra={"rows": r["rows"], "query_ms": round(r["query_ms"], 1), "http_ms": round(r["http_ms"], 1),
+                       "csv_ms": None if r["csv_ms"] is None else round(r["csv_ms"], 1),
+                       "seed_seconds": round(seeded["seconds"], 1)}))
+    return out

@@ -110,18 +110,11 @@ class EventConsumer:
         session = self.session_factory()
         try:
             with context.bound(request=None, correlation=envelope.correlation_id, causation=str(envelope.id)):
-                already = session.execute(
-                    sa.select(self.inbox.c.event_id).where(
-                        self.inbox.c.event_id == envelope.id, self.inbox.c.consumer == self.service)
-                ).first()
-                if already:
+                # One statement claims the event id: a duplicate (redelivered, or taken
+                # by another consumer of this queue, which waits for its commit) claims nothing.
+                claimed = session.execute(self._claim(session, envelope)).rowcount
+                if not claimed:
                     return Outcome("duplicate")
-                session.execute(self.inbox.insert().values(
-                    event_id=envelope.id, consumer=self.service, event_type=envelope.type, received_at=utcnow()))
-                try:
-                    session.flush()
-                except sa.exc.IntegrityError:
-                    return Outcome("duplicate")  # another consumer of this queue got there first
                 handler(UnitOfWork.around(session, self.outbox, self.clock), envelope)
                 session.commit()
                 return Outcome("done")
@@ -136,6 +129,15 @@ class EventConsumer:
         finally:
             session.rollback()
             session.close()
+
+    def _claim(self, session: Session, envelope: Envelope):
+        if session.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(self.inbox).values(
+            event_id=envelope.id, consumer=self.service, event_type=envelope.type, received_at=utcnow(),
+        ).on_conflict_do_nothing()
 
     # -- the loop --------------------------------------------------------------
     def run(self) -> None:

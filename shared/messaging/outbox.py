@@ -14,6 +14,8 @@ from shared.catalogue import exchange_for
 from shared.db import utcnow
 from shared.events import Envelope, new_event
 
+NOTIFY_CHANNEL = "dps_outbox"
+
 
 class Outbox:
     def __init__(self, producer: str, table: sa.Table) -> None:
@@ -32,4 +34,7 @@ class Outbox:
                 created_at=utcnow(),
             )
         )
+        if session.get_bind().dialect.name == "postgresql":
+            # Delivered at commit (and not at all on rollback): wakes the relay at once.
+            session.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
         return envelope

@@ -17,6 +17,7 @@ from kombu import Connection, Producer
 from sqlalchemy.engine import Engine
 
 from shared.db import utcnow
+from shared.messaging.outbox import NOTIFY_CHANNEL
 from shared.messaging.topology import service_exchange
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class OutboxRelay:
         self.stopping = threading.Event()
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._listener = None  # a psycopg connection LISTENing for commits (PostgreSQL)
 
     # -- broker -----------------------------------------------------------
     def _ensure_producer(self) -> Producer:
@@ -122,6 +124,35 @@ class OutboxRelay:
             self.outbox.update().where(self.outbox.c.position.in_(positions)).values(published_at=utcnow())
         )
 
+    # -- waiting for work ------------------------------------------------------
+    def _wait_for_work(self) -> None:
+        """On PostgreSQL, sleep until a commit NOTIFYs (polling each second as a
+        fallback); elsewhere poll every poll_interval."""
+        if self.engine.dialect.name != "postgresql":
+            self.stopping.wait(self.poll_interval)
+            return
+        try:
+            if self._listener is None:
+                import psycopg
+
+                url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                self._listener = psycopg.connect(url, autocommit=True, connect_timeout=5)
+                self._listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            for _ in self._listener.notifies(timeout=1.0, stop_after=1):
+                pass
+        except Exception as exc:  # noqa: BLE001 - fall back to polling; reconnect next time
+            log.warning("outbox notifications unavailable; polling", extra={"error": str(exc)})
+            self._close_listener()
+            self.stopping.wait(self.poll_interval)
+
+    def _close_listener(self) -> None:
+        if self._listener is not None:
+            try:
+                self._listener.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+        self._listener = None
+
     # -- the loop ------------------------------------------------------------
     def run(self) -> None:
         backoff = 0.5
@@ -131,7 +162,7 @@ class OutboxRelay:
                 sent = self.publish_batch()
                 backoff = 0.5
                 if sent < self.batch_size:
-                    self.stopping.wait(self.poll_interval)
+                    self._wait_for_work()
             except BROKER_ERRORS as exc:
                 log.warning("broker unavailable; outbox rows wait", extra={"error": str(exc), "retry_in": backoff})
                 self._drop_connection()
@@ -142,6 +173,7 @@ class OutboxRelay:
                 self.stopping.wait(backoff)
                 backoff = min(backoff * 2, 10)
         self.close()
+        self._close_listener()
         log.info("outbox relay stopped")
 
     def stop(self) -> None:

@@ -446,7 +446,7 @@ class MiniCompetition:
         checked = self.terms.scale.check(score)
         if not (reason or "").strip():
             raise InvalidInput("a moderated score needs the reason it was agreed", field="reason")
-        if not any(key[:2] == (bid.bid_id, name) for key in self.evaluator_scores):
+        if (bid.bid_id, name) not in self._scored():
             raise Conflict(f"no evaluator has scored {name!r} on this bid yet")
         entry = ModeratedScore(bid.bid_id, name, checked, reason.strip(), moderator_id, now)
         self.moderated[(bid.bid_id, name)] = entry
@@ -464,11 +464,25 @@ class MiniCompetition:
         if self.evaluation is not None:
             raise Conflict("the mini-competition has been awarded: scores are final")
 
+    def _scored(self) -> set[tuple[UUID, str]]:
+        """(bid, criterion) pairs some evaluator has scored.  Scores are only ever
+        added or replaced, so the set is rebuilt only when their number changes
+        (500 bids x 20 criteria x 3 evaluators must not be scanned per moderation)."""
+        cache = getattr(self, "_scored_cache", None)
+        if cache is None or cache[0] != len(self.evaluator_scores):
+            cache = (len(self.evaluator_scores), {key[:2] for key in self.evaluator_scores})
+            self._scored_cache = cache
+        return cache[1]
+
     def _bid(self, bid_id: UUID) -> Bid:
-        for bid in self.bids.values():
-            if bid.bid_id == bid_id:
-                return bid
-        raise NotFound("no such bid in this mini-competition")
+        by_id = getattr(self, "_bids_by_id", {})
+        bid = by_id.get(bid_id)
+        if bid is None or self.bids.get(bid.provider_id) is not bid:  # new, replaced or withdrawn bids
+            self._bids_by_id = by_id = {b.bid_id: b for b in self.bids.values()}
+            bid = by_id.get(bid_id)
+        if bid is None:
+            raise NotFound("no such bid in this mini-competition")
+        return bid
 
     # evaluation and award
 

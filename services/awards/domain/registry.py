@@ -48,15 +48,16 @@ class Registry:
 
     entries: tuple[ProviderOnLot, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Ranking looks up every offer's provider: a dict keeps that O(1), not O(providers).
+        object.__setattr__(self, "_by_key", {(e.provider_id, e.lot): e for e in self.entries})
+
     @classmethod
     def of(cls, entries: Iterable[ProviderOnLot]) -> Registry:
         return cls(tuple(entries))
 
     def on_lot(self, provider_id: UUID, lot: int) -> ProviderOnLot | None:
-        for entry in self.entries:
-            if entry.provider_id == provider_id and entry.lot == lot:
-                return entry
-        return None
+        return self._by_key.get((provider_id, lot))
 
     def admitted_on(self, lot: int) -> frozenset[UUID]:
         """Who must be invited to anything on this lot: no one may be left out."""
