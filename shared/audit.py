@@ -51,3 +51,49 @@ def entries(session: Session, table: sa.Table, *, subject_type: str | None = Non
     if subject_id:
         query = query.where(table.c.subject_id == subject_id)
     return [dict(row._mapping) for row in session.execute(query.limit(limit).offset(offset))]
+
+
+# -- the one read-only endpoint every service serves: GET /v1/audit (manager) ---------
+
+def blueprint():
+    """GET /v1/audit: the manager reads the trail, newest first.  There is no
+    endpoint that changes or deletes an entry."""
+    from flask import current_app
+    from flask.views import MethodView
+    from flask_smorest import Blueprint
+    from marshmallow import Schema, fields, validate
+
+    from shared.auth import requires
+
+    class AuditQuery(Schema):
+        subject_type = fields.String(validate=validate.Length(max=100))
+        subject_id = fields.String(validate=validate.Length(max=100))
+        limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+        offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+    class AuditEntry(Schema):
+        id = fields.UUID()
+        at = fields.AwareDateTime()
+        actor = fields.String()
+        actor_roles = fields.String()
+        action = fields.String()
+        subject_type = fields.String()
+        subject_id = fields.String()
+        reason = fields.String(allow_none=True)
+        details = fields.Raw(allow_none=True)
+        correlation_id = fields.String(allow_none=True)
+
+    blp = Blueprint("audit", __name__, url_prefix="/v1", description="The audit trail: who did what, when and why")
+
+    @blp.route("/audit")
+    class AuditTrail(MethodView):
+        @blp.arguments(AuditQuery, location="query")
+        @blp.response(200, AuditEntry(many=True))
+        @requires("manager")
+        def get(self, query):
+            """Every decision and change: who, when, what, why (newest first)"""
+            runtime = current_app.extensions["dps"]
+            with runtime.unit_of_work() as uow:
+                return entries(uow.session, runtime.audit_table, **query)
+
+    return blp

@@ -18,7 +18,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.awards import handlers
-from services.awards import models as m
 from services.awards import schemas as s
 from services.awards.domain import EVALUATOR, AssessmentSummary, Ranking, ScoringScale, council_date
 from services.awards.repository import Repository
@@ -468,17 +467,6 @@ class CallOffsCsv(MethodView):
         return Response(text, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
-@transparency.route("/audit")
-class AuditTrail(MethodView):
-    @transparency.arguments(s.AuditQuery, location="query")
-    @transparency.response(200, s.AuditOut(many=True))
-    @requires("manager")
-    def get(self, query):
-        """Every ranking, score, moderation, override reason and award: who, when, why."""
-        with _uow() as uow:
-            return audit.entries(uow.session, m.metadata.tables["audit_log"], **query)
-
-
 def blueprints() -> list[Blueprint]:
-    return [calloffs, competitions, transparency]
+    return [calloffs, competitions, transparency, audit.blueprint()]
 

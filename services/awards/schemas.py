@@ -121,13 +121,6 @@ class QuarterQuery(Schema):
     quarter = fields.Integer(required=True, validate=validate.Range(min=1, max=4))
 
 
-class AuditQuery(Schema):
-    subject_type = fields.String()
-    subject_id = fields.String()
-    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
-
-
 # --- responses
 
 
@@ -369,14 +362,3 @@ class AllocationOut(Schema):
     ended_on = fields.Date(allow_none=True)
 
 
-class AuditOut(Schema):
-    id = fields.UUID()
-    at = fields.AwareDateTime()
-    actor = fields.String()
-    actor_roles = fields.String()
-    action = fields.String()
-    subject_type = fields.String()
-    subject_id = fields.String()
-    reason = fields.String(allow_none=True)
-    details = fields.Raw(allow_none=True)
-    correlation_id = fields.String(allow_none=True)

@@ -16,6 +16,7 @@ from flask_smorest import Blueprint
 from services.provider_registry import handlers, views
 from services.provider_registry import schemas as s
 from services.provider_registry.domain import london_date
+from shared import audit
 from shared.auth import current_principal, public, requires
 from shared.unit_of_work import UnitOfWork
 
@@ -31,11 +32,10 @@ schedules_blp = Blueprint("pricing_schedules", __name__, url_prefix="/v1/pricing
                           description="Pricing schedule versions across providers (approvals)")
 directory_blp = Blueprint("directory", __name__, url_prefix="/v1/directory",
                           description="The public directory of admitted providers by lot")
-audit_blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="The audit trail (manager)")
 
 
 def blueprints() -> list[Blueprint]:
-    return [dps_blp, applications_blp, providers_blp, schedules_blp, directory_blp, audit_blp]
+    return [dps_blp, applications_blp, providers_blp, schedules_blp, directory_blp, audit.blueprint()]
 
 
 def _uow() -> UnitOfWork:
@@ -387,14 +387,3 @@ class Directory(MethodView):
         with _uow() as uow:
             today, found = handlers.directory(uow, query.get("lot"))
             return [views.directory_entry(p, today, query.get("lot")) for p in found]
-
-
-@audit_blp.route("")
-class AuditTrail(MethodView):
-    @audit_blp.arguments(s.AuditQuery, location="query")
-    @audit_blp.response(200, s.AuditOut(many=True))
-    @requires("manager")
-    def get(self, query):
-        """Every decision and change: who, when, what, why"""
-        with _uow() as uow:
-            return handlers.audit_trail(uow, **query)

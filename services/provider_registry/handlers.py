@@ -444,9 +444,3 @@ def run_daily_checks(uow: UnitOfWork, now: datetime) -> None:
 
 
 # ------------------------------------------------------------------ audit
-
-
-def audit_trail(uow: UnitOfWork, *, subject_type: str | None = None, subject_id: str | None = None,
-                limit: int = 200, offset: int = 0) -> list[dict]:
-    return audit.entries(uow.session, models.audit_log, subject_type=subject_type, subject_id=subject_id,
-                         limit=limit, offset=offset)

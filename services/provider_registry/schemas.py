@@ -302,11 +302,6 @@ class ScheduleQuery(Paging):
     lot = fields.Integer(validate=LOT)
 
 
-class AuditQuery(Paging):
-    subject_type = _text(100)
-    subject_id = _text(100)
-
-
 # ------------------------------------------------------------------ responses
 
 
@@ -473,14 +468,3 @@ class DirectoryEntryOut(Schema):
     lots = fields.List(fields.Nested(DirectoryLotOut))
 
 
-class AuditOut(Schema):
-    id = fields.UUID()
-    at = fields.AwareDateTime()
-    actor = fields.String()
-    actor_roles = fields.String()
-    action = fields.String()
-    subject_type = fields.String()
-    subject_id = fields.String()
-    reason = fields.String(allow_none=True)
-    details = fields.Dict(allow_none=True)
-    correlation_id = fields.String(allow_none=True)

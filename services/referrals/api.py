@@ -43,7 +43,7 @@ IDEMPOTENCY_DOC = {"parameters": [{
 
 def blueprints() -> list[Blueprint]:
     school_calendar()  # a malformed DPS_TERM_DATES / DPS_CLOSED_DATES stops the app at start, not at a request
-    return [council, provider, oversight]
+    return [council, provider, oversight, audit.blueprint()]
 
 
 def _uow() -> UnitOfWork:
@@ -426,15 +426,3 @@ class Deliveries(MethodView):
         """Every webhook delivery and its outcome"""
         with _uow() as uow:
             return webhooks.deliveries(uow.session, **query)
-
-
-@oversight.route("/audit")
-class Audit(MethodView):
-    @oversight.arguments(s.AuditQuery, location="query")
-    @oversight.response(200, s.AuditOut(many=True))
-    @requires("manager")
-    def get(self, query):
-        """The audit trail: who did what, when and why"""
-        runtime = current_app.extensions["dps"]
-        with _uow() as uow:
-            return audit.entries(uow.session, runtime.audit_table, **query)

@@ -129,11 +129,6 @@ class MembershipQuery(Paging):
     status = fields.String(validate=validate.OneOf(["admitted", "suspended", "removed"]))
 
 
-class AuditQuery(Paging):
-    subject_type = fields.String()
-    subject_id = fields.String()
-
-
 class DeliveryQuery(Paging):
     provider_id = fields.UUID()
     referral_id = fields.UUID()
@@ -364,19 +359,6 @@ class DeliveryOut(Schema):
     last_error = fields.String(allow_none=True)
     delivered_at = fields.AwareDateTime(allow_none=True)
     gave_up_at = fields.AwareDateTime(allow_none=True)
-
-
-class AuditOut(Schema):
-    id = fields.UUID()
-    at = fields.AwareDateTime()
-    actor = fields.String()
-    actor_roles = fields.String()
-    action = fields.String()
-    subject_type = fields.String()
-    subject_id = fields.String()
-    reason = fields.String(allow_none=True)
-    details = fields.Raw(allow_none=True)
-    correlation_id = fields.String(allow_none=True)
 
 
 # --- the two views of a referral -------------------------------------------------------------------

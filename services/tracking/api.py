@@ -38,12 +38,11 @@ reviews_blp = Blueprint("reviews", __name__, url_prefix="/v1",
                         description="Reviews every six weeks against the aims; outcomes")
 reports_blp = Blueprint("reports", __name__, url_prefix="/v1/reports",
                         description="Reports for the manager, reporting and officers (their team's rows)")
-audit_blp = Blueprint("audit", __name__, url_prefix="/v1", description="Who did what, when and why")
 
 
 def blueprints() -> list[Blueprint]:
     handlers.concern_policy()  # a bad DPS_ATTENDANCE_THRESHOLD stops the start, not a provider's return
-    return [placements_blp, attendance_blp, reviews_blp, reports_blp, audit_blp]
+    return [placements_blp, attendance_blp, reviews_blp, reports_blp, audit.blueprint()]
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -420,17 +419,3 @@ class Chart(MethodView):
         png = chart.render(f"{who}: attendance and committed spend", weeks, months,
                            float(_policy().threshold))
         return Response(png, mimetype="image/png")
-
-
-# -- audit ----------------------------------------------------------------------------------
-
-@audit_blp.route("/audit")
-class Audit(MethodView):
-    @audit_blp.arguments(schemas.AuditQuery, location="query")
-    @audit_blp.response(200, schemas.AuditSchema(many=True))
-    @requires("manager")
-    def get(self, query):
-        """The audit trail, newest first"""
-        runtime = _runtime()
-        with runtime.unit_of_work() as uow:
-            return audit.entries(uow.session, runtime.audit_table, **query)

@@ -124,11 +124,6 @@ class OutcomeRequest(Schema):
     engagement = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=5))
 
 
-class AuditQuery(_Page):
-    subject_type = fields.String()
-    subject_id = fields.String()
-
-
 # -- report queries -----------------------------------------------------------------------
 
 class _Report(Schema):
@@ -284,19 +279,6 @@ class OutcomeSchema(Schema):
     next_step = fields.String(allow_none=True)
     recorded_by = fields.String()
     recorded_at = fields.AwareDateTime()
-
-
-class AuditSchema(Schema):
-    id = fields.UUID()
-    at = fields.AwareDateTime()
-    actor = fields.String()
-    actor_roles = fields.String()
-    action = fields.String()
-    subject_type = fields.String()
-    subject_id = fields.String()
-    reason = fields.String(allow_none=True)
-    details = fields.Dict(allow_none=True)
-    correlation_id = fields.String(allow_none=True)
 
 
 # -- report rows (also the CSV columns, in this order) ----------------------------------------
