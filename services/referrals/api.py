@@ -41,6 +41,12 @@ IDEMPOTENCY_DOC = {"parameters": [{
                    "with a different body it is refused (422)."}]}
 
 
+def _council_view(uow: UnitOfWork, referral_id: UUID) -> dict:
+    """What the council sees of a referral, after an action on it."""
+    view = handlers.referral_for_council(uow, _actor(), referral_id)
+    return s.council_view(view.referral, view.child_ref)
+
+
 def blueprints() -> list[Blueprint]:
     school_calendar()  # a malformed DPS_TERM_DATES / DPS_CLOSED_DATES stops the app at start, not at a request
     return [council, provider, oversight, audit.blueprint()]
@@ -69,8 +75,7 @@ class Referrals(MethodView):
                                                    profile=form["profile"], deadline=form["deadline"],
                                                    exclusion_start=form["exclusion_start"],
                                                    questions=form["questions"], calendar=school_calendar())
-            view = handlers.referral_for_council(uow, _actor(), referral_id)
-            return s.council_view(view.referral, view.child_ref)
+            return _council_view(uow, referral_id)
 
     @council.arguments(s.CouncilReferralQuery, location="query")
     @council.response(200, s.CouncilReferralOut(many=True))
@@ -89,8 +94,7 @@ class OneReferral(MethodView):
     def get(self, referral_id: UUID):
         """A referral with the child's details, for its team's officers and the manager"""
         with _uow() as uow:
-            view = handlers.referral_for_council(uow, _actor(), referral_id)
-            return s.council_view(view.referral, view.child_ref)
+            return _council_view(uow, referral_id)
 
     @council.arguments(s.ReferralRevision)
     @council.response(200, s.CouncilReferralOut)
@@ -99,8 +103,7 @@ class OneReferral(MethodView):
         """Revise a draft"""
         with _uow() as uow:
             handlers.revise_referral(uow, _actor(), referral_id, calendar=school_calendar(), **changes)
-            view = handlers.referral_for_council(uow, _actor(), referral_id)
-            return s.council_view(view.referral, view.child_ref)
+            return _council_view(uow, referral_id)
 
 
 @council.route("/referrals/<uuid:referral_id>/questions")
@@ -144,8 +147,7 @@ class Close(MethodView):
         """Close early: only once every invited provider has offered or declined"""
         with _uow() as uow:
             handlers.close_referral_early(uow, _actor(), referral_id)
-            view = handlers.referral_for_council(uow, _actor(), referral_id)
-            return s.council_view(view.referral, view.child_ref)
+            return _council_view(uow, referral_id)
 
 
 @council.route("/referrals/<uuid:referral_id>/cancel")
@@ -157,8 +159,7 @@ class Cancel(MethodView):
         """Cancel a draft or published referral, with a reason"""
         with _uow() as uow:
             handlers.cancel_referral(uow, _actor(), referral_id, data["reason"])
-            view = handlers.referral_for_council(uow, _actor(), referral_id)
-            return s.council_view(view.referral, view.child_ref)
+            return _council_view(uow, referral_id)
 
 
 @council.route("/referrals/<uuid:referral_id>/offers")
@@ -206,8 +207,7 @@ class CompleteAssessment(MethodView):
         """Every offer assessed: the referral goes to awards (or has no suitable offer)"""
         with _uow() as uow:
             handlers.complete_assessment(uow, _actor(), referral_id)
-            view = handlers.referral_for_council(uow, _actor(), referral_id)
-            return s.council_view(view.referral, view.child_ref)
+            return _council_view(uow, referral_id)
 
 
 @council.route("/referrals/<uuid:referral_id>/off-dps-exception")
@@ -219,8 +219,7 @@ class OffDps(MethodView):
         """No offer can meet the needs: record an off-DPS exception, with a reason"""
         with _uow() as uow:
             handlers.record_off_dps_exception(uow, _actor(), referral_id, data["reason"])
-            view = handlers.referral_for_council(uow, _actor(), referral_id)
-            return s.council_view(view.referral, view.child_ref)["off_dps_exception"]
+            return _council_view(uow, referral_id)["off_dps_exception"]
 
 
 # --- providers -------------------------------------------------------------------------------

@@ -28,10 +28,8 @@ from services.referrals.domain import (
     ReferralCancelled,
     ReferralClosed,
     ReferralPublished,
+    is_full_time,
 )
-
-FULL_TIME_LOT = 1
-FULL_TIME_HOURS = Decimal(18)  # DfE: more than 18 hours a week in the day is full-time
 
 
 class Number(fields.Field):
@@ -192,10 +190,6 @@ class OffDpsExceptionData(Schema):
     reason = fields.String()
     recorded_by = fields.String()
     at = fields.AwareDateTime()
-
-
-def is_full_time(lot: int, hours_per_week: Decimal) -> bool:
-    return lot == FULL_TIME_LOT or Decimal(hours_per_week) > FULL_TIME_HOURS
 
 
 def _closed_offer(offer: AssessedOffer) -> dict:

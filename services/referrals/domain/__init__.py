@@ -33,6 +33,7 @@ from .profile import (
                      ReasonForAP,
                      SuccessMeasure,
                      check_anonymous,
+                     is_full_time,
 )
 from .referral import Referral, ReferralStatus
 from .registry import Membership, MembershipStatus, PricingLine, eligible_providers
@@ -48,7 +49,7 @@ from .visibility import (
 )
 
 __all__ = [
-    "LOTS", "check_lot", "council_date", "full_time_provision_deadline",
+    "LOTS", "check_lot", "is_full_time", "council_date", "full_time_provision_deadline",
     "AssessedOffer", "Event", "OffDpsExceptionRecorded", "OfferChanged", "OfferDeclined", "OfferSubmitted",
     "OfferWithdrawn", "ReferralCancelled", "ReferralClosed", "ReferralPublished",
     "Assessment", "Decline", "OffDpsException", "Offer", "OfferTerms", "check_answers", "check_price",

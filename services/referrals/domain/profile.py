@@ -128,6 +128,16 @@ def _postcode_district(value: object) -> str:
     return district
 
 
+FULL_TIME_LOT = 1
+FULL_TIME_HOURS = Decimal(18)  # DfE: more than 18 hours a week in the day is full-time
+
+
+def is_full_time(lot: int, hours_per_week: Decimal) -> bool:
+    """Lot 1 is full-time education; elsewhere more than 18 hours a week is (the
+    registration rule awards applies depends on it)."""
+    return lot == FULL_TIME_LOT or Decimal(hours_per_week) > FULL_TIME_HOURS
+
+
 @dataclass(frozen=True)
 class Profile:
     """The anonymised profile: what providers see of the child's need."""

@@ -21,8 +21,9 @@ from services.referrals.domain import (
     ReasonForAP,
     Referral,
     full_time_provision_deadline,
+    is_full_time,
 )
-from services.referrals.events import is_full_time, message_for
+from services.referrals.events import message_for
 from services.referrals.school_calendar import school_calendar
 from services.referrals.webhooks import RETRY_DELAYS, Answer, _outcome, check_url, sign
 from shared.calendar import WORKING_DAYS
