@@ -8,6 +8,8 @@ Claims: sub, roles, exp always; team for officers; provider_id for providers.
 from __future__ import annotations
 
 import functools
+import threading
+import time
 import uuid
 from copy import deepcopy
 from dataclasses import dataclass
@@ -40,7 +42,13 @@ class Principal:
 
 
 class TokenVerifier:
-    """Verifies with the current key and, during a rotation, the previous one."""
+    """Verifies with the current key and, during a rotation, the previous one.
+
+    A client sends the same token with every request until it expires, so a
+    token already verified is remembered (by its exact text, until its `exp`):
+    checking a signature again costs more than the rest of a simple read."""
+
+    REMEMBERED = 4096
 
     def __init__(self, secret: str | None = None, public_key: str | None = None, *,
                  previous_secret: str | None = None, previous_public_key: str | None = None) -> None:
@@ -51,14 +59,31 @@ class TokenVerifier:
         else:
             raise ValueError("set DPS_JWT_SECRET (HS256) or DPS_JWT_PUBLIC_KEY (RS256)")
         self.keys = [k for k in self.keys if k]
+        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            principal, expires = known
+            if time.time() < expires:
+                return principal
+            with self._lock:
+                self._verified.pop(token, None)
+        principal, expires = self._verify(token)
+        with self._lock:
+            if len(self._verified) >= self.REMEMBERED:
+                self._verified.clear()  # crude but bounded: the next requests verify again
+            self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         failure: jwt.InvalidTokenError | None = None
         for key in self.keys:
             try:
                 claims = jwt.decode(token, key, algorithms=self.algorithms,
                                     options={"require": ["sub", "exp", "roles"]})
-                return principal_from_claims(claims)
+                return principal_from_claims(claims), float(claims["exp"])
             except jwt.ExpiredSignatureError:
                 raise Unauthorized("token expired") from None
             except jwt.InvalidSignatureError as exc:

@@ -59,13 +59,52 @@ def make_engine(url: str, **kwargs) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
     connect_args = kwargs.pop("connect_args", {})
     # A database that does not answer must not hang a request: fail fast, /readyz says 503.
     connect_args.setdefault("connect_timeout", 5)
-    return sa.create_engine(url, connect_args=connect_args, **kwargs)
+    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_when_idle(engine)
+    return engine
+
+
+# A connection back in the pool for longer than this is pinged before use.
+IDLE_BEFORE_PING_SECONDS = 1.0
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only if it sat idle: after a
+    database restart the idle connections are dead, and a request must not be
+    the one to find out.  A connection in steady use skips the round trip
+    (`pool_pre_ping` would cost one on every checkout); one that dies while
+    in use fails its statement, which invalidates the whole pool (SQLAlchemy's
+    default on a disconnect), so the next checkout connects afresh."""
+    from time import monotonic
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection, record):
+        record.info.pop("dps_checked_in_at", None)
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record):
+        if record is not None:
+            record.info["dps_checked_in_at"] = monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        since = record.info.get("dps_checked_in_at")
+        if since is None or monotonic() - since < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()  # the ping's SELECT opened a transaction
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            # the pool discards this connection and checks out another (up to three tries)
+            raise sa.exc.DisconnectionError("idle connection found dead")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

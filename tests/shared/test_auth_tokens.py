@@ -84,6 +84,35 @@ def test_expired_token_is_401(client):
     assert response.status_code == 401 and "expired" in response.json["message"]
 
 
+def test_a_token_remembered_from_an_earlier_request_still_expires_on_time(monkeypatch):
+    import time
+
+    from shared import auth
+
+    verifier = auth.TokenVerifier(secret=SECRET)
+    token = mint_token(roles=["officer"], team="send", secret=SECRET, ttl=timedelta(seconds=1))
+    assert verifier.verify(token).sub == "dev-user"
+    with monkeypatch.context() as patched:
+        patched.setattr(auth.jwt, "decode", lambda *a, **k: pytest.fail("verified again"))
+        assert verifier.verify(token).team == "send"  # remembered: not verified again
+    time.sleep(1.2)
+    with pytest.raises(auth.Unauthorized, match="expired"):
+        verifier.verify(token)
+
+
+def test_a_forged_token_is_refused_even_beside_a_remembered_one():
+    from shared import auth
+
+    verifier = auth.TokenVerifier(secret=SECRET)
+    token = mint_token(roles=["officer"], team="send", secret=SECRET)
+    verifier.verify(token)
+    header, claims, signature = token.split(".")
+    forged_claims = base64.urlsafe_b64encode(json.dumps(
+        {**json.loads(base64.urlsafe_b64decode(claims + "==")), "roles": ["manager"]}).encode()).rstrip(b"=")
+    with pytest.raises(auth.Unauthorized):
+        verifier.verify(f"{header}.{forged_claims.decode()}.{signature}")
+
+
 def test_token_signed_with_another_secret_is_401(client):
     token = mint_token(roles=["manager"], secret="someone-elses-secret-also-32-bytes-long")
     assert _get(client, token).status_code == 401
