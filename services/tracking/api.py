@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from uuid import UUID
 
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.tracking import chart, handlers, reports, schemas
+from services.tracking import chart, domain, handlers, reports, schemas
 from services.tracking import repository as repo
 from services.tracking.domain import council_date
 from services.tracking.handlers import Caller
@@ -72,17 +73,19 @@ def _visible(row: dict, caller: Caller) -> dict:
 
 
 def _detail(placement_id: UUID, caller: Caller) -> dict:
+    # Two statements: the row (its stored review date is the aggregate's, kept
+    # on every save) and the weeks returned; the rest of the aggregate is not needed.
     with _runtime().unit_of_work() as uow:
-        row = _visible(repo.placement_row(uow.session, placement_id), caller)
-        placement = repo.PlacementRepository(uow.session).get(placement_id)
+        row = _visible(repo.placement_row(uow.session, placement_id, with_open_concerns=True), caller)
+        returns = repo.attendance_returns(repo.attendance_weeks(uow.session, placement_id))
         today = council_date(uow.now())
-        policy = _policy()
-        return {**row,
-                "review_overdue": placement.is_review_overdue(today),
-                "attendance_rate": placement.attendance_rate,
-                "recent_attendance_rate": placement.recent_attendance_rate(today, policy.window_weeks),
-                "weeks_returned": len(placement.attendance),
-                "open_concerns": repo.count_open_concerns(uow.session, placement_id)}
+    return {**row, **_rates(returns, today), "review_overdue": domain.review_overdue(row["review_due_on"], today),
+            "weeks_returned": len(returns)}
+
+
+def _rates(returns: list[domain.AttendanceReturn], today: date) -> dict:
+    return {"attendance_rate": domain.overall_rate(returns),
+            "recent_attendance_rate": domain.window_rate(returns, today, _policy().window_weeks)}
 
 
 def _scoped_filters(caller: Caller, query: dict) -> dict:
@@ -192,14 +195,12 @@ class Attendance(MethodView):
         caller = _caller()
         with _runtime().unit_of_work() as uow:
             _visible(repo.placement_row(uow.session, placement_id), caller)
-            placement = repo.PlacementRepository(uow.session).get(placement_id)
             weeks = repo.attendance_weeks(uow.session, placement_id)
             today = council_date(uow.now())
-        for week in weeks:
-            week["rate"] = placement.attendance[week["week_commencing"]].rate
-        return {"placement_id": placement_id, "attendance_rate": placement.attendance_rate,
-                "recent_attendance_rate": placement.recent_attendance_rate(today, _policy().window_weeks),
-                "weeks": weeks}
+        returns = repo.attendance_returns(weeks)
+        for week, returned in zip(weeks, returns, strict=True):
+            week["rate"] = returned.rate
+        return {"placement_id": placement_id, **_rates(returns, today), "weeks": weeks}
 
     @attendance_blp.arguments(schemas.AttendanceRequest)
     @attendance_blp.response(201, schemas.AttendanceRecordedSchema)
@@ -215,7 +216,7 @@ class Attendance(MethodView):
             stored = {w["week_commencing"]: w for w in repo.attendance_weeks(uow.session, placement_id)}
             raised = {c.concern_id for c in concerns}
             concern_rows = [c for c in repo.find_concerns(uow.session, placement_id=placement_id, limit=1000)
-                            if c["concern_id"] in raised]
+                            if c["concern_id"] in raised] if raised else []
         row = stored[week.week_commencing]
         return {"placement_id": placement_id, "week": {**row, "rate": week.rate},
                 "correction": row["corrections"] > 0, "attendance_rate": placement.attendance_rate,

@@ -272,9 +272,16 @@ def find_placements(session: Session, *, team: str | None = None, provider_id: U
     return [dict(row) for row in session.execute(query).mappings()]
 
 
-def placement_row(session: Session, placement_id: UUID) -> dict:
-    table, names = models.placements, models.providers
-    query = sa.select(table, names.c.name.label("provider_name")).select_from(
+def placement_row(session: Session, placement_id: UUID, *, with_open_concerns: bool = False) -> dict:
+    """The placement's row with its provider's name (and, if asked, the count
+    of its concerns not yet acknowledged), in one statement."""
+    table, names, concerns = models.placements, models.providers, models.concerns
+    columns = [table, names.c.name.label("provider_name")]
+    if with_open_concerns:
+        columns.append(sa.select(sa.func.count()).where(
+            concerns.c.placement_id == table.c.placement_id, concerns.c.acknowledged_at.is_(None),
+        ).scalar_subquery().label("open_concerns"))
+    query = sa.select(*columns).select_from(
         table.outerjoin(names, names.c.provider_id == table.c.provider_id)).where(
         table.c.placement_id == placement_id)
     row = session.execute(query).mappings().first()
@@ -287,6 +294,11 @@ def attendance_weeks(session: Session, placement_id: UUID) -> list[dict]:
     table = models.attendance_returns
     query = sa.select(table).where(table.c.placement_id == placement_id).order_by(table.c.week_commencing)
     return [dict(row) for row in session.execute(query).mappings()]
+
+
+def attendance_returns(weeks: list[dict]) -> list[domain.AttendanceReturn]:
+    """The domain's returns from `attendance_weeks` rows (for the rates)."""
+    return [_attendance(week) for week in weeks]
 
 
 def find_concerns(session: Session, *, team: str | None = None, provider_id: UUID | None = None,
@@ -304,12 +316,6 @@ def find_concerns(session: Session, *, team: str | None = None, provider_id: UUI
         query = query.where(table.c.acknowledged_at.is_(None) if open else table.c.acknowledged_at.is_not(None))
     query = query.order_by(table.c.raised_at.desc(), table.c.concern_id).limit(limit).offset(offset)
     return [dict(row) for row in session.execute(query).mappings()]
-
-
-def count_open_concerns(session: Session, placement_id: UUID) -> int:
-    table = models.concerns
-    return session.execute(sa.select(sa.func.count()).select_from(table).where(
-        table.c.placement_id == placement_id, table.c.acknowledged_at.is_(None))).scalar_one()
 
 
 def reviews_of(session: Session, placement_id: UUID) -> list[dict]:

@@ -18,6 +18,7 @@ from .attendance import (
                          ConcernPolicy,
                          Finding,
                          assess_week,
+                         overall_rate,
                          recent_returns,
                          window_rate,
                          window_totals,
@@ -33,7 +34,17 @@ from .events import (
                          PlacementStarted,
                          ReviewRecorded,
 )
-from .placement import FULL_TIME_HOURS, REVIEW_INTERVAL, Outcome, Placement, Review, ReviewFlag, overlapping, review_due
+from .placement import (
+                         FULL_TIME_HOURS,
+                         REVIEW_INTERVAL,
+                         Outcome,
+                         Placement,
+                         Review,
+                         ReviewFlag,
+                         overlapping,
+                         review_due,
+                         review_overdue,
+)
 from .reports import (
                          Accountability,
                          AccountabilityTotals,
@@ -76,6 +87,7 @@ __all__ = [
     "assess_week",
     "recent_returns",
     "window_rate",
+    "overall_rate",
     "window_totals",
     "LOTS",
     "Actor",
@@ -98,6 +110,7 @@ __all__ = [
     "ReviewFlag",
     "overlapping",
     "review_due",
+    "review_overdue",
     "Accountability",
     "PlacementPerformance",
     "PlacementRow",

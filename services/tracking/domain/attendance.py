@@ -115,6 +115,12 @@ def window_totals(returns: Iterable[AttendanceReturn], up_to: date,
     return sum(r.attended for r in window), sum(r.sessions_offered for r in window)
 
 
+def overall_rate(returns: Iterable[AttendanceReturn]) -> Decimal | None:
+    """Over every week returned: sum attended / sum offered."""
+    returns = list(returns)
+    return rate(sum(w.attended for w in returns), sum(w.sessions_offered for w in returns))
+
+
 def window_rate(returns: Iterable[AttendanceReturn], up_to: date, weeks: int = 4) -> Decimal | None:
     return rate(*window_totals(returns, up_to, weeks))
 

@@ -19,8 +19,8 @@ from uuid import UUID, uuid4
 
 from shared.errors import Conflict, Forbidden, InvalidInput
 
-from .attendance import AttendanceReturn, Concern, ConcernPolicy, assess_week, window_rate
-from .common import Actor, check_lot, council_date, parse_choice, rate, required_text, week_commencing
+from .attendance import AttendanceReturn, Concern, ConcernPolicy, assess_week, overall_rate, window_rate
+from .common import Actor, check_lot, council_date, parse_choice, required_text, week_commencing
 from .events import (
     AttendanceRecorded,
     ConcernRaised,
@@ -53,6 +53,11 @@ REVIEW_INTERVAL = timedelta(days=42)
 ENGAGEMENT_SCALE = range(1, 6)
 
 DEFAULT_POLICY = ConcernPolicy()  # 80% over four weeks
+
+
+def review_overdue(due: date | None, today: date) -> bool:
+    """A running placement (one with a due date) whose review date has passed."""
+    return due is not None and today > due
 
 
 def review_due(started_on: date, last_review_on: date | None) -> date:
@@ -350,8 +355,7 @@ class Placement:
     @property
     def attendance_rate(self) -> Decimal | None:
         """Over every week returned: sum attended / sum offered."""
-        weeks = self.attendance.values()
-        return rate(sum(w.attended for w in weeks), sum(w.sessions_offered for w in weeks))
+        return overall_rate(self.attendance.values())
 
     def recent_attendance_rate(self, up_to: date, weeks: int = 4) -> Decimal | None:
         return window_rate(self.attendance.values(), up_to, weeks)
@@ -371,8 +375,7 @@ class Placement:
         return review_due(self.started_on, self.last_review_on)
 
     def is_review_overdue(self, today: date) -> bool:
-        due = self.review_due_date
-        return due is not None and today > due
+        return review_overdue(self.review_due_date, today)
 
     @property
     def flagged_for_review(self) -> bool:

@@ -196,6 +196,23 @@ def test_an_officer_acknowledges_a_concern_once(rt, client_for):
     assert twice.status_code == 409
 
 
+def test_the_placement_view_counts_its_open_concerns_and_its_rates(rt, client_for):
+    client = client_for(rt)
+    placement_id = started(client, rt)
+    other_id = started(client, rt)
+    url = f"/v1/placements/{placement_id}"
+    first = client.get(url, headers=OFFICER).json
+    assert (first["open_concerns"], first["weeks_returned"], first["attendance_rate"]) == (0, 0, None)
+    [concern] = _return(client, placement_id, week("2024-01-08", 10, 9, unauthorised=1)).json["concerns_raised"]
+    _return(client, placement_id, week("2024-01-15", 10, 10))
+    _return(client, other_id, week("2024-01-08", 10, 9, unauthorised=1))  # another placement's concern
+    view = client.get(url, headers=OFFICER).json
+    assert (view["open_concerns"], view["weeks_returned"], view["attendance_rate"]) == (1, 2, 0.95)
+    assert view["provider_name"] == client.get(f"/v1/placements/{other_id}", headers=OFFICER).json["provider_name"]
+    client.post(f"/v1/concerns/{concern['concern_id']}/acknowledge", json={"note": "rang home"}, headers=OFFICER)
+    assert client.get(url, headers=OFFICER).json["open_concerns"] == 0
+
+
 @pytest.mark.parametrize("headers, status", [
     (OFFICER, 200), (MANAGER, 200), (PROVIDER, 403), (REPORTING, 403), ({}, 401)])
 def test_who_may_see_concerns(rt, client_for, headers, status):
