@@ -129,6 +129,22 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def upsert_if_newer(session: Session, table: sa.Table, key: dict, stamp: str, at: datetime, **values) -> None:
+    """A replica's fact, in one statement: insert the row, or overwrite the
+    fact only if `at` is at least as recent as the event that set it (events
+    may arrive out of order).  `stamp` is the column holding that time."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**key, **values, **{stamp: at})
+    stored = table.c[stamp]
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key.columns],
+        set_={**values, stamp: at},
+        where=sa.or_(stored.is_(None), stored <= statement.excluded[stamp])))
+
+
 def _alembic_config(versions: Path, metadata: sa.MetaData, connection=None):
     from alembic.config import Config
 

@@ -45,6 +45,7 @@ from services.awards.domain import (
     TieBreak,
     evaluate_bids,
 )
+from shared.db import upsert_if_newer
 
 # --- snapshots kept as JSON: the ranking an award was made from, the evaluation of a competition
 
@@ -149,19 +150,13 @@ class Repository:
             self.session.execute(table.insert().values(**key))
 
     def _update_if_newer(self, table: sa.Table, key: dict, stamp: str, at: datetime, **values) -> None:
-        column = table.c[stamp]
-        self.session.execute(table.update()
-                             .where(*[table.c[n] == v for n, v in key.items()])
-                             .where(sa.or_(column.is_(None), column <= at))
-                             .values(**values, **{stamp: at}))
+        upsert_if_newer(self.session, table, key, stamp, at, **values)
 
     def note_provider_name(self, provider_id: UUID, name: str, at: datetime) -> None:
-        self._ensure(m.providers, provider_id=provider_id)
         self._update_if_newer(m.providers, {"provider_id": provider_id}, "name_at", at, provider_name=name)
 
     def set_registration(self, provider_id: UUID, status: str, urn: str | None, at: datetime,
                          ofsted_grade: str | None = None, keep_grade: bool = False) -> None:
-        self._ensure(m.providers, provider_id=provider_id)
         values = {"registration_status": status, "urn": urn}
         if not keep_grade:
             values["ofsted_grade"] = ofsted_grade
@@ -169,14 +164,12 @@ class Repository:
 
     def set_membership(self, provider_id: UUID, lot: int, status: str, at: datetime, reason: str | None = None,
                        ends_on: date | None = None) -> None:
-        self._ensure(m.provider_lots, provider_id=provider_id, lot=lot)
         values = {"membership_status": status, "status_reason": reason}
         if ends_on is not None:
             values["ends_on"] = ends_on
         self._update_if_newer(m.provider_lots, {"provider_id": provider_id, "lot": lot}, "status_at", at, **values)
 
     def set_capacity(self, provider_id: UUID, lot: int, capacity: int, at: datetime) -> None:
-        self._ensure(m.provider_lots, provider_id=provider_id, lot=lot)
         self._update_if_newer(m.provider_lots, {"provider_id": provider_id, "lot": lot}, "capacity_at", at,
                               capacity=capacity)
 
