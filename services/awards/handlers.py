@@ -62,12 +62,13 @@ def _check_service_area(actor: Principal, team: str | None) -> None:
     raise Forbidden(f"only the manager or an officer of the {team} team may do this", field="team")
 
 
-def _closed_call_off(repo: Repository, referral_id: UUID, lock: bool = False) -> CallOff:
-    row = repo.referral_row(referral_id, lock=lock)
+def _closed_call_off(repo: Repository, referral_id: UUID, lock: bool = False, row=None) -> CallOff:
+    """`row`: the referral's row when the caller has read it already."""
+    row = row if row is not None else repo.referral_row(referral_id, lock=lock)
     if row is None or row.lot is None:
         raise Conflict("awards has no closed referral with this id: offers are ranked once the referral closes",
                        field="referral_id")
-    return repo.call_off(referral_id)
+    return repo.call_off_of(row)
 
 
 def _standing(repo: Repository, call_off: CallOff):
@@ -141,9 +142,10 @@ class RankingView:
 
 def rank_referral(uow: UnitOfWork, actor: Principal, referral_id: UUID) -> RankingView:
     repo = Repository(uow.session)
-    if repo.referral_row(referral_id) is None:
+    row = repo.referral_row(referral_id)
+    if row is None:
         raise NotFound("awards has no closed referral with this id", field="referral_id")
-    call_off = _closed_call_off(repo, referral_id)
+    call_off = _closed_call_off(repo, referral_id, row=row)
     _check_service_area(actor, call_off.referral.team)
     if call_off.award_made is not None:
         return RankingView(call_off.award_made.ranking, call_off.award_made)

@@ -340,8 +340,12 @@ class Repository:
         row = self.referral_row(referral_id, lock=lock)
         if row is None or row.lot is None:
             return None
-        award_row = self.award_for_referral(referral_id)
-        return CallOff(self.referral_from_row(row), self.offers_of(referral_id),
+        return self.call_off_of(row)
+
+    def call_off_of(self, row) -> CallOff:
+        """The call-off of a closed referral's row."""
+        award_row = self.award_for_referral(row.referral_id)
+        return CallOff(self.referral_from_row(row), self.offers_of(row.referral_id),
                        self.award_from_row(award_row) if award_row else None)
 
     def award_for_referral(self, referral_id: UUID):
