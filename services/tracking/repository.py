@@ -272,28 +272,37 @@ def find_placements(session: Session, *, team: str | None = None, provider_id: U
     return [dict(row) for row in session.execute(query).mappings()]
 
 
-def placement_row(session: Session, placement_id: UUID, *, with_open_concerns: bool = False) -> dict:
-    """The placement's row with its provider's name (and, if asked, the count
-    of its concerns not yet acknowledged), in one statement."""
+def _placement_row_query(with_open_concerns: bool) -> sa.Select:
     table, names, concerns = models.placements, models.providers, models.concerns
     columns = [table, names.c.name.label("provider_name")]
     if with_open_concerns:
         columns.append(sa.select(sa.func.count()).where(
             concerns.c.placement_id == table.c.placement_id, concerns.c.acknowledged_at.is_(None),
         ).scalar_subquery().label("open_concerns"))
-    query = sa.select(*columns).select_from(
+    return sa.select(*columns).select_from(
         table.outerjoin(names, names.c.provider_id == table.c.provider_id)).where(
-        table.c.placement_id == placement_id)
-    row = session.execute(query).mappings().first()
+        table.c.placement_id == sa.bindparam("placement_id"))
+
+
+# Built once: the most frequent reads skip building their statements on every request.
+_PLACEMENT_ROW = {with_open: _placement_row_query(with_open) for with_open in (False, True)}
+_ATTENDANCE_WEEKS = sa.select(models.attendance_returns).where(
+    models.attendance_returns.c.placement_id == sa.bindparam("placement_id")).order_by(
+    models.attendance_returns.c.week_commencing)
+
+
+def placement_row(session: Session, placement_id: UUID, *, with_open_concerns: bool = False) -> dict:
+    """The placement's row with its provider's name (and, if asked, the count
+    of its concerns not yet acknowledged), in one statement."""
+    query = _PLACEMENT_ROW[with_open_concerns]
+    row = session.execute(query, {"placement_id": placement_id}).mappings().first()
     if row is None:
         raise NotFound(f"no placement {placement_id}", field="placement_id", location="path")
     return dict(row)
 
 
 def attendance_weeks(session: Session, placement_id: UUID) -> list[dict]:
-    table = models.attendance_returns
-    query = sa.select(table).where(table.c.placement_id == placement_id).order_by(table.c.week_commencing)
-    return [dict(row) for row in session.execute(query).mappings()]
+    return [dict(row) for row in session.execute(_ATTENDANCE_WEEKS, {"placement_id": placement_id}).mappings()]
 
 
 def attendance_returns(weeks: list[dict]) -> list[domain.AttendanceReturn]:
