@@ -25,16 +25,18 @@ class Outbox:
     def add(self, session: Session, type_: str, data: dict, occurred_at: datetime | None = None) -> Envelope:
         """Write one event in the session's transaction; nothing is sent now."""
         envelope = new_event(type_, data, self.producer, occurred_at)
-        session.execute(
-            self.table.insert().values(
-                event_id=envelope.id,
-                event_type=envelope.type,
-                exchange=exchange_for(self.producer),
-                body=envelope.to_json(),
-                created_at=utcnow(),
-            )
+        insert = self.table.insert().values(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            exchange=exchange_for(self.producer),
+            body=envelope.to_json(),
+            created_at=utcnow(),
         )
         if session.get_bind().dialect.name == "postgresql":
-            # Delivered at commit (and not at all on rollback): wakes the relay at once.
-            session.execute(sa.text(f"NOTIFY {NOTIFY_CHANNEL}"))
+            # The NOTIFY rides in the same statement (no extra round trip); it is
+            # delivered at commit, and not at all on rollback: it wakes the relay at once.
+            added = insert.returning(self.table.c.position).cte("added")
+            session.execute(sa.select(sa.func.pg_notify(NOTIFY_CHANNEL, "")).select_from(added))
+        else:
+            session.execute(insert)
         return envelope

@@ -120,6 +120,22 @@ def test_event_in_a_rolled_back_transaction_is_never_published(awards, tracking,
         assert c.execute(sa.select(sa.func.count()).select_from(awards.outbox_table)).scalar_one() == 1
 
 
+def test_a_committed_event_wakes_the_relay_and_a_rolled_back_one_does_not(awards):
+    import psycopg
+
+    from shared.messaging.outbox import NOTIFY_CHANNEL
+
+    url = awards.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        _write_events(awards, 2, commit=False)
+        assert list(listener.notifies(timeout=0.5, stop_after=1)) == []
+        _write_events(awards, 2, commit=True)
+        assert [n.channel for n in listener.notifies(timeout=5, stop_after=1)] == [NOTIFY_CHANNEL]
+    with awards.engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(awards.outbox_table)).scalar_one() == 2
+
+
 def test_envelope_carries_id_type_version_time_producer_and_correlation(awards, events):
     waiter = events(("dps.awards", "placement.awarded"))
     _write_events(awards, 1)
