@@ -44,18 +44,28 @@ from shared.errors import Conflict, NotFound
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # before any event: the first real status wins
 
 
-def _insert_ignoring_duplicates(session: Session, table: sa.Table, values: dict, keys: Sequence[str]):
-    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
+def _insert(session: Session, table: sa.Table):
+    """The dialect's INSERT, which has ON CONFLICT (PostgreSQL and SQLite alike)."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys)))
+    return insert(table)
 
 
-def _newer(stored: datetime | None, at: datetime) -> bool:
-    """An event applies unless the stored fact came from a later one."""
-    return stored is None or at >= stored
+def _insert_ignoring_duplicates(session: Session, table: sa.Table, values: dict, keys: Sequence[str]):
+    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
+    return session.execute(_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=list(keys)))
+
+
+def _newer(stored: sa.Column, at: sa.ColumnElement) -> sa.ColumnElement[bool]:
+    """An event applies unless the stored fact came from a later one (in SQL: stored vs the event's)."""
+    return stored.is_(None) | (stored <= at)
+
+
+def _if(applies: sa.ColumnElement[bool], columns: Sequence[sa.Column], excluded) -> dict:
+    """SET each column to the event's value where `applies`, else leave it as stored."""
+    return {c.name: sa.case((applies, excluded[c.name]), else_=c) for c in columns}
 
 
 # --- the registry copy -----------------------------------------------------------
@@ -64,56 +74,74 @@ class RegistryCopy:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    # writing, from the registry's events
+    # writing, from the registry's events: each is one upsert (INSERT ... ON
+    # CONFLICT DO UPDATE) that sets a fact only when the stored one is not from
+    # a later event, compared in the statement on the row it locks, so an
+    # older event arriving late changes nothing.
 
     def note_provider(self, provider_id: UUID, name: str | None, at: datetime, *,
                       registration: dict | None = None) -> None:
         """The provider's name and, when given, its registration (status, urn, ofsted_grade)."""
         t = models.providers
-        _insert_ignoring_duplicates(self.session, t, {"provider_id": provider_id}, ["provider_id"])
-        row = self.session.execute(sa.select(t).where(t.c.provider_id == provider_id).with_for_update()).one()
-        values: dict = {}
-        if name and _newer(row.name_at, at):
+        values: dict = {"provider_id": provider_id}
+        facts: list[tuple[sa.Column, list[sa.Column]]] = []  # (the time it was set, the columns it sets)
+        if name:
             values.update(name=name, name_at=at)
-        if registration is not None and _newer(row.registration_at, at):
-            values.update(registration_status=registration.get("registration_status"),
-                          urn=registration.get("urn"), registration_at=at)
+            facts.append((t.c.name_at, [t.c.name, t.c.name_at]))
+        if registration is not None:
+            values.update(registration_status=registration.get("registration_status"), urn=registration.get("urn"),
+                          registration_at=at)
+            columns = [t.c.registration_status, t.c.urn, t.c.registration_at]
             if "ofsted_grade" in registration:
                 values["ofsted_grade"] = registration["ofsted_grade"]
-        if values:
-            self.session.execute(t.update().where(t.c.provider_id == provider_id).values(**values))
+                columns.append(t.c.ofsted_grade)
+            facts.append((t.c.registration_at, columns))
+        insert = _insert(self.session, t).values(**values)
+        if not facts:
+            self.session.execute(insert.on_conflict_do_nothing(index_elements=["provider_id"]))
+            return
+        changes: dict = {}
+        for stamp, columns in facts:
+            changes.update(_if(_newer(stamp, insert.excluded[stamp.name]), columns, insert.excluded))
+        self.session.execute(insert.on_conflict_do_update(
+            index_elements=["provider_id"], set_=changes,
+            where=sa.or_(*(_newer(stamp, insert.excluded[stamp.name]) for stamp, _ in facts))))
 
     def set_status(self, provider_id: UUID, lot: int, status: MembershipStatus, at: datetime, *,
                    reason: str | None = None, capacity: int | None = None, ends_on: date | None = None) -> bool:
         """The membership's status as of `at`; False when a later event already set it."""
         t = models.memberships
-        key = (t.c.provider_id == provider_id) & (t.c.lot == lot)
-        _insert_ignoring_duplicates(self.session, t, {"provider_id": provider_id, "lot": lot,
-                                                      "status": status.value, "status_at": at}, ["provider_id", "lot"])
-        row = self.session.execute(sa.select(t).where(key).with_for_update()).one()
-        values: dict = {}
-        applied = _newer(row.status_at, at)
-        if applied:
-            values.update(status=status.value, status_at=at, reason=reason)
-            if ends_on is not None:
-                values["ends_on"] = ends_on
-        if capacity is not None and _newer(row.capacity_at, at):
+        values: dict = {"provider_id": provider_id, "lot": lot, "status": status.value, "status_at": at,
+                        "reason": reason}
+        columns = [t.c.status, t.c.status_at, t.c.reason]
+        if ends_on is not None:
+            values["ends_on"] = ends_on
+            columns.append(t.c.ends_on)
+        if capacity is not None:
             values.update(capacity=capacity, capacity_at=at)
-        if values:
-            self.session.execute(t.update().where(key).values(**values))
-        return applied
+        insert = _insert(self.session, t).values(**values)
+        status_applies = _newer(t.c.status_at, insert.excluded.status_at)
+        changes, where = _if(status_applies, columns, insert.excluded), [status_applies]
+        if capacity is not None:
+            capacity_applies = _newer(t.c.capacity_at, insert.excluded.capacity_at)
+            changes.update(_if(capacity_applies, [t.c.capacity, t.c.capacity_at], insert.excluded))
+            where.append(capacity_applies)
+        row = self.session.execute(insert.on_conflict_do_update(
+            index_elements=["provider_id", "lot"], set_=changes, where=sa.or_(*where))
+            .returning(t.c.status_at)).first()
+        # Applied when the row (new or updated) now holds this event's status time.
+        return row is not None and row.status_at == at
 
     def set_capacity(self, provider_id: UUID, lot: int, capacity: int, at: datetime) -> None:
         t = models.memberships
-        key = (t.c.provider_id == provider_id) & (t.c.lot == lot)
-        row = self.session.execute(sa.select(t).where(key).with_for_update()).first()
-        if row is None:
-            # Capacity before admission (out of order): keep it; the membership
-            # stays "removed" (not eligible) until the admission arrives.
-            self.session.execute(t.insert().values(provider_id=provider_id, lot=lot, status="removed",
-                                                   status_at=NEVER, capacity=capacity, capacity_at=at))
-        elif _newer(row.capacity_at, at):
-            self.session.execute(t.update().where(key).values(capacity=capacity, capacity_at=at))
+        # Capacity before admission (out of order): keep it; the membership
+        # stays "removed" (not eligible) until the admission arrives.
+        insert = _insert(self.session, t).values(provider_id=provider_id, lot=lot, status="removed",
+                                                 status_at=NEVER, capacity=capacity, capacity_at=at)
+        self.session.execute(insert.on_conflict_do_update(
+            index_elements=["provider_id", "lot"],
+            set_={"capacity": insert.excluded.capacity, "capacity_at": insert.excluded.capacity_at},
+            where=_newer(t.c.capacity_at, insert.excluded.capacity_at)))
 
     def add_schedule(self, provider_id: UUID, lot: int, *, version: int, effective_from: date,
                      lines: list[dict], at: datetime) -> None:
@@ -126,12 +154,15 @@ class RegistryCopy:
     # reading, as the rules see it
 
     def membership(self, provider_id: UUID, lot: int, today: date) -> Membership | None:
+        """The membership with the schedule in force today, in one round trip."""
         t = models.memberships
-        row = self.session.execute(sa.select(t).where((t.c.provider_id == provider_id) & (t.c.lot == lot))).first()
+        lines = self._lines_in_force(t.c.provider_id, t.c.lot, today).scalar_subquery()
+        row = self.session.execute(sa.select(t, lines.label("lines_in_force"))
+                                   .where((t.c.provider_id == provider_id) & (t.c.lot == lot))).first()
         if row is None:
             return None
         return Membership(provider_id=row.provider_id, lot=row.lot, status=_status(row, today),
-                          pricing_lines=self.pricing_lines(provider_id, lot, today), capacity=row.capacity or 0)
+                          pricing_lines=_pricing_lines(row.lines_in_force), capacity=row.capacity or 0)
 
     def memberships_on(self, lot: int, today: date) -> list[Membership]:
         """Every membership of the lot, standing as of today (lines are not needed to invite)."""
@@ -141,17 +172,15 @@ class RegistryCopy:
                 for r in rows]
 
     def pricing_lines(self, provider_id: UUID, lot: int, today: date) -> tuple[PricingLine, ...]:
+        return _pricing_lines(self.session.execute(self._lines_in_force(provider_id, lot, today)).scalar())
+
+    @staticmethod
+    def _lines_in_force(provider_id, lot, today: date) -> sa.Select:
         """The schedule in force today: the latest effective one, by date then version."""
         t = models.pricing_schedules
-        row = self.session.execute(
-            sa.select(t.c.pricing_lines)
-            .where((t.c.provider_id == provider_id) & (t.c.lot == lot) & (t.c.effective_from <= today))
-            .order_by(t.c.effective_from.desc(), t.c.version.desc(), t.c.at.desc()).limit(1)).first()
-        if row is None:
-            return ()
-        return tuple(PricingLine(id=UUID(str(line["pricing_line_id"])), description=line.get("description", ""),
-                                 unit=line.get("unit", ""), maximum_price_pence=int(line["maximum_price_pence"]))
-                     for line in row.pricing_lines)
+        return (sa.select(t.c.pricing_lines)
+                .where((t.c.provider_id == provider_id) & (t.c.lot == lot) & (t.c.effective_from <= today))
+                .order_by(t.c.effective_from.desc(), t.c.version.desc(), t.c.at.desc()).limit(1))
 
     def rows(self, *, lot: int | None = None, provider_id: UUID | None = None, status: str | None = None,
              limit: int = 200, offset: int = 0) -> list[dict]:
@@ -166,6 +195,12 @@ class RegistryCopy:
         if status is not None:
             query = query.where(m.c.status == status)
         return [dict(r._mapping) for r in self.session.execute(query.limit(limit).offset(offset))]
+
+
+def _pricing_lines(lines: list[dict] | None) -> tuple[PricingLine, ...]:
+    return tuple(PricingLine(id=UUID(str(line["pricing_line_id"])), description=line.get("description", ""),
+                             unit=line.get("unit", ""), maximum_price_pence=int(line["maximum_price_pence"]))
+                 for line in lines or ())
 
 
 def _status(row, today: date) -> MembershipStatus:
