@@ -41,9 +41,8 @@ IDEMPOTENCY_DOC = {"parameters": [{
                    "with a different body it is refused (422)."}]}
 
 
-def _council_view(uow: UnitOfWork, referral_id: UUID) -> dict:
-    """What the council sees of a referral, after an action on it."""
-    view = handlers.referral_for_council(uow, _actor(), referral_id)
+def _council_view(view: handlers.CouncilView) -> dict:
+    """What the council sees of a referral (after an action: the referral the handler saved, not read again)."""
     return s.council_view(view.referral, view.child_ref)
 
 
@@ -71,11 +70,10 @@ class Referrals(MethodView):
     def post(self, form):
         """Complete a referral form (a draft)"""
         with _uow() as uow:
-            referral_id = handlers.create_referral(uow, _actor(), lot=form["lot"], child=form["child"],
-                                                   profile=form["profile"], deadline=form["deadline"],
-                                                   exclusion_start=form["exclusion_start"],
-                                                   questions=form["questions"], calendar=school_calendar())
-            return _council_view(uow, referral_id)
+            return _council_view(handlers.create_referral(
+                uow, _actor(), lot=form["lot"], child=form["child"], profile=form["profile"],
+                deadline=form["deadline"], exclusion_start=form["exclusion_start"], questions=form["questions"],
+                calendar=school_calendar()))
 
     @council.arguments(s.CouncilReferralQuery, location="query")
     @council.response(200, s.CouncilReferralOut(many=True))
@@ -83,8 +81,7 @@ class Referrals(MethodView):
     def get(self, query):
         """List referrals (an officer: their team's; the manager: all)"""
         with _uow() as uow:
-            views = handlers.referrals_for_council(uow, _actor(), **query)
-            return [s.council_view(v.referral, v.child_ref) for v in views]
+            return [_council_view(v) for v in handlers.referrals_for_council(uow, _actor(), **query)]
 
 
 @council.route("/referrals/<uuid:referral_id>")
@@ -94,7 +91,7 @@ class OneReferral(MethodView):
     def get(self, referral_id: UUID):
         """A referral with the child's details, for its team's officers and the manager"""
         with _uow() as uow:
-            return _council_view(uow, referral_id)
+            return _council_view(handlers.referral_for_council(uow, _actor(), referral_id))
 
     @council.arguments(s.ReferralRevision)
     @council.response(200, s.CouncilReferralOut)
@@ -102,8 +99,8 @@ class OneReferral(MethodView):
     def patch(self, changes, referral_id: UUID):
         """Revise a draft"""
         with _uow() as uow:
-            handlers.revise_referral(uow, _actor(), referral_id, calendar=school_calendar(), **changes)
-            return _council_view(uow, referral_id)
+            return _council_view(handlers.revise_referral(uow, _actor(), referral_id, calendar=school_calendar(),
+                                                          **changes))
 
 
 @council.route("/referrals/<uuid:referral_id>/questions")
@@ -146,8 +143,7 @@ class Close(MethodView):
     def post(self, referral_id: UUID):
         """Close early: only once every invited provider has offered or declined"""
         with _uow() as uow:
-            handlers.close_referral_early(uow, _actor(), referral_id)
-            return _council_view(uow, referral_id)
+            return _council_view(handlers.close_referral_early(uow, _actor(), referral_id))
 
 
 @council.route("/referrals/<uuid:referral_id>/cancel")
@@ -158,8 +154,7 @@ class Cancel(MethodView):
     def post(self, data, referral_id: UUID):
         """Cancel a draft or published referral, with a reason"""
         with _uow() as uow:
-            handlers.cancel_referral(uow, _actor(), referral_id, data["reason"])
-            return _council_view(uow, referral_id)
+            return _council_view(handlers.cancel_referral(uow, _actor(), referral_id, data["reason"]))
 
 
 @council.route("/referrals/<uuid:referral_id>/offers")
@@ -193,9 +188,7 @@ class Assess(MethodView):
     def put(self, data, referral_id: UUID, offer_id: UUID):
         """Record whether an offer meets the needs, and why (each further question met or not)"""
         with _uow() as uow:
-            handlers.assess_offer(uow, _actor(), referral_id, offer_id, **data)
-            referral = handlers.offers_for_council(uow, _actor(), referral_id)
-            offer = next(o for o in referral.offers if o.id == offer_id)
+            referral, offer = handlers.assess_offer(uow, _actor(), referral_id, offer_id, **data)
             return s.offer_view(referral, offer, with_assessment=True)
 
 
@@ -206,8 +199,7 @@ class CompleteAssessment(MethodView):
     def post(self, referral_id: UUID):
         """Every offer assessed: the referral goes to awards (or has no suitable offer)"""
         with _uow() as uow:
-            handlers.complete_assessment(uow, _actor(), referral_id)
-            return _council_view(uow, referral_id)
+            return _council_view(handlers.complete_assessment(uow, _actor(), referral_id))
 
 
 @council.route("/referrals/<uuid:referral_id>/off-dps-exception")
@@ -218,8 +210,8 @@ class OffDps(MethodView):
     def post(self, data, referral_id: UUID):
         """No offer can meet the needs: record an off-DPS exception, with a reason"""
         with _uow() as uow:
-            handlers.record_off_dps_exception(uow, _actor(), referral_id, data["reason"])
-            return _council_view(uow, referral_id)["off_dps_exception"]
+            view = handlers.record_off_dps_exception(uow, _actor(), referral_id, data["reason"])
+            return _council_view(view)["off_dps_exception"]
 
 
 # --- providers -------------------------------------------------------------------------------
@@ -275,9 +267,9 @@ class ProviderReferralOffers(MethodView):
         """Make an offer (at most the line's maximum price; before the deadline)"""
         key = _idempotency_key()
         with _uow() as uow:
-            offer, created = handlers.submit_offer(uow, _actor(), referral_id, terms, idempotency_key=key,
-                                                   fingerprint=_fingerprint(referral_id) if key else None)
-            referral, offer = handlers.offer_of_provider(uow, _actor(), offer.id)
+            referral, offer, created = handlers.submit_offer(
+                uow, _actor(), referral_id, terms, idempotency_key=key,
+                fingerprint=_fingerprint(referral_id) if key else None)
             return s.offer_view(referral, offer), 201 if created else 200
 
     @provider.response(200, s.OfferOut(many=True))
@@ -298,8 +290,8 @@ class ProviderDecline(MethodView):
         """Decline a referral, with a reason (the council learns where the market has gaps)"""
         actor = _actor()
         with _uow() as uow:
-            handlers.decline_referral(uow, actor, referral_id, data["reason"])
-            return s.provider_view(handlers.referral_for_provider(uow, actor, referral_id), actor.provider_id)
+            return s.provider_view(handlers.decline_referral(uow, actor, referral_id, data["reason"]),
+                                   actor.provider_id)
 
 
 @provider.route("/offers")
@@ -328,8 +320,7 @@ class ProviderOffer(MethodView):
     def put(self, terms, offer_id: UUID):
         """Change your live offer before the deadline"""
         with _uow() as uow:
-            handlers.change_offer(uow, _actor(), offer_id, terms)
-            return s.offer_view(*handlers.offer_of_provider(uow, _actor(), offer_id))
+            return s.offer_view(*handlers.change_offer(uow, _actor(), offer_id, terms))
 
 
 @provider.route("/offers/<uuid:offer_id>/withdraw")
@@ -339,8 +330,7 @@ class ProviderWithdraw(MethodView):
     def post(self, offer_id: UUID):
         """Withdraw your live offer before the deadline"""
         with _uow() as uow:
-            handlers.withdraw_offer(uow, _actor(), offer_id)
-            return s.offer_view(*handlers.offer_of_provider(uow, _actor(), offer_id))
+            return s.offer_view(*handlers.withdraw_offer(uow, _actor(), offer_id))
 
 
 def _webhook_view(hook: dict, secret: str | None = None) -> dict:

@@ -2,8 +2,10 @@
 
 Each takes a unit of work and plain arguments, loads what it needs, calls the
 domain, saves, writes its events to the outbox and its audit rows, then
-commits.  The ones driven by other services' events (the registry copy, the
-awards) do not commit: the consumer commits their effect with the inbox row.
+commits; it returns the referral it saved where the answer shows it, so the
+API does not read it again.  The ones driven by other services' events (the
+registry copy, the awards) do not commit: the consumer commits their effect
+with the inbox row.
 
 A referral whose deadline has passed is closed whenever it is loaded, here,
 as well as by the scheduled job: nobody has to wait for the job to see it
@@ -94,13 +96,30 @@ def _for_change(uow: UnitOfWork, referral_id: UUID) -> tuple[ReferralRepository,
 
 def _for_reading(uow: UnitOfWork, referral_id: UUID) -> tuple[ReferralRepository, Referral]:
     repo = ReferralRepository(uow.session)
-    referral = repo.get(referral_id)
+    return _closed_if_due(uow, repo, repo.get(referral_id))
+
+
+def _closed_if_due(uow: UnitOfWork, repo: ReferralRepository, referral: Referral
+                   ) -> tuple[ReferralRepository, Referral]:
+    """A referral read without a lock: if its deadline has passed, closed (locked, committed) and read again."""
     if referral.status is ReferralStatus.PUBLISHED and uow.now() >= referral.deadline:
-        close_due_referrals(uow, uow.now(), ids=[referral_id])
+        close_due_referrals(uow, uow.now(), ids=[referral.id])
         uow.commit()
         repo = ReferralRepository(uow.session)
-        referral = repo.get(referral_id)
+        referral = repo.get(referral.id)
     return repo, referral
+
+
+@dataclass(frozen=True)
+class CouncilView:
+    """A referral as the council sees it: with the child's opaque reference."""
+
+    referral: Referral
+    child_ref: UUID
+
+
+def _council_view(repo: ReferralRepository, referral: Referral) -> CouncilView:
+    return CouncilView(referral, repo.child_ref(referral.id))
 
 
 def _require_team_officer(actor: Actor, referral: Referral) -> None:
@@ -157,7 +176,7 @@ def build_terms(data: Mapping[str, Any]) -> OfferTerms:
 
 def create_referral(uow: UnitOfWork, actor: Actor, *, lot: int, child: Mapping, profile: Mapping,
                     deadline: datetime, exclusion_start: date | None = None, questions: Iterable[str] = (),
-                    calendar: Calendar = WORKING_DAYS) -> UUID:
+                    calendar: Calendar = WORKING_DAYS) -> CouncilView:
     if "officer" not in actor.roles or not actor.team:
         raise Forbidden("only an officer of a commissioning team may make a referral")
     with _profile_errors_nested():
@@ -169,12 +188,12 @@ def create_referral(uow: UnitOfWork, actor: Actor, *, lot: int, child: Mapping, 
     repo.add(referral)
     _audit(uow, actor, "referral.created", referral.id, details={"lot": lot, "team": actor.team})
     uow.commit()
-    return referral.id
+    return _council_view(repo, referral)
 
 
 def revise_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, *, lot: int | None = None,
                     child: Mapping | None = None, profile: Mapping | None = None, deadline: datetime | None = None,
-                    exclusion_start: date | None = None, calendar: Calendar = WORKING_DAYS) -> None:
+                    exclusion_start: date | None = None, calendar: Calendar = WORKING_DAYS) -> CouncilView:
     repo, referral = _for_change(uow, referral_id)
     _require_team_officer(actor, referral)
     with _profile_errors_nested():
@@ -186,6 +205,7 @@ def revise_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, *, lot: in
                                      "exclusion_start": exclusion_start}.items() if v is not None)
     _audit(uow, actor, "referral.revised", referral.id, details={"changed": changed})
     uow.commit()
+    return _council_view(repo, referral)
 
 
 def add_question(uow: UnitOfWork, actor: Actor, referral_id: UUID, text: str) -> UUID:
@@ -233,7 +253,7 @@ def provider_payload(published: dict) -> dict:
     return {**{k: v for k, v in published.items() if k not in hidden}, "status": "open"}
 
 
-def cancel_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> None:
+def cancel_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> CouncilView:
     repo, referral = _for_change(uow, referral_id)
     _require_team_officer(actor, referral)
     referral.cancel(reason, by=actor.sub, now=uow.now())
@@ -241,15 +261,17 @@ def cancel_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: st
     _publish_events(uow, repo, referral)
     _audit(uow, actor, "referral.cancelled", referral.id, reason=referral.cancel_reason)
     uow.commit()
+    return _council_view(repo, referral)
 
 
-def close_referral_early(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> None:
+def close_referral_early(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> CouncilView:
     repo, referral = _for_change(uow, referral_id)
     _require_team_officer(actor, referral)
     referral.close_early(by=actor.sub, now=uow.now())
     repo.save(referral)
     _audit(uow, actor, "referral.closed_early", referral.id, reason="every invited provider has answered")
     uow.commit()
+    return _council_view(repo, referral)
 
 
 def close_due_referrals(uow: UnitOfWork, now: datetime, ids: Iterable[UUID] | None = None) -> int:
@@ -281,8 +303,9 @@ def _require_provider(actor: Actor) -> UUID:
 
 
 def submit_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, terms: Mapping[str, Any], *,
-                 idempotency_key: str | None = None, fingerprint: str | None = None) -> tuple[Offer, bool]:
-    """Make an offer; returns it and whether it is new.  A retried request with the
+                 idempotency_key: str | None = None, fingerprint: str | None = None
+                 ) -> tuple[Referral, Offer, bool]:
+    """Make an offer; returns the referral, the offer and whether it is new.  A retried request with the
     same Idempotency-Key and the same body gets the same offer back."""
     provider_id = _require_provider(actor)
     repo, referral = _for_change(uow, referral_id)  # locked: a concurrent retry waits here
@@ -293,7 +316,7 @@ def submit_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, terms: Mappin
                 raise InvalidInput("this Idempotency-Key was already used for a different request",
                                    field="Idempotency-Key", location="headers")
             uow.commit()  # keep a lazy close, if any
-            return next(o for o in referral.offers if o.id == prior.id), False
+            return referral, next(o for o in referral.offers if o.id == prior.id), False
     offer = referral.submit_offer(_membership(uow, provider_id, referral.lot), build_terms(terms), now=uow.now())
     repo.save(referral)
     if idempotency_key:
@@ -303,15 +326,15 @@ def submit_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, terms: Mappin
            details={"referral_id": str(referral_id), "provider_id": str(provider_id),
                     "unit_price_pence": offer.terms.unit_price_pence, "total_pence": offer.total_pence})
     uow.commit()
-    return offer, True
+    return referral, offer, True
 
 
 def _own_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID) -> tuple[ReferralRepository, Referral, UUID]:
+    """The referral the provider's offer was made on, locked for a change (closed first if due)."""
     provider_id = _require_provider(actor)
-    found = ReferralRepository(uow.session).referral_of_offer(offer_id)
-    if found is None or found[1] != provider_id:
-        raise NotFound("no such offer from your organisation")
-    repo, referral = _for_change(uow, found[0])
+    repo = ReferralRepository(uow.session)
+    referral = repo.get_by_offer(offer_id, provider_id, for_update=True)
+    _close_if_due(uow, repo, referral)
     return repo, referral, provider_id
 
 
@@ -321,7 +344,8 @@ def _require_live(referral: Referral, provider_id: UUID, offer_id: UUID) -> None
         raise Conflict("this offer has been withdrawn")
 
 
-def change_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID, terms: Mapping[str, Any]) -> Offer:
+def change_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID, terms: Mapping[str, Any]
+                 ) -> tuple[Referral, Offer]:
     repo, referral, provider_id = _own_offer(uow, actor, offer_id)
     built = build_terms(terms)
     if referral.status is ReferralStatus.PUBLISHED:
@@ -333,10 +357,10 @@ def change_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID, terms: Mapping[s
            details={"referral_id": str(referral.id), "unit_price_pence": offer.terms.unit_price_pence,
                     "total_pence": offer.total_pence})
     uow.commit()
-    return offer
+    return referral, offer
 
 
-def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID) -> Offer:
+def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID) -> tuple[Referral, Offer]:
     repo, referral, provider_id = _own_offer(uow, actor, offer_id)
     if referral.status is ReferralStatus.PUBLISHED:
         _require_live(referral, provider_id, offer_id)
@@ -346,10 +370,10 @@ def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID) -> Offer:
     _audit(uow, actor, "offer.withdrawn", offer.id, subject_type="offer",
            details={"referral_id": str(referral.id)})
     uow.commit()
-    return offer
+    return referral, offer
 
 
-def decline_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> None:
+def decline_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> Referral:
     provider_id = _require_provider(actor)
     repo, referral = _for_change(uow, referral_id)
     decline = referral.decline(provider_id, reason, now=uow.now())
@@ -358,12 +382,14 @@ def decline_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: s
     _audit(uow, actor, "referral.declined", referral.id, reason=decline.reason,
            details={"provider_id": str(provider_id)})
     uow.commit()
+    return referral
 
 
 # --- assessment and outcomes (officers) ----------------------------------------------------
 
 def assess_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUID, *, meets_needs: bool,
-                 reason: str, criteria_met: Mapping[UUID, bool] | None = None) -> None:
+                 reason: str, criteria_met: Mapping[UUID, bool] | None = None) -> tuple[Referral, Offer]:
+    """Returns the referral and the offer assessed."""
     repo, referral = _for_change(uow, referral_id)
     _require_team_officer(actor, referral)
     assessment = referral.assess_offer(offer_id, meets_needs=meets_needs, reason=reason,
@@ -373,9 +399,10 @@ def assess_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUI
            details={"referral_id": str(referral.id), "meets_needs": assessment.meets_needs,
                     "criteria_met": {str(k): v for k, v in assessment.criteria_met.items()}})
     uow.commit()
+    return referral, next(o for o in referral.offers if o.id == offer_id)
 
 
-def complete_assessment(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> None:
+def complete_assessment(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> CouncilView:
     """Every live offer assessed: tell awards (referral.closed, with child_ref)."""
     repo, referral = _for_change(uow, referral_id)
     _require_team_officer(actor, referral)
@@ -385,9 +412,10 @@ def complete_assessment(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Non
     _audit(uow, actor, "referral.assessment_completed", referral.id,
            details={"no_suitable_offer": referral.status is ReferralStatus.NO_SUITABLE_OFFER})
     uow.commit()
+    return _council_view(repo, referral)
 
 
-def record_off_dps_exception(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> None:
+def record_off_dps_exception(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> CouncilView:
     repo, referral = _for_change(uow, referral_id)
     _require_team_officer(actor, referral)
     exception = referral.record_off_dps_exception(reason, by=actor.sub, now=uow.now())
@@ -395,20 +423,15 @@ def record_off_dps_exception(uow: UnitOfWork, actor: Actor, referral_id: UUID, r
     _publish_events(uow, repo, referral)
     _audit(uow, actor, "referral.off_dps_exception", referral.id, reason=exception.reason)
     uow.commit()
+    return _council_view(repo, referral)
 
 
 # --- reading --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class CouncilView:
-    referral: Referral
-    child_ref: UUID
-
-
 def referral_for_council(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> CouncilView:
     repo, referral = _for_reading(uow, referral_id)
     _require_council_side(actor, referral)
-    return CouncilView(referral, repo.child_ref(referral.id))
+    return _council_view(repo, referral)
 
 
 def referrals_for_council(uow: UnitOfWork, actor: Actor, *, team: str | None = None, status: str | None = None,
@@ -474,10 +497,7 @@ def offers_of_provider(uow: UnitOfWork, actor: Actor, *, referral_id: UUID | Non
 def offer_of_provider(uow: UnitOfWork, actor: Actor, offer_id: UUID) -> tuple[Referral, Offer]:
     provider_id = _require_provider(actor)
     repo = ReferralRepository(uow.session)
-    found = repo.referral_of_offer(offer_id)
-    if found is None or found[1] != provider_id:
-        raise NotFound("no such offer from your organisation")
-    _, referral = _for_reading(uow, found[0])
+    _, referral = _closed_if_due(uow, repo, repo.get_by_offer(offer_id, provider_id))
     return referral, next(o for o in referral.offers if o.id == offer_id)
 
 

@@ -6,15 +6,20 @@
   arriving late never overwrites a newer one) and read as domain
   `Membership`s.
 - `ReferralRepository`: a referral is loaded whole (its child, questions,
-  invitations, offers, declines and assessments) and saved whole.  Loading for
-  a change locks the referral's row (FOR UPDATE on PostgreSQL), and the row's
-  `version` guards against a lost update where there is no lock (SQLite).
+  invitations, offers, declines and assessments); saving writes only what
+  changed since it was loaded (a changed offer is one UPDATE, a new decline
+  one INSERT), so an answer costs the same however many providers were
+  invited.  Loading for a change locks the referral's row (FOR UPDATE on
+  PostgreSQL), and the row's `version`, bumped on every save, guards against
+  a lost update where there is no lock (SQLite).
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -223,10 +228,43 @@ def profile_from_json(data: dict) -> Profile:
         transport_needed=data["transport_needed"])
 
 
+@dataclass
+class _Stored:
+    """What the database holds of one referral, as last loaded or saved: `save`
+    writes the difference between this and the aggregate, nothing else."""
+
+    version: int
+    columns: dict
+    child: ChildDetails | None  # None: no row yet
+    child_ref: UUID | None
+    questions: dict[UUID, tuple[int, str]]  # id -> (position, text)
+    invited: frozenset[UUID]
+    offers: dict[UUID, dict]
+    declines: dict[UUID, Decline]
+    assessments: dict[UUID, dict]
+
+    @classmethod
+    def of(cls, referral: Referral, *, version: int, child_ref: UUID | None,
+           questions: dict[UUID, tuple[int, str]]) -> _Stored:
+        return cls(version=version, columns=_columns(referral), child=referral.child, child_ref=child_ref,
+                   questions=questions, invited=frozenset(referral.invited),
+                   offers={o.id: _offer_columns(o) for o in referral.offers}, declines=dict(referral.declines),
+                   assessments={a.offer_id: _assessment_columns(a) for a in referral.assessments.values()})
+
+    @classmethod
+    def nothing(cls) -> _Stored:
+        return cls(version=0, columns={}, child=None, child_ref=None, questions={}, invited=frozenset(), offers={},
+                   declines={}, assessments={})
+
+
 class ReferralRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._versions: dict[UUID, int] = {}  # as loaded, for the optimistic check on save
+        # As loaded or last saved, by referral: the version for the optimistic
+        # check and the rows to diff against.  Built from the loaded rows only
+        # when the referral is saved (most loads are reads).
+        self._stored: dict[UUID, _Stored | Callable[[], _Stored]] = {}
+        self._child_refs: dict[UUID, UUID] = {}
 
     # loading
 
@@ -240,44 +278,64 @@ class ReferralRepository:
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
-        r = models.referrals
-        query = sa.select(r).where(r.c.id.in_(ids)).order_by(r.c.id)
+        return self._load(models.referrals.c.id.in_(ids), for_update=for_update)
+
+    def get_by_offer(self, offer_id: UUID, provider_id: UUID, *, for_update: bool = False) -> Referral:
+        """The referral one of the provider's offers was made on, found and read in one go."""
+        o = models.offers
+        ours = sa.select(o.c.referral_id).where((o.c.id == offer_id) & (o.c.provider_id == provider_id))
+        found = self._load(models.referrals.c.id.in_(ours), for_update=for_update)
+        if not found:
+            raise NotFound("no such offer from your organisation")
+        return next(iter(found.values()))
+
+    def _load(self, where, *, for_update: bool) -> dict[UUID, Referral]:
+        r, c = models.referrals, models.referral_children
+        # The child's row is one to one with the referral's: read with it.
+        query = (sa.select(r, c.c.child_ref, c.c.name, c.c.date_of_birth, c.c.upn, c.c.address)
+                 .select_from(r.join(c, c.c.referral_id == r.c.id)).where(where).order_by(r.c.id))
         if for_update:
-            query = query.with_for_update()
+            query = query.with_for_update(of=r)
         rows = self.session.execute(query).all()
         if not rows:
             return {}
-        found = [row.id for row in rows]
-        children = self._by_referral(models.referral_children, found)
-        questions = self._grouped(models.referral_questions, found, order=models.referral_questions.c.position)
-        invited = self._grouped(models.invitations, found, order=models.invitations.c.provider_id)
-        offers = self._grouped(models.offers, found, order=models.offers.c.submitted_at)
-        declines = self._grouped(models.declines, found, order=models.declines.c.at)
-        assessments = self._grouped(models.assessments, found, order=models.assessments.c.at)
+        everyone = [row.id for row in rows]
+        # A draft has no invitations, offers or declines; nothing is assessed
+        # before the window closes: no need to ask for them.
+        published = [row.id for row in rows if row.published_at is not None]
+        closed = [row.id for row in rows if row.window_closed_at is not None]
+        questions = self._grouped(models.referral_questions, everyone, order=models.referral_questions.c.position)
+        invited = self._grouped(models.invitations, published, order=models.invitations.c.provider_id)
+        offers = self._grouped(models.offers, published, order=models.offers.c.submitted_at)
+        declines = self._grouped(models.declines, published, order=models.declines.c.at)
+        assessments = self._grouped(models.assessments, closed, order=models.assessments.c.at)
         result = {}
         for row in rows:
-            referral = self._referral(row, children[row.id], questions.get(row.id, []), invited.get(row.id, []),
-                                      offers.get(row.id, []), declines.get(row.id, []),
-                                      assessments.get(row.id, []))
-            self._versions[row.id] = row.version
-            result[row.id] = referral
+            parts = (row, questions.get(row.id, []), invited.get(row.id, []), offers.get(row.id, []),
+                     declines.get(row.id, []), assessments.get(row.id, []))
+            result[row.id] = self._referral(*parts)
+            self._stored[row.id] = functools.partial(self._stored_from_rows, *parts)
+            self._child_refs[row.id] = row.child_ref
         return result
-
-    def _by_referral(self, table: sa.Table, ids: list[UUID]) -> dict:
-        return {row.referral_id: row for row in self.session.execute(
-            sa.select(table).where(table.c.referral_id.in_(ids)))}
 
     def _grouped(self, table: sa.Table, ids: list[UUID], order) -> dict[UUID, list]:
         grouped: dict[UUID, list] = {}
+        if not ids:
+            return grouped
         for row in self.session.execute(sa.select(table).where(table.c.referral_id.in_(ids)).order_by(order)):
             grouped.setdefault(row.referral_id, []).append(row)
         return grouped
 
+    @classmethod
+    def _stored_from_rows(cls, row, questions, *parts) -> _Stored:
+        return _Stored.of(cls._referral(row, questions, *parts), version=row.version, child_ref=row.child_ref,
+                          questions={q.id: (q.position, q.text) for q in questions})
+
     @staticmethod
-    def _referral(row, child, questions, invited, offers, declines, assessments) -> Referral:
+    def _referral(row, questions, invited, offers, declines, assessments) -> Referral:
         referral = Referral(
             id=row.id, team=row.team, lot=row.lot,
-            child=ChildDetails(child.name, child.date_of_birth, child.upn, child.address),
+            child=ChildDetails(row.name, row.date_of_birth, row.upn, row.address),
             profile=profile_from_json(row.profile), deadline=row.deadline, created_by=row.created_by,
             created_at=row.created_at, exclusion_start=row.exclusion_start,
             full_time_provision_by=row.full_time_provision_by,
@@ -299,50 +357,115 @@ class ReferralRepository:
             referral.off_dps_exception = OffDpsException(row.off_dps_reason, row.off_dps_by, row.off_dps_at)
         return referral
 
-    # saving
+    def _as_stored(self, referral_id: UUID) -> _Stored:
+        stored = self._stored[referral_id]
+        if not isinstance(stored, _Stored):
+            stored = self._stored[referral_id] = stored()
+        return stored
+
+    # saving: only what changed since the referral was loaded (or last saved)
 
     def add(self, referral: Referral) -> None:
         self.session.execute(models.referrals.insert().values(id=referral.id, version=1, **_columns(referral)))
-        self._versions[referral.id] = 1
-        self._save_parts(referral)
+        self._stored[referral.id] = self._save_parts(referral, _Stored.nothing(), version=1)
 
     def save(self, referral: Referral) -> None:
+        """The referral's row is updated whatever changed: its version guards against a lost
+        update where the row is not locked (SQLite); then only the parts that changed."""
         r = models.referrals
-        loaded = self._versions[referral.id]
-        updated = self.session.execute(r.update().where((r.c.id == referral.id) & (r.c.version == loaded))
-                                       .values(version=loaded + 1, **_columns(referral)))
+        before = self._as_stored(referral.id)
+        changed = {k: v for k, v in _columns(referral).items() if before.columns.get(k) != v}
+        updated = self.session.execute(r.update().where((r.c.id == referral.id) & (r.c.version == before.version))
+                                       .values(version=before.version + 1, **changed))
         if updated.rowcount != 1:
             raise Conflict("the referral was changed by someone else at the same time: try again")
-        self._versions[referral.id] = loaded + 1
-        self._save_parts(referral)
+        self._stored[referral.id] = self._save_parts(referral, before, version=before.version + 1)
 
-    def _save_parts(self, referral: Referral) -> None:
+    def _save_parts(self, referral: Referral, before: _Stored, *, version: int) -> _Stored:
+        child_ref = self._child_refs[referral.id] = self._save_child(referral, before)
+        questions = self._save_questions(referral, before.questions)
+        after = _Stored.of(referral, version=version, child_ref=child_ref, questions=questions)
         rid = referral.id
-        self._save_child(referral)
-        for table in (models.referral_questions, models.declines, models.assessments):
-            self.session.execute(table.delete().where(table.c.referral_id == rid))
-        if referral.questions:
-            self.session.execute(models.referral_questions.insert(), [
-                {"id": q.id, "referral_id": rid, "position": i, "text": q.text}
-                for i, q in enumerate(referral.questions)])
-        self._save_invitations(referral)
-        self._save_offers(referral)
-        if referral.declines:
-            self.session.execute(models.declines.insert(), [
-                {"referral_id": rid, "provider_id": d.provider_id, "reason": d.reason, "at": d.at}
-                for d in referral.declines.values()])
-        if referral.assessments:
-            self.session.execute(models.assessments.insert(), [
-                {"offer_id": a.offer_id, "referral_id": rid, "meets_needs": a.meets_needs, "reason": a.reason,
-                 "criteria_met": {str(k): v for k, v in a.criteria_met.items()}, "by": str(a.by), "at": a.at}
-                for a in referral.assessments.values()])
+        new_invitations = [p for p in referral.invited if p not in before.invited]
+        if new_invitations:
+            self.session.execute(models.invitations.insert(), [
+                {"referral_id": rid, "provider_id": p, "invited_at": referral.published_at}
+                for p in new_invitations])
+        # Changed offers first: a withdrawn offer gives up its "one live offer" place before a new one takes it.
+        self._update_changed(models.offers, models.offers.c.id, before.offers, after.offers)
+        self._insert_new(models.offers, before.offers, after.offers, {"referral_id": rid}, key="id")
+        self._save_declines(rid, before.declines, after.declines)
+        a = models.assessments
+        gone = [offer_id for offer_id in before.assessments if offer_id not in after.assessments]
+        if gone:
+            self.session.execute(a.delete().where(a.c.offer_id.in_(gone)))
+        self._update_changed(a, a.c.offer_id, before.assessments, after.assessments)
+        self._insert_new(a, before.assessments, after.assessments, {"referral_id": rid}, key="offer_id")
+        return after
 
-    def _save_child(self, referral: Referral) -> None:
+    def _update_changed(self, table: sa.Table, key: sa.Column, before: dict, after: dict) -> None:
+        for id_, values in after.items():
+            stored = before.get(id_)
+            if stored is not None and stored != values:
+                self.session.execute(table.update().where(key == id_).values(
+                    **{k: v for k, v in values.items() if stored.get(k) != v}))
+
+    def _insert_new(self, table: sa.Table, before: dict, after: dict, extra: dict, *, key: str) -> None:
+        new = [{key: id_, **extra, **values} for id_, values in after.items() if id_ not in before]
+        if new:
+            self.session.execute(table.insert(), new)
+
+    def _save_declines(self, rid: UUID, before: dict[UUID, Decline], after: dict[UUID, Decline]) -> None:
+        t = models.declines
+        gone = [p for p in before if p not in after]
+        if gone:  # an offer supersedes an earlier "no"
+            self.session.execute(t.delete().where((t.c.referral_id == rid) & t.c.provider_id.in_(gone)))
+        for p, decline in after.items():
+            if p in before and before[p] != decline:
+                self.session.execute(t.update().where((t.c.referral_id == rid) & (t.c.provider_id == p))
+                                     .values(reason=decline.reason, at=decline.at))
+        new = [{"referral_id": rid, "provider_id": d.provider_id, "reason": d.reason, "at": d.at}
+               for p, d in after.items() if p not in before]
+        if new:
+            self.session.execute(t.insert(), new)
+
+    def _save_child(self, referral: Referral, before: _Stored) -> UUID:
         child, t = referral.child, models.referral_children
-        values = {"child_ref": self.child_ref_for_upn(child.upn, referral.created_at), "name": child.name,
-                  "date_of_birth": child.date_of_birth, "upn": child.upn, "address": child.address}
-        if self.session.execute(t.update().where(t.c.referral_id == referral.id).values(**values)).rowcount == 0:
+        if child == before.child:
+            return before.child_ref
+        same_child = before.child is not None and before.child.upn == child.upn
+        child_ref = before.child_ref if same_child else self.child_ref_for_upn(child.upn, referral.created_at)
+        values = {"child_ref": child_ref, "name": child.name, "date_of_birth": child.date_of_birth,
+                  "upn": child.upn, "address": child.address}
+        if before.child is None:
             self.session.execute(t.insert().values(referral_id=referral.id, **values))
+        else:
+            self.session.execute(t.update().where(t.c.referral_id == referral.id).values(**values))
+        return child_ref
+
+    def _save_questions(self, referral: Referral, before: dict[UUID, tuple[int, str]]) -> dict[UUID, tuple[int, str]]:
+        """Positions only ever grow along the list, so a question keeps its row (and its
+        position, when still in order) and a new one is added after the one before it."""
+        t = models.referral_questions
+        asked = {q.id for q in referral.questions}
+        gone = [qid for qid in before if qid not in asked]
+        if gone:
+            self.session.execute(t.delete().where(t.c.id.in_(gone)))
+        after: dict[UUID, tuple[int, str]] = {}
+        new, last = [], -1
+        for question in referral.questions:
+            stored = before.get(question.id)
+            position = stored[0] if stored is not None and stored[0] > last else last + 1
+            if stored is None:
+                new.append({"id": question.id, "referral_id": referral.id, "position": position,
+                            "text": question.text})
+            elif stored != (position, question.text):
+                self.session.execute(t.update().where(t.c.id == question.id)
+                                     .values(position=position, text=question.text))
+            after[question.id], last = (position, question.text), position
+        if new:
+            self.session.execute(t.insert(), new)
+        return after
 
     def child_ref_for_upn(self, upn: str, now: datetime) -> UUID:
         """The same child (same UPN) keeps one opaque child_ref across referrals."""
@@ -352,24 +475,10 @@ class ReferralRepository:
         return self.session.execute(sa.select(t.c.child_ref).where(t.c.upn == upn)).scalar_one()
 
     def child_ref(self, referral_id: UUID) -> UUID:
+        if referral_id in self._child_refs:  # loaded or saved here: the child's row came with it
+            return self._child_refs[referral_id]
         t = models.referral_children
         return self.session.execute(sa.select(t.c.child_ref).where(t.c.referral_id == referral_id)).scalar_one()
-
-    def _save_invitations(self, referral: Referral) -> None:
-        t = models.invitations
-        stored = set(self.session.execute(sa.select(t.c.provider_id).where(t.c.referral_id == referral.id))
-                     .scalars())
-        new = [p for p in referral.invited if p not in stored]
-        if new:
-            self.session.execute(t.insert(), [{"referral_id": referral.id, "provider_id": p,
-                                               "invited_at": referral.published_at} for p in new])
-
-    def _save_offers(self, referral: Referral) -> None:
-        t = models.offers
-        for offer in referral.offers:
-            values = _offer_columns(offer)
-            if self.session.execute(t.update().where(t.c.id == offer.id).values(**values)).rowcount == 0:
-                self.session.execute(t.insert().values(id=offer.id, referral_id=referral.id, **values))
 
     # finding
 
@@ -414,12 +523,6 @@ class ReferralRepository:
             query = query.where(t.c.withdrawn_at.is_not(None))
         return [(row.referral_id, row.id) for row in
                 self.session.execute(query.order_by(t.c.submitted_at.desc(), t.c.id).limit(limit).offset(offset))]
-
-    def referral_of_offer(self, offer_id: UUID) -> tuple[UUID, UUID] | None:
-        """(referral_id, provider_id) of an offer."""
-        t = models.offers
-        row = self.session.execute(sa.select(t.c.referral_id, t.c.provider_id).where(t.c.id == offer_id)).first()
-        return None if row is None else (row.referral_id, row.provider_id)
 
     def offer_by_idempotency_key(self, provider_id: UUID, key: str):
         t = models.offers
@@ -473,6 +576,12 @@ def _offer(row) -> Offer:
         answers={UUID(k): v for k, v in row.answers.items()})
     return Offer(id=row.id, provider_id=row.provider_id, terms=terms, maximum_price_pence=int(row.maximum_price_pence),
                  submitted_at=row.submitted_at, changed_at=row.changed_at, withdrawn_at=row.withdrawn_at)
+
+
+def _assessment_columns(assessment: Assessment) -> dict:
+    return {"meets_needs": assessment.meets_needs, "reason": assessment.reason,
+            "criteria_met": {str(k): v for k, v in assessment.criteria_met.items()}, "by": str(assessment.by),
+            "at": assessment.at}
 
 
 def _offer_columns(offer: Offer) -> dict:
