@@ -1,6 +1,7 @@
 """The provider registry service's tables (SQLAlchemy Core), in its own database.
 
-The DPS is one row (id 1) and its lots four rows, seeded by the migration.
+The DPS is one row (id 1) and its lots four rows, seeded by the migration;
+its revision changes with any of them.
 An application keeps the form as submitted (JSON) and the questions it
 answered, so later changes to a lot's questions do not change it.  A provider
 is the admitted organisation; its memberships, pricing schedule versions,
@@ -27,6 +28,9 @@ dps = sa.Table(
     sa.Column("decision_working_days", sa.Integer, nullable=False),
     sa.Column("extended_decision_working_days", sa.Integer, nullable=False),
     sa.Column("closed_at", UTCDateTime, nullable=True),
+    # A new random value whenever the DPS or a lot changes: what an in-process
+    # copy of the DPS and its lots is checked against (repository.get_dps).
+    sa.Column("revision", sa.Uuid, nullable=False),
 )
 
 lots = sa.Table(
