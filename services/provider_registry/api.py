@@ -68,8 +68,7 @@ class DPSRecord(MethodView):
     def patch(self, change):
         """Change the DPS's name, start or term (the term only before anyone is admitted)"""
         with _uow() as uow:
-            handlers.configure_dps(uow, current_principal(), **change)
-            return _dps_view(uow)
+            return views.dps_view(handlers.configure_dps(uow, current_principal(), **change), _today(uow))
 
 
 @dps_blp.route("/dps/closure")
@@ -80,8 +79,7 @@ class DPSClosure(MethodView):
     def post(self, body):
         """Close the DPS to applications"""
         with _uow() as uow:
-            handlers.close_dps(uow, current_principal(), body["reason"])
-            return _dps_view(uow)
+            return views.dps_view(handlers.close_dps(uow, current_principal(), body["reason"]), _today(uow))
 
 
 @dps_blp.route("/dps/sla-versions")
@@ -92,8 +90,8 @@ class SlaVersions(MethodView):
     def post(self, body):
         """Issue a new version of the service level agreement"""
         with _uow() as uow:
-            handlers.issue_sla(uow, current_principal(), body["version"], body["reason"])
-            return _dps_view(uow)
+            dps = handlers.issue_sla(uow, current_principal(), body["version"], body["reason"])
+            return views.dps_view(dps, _today(uow))
 
 
 @dps_blp.route("/lots")
@@ -196,6 +194,8 @@ class ApplicationDecision(MethodView):
 
 
 def _provider_view(uow: UnitOfWork, provider) -> dict:
+    # The DPS comes from the process's copy, checked against the revision read
+    # with the provider: no statement unless the manager changed it since.
     return views.provider_view(provider, _today(uow), handlers.dps_record(uow).sla_version)
 
 
@@ -317,13 +317,13 @@ class ProviderSchedules(MethodView):
     def post(self, body, provider_id: UUID, lot: int):
         """Propose a new version, effective from a date once the manager approves it"""
         with _uow() as uow:
-            schedule = handlers.propose_pricing(uow, current_principal(), provider_id, lot, body["pricing_lines"],
-                                                body["effective_from"])
-            return _schedule(uow, provider_id, schedule)
+            provider, schedule = handlers.propose_pricing(uow, current_principal(), provider_id, lot,
+                                                          body["pricing_lines"], body["effective_from"])
+            return _schedule(uow, provider, schedule)
 
 
-def _schedule(uow: UnitOfWork, provider_id: UUID, schedule) -> dict:
-    provider = handlers.provider_for(uow, current_principal(), provider_id)
+def _schedule(uow: UnitOfWork, provider, schedule) -> dict:
+    """The version as the provider just saved has it (nothing read again)."""
     in_force = provider.schedule_in_force(schedule.lot, _today(uow))
     return views.schedule_view(provider.id, provider.name, schedule, schedule is in_force)
 
@@ -335,8 +335,8 @@ class ScheduleApproval(MethodView):
     def post(self, provider_id: UUID, lot: int, version: int):
         """Approve a proposed version: it takes effect on its date (or today if that has passed)"""
         with _uow() as uow:
-            schedule = handlers.approve_pricing(uow, current_principal(), provider_id, lot, version)
-            return _schedule(uow, provider_id, schedule)
+            provider, schedule = handlers.approve_pricing(uow, current_principal(), provider_id, lot, version)
+            return _schedule(uow, provider, schedule)
 
 
 @providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/pricing-schedules/<int:version>/rejection")
@@ -347,8 +347,9 @@ class ScheduleRejection(MethodView):
     def post(self, body, provider_id: UUID, lot: int, version: int):
         """Reject a proposed version, with a reason"""
         with _uow() as uow:
-            schedule = handlers.reject_pricing(uow, current_principal(), provider_id, lot, version, body["reason"])
-            return _schedule(uow, provider_id, schedule)
+            provider, schedule = handlers.reject_pricing(uow, current_principal(), provider_id, lot, version,
+                                                         body["reason"])
+            return _schedule(uow, provider, schedule)
 
 
 @providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/pricing-schedules/<int:version>/withdrawal")
@@ -358,8 +359,8 @@ class ScheduleWithdrawal(MethodView):
     def post(self, provider_id: UUID, lot: int, version: int):
         """Withdraw a proposal the manager has not decided"""
         with _uow() as uow:
-            schedule = handlers.withdraw_pricing(uow, current_principal(), provider_id, lot, version)
-            return _schedule(uow, provider_id, schedule)
+            provider, schedule = handlers.withdraw_pricing(uow, current_principal(), provider_id, lot, version)
+            return _schedule(uow, provider, schedule)
 
 
 @schedules_blp.route("")

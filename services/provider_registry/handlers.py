@@ -99,6 +99,7 @@ def _lines(lines: Iterable[PricingLine]) -> list[dict]:
 
 
 def dps_record(uow: UnitOfWork) -> DPS:
+    """The DPS and its lots: the process's copy while the stored revision is its own."""
     return repo.get_dps(uow.session)
 
 
@@ -370,7 +371,7 @@ def schedules_awaiting(uow: UnitOfWork, *, status: str | None = None, lot: int |
 
 
 def propose_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, lines: list[PricingLine],
-                    effective_from: date) -> PricingSchedule:
+                    effective_from: date) -> tuple[Provider, PricingSchedule]:
     _check_is(actor, provider_id)
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
     schedule = provider.propose_pricing(lot, lines, effective_from, uow.now())
@@ -379,10 +380,11 @@ def propose_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: i
            details={"provider_id": provider_id, "lot": lot, "version": schedule.version,
                     "effective_from": schedule.effective_from, "lines": _lines(schedule.lines)})
     uow.commit()
-    return schedule
+    return provider, schedule
 
 
-def approve_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, version: int) -> PricingSchedule:
+def approve_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int,
+                    version: int) -> tuple[Provider, PricingSchedule]:
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
     schedule = provider.approve_pricing(lot, version, uow.now())
     published = _save_and_publish(uow, provider)
@@ -390,21 +392,22 @@ def approve_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: i
            details={"provider_id": provider_id, "lot": lot, "version": version,
                     "effective_from": schedule.effective_from, "events": [t for t, _ in published]})
     uow.commit()
-    return schedule
+    return provider, schedule
 
 
 def reject_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, version: int,
-                   reason: str) -> PricingSchedule:
+                   reason: str) -> tuple[Provider, PricingSchedule]:
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
     schedule = provider.reject_pricing(lot, version, reason, uow.now())
     repo.save_provider(uow.session, provider, uow.now())
     _audit(uow, actor, "pricing_schedule.rejected", "pricing_schedule", f"{provider_id}:{lot}:{version}",
            reason=schedule.reason, details={"provider_id": provider_id, "lot": lot, "version": version})
     uow.commit()
-    return schedule
+    return provider, schedule
 
 
-def withdraw_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, version: int) -> PricingSchedule:
+def withdraw_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int,
+                     version: int) -> tuple[Provider, PricingSchedule]:
     _check_is(actor, provider_id)
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
     schedule = provider.withdraw_pricing(lot, version, uow.now())
@@ -412,7 +415,7 @@ def withdraw_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: 
     _audit(uow, actor, "pricing_schedule.withdrawn", "pricing_schedule", f"{provider_id}:{lot}:{version}",
            details={"provider_id": provider_id, "lot": lot, "version": version})
     uow.commit()
-    return schedule
+    return provider, schedule
 
 
 # ------------------------------------------------------- the daily job
