@@ -129,15 +129,20 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def upsert_if_newer(session: Session, table: sa.Table, key: dict, stamp: str, at: datetime, **values) -> None:
-    """A replica's fact, in one statement: insert the row, or overwrite the
-    fact only if `at` is at least as recent as the event that set it (events
-    may arrive out of order).  `stamp` is the column holding that time."""
+def insert_for(session: Session, table: sa.Table):
+    """The dialect's INSERT, which has ON CONFLICT (PostgreSQL and SQLite alike)."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(**key, **values, **{stamp: at})
+    return insert(table)
+
+
+def upsert_if_newer(session: Session, table: sa.Table, key: dict, stamp: str, at: datetime, **values) -> None:
+    """A replica's fact, in one statement: insert the row, or overwrite the
+    fact only if `at` is at least as recent as the event that set it (events
+    may arrive out of order).  `stamp` is the column holding that time."""
+    statement = insert_for(session, table).values(**key, **values, **{stamp: at})
     stored = table.c[stamp]
     session.execute(statement.on_conflict_do_update(
         index_elements=[column.name for column in table.primary_key.columns],

@@ -44,23 +44,16 @@ from services.referrals.domain import (
     ReferralStatus,
 )
 from services.referrals.events import profile_data
+from shared.db import insert_for
 from shared.errors import Conflict, NotFound
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # before any event: the first real status wins
 
 
-def _insert(session: Session, table: sa.Table):
-    """The dialect's INSERT, which has ON CONFLICT (PostgreSQL and SQLite alike)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
-
-
 def _insert_ignoring_duplicates(session: Session, table: sa.Table, values: dict, keys: Sequence[str]):
     """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite alike."""
-    return session.execute(_insert(session, table).values(**values).on_conflict_do_nothing(index_elements=list(keys)))
+    return session.execute(insert_for(session, table).values(**values)
+                           .on_conflict_do_nothing(index_elements=list(keys)))
 
 
 def _newer(stored: sa.Column, at: sa.ColumnElement) -> sa.ColumnElement[bool]:
@@ -101,7 +94,7 @@ class RegistryCopy:
                 values["ofsted_grade"] = registration["ofsted_grade"]
                 columns.append(t.c.ofsted_grade)
             facts.append((t.c.registration_at, columns))
-        insert = _insert(self.session, t).values(**values)
+        insert = insert_for(self.session, t).values(**values)
         if not facts:
             self.session.execute(insert.on_conflict_do_nothing(index_elements=["provider_id"]))
             return
@@ -124,7 +117,7 @@ class RegistryCopy:
             columns.append(t.c.ends_on)
         if capacity is not None:
             values.update(capacity=capacity, capacity_at=at)
-        insert = _insert(self.session, t).values(**values)
+        insert = insert_for(self.session, t).values(**values)
         status_applies = _newer(t.c.status_at, insert.excluded.status_at)
         changes, where = _if(status_applies, columns, insert.excluded), [status_applies]
         if capacity is not None:
@@ -141,7 +134,7 @@ class RegistryCopy:
         t = models.memberships
         # Capacity before admission (out of order): keep it; the membership
         # stays "removed" (not eligible) until the admission arrives.
-        insert = _insert(self.session, t).values(provider_id=provider_id, lot=lot, status="removed",
+        insert = insert_for(self.session, t).values(provider_id=provider_id, lot=lot, status="removed",
                                                  status_at=NEVER, capacity=capacity, capacity_at=at)
         self.session.execute(insert.on_conflict_do_update(
             index_elements=["provider_id", "lot"],

@@ -32,7 +32,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import context
-from shared.db import utcnow
+from shared.db import insert_for, utcnow
 from shared.events import Envelope
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import BROKER_ERRORS, broker_connection
@@ -131,11 +131,7 @@ class EventConsumer:
             session.close()
 
     def _claim(self, session: Session, envelope: Envelope):
-        if session.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(self.inbox).values(
+        return insert_for(session, self.inbox).values(
             event_id=envelope.id, consumer=self.service, event_type=envelope.type, received_at=utcnow(),
         ).on_conflict_do_nothing()
 
