@@ -198,6 +198,7 @@ class _DpsCopies:
 _dps_copies = _DpsCopies()
 
 
+@functools.cache
 def _dps_revision_column() -> sa.Label:
     """The DPS's revision, as a column of another query (no extra round trip)."""
     return sa.select(models.dps.c.revision).where(models.dps.c.id == DPS_ID).scalar_subquery().label("dps_revision")
@@ -349,11 +350,6 @@ _CHILDREN: dict[sa.Table, tuple[str, ...]] = {
 
 # A provider as rows: table -> the row's key (() for the provider's own row) -> its other values.
 Rows = dict[sa.Table, dict[tuple, dict]]
-
-
-def provider_exists(session: Session, provider_id: UUID) -> bool:
-    return session.execute(sa.select(models.providers.c.id).where(models.providers.c.id == provider_id)).first() \
-        is not None
 
 
 def find_provider(session: Session, provider_id: UUID, *, for_update: bool = False) -> Provider | None:
@@ -554,11 +550,7 @@ def list_schedules(session: Session, *, status: str | None = None, lot: int | No
     if provider_id is not None:
         query = query.where(s.c.provider_id == provider_id)
     rows = session.execute(query.limit(limit).offset(offset))
-    return [(r.provider_id, r.provider_name, _schedule_from_row(r)) for r in rows]
-
-
-def _schedule_from_row(r) -> PricingSchedule:
-    return _schedule_from_values(r._mapping)
+    return [(r.provider_id, r.provider_name, _schedule_from_values(r._mapping)) for r in rows]
 
 
 def _schedule_from_values(r) -> PricingSchedule:
