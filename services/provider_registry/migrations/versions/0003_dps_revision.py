@@ -7,7 +7,7 @@ under one revision is right for every database that shows that revision.
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-12-01 09:00:00
+Create Date: 2026-11-22 10:30:00
 """
 import uuid
 
