@@ -24,6 +24,7 @@ from services.awards.repository import Repository
 from shared import audit
 from shared.auth import Principal, current_principal, public, requires
 from shared.errors import Forbidden, NotFound
+from shared.schemas import cached
 
 COUNCIL = ("officer", "manager")
 
@@ -64,7 +65,7 @@ def ranking_view(ranking: Ranking, names: dict, award_id: UUID | None = None) ->
 
 
 def award_view(repo: Repository, row, actor: Principal) -> dict:
-    view = {name: getattr(row, name) for name in s.AwardOut().fields if name != "ranking" and hasattr(row, name)}
+    view = {name: getattr(row, name) for name in cached(s.AwardOut).fields if name != "ranking" and hasattr(row, name)}
     if actor.is_provider_only:
         # The provider learns it won; never the other offers, who pressed award, or why.
         for private in ("override_reason", "awarded_by", "team"):
@@ -88,7 +89,7 @@ def _status(row, now: datetime, has_contract: bool) -> str:
 
 def opportunity_view(repo: Repository, row, actor: Principal, now: datetime) -> dict:
     contract = repo.contract_for_opportunity(row.opportunity_id)
-    view = {name: getattr(row, name) for name in s.OpportunityOut().fields if hasattr(row, name)}
+    view = {name: getattr(row, name) for name in cached(s.OpportunityOut).fields if hasattr(row, name)}
     view["scale"] = {"maximum": row.scale["maximum"], "descriptors": _descriptors(row.scale)}
     view["status"] = _status(row, now, contract is not None)
     view["contract_id"] = contract.contract_id if contract else None
@@ -121,7 +122,7 @@ def evaluation_view(comp, evaluation) -> dict:
 
 
 def summary_view(summary: AssessmentSummary) -> dict:
-    return {name: getattr(summary, name) for name in s.SummaryOut().fields}
+    return {name: getattr(summary, name) for name in cached(s.SummaryOut).fields}
 
 
 def contract_view(contract, row) -> dict:

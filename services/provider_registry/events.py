@@ -23,6 +23,7 @@ from services.provider_registry.domain import (
     Unit,
     pricing_line_id,
 )
+from shared.schemas import cached
 
 # The contract's words for registration status; the domain says "unregistered setting".
 REGISTRATION_ON_THE_WIRE = {
@@ -100,26 +101,26 @@ def message_for(event: Event) -> tuple[str, dict]:
     """The outbox message (type, JSON-ready data) for a domain event."""
     common = {"provider_id": event.provider_id, "provider_name": event.provider_name, "at": event.at}
     if isinstance(event, MembershipAdmitted):
-        data = MembershipAdmittedData().dump({
+        data = cached(MembershipAdmittedData).dump({
             **common, "lot": event.lot, "status": event.status,
             "registration_status": _wire_registration(event.registration_status), "urn": event.urn,
             "pricing_version": event.pricing_version,
             "pricing_lines": _lines(event.provider_id, event.lot, event.pricing_lines),
             "capacity": event.capacity, "admitted_on": event.admitted_on, "ends_on": event.ends_on})
     elif isinstance(event, (MembershipSuspended, MembershipReinstated)):
-        data = MembershipChangedData().dump({**common, "lot": event.lot, "status": event.status,
+        data = cached(MembershipChangedData).dump({**common, "lot": event.lot, "status": event.status,
                                              "reason": event.reason, "automatic": event.automatic})
     elif isinstance(event, MembershipRemoved):
-        data = MembershipChangedData().dump({**common, "lot": event.lot, "status": event.status,
+        data = cached(MembershipChangedData).dump({**common, "lot": event.lot, "status": event.status,
                                              "reason": event.reason, "automatic": False})
     elif isinstance(event, PricingScheduleEffective):
-        data = PricingScheduleEffectiveData().dump({
+        data = cached(PricingScheduleEffectiveData).dump({
             **common, "lot": event.lot, "version": event.version, "effective_from": event.effective_from,
             "pricing_lines": _lines(event.provider_id, event.lot, event.lines)})
     elif isinstance(event, CapacityChanged):
-        data = CapacityChangedData().dump({**common, "lot": event.lot, "capacity": event.capacity})
+        data = cached(CapacityChangedData).dump({**common, "lot": event.lot, "capacity": event.capacity})
     elif isinstance(event, RegistrationChanged):
-        data = RegistrationChangedData().dump({
+        data = cached(RegistrationChangedData).dump({
             **common, "registration_status": _wire_registration(event.registration_status), "urn": event.urn,
             "ofsted_grade": event.ofsted_grade})
     else:  # pragma: no cover - every domain event is mapped above

@@ -21,6 +21,7 @@ from services.referrals import handlers
 from services.referrals.domain import LOTS, MembershipStatus
 from shared.events import Envelope
 from shared.messaging.consumer import Handler
+from shared.schemas import cached
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def _lines(data: dict) -> list[dict]:
 
 
 def on_membership_admitted(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = MembershipAdmitted().load(envelope.data)
+    data = cached(MembershipAdmitted).load(envelope.data)
     handlers.membership_admitted(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
                                  lot=data["lot"], registration_status=data["registration_status"], urn=data["urn"],
                                  pricing_lines=_lines(data), pricing_version=data["pricing_version"],
@@ -105,7 +106,7 @@ def on_membership_admitted(uow: UnitOfWork, envelope: Envelope) -> None:
 
 def _on_status(status: MembershipStatus) -> Handler:
     def handle(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = MembershipChanged().load(envelope.data)
+        data = cached(MembershipChanged).load(envelope.data)
         handlers.membership_changed(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
                                     lot=data["lot"], status=status, reason=data["reason"], at=data["at"])
 
@@ -114,7 +115,7 @@ def _on_status(status: MembershipStatus) -> Handler:
 
 
 def on_pricing_schedule_effective(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = PricingScheduleEffective().load(envelope.data)
+    data = cached(PricingScheduleEffective).load(envelope.data)
     handlers.pricing_schedule_effective(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
                                         lot=data["lot"], version=data["version"],
                                         effective_from=data["effective_from"], pricing_lines=_lines(data),
@@ -122,18 +123,18 @@ def on_pricing_schedule_effective(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 def on_capacity_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = CapacityChanged().load(envelope.data)
+    data = cached(CapacityChanged).load(envelope.data)
     handlers.capacity_changed(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
                               lot=data["lot"], capacity=data["capacity"], at=data["at"])
 
 
 def on_registration_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = RegistrationChanged().load(envelope.data)
+    data = cached(RegistrationChanged).load(envelope.data)
     handlers.registration_changed(uow, **data)
 
 
 def on_placement_awarded(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = PlacementAwarded().load(envelope.data)
+    data = cached(PlacementAwarded).load(envelope.data)
     if not handlers.mark_awarded(uow, referral_id=data["referral_id"], offer_id=data["offer_id"],
                                  award_id=data["award_id"], at=data["at"]):
         log.warning("placement.awarded for a referral this service does not hold",
@@ -141,7 +142,7 @@ def on_placement_awarded(uow: UnitOfWork, envelope: Envelope) -> None:
 
 
 def on_block_place_allocated(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = BlockPlaceAllocated().load(envelope.data)
+    data = cached(BlockPlaceAllocated).load(envelope.data)
     if data["referral_id"] is None:
         return  # a place given without a referral: nothing of ours
     handlers.mark_placed_in_block(uow, referral_id=data["referral_id"], allocation_id=data["allocation_id"],

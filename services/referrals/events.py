@@ -30,6 +30,7 @@ from services.referrals.domain import (
     ReferralPublished,
     is_full_time,
 )
+from shared.schemas import cached
 
 
 class Number(fields.Field):
@@ -80,8 +81,8 @@ class ProfileData(Schema):
 
 def profile_data(profile: Profile) -> dict:
     """The profile as plain JSON-ready data (the one place it is flattened)."""
-    return ProfileData().dump({
-        **{name: getattr(profile, name) for name in ProfileData().fields},
+    return cached(ProfileData).dump({
+        **{name: getattr(profile, name) for name in cached(ProfileData).fields},
         "reason": profile.reason.value,
         "success_measures": {m.value: text for m, text in profile.success_measures.items()},
     })
@@ -93,7 +94,7 @@ class QuestionData(Schema):
 
 
 def questions_data(shared: ProfileForProviders) -> list[dict]:
-    return QuestionData(many=True).dump([{"question_id": q.id, "text": q.text} for q in shared.questions])
+    return cached(QuestionData, many=True).dump([{"question_id": q.id, "text": q.text} for q in shared.questions])
 
 
 # --- events ------------------------------------------------------------------------
@@ -207,7 +208,7 @@ def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, di
     match event:
         case ReferralPublished():
             shared = event.profile
-            return "referral.published", ReferralPublishedData().dump({
+            return "referral.published", cached(ReferralPublishedData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "team": shared.team,
                 "deadline": utc(shared.deadline), "invited_provider_ids": list(event.invited),
                 "no_eligible_providers": event.no_eligible_providers,
@@ -215,22 +216,22 @@ def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, di
                 "profile": profile_data(shared.profile), "at": utc(event.at)})
         case OfferSubmitted() | OfferChanged():
             kind = "offer.submitted" if isinstance(event, OfferSubmitted) else "offer.changed"
-            return kind, OfferData().dump({"referral_id": event.referral_id, "offer_id": event.offer_id,
+            return kind, cached(OfferData).dump({"referral_id": event.referral_id, "offer_id": event.offer_id,
                                            "provider_id": event.provider_id, "lot": event.lot,
                                            "at": utc(event.at)})
         case OfferWithdrawn():
-            return "offer.withdrawn", OfferWithdrawnData().dump({
+            return "offer.withdrawn", cached(OfferWithdrawnData).dump({
                 "referral_id": event.referral_id, "offer_id": event.offer_id, "provider_id": event.provider_id,
                 "lot": event.lot, "at": utc(event.at)})
         case OfferDeclined():
-            return "offer.declined", OfferDeclinedData().dump({
+            return "offer.declined", cached(OfferDeclinedData).dump({
                 "referral_id": event.referral_id, "provider_id": event.provider_id, "lot": event.lot,
                 "reason": event.reason, "at": utc(event.at)})
         case ReferralClosed():
             if child_ref is None:
                 raise ValueError("referral.closed needs the child's child_ref")
             profile = event.profile.profile
-            return "referral.closed", ReferralClosedData().dump({
+            return "referral.closed", cached(ReferralClosedData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "team": event.profile.team,
                 "child_ref": child_ref, "reason_for_ap": profile.reason.value,
                 "hours_per_week": profile.hours_per_week,
@@ -242,11 +243,11 @@ def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, di
                 "declines": [{"provider_id": d.provider_id, "reason": d.reason} for d in event.declines],
                 "at": utc(event.at)})
         case ReferralCancelled():
-            return "referral.cancelled", ReferralCancelledData().dump({
+            return "referral.cancelled", cached(ReferralCancelledData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "invited_provider_ids": list(event.invited),
                 "reason": event.reason, "at": utc(event.at)})
         case OffDpsExceptionRecorded():
-            return "off_dps_exception.recorded", OffDpsExceptionData().dump({
+            return "off_dps_exception.recorded", cached(OffDpsExceptionData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "team": event.team, "reason": event.reason,
                 "recorded_by": str(event.by), "at": utc(event.at)})
     raise TypeError(f"no message for {type(event).__name__}")

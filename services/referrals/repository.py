@@ -262,7 +262,7 @@ class ReferralRepository:
     # loading
 
     def get(self, referral_id: UUID, *, for_update: bool = False) -> Referral:
-        found = self.get_many([referral_id], for_update=for_update)
+        found = self._load(models.referrals.c.id == referral_id, for_update=for_update)
         if referral_id not in found:
             raise NotFound("no such referral")
         return found[referral_id]
@@ -315,7 +315,9 @@ class ReferralRepository:
         grouped: dict[UUID, list] = {}
         if not ids:
             return grouped
-        for row in self.session.execute(sa.select(table).where(table.c.referral_id.in_(ids)).order_by(order)):
+        # one referral (the usual case) by `=`: an expanding IN costs more to compile each time
+        which = table.c.referral_id == ids[0] if len(ids) == 1 else table.c.referral_id.in_(ids)
+        for row in self.session.execute(sa.select(table).where(which).order_by(order)):
             grouped.setdefault(row.referral_id, []).append(row)
         return grouped
 

@@ -26,6 +26,7 @@ from services.tracking.handlers import Caller
 from shared import audit
 from shared.auth import current_principal, requires
 from shared.errors import Forbidden
+from shared.schemas import cached
 
 PEOPLE = ("provider", "officer", "manager")  # who may read a placement (each within their own)
 COUNCIL = ("officer", "manager")
@@ -315,8 +316,8 @@ def _wants_csv(query: dict) -> bool:
 
 
 def _csv(rows: list[dict], schema: type, name: str) -> Response:
-    dumped = schema(many=True).dump(rows)
-    declared = list(schema().fields)
+    dumped = cached(schema, many=True).dump(rows)
+    declared = list(cached(schema).fields)
     columns = [c for c in declared if any(c in row for row in dumped)] if dumped else declared
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")

@@ -14,6 +14,7 @@ from services.tracking.domain import PlacementSource
 from shared.errors import InvalidInput
 from shared.events import Envelope
 from shared.messaging.consumer import Handler, PoisonMessage
+from shared.schemas import cached
 from shared.unit_of_work import UnitOfWork
 
 
@@ -67,13 +68,13 @@ class ProviderNamed(_Data):
 
 
 def _placement_awarded(uow: UnitOfWork, envelope: Envelope) -> None:
-    award = PlacementAwarded().load(envelope.data)
+    award = cached(PlacementAwarded).load(envelope.data)
     award["agreed_cost_pence"] = award.pop("total_pence")
     _place(uow, award, PlacementSource.CALL_OFF)
 
 
 def _block_place_allocated(uow: UnitOfWork, envelope: Envelope) -> None:
-    allocation = BlockPlaceAllocated().load(envelope.data)
+    allocation = cached(BlockPlaceAllocated).load(envelope.data)
     allocation["agreed_cost_pence"] = allocation.pop("cost_pence")
     _place(uow, allocation, PlacementSource.BLOCK_PLACE)
 
@@ -87,7 +88,7 @@ def _place(uow: UnitOfWork, award: dict, source: PlacementSource) -> None:
 
 def _membership_changed(status: str) -> Handler:
     def handle(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = MembershipChanged().load(envelope.data)
+        data = cached(MembershipChanged).load(envelope.data)
         # the type says what happened; the status field says the same in words
         handlers.apply_membership(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
                                   lot=data["lot"], status=status, reason=data["reason"], at=data["at"])
@@ -96,13 +97,13 @@ def _membership_changed(status: str) -> Handler:
 
 
 def _membership_admitted(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = MembershipChanged().load(envelope.data)
+    data = cached(MembershipChanged).load(envelope.data)
     handlers.apply_membership(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
                               lot=data["lot"], status="admitted", reason=None, at=data["at"])
 
 
 def _provider_named(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = ProviderNamed().load(envelope.data)
+    data = cached(ProviderNamed).load(envelope.data)
     handlers.note_provider_name(uow, data["provider_id"], data["provider_name"], data["at"])
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from marshmallow import Schema, fields
 
 from services.tracking import domain
+from shared.schemas import cached
 
 
 class _Data(Schema):
@@ -159,4 +160,4 @@ def messages(placement: domain.Placement) -> Iterator[tuple[str, dict]]:
     `uow.publish`; the placement's event list is emptied."""
     while placement.events:
         event = placement.events.pop(0)
-        yield event.type, SCHEMAS[event.type]().dump(_fields(event, placement))
+        yield event.type, cached(SCHEMAS[event.type]).dump(_fields(event, placement))
