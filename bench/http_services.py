@@ -31,6 +31,7 @@ import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 
+from bench import cpu
 from bench.common import Measure
 from bench.event_path import OFFICER, Journey, provider_auth
 from bench.http import gunicorn, wrk
@@ -138,6 +139,13 @@ def _check(system: BenchSystem, endpoint: dict) -> None:
     system.call(endpoint["method"], endpoint["service"], path, headers, body)
 
 
+def _loaded(wrk_run, *args, **kwargs) -> tuple[dict, dict[str, float]]:
+    """wrk's result, and the CPU seconds each kind of process used meanwhile."""
+    before = cpu.snapshot()
+    result = wrk_run(*args, **kwargs)
+    return result, cpu.spent(before, cpu.snapshot())
+
+
 def section(ctx) -> list[Measure]:
     seconds = ctx.seconds
     out = []
@@ -150,12 +158,13 @@ def section(ctx) -> list[Measure]:
 
         with gunicorn("bench.minimal_app:create_app()", free_port(),
                       env={"BENCH_DATABASE_URL": system.system["tracking"].database_url}) as url:
-            minimal = wrk(f"{url}/ping", seconds=seconds)
-            with_db = wrk(f"{url}/db", seconds=seconds)
+            minimal, minimal_cpu = _loaded(wrk, f"{url}/ping", seconds=seconds)
+            with_db, _ = _loaded(wrk, f"{url}/db", seconds=seconds)
         baseline = minimal["rps"]
         out.append(Measure("http", "minimal Flask GET /ping, again beside the idle system", "-", baseline, "req/s",
                            extra={"p50_ms": round(minimal["p50_ms"], 1), "p99_ms": round(minimal["p99_ms"], 1),
-                                  "minimal_rps_in_http_section": ctx.minimal_rps}))
+                                  "minimal_rps_in_http_section": ctx.minimal_rps,
+                                  "cpu_ms_per_request": cpu.per_request(minimal_cpu, minimal["requests"])}))
         out.append(Measure("http", "minimal Flask GET /db: one PostgreSQL round trip (SELECT 1, pooled)", "-",
                            with_db["rps"], "req/s",
                            extra={"p50_ms": round(with_db["p50_ms"], 1), "p99_ms": round(with_db["p99_ms"], 1),
@@ -164,8 +173,8 @@ def section(ctx) -> list[Measure]:
             n_expr = endpoint.get("n_expr", "counter")
             targets = endpoint["targets"]
             _check(system, endpoint)
-            result = wrk(system.url(endpoint["service"]), seconds=seconds, method=endpoint["method"],
-                         targets=targets, n_expr=n_expr)
+            result, used = _loaded(wrk, system.url(endpoint["service"]), seconds=seconds, method=endpoint["method"],
+                                   targets=targets, n_expr=n_expr)
             ratio = result["rps"] / baseline
             target = READ_TARGET if endpoint["kind"] == "read" else WRITE_TARGET
             valid = result["non_2xx"] == 0 and result["socket_errors"] == 0
@@ -178,7 +187,8 @@ def section(ctx) -> list[Measure]:
                                extra={"p50_ms": round(result["p50_ms"], 1), "p99_ms": round(result["p99_ms"], 1),
                                       "ratio_to_minimal": round(ratio, 3), "minimal_rps": round(baseline, 1),
                                       "requests": result["requests"], "non_2xx": result["non_2xx"],
-                                      "socket_errors": result["socket_errors"]}))
+                                      "socket_errors": result["socket_errors"],
+                                      "cpu_ms_per_request": cpu.per_request(used, result["requests"])}))
         system.wait_drained(120)
     return out
 

@@ -85,7 +85,7 @@ class Context:
 DETAILS = ("p50_ms", "p95_ms", "p99_ms", "ratio_to_minimal", "non_2xx", "achieved_events_per_s", "deliveries",
            "deliveries_per_s", "stages_p50_p99_ms", "events", "http_requests", "wall_s", "peak_mib", "us_per_moderate",
            "moderation_projected_from", "rows", "query_ms", "http_ms", "csv_ms", "messages",
-           "raw_publish_msg_per_s", "event_path_events_per_s", "ratio_to_broker_section_best")
+           "raw_publish_msg_per_s", "event_path_events_per_s", "ratio_to_broker_section_best", "cpu_ms_per_request")
 
 
 def _details(row: dict) -> str:
