@@ -3,6 +3,7 @@ types that behave the same on SQLite and PostgreSQL, and Alembic migrations."""
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,23 +132,37 @@ def is_postgres(engine: Engine) -> bool:
 
 def insert_for(session: Session, table: sa.Table):
     """The dialect's INSERT, which has ON CONFLICT (PostgreSQL and SQLite alike)."""
-    if session.get_bind().dialect.name == "postgresql":
+    return _insert_of(session.get_bind().dialect.name)(table)
+
+
+def _insert_of(dialect: str):
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+    return insert
 
 
 def upsert_if_newer(session: Session, table: sa.Table, key: dict, stamp: str, at: datetime, **values) -> None:
     """A replica's fact, in one statement: insert the row, or overwrite the
     fact only if `at` is at least as recent as the event that set it (events
     may arrive out of order).  `stamp` is the column holding that time."""
-    statement = insert_for(session, table).values(**key, **values, **{stamp: at})
+    statement = _upsert_statement(session.get_bind().dialect.name, table, tuple(key), stamp, tuple(values))
+    session.execute(statement, {**key, **values, stamp: at})
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(dialect: str, table: sa.Table, key: tuple[str, ...], stamp: str, values: tuple[str, ...]):
+    # Built once per shape: consumers run it for every event, and building
+    # an ON CONFLICT statement costs more than executing it.
+    insert = _insert_of(dialect)(table)
+    statement = insert.values({name: sa.bindparam(name, type_=table.c[name].type)
+                               for name in (*key, *values, stamp)})
     stored = table.c[stamp]
-    session.execute(statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[column.name for column in table.primary_key.columns],
-        set_={**values, stamp: at},
-        where=sa.or_(stored.is_(None), stored <= statement.excluded[stamp])))
+        set_={name: statement.excluded[name] for name in (*values, stamp)},
+        where=sa.or_(stored.is_(None), stored <= statement.excluded[stamp]))
 
 
 def _alembic_config(versions: Path, metadata: sa.MetaData, connection=None):

@@ -66,6 +66,58 @@ def _if(applies: sa.ColumnElement[bool], columns: Sequence[sa.Column], excluded)
     return {c.name: sa.case((applies, excluded[c.name]), else_=c) for c in columns}
 
 
+# Each registry-copy upsert is built once per dialect and shape (which facts
+# the event carries) and run with bound values: consumers run one for every
+# event, and building an ON CONFLICT statement costs more than executing it.
+_UPSERTS: dict[tuple, sa.Executable] = {}
+
+
+def _upsert(session: Session, table: sa.Table, names: tuple[str, ...], changes) -> sa.Executable:
+    """INSERT the row, ON CONFLICT apply `changes(table, names, excluded)` -> (set_, where, returning)."""
+    key = (session.get_bind().dialect.name, table.name, names, changes)
+    statement = _UPSERTS.get(key)
+    if statement is None:
+        insert = insert_for(session, table).values({n: sa.bindparam(n, type_=table.c[n].type) for n in names})
+        set_, where, returning = changes(table, names, insert.excluded)
+        keys = [column.name for column in table.primary_key.columns]
+        statement = (insert.on_conflict_do_update(index_elements=keys, set_=set_, where=where) if set_
+                     else insert.on_conflict_do_nothing(index_elements=keys))
+        if returning is not None:
+            statement = statement.returning(returning)
+        _UPSERTS[key] = statement
+    return statement
+
+
+def _facts(table: sa.Table, names: tuple[str, ...], excluded,
+           facts: list[tuple[str, list[str]]]) -> tuple[dict, sa.ColumnElement | None]:
+    """SET each fact's columns where its event is not older than the stored one."""
+    changes: dict = {}
+    applies = []
+    for stamp, columns in facts:
+        newer = _newer(table.c[stamp], excluded[stamp])
+        changes.update(_if(newer, [table.c[name] for name in columns if name in names], excluded))
+        applies.append(newer)
+    return changes, sa.or_(*applies) if applies else None
+
+
+def _provider_changes(table, names, excluded):
+    facts = [("name_at", ["name", "name_at"])] if "name_at" in names else []
+    if "registration_at" in names:
+        facts.append(("registration_at", ["registration_status", "urn", "registration_at", "ofsted_grade"]))
+    return (*_facts(table, names, excluded, facts), None)
+
+
+def _status_changes(table, names, excluded):
+    facts = [("status_at", ["status", "status_at", "reason", "ends_on"])]
+    if "capacity_at" in names:
+        facts.append(("capacity_at", ["capacity", "capacity_at"]))
+    return (*_facts(table, names, excluded, facts), table.c.status_at)
+
+
+def _capacity_changes(table, names, excluded):
+    return (*_facts(table, names, excluded, [("capacity_at", ["capacity", "capacity_at"])]), None)
+
+
 # --- the registry copy -----------------------------------------------------------
 
 class RegistryCopy:
@@ -80,66 +132,36 @@ class RegistryCopy:
     def note_provider(self, provider_id: UUID, name: str | None, at: datetime, *,
                       registration: dict | None = None) -> None:
         """The provider's name and, when given, its registration (status, urn, ofsted_grade)."""
-        t = models.providers
         values: dict = {"provider_id": provider_id}
-        facts: list[tuple[sa.Column, list[sa.Column]]] = []  # (the time it was set, the columns it sets)
         if name:
             values.update(name=name, name_at=at)
-            facts.append((t.c.name_at, [t.c.name, t.c.name_at]))
         if registration is not None:
             values.update(registration_status=registration.get("registration_status"), urn=registration.get("urn"),
                           registration_at=at)
-            columns = [t.c.registration_status, t.c.urn, t.c.registration_at]
             if "ofsted_grade" in registration:
                 values["ofsted_grade"] = registration["ofsted_grade"]
-                columns.append(t.c.ofsted_grade)
-            facts.append((t.c.registration_at, columns))
-        insert = insert_for(self.session, t).values(**values)
-        if not facts:
-            self.session.execute(insert.on_conflict_do_nothing(index_elements=["provider_id"]))
-            return
-        changes: dict = {}
-        for stamp, columns in facts:
-            changes.update(_if(_newer(stamp, insert.excluded[stamp.name]), columns, insert.excluded))
-        self.session.execute(insert.on_conflict_do_update(
-            index_elements=["provider_id"], set_=changes,
-            where=sa.or_(*(_newer(stamp, insert.excluded[stamp.name]) for stamp, _ in facts))))
+        self.session.execute(_upsert(self.session, models.providers, tuple(values), _provider_changes), values)
 
     def set_status(self, provider_id: UUID, lot: int, status: MembershipStatus, at: datetime, *,
                    reason: str | None = None, capacity: int | None = None, ends_on: date | None = None) -> bool:
         """The membership's status as of `at`; False when a later event already set it."""
-        t = models.memberships
         values: dict = {"provider_id": provider_id, "lot": lot, "status": status.value, "status_at": at,
                         "reason": reason}
-        columns = [t.c.status, t.c.status_at, t.c.reason]
         if ends_on is not None:
             values["ends_on"] = ends_on
-            columns.append(t.c.ends_on)
         if capacity is not None:
             values.update(capacity=capacity, capacity_at=at)
-        insert = insert_for(self.session, t).values(**values)
-        status_applies = _newer(t.c.status_at, insert.excluded.status_at)
-        changes, where = _if(status_applies, columns, insert.excluded), [status_applies]
-        if capacity is not None:
-            capacity_applies = _newer(t.c.capacity_at, insert.excluded.capacity_at)
-            changes.update(_if(capacity_applies, [t.c.capacity, t.c.capacity_at], insert.excluded))
-            where.append(capacity_applies)
-        row = self.session.execute(insert.on_conflict_do_update(
-            index_elements=["provider_id", "lot"], set_=changes, where=sa.or_(*where))
-            .returning(t.c.status_at)).first()
+        statement = _upsert(self.session, models.memberships, tuple(values), _status_changes)
+        row = self.session.execute(statement, values).first()
         # Applied when the row (new or updated) now holds this event's status time.
         return row is not None and row.status_at == at
 
     def set_capacity(self, provider_id: UUID, lot: int, capacity: int, at: datetime) -> None:
-        t = models.memberships
         # Capacity before admission (out of order): keep it; the membership
         # stays "removed" (not eligible) until the admission arrives.
-        insert = insert_for(self.session, t).values(provider_id=provider_id, lot=lot, status="removed",
-                                                 status_at=NEVER, capacity=capacity, capacity_at=at)
-        self.session.execute(insert.on_conflict_do_update(
-            index_elements=["provider_id", "lot"],
-            set_={"capacity": insert.excluded.capacity, "capacity_at": insert.excluded.capacity_at},
-            where=_newer(t.c.capacity_at, insert.excluded.capacity_at)))
+        values = {"provider_id": provider_id, "lot": lot, "status": "removed", "status_at": NEVER,
+                  "capacity": capacity, "capacity_at": at}
+        self.session.execute(_upsert(self.session, models.memberships, tuple(values), _capacity_changes), values)
 
     def add_schedule(self, provider_id: UUID, lot: int, *, version: int, effective_from: date,
                      lines: list[dict], at: datetime) -> None:
