@@ -4,6 +4,7 @@ types that behave the same on SQLite and PostgreSQL, and Alembic migrations."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,6 +164,82 @@ def _upsert_statement(dialect: str, table: sa.Table, key: tuple[str, ...], stamp
         index_elements=[column.name for column in table.primary_key.columns],
         set_={name: statement.excluded[name] for name in (*values, stamp)},
         where=sa.or_(stored.is_(None), stored <= statement.excluded[stamp]))
+
+
+class ChildRow(dict):
+    """One row of a child table as `read_children` returns it: its columns by
+    name, read as keys (`row["at"]`) or as attributes (`row.at`)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def read_children(session: Session, key: str, keys: Mapping[sa.Table, Sequence],
+                  order_by: Mapping[sa.Table, Sequence[str]] | None = None) -> dict[sa.Table, list[ChildRow]]:
+    """The rows of several child tables whose `key` column is one of the given
+    keys (per table: a table given none is not read), in one round trip.
+    Each table's rows come in its `order_by` columns' order."""
+    order_by = order_by or {}
+    tables = tuple(table for table, wanted in keys.items() if wanted)
+    found: dict[sa.Table, list[ChildRow]] = {table: [] for table in keys}
+    if not tables:
+        return found
+    # one key each (the usual case) by `=`: an expanding IN costs more to compile each time
+    one = all(len(keys[table]) == 1 for table in tables)
+    orders = tuple(tuple(order_by.get(table, ())) for table in tables)
+    statement, split = children_query(tables, key, orders, one=one)
+    params = {f"{key}_{number}": keys[table][0] if one else list(keys[table])
+              for number, table in enumerate(tables)}
+    found.update(split(session.execute(statement, params)))
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def children_query(tables: tuple[sa.Table, ...], key: str, order_by: tuple[tuple[str, ...], ...] = (), *,
+                   one: bool = False) -> tuple[sa.CompoundSelect, Callable[[Iterable], dict[sa.Table, list[ChildRow]]]]:
+    """Several child tables read as one statement, and what splits its rows
+    back by table.  A UNION ALL with a part per table: its number (`part`),
+    the shared `key` column, then every table's other columns labelled
+    table__column, the part's own filled and the others NULL (cast to the
+    column's type: PostgreSQL has to unite them, and each labelled column's
+    type still turns values into Python ones).  Part n keeps the rows whose
+    key is `:<key>_n` (`one`) or in the list `:<key>_n`; the rows come by
+    part, then by each table's `order_by` column names (NULL in the other
+    parts, so only its own part is ordered by them).  Built once per shape."""
+    others = [[column for column in table.c if column.name != key] for table in tables]
+    parts = []
+    for number, table in enumerate(tables):
+        wanted = sa.bindparam(f"{key}_{number}", expanding=not one)
+        columns = [sa.literal(number, sa.Integer).label("part"), table.c[key].label(key)]
+        for other, their_columns in zip(tables, others, strict=True):
+            columns += [(column if other is table else sa.cast(sa.null(), column.type))
+                        .label(f"{other.name}__{column.name}") for column in their_columns]
+        which = table.c[key] == wanted if one else table.c[key].in_(wanted)
+        parts.append(sa.select(*columns).where(which))
+    statement = sa.union_all(*parts)
+    ordering = ["part", *(f"{table.name}__{name}" for table, names in zip(tables, order_by, strict=False)
+                          for name in names)]
+    statement = statement.order_by(*(statement.selected_columns[name] for name in ordering))
+    # Where each table's columns sit in a row: (name, position), the key at 1.
+    positions, at = [], 2
+    for table, their_columns in zip(tables, others, strict=True):
+        place = {column.name: at + i for i, column in enumerate(their_columns)}
+        positions.append([(column.name, place.get(column.name, 1)) for column in table.c])
+        at += len(their_columns)
+
+    def split(rows: Iterable) -> dict[sa.Table, list[ChildRow]]:
+        found: dict[sa.Table, list[ChildRow]] = {table: [] for table in tables}
+        for row in rows:
+            number = row[0]
+            found[tables[number]].append(ChildRow((name, row[i]) for name, i in positions[number]))
+        return found
+
+    return statement, split
 
 
 def _alembic_config(versions: Path, metadata: sa.MetaData, connection=None):

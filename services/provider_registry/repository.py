@@ -61,6 +61,7 @@ from services.provider_registry.domain import (
     SlaAcceptance,
     Unit,
 )
+from shared.db import read_children
 from shared.errors import NotFound
 
 DPS_ID = 1
@@ -404,33 +405,10 @@ def _provider_from_row(row) -> Provider:
     return Provider(row.id, organisation, registration, SafeguardingLead(**row.safeguarding_lead), ())
 
 
-@functools.cache
-def _children_query() -> sa.CompoundSelect:
-    """Every child row of some providers (`provider_ids`) in one round trip:
-    a UNION ALL of the child tables, each part filling its own table's columns
-    (labelled table__column), NULL in the others' (cast: PostgreSQL would
-    take NULLs in the first parts for text), and numbering its table."""
-    parts = []
-    for number, table in enumerate(_CHILDREN):
-        columns = [sa.literal(number, sa.Integer).label("part"), table.c.provider_id.label("provider_id")]
-        for other in _CHILDREN:
-            columns += [(column if other is table else sa.cast(sa.null(), column.type))
-                        .label(f"{other.name}__{column.name}")
-                        for column in other.c if column.name != "provider_id"]
-        parts.append(sa.select(*columns).where(table.c.provider_id.in_(sa.bindparam("provider_ids",
-                                                                                        expanding=True))))
-    return sa.union_all(*parts)
-
-
 def _child_rows(session: Session, provider_ids: list[UUID]) -> dict[sa.Table, list[dict]]:
-    """Table -> its rows of these providers, as dicts of its own columns."""
-    tables = list(_CHILDREN)
-    found: dict[sa.Table, list[dict]] = {table: [] for table in tables}
-    for row in session.execute(_children_query(), {"provider_ids": provider_ids}).mappings():
-        table = tables[row["part"]]
-        found[table].append({column.name: row[f"{table.name}__{column.name}"] if column.name != "provider_id"
-                             else row["provider_id"] for column in table.c})
-    return found
+    """Table -> its rows of these providers, as dicts of its own columns, all
+    read in one round trip."""
+    return read_children(session, "provider_id", {table: provider_ids for table in _CHILDREN})
 
 
 def _rows_of(provider: Provider) -> Rows:

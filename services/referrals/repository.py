@@ -44,7 +44,7 @@ from services.referrals.domain import (
     ReferralStatus,
 )
 from services.referrals.events import profile_data
-from shared.db import insert_for
+from shared.db import insert_for, read_children
 from shared.errors import Conflict, NotFound
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # before any event: the first real status wins
@@ -272,6 +272,18 @@ class _Stored:
                    declines={}, assessments={})
 
 
+# How each part of a referral is ordered when read.
+_PART_ORDER = {models.referral_questions: ["position"], models.invitations: ["provider_id"],
+               models.offers: ["submitted_at"], models.declines: ["at"], models.assessments: ["at"]}
+
+
+def _by_referral(rows: list) -> dict[UUID, list]:
+    grouped: dict[UUID, list] = {}
+    for row in rows:
+        grouped.setdefault(row.referral_id, []).append(row)
+    return grouped
+
+
 class ReferralRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -319,11 +331,11 @@ class ReferralRepository:
         # before the window closes: no need to ask for them.
         published = [row.id for row in rows if row.published_at is not None]
         closed = [row.id for row in rows if row.window_closed_at is not None]
-        questions = self._grouped(models.referral_questions, everyone, order=models.referral_questions.c.position)
-        invited = self._grouped(models.invitations, published, order=models.invitations.c.provider_id)
-        offers = self._grouped(models.offers, published, order=models.offers.c.submitted_at)
-        declines = self._grouped(models.declines, published, order=models.declines.c.at)
-        assessments = self._grouped(models.assessments, closed, order=models.assessments.c.at)
+        # The parts of every referral, in one round trip.
+        children = read_children(self.session, "referral_id", {
+            models.referral_questions: everyone, models.invitations: published, models.offers: published,
+            models.declines: published, models.assessments: closed}, order_by=_PART_ORDER)
+        questions, invited, offers, declines, assessments = (_by_referral(children[t]) for t in _PART_ORDER)
         result = {}
         for row in rows:
             parts = (row, questions.get(row.id, []), invited.get(row.id, []), offers.get(row.id, []),
@@ -332,16 +344,6 @@ class ReferralRepository:
             self._stored[row.id] = functools.partial(self._stored_from_rows, *parts)
             self._child_refs[row.id] = row.child_ref
         return result
-
-    def _grouped(self, table: sa.Table, ids: list[UUID], order) -> dict[UUID, list]:
-        grouped: dict[UUID, list] = {}
-        if not ids:
-            return grouped
-        # one referral (the usual case) by `=`: an expanding IN costs more to compile each time
-        which = table.c.referral_id == ids[0] if len(ids) == 1 else table.c.referral_id.in_(ids)
-        for row in self.session.execute(sa.select(table).where(which).order_by(order)):
-            grouped.setdefault(row.referral_id, []).append(row)
-        return grouped
 
     @classmethod
     def _stored_from_rows(cls, row, questions, *parts) -> _Stored:
