@@ -7,8 +7,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pytest
-
 from tests.api.provider_registry.registry_support import (
     DUE_ON,
     MANAGER,
@@ -27,19 +25,6 @@ from tests.api.provider_registry.registry_support import (
     provider_auth,
     snapshot,
 )
-
-
-@pytest.fixture
-def rt(service):
-    runtime = service("provider_registry")
-    runtime.clock = lambda: NOW
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
-
 
 # ------------------------------------------------------------------ applying
 

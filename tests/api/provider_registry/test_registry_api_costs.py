@@ -29,18 +29,6 @@ from tests.support.runtime import build_runtime
 
 
 @pytest.fixture
-def rt(service):
-    runtime = service("provider_registry")
-    runtime.clock = lambda: NOW
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
-
-
-@pytest.fixture
 def other(rt, client_for):
     """Another process's app on the same database: its own engine, its own copy of the DPS."""
     runtime = build_runtime("provider_registry", rt.settings.database_url, rt.settings.amqp_url, migrate=False)

@@ -10,7 +10,6 @@ import pytest
 from shared.auth import ROLES
 from tests.api.provider_registry.registry_support import (
     MANAGER,
-    NOW,
     admitted_provider,
     answers,
     application_form,
@@ -22,19 +21,6 @@ from tests.api.provider_registry.registry_support import (
     snapshot,
 )
 from tests.support.runtime import auth
-
-
-@pytest.fixture
-def rt(service):
-    runtime = service("provider_registry")
-    runtime.clock = lambda: NOW
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
-
 
 # ------------------------------------------------------------ the DPS
 

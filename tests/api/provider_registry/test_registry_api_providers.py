@@ -9,8 +9,6 @@ import json
 import uuid
 from datetime import timedelta
 
-import pytest
-
 from services.provider_registry.domain import PRICING_LINE_NAMESPACE
 from tests.api.provider_registry.registry_support import (
     MANAGER,
@@ -25,18 +23,6 @@ from tests.api.provider_registry.registry_support import (
     snapshot,
 )
 from tests.support.runtime import auth
-
-
-@pytest.fixture
-def rt(service):
-    runtime = service("provider_registry")
-    runtime.clock = lambda: NOW
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
 
 
 def _lot(client, provider_id, lot=1, headers=MANAGER) -> dict:

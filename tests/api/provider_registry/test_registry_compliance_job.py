@@ -7,11 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from tests.api.provider_registry.registry_support import (
     MANAGER,
-    NOW,
     admitted_provider,
     application_form,
     outbox,
@@ -21,18 +18,6 @@ from tests.api.provider_registry.registry_support import (
 
 def on(year, month, day):
     return datetime(year, month, day, 2, 0, tzinfo=UTC)  # the worker's first tick of the day
-
-
-@pytest.fixture
-def rt(service):
-    runtime = service("provider_registry")
-    runtime.clock = lambda: NOW
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
 
 
 def _form_with_insurance_expiring(day: str, lots=(1, 2)) -> dict:
