@@ -217,6 +217,44 @@ def test_poison_messages_are_dead_lettered_with_reason_and_others_keep_flowing(t
     assert reasons[1].startswith("undecodable envelope")
 
 
+def _commits(runtime) -> list[int]:
+    seen: list[int] = []
+    sa.event.listen(runtime.engine, "commit", lambda _connection: seen.append(1))
+    return seen
+
+
+def test_a_waiting_burst_is_applied_in_batches_each_event_once(tracking):
+    _declare(tracking)
+    url = tracking.settings.amqp_url
+    bodies = [new_event("placement.awarded", {"n": i}, "awards").to_json() for i in range(60)]
+    for body in bodies + bodies[:5]:  # five redelivered: no second effect
+        _publish_raw(url, body)
+    commits = _commits(tracking)
+    consumer = _consumer(tracking)
+    with Running(consumer):
+        wait_until(lambda: consumer.handled >= 65, message="the burst settled")
+    assert _effects(tracking) == 60
+    assert len(commits) < 30, f"{len(commits)} transactions for 65 messages: not batched"
+    with tracking.engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(tracking.inbox_table)).scalar_one() == 60
+
+
+def test_a_poison_message_in_a_batch_is_dead_lettered_alone_and_the_rest_of_the_batch_applied(tracking):
+    _declare(tracking)
+    url = tracking.settings.amqp_url
+    for i in range(10):
+        _publish_raw(url, new_event("placement.awarded", {"n": i}, "awards").to_json())
+    _publish_raw(url, new_event("placement.awarded", {"n": "eleven"}, "awards").to_json())
+    for i in range(10, 20):
+        _publish_raw(url, new_event("placement.awarded", {"n": i}, "awards").to_json())
+    consumer = _consumer(tracking)
+    with Running(consumer):
+        wait_until(lambda: consumer.handled >= 21, message="every message settled")
+    assert _effects(tracking) == 20
+    [letter] = peek_dead_letters("tracking", url)
+    assert letter["reason"].startswith("invalid data")
+
+
 def test_transiently_failing_handler_succeeds_on_a_later_retry(tracking):
     _declare(tracking)
     calls = []
