@@ -15,7 +15,7 @@ from uuid import UUID
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.referrals.domain import LOTS, Offer, ReasonForAP, Referral, ReferralStatus, SuccessMeasure
-from services.referrals.events import Number, profile_data
+from services.referrals.events import Number, ProfileData, QuestionData, profile_data
 from shared.auth import TEAMS
 
 STATUSES = [s.value for s in ReferralStatus]
@@ -180,29 +180,15 @@ class WebhookIn(Schema):
 
 # --- responses ------------------------------------------------------------------------------------
 
-class QuestionOut(Schema):
-    question_id = fields.UUID()
-    text = fields.String()
+class QuestionOut(QuestionData):
+    """A question providers answer, as the events carry it."""
 
 
-class ProfileOut(Schema):
-    age = fields.Integer()
-    year_group = fields.Integer(allow_none=True)
-    primary_need = fields.String()
-    ehcp = fields.Boolean()
-    looked_after = fields.Boolean()
-    reason = fields.String()
-    needs_and_risks = fields.String()
-    aims = fields.String()
-    success_measures = fields.Dict(keys=fields.String(), values=fields.String())
-    curriculum = fields.String()
-    qualification_route = fields.String()
-    hours_per_week = fields.Raw()
-    pattern = fields.String()
+class ProfileOut(ProfileData):
+    """The anonymised profile as the events carry it (already dumped by
+    `profile_data`, so its start date is ISO text here)."""
+
     start_date = fields.String()
-    expected_weeks = fields.Integer()
-    postcode_district = fields.String()
-    transport_needed = fields.Boolean()
 
 
 class ChildOut(Schema):
