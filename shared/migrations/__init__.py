@@ -1,0 +1,1 @@
+"""Alembic environment shared by every service, and the tables they all have."""
