@@ -44,6 +44,11 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
+    """The service's engine.  No error it raises carries the values of a
+    statement (a child's name, date of birth, UPN or address would reach the
+    logs): SQL parameters are hidden, and PostgreSQL's own detail ("Failing
+    row contains (...)", "Key (upn)=(...)") is dropped (`without_values`)."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -67,9 +72,27 @@ def make_engine(url: str, **kwargs) -> Engine:
     # A database that does not answer must not hang a request: fail fast, /readyz says 503.
     connect_args.setdefault("connect_timeout", 5)
     engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+    event.listen(engine, "handle_error", without_values)
     if not kwargs.get("pool_pre_ping"):
         ping_when_idle(engine)
     return engine
+
+
+def without_values(context) -> None:
+    """A PostgreSQL error keeps its primary message ('duplicate key value
+    violates unique constraint "uq_children_upn"'), the statement and the
+    constraint's name, but not the server's DETAIL, which quotes the values
+    (the failing row, the duplicate key): they would reach the logs with the
+    exception's text or its traceback."""
+    original = context.original_exception
+    diag = getattr(original, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if not primary:
+        return
+    original.args = (primary,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        wrapped.args = (f"({type(original).__module__}.{type(original).__name__}) {primary}",)
 
 
 # A connection back in the pool for longer than this is pinged before use.
