@@ -24,6 +24,7 @@ from services.awards.repository import Repository
 from shared import audit
 from shared.auth import Principal, current_principal, public, requires
 from shared.errors import Forbidden, NotFound
+from shared.paging import LINK_DOC, Page, Paging
 from shared.schemas import cached
 
 COUNCIL = ("officer", "manager")
@@ -142,15 +143,15 @@ calloffs = Blueprint("awards-calloffs", __name__, url_prefix="/v1",
 @calloffs.route("/referrals")
 class Referrals(MethodView):
     @calloffs.arguments(s.ReferralsQuery, location="query")
-    @calloffs.response(200, s.ReferralOut(many=True))
+    @calloffs.response(200, s.ReferralOut(many=True), headers=LINK_DOC)
     @requires(*COUNCIL)
     def get(self, query):
         """Closed (and cancelled) referrals awards knows of; an officer sees their own team's."""
-        actor = current_principal()
-        team = query.get("team") if actor.has("manager") else actor.team
+        page = Page.take(query)
+        query["team"] = handlers.team_scope(current_principal(), query.get("team"))
         with _uow() as uow:
-            return [dict(r._mapping) for r in Repository(uow.session).referrals(
-                team=team, lot=query.get("lot"), state=query.get("state"))]
+            rows = Repository(uow.session).referrals(**query, limit=page.fetch, offset=page.offset)
+            return page.respond(rows, lambda r: dict(r._mapping))
 
 
 @calloffs.route("/referrals/<uuid:referral_id>/ranking")
@@ -183,15 +184,19 @@ class ReferralAward(MethodView):
 @calloffs.route("/awards")
 class Awards(MethodView):
     @calloffs.arguments(s.AwardsQuery, location="query")
-    @calloffs.response(200, s.AwardOut(many=True))
+    @calloffs.response(200, s.AwardOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager", "reporting", "provider")
     def get(self, query):
-        """Call-offs awarded; a provider sees its own."""
+        """Call-offs awarded, oldest first: a provider sees its own, an officer their team's."""
         actor = current_principal()
+        page = Page.take(query)
         query["provider_id"] = _own_provider(actor, query.get("provider_id"))
+        if not actor.is_provider_only:
+            query["team"] = handlers.team_scope(actor, query.get("team"))
         with _uow() as uow:
             repo = Repository(uow.session)
-            return [award_view(repo, row, actor) for row in repo.awards(**query)]
+            return page.respond(repo.awards(**query, limit=page.fetch, offset=page.offset),
+                                lambda row: award_view(repo, row, actor))
 
 
 @calloffs.route("/awards/<uuid:award_id>")
@@ -205,25 +210,26 @@ class AwardById(MethodView):
             row = next(iter(repo.awards(award_id=award_id)), None)
             if row is None:
                 raise NotFound("no such award")
-            _own_provider(actor, row.provider_id)
+            handlers.ensure_may_read(actor, team=row.team, provider_id=row.provider_id)
             return award_view(repo, row, actor)
 
 
 @calloffs.route("/providers")
 class Providers(MethodView):
     @calloffs.arguments(s.ProvidersQuery, location="query")
-    @calloffs.response(200, s.ProviderStandingOut(many=True))
+    @calloffs.response(200, s.ProviderStandingOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager", "evaluator")
     def get(self, query):
         """Awards' copy of the registry: each provider's standing per lot and its places in use."""
+        page = Page.take(query)
         with _uow() as uow:
             repo = Repository(uow.session)
-            rows = repo.providers(query.get("lot"))
+            rows = repo.providers(query.get("lot"), limit=page.fetch, offset=page.offset)
             places = repo.places_in_use({r.provider_id for r in rows})
-            return [{**dict(r._mapping), "capacity": r.capacity or 0,
-                     "places_in_use": places.active_on(r.provider_id, r.lot),
-                     "places_free": max((r.capacity or 0) - places.active_on(r.provider_id, r.lot), 0)}
-                    for r in rows]
+            return page.respond(rows, lambda r: {
+                **dict(r._mapping), "capacity": r.capacity or 0,
+                "places_in_use": places.active_on(r.provider_id, r.lot),
+                "places_free": max((r.capacity or 0) - places.active_on(r.provider_id, r.lot), 0)})
 
 
 # --- mini-competitions
@@ -235,16 +241,18 @@ competitions = Blueprint("awards-competitions", __name__, url_prefix="/v1",
 @competitions.route("/opportunities")
 class Opportunities(MethodView):
     @competitions.arguments(s.OpportunitiesQuery, location="query")
-    @competitions.response(200, s.OpportunityOut(many=True))
+    @competitions.response(200, s.OpportunityOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager", "evaluator", "provider")
     def get(self, query):
-        """Mini-competitions; a provider sees those it was invited to."""
+        """Mini-competitions, newest first; a provider sees those it was invited to."""
         actor = current_principal()
+        page = Page.take(query)
         with _uow() as uow:
             repo = Repository(uow.session)
             invited = actor.provider_id if actor.is_provider_only else None
-            return [opportunity_view(repo, row, actor, _now())
-                    for row in repo.opportunities(lot=query.get("lot"), team=query.get("team"), invited=invited)]
+            rows = repo.opportunities(lot=query.get("lot"), team=query.get("team"), invited=invited,
+                                      limit=page.fetch, offset=page.offset)
+            return page.respond(rows, lambda row: opportunity_view(repo, row, actor, _now()))
 
     @competitions.arguments(s.OpportunityRequest)
     @competitions.response(201, s.OpportunityOut)
@@ -277,12 +285,15 @@ class OpportunityById(MethodView):
 
 @competitions.route("/opportunities/<uuid:opportunity_id>/bids")
 class Bids(MethodView):
-    @competitions.response(200, s.BidOut(many=True))
+    @competitions.arguments(Paging, location="query")
+    @competitions.response(200, s.BidOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager", "evaluator", "provider")
-    def get(self, opportunity_id):
+    def get(self, query, opportunity_id):
         """A provider sees its own bid; the council sees every bid once the deadline has passed."""
+        page = Page.take(query)
         with _uow() as uow:
-            return [bid_view(opportunity_id, b) for b in handlers.bids_for(uow, current_principal(), opportunity_id)]
+            bids = handlers.bids_for(uow, current_principal(), opportunity_id)
+            return page.respond(page.window(bids), lambda b: bid_view(opportunity_id, b))
 
     @competitions.arguments(s.BidRequest)
     @competitions.response(201, s.BidOut)
@@ -394,16 +405,17 @@ def _contract(contract_id: UUID, actor: Principal) -> dict:
 @competitions.route("/block-contracts")
 class BlockContracts(MethodView):
     @competitions.arguments(s.ContractsQuery, location="query")
-    @competitions.response(200, s.ContractOut(many=True))
+    @competitions.response(200, s.ContractOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager", "reporting", "provider")
     def get(self, query):
         """Confirmed block contracts with their places left; a provider sees its own."""
         actor = current_principal()
+        page = Page.take(query)
         provider_id = _own_provider(actor, query.get("provider_id"))
         with _uow() as uow:
             repo = Repository(uow.session)
-            return [contract_view(repo.block_contract(r.contract_id), r)
-                    for r in repo.contracts(provider_id=provider_id, lot=query.get("lot"))]
+            rows = repo.contracts(provider_id=provider_id, lot=query.get("lot"), limit=page.fetch, offset=page.offset)
+            return page.respond(rows, lambda r: contract_view(repo.block_contract(r.contract_id), r))
 
 
 @competitions.route("/block-contracts/<uuid:contract_id>")
@@ -416,14 +428,19 @@ class BlockContractById(MethodView):
 
 @competitions.route("/block-contracts/<uuid:contract_id>/allocations")
 class Allocations(MethodView):
-    @competitions.response(200, s.AllocationOut(many=True))
+    @competitions.arguments(Paging, location="query")
+    @competitions.response(200, s.AllocationOut(many=True), headers=LINK_DOC)
     @requires(*COUNCIL)
-    def get(self, contract_id):
+    def get(self, query, contract_id):
+        """The block's places given, oldest first (an officer: their team's children's)."""
+        page = Page.take(query)
+        team = handlers.team_scope(current_principal())
         with _uow() as uow:
             repo = Repository(uow.session)
             if repo.contract_row(contract_id) is None:
                 raise NotFound("no such block contract", field="contract_id")
-            return [dict(r._mapping) for r in repo.allocations(contract_id)]
+            rows = repo.allocations(contract_id, team=team, limit=page.fetch, offset=page.offset)
+            return page.respond(rows, lambda r: dict(r._mapping))
 
     @competitions.arguments(s.AllocationRequest)
     @competitions.response(201, s.AllocationOut)

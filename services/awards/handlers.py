@@ -62,6 +62,32 @@ def _check_service_area(actor: Principal, team: str | None) -> None:
     raise Forbidden(f"only the manager or an officer of the {team} team may do this", field="team")
 
 
+SEES_EVERY_TEAM = ("manager", "reporting")
+
+
+def team_scope(actor: Principal, team: str | None = None) -> str | None:
+    """The team whose records a reader sees (the rule referrals and tracking
+    keep): an officer only their own, and naming another team is refused; the
+    manager and reporting whichever they ask for (None: every team).
+    Providers are narrowed by provider_id instead."""
+    if actor.has("officer") and not actor.has(*SEES_EVERY_TEAM):
+        if team is not None and team != actor.team:
+            raise Forbidden("an officer sees only their own team's records", field="team", location="query")
+        return actor.team
+    return team
+
+
+def ensure_may_read(actor: Principal, *, team: str | None, provider_id: UUID | None) -> None:
+    """One record: a provider reads only its own; an officer only their team's."""
+    if actor.is_provider_only:
+        if provider_id != actor.provider_id:
+            raise Forbidden("a provider may see only its own organisation's records")
+        return
+    scope = team_scope(actor)
+    if scope is not None and team != scope:
+        raise Forbidden(f"this record belongs to the {team} team" if team else "this record is the manager's")
+
+
 def _closed_call_off(repo: Repository, referral_id: UUID, lock: bool = False, row=None) -> CallOff:
     """`row`: the referral's row when the caller has read it already."""
     row = row if row is not None else repo.referral_row(referral_id, lock=lock)

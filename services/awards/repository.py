@@ -138,7 +138,9 @@ class Repository:
     def _one(self, query):
         return self.session.execute(query).first()
 
-    def _all(self, query) -> list:
+    def _all(self, query, limit: int | None = None, offset: int = 0) -> list:
+        if limit is not None:  # a page of a list (shared.paging)
+            query = query.limit(limit).offset(offset)
         return list(self.session.execute(query))
 
     # ------------------------------------------------------------------ registry copy
@@ -235,13 +237,13 @@ class Repository:
                 full_time[row.provider_id] += 1 if row.full_time else 0
         return PlacesInUse(dict(active), dict(full_time))
 
-    def providers(self, lot: int | None = None) -> list:
+    def providers(self, lot: int | None = None, *, limit: int | None = None, offset: int = 0) -> list:
         pl, p = m.provider_lots, m.providers
         query = sa.select(pl, p.c.provider_name, p.c.registration_status, p.c.urn).join(
-            p, p.c.provider_id == pl.c.provider_id).order_by(p.c.provider_name, pl.c.lot)
+            p, p.c.provider_id == pl.c.provider_id).order_by(p.c.provider_name, pl.c.provider_id, pl.c.lot)
         if lot is not None:
             query = query.where(pl.c.lot == lot)
-        return self._all(query)
+        return self._all(query, limit, offset)
 
     def provider_names(self, provider_ids: Iterable[UUID]) -> dict[UUID, str]:
         ids = list(provider_ids)
@@ -300,18 +302,19 @@ class Repository:
             self.session.execute(m.referrals.update().where(m.referrals.c.referral_id == referral_id)
                                  .values(state="cancelled", cancelled_at=at, cancel_reason=reason))
 
-    def referrals(self, *, team: str | None = None, lot: int | None = None, state: str | None = None) -> list:
+    def referrals(self, *, team: str | None = None, lot: int | None = None, state: str | None = None,
+                  limit: int | None = None, offset: int = 0) -> list:
         query = sa.select(m.referrals, m.awards.c.award_id, m.block_allocations.c.allocation_id).outerjoin(
             m.awards, m.awards.c.referral_id == m.referrals.c.referral_id).outerjoin(
             m.block_allocations, m.block_allocations.c.referral_id == m.referrals.c.referral_id).order_by(
-            m.referrals.c.closed_at.desc())
+            m.referrals.c.closed_at.desc(), m.referrals.c.referral_id)
         if team:
             query = query.where(m.referrals.c.team == team)
         if lot:
             query = query.where(m.referrals.c.lot == lot)
         if state:
             query = query.where(m.referrals.c.state == state)
-        return self._all(query)
+        return self._all(query, limit, offset)
 
     @staticmethod
     def referral_from_row(row) -> Referral:
@@ -374,7 +377,7 @@ class Repository:
 
     def awards(self, *, provider_id: UUID | None = None, lot: int | None = None, team: str | None = None,
                referral_id: UUID | None = None, award_id: UUID | None = None, awarded_from: datetime | None = None,
-               awarded_before: datetime | None = None) -> list:
+               awarded_before: datetime | None = None, limit: int | None = None, offset: int = 0) -> list:
         a = m.awards
         query = sa.select(a, m.providers.c.provider_name).outerjoin(
             m.providers, m.providers.c.provider_id == a.c.provider_id).order_by(a.c.awarded_at, a.c.award_id)
@@ -386,7 +389,7 @@ class Repository:
             query = query.where(a.c.awarded_at >= awarded_from)
         if awarded_before is not None:
             query = query.where(a.c.awarded_at < awarded_before)
-        return self._all(query)
+        return self._all(query, limit, offset)
 
     def offer_counts(self, referral_ids: Iterable[UUID]) -> dict[UUID, int]:
         ids = list(referral_ids)
@@ -411,9 +414,9 @@ class Repository:
             sa.select(m.opportunities).where(m.opportunities.c.opportunity_id == opportunity_id), lock))
 
     def opportunities(self, *, lot: int | None = None, team: str | None = None,
-                      invited: UUID | None = None) -> list:
+                      invited: UUID | None = None, limit: int | None = None, offset: int = 0) -> list:
         o = m.opportunities
-        query = sa.select(o).order_by(o.c.created_at.desc())
+        query = sa.select(o).order_by(o.c.created_at.desc(), o.c.opportunity_id)
         if lot is not None:
             query = query.where(o.c.lot == lot)
         if team is not None:
@@ -421,7 +424,7 @@ class Repository:
         if invited is not None:
             query = query.where(o.c.opportunity_id.in_(
                 sa.select(m.invitations.c.opportunity_id).where(m.invitations.c.provider_id == invited)))
-        return self._all(query)
+        return self._all(query, limit, offset)
 
     def invited_to(self, opportunity_id: UUID) -> frozenset[UUID]:
         rows = self._all(sa.select(m.invitations.c.provider_id)
@@ -531,13 +534,15 @@ class Repository:
     def contract_for_opportunity(self, opportunity_id: UUID):
         return self._one(sa.select(m.block_contracts).where(m.block_contracts.c.opportunity_id == opportunity_id))
 
-    def contracts(self, *, provider_id: UUID | None = None, lot: int | None = None) -> list:
-        query = sa.select(m.block_contracts).order_by(m.block_contracts.c.confirmed_at.desc())
+    def contracts(self, *, provider_id: UUID | None = None, lot: int | None = None, limit: int | None = None,
+                  offset: int = 0) -> list:
+        query = sa.select(m.block_contracts).order_by(m.block_contracts.c.confirmed_at.desc(),
+                                                      m.block_contracts.c.contract_id)
         if provider_id is not None:
             query = query.where(m.block_contracts.c.provider_id == provider_id)
         if lot is not None:
             query = query.where(m.block_contracts.c.lot == lot)
-        return self._all(query)
+        return self._all(query, limit, offset)
 
     def add_allocation(self, contract: BlockContract, allocation: PlaceAllocation, referral: Referral) -> None:
         self.session.execute(m.block_allocations.insert().values(
@@ -552,8 +557,12 @@ class Repository:
     def allocation_for_referral(self, referral_id: UUID):
         return self._one(sa.select(m.block_allocations).where(m.block_allocations.c.referral_id == referral_id))
 
-    def allocations(self, contract_id: UUID) -> list:
+    def allocations(self, contract_id: UUID, *, team: str | None = None, limit: int | None = None,
+                    offset: int = 0) -> list:
         a = m.block_allocations
         ended = m.ended_placements
-        return self._all(sa.select(a, ended.c.ended_on).outerjoin(ended, ended.c.placement_id == a.c.placement_id)
-                         .where(a.c.contract_id == contract_id).order_by(a.c.allocated_at))
+        query = (sa.select(a, ended.c.ended_on).outerjoin(ended, ended.c.placement_id == a.c.placement_id)
+                 .where(a.c.contract_id == contract_id).order_by(a.c.allocated_at, a.c.allocation_id))
+        if team is not None:
+            query = query.where(a.c.team == team)
+        return self._all(query, limit, offset)
