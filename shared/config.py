@@ -52,6 +52,11 @@ class Settings:
     # Accepted as well during a key rotation, until every token signed with it has expired.
     jwt_previous_secret: str | None = None
     jwt_previous_public_key: str | None = None
+    # Tokens of this deployment only: checked when set (`iss`, `aud`), and never longer-lived than this.
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_max_lifetime: float = 12 * 3600  # seconds between a token's iat and exp
+    max_body_bytes: int = 1024 * 1024  # a larger request body is refused 413 unread
 
     @property
     def upper(self) -> str:
@@ -91,6 +96,10 @@ def load_settings(service: str) -> Settings:
         job_interval=float(_env("DPS_JOB_INTERVAL", "30")),
         jwt_previous_secret=_env("DPS_JWT_PREVIOUS_SECRET"),
         jwt_previous_public_key=_key("DPS_JWT_PREVIOUS_PUBLIC_KEY"),
+        jwt_issuer=_env("DPS_JWT_ISSUER"),
+        jwt_audience=_env("DPS_JWT_AUDIENCE"),
+        jwt_max_lifetime=float(_env("DPS_JWT_MAX_LIFETIME", str(12 * 3600))),
+        max_body_bytes=int(_env("DPS_MAX_BODY_BYTES", str(1024 * 1024))),
     )
 
 
@@ -99,3 +108,21 @@ def _key(name: str) -> str | None:
     if _env(name):
         return _env(name)
     return Path(_env(f"{name}_FILE")).read_text() if _env(f"{name}_FILE") else None
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Where referrals may post providers' webhooks (read when used, so an operator's change applies at once).
+
+    DPS_WEBHOOK_ALLOWED_HOSTS: host names (comma-separated, exact) that may resolve to non-public
+    addresses, still over https: a provider's system reached over a private link.
+    DPS_WEBHOOK_ALLOW_LOOPBACK: development only; also http, and loopback addresses (127.0.0.0/8, ::1)."""
+
+    allowed_hosts: tuple[str, ...] = ()
+    allow_loopback: bool = False
+
+
+def webhook_settings() -> WebhookSettings:
+    hosts = _env("DPS_WEBHOOK_ALLOWED_HOSTS", "") or ""
+    return WebhookSettings(allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip()),
+                           allow_loopback=_bool("DPS_WEBHOOK_ALLOW_LOOPBACK", False))

@@ -1,6 +1,17 @@
 """The web app of a service: flask-smorest with the OpenAPI document and
 Swagger UI, one error format, request and correlation ids, JSON access logs,
-/healthz, /readyz and /metrics."""
+/healthz, /readyz and /metrics.
+
+The edge every request passes, the same in every service: the role check
+(before anything is parsed), then the input screen (a body above
+`DPS_MAX_BODY_BYTES` is refused 413 unread; a JSON body nested too deep,
+or any text with NUL or an unpaired surrogate, or a number no column holds,
+is refused with the field named: `shared.schemas.screen_json`), then the
+schemas.  Every response carries the security headers (SECURITY_HEADERS);
+every /v1 response is `Cache-Control: no-store` (it may carry personal data).
+A web process is ready when its database is: the broker's state is in
+/healthz and the `dps_broker_up` gauge (the outbox keeps requests working
+while the broker is away)."""
 
 from __future__ import annotations
 
@@ -11,12 +22,13 @@ import uuid
 import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify, request, send_from_directory
 from flask_smorest import Api
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from shared import context, logs
 from shared.config import Settings, load_settings
 from shared.errors import DPSError
+from shared.schemas import RefusedInput, screen_json, screen_text
 from shared.service import Runtime, ServiceDefinition, load_definition
 
 log = logging.getLogger("dps.http")
@@ -24,6 +36,17 @@ log = logging.getLogger("dps.http")
 # Process-wide metrics (one per gunicorn worker process, labelled by service).
 REQUESTS = Counter("dps_http_requests_total", "HTTP requests", ["service", "method", "endpoint", "status"])
 LATENCY = Histogram("dps_http_request_seconds", "HTTP request latency", ["service", "method", "endpoint"])
+BROKER_UP = Gauge("dps_broker_up", "Whether the web process reached RabbitMQ at its last health check",
+                  ["service"], multiprocess_mode="max")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+# The API's JSON is never framed nor a source of scripts; Swagger UI (/docs) needs its own scripts and styles.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def _swagger_ui_dir() -> str:
@@ -47,6 +70,7 @@ def create_app(definition: ServiceDefinition, settings: Settings, runtime: Runti
         OPENAPI_SWAGGER_UI_URL="/docs/static/",
         API_SPEC_OPTIONS={"info": {"description": definition.description}},
         JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
@@ -55,6 +79,8 @@ def create_app(definition: ServiceDefinition, settings: Settings, runtime: Runti
     _register_operations(app, runtime)
     _register_errors(app)
     _register_request_ids(app, definition.name)
+    _register_input_screen(app)
+    _register_security_headers(app)
     return app
 
 
@@ -68,11 +94,16 @@ def create_app_for(service: str) -> Flask:
 def _register_operations(app: Flask, runtime: Runtime) -> None:
     @app.get("/healthz")
     def healthz():
-        return jsonify(status="alive", service=runtime.definition.name)
+        # Alive whatever the broker's state; its state is detail for people and dashboards.
+        broker = _broker_state(runtime.settings.amqp_url)
+        BROKER_UP.labels(runtime.definition.name).set(1 if broker == "ok" else 0)
+        return jsonify(status="alive", service=runtime.definition.name, checks={"broker": broker})
 
     @app.get("/readyz")
     def readyz():
-        checks = {"database": _check_database(runtime), "broker": _check_broker(runtime.settings.amqp_url)}
+        # Ready to take requests when the database answers: while the broker is away
+        # the outbox keeps what is published, so the API keeps working.
+        checks = {"database": _check_database(runtime)}
         ready = all(v == "ok" for v in checks.values())
         return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
 
@@ -94,14 +125,26 @@ def _check_database(runtime: Runtime) -> str:
         return f"unavailable: {type(exc).__name__}"
 
 
+BROKER_CHECK_EVERY = 15.0  # seconds: /healthz is probed often and must answer fast
+_broker_checked: dict[str, tuple[float, str]] = {}
+
+
+def _broker_state(amqp_url: str) -> str:
+    """The broker's state as last seen (checked again at most every BROKER_CHECK_EVERY seconds)."""
+    checked = _broker_checked.get(amqp_url)
+    if checked is None or time.monotonic() - checked[0] > BROKER_CHECK_EVERY:
+        checked = _broker_checked[amqp_url] = (time.monotonic(), _check_broker(amqp_url))
+    return checked[1]
+
+
 def _check_broker(amqp_url: str) -> str:
     from kombu import Connection
 
     try:
-        with Connection(amqp_url, connect_timeout=2) as connection:
-            connection.ensure_connection(max_retries=1, timeout=2)
+        with Connection(amqp_url, connect_timeout=1) as connection:
+            connection.ensure_connection(max_retries=1, timeout=1)
         return "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+    except Exception as exc:  # noqa: BLE001 - any failure is reported, never raised
         return f"unavailable: {type(exc).__name__}"
 
 
@@ -121,6 +164,15 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(DPSError)
     def domain_error(exc: DPSError):
         return jsonify(exc.to_dict()), exc.status
+
+    @app.errorhandler(RefusedInput)
+    def refused_input(exc: RefusedInput):
+        from http import HTTPStatus
+
+        body = {"code": exc.status, "status": HTTPStatus(exc.status).phrase, "message": exc.message}
+        if exc.errors:
+            body["errors"] = exc.errors
+        return jsonify(body), exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -152,6 +204,38 @@ def _register_errors(app: Flask) -> None:
 def _database_down(exc: Exception) -> bool:
     return isinstance(exc, sa.exc.DBAPIError) and (
         exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError))
+
+
+def _register_input_screen(app: Flask) -> None:
+    @app.before_request
+    def screen_input():
+        # Runs after the role check: a caller without the role learns nothing of the body rules.
+        if request.url_rule is None:
+            return  # 404 or 405: nothing will read the input
+        errors = screen_text(request.args.items(multi=True))
+        if errors:
+            raise RefusedInput(422, "invalid input", {"query": errors})
+        if request.method in ("POST", "PUT", "PATCH") and request.is_json:
+            body = request.get_data(cache=True)  # 413 above MAX_CONTENT_LENGTH, before reading it
+            if body.strip():
+                try:
+                    screen_json(body)
+                except RefusedInput as exc:
+                    if exc.errors:
+                        exc.errors = {"json": exc.errors}
+                    raise
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        docs = request.path == "/docs" or request.path.startswith("/docs/")
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else API_CSP)
+        if request.path.startswith("/v1/") or response.status_code >= 400:
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def _register_request_ids(app: Flask, service: str) -> None:

@@ -10,6 +10,8 @@ from marshmallow import Schema, fields, validate
 from services.awards.domain import TieBreak
 from services.awards.events import JsonNumber
 from shared.auth import TEAMS
+from shared.paging import Paging
+from shared.schemas import AwareDateTime, Date, Integer
 
 LOT = validate.Range(min=1, max=4)
 # Up to ten billion pounds: far beyond any block, well inside the database's integers.
@@ -19,9 +21,9 @@ PENCE = {"strict": True, "validate": validate.Range(min=1, max=10**12)}
 # --- requests
 
 
-class ReferralsQuery(Schema):
+class ReferralsQuery(Paging):
     team = fields.String(validate=validate.OneOf(TEAMS))
-    lot = fields.Integer(validate=LOT)
+    lot = Integer(validate=LOT)
     state = fields.String(validate=validate.OneOf(["closed", "cancelled"]))
 
 
@@ -31,27 +33,27 @@ class AwardRequest(Schema):
                            metadata={"description": "Required when the offer is not the top-ranked one"})
 
 
-class AwardsQuery(Schema):
+class AwardsQuery(Paging):
     provider_id = fields.UUID()
     referral_id = fields.UUID()
-    lot = fields.Integer(validate=LOT)
+    lot = Integer(validate=LOT)
     team = fields.String(validate=validate.OneOf(TEAMS))
 
 
-class ProvidersQuery(Schema):
-    lot = fields.Integer(validate=LOT)
+class ProvidersQuery(Paging):
+    lot = Integer(validate=LOT)
 
 
 class CriterionIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     weight = fields.Decimal(required=True, metadata={"description": "Weights of all criteria sum to 1"})
-    minimum_score = fields.Integer(strict=True, load_default=None, allow_none=True)
+    minimum_score = Integer(strict=True, load_default=None, allow_none=True)
     question = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class ScaleIn(Schema):
-    maximum = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=100))
-    descriptors = fields.Dict(keys=fields.Integer(), values=fields.String(), load_default=None, allow_none=True)
+    maximum = Integer(strict=True, required=True, validate=validate.Range(min=1, max=100))
+    descriptors = fields.Dict(keys=Integer(), values=fields.String(), load_default=None, allow_none=True)
 
 
 class SplitIn(Schema):
@@ -64,12 +66,12 @@ class OpportunityRequest(Schema):
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     team = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(TEAMS),
                          metadata={"description": "The service area (the manager's choice; an officer's own team)"})
-    lot = fields.Integer(strict=True, required=True, validate=LOT)
-    places = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=1000))
-    contract_start = fields.Date(required=True)
-    contract_end = fields.Date(required=True)
-    opens_at = fields.AwareDateTime(required=True)
-    deadline = fields.AwareDateTime(required=True)
+    lot = Integer(strict=True, required=True, validate=LOT)
+    places = Integer(strict=True, required=True, validate=validate.Range(min=1, max=1000))
+    contract_start = Date(required=True)
+    contract_end = Date(required=True)
+    opens_at = AwareDateTime(required=True)
+    deadline = AwareDateTime(required=True)
     criteria = fields.List(fields.Nested(CriterionIn), required=True, validate=validate.Length(min=1, max=30))
     scale = fields.Nested(ScaleIn, load_default=None, allow_none=True,
                           metadata={"description": "0-5 with the council's descriptors by default"})
@@ -77,48 +79,48 @@ class OpportunityRequest(Schema):
                           metadata={"description": "50/50 quality/price by default"})
     tie_break = fields.List(fields.String(validate=validate.OneOf([t.value for t in TieBreak])), load_default=None,
                             allow_none=True, metadata={"description": "higher_quality, then lower_price by default"})
-    standstill_working_days = fields.Integer(strict=True, load_default=None, allow_none=True,
+    standstill_working_days = Integer(strict=True, load_default=None, allow_none=True,
                                              validate=validate.Range(min=0, max=60))
 
 
-class OpportunitiesQuery(Schema):
-    lot = fields.Integer(validate=LOT)
+class OpportunitiesQuery(Paging):
+    lot = Integer(validate=LOT)
     team = fields.String(validate=validate.OneOf(TEAMS))
 
 
 class BidRequest(Schema):
-    price_pence = fields.Integer(required=True, **PENCE)
+    price_pence = Integer(required=True, **PENCE)
     answers = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.Length(max=20000)),
                           required=True, metadata={"description": "An answer to each quality criterion, by name"})
 
 
 class ScoreRequest(Schema):
     criterion = fields.String(required=True)
-    score = fields.Integer(strict=True, required=True)
+    score = Integer(strict=True, required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
 class ModerationRequest(Schema):
     criterion = fields.String(required=True)
-    score = fields.Integer(strict=True, required=True)
+    score = Integer(strict=True, required=True)
     reason = fields.String(load_default="", validate=validate.Length(max=5000),
                            metadata={"description": "Why this score was agreed (required)"})
 
 
 class AllocationRequest(Schema):
     referral_id = fields.UUID(required=True)
-    start_date = fields.Date(load_default=None, allow_none=True,
+    start_date = Date(load_default=None, allow_none=True,
                              metadata={"description": "By default the referral's start, or the contract's"})
 
 
-class ContractsQuery(Schema):
+class ContractsQuery(Paging):
     provider_id = fields.UUID()
-    lot = fields.Integer(validate=LOT)
+    lot = Integer(validate=LOT)
 
 
 class QuarterQuery(Schema):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
-    quarter = fields.Integer(required=True, validate=validate.Range(min=1, max=4))
+    year = Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    quarter = Integer(required=True, validate=validate.Range(min=1, max=4))
 
 
 # --- responses
@@ -127,15 +129,15 @@ class QuarterQuery(Schema):
 class ReferralOut(Schema):
     referral_id = fields.UUID()
     state = fields.String()
-    lot = fields.Integer(allow_none=True)
+    lot = Integer(allow_none=True)
     team = fields.String(allow_none=True)
     reason_for_ap = fields.String(allow_none=True)
     hours_per_week = JsonNumber(allow_none=True)
     full_time = fields.Boolean(allow_none=True)
-    start_date = fields.Date(allow_none=True)
-    expected_weeks = fields.Integer(allow_none=True)
-    closed_at = fields.AwareDateTime(allow_none=True)
-    cancelled_at = fields.AwareDateTime(allow_none=True)
+    start_date = Date(allow_none=True)
+    expected_weeks = Integer(allow_none=True)
+    closed_at = AwareDateTime(allow_none=True)
+    cancelled_at = AwareDateTime(allow_none=True)
     award_id = fields.UUID(allow_none=True)
     allocation_id = fields.UUID(allow_none=True)
 
@@ -146,27 +148,27 @@ class ReasonOut(Schema):
 
 
 class RankedOfferOut(Schema):
-    rank = fields.Integer(allow_none=True, metadata={"description": "1 is the best value; null when not eligible"})
+    rank = Integer(allow_none=True, metadata={"description": "1 is the best value; null when not eligible"})
     eligible = fields.Boolean()
     reasons = fields.List(fields.Nested(ReasonOut))
     offer_id = fields.UUID()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
     pricing_line_id = fields.UUID()
-    unit_price_pence = fields.Integer()
+    unit_price_pence = Integer()
     units_per_week = JsonNumber()
-    weeks = fields.Integer()
-    total_pence = fields.Integer()
-    start_date = fields.Date()
-    submitted_at = fields.AwareDateTime()
+    weeks = Integer()
+    total_pence = Integer()
+    start_date = Date()
+    submitted_at = AwareDateTime()
     meets_needs = fields.Boolean(allow_none=True)
     assessment_reason = fields.String()
 
 
 class RankingOut(Schema):
     referral_id = fields.UUID()
-    lot = fields.Integer()
-    made_at = fields.AwareDateTime()
+    lot = Integer()
+    made_at = AwareDateTime()
     award_id = fields.UUID(allow_none=True, metadata={"description": "Set once awarded: this is then the "
                                                                      "ranking the award was made from"})
     entries = fields.List(fields.Nested(RankedOfferOut))
@@ -179,19 +181,19 @@ class AwardOut(Schema):
     offer_id = fields.UUID()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
-    lot = fields.Integer()
+    lot = Integer()
     team = fields.String()
     pricing_line_id = fields.UUID()
-    unit_price_pence = fields.Integer()
+    unit_price_pence = Integer()
     units_per_week = JsonNumber()
     hours_per_week = JsonNumber()
-    weeks = fields.Integer()
-    total_pence = fields.Integer()
-    start_date = fields.Date()
+    weeks = Integer()
+    total_pence = Integer()
+    start_date = Date()
     full_time = fields.Boolean()
     override_reason = fields.String(allow_none=True)
     awarded_by = fields.String()
-    awarded_at = fields.AwareDateTime()
+    awarded_at = AwareDateTime()
     ranking = fields.Nested(RankingOut, metadata={"description": "Council only: the snapshot the award was made "
                                                                  "from"})
 
@@ -199,23 +201,23 @@ class AwardOut(Schema):
 class ProviderStandingOut(Schema):
     provider_id = fields.UUID()
     provider_name = fields.String()
-    lot = fields.Integer()
+    lot = Integer()
     membership_status = fields.String(allow_none=True)
     registration_status = fields.String(allow_none=True)
-    capacity = fields.Integer()
-    places_in_use = fields.Integer()
-    places_free = fields.Integer()
+    capacity = Integer()
+    places_in_use = Integer()
+    places_free = Integer()
 
 
 class CriterionOut(Schema):
     name = fields.String()
     weight = JsonNumber()
-    minimum_score = fields.Integer(allow_none=True)
+    minimum_score = Integer(allow_none=True)
     question = fields.String()
 
 
 class ScaleOut(Schema):
-    maximum = fields.Integer()
+    maximum = Integer()
     descriptors = fields.Dict(keys=fields.String(), values=fields.String())
 
 
@@ -229,21 +231,21 @@ class OpportunityOut(Schema):
     title = fields.String()
     description = fields.String(allow_none=True)
     team = fields.String(allow_none=True)
-    lot = fields.Integer()
-    places = fields.Integer()
-    contract_start = fields.Date()
-    contract_end = fields.Date()
-    opens_at = fields.AwareDateTime()
-    deadline = fields.AwareDateTime()
+    lot = Integer()
+    places = Integer()
+    contract_start = Date()
+    contract_end = Date()
+    opens_at = AwareDateTime()
+    deadline = AwareDateTime()
     criteria = fields.List(fields.Nested(CriterionOut))
     scale = fields.Nested(ScaleOut)
     split = fields.Nested(SplitOut)
     tie_break = fields.List(fields.String())
-    standstill_working_days = fields.Integer()
+    standstill_working_days = Integer()
     status = fields.String(metadata={"description": "not_open, open, evaluation, standstill, awarded or confirmed"})
     invited = fields.List(fields.UUID(), metadata={"description": "Council only"})
-    awarded_at = fields.AwareDateTime(allow_none=True)
-    standstill_ends_on = fields.Date(allow_none=True)
+    awarded_at = AwareDateTime(allow_none=True)
+    standstill_ends_on = Date(allow_none=True)
     contract_id = fields.UUID(allow_none=True)
 
 
@@ -251,27 +253,27 @@ class BidOut(Schema):
     bid_id = fields.UUID()
     opportunity_id = fields.UUID()
     provider_id = fields.UUID()
-    price_pence = fields.Integer()
+    price_pence = Integer()
     answers = fields.Dict(keys=fields.String(), values=fields.String())
-    submitted_at = fields.AwareDateTime()
+    submitted_at = AwareDateTime()
 
 
 class EvaluatorScoreOut(Schema):
     bid_id = fields.UUID()
     criterion = fields.String()
     evaluator_id = fields.String()
-    score = fields.Integer()
+    score = Integer()
     reason = fields.String()
-    at = fields.AwareDateTime()
+    at = AwareDateTime()
 
 
 class ModeratedScoreOut(Schema):
     bid_id = fields.UUID()
     criterion = fields.String()
-    score = fields.Integer()
+    score = Integer()
     reason = fields.String()
     moderated_by = fields.String()
-    at = fields.AwareDateTime()
+    at = AwareDateTime()
 
 
 class ScoresOut(Schema):
@@ -280,15 +282,15 @@ class ScoresOut(Schema):
 
 
 class AgreedScoreOut(Schema):
-    score = fields.Integer()
+    score = Integer()
     reason = fields.String()
 
 
 class BidResultOut(Schema):
     bid_id = fields.UUID()
     provider_id = fields.UUID()
-    price_pence = fields.Integer()
-    rank = fields.Integer(allow_none=True)
+    price_pence = Integer()
+    rank = Integer(allow_none=True)
     excluded = fields.List(fields.String())
     quality = JsonNumber(allow_none=True)
     price = JsonNumber(allow_none=True)
@@ -299,15 +301,15 @@ class BidResultOut(Schema):
 class EvaluationOut(Schema):
     opportunity_id = fields.UUID()
     awarded = fields.Boolean()
-    standstill_ends_on = fields.Date(allow_none=True)
-    lowest_price_pence = fields.Integer(allow_none=True)
+    standstill_ends_on = Date(allow_none=True)
+    lowest_price_pence = Integer(allow_none=True)
     results = fields.List(fields.Nested(BidResultOut))
 
 
 class FeedbackOut(Schema):
     criterion = fields.String()
     weight = JsonNumber()
-    score = fields.Integer()
+    score = Integer()
     descriptor = fields.String()
     reason = fields.String()
 
@@ -316,8 +318,8 @@ class SummaryOut(Schema):
     opportunity_id = fields.UUID()
     provider_id = fields.UUID()
     successful = fields.Boolean()
-    rank = fields.Integer(allow_none=True)
-    bids_ranked = fields.Integer()
+    rank = Integer(allow_none=True)
+    bids_ranked = Integer()
     excluded = fields.List(fields.String())
     scores = fields.List(fields.Nested(FeedbackOut))
     quality = JsonNumber(allow_none=True)
@@ -327,21 +329,21 @@ class SummaryOut(Schema):
     winner_quality = JsonNumber()
     winner_price = JsonNumber()
     winner_total = JsonNumber()
-    standstill_ends_on = fields.Date()
+    standstill_ends_on = Date()
 
 
 class ContractOut(Schema):
     contract_id = fields.UUID()
     opportunity_id = fields.UUID()
     provider_id = fields.UUID()
-    lot = fields.Integer()
-    places = fields.Integer()
-    places_left = fields.Integer()
-    price_pence = fields.Integer()
-    contract_start = fields.Date()
-    contract_end = fields.Date()
+    lot = Integer()
+    places = Integer()
+    places_left = Integer()
+    price_pence = Integer()
+    contract_start = Date()
+    contract_end = Date()
     confirmed_by = fields.String()
-    confirmed_at = fields.AwareDateTime()
+    confirmed_at = AwareDateTime()
 
 
 class AllocationOut(Schema):
@@ -350,15 +352,15 @@ class AllocationOut(Schema):
     placement_id = fields.UUID()
     referral_id = fields.UUID()
     provider_id = fields.UUID()
-    lot = fields.Integer()
+    lot = Integer()
     team = fields.String()
     hours_per_week = JsonNumber()
-    start_date = fields.Date()
-    weeks = fields.Integer(allow_none=True)
-    cost_pence = fields.Integer()
+    start_date = Date()
+    weeks = Integer(allow_none=True)
+    cost_pence = Integer()
     full_time = fields.Boolean()
     allocated_by = fields.String()
-    allocated_at = fields.AwareDateTime()
-    ended_on = fields.Date(allow_none=True)
+    allocated_at = AwareDateTime()
+    ended_on = Date(allow_none=True)
 
 

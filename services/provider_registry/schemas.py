@@ -33,6 +33,7 @@ from services.provider_registry.domain import (
     Unit,
 )
 from services.provider_registry.domain.common import as_member
+from shared.schemas import AwareDateTime, Date, Integer
 
 LOT = validate.Range(min=1, max=4, error="unknown lot; the lots are 1 to 4")
 WHOLE_PENCE = {"invalid": "a price is a whole number of pence", "required": "a price in pence is required"}
@@ -62,12 +63,12 @@ def _text(max_length: int, **kwargs) -> fields.String:
 
 
 def _count(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, error_messages=WHOLE_NUMBER, **kwargs)
+    return Integer(strict=True, error_messages=WHOLE_NUMBER, **kwargs)
 
 
 class Paging(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    limit = Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    offset = Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # ------------------------------------------------------------------ values
@@ -111,7 +112,7 @@ class SafeguardingLeadSchema(Schema):
 class DocumentSchema(Schema):
     kind = _text(30, required=True, metadata={"description": ", ".join(k.value for k in DocumentKind)})
     reference = _text(500, required=True, metadata={"description": "the stored file or certificate number"})
-    expires_on = fields.Date(required=True)
+    expires_on = Date(required=True)
 
     @post_load
     def make(self, data, **_):
@@ -122,7 +123,7 @@ class PricingLineSchema(Schema):
     description = _text(200, required=True, metadata={"description": "e.g. group place per week"})
     unit = _text(20, required=True, metadata={"description": ", ".join(u.value for u in Unit)})
     staffing_ratio = _text(20, required=True, metadata={"description": "staff:children such as 1:1, or group"})
-    maximum_price_pence = fields.Integer(required=True, strict=True, error_messages=WHOLE_PENCE,
+    maximum_price_pence = Integer(required=True, strict=True, error_messages=WHOLE_PENCE,
                                          validate=validate.Range(max=MAXIMUM_PRICE_PENCE))
 
     @post_load
@@ -132,7 +133,7 @@ class PricingLineSchema(Schema):
 
 
 class LotApplicationSchema(Schema):
-    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    lot = Integer(required=True, strict=True, validate=LOT)
     answers = fields.Dict(keys=_text(100), values=fields.Raw(allow_none=True), required=True,
                           metadata={"description": "question id -> true/false (pass/fail) or a whole-number score"})
     pricing_lines = fields.List(fields.Nested(PricingLineSchema), required=True)
@@ -165,7 +166,7 @@ class ApplicationSchema(Schema):
 
 
 class ReasonSchema(Schema):
-    lot = fields.Integer(required=True, strict=True)
+    lot = Integer(required=True, strict=True)
     question_id = _text(100, load_default=None, allow_none=True,
                                 metadata={"description": "the question failed, or null for the lot as a whole"})
     text = _text(2000, required=True)
@@ -177,14 +178,14 @@ class ReasonSchema(Schema):
 
 class DecisionSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(["admit", "reject"]))
-    lots = fields.List(fields.Integer(strict=True), load_default=list,
+    lots = fields.List(Integer(strict=True), load_default=list,
                        metadata={"description": "the lots admitted (some or all of those applied for)"})
     reasons = fields.List(fields.Nested(ReasonSchema), load_default=list,
                           metadata={"description": "why each lot not admitted failed (per question)"})
 
 
 class MarkSchema(Schema):
-    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    lot = Integer(required=True, strict=True, validate=LOT)
     question_id = _text(100, required=True)
     score = _count(required=True)
 
@@ -207,9 +208,9 @@ class QuestionSchema(Schema):
     id = _text(100, required=True)
     text = _text(2000, required=True)
     pass_answer = _boolean(load_default=True, metadata={"description": "pass/fail: the answer that passes"})
-    pass_mark = fields.Integer(strict=True, load_default=None, error_messages=WHOLE_NUMBER)
-    min_score = fields.Integer(strict=True, load_default=0, error_messages=WHOLE_NUMBER)
-    max_score = fields.Integer(strict=True, load_default=5, error_messages=WHOLE_NUMBER)
+    pass_mark = Integer(strict=True, load_default=None, error_messages=WHOLE_NUMBER)
+    min_score = Integer(strict=True, load_default=0, error_messages=WHOLE_NUMBER)
+    max_score = Integer(strict=True, load_default=5, error_messages=WHOLE_NUMBER)
 
     @post_load
     def make(self, data, **_):
@@ -225,7 +226,7 @@ class QuestionsSchema(Schema):
 
 class DPSChangeSchema(Schema):
     name = _text(200)
-    start = fields.Date(validate=validate.Range(min=date(2000, 1, 1), max=date(2100, 1, 1)))
+    start = Date(validate=validate.Range(min=date(2000, 1, 1), max=date(2100, 1, 1)))
     term_years = _count(validate=validate.Range(min=1, max=25, error="the term is 1 to 25 years"))
     decision_working_days = _count(validate=validate.Range(min=1, max=60))
     extended_decision_working_days = _count(validate=validate.Range(min=1, max=60))
@@ -241,27 +242,27 @@ class QuestionOut(Schema):
     id = fields.String()
     text = fields.String()
     pass_answer = fields.Boolean()
-    pass_mark = fields.Integer()
-    min_score = fields.Integer()
-    max_score = fields.Integer()
+    pass_mark = Integer()
+    min_score = Integer()
+    max_score = Integer()
 
 
 class LotOut(Schema):
-    number = fields.Integer()
+    number = Integer()
     name = fields.String()
     questions = fields.List(fields.Nested(QuestionOut))
 
 
 class DPSOut(Schema):
     name = fields.String()
-    start = fields.Date()
-    term_years = fields.Integer()
-    ends_on = fields.Date()
+    start = Date()
+    term_years = Integer()
+    ends_on = Date()
     status = fields.String()
     open = fields.Boolean(metadata={"description": "providers may apply today"})
     sla_version = fields.String()
-    decision_working_days = fields.Integer()
-    extended_decision_working_days = fields.Integer()
+    decision_working_days = Integer()
+    extended_decision_working_days = Integer()
     lots = fields.List(fields.Nested(LotOut))
 
 
@@ -283,23 +284,23 @@ class CapacitySchema(Schema):
 
 
 class ProposalSchema(Schema):
-    effective_from = fields.Date(required=True)
+    effective_from = Date(required=True)
     pricing_lines = fields.List(fields.Nested(PricingLineSchema), required=True)
 
 
 class ProviderQuery(Paging):
-    lot = fields.Integer(validate=LOT)
+    lot = Integer(validate=LOT)
     status = fields.String(validate=validate.OneOf([s.value for s in MembershipStatus if s.value != "ended"]))
     name = fields.String(validate=validate.Length(max=200))
 
 
 class DirectoryQuery(Schema):
-    lot = fields.Integer(validate=LOT)
+    lot = Integer(validate=LOT)
 
 
 class ScheduleQuery(Paging):
     status = fields.String(validate=validate.OneOf([s.value for s in ScheduleStatus]))
-    lot = fields.Integer(validate=LOT)
+    lot = Integer(validate=LOT)
 
 
 # ------------------------------------------------------------------ responses
@@ -328,7 +329,7 @@ class LeadOut(Schema):
 class DocumentOut(Schema):
     kind = fields.String()
     reference = fields.String()
-    expires_on = fields.Date()
+    expires_on = Date()
     expired = fields.Boolean()
 
 
@@ -337,14 +338,14 @@ class PricingLineOut(Schema):
     description = fields.String()
     unit = fields.String()
     staffing_ratio = fields.String()
-    maximum_price_pence = fields.Integer()
+    maximum_price_pence = Integer()
 
 
 class ResultOut(Schema):
     question_id = fields.String()
     passed = fields.Boolean()
     reason = fields.String(allow_none=True)
-    score = fields.Integer(allow_none=True)
+    score = Integer(allow_none=True)
 
 
 class AssessmentOut(Schema):
@@ -353,47 +354,47 @@ class AssessmentOut(Schema):
 
 
 class LotApplicationOut(Schema):
-    lot = fields.Integer()
+    lot = Integer()
     answers = fields.Dict()
     questions = fields.List(fields.Nested(QuestionOut))
     pricing_lines = fields.List(fields.Nested(PricingLineOut))
-    capacity = fields.Integer()
+    capacity = Integer()
     assessment = fields.Nested(AssessmentOut)
 
 
 class DeadlineOut(Schema):
-    submitted_on = fields.Date()
-    due_on = fields.Date()
-    working_days = fields.Integer()
+    submitted_on = Date()
+    due_on = Date()
+    working_days = Integer()
     extended = fields.Boolean()
     extension_reason = fields.String(allow_none=True)
-    extended_at = fields.AwareDateTime(allow_none=True)
+    extended_at = AwareDateTime(allow_none=True)
 
 
 class ReasonOut(Schema):
-    lot = fields.Integer()
+    lot = Integer()
     question_id = fields.String(allow_none=True)
     text = fields.String()
 
 
 class DecisionOut(Schema):
-    admitted_lots = fields.List(fields.Integer())
+    admitted_lots = fields.List(Integer())
     reasons = fields.List(fields.Nested(ReasonOut))
-    decided_at = fields.AwareDateTime()
+    decided_at = AwareDateTime()
     on_time = fields.Boolean()
 
 
 class MarkOut(Schema):
-    lot = fields.Integer()
+    lot = Integer()
     question_id = fields.String()
-    score = fields.Integer()
+    score = Integer()
 
 
 class ApplicationOut(Schema):
     id = fields.UUID()
     provider_id = fields.UUID()
     status = fields.String()
-    submitted_at = fields.AwareDateTime()
+    submitted_at = AwareDateTime()
     overdue = fields.Boolean()
     organisation = fields.Nested(OrganisationOut)
     registration = fields.Nested(RegistrationOut)
@@ -410,33 +411,33 @@ class ApplicationOut(Schema):
 class ScheduleOut(Schema):
     provider_id = fields.UUID()
     provider_name = fields.String()
-    lot = fields.Integer()
-    version = fields.Integer()
+    lot = Integer()
+    version = Integer()
     status = fields.String()
-    effective_from = fields.Date()
+    effective_from = Date()
     in_force = fields.Boolean(allow_none=True, metadata={"description": "the version in force today"})
-    proposed_at = fields.AwareDateTime()
-    decided_at = fields.AwareDateTime(allow_none=True)
+    proposed_at = AwareDateTime()
+    decided_at = AwareDateTime(allow_none=True)
     reason = fields.String(allow_none=True)
     pricing_lines = fields.List(fields.Nested(PricingLineOut))
 
 
 class MembershipOut(Schema):
-    lot = fields.Integer()
+    lot = Integer()
     lot_name = fields.String()
     status = fields.String()
-    admitted_on = fields.Date()
-    ends_on = fields.Date()
-    since = fields.Date()
+    admitted_on = Date()
+    ends_on = Date()
+    since = Date()
     reason = fields.String(allow_none=True)
     automatic = fields.Boolean(metadata={"description": "suspended by the compliance check"})
-    capacity = fields.Integer()
+    capacity = Integer()
     pricing = fields.Nested(ScheduleOut, allow_none=True, metadata={"description": "the schedule in force"})
 
 
 class SlaOut(Schema):
     version = fields.String()
-    accepted_on = fields.Date()
+    accepted_on = Date()
 
 
 class ProviderOut(Schema):
@@ -453,9 +454,9 @@ class ProviderOut(Schema):
 
 
 class DirectoryLotOut(Schema):
-    lot = fields.Integer()
+    lot = Integer()
     lot_name = fields.String()
-    admitted_on = fields.Date()
+    admitted_on = Date()
 
 
 class DirectoryEntryOut(Schema):

@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from services.referrals.domain import LOTS, Offer, ReasonForAP, Referral, ReferralStatus, SuccessMeasure
 from services.referrals.events import Number, ProfileData, QuestionData, profile_data
 from shared.auth import TEAMS
+from shared.schemas import AwareDateTime, BirthDate, Date, Integer
 
 STATUSES = [s.value for s in ReferralStatus]
 # Bounds that keep numbers inside the columns; the rules (above 0, the price cap) are the domain's.
@@ -27,7 +28,7 @@ MAX_WEEKS = 260
 
 def _lot(strict: bool = True, **kwargs) -> fields.Integer:
     # Strict in a JSON body (1.0 or "1" is not a lot); a query string is always text.
-    return fields.Integer(strict=strict, validate=validate.OneOf(list(LOTS)), **kwargs)
+    return Integer(strict=strict, validate=validate.OneOf(list(LOTS)), **kwargs)
 
 
 def _text(**kwargs) -> fields.String:
@@ -35,8 +36,8 @@ def _text(**kwargs) -> fields.String:
 
 
 class Paging(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    limit = Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    offset = Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # --- the referral form -----------------------------------------------------------------
@@ -45,7 +46,7 @@ class ChildIn(Schema):
     """The child's identifying details: kept apart, seen only by the council."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    date_of_birth = fields.Date(required=True)
+    date_of_birth = BirthDate(required=True)
     upn = fields.String(required=True, validate=validate.Length(min=1, max=20))
     address = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
@@ -53,8 +54,8 @@ class ChildIn(Schema):
 class ProfileIn(Schema):
     """The anonymised profile providers see."""
 
-    age = fields.Integer(required=True, strict=True)
-    year_group = fields.Integer(strict=True, load_default=None, allow_none=True)
+    age = Integer(required=True, strict=True)
+    year_group = Integer(strict=True, load_default=None, allow_none=True)
     primary_need = _text(required=True)
     ehcp = fields.Boolean(required=True)
     looked_after = fields.Boolean(required=True)
@@ -69,16 +70,16 @@ class ProfileIn(Schema):
     qualification_route = _text(required=True)
     hours_per_week = Number(required=True, metadata={"description": "1 to 40"})
     pattern = _text(required=True)
-    start_date = fields.Date(required=True)
-    expected_weeks = fields.Integer(required=True, strict=True, validate=validate.Range(max=MAX_WEEKS))
+    start_date = Date(required=True)
+    expected_weeks = Integer(required=True, strict=True, validate=validate.Range(max=MAX_WEEKS))
     postcode_district = fields.String(required=True, validate=validate.Length(max=10))
     transport_needed = fields.Boolean(required=True)
 
 
 class ReferralIn(Schema):
     lot = _lot(required=True)
-    deadline = fields.AwareDateTime(required=True, metadata={"description": "Deadline for offers (future)"})
-    exclusion_start = fields.Date(load_default=None, allow_none=True,
+    deadline = AwareDateTime(required=True, metadata={"description": "Deadline for offers (future)"})
+    exclusion_start = Date(load_default=None, allow_none=True,
                                   metadata={"description": "First day of a permanent exclusion"})
     child = fields.Nested(ChildIn, required=True)
     profile = fields.Nested(ProfileIn, required=True)
@@ -88,8 +89,8 @@ class ReferralIn(Schema):
 
 class ReferralRevision(Schema):
     lot = _lot()
-    deadline = fields.AwareDateTime()
-    exclusion_start = fields.Date()
+    deadline = AwareDateTime()
+    exclusion_start = Date()
     child = fields.Nested(ChildIn)
     profile = fields.Nested(ProfileIn)
 
@@ -120,7 +121,7 @@ class CouncilReferralQuery(Paging):
 class ExceptionQuery(Paging):
     team = fields.String(validate=validate.OneOf(TEAMS))
     lot = _lot(strict=False)
-    since = fields.AwareDateTime()
+    since = AwareDateTime()
 
 
 class MembershipQuery(Paging):
@@ -148,12 +149,12 @@ def _hundredths(value: Decimal) -> None:
 
 class OfferIn(Schema):
     pricing_line_id = fields.UUID(required=True, metadata={"description": "A line of your schedule for the lot"})
-    unit_price_pence = fields.Integer(required=True, strict=True, validate=validate.Range(max=MAX_PENCE),
+    unit_price_pence = Integer(required=True, strict=True, validate=validate.Range(max=MAX_PENCE),
                                       metadata={"description": "At most the line's maximum price"})
     units_per_week = Number(required=True, validate=[validate.Range(max=MAX_UNITS_PER_WEEK), _hundredths],
                             metadata={"description": "More than 0, at most 168, two decimal places"})
-    weeks = fields.Integer(required=True, strict=True, validate=validate.Range(max=MAX_WEEKS))
-    proposed_start = fields.Date(required=True)
+    weeks = Integer(required=True, strict=True, validate=validate.Range(max=MAX_WEEKS))
+    proposed_start = Date(required=True)
     staffing_ratio = fields.String(required=True, validate=validate.Length(max=20))
     delivery_site = _text(required=True)
     delivery_postcode = fields.String(required=True, validate=validate.Length(max=10))
@@ -193,7 +194,7 @@ class ProfileOut(ProfileData):
 
 class ChildOut(Schema):
     name = fields.String()
-    date_of_birth = fields.Date()
+    date_of_birth = Date()
     upn = fields.String()
     address = fields.String()
 
@@ -201,21 +202,21 @@ class ChildOut(Schema):
 class ExceptionOut(Schema):
     referral_id = fields.UUID()
     team = fields.String()
-    lot = fields.Integer()
+    lot = Integer()
     status = fields.String()
     reason = fields.String()
     recorded_by = fields.String()
-    recorded_at = fields.AwareDateTime()
+    recorded_at = AwareDateTime()
 
 
 class CouncilReferralOut(Schema):
     referral_id = fields.UUID()
     team = fields.String()
-    lot = fields.Integer()
+    lot = Integer()
     status = fields.String()
-    deadline = fields.AwareDateTime()
-    exclusion_start = fields.Date(allow_none=True)
-    full_time_provision_by = fields.Date(allow_none=True,
+    deadline = AwareDateTime()
+    exclusion_start = Date(allow_none=True)
+    full_time_provision_by = Date(allow_none=True,
                                          metadata={"description": "Sixth school day of a permanent exclusion "
                                                                   "(first for a looked-after child)"})
     child_ref = fields.UUID()
@@ -224,18 +225,18 @@ class CouncilReferralOut(Schema):
     questions = fields.List(fields.Nested(QuestionOut))
     invited_provider_ids = fields.List(fields.UUID())
     no_eligible_providers = fields.Boolean()
-    invited_count = fields.Integer()
-    answered_count = fields.Integer(metadata={"description": "Invited providers that offered or declined "
+    invited_count = Integer()
+    answered_count = Integer(metadata={"description": "Invited providers that offered or declined "
                                                              "(who, and what, stays sealed until closed)"})
     created_by = fields.String()
-    created_at = fields.AwareDateTime()
-    published_at = fields.AwareDateTime(allow_none=True)
-    window_closed_at = fields.AwareDateTime(allow_none=True)
+    created_at = AwareDateTime()
+    published_at = AwareDateTime(allow_none=True)
+    window_closed_at = AwareDateTime(allow_none=True)
     closed_by = fields.String(allow_none=True)
-    assessment_completed_at = fields.AwareDateTime(allow_none=True)
+    assessment_completed_at = AwareDateTime(allow_none=True)
     awarded_offer_id = fields.UUID(allow_none=True)
     awarded_allocation_id = fields.UUID(allow_none=True)
-    awarded_at = fields.AwareDateTime(allow_none=True)
+    awarded_at = AwareDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     off_dps_exception = fields.Nested(ExceptionOut, allow_none=True)
 
@@ -244,11 +245,11 @@ class ProviderReferralOut(Schema):
     """All a provider sees of a referral: never who the child is."""
 
     referral_id = fields.UUID()
-    lot = fields.Integer()
+    lot = Integer()
     team = fields.String()
     status = fields.String(metadata={"description": "open, closed or cancelled"})
-    deadline = fields.AwareDateTime()
-    full_time_provision_by = fields.Date(allow_none=True)
+    deadline = AwareDateTime()
+    full_time_provision_by = Date(allow_none=True)
     profile = fields.Nested(ProfileOut)
     questions = fields.List(fields.Nested(QuestionOut))
     my_live_offer_id = fields.UUID(allow_none=True)
@@ -260,7 +261,7 @@ class AssessmentOut(Schema):
     reason = fields.String()
     criteria_met = fields.Dict(keys=fields.String(), values=fields.Boolean())
     assessed_by = fields.String()
-    assessed_at = fields.AwareDateTime()
+    assessed_at = AwareDateTime()
 
 
 class OfferOut(Schema):
@@ -269,21 +270,21 @@ class OfferOut(Schema):
     provider_id = fields.UUID()
     status = fields.String(metadata={"description": "live or withdrawn"})
     pricing_line_id = fields.UUID()
-    unit_price_pence = fields.Integer()
-    maximum_price_pence = fields.Integer()
+    unit_price_pence = Integer()
+    maximum_price_pence = Integer()
     units_per_week = Number()
-    weeks = fields.Integer()
-    total_pence = fields.Integer()
-    proposed_start = fields.Date()
+    weeks = Integer()
+    total_pence = Integer()
+    proposed_start = Date()
     staffing_ratio = fields.String()
     delivery_site = fields.String()
     delivery_postcode = fields.String()
     how_it_meets_needs = fields.String()
     place_available = fields.Boolean()
     answers = fields.Dict(keys=fields.String(), values=fields.String())
-    submitted_at = fields.AwareDateTime()
-    changed_at = fields.AwareDateTime(allow_none=True)
-    withdrawn_at = fields.AwareDateTime(allow_none=True)
+    submitted_at = AwareDateTime()
+    changed_at = AwareDateTime(allow_none=True)
+    withdrawn_at = AwareDateTime(allow_none=True)
 
 
 class CouncilOfferOut(OfferOut):
@@ -293,7 +294,7 @@ class CouncilOfferOut(OfferOut):
 class DeclineOut(Schema):
     provider_id = fields.UUID()
     reason = fields.String()
-    at = fields.AwareDateTime()
+    at = AwareDateTime()
 
 
 class CreatedOut(Schema):
@@ -313,20 +314,20 @@ class PublishedOut(Schema):
 class MembershipOut(Schema):
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
-    lot = fields.Integer()
+    lot = Integer()
     status = fields.String()
     reason = fields.String(allow_none=True)
-    status_at = fields.AwareDateTime()
-    capacity = fields.Integer(allow_none=True)
-    ends_on = fields.Date(allow_none=True)
+    status_at = AwareDateTime()
+    capacity = Integer(allow_none=True)
+    ends_on = Date(allow_none=True)
     registration_status = fields.String(allow_none=True)
     urn = fields.String(allow_none=True)
 
 
 class WebhookOut(Schema):
     url = fields.String()
-    registered_at = fields.AwareDateTime()
-    secret_issued_at = fields.AwareDateTime()
+    registered_at = AwareDateTime()
+    secret_issued_at = AwareDateTime()
     secret = fields.String(metadata={"description": "Shown only when issued (first registration or rotation)"})
     signature_header = fields.String()
 
@@ -337,14 +338,14 @@ class DeliveryOut(Schema):
     referral_id = fields.UUID()
     event_type = fields.String()
     state = fields.String()
-    attempts = fields.Integer()
-    created_at = fields.AwareDateTime()
-    next_attempt_at = fields.AwareDateTime(allow_none=True)
-    last_attempt_at = fields.AwareDateTime(allow_none=True)
-    last_status = fields.Integer(allow_none=True)
+    attempts = Integer()
+    created_at = AwareDateTime()
+    next_attempt_at = AwareDateTime(allow_none=True)
+    last_attempt_at = AwareDateTime(allow_none=True)
+    last_status = Integer(allow_none=True)
     last_error = fields.String(allow_none=True)
-    delivered_at = fields.AwareDateTime(allow_none=True)
-    gave_up_at = fields.AwareDateTime(allow_none=True)
+    delivered_at = AwareDateTime(allow_none=True)
+    gave_up_at = AwareDateTime(allow_none=True)
 
 
 # --- the two views of a referral -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from services.tracking.domain import (
     Subject,
 )
 from services.tracking.reports import DIMENSIONS
+from shared.schemas import AwareDateTime, Date, Integer
 
 
 def _choice(kind, *, exclude=()) -> validate.OneOf:
@@ -27,7 +28,7 @@ def _choice(kind, *, exclude=()) -> validate.OneOf:
 
 
 def _count(**kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=1000), **kwargs)
+    return Integer(strict=True, validate=validate.Range(min=0, max=1000), **kwargs)
 
 
 def _text(max_length: int = 2000, **kwargs) -> fields.String:
@@ -35,8 +36,8 @@ def _text(max_length: int = 2000, **kwargs) -> fields.String:
 
 
 class _Page(Schema):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+    limit = Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # -- requests ---------------------------------------------------------------------------
@@ -44,20 +45,20 @@ class _Page(Schema):
 class PlacementQuery(_Page):
     status = fields.String(validate=_choice(PlacementStatus))
     provider_id = fields.UUID()
-    lot = fields.Integer(validate=validate.Range(min=1, max=4))
+    lot = Integer(validate=validate.Range(min=1, max=4))
     team = fields.String()
     child_ref = fields.UUID(metadata={"description": "council users only"})
     needs_review = fields.Boolean(metadata={"description": "flagged, or running past the review date"})
 
 
 class StartRequest(Schema):
-    started_on = fields.Date(required=True)
+    started_on = Date(required=True)
     overlap_reason = _text(allow_none=True, metadata={
         "description": "officers only: why the child may start while on another full-time main placement"})
 
 
 class EndRequest(Schema):
-    end_date = fields.Date(required=True)
+    end_date = Date(required=True)
     end_reason = fields.String(required=True, validate=_choice(EndReason, exclude=(EndReason.CANCELLED,)))
     next_step = fields.String(required=True, validate=_choice(NextStep))
     note = _text(allow_none=True)
@@ -82,7 +83,7 @@ class ArrangementsRequest(Schema):
 
 
 class AttendanceRequest(Schema):
-    week_commencing = fields.Date(required=True, metadata={"description": "the Monday of the week"})
+    week_commencing = Date(required=True, metadata={"description": "the Monday of the week"})
     sessions_offered = _count(required=True)
     attended = _count(required=True)
     authorised_absence = _count(required=True)
@@ -101,7 +102,7 @@ class AcknowledgeRequest(Schema):
 
 
 class ReviewRequest(Schema):
-    review_date = fields.Date(required=True)
+    review_date = Date(required=True)
     attendance = fields.String(required=True, validate=_choice(Progress))
     attitude = fields.String(required=True, validate=_choice(Progress))
     attainment = fields.String(required=True, validate=_choice(Progress))
@@ -117,11 +118,11 @@ class QualificationSchema(Schema):
 
 class OutcomeRequest(Schema):
     stage = fields.String(required=True, validate=_choice(OutcomeStage))
-    recorded_on = fields.Date(required=True)
+    recorded_on = Date(required=True)
     attainment = fields.Dict(keys=fields.String(validate=_choice(Subject)), values=_text(100),
                              load_default=dict, metadata={"description": "working-at level or grade per subject"})
     qualifications = fields.List(fields.Nested(QualificationSchema), load_default=list)
-    engagement = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=5))
+    engagement = Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=5))
 
 
 # -- report queries -----------------------------------------------------------------------
@@ -132,15 +133,15 @@ class _Report(Schema):
 
 
 class ActiveQuery(_Report):
-    on = fields.Date(metadata={"description": "default today"})
+    on = Date(metadata={"description": "default today"})
     by = DelimitedList(fields.String(validate=validate.OneOf(list(DIMENSIONS))),
                        load_default=lambda: list(DIMENSIONS),
                        metadata={"description": "comma-separated: lot, team, provider, reason"})
 
 
 class SpendQuery(_Report):
-    from_month = fields.Date(data_key="from", metadata={"description": "first month (any day in it)"})
-    to_month = fields.Date(data_key="to", metadata={"description": "last month (any day in it)"})
+    from_month = Date(data_key="from", metadata={"description": "first month (any day in it)"})
+    to_month = Date(data_key="to", metadata={"description": "last month (any day in it)"})
     provider_id = fields.UUID()
 
 
@@ -149,11 +150,11 @@ class AccountabilityQuery(_Report):
 
 
 class OverdueQuery(_Report):
-    on = fields.Date(metadata={"description": "default today"})
+    on = Date(metadata={"description": "default today"})
 
 
 class CensusQuery(_Report):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = Integer(required=True, validate=validate.Range(min=2000, max=2100))
 
 
 class ChartQuery(Schema):
@@ -178,48 +179,48 @@ class PlacementSchema(Schema):
                                                                        "overlap and cancel reasons)"})
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
-    lot = fields.Integer()
+    lot = Integer()
     team = fields.String()
     reason_for_ap = fields.String()
     hours_per_week = fields.Float()
     full_time = fields.Boolean()
-    agreed_cost_pence = fields.Integer()
-    start_date = fields.Date()
-    expected_end_date = fields.Date()
+    agreed_cost_pence = Integer()
+    start_date = Date()
+    expected_end_date = Date()
     safeguarding = fields.String()
     provision = fields.String()
     status = fields.String()
-    started_on = fields.Date(allow_none=True)
+    started_on = Date(allow_none=True)
     start_confirmed_by = fields.String(allow_none=True)
     overlap_reason = fields.String(allow_none=True)
-    end_date = fields.Date(allow_none=True)
+    end_date = Date(allow_none=True)
     end_reason = fields.String(allow_none=True)
     next_step = fields.String(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
-    last_review_on = fields.Date(allow_none=True)
-    review_due_on = fields.Date(allow_none=True)
+    last_review_on = Date(allow_none=True)
+    review_due_on = Date(allow_none=True)
     flagged_for_review = fields.Boolean()
     review_flags = fields.List(fields.Nested(FlagSchema))
-    awarded_at = fields.AwareDateTime()
+    awarded_at = AwareDateTime()
 
 
 class PlacementDetailSchema(PlacementSchema):
     review_overdue = fields.Boolean()
     attendance_rate = fields.Float(allow_none=True, metadata={"description": "over every week returned"})
     recent_attendance_rate = fields.Float(allow_none=True, metadata={"description": "over the latest weeks"})
-    weeks_returned = fields.Integer()
-    open_concerns = fields.Integer()
+    weeks_returned = Integer()
+    open_concerns = Integer()
 
 
 class AttendanceWeekSchema(Schema):
-    week_commencing = fields.Date()
-    sessions_offered = fields.Integer()
-    attended = fields.Integer()
-    authorised_absence = fields.Integer()
-    unauthorised_absence = fields.Integer()
+    week_commencing = Date()
+    sessions_offered = Integer()
+    attended = Integer()
+    authorised_absence = Integer()
+    unauthorised_absence = Integer()
     rate = fields.Float(allow_none=True)
-    corrections = fields.Integer()
-    recorded_at = fields.AwareDateTime()
+    corrections = Integer()
+    recorded_at = AwareDateTime()
 
 
 class ConcernSchema(Schema):
@@ -227,13 +228,13 @@ class ConcernSchema(Schema):
     placement_id = fields.UUID()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
-    lot = fields.Integer()
+    lot = Integer()
     team = fields.String()
     kind = fields.String()
-    week_commencing = fields.Date()
+    week_commencing = Date()
     rate = fields.Float(allow_none=True)
-    raised_at = fields.AwareDateTime()
-    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    raised_at = AwareDateTime()
+    acknowledged_at = AwareDateTime(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)
     acknowledgement = fields.String(allow_none=True)
 
@@ -257,40 +258,40 @@ class AttendanceRecordedSchema(Schema):
 class ReviewSchema(Schema):
     review_id = fields.UUID()
     placement_id = fields.UUID()
-    review_date = fields.Date()
+    review_date = Date()
     attendance = fields.String()
     attitude = fields.String()
     attainment = fields.String()
     behaviour = fields.String()
     notes = fields.String()
     recorded_by = fields.String()
-    recorded_at = fields.AwareDateTime()
-    next_review_due = fields.Date(allow_none=True)
+    recorded_at = AwareDateTime()
+    next_review_due = Date(allow_none=True)
 
 
 class OutcomeSchema(Schema):
     outcome_id = fields.UUID()
     placement_id = fields.UUID()
     stage = fields.String()
-    recorded_on = fields.Date()
+    recorded_on = Date()
     attainment = fields.Dict(keys=fields.String(), values=fields.String())
     qualifications = fields.List(fields.Nested(QualificationSchema))
-    engagement = fields.Integer(allow_none=True)
+    engagement = Integer(allow_none=True)
     next_step = fields.String(allow_none=True)
     recorded_by = fields.String()
-    recorded_at = fields.AwareDateTime()
+    recorded_at = AwareDateTime()
 
 
 # -- report rows (also the CSV columns, in this order) ----------------------------------------
 
 class ActiveRowSchema(Schema):
-    lot = fields.Integer()
+    lot = Integer()
     lot_name = fields.String()
     team = fields.String()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
     reason_for_ap = fields.String()
-    placements = fields.Integer()
+    placements = Integer()
 
 
 class YearMonth(fields.Field):
@@ -308,37 +309,37 @@ class SpendRowSchema(Schema):
     month = YearMonth()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
-    lot = fields.Integer()
-    committed_pence = fields.Integer()
+    lot = Integer()
+    committed_pence = Integer()
 
 
 class AccountabilityRowSchema(Schema):
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
-    placements = fields.Integer()
-    active = fields.Integer()
-    ended = fields.Integer()
-    sessions_offered = fields.Integer()
-    attended = fields.Integer()
+    placements = Integer()
+    active = Integer()
+    ended = Integer()
+    sessions_offered = Integer()
+    attended = Integer()
     average_attendance_rate = fields.Float(allow_none=True)
     completion_rate = fields.Float(allow_none=True)
     reintegration_rate = fields.Float(allow_none=True)
     progression_rate = fields.Float(allow_none=True)
-    concerns = fields.Integer()
+    concerns = Integer()
 
 
 class OverdueRowSchema(Schema):
     placement_id = fields.UUID()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
-    lot = fields.Integer()
+    lot = Integer()
     team = fields.String()
     reason_for_ap = fields.String()
     status = fields.String()
-    started_on = fields.Date(allow_none=True)
-    last_review_on = fields.Date(allow_none=True)
-    review_due_on = fields.Date(allow_none=True)
-    days_overdue = fields.Integer(allow_none=True)
+    started_on = Date(allow_none=True)
+    last_review_on = Date(allow_none=True)
+    review_due_on = Date(allow_none=True)
+    days_overdue = Integer(allow_none=True)
     flagged_for_review = fields.Boolean()
     flag_reasons = fields.List(fields.String())
 
@@ -348,7 +349,7 @@ class CensusRowSchema(Schema):
     placement_id = fields.UUID()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
-    lot = fields.Integer()
+    lot = Integer()
     team = fields.String()
     reason_for_ap = fields.String()
     hours_per_week = fields.Float()
@@ -356,13 +357,13 @@ class CensusRowSchema(Schema):
     provision = fields.String()
     safeguarding = fields.String()
     source = fields.String()
-    started_on = fields.Date()
-    expected_end_date = fields.Date()
-    end_date = fields.Date(allow_none=True)
-    agreed_cost_pence = fields.Integer()
+    started_on = Date()
+    expected_end_date = Date()
+    end_date = Date(allow_none=True)
+    agreed_cost_pence = Integer()
 
 
 class CensusSchema(Schema):
-    year = fields.Integer()
-    census_day = fields.Date()
+    year = Integer()
+    census_day = Date()
     pupils = fields.List(fields.Nested(CensusRowSchema))
