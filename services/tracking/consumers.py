@@ -1,8 +1,10 @@
 """Events this service reads from others, turned into its own commands.
 
 Each handler loads only the fields it reads (unknown ones are ignored); a
-ValidationError or data the council's rules refuse dead-letters the message.
-Handlers never commit: the consumer commits the effect with its inbox row.
+ValidationError, or data the council's rules refuse (a DPSError from the
+domain), dead-letters the message at once: the one rule of
+shared.messaging.consumer.  Handlers never commit: the consumer commits the
+effect with its inbox row.
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.tracking import handlers
 from services.tracking.domain import PlacementSource
-from shared.errors import InvalidInput
 from shared.events import Envelope
-from shared.messaging.consumer import Handler, PoisonMessage
+from shared.messaging.consumer import Handler
 from shared.schemas import cached
 from shared.unit_of_work import UnitOfWork
 
@@ -70,20 +71,13 @@ class ProviderNamed(_Data):
 def _placement_awarded(uow: UnitOfWork, envelope: Envelope) -> None:
     award = cached(PlacementAwarded).load(envelope.data)
     award["agreed_cost_pence"] = award.pop("total_pence")
-    _place(uow, award, PlacementSource.CALL_OFF)
+    handlers.place_award(uow, award, PlacementSource.CALL_OFF)
 
 
 def _block_place_allocated(uow: UnitOfWork, envelope: Envelope) -> None:
     allocation = cached(BlockPlaceAllocated).load(envelope.data)
     allocation["agreed_cost_pence"] = allocation.pop("cost_pence")
-    _place(uow, allocation, PlacementSource.BLOCK_PLACE)
-
-
-def _place(uow: UnitOfWork, award: dict, source: PlacementSource) -> None:
-    try:
-        handlers.place_award(uow, award, source)
-    except InvalidInput as exc:  # e.g. lot 5: retrying will never make it valid
-        raise PoisonMessage(f"{exc.field}: {exc.message}") from None
+    handlers.place_award(uow, allocation, PlacementSource.BLOCK_PLACE)
 
 
 def _membership_changed(status: str) -> Handler:

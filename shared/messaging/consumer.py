@@ -7,11 +7,22 @@ For each message:
 - its event id is already in the inbox: acked, no second effect;
 - otherwise the handler runs and the event id is recorded in the same database
   transaction, then the message is acked;
-- the handler fails: the message goes to the next retry queue, whose TTL
-  sends it back later; after the last delay it is dead-lettered;
+- the handler fails: what that means is one rule (`outcome_of`):
+  - a domain refusal (a DPSError of shared.errors, a 4xx in the API: the
+    council's rules refuse this data) or PoisonMessage: dead-lettered at once
+    with the reason, since retrying cannot change the answer;
+  - RetryLater (not yet, e.g. it depends on an event still on its way): the
+    retry ladder;
+  - anything else (a bug, a lock timeout): the retry ladder, whose TTL sends
+    it back later; after the last delay it is dead-lettered;
 - the database is unreachable: the message is returned to the queue and the
   consumer pauses until the database answers, so nothing is dead-lettered for
   an outage.
+
+Every hop keeps the exchange and routing key the event was first published
+with (`x-dps-original-exchange`, `x-dps-original-routing-key`).  Each settled
+message leaves one log line (type, id, outcome, milliseconds; never the
+payload) and is counted in the metrics (shared.messaging.metrics).
 
 Messages that are already waiting are applied several at a time, in one
 transaction (each claimed in the inbox with its effect): under a burst the
@@ -19,6 +30,7 @@ round trips of a transaction are paid once per batch.  If any message of a
 batch fails, nothing of the batch is kept and each is handled again on its
 own, so every outcome above stays per message.
 """
+
 
 from __future__ import annotations
 
@@ -29,21 +41,22 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
-from kombu import Producer
+from kombu import Producer, Queue
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import context
 from shared.db import insert_for, utcnow
+from shared.errors import DPSError
 from shared.events import Envelope
+from shared.messaging import metrics
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import BROKER_ERRORS, broker_connection
 from shared.messaging.topology import (
-    dead_letter_queue,
     dead_letter_queue_name,
     declare_consumer_topology,
     queue_name,
@@ -59,6 +72,8 @@ commits (the consumer commits the effect and the inbox row together)."""
 
 ATTEMPT_HEADER = "x-dps-attempt"
 REASON_HEADER = "x-dps-reason"
+ORIGINAL_EXCHANGE_HEADER = "x-dps-original-exchange"
+ORIGINAL_ROUTING_KEY_HEADER = "x-dps-original-routing-key"
 
 
 class PoisonMessage(Exception):
@@ -66,13 +81,18 @@ class PoisonMessage(Exception):
 
 
 class RetryLater(Exception):
-    """Not yet (e.g. an event that arrived before the one it depends on)."""
+    """Not yet (e.g. an event that arrived before the one it depends on): the retry ladder."""
 
 
 @dataclass(frozen=True)
 class Outcome:
     action: str  # done | duplicate | ignored | retry | dead | requeue
     reason: str = ""
+    # what the message was and how long it took: for the log line and the metrics, not for equality
+    event_type: str | None = field(default=None, compare=False)
+    event_id: str | None = field(default=None, compare=False)
+    seconds: float = field(default=0.0, compare=False)
+    trace: str | None = field(default=None, compare=False, repr=False)
 
 
 def _database_unavailable(exc: BaseException) -> bool:
@@ -84,7 +104,23 @@ def _database_unavailable(exc: BaseException) -> bool:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         return f"invalid data: {json.dumps(exc.messages, default=str)}"
+    if isinstance(exc, DPSError):
+        fields = f" {json.dumps(exc.field_errors, default=str)}" if exc.field_errors else ""
+        return f"refused ({type(exc).__name__}): {exc.message}{fields}"
     return f"{type(exc).__name__}: {exc}"
+
+
+def outcome_of(exc: BaseException) -> Outcome:
+    """The one rule for a handler that raised (see the module's docstring)."""
+    if isinstance(exc, (PoisonMessage, ValidationError)):
+        return Outcome("dead", _reason(exc))
+    if isinstance(exc, DPSError) and exc.status < 500:
+        return Outcome("dead", _reason(exc))  # the council's rules refuse it: retrying cannot help
+    if _database_unavailable(exc):
+        return Outcome("requeue", _reason(exc))
+    if isinstance(exc, RetryLater):
+        return Outcome("retry", _reason(exc))
+    return Outcome("retry", _reason(exc), trace=traceback.format_exc(limit=5))
 
 
 class EventConsumer:
@@ -106,32 +142,27 @@ class EventConsumer:
 
     # -- deciding what a message means; no broker here -----------------------
     def handle(self, body: bytes | str) -> Outcome:
+        started = time.perf_counter()
         try:
             envelope = Envelope.from_json(body)
         except (ValueError, ValidationError, TypeError) as exc:
-            return Outcome("dead", f"undecodable envelope: {_reason(exc)}")
+            return Outcome("dead", f"undecodable envelope: {_reason(exc)}", seconds=time.perf_counter() - started)
+        about = {"event_type": envelope.type, "event_id": str(envelope.id)}
         handler = self.handlers.get(envelope.type)
         if handler is None:
-            return Outcome("ignored", f"no handler for {envelope.type}")
+            return Outcome("ignored", f"no handler for {envelope.type}", **about)
         session = self.session_factory()
         try:
             with context.bound(request=None, correlation=envelope.correlation_id, causation=str(envelope.id)):
-                # One statement claims the event id: a duplicate (redelivered, or taken
-                # by another consumer of this queue, which waits for its commit) claims nothing.
-                claimed = session.execute(self._claim(session, envelope)).rowcount
-                if not claimed:
-                    return Outcome("duplicate")
+                if not self._claim(session, envelope):
+                    return Outcome("duplicate", **about, seconds=time.perf_counter() - started)
                 handler(UnitOfWork.around(session, self.outbox, self.clock), envelope)
                 session.commit()
-                return Outcome("done")
-        except (PoisonMessage, ValidationError) as exc:
-            return Outcome("dead", _reason(exc))
-        except Exception as exc:  # noqa: BLE001 - every other failure is retried, then dead-lettered
-            if _database_unavailable(exc):
-                return Outcome("requeue", _reason(exc))
-            log.warning("handler failed", extra={"event_type": envelope.type, "event_id": str(envelope.id),
-                                                 "error": _reason(exc), "trace": traceback.format_exc(limit=5)})
-            return Outcome("retry", _reason(exc))
+                return Outcome("done", **about, seconds=time.perf_counter() - started)
+        except Exception as exc:  # noqa: BLE001 - outcome_of says what each failure means
+            failed = outcome_of(exc)
+            return Outcome(failed.action, failed.reason, **about, seconds=time.perf_counter() - started,
+                           trace=failed.trace)
         finally:
             session.rollback()
             session.close()
@@ -144,17 +175,19 @@ class EventConsumer:
         outcomes: list[Outcome] = []
         try:
             for body in bodies:
+                started = time.perf_counter()
                 envelope = Envelope.from_json(body)
+                about = {"event_type": envelope.type, "event_id": str(envelope.id)}
                 handler = self.handlers.get(envelope.type)
                 if handler is None:
-                    outcomes.append(Outcome("ignored", f"no handler for {envelope.type}"))
+                    outcomes.append(Outcome("ignored", f"no handler for {envelope.type}", **about))
                     continue
                 with context.bound(request=None, correlation=envelope.correlation_id, causation=str(envelope.id)):
-                    if not session.execute(self._claim(session, envelope)).rowcount:
-                        outcomes.append(Outcome("duplicate"))
+                    if not self._claim(session, envelope):
+                        outcomes.append(Outcome("duplicate", **about, seconds=time.perf_counter() - started))
                         continue
                     handler(UnitOfWork.around(session, self.outbox, self.clock), envelope)
-                outcomes.append(Outcome("done"))
+                outcomes.append(Outcome("done", **about, seconds=time.perf_counter() - started))
             session.commit()
             return outcomes
         except Exception:  # noqa: BLE001 - whatever it was, each message is handled again alone
@@ -163,10 +196,18 @@ class EventConsumer:
             session.rollback()
             session.close()
 
-    def _claim(self, session: Session, envelope: Envelope):
-        return insert_for(session, self.inbox).values(
+    def _claim(self, session: Session, envelope: Envelope) -> bool:
+        """Record the event id in the inbox; False if it is already there.
+
+        One statement: a duplicate (redelivered, or taken by another consumer
+        of this queue, which waits for its commit) claims nothing.  Whether a
+        row was inserted is read from RETURNING (SQLite >= 3.35, PostgreSQL),
+        never from the driver's rowcount: psycopg 3 reports -1 for an
+        INSERT .. ON CONFLICT DO NOTHING."""
+        claim = insert_for(session, self.inbox).values(
             event_id=envelope.id, consumer=self.service, event_type=envelope.type, received_at=utcnow(),
-        ).on_conflict_do_nothing()
+        ).on_conflict_do_nothing().returning(self.inbox.c.event_id)
+        return session.execute(claim).first() is not None
 
     # -- the loop --------------------------------------------------------------
     def run(self) -> None:
@@ -238,9 +279,7 @@ class EventConsumer:
             for message, outcome in zip(batch, outcomes, strict=True):
                 self.handled += 1
                 message.ack()
-                if outcome.action != "done":
-                    log.info("message %s", outcome.action,
-                             extra={"message_id": message.properties.get("message_id"), "reason": outcome.reason})
+                self._settled(message, outcome, outcome.action)
             return True
         for i, message in enumerate(batch):
             if not self._settle(message, publisher):
@@ -254,30 +293,55 @@ class EventConsumer:
         self.handled += 1
         if outcome.action in ("done", "duplicate", "ignored"):
             message.ack()
-            if outcome.action != "done":
-                log.info("message %s", outcome.action, extra={"message_id": message.properties.get("message_id"),
-                                                             "reason": outcome.reason})
+            self._settled(message, outcome, outcome.action)
             return True
         if outcome.action == "requeue":
-            log.warning("database unavailable; message returned to the queue", extra={"error": outcome.reason})
             message.requeue()
+            self._settled(message, outcome, "requeued")
             return False
-        attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0))
+        headers = message.headers or {}
+        attempt = int(headers.get(ATTEMPT_HEADER, 0))
         if outcome.action == "retry" and attempt < len(self.retry_delays):
-            target = retry_queue_name(self.service, self.retry_delays[attempt])
+            target, settled = retry_queue_name(self.service, self.retry_delays[attempt]), "retried"
         else:
-            target = dead_letter_queue_name(self.service)
-        headers = {**(message.headers or {}), ATTEMPT_HEADER: attempt + 1, REASON_HEADER: outcome.reason[:1000],
+            target, settled = dead_letter_queue_name(self.service), "dead_lettered"
+        headers = {**headers, ATTEMPT_HEADER: attempt + 1, REASON_HEADER: outcome.reason[:1000],
                    "x-dps-failed-at": utcnow().isoformat(),
-                   "x-dps-original-routing-key": message.delivery_info.get("routing_key"),
-                   "x-dps-original-exchange": message.delivery_info.get("exchange")}
+                   # where it was first published: a retry hop comes back by the default exchange
+                   ORIGINAL_ROUTING_KEY_HEADER: headers.get(ORIGINAL_ROUTING_KEY_HEADER)
+                   or message.delivery_info.get("routing_key"),
+                   ORIGINAL_EXCHANGE_HEADER: headers.get(ORIGINAL_EXCHANGE_HEADER)
+                   or message.delivery_info.get("exchange")}
         publisher.publish(message.body, exchange="", routing_key=target, headers=headers, delivery_mode=2,
                           content_type=message.content_type or "application/json",
                           content_encoding=message.content_encoding or "utf-8",
-                          message_id=message.properties.get("message_id"), retry=False)
+                          **_kept_properties(message), retry=False)
         message.ack()  # only after the broker confirmed the copy
-        log.warning("message sent to %s", target, extra={"reason": outcome.reason, "attempt": attempt + 1})
+        self._settled(message, outcome, settled, attempt=attempt + 1, target=target)
         return True
+
+    def _settled(self, message, outcome: Outcome, settled: str, **more) -> None:
+        """The one log line of a settled message, and its metrics."""
+        event_type = outcome.event_type or message.properties.get("type")
+        event_id = outcome.event_id or message.properties.get("message_id")
+        kind = metrics.label(event_type)
+        metrics.HANDLED.labels(self.service, kind, settled).inc()
+        if outcome.action in ("done", "duplicate"):
+            metrics.HANDLER_SECONDS.labels(self.service, kind).observe(outcome.seconds)
+        if settled == "duplicate":
+            metrics.DUPLICATES.labels(self.service, kind).inc()
+        elif settled == "retried":
+            metrics.RETRIED.labels(self.service, kind).inc()
+        elif settled == "dead_lettered":
+            metrics.DEAD_LETTERED.labels(self.service, kind).inc()
+        extra = {"event_type": event_type, "event_id": event_id, "outcome": settled,
+                 "ms": round(outcome.seconds * 1000, 2), **more}
+        if outcome.reason:
+            extra["reason"] = outcome.reason[:1000]
+        if outcome.trace:
+            extra["trace"] = outcome.trace
+        level = logging.WARNING if settled in ("retried", "dead_lettered", "requeued") else logging.INFO
+        log.log(level, "event %s", settled, extra=extra)
 
     def _wait_for_database(self) -> None:
         backoff = 0.5
@@ -292,52 +356,98 @@ class EventConsumer:
                 backoff = min(backoff * 2, 10)
 
 
-def replay_dead_letters(service: str, amqp_url: str, limit: int | None = None) -> int:
+def _kept_properties(message) -> dict:
+    """The AMQP properties a message keeps on every hop (retry, dead letter, replay)."""
+    props = message.properties
+    return {name: props[name] for name in ("message_id", "type", "app_id", "correlation_id", "timestamp")
+            if props.get(name) is not None}
+
+
+def replay_dead_letters(service: str, amqp_url: str, limit: int | None = None,
+                        source: str | None = None) -> int:
     """Move dead letters back to the service's queue (after a fix); returns how many.
 
     Only the letters there when it starts are moved: one that fails again and
-    comes back meanwhile waits for the next replay, so this always ends."""
+    comes back meanwhile waits for the next replay, so this always ends.
+
+    With `source` another queue is replayed the same way: the unrouted queue
+    `dps.<service>.unrouted` is replayed onto the service's exchange with each
+    event's own routing key (so whatever is bound by now receives it)."""
+    from shared.messaging.topology import dead_letter_queue_name as dead_name
+    from shared.messaging.topology import unrouted_name
+
+    queue = source or dead_name(service)
+    unrouted = queue == unrouted_name(service)
     moved = 0
     with broker_connection(amqp_url) as connection:
         channel = connection.channel()
         publisher = Producer(channel)
-        depth = channel.queue_declare(dead_letter_queue_name(service), passive=True).message_count
+        depth = channel.queue_declare(queue, passive=True).message_count
         to_move = depth if limit is None else min(limit, depth)
-        source = dead_letter_queue(service, quorum=False).bind(channel)  # get() never declares
+        taken = Queue(queue, no_declare=True).bind(channel)  # get() never declares
         while moved < to_move:
-            message = source.get(no_ack=False)
+            message = taken.get(no_ack=False)
             if message is None:
                 break
-            headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-dps-")}
-            headers["x-dps-replayed-at"] = utcnow().isoformat()
-            publisher.publish(message.body, exchange="", routing_key=queue_name(service), headers=headers,
+            headers = dict(message.headers or {})
+            if unrouted:
+                exchange, routing_key = message.delivery_info.get("exchange"), message.delivery_info["routing_key"]
+                if not exchange:
+                    raise RuntimeError(f"a message in {queue} without its exchange")
+                headers["x-dps-replayed-at"] = utcnow().isoformat()
+            else:
+                exchange, routing_key = "", queue_name(service)
+                headers = {k: v for k, v in headers.items() if not k.startswith("x-dps-")
+                           or k in (ORIGINAL_EXCHANGE_HEADER, ORIGINAL_ROUTING_KEY_HEADER)}
+                headers["x-dps-replayed-at"] = utcnow().isoformat()
+            publisher.publish(message.body, exchange=exchange, routing_key=routing_key, headers=headers,
                               delivery_mode=2, content_type=message.content_type or "application/json",
                               content_encoding=message.content_encoding or "utf-8",
-                              message_id=message.properties.get("message_id"), retry=False)
+                              **_kept_properties(message), retry=False)
             message.ack()
             moved += 1
     return moved
 
 
-def peek_dead_letters(service: str, amqp_url: str, limit: int = 50) -> list[dict]:
-    """Read dead letters without removing them (they are requeued)."""
-    seen = []
+def peek_dead_letters(service: str, amqp_url: str, limit: int = 50, source: str | None = None) -> list[dict]:
+    """Read dead letters (or, with `source`, another of the service's queues)
+    without taking them: the queue keeps the same messages in the same order.
+
+    The messages are consumed unacknowledged and the channel is then closed,
+    which gives them all back at once to their places (RabbitMQ marks them
+    redelivered; nothing else changes).  basic.get then reject one by one
+    would return each separately while others are still held."""
+    queue = source or dead_letter_queue_name(service)
+    seen: list[dict] = []
     with broker_connection(amqp_url) as connection:
+        depth = connection.channel().queue_declare(queue, passive=True).message_count
+        wanted = min(limit, depth)
+        if wanted == 0:
+            return []
         channel = connection.channel()
-        source = dead_letter_queue(service, quorum=False).bind(channel)
-        held = []
-        while len(held) < limit:
-            message = source.get(no_ack=False)
-            if message is None:
+        held: list = []
+        reader = connection.Consumer(Queue(queue, no_declare=True), channel=channel, on_message=held.append,
+                                     prefetch_count=wanted, no_ack=False)
+        reader.consume()
+        deadline = time.monotonic() + 10
+        while len(held) < wanted and time.monotonic() < deadline:
+            try:
+                connection.drain_events(timeout=1)
+            except TimeoutError:
                 break
-            held.append(message)
-            seen.append({"message_id": message.properties.get("message_id"),
-                         "reason": (message.headers or {}).get(REASON_HEADER),
-                         "attempts": (message.headers or {}).get(ATTEMPT_HEADER),
-                         "body": message.body.decode("utf-8", "replace") if isinstance(message.body, bytes)
-                         else message.body})
         for message in held:
-            message.requeue()
+            headers = message.headers or {}
+            body = message.body
+            seen.append({"message_id": message.properties.get("message_id"),
+                         "type": message.properties.get("type"),
+                         "reason": headers.get(REASON_HEADER),
+                         "attempts": headers.get(ATTEMPT_HEADER),
+                         "original_exchange": headers.get(ORIGINAL_EXCHANGE_HEADER)
+                         or message.delivery_info.get("exchange"),
+                         "original_routing_key": headers.get(ORIGINAL_ROUTING_KEY_HEADER)
+                         or message.delivery_info.get("routing_key"),
+                         "body": body.decode("utf-8", "replace") if isinstance(body, bytes) else body})
+        channel.close()  # not acked: every message goes back where it was
     return seen
 
 
