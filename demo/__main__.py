@@ -73,7 +73,9 @@ class EventTap:
     """A temporary exclusive queue bound to the four exchanges with `#`; prints each event as it arrives."""
 
     def __init__(self, amqp_url: str, terminal: Terminal) -> None:
-        from kombu import Connection, Exchange, Queue
+        from kombu import Connection, Queue
+
+        from shared.messaging.topology import service_exchange
 
         self.terminal = terminal
         self.names: dict[str, str] = {}
@@ -87,7 +89,7 @@ class EventTap:
                            channel=channel)
         self.queue.declare()
         for service in j.SERVICES:
-            exchange = Exchange(f"dps.{service}", type="topic", durable=True, channel=channel)
+            exchange = service_exchange(service).bind(channel)  # as `dps migrate` declared it
             exchange.declare()
             self.queue.bind_to(exchange=exchange, routing_key="#")
         self.channel = channel

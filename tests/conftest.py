@@ -74,9 +74,11 @@ def _clean_broker(amqp_url: str) -> None:
         for service in SERVICES:
             base = f"{service}.events"
             names = [base, f"{base}.dead"] + [f"{base}.retry.{int(d * 1000)}ms" for d in rt.TEST_RETRY_DELAYS]
-            for name in names:
+            unrouted = f"dps.{service}.unrouted"  # the exchange's alternate exchange, and its queue
+            for name in [*names, unrouted]:
                 channel.queue_delete(name)
             channel.exchange_delete(f"dps.{service}")
+            channel.exchange_delete(unrouted)
 
 
 @pytest.fixture

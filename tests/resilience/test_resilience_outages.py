@@ -19,10 +19,11 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Queue
 
 from demo import journey as j
-from shared.catalogue import SERVICES, exchange_for
+from shared.catalogue import SERVICES
+from shared.messaging.topology import service_exchange
 from shared.service import load_definition
 from tests.support.faults import (
     OFFICER,
@@ -76,7 +77,7 @@ def watching(amqp_url: str):
         queue = Queue(name, durable=True, bindings=[]).bind(channel)
         queue.declare()
         for service in SERVICES:
-            exchange = Exchange(exchange_for(service), type="topic", durable=True).bind(channel)
+            exchange = service_exchange(service).bind(channel)
             exchange.declare()
             queue.bind_to(exchange=exchange, routing_key="#")
     received: list[dict] = []

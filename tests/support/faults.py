@@ -21,12 +21,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import requests
 import sqlalchemy as sa
-from kombu import Connection, Exchange, Producer
+from kombu import Connection, Producer
 
 from shared.catalogue import event_type
 from shared.events import Envelope, new_event
 from shared.messaging.consumer import peek_dead_letters
-from shared.messaging.topology import dead_letter_queue_name, queue_name
+from shared.messaging.topology import dead_letter_queue_name, queue_name, service_exchange
 from tests.support.runtime import auth
 
 OFFICER = auth("officer", team="exclusions", sub="officer-exclusions-1")
@@ -57,10 +57,10 @@ class Bus:
         with self._producer() as producer:
             for envelope in envelopes:
                 spec = event_type(envelope.type)
-                producer.publish(envelope.to_json(), exchange=Exchange(spec.exchange, type="topic", durable=True),
+                producer.publish(envelope.to_json(), exchange=service_exchange(spec.producer),
                                  routing_key=envelope.type, content_type="application/json",
                                  content_encoding="utf-8", delivery_mode=2, message_id=str(envelope.id),
-                                 type=envelope.type, declare=[Exchange(spec.exchange, type="topic", durable=True)])
+                                 type=envelope.type, declare=[service_exchange(spec.producer)])
         return list(envelopes)
 
     def event(self, type_: str, data: dict) -> Envelope:

@@ -10,10 +10,11 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import replace
 
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Queue
 
 from shared.auth import mint_token
 from shared.config import load_settings
+from shared.messaging.topology import service_exchange
 from shared.service import Runtime, load_definition
 
 TEST_JWT_SECRET = "dps-test-secret-of-at-least-32-bytes"
@@ -91,7 +92,7 @@ class EventWaiter:
         self.queue = self.queue.bind(self.channel)
         self.queue.declare()
         for exchange, routing_key in bindings:
-            ex = Exchange(exchange, type="topic", durable=True)
+            ex = service_exchange(exchange.removeprefix("dps."))  # as `dps migrate` declares it
             ex.bind(self.channel).declare()
             self.queue.bind_to(exchange=ex, routing_key=routing_key)
         self.received: list[dict] = []
