@@ -65,6 +65,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
@@ -76,6 +77,28 @@ def make_engine(url: str, **kwargs) -> Engine:
     if not kwargs.get("pool_pre_ping"):
         ping_when_idle(engine)
     return engine
+
+
+# The execution option that says how a transaction on SQLite begins (see
+# `_sqlite_begin`); a session of the service's session factory has it True.
+WRITE_LOCK = "dps_write_lock"
+
+
+def _sqlite_begin(connection) -> None:
+    """How a transaction begins on SQLite.  Row locks (SELECT ... FOR UPDATE)
+    do nothing there, and sqlite3 begins a transaction only before the first
+    INSERT, UPDATE or DELETE: what a use case reads to decide (the places
+    left, the weeks returned, the child's placements) was read outside any
+    transaction, so two requests both saw the last place free and both took
+    it.  A unit of work that may write begins with BEGIN IMMEDIATE: it takes
+    the database's one write lock before its first read and holds it to the
+    end, so the next one waits (busy_timeout) and then reads what the first
+    wrote, as the row locks make it on PostgreSQL.  A read-only one begins a
+    deferred transaction: one consistent snapshot, no lock.  A connection
+    that says neither (the relay, /readyz, migrations) is left to sqlite3."""
+    write_lock = connection.get_execution_options().get(WRITE_LOCK)
+    if write_lock is not None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock else "BEGIN")
 
 
 def without_values(context) -> None:
@@ -133,7 +156,16 @@ def ping_when_idle(engine: Engine) -> None:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions that may write: on SQLite each takes the write lock when it
+    begins (`_sqlite_begin`); `begin_read_only` makes one a plain reader."""
+    return sessionmaker(bind=engine.execution_options(**{WRITE_LOCK: True}), expire_on_commit=False)
+
+
+def begin_read_only(session: Session) -> Session:
+    """Begin this session's transaction as a reader: on SQLite a deferred
+    transaction (one snapshot, no write lock).  Call before its first statement."""
+    session.connection(execution_options={WRITE_LOCK: False})
+    return session
 
 
 @contextmanager

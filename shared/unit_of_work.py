@@ -7,17 +7,22 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.db import utcnow
+from shared.db import begin_read_only, utcnow
 from shared.events import Envelope
 from shared.messaging.outbox import Outbox
 
 
 class UnitOfWork:
+    """One transaction.  On SQLite it holds the database's write lock from
+    its first read to its end (see shared.db), so what a use case reads to
+    decide cannot change before it writes; a `read_only` one takes no lock."""
+
     def __init__(self, session_factory: sessionmaker[Session], outbox: Outbox,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, *, read_only: bool = False) -> None:
         self.session_factory = session_factory
         self.outbox = outbox
         self.clock = clock
+        self.read_only = read_only
         self.session: Session | None = None
 
     @classmethod
@@ -33,6 +38,8 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self.session_factory()
+        if self.read_only:
+            begin_read_only(self.session)
         return self
 
     def __exit__(self, *exc_info) -> None:
