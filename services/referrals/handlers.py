@@ -512,6 +512,7 @@ def off_dps_exceptions(uow: UnitOfWork, *, team: str | None = None, lot: int | N
 def register_webhook(uow: UnitOfWork, actor: Actor, url: str, *, rotate_secret: bool = False
                      ) -> tuple[dict, str | None]:
     provider_id = _require_provider(actor)
+    url = webhooks.check_url(url)  # resolves the host name: before any transaction is opened
     hook, secret = webhooks.register(uow.session, provider_id, url, by=actor.sub, now=uow.now(),
                                      rotate_secret=rotate_secret)
     _audit(uow, actor, "webhook.registered", provider_id, subject_type="provider",
@@ -529,8 +530,14 @@ def remove_webhook(uow: UnitOfWork, actor: Actor) -> None:
 
 
 def deliver_webhooks(uow: UnitOfWork, now: datetime) -> int:
-    """The scheduled job: post the due deliveries.  Does not commit (the job runner does)."""
-    return webhooks.deliver_due(uow.session, now)
+    """The scheduled job: claim the due deliveries and commit the claim, post them with no transaction
+    open, then record the outcomes (the job runner commits those).  Returns how many were attempted."""
+    claimed = webhooks.claim_due(uow.session, now)
+    uow.commit()
+    webhook_rule = webhooks.rule()
+    outcomes = [(delivery, webhooks.attempt(delivery, webhook_rule=webhook_rule)) for delivery in claimed]
+    webhooks.record(uow.session, outcomes, now)
+    return len(claimed)
 
 
 # --- from the registry's events (no commit: the consumer commits) ------------------------------------

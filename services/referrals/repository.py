@@ -43,6 +43,7 @@ from services.referrals.domain import (
     Referral,
     ReferralStatus,
 )
+from services.referrals.domain.registry import status_on
 from services.referrals.events import profile_data
 from shared.db import insert_for, read_children
 from shared.errors import Conflict, NotFound
@@ -224,10 +225,7 @@ def _pricing_lines(lines: list[dict] | None) -> tuple[PricingLine, ...]:
 
 
 def _status(row, today: date) -> MembershipStatus:
-    # Membership ends when the DPS term (or the membership) ends, event or not.
-    if row.ends_on is not None and row.ends_on < today:
-        return MembershipStatus.REMOVED
-    return MembershipStatus(row.status)
+    return status_on(row.status, row.ends_on, today)  # past its end: removed (the domain's rule)
 
 
 # --- referrals ---------------------------------------------------------------------

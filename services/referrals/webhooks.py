@@ -1,16 +1,26 @@
 """Signed webhooks: how a provider's own system hears of a new referral at once.
 
-- A provider registers an http(s) URL and is given a secret of its own (shown
-  when issued; rotated on request).
+- A provider registers an https URL and is given a secret of its own (shown
+  when issued; rotated on request).  The URL must lead to the public internet
+  (`domain.webhook_addresses`): checked when registered, and again at every
+  delivery after the host name is resolved.
 - Publishing a referral writes one row per invited provider with a webhook to
   `webhook_deliveries`, in the officer's transaction: an outbox of HTTP calls.
   Nothing is sent inside a request.
-- The scheduled job posts the due rows.  The body is JSON; the header
+- The scheduled job claims the due rows (a lease, committed), then posts them
+  with no database transaction open, then records each outcome.  The
+  connection goes to the address that was checked, with the host name as Host
+  and TLS server name, so a name that rebinds to an internal address gets
+  nothing.  The body is JSON; the header
   `X-DPS-Signature: sha256=<hex HMAC-SHA256(secret, body)>` lets the provider
   check it came from the council; `X-DPS-Delivery` (the row's id, also in the
   body) lets it ignore a repeat.  A 2xx answer is delivered; anything else is
   retried after 1 minute, 5 minutes, 30 minutes, 2 hours and 12 hours, then
-  given up.  Every attempt's outcome is kept on the row.
+  given up.  Every attempt's outcome is kept on the row, in words a provider
+  may read (`HTTP 5xx`, `no answer`, `refused address`): the text of an
+  internal error goes to the log only.
+- A provider whose membership of the referral's lot has ended is sent nothing
+  more about that lot's referrals.
 """
 
 from __future__ import annotations
@@ -21,17 +31,23 @@ import http.client
 import json
 import logging
 import secrets
+import socket
+import ssl
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.referrals import models
+from services.referrals.domain import council_date
+from services.referrals.domain.registry import Membership, MembershipStatus
+from services.referrals.domain.webhook_addresses import WebhookRule, WebhookTarget
+from services.referrals.repository import RegistryCopy
+from shared.config import webhook_settings
 from shared.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -43,6 +59,13 @@ RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30
                 timedelta(hours=12))
 TIMEOUT_SECONDS = 5
 BATCH = 50
+# A claimed delivery is not picked again for this long: longer than a batch of calls can take.
+CLAIM_LEASE = timedelta(seconds=BATCH * TIMEOUT_SECONDS * 2)
+
+# What the delivery log says of a failed attempt (a provider reads it): never an internal error's text.
+REFUSED_ADDRESS = "refused address: the host does not resolve only to public internet addresses"
+NO_ANSWER = "no answer"
+WEBHOOK_REMOVED = "the provider removed its webhook"
 
 
 def new_secret() -> str:
@@ -53,26 +76,40 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def check_url(url: str) -> str:
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("the webhook URL must be an http or https URL", field="url")
-    if parts.username or parts.password:
-        raise InvalidInput("the webhook URL must not carry a user name or password", field="url")
+def rule() -> WebhookRule:
+    """Where webhooks may go, from the operator's settings."""
+    settings = webhook_settings()
+    return WebhookRule.of(settings.allowed_hosts, settings.allow_loopback)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address the host name resolves to (an address stands for itself); [] when it does not resolve."""
     try:
-        parts.port  # noqa: B018 - urlsplit checks the port only when asked
-    except ValueError:
-        raise InvalidInput("the webhook URL has an invalid port", field="url") from None
-    return url
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def checked_target(url: str, webhook_rule: WebhookRule | None = None) -> tuple[WebhookTarget, str]:
+    """The URL taken apart and the address to connect to; InvalidInput on `url` when it may not be used."""
+    webhook_rule = webhook_rule or rule()
+    target = webhook_rule.target(url)
+    return target, webhook_rule.address_to_connect(target, resolve(target.host, target.port))
+
+
+def check_url(url: str, webhook_rule: WebhookRule | None = None) -> str:
+    """The URL, once it is https and leads to the public internet (see `domain.webhook_addresses`)."""
+    return checked_target(url, webhook_rule)[0].url
 
 
 # --- registration --------------------------------------------------------------------
 
 def register(session: Session, provider_id: UUID, url: str, *, by: str, now: datetime,
              rotate_secret: bool = False) -> tuple[dict, str | None]:
-    """Set the provider's URL; returns the row and the secret when one was issued now."""
-    url, t = check_url(url), models.webhooks
+    """Set the provider's URL (checked by `check_url` first, outside the transaction); returns the row
+    and the secret when one was issued now."""
+    t = models.webhooks
     row = session.execute(sa.select(t).where(t.c.provider_id == provider_id).with_for_update()).first()
     issued = new_secret() if row is None or rotate_secret else None
     if row is None:
@@ -124,56 +161,113 @@ def enqueue(session: Session, *, event_type: str, referral_id: UUID, provider_id
 
 @dataclass(frozen=True)
 class Answer:
-    status: int | None  # None when no HTTP answer came (refused, timed out)
-    error: str | None = None
+    status: int | None  # None when no HTTP answer came (refused address, no connection, timed out)
+    error: str | None = None  # what the delivery log says: words a provider may read, never an exception's text
 
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
-    """One POST; a redirect is an answer (3xx), not an invitation to send the referral elsewhere."""
-    parts = urlsplit(url)
-    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection = None
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery claimed for one attempt: what to send, and where."""
+
+    id: UUID
+    attempts: int
+    event_type: str
+    body: bytes
+    url: str
+    secret: str
+
+
+def _pinned(target: WebhookTarget, address: str) -> http.client.HTTPConnection:
+    """A connection to `address` (the one checked), with the host name as Host and as the TLS server name."""
+    if target.scheme == "https":
+        connection = http.client.HTTPSConnection(target.host, target.port, timeout=TIMEOUT_SECONDS,
+                                                 context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(target.host, target.port, timeout=TIMEOUT_SECONDS)
+
+    def connect_to_checked_address(_address, timeout, source_address=None):
+        return socket.create_connection((address, target.port), timeout, source_address)
+
+    connection._create_connection = connect_to_checked_address  # http.client's own hook for making the socket
+    return connection
+
+
+def post(target: WebhookTarget, address: str, body: bytes, headers: dict[str, str]) -> Answer:
+    """One POST to the checked address; a redirect is an answer (3xx), not an invitation to send the
+    referral elsewhere."""
+    connection = _pinned(target, address)
     try:
-        connection = connection_class(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS)
-        connection.request("POST", target, body=body, headers={"Content-Type": "application/json",
-                                                               "User-Agent": "dps-referrals-webhook/1", **headers})
+        connection.request("POST", target.path, body=body, headers={
+            "Content-Type": "application/json", "User-Agent": "dps-referrals-webhook/1", **headers})
         response = connection.getresponse()
         response.read(65536)
-        ok = 200 <= response.status < 300
-        return Answer(response.status, None if ok else f"HTTP {response.status} {response.reason}"[:500])
+        return Answer(response.status, None if 200 <= response.status < 300 else f"HTTP {response.status // 100}xx")
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        return Answer(None, f"{type(exc).__name__}: {exc}"[:500])
+        log.warning("webhook delivery got no answer", extra={"host": target.host, "error": type(exc).__name__})
+        return Answer(None, NO_ANSWER)
     finally:
-        if connection is not None:
-            connection.close()
+        connection.close()
 
 
-def deliver_due(session: Session, now: datetime, *, send: Callable[[str, bytes, dict], Answer] = post,
-                limit: int = BATCH) -> int:
-    """Post every delivery due by `now`; returns how many were attempted."""
-    d, w = models.webhook_deliveries, models.webhooks
+def attempt(claimed: Claimed, *, webhook_rule: WebhookRule | None = None,
+            send: Callable[[WebhookTarget, str, bytes, dict], Answer] = post) -> Answer:
+    """Resolve, check, then post to the address checked.  Makes no database call."""
+    try:
+        target, address = checked_target(claimed.url, webhook_rule)
+    except InvalidInput:
+        log.warning("webhook delivery refused: the address is not allowed", extra={"delivery_id": str(claimed.id)})
+        return Answer(None, REFUSED_ADDRESS)
+    return send(target, address, claimed.body, {SIGNATURE_HEADER: sign(claimed.secret, claimed.body),
+                                                DELIVERY_HEADER: str(claimed.id), EVENT_HEADER: claimed.event_type})
+
+
+def claim_due(session: Session, now: datetime, *, limit: int = BATCH) -> list[Claimed]:
+    """Claim the deliveries due by `now` for one attempt: each is leased (next attempt pushed back by
+    CLAIM_LEASE) so another runner leaves it alone, whichever database.  One whose webhook was removed,
+    or whose provider's membership of the lot has ended, is given up instead.  The caller commits the
+    claim before making any call."""
+    d, w, r = models.webhook_deliveries, models.webhooks, models.referrals
     due = session.execute(
-        sa.select(d).where(d.c.next_attempt_at <= now).order_by(d.c.next_attempt_at, d.c.id).limit(limit)
-        .with_for_update(skip_locked=True)).all()
+        sa.select(d.c.id, d.c.provider_id, d.c.attempts, d.c.event_type, d.c.body, d.c.next_attempt_at,
+                  r.c.lot, w.c.url, w.c.secret)
+        .select_from(d.join(r, r.c.id == d.c.referral_id).outerjoin(w, w.c.provider_id == d.c.provider_id))
+        .where(d.c.next_attempt_at <= now).order_by(d.c.next_attempt_at, d.c.id).limit(limit)
+        .with_for_update(of=d, skip_locked=True)).all()
+    registry, today = RegistryCopy(session), council_date(now)
+    claimed = []
     for row in due:
-        hook = session.execute(sa.select(w.c.url, w.c.secret).where(w.c.provider_id == row.provider_id)).first()
-        if hook is None:
-            session.execute(d.update().where(d.c.id == row.id).values(
-                next_attempt_at=None, gave_up_at=now, last_error="the provider removed its webhook"))
+        mine = (d.c.id == row.id) & (d.c.next_attempt_at == row.next_attempt_at)  # nobody claimed it since
+        refusal = WEBHOOK_REMOVED if row.url is None else _standing_refusal(
+            registry.membership(row.provider_id, row.lot, today), row.lot)
+        if refusal is not None:
+            session.execute(d.update().where(mine).values(next_attempt_at=None, gave_up_at=now, last_error=refusal))
             continue
-        body = row.body.encode("utf-8")
-        answer = send(hook.url, body, {SIGNATURE_HEADER: sign(hook.secret, body), DELIVERY_HEADER: str(row.id),
-                                       EVENT_HEADER: row.event_type})
-        session.execute(d.update().where(d.c.id == row.id).values(**_outcome(row.attempts + 1, answer, hook.url,
-                                                                               now)))
-        log.info("webhook delivery attempted", extra={"delivery_id": str(row.id), "status": answer.status,
-                                                      "attempt": row.attempts + 1})
-    return len(due)
+        if session.execute(d.update().where(mine).values(next_attempt_at=now + CLAIM_LEASE)).rowcount != 1:
+            continue
+        claimed.append(Claimed(row.id, row.attempts, row.event_type, row.body.encode("utf-8"), row.url, row.secret))
+    return claimed
+
+
+def _standing_refusal(membership: Membership | None, lot: int) -> str | None:
+    """A new referral's profile goes only to a provider in good standing on its lot (as it is invited)."""
+    if membership is not None and membership.in_good_standing:
+        return None
+    status = membership.status.value if membership is not None else MembershipStatus.REMOVED.value
+    return f"the provider's membership of lot {lot} is {status}"
+
+
+def record(session: Session, outcomes: Iterable[tuple[Claimed, Answer]], now: datetime) -> None:
+    d = models.webhook_deliveries
+    for claimed, answer in outcomes:
+        session.execute(d.update().where(d.c.id == claimed.id).values(
+            **_outcome(claimed.attempts + 1, answer, claimed.url, now)))
+        log.info("webhook delivery attempted", extra={"delivery_id": str(claimed.id), "status": answer.status,
+                                                      "attempt": claimed.attempts + 1, "outcome": answer.error
+                                                      or "delivered"})
 
 
 def _outcome(attempt: int, answer: Answer, url: str, now: datetime) -> dict:

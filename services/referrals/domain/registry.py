@@ -3,7 +3,8 @@
 The service layer keeps it up to date from the registry's events
 (membership.*, pricing_schedule.effective, capacity.changed); referrals never
 calls that service.  The rules here only read it: who must be invited, and
-what an offer may be priced against.
+what an offer may be priced against.  A membership past its end (the DPS term)
+counts as removed, whether or not an event said so (`status_on`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from uuid import UUID
 
 
@@ -18,6 +20,14 @@ class MembershipStatus(enum.Enum):
     ADMITTED = "admitted"
     SUSPENDED = "suspended"
     REMOVED = "removed"
+
+
+def status_on(status: str | MembershipStatus, ends_on: date | None, today: date) -> MembershipStatus:
+    """The standing of a membership today, as the registry last told us: past its end (ends_on, the last
+    day of the DPS term) it counts as removed, event or not."""
+    if ends_on is not None and ends_on < today:
+        return MembershipStatus.REMOVED
+    return MembershipStatus(status)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 one delivery per invited provider written when a referral is published (never
 sent inside the request), posted by the scheduled job with an HMAC signature,
 retried with back-off, and every attempt recorded.  The provider's system is
-a local HTTP server on 127.0.0.1."""
+a local HTTP server on 127.0.0.1: these tests opt in to the development switch
+that allows http to loopback (DPS_WEBHOOK_ALLOW_LOOPBACK), and `*.example`
+names resolve to a public address without DNS.  Which addresses a webhook may
+reach is in test_referrals_api_webhook_addresses.py."""
 
 from __future__ import annotations
 
@@ -13,6 +16,9 @@ import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
+from services.referrals import webhooks
 from services.referrals.webhooks import RETRY_DELAYS
 from tests.api.referrals.referrals_support import (
     MANAGER,
@@ -24,6 +30,15 @@ from tests.api.referrals.referrals_support import (
     published_referral,
     snapshot,
 )
+
+
+@pytest.fixture(autouse=True)
+def development_webhooks(monkeypatch):
+    monkeypatch.setenv("DPS_WEBHOOK_ALLOW_LOOPBACK", "true")
+    monkeypatch.delenv("DPS_WEBHOOK_ALLOWED_HOSTS", raising=False)
+    real = webhooks.resolve
+    monkeypatch.setattr(webhooks, "resolve",
+                        lambda host, port: ["93.184.216.34"] if host.endswith(".example") else real(host, port))
 
 
 class ProviderSystem:
@@ -94,11 +109,12 @@ def test_secrets_are_per_provider(client, rt):
                                                                                  "https://b.example/")["secret"]
 
 
-def test_only_http_and_https_urls_are_accepted(client, rt):
+def test_only_https_urls_are_accepted(client, rt):
     acorn = admit(rt)
     before = snapshot(rt)
     for url in ("ftp://acorn.example/dps", "javascript:alert(1)", "acorn.example/dps", "file:///etc/passwd",
-                "https://user:pw@acorn.example/", "http://", "http://acorn.example:http/"):
+                "https://user:pw@acorn.example/", "http://", "http://acorn.example:http/",
+                "http://acorn.example/dps"):
         response = client.put("/v1/provider/webhook", headers=provider_auth(acorn), json={"url": url})
         assert response.status_code == 422 and "url" in fields_of(response), url
     assert snapshot(rt) == before

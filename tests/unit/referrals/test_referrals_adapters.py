@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.referrals import webhooks
 from services.referrals.domain import (
     ChildDetails,
     Membership,
@@ -23,6 +24,7 @@ from services.referrals.domain import (
     full_time_provision_deadline,
     is_full_time,
 )
+from services.referrals.domain.webhook_addresses import WebhookRule
 from services.referrals.events import message_for
 from services.referrals.school_calendar import school_calendar
 from services.referrals.webhooks import RETRY_DELAYS, Answer, _outcome, check_url, sign
@@ -128,11 +130,16 @@ def test_the_signature_is_the_hmac_sha256_of_the_body():
     assert sign("s3cret", body) == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
 
 
-def test_only_http_and_https_urls_are_webhooks():
-    assert check_url(" https://acorn.example/dps ") == "https://acorn.example/dps"
-    for url in ("ftp://a.example/", "mailto:x@a.example", "//a.example/", "https://u:p@a.example/"):
+def test_only_https_urls_to_public_addresses_are_webhooks(monkeypatch):
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["93.184.216.34"])
+    assert check_url(" https://acorn.example/dps ", WebhookRule()) == "https://acorn.example/dps"
+    for url in ("ftp://a.example/", "mailto:x@a.example", "//a.example/", "https://u:p@a.example/",
+                "http://a.example/"):
         with pytest.raises(InvalidInput):
-            check_url(url)
+            check_url(url, WebhookRule())
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["10.0.0.7"])
+    with pytest.raises(InvalidInput, match="public"):
+        check_url("https://acorn.example/dps", WebhookRule())
 
 
 def test_failures_back_off_then_give_up():
