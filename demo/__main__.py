@@ -26,7 +26,7 @@ from collections import Counter
 
 from demo import journey as j
 from shared.auth import mint_token
-from shared.config import DEFAULT_PORTS, DEVELOPMENT_JWT_SECRET
+from shared.config import DEFAULT_PORTS, DEVELOPMENT_JWT_AUDIENCE, DEVELOPMENT_JWT_ISSUER, DEVELOPMENT_JWT_SECRET
 
 WHO_WIDTH = 27
 COLOUR = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
@@ -197,7 +197,9 @@ def service_urls() -> dict[str, str]:
 
 def token(*roles: str, team: str | None = None, provider_id=None, sub: str = "demo-user") -> str:
     secret = os.environ.get("DPS_JWT_SECRET") or DEVELOPMENT_JWT_SECRET
-    return mint_token(roles=list(roles), sub=sub, team=team, provider_id=provider_id, secret=secret)
+    return mint_token(roles=list(roles), sub=sub, team=team, provider_id=provider_id, secret=secret,
+                      issuer=os.environ.get("DPS_JWT_ISSUER") or DEVELOPMENT_JWT_ISSUER,
+                      audience=os.environ.get("DPS_JWT_AUDIENCE") or DEVELOPMENT_JWT_AUDIENCE)
 
 
 def not_ready(urls: dict[str, str]) -> list[str]:

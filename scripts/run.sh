@@ -8,6 +8,9 @@ export DPS_DATA_DIR="${DPS_DATA_DIR:-$PWD/data}"
 # The development secret: for this machine only. Production sets its own
 # DPS_JWT_SECRET (or DPS_JWT_PUBLIC_KEY) - see docs/operations.md.
 export DPS_JWT_SECRET="${DPS_JWT_SECRET:-dps-development-secret-do-not-use-in-production}"
+# Tokens are bound to this deployment: `dps token` and the demo mint for these by default.
+export DPS_JWT_ISSUER="${DPS_JWT_ISSUER:-dps-development}"
+export DPS_JWT_AUDIENCE="${DPS_JWT_AUDIENCE:-dps-development}"
 export PYTHONUNBUFFERED=1
 
 dps migrate

@@ -2,7 +2,10 @@
 
 HS256 with DPS_JWT_SECRET, or RS256 with DPS_JWT_PUBLIC_KEY.  Only the one
 configured algorithm is accepted, so `alg: none` and algorithm confusion fail.
-Claims: sub, roles, exp always; team for officers; provider_id for providers.
+Claims: sub, roles, iat and exp always; team for officers; provider_id for
+providers.  A token is bound to this deployment: `iss` must be DPS_JWT_ISSUER
+and `aud` must name DPS_JWT_AUDIENCE (each checked when set), and it may live
+no longer than DPS_JWT_MAX_LIFETIME seconds from its `iat` (12 hours unless set).
 """
 
 from __future__ import annotations
@@ -49,9 +52,12 @@ class TokenVerifier:
     checking a signature again costs more than the rest of a simple read."""
 
     REMEMBERED = 4096
+    LEEWAY = 60  # seconds a token may live beyond the maximum (an issuer rounding its times)
 
     def __init__(self, secret: str | None = None, public_key: str | None = None, *,
-                 previous_secret: str | None = None, previous_public_key: str | None = None) -> None:
+                 previous_secret: str | None = None, previous_public_key: str | None = None,
+                 issuer: str | None = None, audience: str | None = None,
+                 max_lifetime: float = 12 * 3600) -> None:
         if public_key:
             self.keys, self.algorithms = [public_key, previous_public_key], ["RS256"]
         elif secret:
@@ -59,6 +65,7 @@ class TokenVerifier:
         else:
             raise ValueError("set DPS_JWT_SECRET (HS256) or DPS_JWT_PUBLIC_KEY (RS256)")
         self.keys = [k for k in self.keys if k]
+        self.issuer, self.audience, self.max_lifetime = issuer, audience, max_lifetime
         self._verified: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
@@ -81,8 +88,11 @@ class TokenVerifier:
         failure: jwt.InvalidTokenError | None = None
         for key in self.keys:
             try:
-                claims = jwt.decode(token, key, algorithms=self.algorithms,
-                                    options={"require": ["sub", "exp", "roles"]})
+                claims = jwt.decode(token, key, algorithms=self.algorithms, issuer=self.issuer,
+                                    audience=self.audience,
+                                    options={"require": ["sub", "exp", "iat", "roles"],
+                                             "verify_aud": self.audience is not None})
+                self._check_lifetime(claims)
                 return principal_from_claims(claims), float(claims["exp"])
             except jwt.ExpiredSignatureError:
                 raise Unauthorized("token expired") from None
@@ -91,6 +101,12 @@ class TokenVerifier:
             except jwt.InvalidTokenError as exc:
                 raise Unauthorized(f"invalid token: {exc}") from None
         raise Unauthorized(f"invalid token: {failure}")
+
+    def _check_lifetime(self, claims: dict) -> None:
+        lifetime = float(claims["exp"]) - float(claims["iat"])
+        if lifetime > self.max_lifetime + self.LEEWAY:
+            raise Unauthorized(f"invalid token: it lives {lifetime / 3600:.1f} hours; "
+                               f"at most {self.max_lifetime / 3600:g} are accepted")
 
 
 def principal_from_claims(claims: dict) -> Principal:
@@ -111,10 +127,15 @@ def principal_from_claims(claims: dict) -> Principal:
 
 def mint_token(*, roles: list[str], sub: str = "dev-user", team: str | None = None,
                provider_id: str | uuid.UUID | None = None, ttl: timedelta = timedelta(hours=8),
-               secret: str | None = None, private_key: str | None = None) -> str:
-    """A signed token (development and tests)."""
+               secret: str | None = None, private_key: str | None = None,
+               issuer: str | None = None, audience: str | None = None) -> str:
+    """A signed token (development and tests), for the deployment named by `issuer` and `audience`."""
     now = datetime.now(UTC)
     claims: dict = {"sub": sub, "roles": roles, "iat": now, "exp": now + ttl}
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
     if team:
         claims["team"] = team
     if provider_id:

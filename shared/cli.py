@@ -131,12 +131,14 @@ def cmd_dead_letters(args) -> int:
 
 def cmd_token(args) -> int:
     from shared.auth import mint_token
-    from shared.config import DEVELOPMENT_JWT_SECRET
+    from shared.config import DEVELOPMENT_JWT_AUDIENCE, DEVELOPMENT_JWT_ISSUER, DEVELOPMENT_JWT_SECRET
 
     private_key = open(args.private_key).read() if args.private_key else None
     secret = None if private_key else os.environ.get("DPS_JWT_SECRET") or DEVELOPMENT_JWT_SECRET
     print(mint_token(roles=args.role, sub=args.sub, team=args.team, provider_id=args.provider_id,
-                     ttl=timedelta(hours=args.hours), secret=secret, private_key=private_key))
+                     ttl=timedelta(hours=args.hours), secret=secret, private_key=private_key,
+                     issuer=os.environ.get("DPS_JWT_ISSUER") or DEVELOPMENT_JWT_ISSUER,
+                     audience=os.environ.get("DPS_JWT_AUDIENCE") or DEVELOPMENT_JWT_AUDIENCE))
     return 0
 
 

@@ -13,6 +13,9 @@ DEFAULT_PORTS = {"provider_registry": 8001, "referrals": 8002, "awards": 8003, "
 
 # Published in the README: only for a developer's own machine.
 DEVELOPMENT_JWT_SECRET = "dps-development-secret-do-not-use-in-production"
+# What `make run` binds its tokens to (DPS_JWT_ISSUER, DPS_JWT_AUDIENCE), and `dps token` mints for.
+DEVELOPMENT_JWT_ISSUER = "dps-development"
+DEVELOPMENT_JWT_AUDIENCE = "dps-development"
 
 
 def _env(name: str, default: str | None = None) -> str | None:

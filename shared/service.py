@@ -92,7 +92,8 @@ class Runtime:
         if self._verifier is None:
             s = self.settings
             self._verifier = TokenVerifier(s.jwt_secret, s.jwt_public_key, previous_secret=s.jwt_previous_secret,
-                                           previous_public_key=s.jwt_previous_public_key)
+                                           previous_public_key=s.jwt_previous_public_key, issuer=s.jwt_issuer,
+                                           audience=s.jwt_audience, max_lifetime=s.jwt_max_lifetime)
         return self._verifier
 
     def unit_of_work(self) -> UnitOfWork:

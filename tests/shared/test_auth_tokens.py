@@ -207,3 +207,89 @@ def test_during_a_rotation_tokens_signed_with_the_previous_secret_still_work(tmp
     assert _get(client, mint_token(roles=["manager"], secret=previous)).status_code == 200
     assert _get(client, mint_token(roles=["manager"], secret=SECRET)).status_code == 200
     assert _get(client, mint_token(roles=["manager"], secret="a-third-secret-that-is-32-bytes-long")).status_code == 401
+
+
+# --- tokens bound to this deployment (issue #13, defect 9) ----------------------------------------------
+
+def _claims(**changes) -> dict:
+    import time
+
+    now = int(time.time())
+    claims = {"sub": "someone", "roles": ["manager"], "iat": now, "exp": now + 3600,
+              "iss": "dps-test-council", "aud": "dps-test-council"}
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+@pytest.fixture
+def bound(tmp_path):
+    """A service that accepts only tokens of the issuer and audience "dps-test-council"."""
+    return _client(tmp_path, jwt_issuer="dps-test-council", jwt_audience="dps-test-council")
+
+
+def test_a_token_of_this_deployment_is_accepted(bound):
+    assert _get(bound, jwt.encode(_claims(), SECRET, algorithm="HS256")).status_code == 200
+    token = mint_token(roles=["manager"], secret=SECRET, issuer="dps-test-council", audience="dps-test-council")
+    assert _get(bound, token).status_code == 200
+    several = _claims(aud=["another-api", "dps-test-council"])
+    assert _get(bound, jwt.encode(several, SECRET, algorithm="HS256")).status_code == 200
+
+
+@pytest.mark.parametrize("changes", [{"iss": "https://login.elsewhere.example"}, {"iss": None},
+                                     {"aud": "another-council"}, {"aud": None}],
+                         ids=["another issuer", "no issuer", "another audience", "no audience"])
+def test_a_token_of_another_issuer_or_audience_is_401(bound, changes):
+    response = _get(bound, jwt.encode(_claims(**changes), SECRET, algorithm="HS256"))
+    assert response.status_code == 401, response.json
+    assert response.json["message"].startswith("invalid token"), response.json
+
+
+@pytest.mark.parametrize("changes", [{"exp": 253402300799}, {"iat": None}, {"exp": None},
+                                     {"exp": _claims()["iat"] + 13 * 3600}],
+                         ids=["exp in the year 9999", "no iat", "no exp", "13 hours"])
+def test_a_token_living_longer_than_the_maximum_or_without_iat_is_401(client, changes):
+    claims = {k: v for k, v in _claims(**changes).items() if k not in ("iss", "aud")}
+    response = _get(client, jwt.encode(claims, SECRET, algorithm="HS256"))
+    assert response.status_code == 401, response.json
+
+
+def test_the_maximum_lifetime_is_a_setting(tmp_path):
+    client = _client(tmp_path, jwt_max_lifetime=3600)
+    assert _get(client, mint_token(roles=["manager"], secret=SECRET, ttl=timedelta(minutes=59))).status_code == 200
+    assert _get(client, mint_token(roles=["manager"], secret=SECRET, ttl=timedelta(hours=2))).status_code == 401
+
+
+def test_without_settings_issuer_and_audience_are_not_required(client):
+    """Checked when set: a deployment that sets neither accepts tokens with or without them."""
+    assert _get(client, mint_token(roles=["manager"], secret=SECRET)).status_code == 200
+    assert _get(client, jwt.encode(_claims(), SECRET, algorithm="HS256")).status_code == 200
+
+
+def test_the_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DPS_JWT_ISSUER", "dps-x")
+    monkeypatch.setenv("DPS_JWT_AUDIENCE", "dps-y")
+    monkeypatch.setenv("DPS_JWT_MAX_LIFETIME", "600")
+    settings = load_settings("referrals")
+    assert (settings.jwt_issuer, settings.jwt_audience, settings.jwt_max_lifetime) == ("dps-x", "dps-y", 600)
+    monkeypatch.delenv("DPS_JWT_MAX_LIFETIME")
+    assert load_settings("referrals").jwt_max_lifetime == 12 * 3600
+
+
+def test_dps_token_mints_for_the_deployment_make_run_sets(monkeypatch, capsys):
+    """`make run` (scripts/run.sh) sets DPS_JWT_ISSUER and DPS_JWT_AUDIENCE; `dps token` mints for them,
+    and without them for the development deployment run.sh defaults to."""
+    import re
+
+    from shared import cli
+    from shared.config import DEVELOPMENT_JWT_AUDIENCE, DEVELOPMENT_JWT_ISSUER
+
+    script = (Path(__file__).resolve().parents[2] / "scripts" / "run.sh").read_text()
+    assert re.search(r'export DPS_JWT_ISSUER="\$\{DPS_JWT_ISSUER:-' + DEVELOPMENT_JWT_ISSUER + '}"', script)
+    assert re.search(r'export DPS_JWT_AUDIENCE="\$\{DPS_JWT_AUDIENCE:-' + DEVELOPMENT_JWT_AUDIENCE + '}"', script)
+    monkeypatch.delenv("DPS_JWT_ISSUER", raising=False)
+    monkeypatch.delenv("DPS_JWT_AUDIENCE", raising=False)
+    monkeypatch.setenv("DPS_JWT_SECRET", SECRET)
+    cli.main(["token", "--role", "manager"])
+    claims = jwt.decode(capsys.readouterr().out.strip(), SECRET, algorithms=["HS256"],
+                        audience=DEVELOPMENT_JWT_AUDIENCE)
+    assert claims["iss"] == DEVELOPMENT_JWT_ISSUER and claims["exp"] - claims["iat"] <= 12 * 3600

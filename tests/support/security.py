@@ -166,6 +166,8 @@ def bad_tokens() -> dict[str, dict]:
         "alg none with signature": f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(_claims())}.{signature}",
         "HS512 with the secret": _hs512(_claims()),
         "no exp": jwt.encode(_claims(exp=None), TEST_JWT_SECRET, algorithm="HS256"),
+        "exp in the year 9999": jwt.encode(_claims(exp=253402300799), TEST_JWT_SECRET, algorithm="HS256"),
+        "no iat": jwt.encode(_claims(iat=None), TEST_JWT_SECRET, algorithm="HS256"),
         "no sub": jwt.encode(_claims(sub=None), TEST_JWT_SECRET, algorithm="HS256"),
         "no roles": jwt.encode(_claims(roles=None), TEST_JWT_SECRET, algorithm="HS256"),
         "empty roles": jwt.encode(_claims(roles=[]), TEST_JWT_SECRET, algorithm="HS256"),
