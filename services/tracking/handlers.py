@@ -246,6 +246,7 @@ def apply_membership(uow: UnitOfWork, *, provider_id: UUID, provider_name: str, 
 def start_placement(uow: UnitOfWork, caller: Caller, placement_id: UUID, started_on: date,
                     overlap_reason: str | None = None) -> Placement:
     repo, placement = _load(uow, caller, placement_id)
+    repo.lock_child(placement.child_ref)  # the child's other placements cannot start meanwhile
     with _about_placement():
         placement.start(started_on, by=caller.actor, now=uow.now(), others=repo.of_child(placement.child_ref),
                         overlap_reason=overlap_reason)
@@ -293,6 +294,7 @@ def set_arrangements(uow: UnitOfWork, caller: Caller, placement_id: UUID, *,
     """Who holds safeguarding responsibility; main or supplementary provision."""
     _council_only(caller, "record safeguarding and provision")
     repo, placement = _load(uow, caller, placement_id)
+    repo.lock_child(placement.child_ref)
     before = {"safeguarding": placement.safeguarding.value, "provision": placement.provision.value}
     with _about_placement():
         placement.set_arrangements(by=caller.actor, others=repo.of_child(placement.child_ref),

@@ -47,6 +47,17 @@ def _spend_key(placement: domain.Placement) -> tuple:
             placement.expected_end_date, placement.agreed_cost_pence)
 
 
+# The first of the two keys of tracking's advisory locks on a child (the
+# second is from the child_ref): a key space of their own.
+_CHILD_LOCKS = 0x6368  # "ch"
+
+
+def _lock_key(child_ref: UUID) -> int:
+    """A signed 32-bit key from the child's reference (two children sharing
+    one only wait for each other)."""
+    return int.from_bytes(child_ref.bytes[:4], "big", signed=True)
+
+
 class PlacementRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -88,6 +99,16 @@ class PlacementRepository:
     def _children(self, table: sa.Table, placement_id: UUID, order: str) -> list:
         query = sa.select(table).where(table.c.placement_id == placement_id).order_by(table.c[order])
         return list(self.session.execute(query).mappings())
+
+    def lock_child(self, child_ref: UUID) -> None:
+        """Hold the child until the end of the transaction, so two of its
+        placements are started (or rearranged) one after the other and the
+        second sees the first among the child's placements.  On PostgreSQL a
+        transaction-level advisory lock keyed on the child (row locks on the
+        placement being started would let two placements of one child start
+        at once); on SQLite the unit of work already holds the write lock."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHILD_LOCKS, _lock_key(child_ref))))
 
     def of_child(self, child_ref: UUID) -> list[domain.Placement]:
         """The child's placements (their terms and state: enough for the
