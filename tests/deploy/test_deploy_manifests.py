@@ -654,3 +654,34 @@ def test_dockerignore_keeps_local_state_out_of_the_image():
     dockerfile_sources = {shlex.split(a)[0] for stage in dockerfile_stages() for i, a in stage
                           if i == "COPY" and not a.startswith("--from")}
     assert dockerfile_sources <= {"requirements.lock", "pyproject.toml", "README.md", "shared", "services"}
+
+
+# --- tokens bound to the deployment (issue #13, defect 9) --------------------------------------------------
+
+BINDING = ("DPS_JWT_ISSUER", "DPS_JWT_AUDIENCE")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_kubernetes_web_binds_tokens_to_the_deployment(service):
+    """Each web pod takes the issuer, audience and maximum lifetime from the shared configuration."""
+    objects = rendered()
+    web = find(objects, "Deployment", f"{k8s_name(service)}-web")
+    [ref] = [e["configMapRef"]["name"] for e in _container(web).get("envFrom", [])]
+    config = find(objects, "ConfigMap", ref)["data"]
+    for name in BINDING:
+        assert config.get(name), f"{name} is set in {ref}"
+        assert name not in env_of(_container(web)), f"{name} comes from {ref} alone"
+    assert 0 < int(config["DPS_JWT_MAX_LIFETIME"]) <= 24 * 3600
+
+
+def test_compose_binds_tokens_to_the_deployment_and_requires_it(compose, tmp_path):
+    for name, spec in compose["services"].items():
+        if "environment" in spec and "DPS_JWT_SECRET" in spec["environment"]:
+            assert all(spec["environment"].get(n) for n in BINDING), name
+            assert 0 < int(spec["environment"]["DPS_JWT_MAX_LIFETIME"]) <= 24 * 3600, name
+    example = (DEPLOY / ".env.example").read_text()
+    for name in BINDING:
+        without = tmp_path / f"without-{name}.env"
+        without.write_text("\n".join(line for line in example.splitlines() if not line.startswith(f"{name}=")))
+        result = compose_config(without)
+        assert result.returncode != 0 and name in result.stderr, (name, result.stderr)
