@@ -1,5 +1,6 @@
 """Two officers pressing award at the same moment, through the awards HTTP API
-of the running system (real gunicorn workers and threads, real PostgreSQL):
+of the running system (real gunicorn workers and threads), with every
+service on SQLite (the default of `make run`) and then on PostgreSQL:
 
 - on one referral: exactly one award (201); the other officer gets 409;
 - two referrals whose best offers are from a provider with one place left:
@@ -13,17 +14,42 @@ never two.
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from demo import journey as j
 from shared.catalogue import SERVICES
-from tests.support.faults import OFFICER, SECOND_OFFICER, Api, Bus, databases, expect
-from tests.support.runtime import token
+from shared.db import make_engine
+from shared.service import load_definition
+from tests.conftest import _clean_broker
+from tests.support.faults import OFFICER, SECOND_OFFICER, Api, Bus, expect
+from tests.support.races import DATABASES
+from tests.support.runtime import build_runtime, token
+from tests.support.system import System
 
 pytestmark = pytest.mark.integration
 
 ROUNDS = 2
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def running_system(request, postgres, rabbitmq, _templates, tmp_path_factory):
+    """All four services as real processes, each on its own database: a
+    migrated SQLite file each, or a PostgreSQL database each."""
+    _clean_broker(rabbitmq.amqp_url)
+    logdir = tmp_path_factory.mktemp(f"system-{request.param}")
+    system = System(postgres, rabbitmq, _templates, logdir)
+    if request.param == "sqlite":
+        for name, service in system.services.items():
+            url = f"sqlite:///{logdir}/{name}.sqlite3"
+            build_runtime(name, url, rabbitmq.amqp_url).engine.dispose()  # as `dps migrate` does
+            service.database_url = url
+            service.env[f"DPS_{name.upper()}_DATABASE_URL"] = url
+    system.start()
+    yield system
+    system.stop()
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +57,32 @@ def client(running_system):
     return j.Client(urls={name: running_system.url(name) for name in SERVICES}, token=token, wait_timeout=60)
 
 
+class Stored:
+    """Counts of rows in the services' databases, whichever kind they are."""
+
+    def __init__(self, system) -> None:
+        self.engines = {name: make_engine(service.database_url) for name, service in system.services.items()}
+
+    def count(self, service: str, table_name: str, *where) -> int:
+        table = load_definition(service).metadata.tables[table_name]
+        with self.engines[service].connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(table).where(
+                *(condition(table) for condition in where))).scalar_one()
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            engine.dispose()
+
+
+def equal(column: str, value):
+    return lambda table: table.c[column] == value
+
+
 @pytest.fixture(scope="module")
 def db(running_system):
-    found = databases(running_system)
-    yield found
-    for database in found.values():
-        database.close()
+    stored = Stored(running_system)
+    yield stored
+    stored.close()
 
 
 def at_once(base_url: str, requests: list[tuple[str, dict, dict]]) -> list:
@@ -98,9 +144,9 @@ def test_two_officers_awarding_one_referral_at_once_make_exactly_one_award(runni
         j.wait_for_placement(client, won["placement_id"])
         client.wait_for("referrals to mark it awarded",
                         lambda r=referral: j.council_view(client, r)["status"] == "awarded")
-        assert db["tracking"].count("placements", "referral_id = :r", r=referral.id) == 1
-        assert db["awards"].count("outbox", "event_type = 'placement.awarded' AND body LIKE :r",
-                                  r=f"%{referral.id}%") == 1
+        assert db.count("tracking", "placements", equal("referral_id", uuid.UUID(referral.id))) == 1
+        assert db.count("awards", "outbox", equal("event_type", "placement.awarded"),
+                        lambda table, r=referral: table.c.body.like(f"%{r.id}%")) == 1
 
 
 def test_two_awards_racing_for_a_providers_last_place_give_it_once(running_system, client, db):
@@ -130,7 +176,7 @@ def test_two_awards_racing_for_a_providers_last_place_give_it_once(running_syste
         # The refused referral is awarded to the next offer instead, with a reason.
         j.award(client, referrals[loser], offer_id=offers[loser][str(fallback.id)]["offer_id"],
                 reason="the top-ranked provider has no place left")
-        assert db["tracking"].count("placements", "provider_id = :p", p=str(last.id)) == 1
-        assert db["awards"].count("awards", "provider_id = :p", p=str(last.id)) == 1
+        assert db.count("tracking", "placements", equal("provider_id", last.id)) == 1
+        assert db.count("awards", "awards", equal("provider_id", last.id)) == 1
         full.append(last)
     assert bus.dead_letters("tracking") == [] and bus.dead_letters("referrals") == []
