@@ -1,11 +1,12 @@
 """`dps`: the one command that runs every role of every service.
 
-    dps migrate [SERVICE ...]         bring databases to the latest migration
+    dps migrate [SERVICE ...]         bring databases to the latest migration, declare the
+                                      exchanges, queues and bindings on RabbitMQ
     dps web SERVICE                   the HTTP API under gunicorn
-    dps consumer SERVICE              the event consumer (and scheduled jobs)
-    dps relay SERVICE                 the outbox relay
+    dps consumer SERVICE [--metrics-port N]   the event consumer (and scheduled jobs)
+    dps relay SERVICE [--metrics-port N]      the outbox relay
     dps run-jobs SERVICE [--force]    run scheduled jobs once now
-    dps dead-letters SERVICE [--replay] [--limit N]
+    dps dead-letters SERVICE [--unrouted] [--replay] [--limit N]
     dps token --role ROLE [--team T] [--provider-id ID] [--sub S] [--hours H]
     dps wait-ready [--timeout S]      wait for every service's /readyz
     dps make-migration SERVICE -m MESSAGE
@@ -41,6 +42,20 @@ def _stop_on_signals(stoppers) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+def _declare_topology(runtime) -> None:
+    """Declare the service's part of the topology; a broker that is away does
+    not stop a migration (the relay and the consumer declare what they use
+    when they connect)."""
+    from shared.messaging.relay import BROKER_ERRORS
+
+    try:
+        runtime.declare_topology()
+        log.info("topology declared", extra={"service": runtime.definition.name})
+    except BROKER_ERRORS as exc:
+        log.warning("broker unreachable: exchanges and queues not declared now; the relay and the consumer "
+                    "declare them when they connect", extra={"error": str(exc)})
+
+
 def cmd_migrate(args) -> int:
     from shared.service import Runtime
 
@@ -50,6 +65,8 @@ def cmd_migrate(args) -> int:
         runtime.migrate()
         runtime.engine.dispose()
         log.info("migrated", extra={"database": runtime.engine.url.render_as_string(hide_password=True)})
+        if not args.no_broker:
+            _declare_topology(runtime)
     return 0
 
 
@@ -65,6 +82,7 @@ def cmd_web(args) -> int:
         runtime = Runtime.for_service(args.service, settings)
         runtime.migrate()
         runtime.engine.dispose()
+        _declare_topology(runtime)
     workers = args.workers or int(os.environ.get("DPS_WEB_WORKERS", "2"))
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # gunicorn workers are processes: /metrics adds up what each one counted
@@ -88,6 +106,9 @@ def cmd_consumer(args) -> int:
     logs.configure(args.service, settings.log_level)
     runtime = Runtime.for_service(args.service, settings)
     consumer = runtime.consumer()
+    from shared.messaging import metrics
+
+    metrics.serve(_metrics_port(args), metrics.QueueDepths(args.service, settings.amqp_url))
     jobs_stopping = threading.Event()
     _stop_on_signals([consumer.stop, jobs_stopping.set])
     if not args.no_jobs:
@@ -101,10 +122,20 @@ def cmd_relay(args) -> int:
 
     settings = load_settings(args.service)
     logs.configure(args.service, settings.log_level)
-    relay = Runtime.for_service(args.service, settings).relay()
+    runtime = Runtime.for_service(args.service, settings)
+    relay = runtime.relay()
+    from shared.messaging import metrics
+
+    metrics.serve(_metrics_port(args), metrics.OutboxBacklog(args.service, runtime.engine, runtime.outbox_table))
     _stop_on_signals([relay.stop])
     relay.run()
     return 0
+
+
+def _metrics_port(args) -> int | None:
+    """--metrics-port, else DPS_METRICS_PORT; none: no metrics server."""
+    port = args.metrics_port if args.metrics_port is not None else os.environ.get("DPS_METRICS_PORT")
+    return int(port) if port else None
 
 
 def cmd_run_jobs(args) -> int:
@@ -118,13 +149,15 @@ def cmd_run_jobs(args) -> int:
 
 def cmd_dead_letters(args) -> int:
     from shared.messaging.consumer import peek_dead_letters, replay_dead_letters
+    from shared.messaging.topology import unrouted_name
 
     settings = load_settings(args.service)
+    source = unrouted_name(args.service) if args.unrouted else None
     if args.replay:
-        moved = replay_dead_letters(args.service, settings.amqp_url, args.limit)
+        moved = replay_dead_letters(args.service, settings.amqp_url, args.limit, source=source)
         print(json.dumps({"replayed": moved}))
     else:
-        for letter in peek_dead_letters(args.service, settings.amqp_url, args.limit or 50):
+        for letter in peek_dead_letters(args.service, settings.amqp_url, args.limit or 50, source=source):
             print(json.dumps(letter))
     return 0
 
@@ -176,6 +209,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     m = sub.add_parser("migrate")
     m.add_argument("services", nargs="*", help="default: all four")
+    m.add_argument("--no-broker", action="store_true", help="migrate the databases only")
     m.set_defaults(func=cmd_migrate)
     for name, func in (("web", cmd_web), ("consumer", cmd_consumer), ("relay", cmd_relay), ("run-jobs", cmd_run_jobs),
                        ("dead-letters", cmd_dead_letters), ("make-migration", cmd_make_migration)):
@@ -187,10 +221,16 @@ def parser() -> argparse.ArgumentParser:
             s.add_argument("--no-migrate", action="store_true", help="do not migrate the database first")
         if name == "consumer":
             s.add_argument("--no-jobs", action="store_true", help="do not run scheduled jobs in this process")
+        if name in ("consumer", "relay"):
+            s.add_argument("--metrics-port", type=int,
+                           help="serve Prometheus metrics on this port (default: DPS_METRICS_PORT, else none)")
         if name == "run-jobs":
             s.add_argument("--force", action="store_true", help="run even if this period already ran")
         if name == "dead-letters":
             s.add_argument("--replay", action="store_true", help="move them back to the service's queue")
+            s.add_argument("--unrouted", action="store_true",
+                           help="the events of the service's exchange that no queue was bound for "
+                                "(dps.SERVICE.unrouted); --replay publishes them again on the exchange")
             s.add_argument("--limit", type=int)
         if name == "make-migration":
             s.add_argument("-m", "--message", required=True)

@@ -102,6 +102,19 @@ class Runtime:
     def migrate(self) -> None:
         migrate(self.engine, self.definition.versions, self.definition.metadata)
 
+    def declare_topology(self) -> None:
+        """Every service's exchange (with its alternate exchange), and this
+        service's queues bound to what it reads: up front, so nothing published
+        before its consumer first runs is lost, and outside readers can bind."""
+        from shared.messaging.relay import broker_connection
+        from shared.messaging.topology import declare_topology
+
+        s = self.settings
+        with broker_connection(s.amqp_url) as connection:
+            connection.ensure_connection(max_retries=1)
+            declare_topology(connection, {self.definition.name: sorted(self.definition.event_handlers())},
+                             s.retry_delays, s.quorum_queues)
+
     def relay(self) -> OutboxRelay:
         s = self.settings
         return OutboxRelay(self.definition.name, self.engine, self.outbox_table, s.amqp_url,

@@ -413,17 +413,19 @@ def peek_dead_letters(service: str, amqp_url: str, limit: int = 50, source: str 
     """Read dead letters (or, with `source`, another of the service's queues)
     without taking them: the queue keeps the same messages in the same order.
 
-    The messages are consumed unacknowledged and the channel is then closed,
-    which gives them all back at once to their places (RabbitMQ marks them
-    redelivered; nothing else changes).  basic.get then reject one by one
-    would return each separately while others are still held."""
+    Every message of the queue is consumed unacknowledged (only the first
+    `limit` are reported) and the channel is then closed, which gives them all
+    back at once and in order (RabbitMQ marks them redelivered; nothing else
+    changes).  basic.get then reject one by one returns each on its own, and a
+    quorum queue puts a returned message behind the ones still there: reading
+    part of the queue that way reorders it."""
     queue = source or dead_letter_queue_name(service)
     seen: list[dict] = []
     with broker_connection(amqp_url) as connection:
         depth = connection.channel().queue_declare(queue, passive=True).message_count
-        wanted = min(limit, depth)
-        if wanted == 0:
+        if min(limit, depth) == 0:
             return []
+        wanted = min(depth, 65535)  # the most a channel may hold unacknowledged
         channel = connection.channel()
         held: list = []
         reader = connection.Consumer(Queue(queue, no_declare=True), channel=channel, on_message=held.append,
@@ -435,7 +437,7 @@ def peek_dead_letters(service: str, amqp_url: str, limit: int = 50, source: str 
                 connection.drain_events(timeout=1)
             except TimeoutError:
                 break
-        for message in held:
+        for message in held[:limit]:
             headers = message.headers or {}
             body = message.body
             seen.append({"message_id": message.properties.get("message_id"),

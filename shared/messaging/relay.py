@@ -4,10 +4,19 @@ with publisher confirms, then marks them published.
 A crash between the confirm and the mark publishes the row again on restart:
 delivery is at least once and consumers dedupe by event id (the inbox).  On
 PostgreSQL rows are claimed with FOR UPDATE SKIP LOCKED, so several relays of
-one service never publish the same row at the same time."""
+one service never publish the same row at the same time.
+
+Each message carries the envelope as its body and, as AMQP properties, the
+event id (message_id), type, the time it was written (timestamp), the
+publishing service (app_id) and the conversation (correlation_id), so tools
+that read properties (the management UI, tracing) need not parse the body.
+While it waits for work the relay reads the broker's heartbeats and sends its
+own, so an idle relay keeps its connection (RabbitMQ drops a client that
+misses two heartbeats)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -17,8 +26,9 @@ from kombu import Connection, Producer
 from sqlalchemy.engine import Engine
 
 from shared.db import utcnow
+from shared.messaging import metrics
 from shared.messaging.outbox import NOTIFY_CHANNEL
-from shared.messaging.topology import service_exchange
+from shared.messaging.topology import declare_exchanges, service_exchange
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +46,13 @@ def _broker_errors() -> tuple[type[BaseException], ...]:
 BROKER_ERRORS = _broker_errors()
 
 
-def broker_connection(amqp_url: str) -> Connection:
-    # confirm_publish: basic_publish returns only when the broker has the message
-    return Connection(amqp_url, transport_options={"confirm_publish": True}, heartbeat=30,
+HEARTBEAT_SECONDS = 30
+
+
+def broker_connection(amqp_url: str, heartbeat: float = HEARTBEAT_SECONDS) -> Connection:
+    # confirm_publish: basic_publish returns only when the broker has the message.
+    # heartbeat: whoever holds the connection must service it (heartbeat_check) while idle.
+    return Connection(amqp_url, transport_options={"confirm_publish": True}, heartbeat=heartbeat,
                       connect_timeout=5)
 
 
@@ -61,11 +75,10 @@ class OutboxRelay:
         if self._producer is None:
             connection = broker_connection(self.amqp_url)
             connection.ensure_connection(max_retries=1)
-            channel = connection.channel()
-            exchange = service_exchange(self.service)
-            exchange(channel).declare()
+            # the exchange, its alternate exchange and that one's queue: nothing confirmed is dropped
+            declare_exchanges(connection, [self.service])
             self._connection = connection
-            self._producer = Producer(channel, exchange=exchange)
+            self._producer = Producer(connection.channel(), exchange=service_exchange(self.service, declare=False))
         return self._producer
 
     def _drop_connection(self) -> None:
@@ -90,7 +103,8 @@ class OutboxRelay:
         with self.engine.connect() as connection:
             with connection.begin():
                 rows = connection.execute(
-                    sa.select(table.c.position, table.c.event_id, table.c.event_type, table.c.body)
+                    sa.select(table.c.position, table.c.event_id, table.c.event_type, table.c.body,
+                              table.c.created_at)
                     .where(table.c.published_at.is_(None))
                     .order_by(table.c.position)
                     .limit(self.batch_size)
@@ -106,12 +120,16 @@ class OutboxRelay:
                             delivery_mode=2,
                             message_id=str(row.event_id),
                             type=row.event_type,
+                            app_id=self.service,
+                            timestamp=int(row.created_at.timestamp()),
+                            correlation_id=_correlation_id(row.body),
                             retry=False,
                         )
                     except BROKER_ERRORS as exc:
                         failure = exc
                         break
                     published.append(row.position)
+                    metrics.PUBLISHED.labels(self.service, metrics.label(row.event_type)).inc()
                 # Mark what the broker confirmed, even when a later publish failed.
                 if published:
                     self._mark_published(connection, published)
@@ -123,6 +141,18 @@ class OutboxRelay:
         connection.execute(
             self.outbox.update().where(self.outbox.c.position.in_(positions)).values(published_at=utcnow())
         )
+
+    def keep_alive(self) -> None:
+        """Read what the broker sent (its heartbeats) and send ours when due;
+        called between waits, so an idle connection stays open.  Raises a
+        broker error if the broker is gone (the loop reconnects)."""
+        if self._connection is None:
+            return
+        try:
+            self._connection.drain_events(timeout=0.001)
+        except TimeoutError:
+            pass
+        self._connection.heartbeat_check()
 
     # -- waiting for work ------------------------------------------------------
     def _wait_for_work(self) -> None:
@@ -163,6 +193,7 @@ class OutboxRelay:
                 backoff = 0.5
                 if sent < self.batch_size:
                     self._wait_for_work()
+                    self.keep_alive()
             except BROKER_ERRORS as exc:
                 log.warning("broker unavailable; outbox rows wait", extra={"error": str(exc), "retry_in": backoff})
                 self._drop_connection()
@@ -178,6 +209,13 @@ class OutboxRelay:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+def _correlation_id(body: str) -> str | None:
+    try:
+        return json.loads(body).get("correlation_id")
+    except (ValueError, AttributeError):
+        return None
 
 
 def wait_until_drained(engine: Engine, outbox: sa.Table, timeout: float = 10) -> bool:
