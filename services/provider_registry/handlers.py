@@ -4,7 +4,9 @@ events to the outbox and an audit row, then commits; a refusal raises before
 the commit, so nothing stored changes.
 
 Who may do what beyond the role on the endpoint: a provider user acts only on
-its own organisation (`_check_own`); officers and the manager see all.
+its own organisation (`_check_own`), and changes its record only while it is
+a member of some lot (`_check_member`: removal from every lot ends that);
+officers and the manager see all.
 """
 
 from __future__ import annotations
@@ -61,6 +63,12 @@ def _check_is(actor: Principal, provider_id: UUID) -> None:
     """Only the provider itself (accepting the SLA, proposing prices)."""
     if actor.provider_id != provider_id:
         raise Forbidden("only the provider itself may do this")
+
+
+def _check_member(actor: Principal, provider: Provider, now: datetime) -> None:
+    """A provider user changes its record only while a member of some lot; the council's staff always may."""
+    if not actor.has(*COUNCIL_ROLES):
+        provider.require_member(london_date(now))
 
 
 def _jsonable(value):
@@ -273,6 +281,7 @@ def change_details(uow: UnitOfWork, actor: Principal, provider_id: UUID, *,
                    safeguarding_lead: SafeguardingLead | None = None) -> Provider:
     _check_own(actor, provider_id)
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    _check_member(actor, provider, uow.now())
     if organisation is not None or registration is not None:
         provider.change_details(uow.now(), organisation=organisation, registration=registration)
     if safeguarding_lead is not None:
@@ -291,6 +300,7 @@ def upload_document(uow: UnitOfWork, actor: Principal, provider_id: UUID, docume
     at once, so valid evidence lifts the automatic suspensions straight away."""
     _check_own(actor, provider_id)
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    _check_member(actor, provider, uow.now())
     provider.upload_document(document, uow.now())
     actions = provider.check_compliance(uow.now())
     published = _save_and_publish(uow, provider)
@@ -305,6 +315,7 @@ def upload_document(uow: UnitOfWork, actor: Principal, provider_id: UUID, docume
 def accept_sla(uow: UnitOfWork, actor: Principal, provider_id: UUID, version: str) -> Provider:
     _check_is(actor, provider_id)
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    _check_member(actor, provider, uow.now())
     acceptance = provider.accept_sla(repo.get_dps(uow.session), version, uow.now())
     repo.save_provider(uow.session, provider, uow.now())
     _audit(uow, actor, "provider.sla_accepted", "provider", provider_id,
@@ -345,6 +356,7 @@ def change_capacity(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: i
     """Takes effect at once."""
     _check_own(actor, provider_id)
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    _check_member(actor, provider, uow.now())
     before = provider.capacity.get(lot)
     provider.change_capacity(lot, capacity, uow.now())
     published = _save_and_publish(uow, provider)
@@ -374,6 +386,7 @@ def propose_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: i
                     effective_from: date) -> tuple[Provider, PricingSchedule]:
     _check_is(actor, provider_id)
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    _check_member(actor, provider, uow.now())
     schedule = provider.propose_pricing(lot, lines, effective_from, uow.now())
     repo.save_provider(uow.session, provider, uow.now())
     _audit(uow, actor, "pricing_schedule.proposed", "pricing_schedule", f"{provider_id}:{lot}:{schedule.version}",
@@ -410,6 +423,7 @@ def withdraw_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: 
                      version: int) -> tuple[Provider, PricingSchedule]:
     _check_is(actor, provider_id)
     provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    _check_member(actor, provider, uow.now())
     schedule = provider.withdraw_pricing(lot, version, uow.now())
     repo.save_provider(uow.session, provider, uow.now())
     _audit(uow, actor, "pricing_schedule.withdrawn", "pricing_schedule", f"{provider_id}:{lot}:{version}",

@@ -37,6 +37,8 @@ from services.referrals.domain import (
     council_date,
     is_council_side,
 )
+from services.referrals.domain.registry import require_member
+from services.referrals.domain.visibility import ProviderAccess, check_provider_access, lots_by_access
 from services.referrals.repository import ReferralRepository, RegistryCopy
 from shared import audit
 from shared.calendar import WORKING_DAYS, Calendar
@@ -376,6 +378,8 @@ def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID) -> tuple[Refer
 def decline_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> Referral:
     provider_id = _require_provider(actor)
     repo, referral = _for_change(uow, referral_id)
+    if provider_id in referral.invited:  # not invited: the referral's own refusal says so (403)
+        _check_provider_access(uow, referral, provider_id)
     decline = referral.decline(provider_id, reason, now=uow.now())
     repo.save(referral)
     _publish_events(uow, repo, referral)
@@ -460,12 +464,20 @@ def offers_for_council(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Refe
     return referral
 
 
+def _check_provider_access(uow: UnitOfWork, referral: Referral, provider_id: UUID) -> None:
+    """Invited, and its membership of the lot still gives it access (see `visibility.check_provider_access`)."""
+    membership = None
+    if provider_id in referral.invited:
+        membership = RegistryCopy(uow.session).membership(provider_id, referral.lot, council_date(uow.now()))
+    check_provider_access(referral, provider_id, membership.status if membership else None)
+
+
 def referral_for_provider(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Referral:
-    """The anonymised profile only, to an invited provider; anyone else hears of no such referral."""
+    """The anonymised profile only, to an invited provider whose membership still gives it access; anyone
+    not invited hears of no such referral."""
     provider_id = _require_provider(actor)
     _, referral = _for_reading(uow, referral_id)
-    if provider_id not in referral.invited or referral.status is ReferralStatus.DRAFT:
-        raise NotFound("no such referral")
+    _check_provider_access(uow, referral, provider_id)
     return referral
 
 
@@ -479,7 +491,9 @@ def referrals_for_provider(uow: UnitOfWork, actor: Actor, *, open_only: bool = T
     if close_due_referrals(uow, uow.now()):
         uow.commit()
     repo = ReferralRepository(uow.session)
+    access = lots_by_access(RegistryCopy(uow.session).memberships_of(provider_id, council_date(uow.now())))
     ids = repo.invited_to(provider_id, statuses=OPEN_TO_PROVIDERS if open_only else SEEN_BY_PROVIDERS, lot=lot,
+                          all_on=access[ProviderAccess.ALL], own_live_offers_on=access[ProviderAccess.OWN_LIVE_OFFERS],
                           limit=limit, offset=offset)
     found = repo.get_many(ids)
     return [found[i] for i in ids]
@@ -512,7 +526,9 @@ def off_dps_exceptions(uow: UnitOfWork, *, team: str | None = None, lot: int | N
 def register_webhook(uow: UnitOfWork, actor: Actor, url: str, *, rotate_secret: bool = False
                      ) -> tuple[dict, str | None]:
     provider_id = _require_provider(actor)
-    url = webhooks.check_url(url)  # resolves the host name: before any transaction is opened
+    require_member(RegistryCopy(uow.session).memberships_of(provider_id, council_date(uow.now())))
+    uow.rollback()  # nothing held while the host name is resolved
+    url = webhooks.check_url(url)
     hook, secret = webhooks.register(uow.session, provider_id, url, by=actor.sub, now=uow.now(),
                                      rotate_secret=rotate_secret)
     _audit(uow, actor, "webhook.registered", provider_id, subject_type="provider",

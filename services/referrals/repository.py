@@ -192,6 +192,13 @@ class RegistryCopy:
         return [Membership(provider_id=r.provider_id, lot=r.lot, status=_status(r, today), capacity=r.capacity or 0)
                 for r in rows]
 
+    def memberships_of(self, provider_id: UUID, today: date) -> list[Membership]:
+        """Every membership of one provider, standing as of today (without lines)."""
+        t = models.memberships
+        rows = self.session.execute(sa.select(t).where(t.c.provider_id == provider_id)).all()
+        return [Membership(provider_id=r.provider_id, lot=r.lot, status=_status(r, today), capacity=r.capacity or 0)
+                for r in rows]
+
     def pricing_lines(self, provider_id: UUID, lot: int, today: date) -> tuple[PricingLine, ...]:
         return _pricing_lines(self.session.execute(self._lines_in_force(provider_id, lot, today)).scalar())
 
@@ -517,10 +524,20 @@ class ReferralRepository:
                     .scalars())
 
     def invited_to(self, provider_id: UUID, *, statuses: Iterable[str] | None = None, lot: int | None = None,
+                   all_on: Iterable[int] | None = None, own_live_offers_on: Iterable[int] = (),
                    limit: int = 100, offset: int = 0) -> list[UUID]:
-        r, i = models.referrals, models.invitations
+        """Referrals the provider was invited to; with `all_on`, only those its memberships still open to
+        it (the domain's `lots_by_access`): every one on `all_on` lots, those it has a live offer on on
+        `own_live_offers_on` lots, and any awarded to one of its offers."""
+        r, i, o = models.referrals, models.invitations, models.offers
         query = (sa.select(r.c.id).select_from(r.join(i, i.c.referral_id == r.c.id))
                  .where(i.c.provider_id == provider_id))
+        if all_on is not None:
+            its_offers = sa.select(o.c.id).where(o.c.provider_id == provider_id)
+            live_offer = sa.exists(its_offers.where((o.c.referral_id == r.c.id) & o.c.withdrawn_at.is_(None)))
+            query = query.where(r.c.lot.in_(list(all_on))
+                                | (r.c.lot.in_(list(own_live_offers_on)) & live_offer)
+                                | r.c.awarded_offer_id.in_(its_offers))
         if statuses is not None:
             query = query.where(r.c.status.in_(list(statuses)))
         if lot is not None:

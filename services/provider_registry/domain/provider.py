@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .application import (
     Application,
@@ -177,6 +177,14 @@ class Provider:
         apply for them again; a lot it was removed from it may."""
         current = (MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED)
         return tuple(sorted(lot for lot, m in self.memberships.items() if m.status_on(today) in current))
+
+    def require_member(self, today: date) -> None:
+        """The provider's own users change its record only while it is a member of some lot (admitted or
+        suspended): removed from every lot, or past the end of the DPS term, it may still read its record
+        (and its placements) but no longer change it."""
+        if not self.member_lots(today):
+            raise Forbidden("your organisation's membership of every lot has been removed or has ended: "
+                            "you may read your record but no longer change it")
 
     def active_lots(self, today: date) -> tuple[int, ...]:
         """Lots on which the provider is admitted and not suspended: it is

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from shared.errors import Forbidden
+
 
 class MembershipStatus(enum.Enum):
     ADMITTED = "admitted"
@@ -66,3 +68,17 @@ def eligible_providers(memberships: Iterable[Membership], lot: int) -> tuple[UUI
     events arrived in.
     """
     return tuple(sorted({m.provider_id for m in memberships if m.lot == lot and m.in_good_standing}, key=str))
+
+
+def is_member(memberships: Iterable[Membership]) -> bool:
+    """Still a member of some lot (admitted or suspended): removed from every lot, or past the end of
+    every membership, it is not."""
+    return any(m.status is not MembershipStatus.REMOVED for m in memberships)
+
+
+def require_member(memberships: Iterable[Membership]) -> None:
+    """What only a member may do (register or rotate a webhook): refused once removed from every lot."""
+    if not is_member(memberships):
+        raise Forbidden("your organisation's membership of every lot has been removed or has ended (or it was "
+                        "never admitted): it can no longer register a webhook or rotate its secret",
+                        field="provider_id")

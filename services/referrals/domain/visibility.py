@@ -6,7 +6,13 @@
   officers of the team) sees them only once the referral is closed (or
   awarded, or has no suitable offer); a provider sees only its own, always.
 - A provider sees a referral's profile only if it was invited, and only the
-  anonymised profile.
+  anonymised profile; and only while its membership of the referral's lot
+  gives it access (`provider_access`): admitted, every referral it was
+  invited to; suspended, only those it has a live offer on (suspension stops
+  new referrals, not the offers already made); removed (or past the end of
+  its membership), none: removal ends what the membership gave.  The referral
+  awarded to one of its offers stays visible to it whatever happens: that is
+  its placement.  Its own offers are always its own to read.
 
 The viewer is whatever the entrypoint authenticated (shared.auth.Principal
 fits): it needs `roles`, `team` and `provider_id`.
@@ -14,6 +20,8 @@ fits): it needs `roles`, `team` and `provider_id`.
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
 from typing import Protocol
 from uuid import UUID
 
@@ -22,6 +30,7 @@ from shared.errors import Forbidden, NotFound
 from .offers import Offer
 from .profile import ChildDetails, ProfileForProviders
 from .referral import Referral, ReferralStatus
+from .registry import Membership, MembershipStatus
 
 OFFICER, MANAGER, PROVIDER = "officer", "manager", "provider"
 
@@ -61,6 +70,55 @@ def visible_offers(referral: Referral, viewer: Viewer) -> tuple[Offer, ...]:
     if PROVIDER in viewer.roles and viewer.provider_id is not None:
         return tuple(o for o in referral.offers if o.provider_id == viewer.provider_id)
     raise Forbidden("you may not see offers on this referral")
+
+
+class ProviderAccess(enum.Enum):
+    """What a provider's membership of a lot gives it of the lot's referrals it was invited to."""
+
+    ALL = "all"  # admitted
+    OWN_LIVE_OFFERS = "own_live_offers"  # suspended: only those it has a live offer on
+    NONE = "none"  # removed, past the end of its membership, or unknown to the registry
+
+
+def provider_access(status: MembershipStatus | None) -> ProviderAccess:
+    if status is MembershipStatus.ADMITTED:
+        return ProviderAccess.ALL
+    if status is MembershipStatus.SUSPENDED:
+        return ProviderAccess.OWN_LIVE_OFFERS
+    return ProviderAccess.NONE
+
+
+def lots_by_access(memberships: Iterable[Membership]) -> dict[ProviderAccess, tuple[int, ...]]:
+    """The lots of each kind of access, for listing a provider's referrals in one query."""
+    found: dict[ProviderAccess, list[int]] = {access: [] for access in ProviderAccess}
+    for m in memberships:
+        found[provider_access(m.status)].append(m.lot)
+    return {access: tuple(sorted(lots)) for access, lots in found.items()}
+
+
+def is_awarded_to(referral: Referral, provider_id: UUID) -> bool:
+    return referral.awarded_offer_id is not None and any(
+        o.id == referral.awarded_offer_id and o.provider_id == provider_id for o in referral.offers)
+
+
+def check_provider_access(referral: Referral, provider_id: UUID, status: MembershipStatus | None) -> None:
+    """A provider reads (or answers) a referral only if it was invited and its membership of the lot still
+    gives it access; a provider not invited hears of no such referral (404), one whose membership no longer
+    gives access is told why (403)."""
+    if provider_id not in referral.invited or referral.status is ReferralStatus.DRAFT:
+        raise NotFound("no such referral")
+    if is_awarded_to(referral, provider_id):
+        return
+    access = provider_access(status)
+    if access is ProviderAccess.ALL:
+        return
+    if access is ProviderAccess.OWN_LIVE_OFFERS:
+        if referral.live_offer_of(provider_id) is not None:
+            return
+        raise Forbidden(f"your organisation's membership of lot {referral.lot} is suspended: you see only the "
+                        "referrals you have a live offer on until it is reinstated", field="provider_id")
+    raise Forbidden(f"your organisation's membership of lot {referral.lot} has been removed or has ended: "
+                    "that lot's referrals are no longer open to you", field="provider_id")
 
 
 def may_see_profile(referral: Referral, viewer: Viewer) -> bool:
