@@ -6,6 +6,15 @@ the one wire format, the same shape flask-smorest gives validation errors:
     {"code": 422, "status": "Unprocessable Entity",
      "message": "offer refused",
      "errors": {"json": {"unit_price_pence": ["above the maximum price of 5000 pence"]}}}
+
+`errors` nests like the request does (`{"json": {"profile": {"aims": [...]}}}`),
+always as JSON, never as the text of a Python structure.  A 409 also says
+what conflicted, in `conflict`: the field whose value clashes with what is
+stored (`"lot"`, `"offer_id"`), or `"state"` when the thing's current state
+does not allow the action (the message says which state):
+
+    {"code": 409, "status": "Conflict", "conflict": "state",
+     "message": "the placement is ended; its arrangements are closed"}
 """
 
 from __future__ import annotations
@@ -59,9 +68,13 @@ class NotFound(DPSError):
 
 
 class Conflict(DPSError):
-    """Wrong state for this action, or a duplicate (409)."""
+    """Wrong state for this action, or a duplicate (409): `conflict` in the
+    body names the field that clashed, else "state"."""
 
     status = 409
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "conflict": self.field or "state"}
 
 
 class ServiceUnavailable(DPSError):

@@ -22,6 +22,8 @@ import uuid
 import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify, request, send_from_directory
 from flask_smorest import Api
+from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
+from marshmallow import fields
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from werkzeug.exceptions import HTTPException
 
@@ -49,6 +51,16 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
 
 
+class ErrorSchema(SmorestErrorSchema):
+    """The one error body (shared/errors.py), as the OpenAPI documents describe it ("Error")."""
+
+    conflict = fields.String(metadata={"description": "On a 409: the field that conflicted, or \"state\""})
+
+
+class DPSApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+
 def _swagger_ui_dir() -> str:
     import swagger_ui_bundle
 
@@ -72,7 +84,7 @@ def create_app(definition: ServiceDefinition, settings: Settings, runtime: Runti
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
-    api = Api(app)
+    api = DPSApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in definition.blueprints():
         api.register_blueprint(blueprint)
@@ -88,7 +100,25 @@ def create_app_for(service: str) -> Flask:
     """Entry point for gunicorn: `shared.web:create_app_for('referrals')`."""
     settings = load_settings(service)
     logs.configure(service, settings.log_level)
+    _no_server_banner()
     return create_app(load_definition(service), settings)
+
+
+def _no_server_banner() -> None:
+    """gunicorn names itself and its version in a `Server` header on every
+    response; an attacker learns what to try from it.  Leave it out."""
+    from gunicorn.http import wsgi
+
+    if getattr(wsgi.Response, "_dps_no_banner", False):
+        return
+    default_headers = wsgi.Response.default_headers
+
+    def without_server(self):
+        return [line for line in default_headers(self) if not line.lower().startswith("server:")]
+
+    wsgi.Response.default_headers = without_server
+    wsgi.Response._dps_no_banner = True
+    wsgi.SERVER_SOFTWARE = "dps"  # the WSGI environ's SERVER_SOFTWARE, too
 
 
 def _register_operations(app: Flask, runtime: Runtime) -> None:
@@ -173,6 +203,12 @@ def _register_errors(app: Flask) -> None:
         if exc.errors:
             body["errors"] = exc.errors
         return jsonify(body), exc.status
+
+    @app.errorhandler(413)
+    def too_large(exc: HTTPException):
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        return jsonify(code=413, status="Request Entity Too Large",
+                       message=f"the request body is larger than {limit} bytes"), 413
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
