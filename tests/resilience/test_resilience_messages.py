@@ -107,6 +107,17 @@ def test_a_consumer_killed_while_draining_a_burst_applies_every_event_exactly_on
     for name in ("awards", "tracking"):
         wait_until(lambda name=name: db[name].inbox(ids) == BURST, timeout=60, interval=0.2,
                    message=f"{name} applied the burst")
+    # A redelivery of events already applied (as a relay killed before marking its rows sent gives) has no
+    # second effect: tracking writes an audit row each time it applies an admission, so a duplicate the inbox
+    # missed would show here as a second row.
+    redelivered = bus.publish(*envelopes[:20])
+    memberships = [f"{p}:3" for p in providers]
+
+    marker = bus.event("membership.admitted", admitted(uuid.uuid4(), lot=3, name="After The Redelivery"))
+    wait_until(lambda: db["tracking"].inbox([marker.id]) == 1, timeout=60, message="tracking read past the copies")
+    assert db["tracking"].count("audit_log", "action = 'membership.admitted' AND subject_id = ANY(:s)",
+                                s=memberships) == BURST, "a redelivered event was applied twice"
+    assert db["tracking"].inbox([e.id for e in redelivered]) == len(redelivered)
     assert db["awards"].count("provider_lots", "lot = 3 AND CAST(provider_id AS text) = ANY(:ids)",
                               ids=[str(p) for p in providers]) == BURST
     assert db["tracking"].count("memberships", "lot = 3 AND CAST(provider_id AS text) = ANY(:ids)",
