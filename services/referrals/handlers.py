@@ -38,7 +38,12 @@ from services.referrals.domain import (
     is_council_side,
 )
 from services.referrals.domain.registry import require_member
-from services.referrals.domain.visibility import ProviderAccess, check_provider_access, lots_by_access
+from services.referrals.domain.visibility import (
+    ProviderAccess,
+    check_provider_access,
+    lots_by_access,
+    unable_to_answer,
+)
 from services.referrals.repository import ReferralRepository, RegistryCopy
 from shared import audit
 from shared.calendar import WORKING_DAYS, Calendar
@@ -269,7 +274,8 @@ def cancel_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: st
 def close_referral_early(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> CouncilView:
     repo, referral = _for_change(uow, referral_id)
     _require_team_officer(actor, referral)
-    referral.close_early(by=actor.sub, now=uow.now())
+    registry = RegistryCopy(uow.session).memberships_on(referral.lot, council_date(uow.now()))
+    referral.close_early(by=actor.sub, now=uow.now(), unable_to_answer=unable_to_answer(referral, registry))
     repo.save(referral)
     _audit(uow, actor, "referral.closed_early", referral.id, reason="every invited provider has answered")
     uow.commit()

@@ -316,10 +316,12 @@ class Referral:
         self._close(self.deadline, by=None)
         return True
 
-    def close_early(self, *, by: str, now: datetime) -> None:
-        """An officer closes before the deadline: only once everyone invited has answered."""
+    def close_early(self, *, by: str, now: datetime, unable_to_answer: Iterable[UUID] = ()) -> None:
+        """An officer closes before the deadline: only once everyone invited has answered, bar those whose
+        membership no longer lets them offer or decline (removed, or suspended since)."""
         self._require("close", ReferralStatus.PUBLISHED)
-        waiting = self.unanswered
+        excused = set(unable_to_answer)
+        waiting = tuple(p for p in self.unanswered if p not in excused)
         if waiting and now < self.deadline:
             raise Conflict(f"{len(waiting)} of {len(self.invited)} invited providers have not yet "
                            "offered or declined")

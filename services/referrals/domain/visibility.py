@@ -121,6 +121,13 @@ def check_provider_access(referral: Referral, provider_id: UUID, status: Members
                     "that lot's referrals are no longer open to you", field="provider_id")
 
 
+def unable_to_answer(referral: Referral, memberships: Iterable[Membership]) -> tuple[UUID, ...]:
+    """Invited providers yet to answer whose membership of the lot no longer lets them offer or decline:
+    an officer closing early does not wait for them."""
+    status = {m.provider_id: m.status for m in memberships if m.lot == referral.lot}
+    return tuple(p for p in referral.unanswered if provider_access(status.get(p)) is not ProviderAccess.ALL)
+
+
 def may_see_profile(referral: Referral, viewer: Viewer) -> bool:
     if is_council_side(referral, viewer):
         return True

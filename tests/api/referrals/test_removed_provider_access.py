@@ -164,3 +164,18 @@ def test_a_referral_published_while_suspended_is_never_the_providers(client, rt)
     assert refused.status_code == 403 and "not invited" in refused.json["message"]
     later = published_referral(client)
     assert _listed(client, acorn) == [later["referral_id"]]
+
+
+# --- the officer is not kept waiting for a provider that can no longer answer ---------------------------
+
+def test_an_officer_may_close_early_once_every_provider_still_able_to_answer_has(client, rt):
+    acorn, birch, cedar = admit(rt), admit(rt), admit(rt)
+    referral = published_referral(client)
+    assert offer(client, referral, acorn).status_code == 201
+    _remove(rt, birch)  # can no longer offer or decline
+    suspend(rt, cedar, at=NOW)  # nor can a provider suspended without a live offer
+    from tests.api.referrals.referrals_support import OFFICER
+
+    closed = client.post(f"/v1/referrals/{referral['referral_id']}/close", headers=OFFICER)
+    assert closed.status_code == 200, closed.json
+    assert closed.json["status"] == "closed"

@@ -16,6 +16,7 @@ from services.referrals.domain.visibility import (
     check_provider_access,
     lots_by_access,
     provider_access,
+    unable_to_answer,
 )
 from shared.errors import Forbidden, NotFound
 from tests.unit.referrals.test_referral_offers import ACORN, BIRCH, CEDAR, NOW, published, terms
@@ -87,3 +88,14 @@ def test_only_a_member_of_some_lot_may_manage_a_webhook():
     assert not is_member([Membership(ACORN, 1, REMOVED)]) and not is_member([])
     with pytest.raises(Forbidden, match="removed"):
         require_member([Membership(ACORN, 1, REMOVED), Membership(ACORN, 3, REMOVED)])
+
+
+def test_an_officer_closing_early_waits_only_for_providers_still_able_to_answer():
+    referral = published(memberships=[admitted(ACORN), admitted(BIRCH), admitted(CEDAR)])
+    referral.submit_offer(admitted(ACORN), terms(), now=NOW)
+    memberships = [Membership(ACORN, 1, SUSPENDED), Membership(BIRCH, 1, REMOVED), Membership(CEDAR, 1, ADMITTED)]
+    assert unable_to_answer(referral, memberships) == (BIRCH,)  # ACORN has answered; CEDAR still may
+    memberships[2] = Membership(CEDAR, 1, SUSPENDED)
+    assert set(unable_to_answer(referral, memberships)) == {BIRCH, CEDAR}
+    referral.close_early(by="officer-1", now=NOW, unable_to_answer=unable_to_answer(referral, memberships))
+    assert referral.window_closed
