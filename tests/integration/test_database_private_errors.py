@@ -79,3 +79,14 @@ def test_the_database_error_still_says_what_failed(rt):
     assert ("forced_failure" if rt.engine.dialect.name == "postgresql" else "forced failure") in text
     for value in PERSONAL + [CHILD["name"], CHILD["upn"]]:
         assert value not in text
+
+
+@pytest.mark.parametrize("statement", [
+    "SELECT no_such_function(:name)",                 # a mistake in the code (ProgrammingError / OperationalError)
+    "SELECT CAST(:name AS INTEGER) + no_such_column",  # a statement the database cannot plan
+])
+def test_no_database_error_of_any_kind_carries_the_values(rt, statement):
+    with pytest.raises(sa.exc.DBAPIError) as raised, rt.engine.connect() as connection:
+        connection.execute(sa.text(statement), {"name": CHILD["name"]})
+    assert "hidden due to hide_parameters" in str(raised.value)
+    assert CHILD["name"] not in str(raised.value) + str(raised.value.orig)
