@@ -108,7 +108,7 @@ def cmd_consumer(args) -> int:
     consumer = runtime.consumer()
     from shared.messaging import metrics
 
-    metrics.serve(_metrics_port(args), metrics.QueueDepths(args.service, settings.amqp_url))
+    metrics.serve(_metrics_port(args), metrics.QueueDepths(args.service, settings.amqp_url), host=settings.host)
     jobs_stopping = threading.Event()
     _stop_on_signals([consumer.stop, jobs_stopping.set])
     if not args.no_jobs:
@@ -126,14 +126,16 @@ def cmd_relay(args) -> int:
     relay = runtime.relay()
     from shared.messaging import metrics
 
-    metrics.serve(_metrics_port(args), metrics.OutboxBacklog(args.service, runtime.engine, runtime.outbox_table))
+    metrics.serve(_metrics_port(args), metrics.OutboxBacklog(args.service, runtime.engine, runtime.outbox_table),
+                  host=settings.host)
     _stop_on_signals([relay.stop])
     relay.run()
     return 0
 
 
 def _metrics_port(args) -> int | None:
-    """--metrics-port, else DPS_METRICS_PORT; none: no metrics server."""
+    """--metrics-port, else DPS_METRICS_PORT; none: no metrics server.  It listens
+    where the service's web process does (DPS_<SERVICE>_HOST, DPS_HOST)."""
     port = args.metrics_port if args.metrics_port is not None else os.environ.get("DPS_METRICS_PORT")
     return int(port) if port else None
 

@@ -122,6 +122,10 @@ def serve(port: int | None, *collectors, host: str = "0.0.0.0") -> CollectorRegi
     if not port:
         return None
     registry = registry_of(*collectors)
-    start_http_server(port, addr=host, registry=registry)
+    try:
+        start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:  # the port is taken: the worker's work matters more than its metrics
+        log.error("metrics not served: port unavailable", extra={"port": port, "error": str(exc)})
+        return None
     log.info("metrics served", extra={"port": port})
     return registry

@@ -341,3 +341,35 @@ def test_the_consumer_counts_outcomes_and_logs_one_line_per_event_without_the_pa
     for record in lines:
         assert record.event_type == "placement.awarded" and record.ms >= 0
         assert secret not in json.dumps(record.__dict__, default=str)
+
+
+def test_dps_relay_and_consumer_serve_their_metrics_on_the_port_they_are_given(runtimes):
+    import os
+    import subprocess
+
+    from tests.support.system import DPS, ROOT
+
+    awards = runtimes("awards")
+    _write(awards, "placement.awarded", {"n": 1}, count=2)
+    env = {**os.environ, "DPS_AMQP_URL": awards.settings.amqp_url, "DPS_AWARDS_DATABASE_URL":
+           awards.settings.database_url, "DPS_JWT_SECRET": awards.settings.jwt_secret or "x" * 32}
+    ports = {"relay": free_port(), "consumer": free_port()}
+    processes = {role: subprocess.Popen([*DPS, role, "awards", "--metrics-port", str(port)], cwd=ROOT, env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for role, port in ports.items()}
+    try:
+        def scraped(role: str, line: str) -> bool:
+            try:
+                return line in _scrape(ports[role])
+            except OSError:
+                return False
+
+        wait_until(lambda: scraped("relay", 'dps_events_published_total{event_type="placement.awarded",'
+                                            'service="awards"} 2.0'), timeout=30, message="relay metrics")
+        assert scraped("relay", 'dps_outbox_unsent_rows{service="awards"} 0.0')
+        wait_until(lambda: scraped("consumer", 'dps_dead_letter_queue_depth{service="awards"} 0.0'), timeout=30,
+                   message="consumer metrics")
+    finally:
+        for process in processes.values():
+            process.terminate()
+            process.wait(15)
