@@ -33,8 +33,10 @@ import logging
 import secrets
 import socket
 import ssl
+import threading
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -58,6 +60,7 @@ EVENT_HEADER = "X-DPS-Event"
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
                 timedelta(hours=12))
 TIMEOUT_SECONDS = 5
+RESOLVE_TIMEOUT_SECONDS = 3
 BATCH = 50
 # A claimed delivery is not picked again for this long: longer than a batch of calls can take.
 CLAIM_LEASE = timedelta(seconds=BATCH * TIMEOUT_SECONDS * 2)
@@ -82,11 +85,21 @@ def rule() -> WebhookRule:
     return WebhookRule.of(settings.allowed_hosts, settings.allow_loopback)
 
 
+_resolver: ThreadPoolExecutor | None = None
+_resolver_made = threading.Lock()
+
+
 def resolve(host: str, port: int) -> list[str]:
-    """Every address the host name resolves to (an address stands for itself); [] when it does not resolve."""
+    """Every address the host name resolves to (an address stands for itself); [] when it does not resolve
+    within RESOLVE_TIMEOUT_SECONDS (a provider's slow name server holds no web thread for long)."""
+    global _resolver
+    with _resolver_made:
+        if _resolver is None:
+            _resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-resolver")
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
+        infos = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(
+            timeout=RESOLVE_TIMEOUT_SECONDS)
+    except (TimeoutError, OSError, UnicodeError):
         return []
     return list(dict.fromkeys(info[4][0] for info in infos))
 

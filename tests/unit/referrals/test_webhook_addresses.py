@@ -121,3 +121,24 @@ def test_the_https_connection_is_pinned_to_the_checked_address_with_the_name_as_
     answer = webhooks.post(target, "93.184.216.34", b"{}", {})
     assert made["address"] == ("93.184.216.34", 443)
     assert answer == webhooks.Answer(None, webhooks.NO_ANSWER)  # never the exception's text
+
+
+def test_a_name_that_resolves_too_slowly_does_not_resolve(monkeypatch):
+    import threading
+
+    release = threading.Event()
+
+    def slow_getaddrinfo(*args, **kwargs):
+        release.wait(5)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_getaddrinfo)
+    monkeypatch.setattr(webhooks, "RESOLVE_TIMEOUT_SECONDS", 0.2)
+    try:
+        assert webhooks.resolve("slow.example", 443) == []
+    finally:
+        release.set()
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 443))])
+    assert webhooks.resolve("acorn.example", 443) == ["93.184.216.34"]
