@@ -9,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def test_make_run_brings_up_all_four_services_ready_within_60_seconds(tmp_path):
         while time.monotonic() - started < 60 and not any("The DPS is running" in line for line in lines):
             time.sleep(0.2)
         assert any("The DPS is running" in line for line in lines), "make run tells the user where the services are"
+        _assert_dps_token_is_accepted(env)
         workers = subprocess.run(["pgrep", "-f", "-c", r"bin/dps (consumer|relay) "], capture_output=True, text=True)
         assert int(workers.stdout.strip() or 0) == 8, "four consumers and four relays run"
     finally:
@@ -70,3 +72,26 @@ def test_make_run_brings_up_all_four_services_ready_within_60_seconds(tmp_path):
     assert not any(_port_busy(p) for p in PORTS.values()), "every web process stopped"
     left = subprocess.run(["pgrep", "-f", r"dps (consumer|relay|web) "], capture_output=True, text=True).stdout
     assert not left.strip(), f"processes left after Ctrl-C: {left}"
+
+
+def _assert_dps_token_is_accepted(env: dict) -> None:
+    """The token the README tells a user to mint is one `make run` accepts: bound to the issuer and
+    audience run.sh sets (issue #13, defect 9), and a token of another issuer is not; no Server banner."""
+    import jwt
+
+    minted = subprocess.run([str(ROOT / ".venv" / "bin" / "dps"), "token", "--role", "manager"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    claims = jwt.decode(minted, options={"verify_signature": False})
+    assert claims.get("iss") and claims.get("aud"), claims
+    forged = jwt.encode({**claims, "iss": "https://elsewhere.example"},
+                        "dps-development-secret-do-not-use-in-production", algorithm="HS256")
+    for token, expected in ((minted, 200), (forged, 401)):
+        request = urllib.request.Request(f"http://127.0.0.1:{PORTS['tracking']}/v1/placements",
+                                         headers={"Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                status, headers = response.status, response.headers
+        except urllib.error.HTTPError as error:
+            status, headers = error.code, error.headers
+        assert status == expected, (expected, status)
+        assert headers.get("Server") is None and headers.get("X-Content-Type-Options") == "nosniff"
