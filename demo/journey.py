@@ -29,6 +29,7 @@ import csv
 import io
 import json
 import random
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -125,6 +126,12 @@ EVALUATORS = (Actor("Evaluator Priya", ("evaluator",), "evaluator-priya"),
 PUBLIC = Actor("The public", (), "anonymous")
 
 
+def _next_page(headers: Mapping[str, str]) -> str | None:
+    link = next((v for k, v in headers.items() if k.lower() == "link"), "")
+    found = re.search(r'<([^>]*)>;\s*rel="next"', link)
+    return found.group(1) if found else None
+
+
 def _quiet(_who: str, _what: str) -> None:
     return None
 
@@ -188,6 +195,19 @@ class Client:
         if response.status not in expected:
             raise Refused(method, service, path, response, expected)
         return response.json if response.json is not None else response.text
+
+    def call_all(self, service: str, path: str, actor: Actor, *, query: Mapping[str, Any] | None = None) -> list:
+        """Every item of a list, page by page: each page's Link header names the next (shared/paging.py)."""
+        items: list = []
+        response = self.send("GET", service, path, actor, query=query)
+        while True:
+            if response.status != 200:
+                raise Refused("GET", service, path, response, (200,))
+            items += response.json
+            following = _next_page(response.headers)
+            if following is None:
+                return items
+            response = self.send("GET", service, following, actor)
 
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float | None = None) -> Any:
         """Poll `probe` until it returns something truthy (returned); `PropagationTimeout` after `timeout`."""
@@ -355,14 +375,14 @@ def wait_for_membership(client: Client, provider: Provider, lots: Iterable[int],
     lots = tuple(lots)
 
     def in_referrals() -> bool:
-        rows = client.call("GET", "referrals", "/v1/registry/memberships", MANAGER,
-                           query={"provider_id": provider.id})
+        rows = client.call_all("referrals", "/v1/registry/memberships", MANAGER,
+                               query={"provider_id": provider.id})
         seen = {row["lot"]: row["status"] for row in rows}
         return all(seen.get(lot) == status for lot in lots)
 
     def in_awards() -> bool:
         for lot in lots:
-            rows = client.call("GET", "awards", "/v1/providers", MANAGER, query={"lot": lot})
+            rows = client.call_all("awards", "/v1/providers", MANAGER, query={"lot": lot})
             if not any(r["provider_id"] == str(provider.id) and r["membership_status"] == status for r in rows):
                 return False
         return True
@@ -465,7 +485,7 @@ def provider_view_of_referral(client: Client, provider: Provider, referral: Refe
 
 
 def open_referrals_of(client: Client, provider: Provider) -> list[dict]:
-    return client.call("GET", "referrals", "/v1/provider/referrals", provider.actor)
+    return client.call_all("referrals", "/v1/provider/referrals", provider.actor)
 
 
 @dataclass
@@ -556,7 +576,7 @@ def assess_offers(client: Client, referral: Referral, verdicts: Mapping[str, tup
                   officer: Actor = OFFICER) -> list[dict]:
     """The officer opens the sealed offers and records for each whether it meets the needs (and each
     further question); `verdicts` maps provider id -> (meets_needs, reason), by default all meet them."""
-    offers = client.call("GET", "referrals", f"/v1/referrals/{referral.id}/offers", officer)
+    offers = client.call_all("referrals", f"/v1/referrals/{referral.id}/offers", officer)
     assessed = []
     for offer in offers:
         meets, reason = (verdicts or {}).get(str(offer["provider_id"]),
@@ -582,7 +602,7 @@ def complete_assessment(client: Client, referral: Referral, officer: Actor = OFF
 
 def wait_for_awards_referral(client: Client, referral: Referral, officer: Actor = OFFICER) -> dict:
     def known() -> dict | None:
-        rows = client.call("GET", "awards", "/v1/referrals", officer)
+        rows = client.call_all("awards", "/v1/referrals", officer)
         return next((r for r in rows if r["referral_id"] == referral.id), None)
 
     return client.wait_for(f"awards to receive referral {referral.id} closed", known)
@@ -687,7 +707,7 @@ def return_attendance(client: Client, provider: Provider, placement_id: str, *, 
 
 
 def concerns(client: Client, placement_id: str, officer: Actor = OFFICER) -> list[dict]:
-    return client.call("GET", "tracking", "/v1/concerns", officer, query={"placement_id": placement_id})
+    return client.call_all("tracking", "/v1/concerns", officer, query={"placement_id": placement_id})
 
 
 def acknowledge_concern(client: Client, concern_id: str, note: str, officer: Actor = OFFICER) -> dict:
@@ -738,7 +758,7 @@ def provider_reports(client: Client, provider_ids: Iterable[str], actor: Actor =
     wanted = {str(p) for p in provider_ids}
 
     def rows(path: str, query: Mapping[str, Any] | None = None) -> list[dict]:
-        return [r for r in client.call("GET", "tracking", path, actor, query=query) if r["provider_id"] in wanted]
+        return [r for r in client.call_all("tracking", path, actor, query=query) if r["provider_id"] in wanted]
 
     return {"accountability": rows("/v1/reports/accountability"),
             "committed_spend": rows("/v1/reports/committed-spend"),

@@ -64,12 +64,11 @@ def blueprint():
     from marshmallow import Schema, fields, validate
 
     from shared.auth import requires
+    from shared.paging import LINK_DOC, Page, Paging
 
-    class AuditQuery(Schema):
+    class AuditQuery(Paging):
         subject_type = fields.String(validate=validate.Length(max=100))
         subject_id = fields.String(validate=validate.Length(max=100))
-        limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
-        offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
     class AuditEntry(Schema):
         id = fields.UUID()
@@ -88,12 +87,13 @@ def blueprint():
     @blp.route("/audit")
     class AuditTrail(MethodView):
         @blp.arguments(AuditQuery, location="query")
-        @blp.response(200, AuditEntry(many=True))
+        @blp.response(200, AuditEntry(many=True), headers=LINK_DOC)
         @requires("manager")
         def get(self, query):
             """Every decision and change: who, when, what, why (newest first)"""
-            runtime = current_app.extensions["dps"]
+            runtime, page = current_app.extensions["dps"], Page.take(query)
             with runtime.unit_of_work() as uow:
-                return entries(uow.session, runtime.audit_table, **query)
+                return page.respond(entries(uow.session, runtime.audit_table, **query, limit=page.fetch,
+                                            offset=page.offset))
 
     return blp

@@ -18,6 +18,7 @@ from services.provider_registry import schemas as s
 from services.provider_registry.domain import london_date
 from shared import audit
 from shared.auth import current_principal, public, requires
+from shared.paging import LINK_DOC, Page, Paging
 from shared.unit_of_work import UnitOfWork
 
 COUNCIL = ("officer", "manager")
@@ -96,13 +97,15 @@ class SlaVersions(MethodView):
 
 @dps_blp.route("/lots")
 class Lots(MethodView):
-    @dps_blp.response(200, s.LotOut(many=True))
+    @dps_blp.arguments(Paging, location="query")
+    @dps_blp.response(200, s.LotOut(many=True), headers=LINK_DOC)
     @public
-    def get(self):
+    def get(self, query):
         """The four lots and their qualification questions"""
+        page = Page.take(query)
         with _uow() as uow:
             dps = handlers.dps_record(uow)
-            return [views.lot_view(dps, n) for n in sorted(dps.lots)]
+            return page.respond(page.window(sorted(dps.lots)), lambda n: views.lot_view(dps, n))
 
 
 @dps_blp.route("/lots/<int:lot>/questions")
@@ -123,13 +126,14 @@ class LotQuestions(MethodView):
 @applications_blp.route("")
 class Applications(MethodView):
     @applications_blp.arguments(s.ApplicationQuery, location="query")
-    @applications_blp.response(200, s.ApplicationOut(many=True))
+    @applications_blp.response(200, s.ApplicationOut(many=True), headers=LINK_DOC)
     @requires("provider", *COUNCIL)
     def get(self, query):
         """Applications: all for the council (pending, overdue...), a provider's own for a provider"""
+        page = Page.take(query)
         with _uow() as uow:
-            found = handlers.applications(uow, current_principal(), **query)
-            return [views.application_view(a, _today(uow)) for a in found]
+            found = handlers.applications(uow, current_principal(), **query, limit=page.fetch, offset=page.offset)
+            return page.respond(found, lambda a: views.application_view(a, _today(uow)))
 
     @applications_blp.arguments(s.ApplicationSchema)
     @applications_blp.response(201, s.ApplicationOut)
@@ -202,12 +206,14 @@ def _provider_view(uow: UnitOfWork, provider) -> dict:
 @providers_blp.route("")
 class Providers(MethodView):
     @providers_blp.arguments(s.ProviderQuery, location="query")
-    @providers_blp.response(200, s.ProviderOut(many=True))
+    @providers_blp.response(200, s.ProviderOut(many=True), headers=LINK_DOC)
     @requires("provider", *COUNCIL)
     def get(self, query):
         """Providers on the DPS (a provider user sees only its own)"""
+        page = Page.take(query)
         with _uow() as uow:
-            return [_provider_view(uow, p) for p in handlers.providers(uow, current_principal(), **query)]
+            found = handlers.providers(uow, current_principal(), **query, limit=page.fetch, offset=page.offset)
+            return page.respond(found, lambda p: _provider_view(uow, p))
 
 
 @providers_blp.route("/<uuid:provider_id>")
@@ -303,13 +309,15 @@ class ProviderCapacity(MethodView):
 
 @providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/pricing-schedules")
 class ProviderSchedules(MethodView):
-    @providers_blp.response(200, s.ScheduleOut(many=True))
+    @providers_blp.arguments(Paging, location="query")
+    @providers_blp.response(200, s.ScheduleOut(many=True), headers=LINK_DOC)
     @requires("provider", *COUNCIL)
-    def get(self, provider_id: UUID, lot: int):
+    def get(self, query, provider_id: UUID, lot: int):
         """Every version of the provider's pricing schedule for the lot"""
+        page = Page.take(query)
         with _uow() as uow:
             provider = handlers.provider_with_lot(uow, current_principal(), provider_id, lot)
-            return views.provider_schedules(provider, lot, _today(uow))
+            return page.respond(page.window(views.provider_schedules(provider, lot, _today(uow))))
 
     @providers_blp.arguments(s.ProposalSchema)
     @providers_blp.response(201, s.ScheduleOut)
@@ -366,13 +374,14 @@ class ScheduleWithdrawal(MethodView):
 @schedules_blp.route("")
 class Schedules(MethodView):
     @schedules_blp.arguments(s.ScheduleQuery, location="query")
-    @schedules_blp.response(200, s.ScheduleOut(many=True))
+    @schedules_blp.response(200, s.ScheduleOut(many=True), headers=LINK_DOC)
     @requires(*COUNCIL)
     def get(self, query):
         """Pricing schedule versions across providers (status=proposed: awaiting approval)"""
+        page = Page.take(query)
         with _uow() as uow:
-            return [views.schedule_view(pid, name, schedule, in_force=None)
-                    for pid, name, schedule in handlers.schedules_awaiting(uow, **query)]
+            found = handlers.schedules_awaiting(uow, **query, limit=page.fetch, offset=page.offset)
+            return page.respond(found, lambda row: views.schedule_view(*row, in_force=None))
 
 
 # ------------------------------------------------------------ directory, audit
@@ -381,10 +390,11 @@ class Schedules(MethodView):
 @directory_blp.route("")
 class Directory(MethodView):
     @directory_blp.arguments(s.DirectoryQuery, location="query")
-    @directory_blp.response(200, s.DirectoryEntryOut(many=True))
+    @directory_blp.response(200, s.DirectoryEntryOut(many=True), headers=LINK_DOC)
     @public
     def get(self, query):
         """Providers admitted (and not suspended) by lot, as the council publishes them"""
+        page = Page.take(query)
         with _uow() as uow:
             today, found = handlers.directory(uow, query.get("lot"))
-            return [views.directory_entry(p, today, query.get("lot")) for p in found]
+            return page.respond(page.window(found), lambda p: views.directory_entry(p, today, query.get("lot")))

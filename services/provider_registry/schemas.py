@@ -33,6 +33,7 @@ from services.provider_registry.domain import (
     Unit,
 )
 from services.provider_registry.domain.common import as_member
+from shared.paging import Paging
 from shared.schemas import AwareDateTime, Date, Integer
 
 LOT = validate.Range(min=1, max=4, error="unknown lot; the lots are 1 to 4")
@@ -64,11 +65,6 @@ def _text(max_length: int, **kwargs) -> fields.String:
 
 def _count(**kwargs) -> fields.Integer:
     return Integer(strict=True, error_messages=WHOLE_NUMBER, **kwargs)
-
-
-class Paging(Schema):
-    limit = Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # ------------------------------------------------------------------ values
@@ -294,7 +290,7 @@ class ProviderQuery(Paging):
     name = fields.String(validate=validate.Length(max=200))
 
 
-class DirectoryQuery(Schema):
+class DirectoryQuery(Paging):
     lot = Integer(validate=LOT)
 
 

@@ -26,6 +26,7 @@ from services.referrals.school_calendar import school_calendar
 from shared import audit
 from shared.auth import current_principal, requires
 from shared.errors import InvalidInput, NotFound
+from shared.paging import LINK_DOC, Page, Paging
 from shared.unit_of_work import UnitOfWork
 
 council = Blueprint("referrals", __name__, url_prefix="/v1", description="Referrals: the council's side")
@@ -76,12 +77,14 @@ class Referrals(MethodView):
                 calendar=school_calendar()))
 
     @council.arguments(s.CouncilReferralQuery, location="query")
-    @council.response(200, s.CouncilReferralOut(many=True))
+    @council.response(200, s.CouncilReferralOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager")
     def get(self, query):
-        """List referrals (an officer: their team's; the manager: all)"""
+        """List referrals, newest first (an officer: their team's; the manager: all)"""
+        page = Page.take(query)
         with _uow() as uow:
-            return [_council_view(v) for v in handlers.referrals_for_council(uow, _actor(), **query)]
+            return page.respond(handlers.referrals_for_council(uow, _actor(), **query, limit=page.fetch,
+                                                               offset=page.offset), _council_view)
 
 
 @council.route("/referrals/<uuid:referral_id>")
@@ -159,25 +162,30 @@ class Cancel(MethodView):
 
 @council.route("/referrals/<uuid:referral_id>/offers")
 class CouncilOffers(MethodView):
-    @council.response(200, s.CouncilOfferOut(many=True))
+    @council.arguments(Paging, location="query")
+    @council.response(200, s.CouncilOfferOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager")
-    def get(self, referral_id: UUID):
+    def get(self, query, referral_id: UUID):
         """The live offers, once the window has closed (sealed until then)"""
+        page = Page.take(query)
         with _uow() as uow:
             referral = handlers.offers_for_council(uow, _actor(), referral_id)
-            return [s.offer_view(referral, o, with_assessment=True) for o in referral.live_offers]
+            return page.respond(page.window(referral.live_offers),
+                                lambda o: s.offer_view(referral, o, with_assessment=True))
 
 
 @council.route("/referrals/<uuid:referral_id>/declines")
 class CouncilDeclines(MethodView):
-    @council.response(200, s.DeclineOut(many=True))
+    @council.arguments(Paging, location="query")
+    @council.response(200, s.DeclineOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager")
-    def get(self, referral_id: UUID):
+    def get(self, query, referral_id: UUID):
         """Providers that declined, and why (once the window has closed)"""
+        page = Page.take(query)
         with _uow() as uow:
             referral = handlers.offers_for_council(uow, _actor(), referral_id)
-            return [{"provider_id": d.provider_id, "reason": d.reason, "at": d.at}
-                    for d in referral.declines.values()]
+            return page.respond(page.window(list(referral.declines.values())),
+                                lambda d: {"provider_id": d.provider_id, "reason": d.reason, "at": d.at})
 
 
 @council.route("/referrals/<uuid:referral_id>/offers/<uuid:offer_id>/assessment")
@@ -236,13 +244,14 @@ def _idempotency_key() -> str | None:
 @provider.route("/referrals")
 class ProviderReferrals(MethodView):
     @provider.arguments(s.ProviderReferralQuery, location="query")
-    @provider.response(200, s.ProviderReferralOut(many=True))
+    @provider.response(200, s.ProviderReferralOut(many=True), headers=LINK_DOC)
     @requires("provider")
     def get(self, query):
         """Referrals your organisation was invited to (open ones unless open_only=false)"""
-        actor = _actor()
+        actor, page = _actor(), Page.take(query)
         with _uow() as uow:
-            return [s.provider_view(r, actor.provider_id) for r in handlers.referrals_for_provider(uow, actor, **query)]
+            found = handlers.referrals_for_provider(uow, actor, **query, limit=page.fetch, offset=page.offset)
+            return page.respond(found, lambda r: s.provider_view(r, actor.provider_id))
 
 
 @provider.route("/referrals/<uuid:referral_id>")
@@ -272,13 +281,16 @@ class ProviderReferralOffers(MethodView):
                 fingerprint=_fingerprint(referral_id) if key else None)
             return s.offer_view(referral, offer), 201 if created else 200
 
-    @provider.response(200, s.OfferOut(many=True))
+    @provider.arguments(Paging, location="query")
+    @provider.response(200, s.OfferOut(many=True), headers=LINK_DOC)
     @requires("provider")
-    def get(self, referral_id: UUID):
+    def get(self, query, referral_id: UUID):
         """Your organisation's offers on this referral (live and withdrawn)"""
+        page = Page.take(query)
         with _uow() as uow:
-            return [s.offer_view(r, o) for r, o in handlers.offers_of_provider(uow, _actor(), referral_id=referral_id,
-                                                                                limit=500)]
+            pairs = handlers.offers_of_provider(uow, _actor(), referral_id=referral_id, limit=page.fetch,
+                                                offset=page.offset)
+            return page.respond(pairs, lambda pair: s.offer_view(*pair))
 
 
 @provider.route("/referrals/<uuid:referral_id>/decline")
@@ -297,12 +309,14 @@ class ProviderDecline(MethodView):
 @provider.route("/offers")
 class ProviderOffers(MethodView):
     @provider.arguments(s.ProviderOfferQuery, location="query")
-    @provider.response(200, s.OfferOut(many=True))
+    @provider.response(200, s.OfferOut(many=True), headers=LINK_DOC)
     @requires("provider")
     def get(self, query):
         """Your organisation's offers"""
+        page = Page.take(query)
         with _uow() as uow:
-            return [s.offer_view(r, o) for r, o in handlers.offers_of_provider(uow, _actor(), **query)]
+            pairs = handlers.offers_of_provider(uow, _actor(), **query, limit=page.fetch, offset=page.offset)
+            return page.respond(pairs, lambda pair: s.offer_view(*pair))
 
 
 @provider.route("/offers/<uuid:offer_id>")
@@ -373,13 +387,14 @@ class ProviderWebhook(MethodView):
 @provider.route("/webhook/deliveries")
 class ProviderDeliveries(MethodView):
     @provider.arguments(s.DeliveryQuery, location="query")
-    @provider.response(200, s.DeliveryOut(many=True))
+    @provider.response(200, s.DeliveryOut(many=True), headers=LINK_DOC)
     @requires("provider")
     def get(self, query):
         """Deliveries to your webhook and their outcome"""
+        page = Page.take(query)
         query["provider_id"] = _actor().provider_id  # only ever your own
         with _uow() as uow:
-            return webhooks.deliveries(uow.session, **query)
+            return page.respond(webhooks.deliveries(uow.session, **query, limit=page.fetch, offset=page.offset))
 
 
 # --- oversight -------------------------------------------------------------------------------------
@@ -387,31 +402,34 @@ class ProviderDeliveries(MethodView):
 @oversight.route("/off-dps-exceptions")
 class OffDpsExceptions(MethodView):
     @oversight.arguments(s.ExceptionQuery, location="query")
-    @oversight.response(200, s.ExceptionOut(many=True))
+    @oversight.response(200, s.ExceptionOut(many=True), headers=LINK_DOC)
     @requires("manager")
     def get(self, query):
         """Off-DPS exceptions recorded by officers, newest first"""
+        page = Page.take(query)
         with _uow() as uow:
-            return handlers.off_dps_exceptions(uow, **query)
+            return page.respond(handlers.off_dps_exceptions(uow, **query, limit=page.fetch, offset=page.offset))
 
 
 @oversight.route("/registry/memberships")
 class Memberships(MethodView):
     @oversight.arguments(s.MembershipQuery, location="query")
-    @oversight.response(200, s.MembershipOut(many=True))
+    @oversight.response(200, s.MembershipOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager")
     def get(self, query):
         """This service's copy of lot memberships (kept from the registry's events)"""
+        page = Page.take(query)
         with _uow() as uow:
-            return RegistryCopy(uow.session).rows(**query)
+            return page.respond(RegistryCopy(uow.session).rows(**query, limit=page.fetch, offset=page.offset))
 
 
 @oversight.route("/webhook-deliveries")
 class Deliveries(MethodView):
     @oversight.arguments(s.DeliveryQuery, location="query")
-    @oversight.response(200, s.DeliveryOut(many=True))
+    @oversight.response(200, s.DeliveryOut(many=True), headers=LINK_DOC)
     @requires("manager")
     def get(self, query):
         """Every webhook delivery and its outcome"""
+        page = Page.take(query)
         with _uow() as uow:
-            return webhooks.deliveries(uow.session, **query)
+            return page.respond(webhooks.deliveries(uow.session, **query, limit=page.fetch, offset=page.offset))

@@ -26,6 +26,7 @@ from services.tracking.handlers import Caller
 from shared import audit
 from shared.auth import current_principal, requires
 from shared.errors import Forbidden
+from shared.paging import LINK_DOC, Page, Paging
 from shared.schemas import cached
 
 PEOPLE = ("provider", "officer", "manager")  # who may read a placement (each within their own)
@@ -111,17 +112,17 @@ def _scoped_filters(caller: Caller, query: dict) -> dict:
 @placements_blp.route("/placements")
 class Placements(MethodView):
     @placements_blp.arguments(schemas.PlacementQuery, location="query")
-    @placements_blp.response(200, schemas.PlacementSchema(many=True))
+    @placements_blp.response(200, schemas.PlacementSchema(many=True), headers=LINK_DOC)
     @requires(*PEOPLE)
     def get(self, query):
         """Placements, newest award first (a provider's own; an officer's team's)"""
-        caller = _caller()
+        caller, page = _caller(), Page.take(query)
         filters = _scoped_filters(caller, query)
         needs_review = filters.pop("needs_review", None)
         with _runtime().unit_of_work() as uow:
             rows = repo.find_placements(uow.session, needs_review_on=council_date(uow.now()) if needs_review
-                                        else None, **filters)
-        return [_visible(row, caller) for row in rows]
+                                        else None, **filters, limit=page.fetch, offset=page.offset)
+        return page.respond(rows, lambda row: _visible(row, caller))
 
 
 @placements_blp.route("/placements/<uuid:placement_id>")
@@ -228,13 +229,14 @@ class Attendance(MethodView):
 @attendance_blp.route("/concerns")
 class Concerns(MethodView):
     @attendance_blp.arguments(schemas.ConcernQuery, location="query")
-    @attendance_blp.response(200, schemas.ConcernSchema(many=True))
+    @attendance_blp.response(200, schemas.ConcernSchema(many=True), headers=LINK_DOC)
     @requires(*COUNCIL)
     def get(self, query):
         """Concerns raised by attendance returns, newest first (an officer's team's)"""
+        page = Page.take(query)
         filters = _scoped_filters(_caller(), query)
         with _runtime().unit_of_work() as uow:
-            return repo.find_concerns(uow.session, **filters)
+            return page.respond(repo.find_concerns(uow.session, **filters, limit=page.fetch, offset=page.offset))
 
 
 @attendance_blp.route("/concerns/<uuid:concern_id>/acknowledge")
@@ -260,13 +262,15 @@ def _review_row(review, placement_id, next_review_due=None) -> dict:
 
 @reviews_blp.route("/placements/<uuid:placement_id>/reviews")
 class Reviews(MethodView):
-    @reviews_blp.response(200, schemas.ReviewSchema(many=True))
+    @reviews_blp.arguments(Paging, location="query")
+    @reviews_blp.response(200, schemas.ReviewSchema(many=True), headers=LINK_DOC)
     @requires(*PEOPLE)
-    def get(self, placement_id):
+    def get(self, query, placement_id):
         """The placement's reviews, oldest first"""
+        page = Page.take(query)
         with _runtime().unit_of_work() as uow:
             _visible(repo.placement_row(uow.session, placement_id), _caller())
-            return repo.reviews_of(uow.session, placement_id)
+            return page.respond(page.window(repo.reviews_of(uow.session, placement_id)))
 
     @reviews_blp.arguments(schemas.ReviewRequest)
     @reviews_blp.response(201, schemas.ReviewSchema)
@@ -282,14 +286,16 @@ class Reviews(MethodView):
 
 @reviews_blp.route("/placements/<uuid:placement_id>/outcomes")
 class Outcomes(MethodView):
-    @reviews_blp.response(200, schemas.OutcomeSchema(many=True))
+    @reviews_blp.arguments(Paging, location="query")
+    @reviews_blp.response(200, schemas.OutcomeSchema(many=True), headers=LINK_DOC)
     @requires(*PEOPLE)
-    def get(self, placement_id):
+    def get(self, query, placement_id):
         """Attainment, qualifications and engagement recorded, oldest first"""
+        page = Page.take(query)
         with _runtime().unit_of_work() as uow:
             row = _visible(repo.placement_row(uow.session, placement_id), _caller())
-            return [{**outcome, "next_step": row["next_step"] if outcome["stage"] == "end" else None}
-                    for outcome in repo.outcomes_of(uow.session, placement_id)]
+            return page.respond(page.window(repo.outcomes_of(uow.session, placement_id)), lambda outcome: {
+                **outcome, "next_step": row["next_step"] if outcome["stage"] == "end" else None})
 
     @reviews_blp.arguments(schemas.OutcomeRequest)
     @reviews_blp.response(201, schemas.OutcomeSchema)
@@ -333,13 +339,15 @@ def _scope(provider_id: UUID | None = None) -> reports.Scope:
 
 
 def _report(query: dict, rows: list[dict], schema: type, name: str):
-    return _csv(rows, schema, name) if _wants_csv(query) else rows
+    """A CSV download is the whole report; the JSON form pages like every list."""
+    page = Page.take(query)
+    return _csv(rows, schema, name) if _wants_csv(query) else page.respond(page.window(rows))
 
 
 @reports_blp.route("/active-placements")
 class ActivePlacements(MethodView):
     @reports_blp.arguments(schemas.ActiveQuery, location="query")
-    @reports_blp.response(200, schemas.ActiveRowSchema(many=True))
+    @reports_blp.response(200, schemas.ActiveRowSchema(many=True), headers=LINK_DOC)
     @requires(*REPORTERS)
     def get(self, query):
         """Placements active on a day (default today) by lot, team, provider and reason for AP"""
@@ -353,7 +361,7 @@ class ActivePlacements(MethodView):
 @reports_blp.route("/committed-spend")
 class CommittedSpend(MethodView):
     @reports_blp.arguments(schemas.SpendQuery, location="query")
-    @reports_blp.response(200, schemas.SpendRowSchema(many=True))
+    @reports_blp.response(200, schemas.SpendRowSchema(many=True), headers=LINK_DOC)
     @requires(*REPORTERS)
     def get(self, query):
         """Committed spend in pence by provider, lot and month"""
@@ -366,7 +374,7 @@ class CommittedSpend(MethodView):
 @reports_blp.route("/accountability")
 class Accountability(MethodView):
     @reports_blp.arguments(schemas.AccountabilityQuery, location="query")
-    @reports_blp.response(200, schemas.AccountabilityRowSchema(many=True))
+    @reports_blp.response(200, schemas.AccountabilityRowSchema(many=True), headers=LINK_DOC)
     @requires(*REPORTERS)
     def get(self, query):
         """Per provider: placements, average attendance, completion, reintegration and progression rates,
@@ -379,7 +387,7 @@ class Accountability(MethodView):
 @reports_blp.route("/overdue-reviews")
 class OverdueReviews(MethodView):
     @reports_blp.arguments(schemas.OverdueQuery, location="query")
-    @reports_blp.response(200, schemas.OverdueRowSchema(many=True))
+    @reports_blp.response(200, schemas.OverdueRowSchema(many=True), headers=LINK_DOC)
     @requires(*REPORTERS)
     def get(self, query):
         """Running placements past their six-weekly review or flagged for review, longest overdue first"""

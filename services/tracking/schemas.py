@@ -20,6 +20,7 @@ from services.tracking.domain import (
     Subject,
 )
 from services.tracking.reports import DIMENSIONS
+from shared.paging import Paging
 from shared.schemas import AwareDateTime, Date, Integer
 
 
@@ -35,14 +36,9 @@ def _text(max_length: int = 2000, **kwargs) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
 
 
-class _Page(Schema):
-    limit = Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
-
-
 # -- requests ---------------------------------------------------------------------------
 
-class PlacementQuery(_Page):
+class PlacementQuery(Paging):
     status = fields.String(validate=_choice(PlacementStatus))
     provider_id = fields.UUID()
     lot = Integer(validate=validate.Range(min=1, max=4))
@@ -90,7 +86,7 @@ class AttendanceRequest(Schema):
     unauthorised_absence = _count(required=True)
 
 
-class ConcernQuery(_Page):
+class ConcernQuery(Paging):
     open = fields.Boolean(metadata={"description": "true: not yet acknowledged; false: acknowledged"})
     placement_id = fields.UUID()
     provider_id = fields.UUID()
@@ -132,24 +128,28 @@ class _Report(Schema):
                            metadata={"description": "csv for a download (or send Accept: text/csv)"})
 
 
-class ActiveQuery(_Report):
+class _ReportRows(_Report, Paging):
+    """A report's rows page like every list; its CSV download is whole."""
+
+
+class ActiveQuery(_ReportRows):
     on = Date(metadata={"description": "default today"})
     by = DelimitedList(fields.String(validate=validate.OneOf(list(DIMENSIONS))),
                        load_default=lambda: list(DIMENSIONS),
                        metadata={"description": "comma-separated: lot, team, provider, reason"})
 
 
-class SpendQuery(_Report):
+class SpendQuery(_ReportRows):
     from_month = Date(data_key="from", metadata={"description": "first month (any day in it)"})
     to_month = Date(data_key="to", metadata={"description": "last month (any day in it)"})
     provider_id = fields.UUID()
 
 
-class AccountabilityQuery(_Report):
+class AccountabilityQuery(_ReportRows):
     provider_id = fields.UUID()
 
 
-class OverdueQuery(_Report):
+class OverdueQuery(_ReportRows):
     on = Date(metadata={"description": "default today"})
 
 

@@ -52,7 +52,7 @@ def _headers(roles: list[str]) -> dict:
 # --- unbounded offsets: 500 "bigint out of range" ---------------------------------------------------------
 
 PAGED = [op for service, document in DOCUMENTS.items() for op in operations(service, document)
-         if op.method == "get" and any(p.get("in") == "query" and p.get("name") == "offset"
+         if op.method == "get" and any(p.get("in") == "query" and p.get("name") == "page"
                                        for p in op.spec.get("parameters", []))]
 @pytest.mark.parametrize("operation", PAGED, ids=str)
 def test_an_offset_beyond_bigint_is_refused_not_a_server_error(apps, operation):
@@ -62,9 +62,9 @@ def test_an_offset_beyond_bigint_is_refused_not_a_server_error(apps, operation):
     _runtime, app = apps[operation.service]
     path = fill_path(operation.path)
     headers = {} if operation.roles == [PUBLIC] else _headers(operation.roles)
-    response = app.test_client().get(path, query_string={"offset": BEYOND_BIGINT}, headers=headers)
+    response = app.test_client().get(path, query_string={"page": BEYOND_BIGINT}, headers=headers)
     assert response.status_code != 401, response.get_data(True)
-    bug(response.status_code < 500, f"GET {path}?offset={BEYOND_BIGINT}: {response.status_code} "
+    bug(response.status_code < 500, f"GET {path}?page={BEYOND_BIGINT}: {response.status_code} "
                                     f"{response.get_data(True)[:200]}")
     assert response.status_code in (200, 403, 404, 422), response.get_data(True)
 

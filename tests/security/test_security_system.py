@@ -378,7 +378,7 @@ def test_fuzz_the_openapi_document(client, world, documents, tmp_path, service, 
 
 def test_no_webhook_delivery_was_made_to_anything_the_fuzzing_registered(client, world):
     """Provider A's fuzzed webhook URLs got no delivery: none is made except on publishing."""
-    deliveries = client.ok("referrals", "get", "/v1/webhook-deliveries", MANAGER, params={"limit": 500})
+    deliveries = client.ok("referrals", "get", "/v1/webhook-deliveries", MANAGER, params={"page_size": 200})
     assert deliveries == [], deliveries
 
 

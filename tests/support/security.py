@@ -455,14 +455,14 @@ def make_world(client: Client, tap: EventWaiter) -> World:
 def audit_entries(client: Client, service: str) -> dict[str, dict]:
     """Every entry of a service's audit trail, by id (as the manager reads it, page by page)."""
     found: dict[str, dict] = {}
-    offset, page_size = 0, 200
+    number, page_size = 1, 200
     while True:
-        page = client.ok(service, "get", "/v1/audit", MANAGER, params={"limit": page_size, "offset": offset})
+        page = client.ok(service, "get", "/v1/audit", MANAGER, params={"page": number, "page_size": page_size})
         for entry in page:
             found[str(entry["id"])] = entry
         if len(page) < page_size:
             return found
-        offset += page_size
+        number += 1
 
 
 # --- fuzzing with schemathesis ---------------------------------------------------------------------------

@@ -278,7 +278,7 @@ def test_who_may_not_read_the_quarterly_csv(client):
 def test_audit_trail_records_every_ranking_score_moderation_override_and_award(client, published):
     client.get(f"/v1/referrals/{uuid.uuid4()}/ranking", headers=OFFICER)  # unknown: not recorded
 
-    trail = client.get("/v1/audit?limit=1000", headers=MANAGER)
+    trail = client.get("/v1/audit?page_size=200", headers=MANAGER)
 
     assert trail.status_code == 200
     actions = [e["action"] for e in trail.json]

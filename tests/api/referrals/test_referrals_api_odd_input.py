@@ -60,7 +60,7 @@ def test_numbers_too_large_for_the_columns_are_refused(client, rt):
 
 
 def test_odd_query_strings_and_ids_are_refused(client, rt):
-    for url in ("/v1/referrals?limit=abc", "/v1/referrals?limit=0", "/v1/referrals?status=lost",
+    for url in ("/v1/referrals?page=abc", "/v1/referrals?page_size=0", "/v1/referrals?status=lost",
                 "/v1/referrals?lot=9", "/v1/referrals?child_ref=nope"):
         assert client.get(url, headers=OFFICER).status_code == 422, url
     assert client.get("/v1/referrals/not-a-uuid", headers=OFFICER).status_code == 404
