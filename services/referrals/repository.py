@@ -227,7 +227,8 @@ class RegistryCopy:
 
 def _pricing_lines(lines: list[dict] | None) -> tuple[PricingLine, ...]:
     return tuple(PricingLine(id=UUID(str(line["pricing_line_id"])), description=line.get("description", ""),
-                             unit=line.get("unit", ""), maximum_price_pence=int(line["maximum_price_pence"]))
+                             unit=line.get("unit", ""), maximum_price_pence=int(line["maximum_price_pence"]),
+                             staffing_ratio=line.get("staffing_ratio"))
                  for line in lines or ())
 
 

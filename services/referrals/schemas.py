@@ -17,6 +17,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from services.referrals.domain import LOTS, Offer, ReasonForAP, Referral, ReferralStatus, SuccessMeasure
 from services.referrals.events import Number, ProfileData, QuestionData, profile_data
 from shared.auth import TEAMS
+from shared.paging import Paging
 from shared.schemas import AwareDateTime, BirthDate, Date, Integer
 
 STATUSES = [s.value for s in ReferralStatus]
@@ -33,11 +34,6 @@ def _lot(strict: bool = True, **kwargs) -> fields.Integer:
 
 def _text(**kwargs) -> fields.String:
     return fields.String(validate=validate.Length(max=10_000), **kwargs)
-
-
-class Paging(Schema):
-    limit = Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # --- the referral form -----------------------------------------------------------------
@@ -155,7 +151,9 @@ class OfferIn(Schema):
                             metadata={"description": "More than 0, at most 168, two decimal places"})
     weeks = Integer(required=True, strict=True, validate=validate.Range(max=MAX_WEEKS))
     proposed_start = Date(required=True)
-    staffing_ratio = fields.String(required=True, validate=validate.Length(max=20))
+    staffing_ratio = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                                   metadata={"description": "The quoted line's staffing ratio (taken from the "
+                                                            "line when left out)"})
     delivery_site = _text(required=True)
     delivery_postcode = fields.String(required=True, validate=validate.Length(max=10))
     how_it_meets_needs = _text(required=True)

@@ -319,8 +319,9 @@ def record_attendance(uow: UnitOfWork, caller: Caller, placement_id: UUID, *, we
     if not caller.is_provider:
         raise Forbidden("attendance is returned by the provider of the placement")
     repo, placement = _load(uow, caller, placement_id)
-    week = domain.AttendanceReturn(week_commencing, sessions_offered, attended, authorised_absence,
-                                   unauthorised_absence)
+    week = placement.new_return(week_commencing, today=domain.council_date(uow.now()),
+                                sessions_offered=sessions_offered, attended=attended,
+                                authorised_absence=authorised_absence, unauthorised_absence=unauthorised_absence)
     with _about_placement():
         concerns = placement.record_attendance(week, by=caller.actor, now=uow.now(), policy=policy)
     repo.save(placement, uow.now(), by=caller.user)

@@ -24,7 +24,7 @@ from .events import (
                      ReferralClosed,
                      ReferralPublished,
 )
-from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_answers, check_price
+from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_offer
 from .profile import (
                      ChildDetails,
                      FurtherQuestion,
@@ -52,7 +52,7 @@ __all__ = [
     "LOTS", "check_lot", "is_full_time", "council_date", "full_time_provision_deadline",
     "AssessedOffer", "Event", "OffDpsExceptionRecorded", "OfferChanged", "OfferDeclined", "OfferSubmitted",
     "OfferWithdrawn", "ReferralCancelled", "ReferralClosed", "ReferralPublished",
-    "Assessment", "Decline", "OffDpsException", "Offer", "OfferTerms", "check_answers", "check_price",
+    "Assessment", "Decline", "OffDpsException", "Offer", "OfferTerms", "check_offer",
     "ChildDetails", "FurtherQuestion", "Profile", "ProfileForProviders", "ReasonForAP", "SuccessMeasure",
     "check_anonymous", "Referral", "ReferralStatus", "Membership", "MembershipStatus", "PricingLine",
     "eligible_providers", "Viewer", "child_details_for", "is_council_side", "may_see_all_offers",

@@ -52,7 +52,7 @@ from .events import (
     ReferralClosed,
     ReferralPublished,
 )
-from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_answers, check_price
+from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_offer
 from .profile import ChildDetails, FurtherQuestion, Profile, ProfileForProviders, ReasonForAP, check_anonymous
 from .registry import Membership, PricingLine, eligible_providers
 
@@ -208,7 +208,7 @@ class Referral:
         self._check_standing(membership)
         if self.live_offer_of(provider_id) is not None:
             raise Conflict("your organisation already has a live offer on this referral: change it instead")
-        line = self._check_terms(membership, terms, now)
+        line, terms = self._check_terms(membership, terms, now)
         offer = Offer(id=offer_id or uuid.uuid4(), provider_id=provider_id, terms=terms,
                       maximum_price_pence=line.maximum_price_pence, submitted_at=now)
         self.offers.append(offer)
@@ -222,7 +222,7 @@ class Referral:
         self._check_window(provider_id, now)
         self._check_standing(membership)
         offer = self._live_offer_or_conflict(provider_id, "change")
-        line = self._check_terms(membership, terms, now)
+        line, terms = self._check_terms(membership, terms, now)
         offer.terms, offer.maximum_price_pence, offer.changed_at = terms, line.maximum_price_pence, now
         self.events.append(OfferChanged(referral_id=self.id, offer_id=offer.id, provider_id=provider_id,
                                         lot=self.lot, at=now))
@@ -282,12 +282,11 @@ class Referral:
             raise Forbidden(f"your membership of lot {self.lot} is {membership.status.value}: "
                             "you cannot make offers on it", field="provider_id")
 
-    def _check_terms(self, membership: Membership, terms: OfferTerms, now: datetime) -> PricingLine:
-        line = check_price(terms, membership.pricing_line(terms.pricing_line_id), self.lot)
-        check_answers(terms, self.questions)
-        if terms.proposed_start < council_date(now):
-            raise InvalidInput("the proposed start date is in the past", field="proposed_start")
-        return line
+    def _check_terms(self, membership: Membership, terms: OfferTerms, now: datetime
+                     ) -> tuple[PricingLine, OfferTerms]:
+        line = membership.pricing_line(terms.pricing_line_id)
+        terms = check_offer(terms, line, lot=self.lot, questions=self.questions, today=council_date(now))
+        return line, terms
 
     def _live_offer_or_conflict(self, provider_id: UUID, action: str) -> Offer:
         offer = self.live_offer_of(provider_id)

@@ -40,6 +40,7 @@ class PricingLine:
     description: str
     unit: str
     maximum_price_pence: int
+    staffing_ratio: str | None = None  # the registry's word for it; an offer quoting the line takes it
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,49 @@ from .values import ConcernKind
 COUNTS = ("sessions_offered", "attended", "authorised_absence", "unauthorised_absence")
 
 
+def return_problems(week_commencing: object, counts: dict[str, object]) -> dict[str, list[str]]:
+    """Every problem of a week's return, by field (all reported at once)."""
+    problems: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        problems.setdefault(name, []).append(message)
+
+    if not isinstance(week_commencing, date) or isinstance(week_commencing, datetime) \
+            or week_commencing.weekday() != 0:
+        add("week_commencing", "a week commences on a Monday")
+    for name in COUNTS:
+        value = counts[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            add(name, "must be a whole number of sessions")
+        elif value < 0:
+            add(name, "must not be negative")
+    if problems.keys() & set(COUNTS):
+        return problems
+    offered, attended = counts["sessions_offered"], counts["attended"]
+    accounted = attended + counts["authorised_absence"] + counts["unauthorised_absence"]
+    if attended > offered:
+        add("attended", f"{attended} sessions attended is more than the {offered} offered")
+    elif accounted > offered:
+        message = f"attended and absent sessions add up to {accounted}, more than the {offered} offered"
+        add("authorised_absence", message)
+        add("unauthorised_absence", message)
+    return problems
+
+
+def refuse(problems: dict[str, list[str]]) -> None:
+    """One refusal naming every field that has a problem (one problem: its own message)."""
+    if not problems:
+        return
+    if len(problems) == 1 and len(next(iter(problems.values()))) == 1:
+        [(name, [message])] = problems.items()
+        raise InvalidInput(message, field=name)
+    # The sums rule names both absence columns with one message: say it once.
+    messages = list(dict.fromkeys(m for reasons in problems.values() for m in reasons))
+    message = messages[0] if len(messages) == 1 else (
+        f"the return is refused: {len(problems)} fields to put right ({', '.join(problems)})")
+    raise InvalidInput(message, errors=problems)
+
+
 @dataclass(frozen=True)
 class AttendanceReturn:
     week_commencing: date
@@ -39,24 +82,7 @@ class AttendanceReturn:
     unauthorised_absence: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.week_commencing, date) or self.week_commencing.weekday() != 0:
-            raise InvalidInput("a week commences on a Monday", field="week_commencing")
-        for name in COUNTS:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidInput("must be a whole number of sessions", field=name)
-            if value < 0:
-                raise InvalidInput("must not be negative", field=name)
-        if self.attended > self.sessions_offered:
-            raise InvalidInput(
-                f"{self.attended} sessions attended is more than the "
-                f"{self.sessions_offered} offered", field="attended")
-        accounted = self.attended + self.authorised_absence + self.unauthorised_absence
-        if accounted > self.sessions_offered:
-            message = (f"attended and absent sessions add up to {accounted}, more than the "
-                       f"{self.sessions_offered} offered")
-            raise InvalidInput(message, field="unauthorised_absence",
-                               errors={"authorised_absence": [message]})
+        refuse(return_problems(self.week_commencing, {name: getattr(self, name) for name in COUNTS}))
 
     @property
     def rate(self) -> Decimal | None:

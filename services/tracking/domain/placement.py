@@ -19,7 +19,16 @@ from uuid import UUID, uuid4
 
 from shared.errors import Conflict, Forbidden, InvalidInput
 
-from .attendance import AttendanceReturn, Concern, ConcernPolicy, assess_week, overall_rate, window_rate
+from .attendance import (
+    AttendanceReturn,
+    Concern,
+    ConcernPolicy,
+    assess_week,
+    overall_rate,
+    refuse,
+    return_problems,
+    window_rate,
+)
 from .common import Actor, check_lot, council_date, parse_choice, required_text, week_commencing
 from .events import (
     AttendanceRecorded,
@@ -329,15 +338,27 @@ class Placement:
             correction=correction, at=now))
         return self._raise_concerns(week.week_commencing, policy, now)
 
-    def _check_week(self, week: date, today: date) -> None:
+    def new_return(self, week: object, *, today: date, **counts: object) -> AttendanceReturn:
+        """A week's return for this placement, every problem reported at once: the return's own rules
+        and whether the week falls within the placement."""
+        problems = return_problems(week, counts)
+        if "week_commencing" not in problems and self.started_on is not None:
+            problems.update(self._week_problems(week, today))
+        refuse(problems)
+        return AttendanceReturn(week, **counts)
+
+    def _week_problems(self, week: date, today: date) -> dict[str, list[str]]:
+        found = []
         if week > today:
-            raise InvalidInput("is in the future", field="week_commencing")
+            found.append("is in the future")
         if week < week_commencing(self.started_on):
-            raise InvalidInput(f"is before the placement started on {self.started_on}",
-                               field="week_commencing")
+            found.append(f"is before the placement started on {self.started_on}")
         if self.end_date is not None and week > self.end_date:
-            raise InvalidInput(f"is after the placement ended on {self.end_date}",
-                               field="week_commencing")
+            found.append(f"is after the placement ended on {self.end_date}")
+        return {"week_commencing": found} if found else {}
+
+    def _check_week(self, week: date, today: date) -> None:
+        refuse(self._week_problems(week, today))
 
     def _raise_concerns(self, week: date, policy: ConcernPolicy, now: datetime) -> list[Concern]:
         raised = {(c.kind, c.week_commencing) for c in self.concerns}

@@ -28,8 +28,8 @@ from shared.errors import Conflict, Forbidden, InvalidInput
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 DEADLINE = NOW + timedelta(days=7)
 OFFICER = "officer-1"
-GROUP_PLACE = PricingLine(uuid.uuid4(), "Group place per week", "week", maximum_price_pence=5000)
-TUITION = PricingLine(uuid.uuid4(), "1:1 tuition per hour", "hour", maximum_price_pence=6000)
+GROUP_PLACE = PricingLine(uuid.uuid4(), "Group place per week", "week", maximum_price_pence=5000, staffing_ratio="1:4")
+TUITION = PricingLine(uuid.uuid4(), "1:1 tuition per hour", "hour", maximum_price_pence=6000, staffing_ratio="1:1")
 ACORN, BIRCH, CEDAR = (uuid.uuid4() for _ in range(3))
 
 
@@ -126,7 +126,7 @@ def test_no_accepted_offer_is_ever_above_its_lines_maximum(price):
 ])
 def test_incomplete_or_wrong_offer_is_refused_naming_the_field(field_name, value):
     with pytest.raises(InvalidInput) as refused:
-        terms(**{field_name: value})
+        published().submit_offer(membership(), terms(**{field_name: value}), now=LATER)
     assert refused.value.field == field_name
 
 
