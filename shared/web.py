@@ -15,7 +15,10 @@ while the broker is away)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import re
 import time
 import uuid
 
@@ -46,9 +49,11 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
-# The API's JSON is never framed nor a source of scripts; Swagger UI (/docs) needs its own scripts and styles.
+# The API's JSON is never framed nor a source of scripts; Swagger UI (/docs) needs its own scripts
+# and styles, and the one inline script of its page (allowed by its hash).
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-DOCS_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+DOCS_CSP = ("default-src 'self'; script-src 'self'{inline}; img-src 'self' data:; "
+            "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
 
 
 class ErrorSchema(SmorestErrorSchema):
@@ -268,10 +273,20 @@ def _register_security_headers(app: Flask) -> None:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         docs = request.path == "/docs" or request.path.startswith("/docs/")
-        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else API_CSP)
+        response.headers.setdefault("Content-Security-Policy",
+                                    _docs_csp(response) if docs else API_CSP)
         if request.path.startswith("/v1/") or response.status_code >= 400:
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _docs_csp(response) -> str:
+    inline = ""
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        for script in re.findall(r"<script>(.*?)</script>", response.get_data(as_text=True), re.S):
+            digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+            inline += f" 'sha256-{digest}'"
+    return DOCS_CSP.format(inline=inline)
 
 
 def _register_request_ids(app: Flask, service: str) -> None:
