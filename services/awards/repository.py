@@ -1,8 +1,10 @@
 """Rows <-> domain objects.  Every query of the awards database is here.
 
-Locks: `lock=True` reads a row FOR UPDATE (PostgreSQL; SQLite has one writer
-at a time anyway), so two people acting on the same referral, opportunity,
-contract or provider's places wait for each other instead of both winning.
+Locks: `lock=True` reads a row FOR UPDATE, so two people acting on the same
+referral, opportunity, contract or provider's places wait for each other
+instead of both winning.  That is PostgreSQL; on SQLite, where FOR UPDATE
+does nothing, the unit of work holds the database's write lock from its
+first read (shared.db), which serialises them the same way.
 """
 
 from __future__ import annotations

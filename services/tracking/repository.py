@@ -71,8 +71,9 @@ class PlacementRepository:
         return self.session.execute(query).first() is not None
 
     def get(self, placement_id: UUID, *, for_update: bool = False) -> domain.Placement:
-        """The whole aggregate; `for_update` locks its row (PostgreSQL) so two
-        returns for one placement are taken one after the other."""
+        """The whole aggregate; `for_update` locks its row (PostgreSQL; on
+        SQLite the unit of work holds the write lock already) so two returns
+        for one placement are taken one after the other."""
         query = sa.select(models.placements).where(models.placements.c.placement_id == placement_id)
         if for_update:
             query = query.with_for_update()
