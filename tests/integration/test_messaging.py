@@ -1,5 +1,6 @@
-"""The messaging backbone on the real RabbitMQ and PostgreSQL: outbox, relay,
-inbox, retries, dead letters and replay.
+"""The messaging backbone on the real RabbitMQ, with each service's database on
+SQLite (the default) and on PostgreSQL: outbox, relay, inbox, retries, dead
+letters and replay.
 
 The consumer under test is the tracking service's, given handlers of our own
 whose effect is a row in a table of the test's: the mechanics are shared, so
@@ -20,7 +21,7 @@ from shared.events import new_event
 from shared.messaging.consumer import EventConsumer, RetryLater, peek_dead_letters, replay_dead_letters
 from shared.messaging.relay import wait_until_drained
 from shared.messaging.topology import dead_letter_queue_name, service_exchange
-from tests.support.runtime import TEST_RETRY_DELAYS, wait_until
+from tests.support.runtime import TEST_RETRY_DELAYS, build_runtime, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -42,16 +43,34 @@ def _record_effect(uow, envelope):
     uow.session.execute(EFFECTS.insert().values(event_id=envelope.id, n=data["n"]))
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def on(request, tmp_path, broker):
+    """on(service) -> a migrated Runtime on SQLite (the default) or PostgreSQL, on the test broker."""
+    made = []
+
+    def make(name: str):
+        if request.param == "sqlite":
+            runtime = build_runtime(name, f"sqlite:///{tmp_path}/{name}.sqlite3", broker)
+        else:
+            runtime = build_runtime(name, request.getfixturevalue("database")(name), broker, migrate=False)
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        runtime.engine.dispose()
+
+
 @pytest.fixture
-def awards(service):
+def awards(on):
     """The awards service publishes (its relay)..."""
-    return service("awards")
+    return on("awards")
 
 
 @pytest.fixture
-def tracking(service):
+def tracking(on):
     """...and tracking consumes, with our recording handler."""
-    runtime = service("tracking")
+    runtime = on("tracking")
     EFFECTS.create(runtime.engine)
     return runtime
 
@@ -120,10 +139,12 @@ def test_event_in_a_rolled_back_transaction_is_never_published(awards, tracking,
         assert c.execute(sa.select(sa.func.count()).select_from(awards.outbox_table)).scalar_one() == 1
 
 
-def test_a_committed_event_wakes_the_relay_and_a_rolled_back_one_does_not(awards):
+def test_a_committed_event_wakes_the_relay_and_a_rolled_back_one_does_not(service):
     import psycopg
 
     from shared.messaging.outbox import NOTIFY_CHANNEL
+
+    awards = service("awards")  # NOTIFY: PostgreSQL only (on SQLite the relay polls)
 
     url = awards.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(url, autocommit=True) as listener:
