@@ -24,6 +24,7 @@ after the name is resolved; the delivery connects to the address checked here
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -37,6 +38,8 @@ _SHARED = ipaddress.ip_network("100.64.0.0/10")
 _UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _BROADCAST = ipaddress.ip_address("255.255.255.255")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST_NAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
 # Not on the public internet (IANA special-purpose registries), listed here as well as Python's own
 # tables, which differ between Python versions: this-network, IETF protocol assignments, documentation,
 # benchmarking, reserved; IPv6 discard-only, IETF protocol assignments (Teredo, ORCHID...), documentation.
@@ -115,7 +118,13 @@ class WebhookRule:
     def target(self, url: str) -> WebhookTarget:
         """The URL's form: https (or http, in development), a host, no credentials, a valid port."""
         url = (url or "").strip()
-        parts = urlsplit(url)
+        if any(ord(c) < 33 or ord(c) == 127 for c in url):
+            raise InvalidInput("the webhook URL must not contain spaces or control characters", field="url")
+        try:
+            parts = urlsplit(url)
+            parts.hostname  # noqa: B018 - urlsplit checks a bracketed address only when asked
+        except ValueError:
+            raise InvalidInput("the webhook URL is not a valid URL", field="url") from None
         schemes = ("https", "http") if self.allow_loopback else ("https",)
         if parts.scheme not in schemes or not parts.hostname:
             raise InvalidInput("the webhook URL must be an https URL with a host name", field="url")
@@ -129,11 +138,13 @@ class WebhookRule:
             host = parts.hostname.rstrip(".").encode("idna").decode("ascii").lower()
         except UnicodeError:
             raise InvalidInput("the webhook URL's host name is not a valid host name", field="url") from None
-        if not host:
-            raise InvalidInput("the webhook URL must be an https URL with a host name", field="url")
+        if not _is_literal(host) and not _HOST_NAME.fullmatch(host):
+            raise InvalidInput("the webhook URL's host name is not a valid host name", field="url")
+        if port == 0:
+            raise InvalidInput("the webhook URL has an invalid port", field="url")
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return WebhookTarget(url=url, scheme=parts.scheme, host=host,
-                             port=port or (443 if parts.scheme == "https" else 80), path=path)
+                             port=port if port is not None else (443 if parts.scheme == "https" else 80), path=path)
 
     def address_to_connect(self, target: WebhookTarget, addresses: Sequence[str]) -> str:
         """The address to connect to, once every address the host resolved to is allowed;

@@ -150,6 +150,16 @@ def test_internal_addresses_are_refused_at_registration_naming_url(client, rt, n
     assert snapshot(rt) == before
 
 
+def test_malformed_urls_are_refused_naming_url_never_a_server_error(client, rt, names):
+    acorn = admit(rt)
+    before = snapshot(rt)
+    for url in ("https://[::1/", "https://[zzz]/dps", "https://a b.example/", "https://acorn.example/p?x=1\r\nX: 1",
+                "https://a..b.example/", "https://acorn.example:0/", "https://" + "a" * 300 + ".example/"):
+        response = _put(client, acorn, url)
+        assert response.status_code == 422 and "url" in fields_of(response), (url, response.status_code)
+    assert snapshot(rt) == before
+
+
 def test_the_refusal_says_why(client, rt, names):
     acorn = admit(rt)
     loopback = _put(client, acorn, "https://127.0.0.1/hook")

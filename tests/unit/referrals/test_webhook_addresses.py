@@ -70,6 +70,12 @@ def test_a_public_https_host_is_connected_to_at_the_address_checked():
     ("https://user:secret@acorn.example/", ["93.184.216.34"]),
     ("https://acorn.example:99999/", ["93.184.216.34"]),
     ("https:///nohost", ["93.184.216.34"]),
+    ("https://[::1/", ["93.184.216.34"]), ("https://[zzz]/", ["93.184.216.34"]),
+    ("https://a b.example/", ["93.184.216.34"]), ("https://acorn.example/p?q=1\r\nX-Injected: 1", ["93.184.216.34"]),
+    ("https://ex\x00ample.org/", ["93.184.216.34"]), ("https://\ud800.example/", ["93.184.216.34"]),
+    ("https://a..b.example/", ["93.184.216.34"]), ("https://-a.example/", ["93.184.216.34"]),
+    ("https://a_b.example/", ["93.184.216.34"]), ("https://acorn.example:0/", ["93.184.216.34"]),
+    ("https://" + "a" * 64 + ".example/", ["93.184.216.34"]),
 ])
 def test_anything_else_is_refused_naming_url(url, addresses):
     with pytest.raises(InvalidInput) as refused:
