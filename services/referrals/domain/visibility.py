@@ -129,6 +129,8 @@ def unable_to_answer(referral: Referral, memberships: Iterable[Membership]) -> t
 
 
 def may_see_profile(referral: Referral, viewer: Viewer) -> bool:
+    """By role and invitation alone; what a provider's membership still gives it is `check_provider_access`,
+    which the service layer applies to every provider's read and answer."""
     if is_council_side(referral, viewer):
         return True
     return (PROVIDER in viewer.roles and viewer.provider_id in referral.invited
