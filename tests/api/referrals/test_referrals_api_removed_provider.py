@@ -179,3 +179,14 @@ def test_an_officer_may_close_early_once_every_provider_still_able_to_answer_has
     closed = client.post(f"/v1/referrals/{referral['referral_id']}/close", headers=OFFICER)
     assert closed.status_code == 200, closed.json
     assert closed.json["status"] == "closed"
+
+
+def test_the_referral_awarded_to_its_offer_stays_visible_after_removal(client, rt):
+    from tests.api.referrals.test_referrals_api_assessment import _awarded_referral, _placement_awarded
+
+    referral, made, acorn = _awarded_referral(client, rt)
+    deliver(rt, "placement.awarded", _placement_awarded(referral, made, acorn), producer="awards")
+    _remove(rt, acorn, at=rt.clock())
+    assert _listed(client, acorn, open_only=False) == [referral["referral_id"]]
+    seen = _get(client, acorn, f"/referrals/{referral['referral_id']}")
+    assert seen.status_code == 200 and seen.json["my_live_offer_id"] == made["offer_id"]
