@@ -59,11 +59,11 @@ DELIVERY_HEADER = "X-DPS-Delivery"
 EVENT_HEADER = "X-DPS-Event"
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
                 timedelta(hours=12))
-TIMEOUT_SECONDS = 5
+TIMEOUT_SECONDS = 5  # to connect, and for each read
 RESOLVE_TIMEOUT_SECONDS = 3
 BATCH = 50
 # A claimed delivery is not picked again for this long: longer than a batch of calls can take.
-CLAIM_LEASE = timedelta(seconds=BATCH * TIMEOUT_SECONDS * 2)
+CLAIM_LEASE = timedelta(seconds=BATCH * (RESOLVE_TIMEOUT_SECONDS + 2 * TIMEOUT_SECONDS) * 2)
 
 # What the delivery log says of a failed attempt (a provider reads it): never an internal error's text.
 REFUSED_ADDRESS = "refused address: the host does not resolve only to public internet addresses"
