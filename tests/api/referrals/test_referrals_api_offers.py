@@ -46,7 +46,7 @@ def _offers_url(referral) -> str:
 
 def test_invited_provider_makes_an_offer_with_a_computed_total(client, rt, acorn, referral):
     response = offer(client, referral, acorn, units_per_week=7.5, unit_price_pence=5_999,
-                     pricing_line_id=str(_tuition(acorn)))
+                     pricing_line_id=str(_tuition(acorn)), staffing_ratio="1:1")
     assert response.status_code == 201, response.json
     made = response.json
     assert made["status"] == "live" and made["provider_id"] == str(acorn)
