@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.actor import Actor
 from shared.auth import TokenVerifier
 from shared.config import Settings, load_settings
 from shared.db import make_engine, make_session_factory, migrate, utcnow
@@ -60,6 +61,8 @@ class ServiceDefinition:
     event_handlers: Callable[[], dict[str, Handler]] = dict
     jobs: list[ScheduledJob] = field(default_factory=list)
     description: str = ""
+    # the service's unit of work: its repositories and its one mapping of domain events
+    unit_of_work: type[UnitOfWork] = UnitOfWork
 
 
 def load_definition(service: str) -> ServiceDefinition:
@@ -96,8 +99,21 @@ class Runtime:
                                            audience=s.jwt_audience, max_lifetime=s.jwt_max_lifetime)
         return self._verifier
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory, self.outbox, lambda: self.clock())
+    def unit_of_work(self, actor: Actor | None = None, *, read_only: bool = False) -> UnitOfWork:
+        """A unit of work of this service, acting as `actor` (the service's own
+        process when none is given); `read_only` takes no write lock on SQLite."""
+        return self.definition.unit_of_work(self.session_factory, self.outbox, lambda: self.clock(),
+                                            actor=actor or self.system_actor, audit_table=self.audit_table,
+                                            read_only=read_only)
+
+    @property
+    def system_actor(self) -> Actor:
+        return Actor.system(self.definition.name)
+
+    def unit_of_work_around(self, session: Session) -> UnitOfWork:
+        """The consumer's unit of work: on the consumer's session, which it commits."""
+        return self.definition.unit_of_work.around(session, self.outbox, lambda: self.clock(),
+                                                   actor=self.system_actor, audit_table=self.audit_table)
 
     def migrate(self) -> None:
         migrate(self.engine, self.definition.versions, self.definition.metadata)
@@ -124,7 +140,8 @@ class Runtime:
         s = self.settings
         return EventConsumer(self.definition.name, self.session_factory, self.inbox_table, self.outbox,
                              self.definition.event_handlers(), s.amqp_url, retry_delays=s.retry_delays,
-                             quorum=s.quorum_queues, prefetch=s.prefetch, clock=lambda: self.clock())
+                             quorum=s.quorum_queues, prefetch=s.prefetch, clock=lambda: self.clock(),
+                             unit_of_work=self.unit_of_work_around)
 
     # -- scheduled jobs --------------------------------------------------------
     def run_jobs(self, now: datetime | None = None, *, force: bool = False) -> list[str]:

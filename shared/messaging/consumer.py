@@ -126,8 +126,11 @@ def outcome_of(exc: BaseException) -> Outcome:
 class EventConsumer:
     def __init__(self, service: str, session_factory: sessionmaker[Session], inbox: sa.Table, outbox: Outbox,
                  handlers: dict[str, Handler], amqp_url: str, *, retry_delays: tuple[float, ...] = (1, 5, 30),
-                 quorum: bool = False, prefetch: int = 20, clock: Callable[[], datetime] = utcnow) -> None:
+                 quorum: bool = False, prefetch: int = 20, clock: Callable[[], datetime] = utcnow,
+                 unit_of_work: Callable[[Session], UnitOfWork] | None = None) -> None:
         self.service = service
+        # builds the service's unit of work on the consumer's session (Runtime.unit_of_work_around)
+        self.unit_of_work = unit_of_work
         self.session_factory = session_factory
         self.inbox = inbox
         self.outbox = outbox
@@ -156,7 +159,7 @@ class EventConsumer:
             with context.bound(request=None, correlation=envelope.correlation_id, causation=str(envelope.id)):
                 if not self._claim(session, envelope):
                     return Outcome("duplicate", **about, seconds=time.perf_counter() - started)
-                handler(UnitOfWork.around(session, self.outbox, self.clock), envelope)
+                self._apply(handler, session, envelope)
                 session.commit()
                 return Outcome("done", **about, seconds=time.perf_counter() - started)
         except Exception as exc:  # noqa: BLE001 - outcome_of says what each failure means
@@ -186,7 +189,7 @@ class EventConsumer:
                     if not self._claim(session, envelope):
                         outcomes.append(Outcome("duplicate", **about, seconds=time.perf_counter() - started))
                         continue
-                    handler(UnitOfWork.around(session, self.outbox, self.clock), envelope)
+                    self._apply(handler, session, envelope)
                 outcomes.append(Outcome("done", **about, seconds=time.perf_counter() - started))
             session.commit()
             return outcomes
@@ -195,6 +198,14 @@ class EventConsumer:
         finally:
             session.rollback()
             session.close()
+
+    def _apply(self, handler: Handler, session: Session, envelope: Envelope) -> None:
+        """The handler's effect, with what its aggregates' events become
+        (outbox, audit), in the consumer's transaction."""
+        uow = (self.unit_of_work(session) if self.unit_of_work is not None
+               else UnitOfWork.around(session, self.outbox, self.clock))
+        handler(uow, envelope)
+        uow.collect()
 
     def _claim(self, session: Session, envelope: Envelope) -> bool:
         """Record the event id in the inbox; False if it is already there.
