@@ -60,6 +60,17 @@ class Settings:
     jwt_audience: str | None = None
     jwt_max_lifetime: float = 12 * 3600  # seconds between a token's iat and exp
     max_body_bytes: int = 1024 * 1024  # a larger request body is refused 413 unread
+    web_workers: int = 2  # gunicorn processes
+    web_threads: int = 4  # and threads in each
+    metrics_port: int | None = None  # a consumer's or relay's Prometheus port (off when None)
+    outbox_retention_days: int = 30  # published outbox rows kept this long
+    inbox_retention_days: int = 90  # inbox rows kept this long (catches any redelivery)
+    # referrals: the school calendar the sixth-day deadline counts in (services/referrals/school_calendar.py)
+    term_dates: str = ""  # "2024-09-04:2024-12-20,2025-01-06:2025-04-04"
+    closed_dates: str = ""  # "2024-10-25,2025-02-14"
+    # tracking: a low-attendance concern below this share over this many weeks
+    attendance_threshold: str = "0.80"
+    attendance_window_weeks: str = "4"
 
     @property
     def upper(self) -> str:
@@ -103,6 +114,15 @@ def load_settings(service: str) -> Settings:
         jwt_audience=_env("DPS_JWT_AUDIENCE"),
         jwt_max_lifetime=float(_env("DPS_JWT_MAX_LIFETIME", str(12 * 3600))),
         max_body_bytes=int(_env("DPS_MAX_BODY_BYTES", str(1024 * 1024))),
+        web_workers=int(_env("DPS_WEB_WORKERS", "2")),
+        web_threads=int(_env("DPS_WEB_THREADS", "4")),
+        metrics_port=int(port) if (port := _env("DPS_METRICS_PORT")) else None,
+        outbox_retention_days=int(_env("DPS_OUTBOX_RETENTION_DAYS", "30")),
+        inbox_retention_days=int(_env("DPS_INBOX_RETENTION_DAYS", "90")),
+        term_dates=(_env("DPS_TERM_DATES", "") or "").strip(),
+        closed_dates=(_env("DPS_CLOSED_DATES", "") or "").strip(),
+        attendance_threshold=_env("DPS_ATTENDANCE_THRESHOLD", "0.80"),
+        attendance_window_weeks=_env("DPS_ATTENDANCE_WINDOW_WEEKS", "4"),
     )
 
 

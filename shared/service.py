@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,8 +164,7 @@ class Runtime:
     def _housekeeping(self, uow: UnitOfWork, now: datetime) -> None:
         """Published outbox rows are kept a while for inspection, inbox rows long
         enough to catch any redelivery; then both go, so neither grows forever."""
-        outbox_days = int(os.environ.get("DPS_OUTBOX_RETENTION_DAYS", "30"))
-        inbox_days = int(os.environ.get("DPS_INBOX_RETENTION_DAYS", "90"))
+        outbox_days, inbox_days = self.settings.outbox_retention_days, self.settings.inbox_retention_days
         uow.session.execute(self.outbox_table.delete().where(
             self.outbox_table.c.published_at < now - timedelta(days=outbox_days)))
         uow.session.execute(self.inbox_table.delete().where(

@@ -43,10 +43,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from kombu import Producer, Queue
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import context
@@ -70,6 +71,18 @@ Handler = Callable[["UnitOfWork", Envelope], None]
 """A handler applies one event through the unit of work it is given; it never
 commits (the consumer commits the effect and the inbox row together)."""
 
+
+def reading(schema: Schema, command: Callable[[UnitOfWork, dict], object]) -> Handler:
+    """The one consumer adapter: the event's data through the service's own
+    schema of what it reads (fields it does not know are its to ignore), then
+    the command.  Data that fails the schema is dead-lettered with the reason."""
+
+    def handle(uow: UnitOfWork, envelope: Envelope) -> None:
+        command(uow, schema.load(envelope.data))
+
+    handle.__name__ = getattr(command, "__name__", "handle")
+    return handle
+
 ATTEMPT_HEADER = "x-dps-attempt"
 REASON_HEADER = "x-dps-reason"
 ORIGINAL_EXCHANGE_HEADER = "x-dps-original-exchange"
@@ -84,15 +97,29 @@ class RetryLater(Exception):
     """Not yet (e.g. an event that arrived before the one it depends on): the retry ladder."""
 
 
+class Action(StrEnum):
+    """What became of a message."""
+
+    DONE = "done"  # applied, with its inbox row
+    DUPLICATE = "duplicate"  # its event id was in the inbox: no second effect
+    IGNORED = "ignored"  # no handler here for its type
+    RETRY = "retry"  # failed: to the next retry queue, or dead after the last
+    DEAD = "dead"  # can never be handled as it is: to the dead-letter queue now
+    REQUEUE = "requeue"  # the database is away: back to the queue, the consumer pauses
+
+
 @dataclass(frozen=True)
 class Outcome:
-    action: str  # done | duplicate | ignored | retry | dead | requeue
+    action: Action
     reason: str = ""
     # what the message was and how long it took: for the log line and the metrics, not for equality
     event_type: str | None = field(default=None, compare=False)
     event_id: str | None = field(default=None, compare=False)
     seconds: float = field(default=0.0, compare=False)
     trace: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", Action(self.action))
 
 
 def _database_unavailable(exc: BaseException) -> bool:
