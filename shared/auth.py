@@ -15,12 +15,12 @@ import threading
 import time
 import uuid
 from copy import deepcopy
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
 from flask import g, request
 
+from shared.actor import Actor
 from shared.errors import Forbidden, Unauthorized
 
 ROLES = ("officer", "manager", "evaluator", "provider", "reporting")
@@ -28,20 +28,8 @@ TEAMS = ("send", "exclusions", "medical", "virtual_school", "post16")
 PUBLIC = "public"
 
 
-@dataclass(frozen=True)
-class Principal:
-    sub: str
-    roles: frozenset[str]
-    team: str | None = None
-    provider_id: uuid.UUID | None = None
-
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-    @property
-    def is_provider_only(self) -> bool:
-        """A provider user with no council role: sees only its own organisation."""
-        return self.roles == frozenset({"provider"})
+# The person behind a request: the one actor type every service uses.
+Principal = Actor
 
 
 class TokenVerifier:
@@ -122,7 +110,7 @@ def principal_from_claims(claims: dict) -> Principal:
             provider_id = uuid.UUID(str(claims.get("provider_id")))
         except ValueError:
             raise Unauthorized("invalid token: a provider user needs a provider_id (UUID)") from None
-    return Principal(sub=str(claims["sub"]), roles=frozenset(roles), team=team, provider_id=provider_id)
+    return Actor(str(claims["sub"]), frozenset(roles), team, provider_id)
 
 
 def mint_token(*, roles: list[str], sub: str = "dev-user", team: str | None = None,

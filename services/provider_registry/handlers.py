@@ -46,7 +46,7 @@ from shared.errors import Conflict, Forbidden
 from shared.unit_of_work import UnitOfWork
 
 COUNCIL_ROLES = ("officer", "manager")
-COMPLIANCE_JOB = Principal(sub="system:compliance_and_pricing", roles=frozenset())
+COMPLIANCE_JOB = Principal("system:compliance_and_pricing")
 
 # ------------------------------------------------------------------ helpers
 
