@@ -9,10 +9,21 @@ closure days as extra closed dates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import holidays
+
+COUNCIL_TIMEZONE = ZoneInfo("Europe/London")
+
+
+def council_date(at: datetime) -> date:
+    """The day it is at the council: 23:30 UTC in a London summer is already
+    tomorrow.  Deadlines, standstills and "today" count London days."""
+    if at.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return at.astimezone(COUNCIL_TIMEZONE).date()
 
 
 @lru_cache(maxsize=64)

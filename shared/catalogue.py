@@ -14,6 +14,20 @@ from dataclasses import dataclass
 
 SERVICES = ("provider_registry", "referrals", "awards", "tracking")
 
+# The lots of the DPS, by the number every event and API uses for them (the
+# registry owns their names and questions; the numbers are the contract).
+LOTS: dict[int, str] = {
+    1: "Full-time education",
+    2: "Part-time education",
+    3: "Bespoke provision",
+    4: "Post-16 support and preparation for adulthood",
+}
+
+
+def is_lot(value: object) -> bool:
+    """A lot number: a whole number 1 to 4 (not True, not 1.0, not "1")."""
+    return type(value) is int and value in LOTS
+
 
 @dataclass(frozen=True)
 class EventType:
