@@ -83,17 +83,17 @@ def cmd_web(args) -> int:
         runtime.migrate()
         runtime.engine.dispose()
         _declare_topology(runtime)
-    workers = args.workers or int(os.environ.get("DPS_WEB_WORKERS", "2"))
+    workers = args.workers or settings.web_workers
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # gunicorn workers are processes: /metrics adds up what each one counted
         metrics_dir = data_dir() / "metrics" / args.service
         shutil.rmtree(metrics_dir, ignore_errors=True)
         metrics_dir.mkdir(parents=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    threads = int(os.environ.get("DPS_WEB_THREADS", "4"))
+    threads = settings.web_threads
     argv = ["gunicorn", "--bind", f"{settings.host}:{settings.port}", "--workers", str(workers),
             "--threads", str(threads), "--worker-class", "gthread", "--graceful-timeout", "10",
-            "--access-logfile", "-" if os.environ.get("DPS_GUNICORN_ACCESS_LOG") else "/dev/null",
+            "--access-logfile", "/dev/null",  # each request is logged once, by the app (shared.web), as JSON
             f"shared.web:create_app_for('{args.service}')"]
     os.execvp(sys.executable, [sys.executable, "-m", *argv])
     return 0  # not reached
@@ -108,7 +108,8 @@ def cmd_consumer(args) -> int:
     consumer = runtime.consumer()
     from shared.messaging import metrics
 
-    metrics.serve(_metrics_port(args), metrics.QueueDepths(args.service, settings.amqp_url), host=settings.host)
+    metrics.serve(_metrics_port(args, settings), metrics.QueueDepths(args.service, settings.amqp_url),
+                  host=settings.host)
     jobs_stopping = threading.Event()
     _stop_on_signals([consumer.stop, jobs_stopping.set])
     if not args.no_jobs:
@@ -126,18 +127,17 @@ def cmd_relay(args) -> int:
     relay = runtime.relay()
     from shared.messaging import metrics
 
-    metrics.serve(_metrics_port(args), metrics.OutboxBacklog(args.service, runtime.engine, runtime.outbox_table),
-                  host=settings.host)
+    backlog = metrics.OutboxBacklog(args.service, runtime.engine, runtime.outbox_table)
+    metrics.serve(_metrics_port(args, settings), backlog, host=settings.host)
     _stop_on_signals([relay.stop])
     relay.run()
     return 0
 
 
-def _metrics_port(args) -> int | None:
+def _metrics_port(args, settings) -> int | None:
     """--metrics-port, else DPS_METRICS_PORT; none: no metrics server.  It listens
     where the service's web process does (DPS_<SERVICE>_HOST, DPS_HOST)."""
-    port = args.metrics_port if args.metrics_port is not None else os.environ.get("DPS_METRICS_PORT")
-    return int(port) if port else None
+    return args.metrics_port if args.metrics_port is not None else settings.metrics_port
 
 
 def cmd_run_jobs(args) -> int:
@@ -168,12 +168,13 @@ def cmd_token(args) -> int:
     from shared.auth import mint_token
     from shared.config import DEVELOPMENT_JWT_AUDIENCE, DEVELOPMENT_JWT_ISSUER, DEVELOPMENT_JWT_SECRET
 
+    settings = load_settings(SERVICES[0])  # every service shares the token settings
     private_key = open(args.private_key).read() if args.private_key else None
-    secret = None if private_key else os.environ.get("DPS_JWT_SECRET") or DEVELOPMENT_JWT_SECRET
+    secret = None if private_key else settings.jwt_secret or DEVELOPMENT_JWT_SECRET
     print(mint_token(roles=args.role, sub=args.sub, team=args.team, provider_id=args.provider_id,
                      ttl=timedelta(hours=args.hours), secret=secret, private_key=private_key,
-                     issuer=os.environ.get("DPS_JWT_ISSUER") or DEVELOPMENT_JWT_ISSUER,
-                     audience=os.environ.get("DPS_JWT_AUDIENCE") or DEVELOPMENT_JWT_AUDIENCE))
+                     issuer=settings.jwt_issuer or DEVELOPMENT_JWT_ISSUER,
+                     audience=settings.jwt_audience or DEVELOPMENT_JWT_AUDIENCE))
     return 0
 
 
