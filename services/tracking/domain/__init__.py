@@ -23,7 +23,7 @@ from .attendance import (
                          window_rate,
                          window_totals,
 )
-from .common import LOTS, Actor, council_date, rate, week_commencing
+from .common import LOTS, Actor, council_date, ensure_may_see, rate, visible_filters, week_commencing
 from .events import (
                          EVENT_CLASSES,
                          AttendanceRecorded,
@@ -35,12 +35,13 @@ from .events import (
                          ReviewRecorded,
 )
 from .placement import (
-                         FULL_TIME_HOURS,
                          REVIEW_INTERVAL,
                          Outcome,
                          Placement,
                          Review,
                          ReviewFlag,
+                         expected_end,
+                         flag_reason,
                          overlapping,
                          review_due,
                          review_overdue,
@@ -102,7 +103,10 @@ __all__ = [
     "PlacementEnded",
     "PlacementStarted",
     "ReviewRecorded",
-    "FULL_TIME_HOURS",
+    "expected_end",
+    "flag_reason",
+    "ensure_may_see",
+    "visible_filters",
     "REVIEW_INTERVAL",
     "Outcome",
     "Placement",
