@@ -187,7 +187,7 @@ def test_a_part_time_supplementary_placement_alongside_needs_no_reason(rt, clien
     client = client_for(rt)
     child = str(uuid.uuid4())
     started(client, rt, child_ref=child)
-    extra = awarded(rt, child_ref=child, lot=2, hours_per_week=6)
+    extra = awarded(rt, child_ref=child, lot=2, hours_per_week=6, full_time=False)  # as awards says
     response = client.post(f"/v1/placements/{extra}/start", json={"started_on": "2024-02-05"}, headers=PROVIDER)
     assert response.status_code == 200
 
