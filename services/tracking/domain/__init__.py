@@ -1,11 +1,16 @@
 """Placement tracking: the council's rules, as plain Python.
 
 Read in this order:
+- `common`     who may see a placement (`ensure_may_see`, and `visible_filters`
+               for lists), the council's date, rates;
 - `values`     the vocabulary: states, end reasons, next steps, progress;
 - `placement`  the Placement aggregate: start (with the overlap rule), end,
                cancel (an award the child never took up), safeguarding and
                provision, attendance returns, reviews every six weeks, outcomes;
-- `attendance` a week's return, its rate, and the concern rules;
+- `attendance` a week's return, its rate, and the concern rules
+               (`assess_week`: unexplained absence, low attendance under
+               `ConcernPolicy`, whose threshold and window are the council's
+               settings);
 - `events`     what is published on `dps.tracking`;
 - `reports`    the report definitions over plain rows: accountability,
                committed spend by month, active placements, overdue reviews,
