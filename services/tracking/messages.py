@@ -11,7 +11,6 @@ officer's notes or a review's notes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from marshmallow import Schema, fields
 
@@ -196,7 +195,3 @@ def translate(event: domain.Event, placement: domain.Placement) -> Iterator[Mess
     yield Message(event.type, cached(SCHEMAS[event.type]).dump(_fields(event, placement)))
     yield _audit(event)
 
-
-def data_of(event: domain.Event, placement: domain.Placement) -> dict[str, Any]:
-    """The event's `data` on the wire (for the contract tests)."""
-    return cached(SCHEMAS[event.type]).dump(_fields(event, placement))
