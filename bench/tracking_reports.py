@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a file
 
 import sqlalchemy as sa  # noqa: E402
 
-from services.tracking import domain, models, reports  # noqa: E402
+from services.tracking import domain, models, views  # noqa: E402
 from services.tracking.handlers import expected_end  # noqa: E402
 from shared.auth import mint_token  # noqa: E402
 from shared.config import load_settings  # noqa: E402
@@ -172,19 +172,19 @@ def _time_request(client, url: str, headers: dict, repeat: int):
     return _timed(lambda: client.get(url, headers=headers), repeat)
 
 
-def _queries(session, scope: reports.Scope, provider_id) -> dict:
+def _queries(session, scope: dict, provider_id) -> dict:
     today = domain.council_date(TODAY)
-    one = reports.Scope(team=scope.team, provider_id=provider_id)
+    one = {"team": scope.get("team"), "provider_id": provider_id}
     return {
-        "active placements (lot, team, provider, reason)": lambda: reports.active_placements(session, scope, today),
-        "committed spend (provider, lot, month)": lambda: reports.committed_spend(session, scope),
-        "provider accountability": lambda: reports.accountability(session, scope),
-        "overdue reviews": lambda: reports.overdue_reviews(session, scope, today),
-        "January census 2025": lambda: reports.census(session, scope, 2025)[1],
-        "chart data, whole DPS": lambda: (reports.attendance_by_week(session, scope)
-                                          + reports.spend_by_month(session, scope)),
-        "chart data, one provider": lambda: (reports.attendance_by_week(session, one)
-                                             + reports.spend_by_month(session, one)),
+        "active placements (lot, team, provider, reason)": lambda: views.active_placements(session, scope, today),
+        "committed spend (provider, lot, month)": lambda: views.committed_spend(session, scope),
+        "provider accountability": lambda: views.accountability(session, scope),
+        "overdue reviews": lambda: views.overdue_reviews(session, scope, today),
+        "January census 2025": lambda: views.census(session, scope, 2025)[1],
+        "chart data, whole DPS": lambda: (views.attendance_by_week(session, scope)
+                                          + views.spend_by_month(session, scope)),
+        "chart data, one provider": lambda: (views.attendance_by_week(session, one)
+                                             + views.spend_by_month(session, one)),
     }
 
 
@@ -209,8 +209,8 @@ def measure(runtime: Runtime, repeat: int) -> list[dict]:
         provider_id = connection.execute(sa.select(models.providers.c.provider_id).limit(1)).scalar_one()
     results = []
     for scope_name, scope, token in (
-            ("manager", reports.Scope(), mint_token(roles=["manager"], secret=SECRET)),
-            ("officer (exclusions)", reports.Scope(team="exclusions"),
+            ("manager", {}, mint_token(roles=["manager"], secret=SECRET)),
+            ("officer (exclusions)", {"team": "exclusions"},
              mint_token(roles=["officer"], team="exclusions", secret=SECRET))):
         headers = {"Authorization": f"Bearer {token}"}
         with runtime.session_factory() as session:

@@ -19,13 +19,11 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.tracking import chart, domain, handlers, reports, schemas
-from services.tracking import repository as repo
+from services.tracking import chart, domain, handlers, schemas, views
 from services.tracking.domain import council_date
-from services.tracking.handlers import Caller
 from shared import audit
+from shared.actor import Actor
 from shared.auth import current_principal, requires
-from shared.errors import Forbidden
 from shared.paging import LINK_DOC, Page, Paging
 from shared.schemas import cached
 
@@ -44,7 +42,6 @@ reports_blp = Blueprint("reports", __name__, url_prefix="/v1/reports",
 
 
 def blueprints() -> list[Blueprint]:
-    handlers.concern_policy()  # a bad DPS_ATTENDANCE_THRESHOLD stops the start, not a provider's return
     return [placements_blp, attendance_blp, reviews_blp, reports_blp, audit.blueprint()]
 
 
@@ -54,32 +51,42 @@ def _runtime():
     return current_app.extensions["dps"]
 
 
-def _caller() -> Caller:
-    return Caller.of(current_principal())
+def _actor() -> Actor:
+    return current_principal()
 
 
 def _today():
     return council_date(_runtime().clock())
 
 
-def _policy():
-    return handlers.concern_policy(_runtime().settings.extra)
+def _policy() -> domain.ConcernPolicy:
+    return concern_policy(_runtime().settings)
 
 
-def _visible(row: dict, caller: Caller) -> dict:
-    caller.ensure_may_see(row["provider_id"], row["team"])
+def concern_policy(settings) -> domain.ConcernPolicy:
+    """The council's attendance concern thresholds, from the settings
+    (DPS_ATTENDANCE_THRESHOLD, DPS_ATTENDANCE_WINDOW_WEEKS); a runtime's
+    `settings.extra` may override them (tests do)."""
+    extra = settings.extra or {}
+    return domain.ConcernPolicy.from_settings(extra.get("attendance_threshold") or settings.attendance_threshold,
+                                              extra.get("attendance_window_weeks")
+                                              or settings.attendance_window_weeks)
+
+
+def _visible(row: dict, caller: Actor) -> dict:
+    domain.ensure_may_see(caller, row["provider_id"], row["team"])
     if caller.is_provider:
         # the child's identity and the council's own reasons stay on the council's side
         row = {**row, "child_ref": None, "overlap_reason": None, "cancel_reason": None}
     return row
 
 
-def _detail(placement_id: UUID, caller: Caller) -> dict:
+def _detail(placement_id: UUID, caller: Actor) -> dict:
     # Two statements: the row (its stored review date is the aggregate's, kept
     # on every save) and the weeks returned; the rest of the aggregate is not needed.
-    with _runtime().unit_of_work() as uow:
-        row = _visible(repo.placement_row(uow.session, placement_id, with_open_concerns=True), caller)
-        returns = repo.attendance_returns(repo.attendance_weeks(uow.session, placement_id))
+    with _runtime().unit_of_work(read_only=True) as uow:
+        row = _visible(views.placement_row(uow.session, placement_id, with_open_concerns=True), caller)
+        returns = views.attendance_returns(views.attendance_weeks(uow.session, placement_id))
         today = council_date(uow.now())
     return {**row, **_rates(returns, today), "review_overdue": domain.review_overdue(row["review_due_on"], today),
             "weeks_returned": len(returns)}
@@ -88,23 +95,6 @@ def _detail(placement_id: UUID, caller: Caller) -> dict:
 def _rates(returns: list[domain.AttendanceReturn], today: date) -> dict:
     return {"attendance_rate": domain.overall_rate(returns),
             "recent_attendance_rate": domain.window_rate(returns, today, _policy().window_weeks)}
-
-
-def _scoped_filters(caller: Caller, query: dict) -> dict:
-    """A provider sees only its own; an officer only their team's."""
-    filters = dict(query)
-    if caller.is_provider:
-        if filters.get("provider_id") not in (None, caller.provider_id):
-            raise Forbidden("a provider sees only its own placements", field="provider_id", location="query")
-        if filters.get("child_ref") is not None:
-            raise Forbidden("only council users look placements up by child", field="child_ref",
-                            location="query")
-        filters["provider_id"] = caller.provider_id
-    if caller.team_scope is not None:
-        if filters.get("team") not in (None, caller.team_scope):
-            raise Forbidden("an officer sees only their team's placements", field="team", location="query")
-        filters["team"] = caller.team_scope
-    return filters
 
 
 # -- placements ---------------------------------------------------------------------------
@@ -116,11 +106,11 @@ class Placements(MethodView):
     @requires(*PEOPLE)
     def get(self, query):
         """Placements, newest award first (a provider's own; an officer's team's)"""
-        caller, page = _caller(), Page.take(query)
-        filters = _scoped_filters(caller, query)
+        caller, page = _actor(), Page.take(query)
+        filters = domain.visible_filters(caller, query)
         needs_review = filters.pop("needs_review", None)
-        with _runtime().unit_of_work() as uow:
-            rows = repo.find_placements(uow.session, needs_review_on=council_date(uow.now()) if needs_review
+        with _runtime().unit_of_work(read_only=True) as uow:
+            rows = views.find_placements(uow.session, needs_review_on=council_date(uow.now()) if needs_review
                                         else None, **filters, limit=page.fetch, offset=page.offset)
         return page.respond(rows, lambda row: _visible(row, caller))
 
@@ -131,15 +121,15 @@ class PlacementById(MethodView):
     @requires(*PEOPLE)
     def get(self, placement_id):
         """One placement, with its attendance rates and review status"""
-        return _detail(placement_id, _caller())
+        return _detail(placement_id, _actor())
 
     @placements_blp.arguments(schemas.ArrangementsRequest)
     @placements_blp.response(200, schemas.PlacementDetailSchema)
     @requires(*COUNCIL)
     def patch(self, body, placement_id):
         """Record who holds safeguarding responsibility and whether this is the main provision"""
-        caller = _caller()
-        with _runtime().unit_of_work() as uow:
+        caller = _actor()
+        with _runtime().unit_of_work(_actor()) as uow:
             handlers.set_arrangements(uow, caller, placement_id, **body)
         return _detail(placement_id, caller)
 
@@ -152,8 +142,8 @@ class StartPlacement(MethodView):
     @requires(*PEOPLE)
     def post(self, body, placement_id):
         """Confirm the child has started (the provider for its own placement, or an officer)"""
-        caller = _caller()
-        with _runtime().unit_of_work() as uow:
+        caller = _actor()
+        with _runtime().unit_of_work(_actor()) as uow:
             handlers.start_placement(uow, caller, placement_id, body["started_on"], body.get("overlap_reason"))
         return _detail(placement_id, caller)
 
@@ -166,8 +156,8 @@ class EndPlacement(MethodView):
     @requires(*PEOPLE)
     def post(self, body, placement_id):
         """End a running placement with its end reason and the child's next step"""
-        caller = _caller()
-        with _runtime().unit_of_work() as uow:
+        caller = _actor()
+        with _runtime().unit_of_work(_actor()) as uow:
             handlers.end_placement(uow, caller, placement_id, **body)
         return _detail(placement_id, caller)
 
@@ -180,8 +170,8 @@ class CancelPlacement(MethodView):
     @requires(*COUNCIL)
     def post(self, body, placement_id):
         """Cancel an award the child never took up: why, and where the child goes instead"""
-        caller = _caller()
-        with _runtime().unit_of_work() as uow:
+        caller = _actor()
+        with _runtime().unit_of_work(_actor()) as uow:
             handlers.cancel_placement(uow, caller, placement_id, **body)
         return _detail(placement_id, caller)
 
@@ -194,14 +184,12 @@ class Attendance(MethodView):
     @requires(*PEOPLE)
     def get(self, placement_id):
         """The weeks returned, with each week's rate and the overall and recent rates"""
-        caller = _caller()
-        with _runtime().unit_of_work() as uow:
-            _visible(repo.placement_row(uow.session, placement_id), caller)
-            weeks = repo.attendance_weeks(uow.session, placement_id)
+        caller = _actor()
+        with _runtime().unit_of_work(read_only=True) as uow:
+            _visible(views.placement_row(uow.session, placement_id), caller)
+            weeks = views.attendance_weeks(uow.session, placement_id)
             today = council_date(uow.now())
-        returns = repo.attendance_returns(weeks)
-        for week, returned in zip(weeks, returns, strict=True):
-            week["rate"] = returned.rate
+        returns = views.attendance_returns(weeks)
         return {"placement_id": placement_id, **_rates(returns, today), "weeks": weeks}
 
     @attendance_blp.arguments(schemas.AttendanceRequest)
@@ -210,20 +198,17 @@ class Attendance(MethodView):
     @requires("provider")
     def post(self, body, placement_id):
         """A provider's return for one week of its own placement (again for the same week: a correction)"""
-        caller, policy = _caller(), _policy()
-        with _runtime().unit_of_work() as uow:
+        caller, policy = _actor(), _policy()
+        with _runtime().unit_of_work(_actor()) as uow:
             placement, week, concerns = handlers.record_attendance(uow, caller, placement_id, policy=policy,
                                                                    **body)
             today = council_date(uow.now())
-            stored = {w["week_commencing"]: w for w in repo.attendance_weeks(uow.session, placement_id)}
-            raised = {c.concern_id for c in concerns}
-            concern_rows = [c for c in repo.find_concerns(uow.session, placement_id=placement_id, limit=1000)
-                            if c["concern_id"] in raised] if raised else []
-        row = stored[week.week_commencing]
-        return {"placement_id": placement_id, "week": {**row, "rate": week.rate},
-                "correction": row["corrections"] > 0, "attendance_rate": placement.attendance_rate,
-                "recent_attendance_rate": placement.recent_attendance_rate(today, policy.window_weeks),
-                "concerns_raised": concern_rows}
+            name = uow.registry.name_of(placement.provider_id)
+            row = {**vars(week), "placement_id": placement_id, "rate": week.rate}
+            return {"placement_id": placement_id, "week": row, "correction": week.corrections > 0,
+                    "attendance_rate": placement.attendance_rate,
+                    "recent_attendance_rate": placement.recent_attendance_rate(today, policy.window_weeks),
+                    "concerns_raised": [{**views.concern_row(c), "provider_name": name} for c in concerns]}
 
 
 @attendance_blp.route("/concerns")
@@ -234,9 +219,9 @@ class Concerns(MethodView):
     def get(self, query):
         """Concerns raised by attendance returns, newest first (an officer's team's)"""
         page = Page.take(query)
-        filters = _scoped_filters(_caller(), query)
-        with _runtime().unit_of_work() as uow:
-            return page.respond(repo.find_concerns(uow.session, **filters, limit=page.fetch, offset=page.offset))
+        filters = domain.visible_filters(_actor(), query)
+        with _runtime().unit_of_work(read_only=True) as uow:
+            return page.respond(views.find_concerns(uow.session, **filters, limit=page.fetch, offset=page.offset))
 
 
 @attendance_blp.route("/concerns/<uuid:concern_id>/acknowledge")
@@ -247,8 +232,9 @@ class AcknowledgeConcern(MethodView):
     @requires(*COUNCIL)
     def post(self, body, concern_id):
         """An officer has seen the concern, and says what is being done"""
-        with _runtime().unit_of_work() as uow:
-            return handlers.acknowledge_concern(uow, _caller(), concern_id, body["note"])
+        with _runtime().unit_of_work(_actor()) as uow:
+            concern = handlers.acknowledge_concern(uow, _actor(), concern_id, body["note"])
+            return {**views.concern_row(concern), "provider_name": uow.registry.name_of(concern.provider_id)}
 
 
 # -- reviews and outcomes -------------------------------------------------------------------
@@ -268,9 +254,9 @@ class Reviews(MethodView):
     def get(self, query, placement_id):
         """The placement's reviews, oldest first"""
         page = Page.take(query)
-        with _runtime().unit_of_work() as uow:
-            _visible(repo.placement_row(uow.session, placement_id), _caller())
-            return page.respond(page.window(repo.reviews_of(uow.session, placement_id)))
+        with _runtime().unit_of_work(read_only=True) as uow:
+            _visible(views.placement_row(uow.session, placement_id), _actor())
+            return page.respond(page.window(views.reviews_of(uow.session, placement_id)))
 
     @reviews_blp.arguments(schemas.ReviewRequest)
     @reviews_blp.response(201, schemas.ReviewSchema)
@@ -278,10 +264,9 @@ class Reviews(MethodView):
     @requires(*COUNCIL)
     def post(self, body, placement_id):
         """Review progress against the aims (clears any flag for review)"""
-        with _runtime().unit_of_work() as uow:
-            review = handlers.record_review(uow, _caller(), placement_id, **body)
-            due = repo.placement_row(uow.session, placement_id)["review_due_on"]
-        return _review_row(review, placement_id, due)
+        with _runtime().unit_of_work(_actor()) as uow:
+            placement, review = handlers.record_review(uow, _actor(), placement_id, **body)
+        return _review_row(review, placement_id, placement.review_due_date)
 
 
 @reviews_blp.route("/placements/<uuid:placement_id>/outcomes")
@@ -292,9 +277,9 @@ class Outcomes(MethodView):
     def get(self, query, placement_id):
         """Attainment, qualifications and engagement recorded, oldest first"""
         page = Page.take(query)
-        with _runtime().unit_of_work() as uow:
-            row = _visible(repo.placement_row(uow.session, placement_id), _caller())
-            return page.respond(page.window(repo.outcomes_of(uow.session, placement_id)), lambda outcome: {
+        with _runtime().unit_of_work(read_only=True) as uow:
+            row = _visible(views.placement_row(uow.session, placement_id), _actor())
+            return page.respond(page.window(views.outcomes_of(uow.session, placement_id)), lambda outcome: {
                 **outcome, "next_step": row["next_step"] if outcome["stage"] == "end" else None})
 
     @reviews_blp.arguments(schemas.OutcomeRequest)
@@ -303,13 +288,10 @@ class Outcomes(MethodView):
     @requires(*PEOPLE)
     def post(self, body, placement_id):
         """Record attainment (English, maths, science), qualifications gained and engagement (1-5)"""
-        with _runtime().unit_of_work() as uow:
-            outcome = handlers.record_outcome(uow, _caller(), placement_id, **body)
-            next_step = repo.placement_row(uow.session, placement_id)["next_step"]
-        return {**vars(outcome), "placement_id": placement_id, "recorded_by": outcome.by,
-                "stage": outcome.stage.value, "next_step": next_step,
-                "attainment": {subject.value: level for subject, level in outcome.attainment},
-                "qualifications": [vars(q) for q in outcome.qualifications]}
+        with _runtime().unit_of_work(_actor()) as uow:
+            placement, outcome = handlers.record_outcome(uow, _actor(), placement_id, **body)
+        return {**views.outcome_row(vars(outcome)), "placement_id": placement_id, "recorded_by": outcome.by,
+                "next_step": placement.next_step}
 
 
 # -- reports ------------------------------------------------------------------------------
@@ -334,8 +316,9 @@ def _csv(rows: list[dict], schema: type, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
-def _scope(provider_id: UUID | None = None) -> reports.Scope:
-    return reports.Scope(team=_caller().team_scope, provider_id=provider_id)
+def _scope(provider_id: UUID | None = None) -> dict:
+    """What the asker may see of the reports (an officer: their team's rows)."""
+    return domain.visible_filters(_actor(), {"provider_id": provider_id})
 
 
 def _report(query: dict, rows: list[dict], schema: type, name: str):
@@ -353,8 +336,8 @@ class ActivePlacements(MethodView):
         """Placements active on a day (default today) by lot, team, provider and reason for AP"""
         on = query.get("on") or _today()
         by = tuple(dict.fromkeys(query["by"]))
-        with _runtime().unit_of_work() as uow:
-            rows = reports.active_placements(uow.session, _scope(), on, by)
+        with _runtime().unit_of_work(read_only=True) as uow:
+            rows = views.active_placements(uow.session, _scope(), on, by)
         return _report(query, rows, schemas.ActiveRowSchema, f"active-placements-{on}")
 
 
@@ -365,8 +348,8 @@ class CommittedSpend(MethodView):
     @requires(*REPORTERS)
     def get(self, query):
         """Committed spend in pence by provider, lot and month"""
-        with _runtime().unit_of_work() as uow:
-            rows = reports.committed_spend(uow.session, _scope(query.get("provider_id")),
+        with _runtime().unit_of_work(read_only=True) as uow:
+            rows = views.committed_spend(uow.session, _scope(query.get("provider_id")),
                                            query.get("from_month"), query.get("to_month"))
         return _report(query, rows, schemas.SpendRowSchema, "committed-spend")
 
@@ -379,8 +362,8 @@ class Accountability(MethodView):
     def get(self, query):
         """Per provider: placements, average attendance, completion, reintegration and progression rates,
         concerns"""
-        with _runtime().unit_of_work() as uow:
-            rows = reports.accountability(uow.session, _scope(query.get("provider_id")))
+        with _runtime().unit_of_work(read_only=True) as uow:
+            rows = views.accountability(uow.session, _scope(query.get("provider_id")))
         return _report(query, rows, schemas.AccountabilityRowSchema, "provider-accountability")
 
 
@@ -392,8 +375,8 @@ class OverdueReviews(MethodView):
     def get(self, query):
         """Running placements past their six-weekly review or flagged for review, longest overdue first"""
         today = query.get("on") or _today()
-        with _runtime().unit_of_work() as uow:
-            rows = reports.overdue_reviews(uow.session, _scope(), today)
+        with _runtime().unit_of_work(read_only=True) as uow:
+            rows = views.overdue_reviews(uow.session, _scope(), today)
         return _report(query, rows, schemas.OverdueRowSchema, f"overdue-reviews-{today}")
 
 
@@ -404,8 +387,8 @@ class Census(MethodView):
     @requires(*REPORTERS)
     def get(self, query):
         """The January AP census extract: pupils in council-funded AP on census day with their placements"""
-        with _runtime().unit_of_work() as uow:
-            day, rows = reports.census(uow.session, _scope(), query["year"])
+        with _runtime().unit_of_work(read_only=True) as uow:
+            day, rows = views.census(uow.session, _scope(), query["year"])
         if _wants_csv(query):
             return _csv(rows, schemas.CensusRowSchema, f"ap-census-{query['year']}")
         return {"year": query["year"], "census_day": day, "pupils": rows}
@@ -418,12 +401,12 @@ class Chart(MethodView):
     @requires(*REPORTERS)
     def get(self, query):
         """Attendance by week and committed spend by month, for one provider or the whole DPS"""
-        caller = _caller()
+        caller = _actor()
         scope = _scope(query.get("provider_id"))
-        with _runtime().unit_of_work() as uow:
-            weeks = reports.attendance_by_week(uow.session, scope)
-            months = reports.spend_by_month(uow.session, scope)
-            who = (handlers.name_of_provider(uow, scope.provider_id) if scope.provider_id else "The whole DPS")
+        with _runtime().unit_of_work(read_only=True) as uow:
+            weeks = views.attendance_by_week(uow.session, scope)
+            months = views.spend_by_month(uow.session, scope)
+            who = uow.registry.name_of(scope["provider_id"]) if scope.get("provider_id") else "The whole DPS"
         if caller.team_scope:
             who += f" ({caller.team_scope} team)"
         png = chart.render(f"{who}: attendance and committed spend", weeks, months,

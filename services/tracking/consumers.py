@@ -9,12 +9,13 @@ effect with its inbox row.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.tracking import handlers
 from services.tracking.domain import PlacementSource
-from shared.events import Envelope
-from shared.messaging.consumer import Handler
+from shared.messaging.consumer import Handler, reading
 from shared.schemas import cached
 from shared.unit_of_work import UnitOfWork
 
@@ -35,6 +36,7 @@ class _Award(_Data):
     hours_per_week = fields.Decimal(required=True)
     weeks = fields.Decimal(required=True, validate=validate.Range(min=0, min_inclusive=False))
     start_date = fields.Date(required=True)
+    full_time = fields.Boolean(load_default=None, allow_none=True)  # None: an event from before awards said
     at = fields.AwareDateTime(required=True)
 
 
@@ -68,47 +70,52 @@ class ProviderNamed(_Data):
     at = fields.AwareDateTime(required=True)
 
 
-def _placement_awarded(uow: UnitOfWork, envelope: Envelope) -> None:
-    award = cached(PlacementAwarded).load(envelope.data)
-    award["agreed_cost_pence"] = award.pop("total_pence")
-    handlers.place_award(uow, award, PlacementSource.CALL_OFF)
+# Transition: awards now carries `full_time` (decided once, where the facts
+# are); events published before that change do not, and for those alone the
+# placement is judged as awards judged it then.  Remove once no such event
+# can be redelivered.
+FULL_TIME_HOURS = Decimal(18)  # DfE: more than 18 hours a week in the day
 
 
-def _block_place_allocated(uow: UnitOfWork, envelope: Envelope) -> None:
-    allocation = cached(BlockPlaceAllocated).load(envelope.data)
-    allocation["agreed_cost_pence"] = allocation.pop("cost_pence")
-    handlers.place_award(uow, allocation, PlacementSource.BLOCK_PLACE)
+def full_time_of(award: dict) -> bool:
+    if award.get("full_time") is not None:
+        return award["full_time"]
+    return award["hours_per_week"] > FULL_TIME_HOURS or award["lot"] == 1
 
 
-def _membership_changed(status: str) -> Handler:
-    def handle(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = cached(MembershipChanged).load(envelope.data)
+def _award(source: PlacementSource, cost: str):
+    def place(uow: UnitOfWork, award: dict) -> None:
+        award["agreed_cost_pence"] = award.pop(cost)
+        award["full_time"] = full_time_of(award)
+        handlers.place_award(uow, award, source)
+
+    return place
+
+
+def _membership(status: str, *, with_reason: bool = True):
+    def apply(uow: UnitOfWork, data: dict) -> None:
         # the type says what happened; the status field says the same in words
         handlers.apply_membership(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
-                                  lot=data["lot"], status=status, reason=data["reason"], at=data["at"])
+                                  lot=data["lot"], status=status, reason=data["reason"] if with_reason else None,
+                                  at=data["at"])
 
-    return handle
-
-
-def _membership_admitted(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = cached(MembershipChanged).load(envelope.data)
-    handlers.apply_membership(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
-                              lot=data["lot"], status="admitted", reason=None, at=data["at"])
+    return apply
 
 
-def _provider_named(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = cached(ProviderNamed).load(envelope.data)
+def _provider_named(uow: UnitOfWork, data: dict) -> None:
     handlers.note_provider_name(uow, data["provider_id"], data["provider_name"], data["at"])
 
 
 def event_handlers() -> dict[str, Handler]:
+    membership = cached(MembershipChanged)
     return {
-        "placement.awarded": _placement_awarded,
-        "block_place.allocated": _block_place_allocated,
-        "membership.suspended": _membership_changed("suspended"),
-        "membership.reinstated": _membership_changed("admitted"),
-        "membership.removed": _membership_changed("removed"),
+        "placement.awarded": reading(cached(PlacementAwarded), _award(PlacementSource.CALL_OFF, "total_pence")),
+        "block_place.allocated": reading(cached(BlockPlaceAllocated),
+                                         _award(PlacementSource.BLOCK_PLACE, "cost_pence")),
+        "membership.suspended": reading(membership, _membership("suspended")),
+        "membership.reinstated": reading(membership, _membership("admitted")),
+        "membership.removed": reading(membership, _membership("removed")),
         # for the providers' names in the reports, and a clean membership history
-        "membership.admitted": _membership_admitted,
-        "provider.registration_changed": _provider_named,
+        "membership.admitted": reading(membership, _membership("admitted", with_reason=False)),
+        "provider.registration_changed": reading(cached(ProviderNamed), _provider_named),
     }

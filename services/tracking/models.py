@@ -10,16 +10,80 @@ filter and group on are plain, indexed columns:
   placement's period changes, so spend by provider, lot and month is a SUM.
 """
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
+from services.tracking.domain import values
+from services.tracking.domain.placement import ReviewFlag
 from shared.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()
 
+
+# Column types that read and write the domain's values (the DDL is the plain
+# type underneath: no migration).  The enums are StrEnums, so the reports'
+# rows still read as the strings the API and CSV show.
+
+class Choice(sa.TypeDecorator):
+    """An enum member stored as its value."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type, length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum(value)
+
+
+class Flags(sa.TypeDecorator):
+    """A placement's review flags: [{reason, at}]."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return [{"reason": f.reason, "at": f.at.isoformat()} for f in value or []]
+
+    def process_result_value(self, value, dialect):
+        return [ReviewFlag(f["reason"], datetime.fromisoformat(f["at"])) for f in value or []]
+
+
+class Attainment(sa.TypeDecorator):
+    """An outcome's levels by subject: {"english": "grade 4"} <-> ((Subject, level), ...)."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return {values.Subject(subject).value: level for subject, level in value or ()}
+
+    def process_result_value(self, value, dialect):
+        return tuple((values.Subject(subject), level) for subject, level in (value or {}).items())
+
+
+class Qualifications(sa.TypeDecorator):
+    """Qualifications gained: [{name, level, grade}]."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return [vars(q) for q in value or ()]
+
+    def process_result_value(self, value, dialect):
+        return tuple(values.Qualification(**q) for q in value or [])
+
 placements = sa.Table(
     "placements", metadata,
     sa.Column("placement_id", sa.Uuid, primary_key=True),  # given by awards
-    sa.Column("source", sa.String(20), nullable=False),  # call_off | block_place
+    sa.Column("source", Choice(values.PlacementSource, 20), nullable=False),  # call_off | block_place
     sa.Column("award_id", sa.Uuid, nullable=True),
     sa.Column("offer_id", sa.Uuid, nullable=True),
     sa.Column("contract_id", sa.Uuid, nullable=True),
@@ -38,20 +102,20 @@ placements = sa.Table(
     sa.Column("weeks", sa.Numeric(6, 2), nullable=False),
     sa.Column("start_date", sa.Date, nullable=False),  # planned
     sa.Column("expected_end_date", sa.Date, nullable=False),
-    sa.Column("safeguarding", sa.String(30), nullable=False),
-    sa.Column("provision", sa.String(20), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("safeguarding", Choice(values.Safeguarding, 30), nullable=False),
+    sa.Column("provision", Choice(values.Provision, 20), nullable=False),
+    sa.Column("status", Choice(values.PlacementStatus, 20), nullable=False),
     sa.Column("started_on", sa.Date, nullable=True),
-    sa.Column("start_confirmed_by", sa.String(20), nullable=True),
+    sa.Column("start_confirmed_by", Choice(values.StartConfirmedBy, 20), nullable=True),
     sa.Column("overlap_reason", sa.Text, nullable=True),
     sa.Column("end_date", sa.Date, nullable=True),
-    sa.Column("end_reason", sa.String(30), nullable=True),
-    sa.Column("next_step", sa.String(40), nullable=True),
+    sa.Column("end_reason", Choice(values.EndReason, 30), nullable=True),
+    sa.Column("next_step", Choice(values.NextStep, 40), nullable=True),
     sa.Column("cancel_reason", sa.Text, nullable=True),
     sa.Column("last_review_on", sa.Date, nullable=True),
     sa.Column("review_due_on", sa.Date, nullable=True),  # null unless running
     sa.Column("flagged_for_review", sa.Boolean, nullable=False, default=False),
-    sa.Column("review_flags", sa.JSON, nullable=False, default=list),  # [{reason, at}]
+    sa.Column("review_flags", Flags, nullable=False, default=list),  # [{reason, at}]
     sa.Column("awarded_by", sa.String(200), nullable=True),
     sa.Column("awarded_at", UTCDateTime, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -94,7 +158,7 @@ concerns = sa.Table(
     sa.Column("provider_id", sa.Uuid, nullable=False),
     sa.Column("lot", sa.Integer, nullable=False),
     sa.Column("team", sa.String(50), nullable=False),
-    sa.Column("kind", sa.String(30), nullable=False),
+    sa.Column("kind", Choice(values.ConcernKind, 30), nullable=False),
     sa.Column("week_commencing", sa.Date, nullable=False),
     sa.Column("rate", sa.Numeric(5, 4), nullable=True),
     sa.Column("raised_at", UTCDateTime, nullable=False),
@@ -113,10 +177,10 @@ reviews = sa.Table(
     sa.Column("review_id", sa.Uuid, primary_key=True),
     sa.Column("placement_id", sa.Uuid, sa.ForeignKey("placements.placement_id"), nullable=False),
     sa.Column("review_date", sa.Date, nullable=False),
-    sa.Column("attendance", sa.String(20), nullable=False),
-    sa.Column("attitude", sa.String(20), nullable=False),
-    sa.Column("attainment", sa.String(20), nullable=False),
-    sa.Column("behaviour", sa.String(20), nullable=False),
+    sa.Column("attendance", Choice(values.Progress, 20), nullable=False),
+    sa.Column("attitude", Choice(values.Progress, 20), nullable=False),
+    sa.Column("attainment", Choice(values.Progress, 20), nullable=False),
+    sa.Column("behaviour", Choice(values.Progress, 20), nullable=False),
     sa.Column("notes", sa.Text, nullable=False),
     sa.Column("recorded_by", sa.String(200), nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
@@ -127,10 +191,10 @@ outcomes = sa.Table(
     "outcomes", metadata,
     sa.Column("outcome_id", sa.Uuid, primary_key=True),
     sa.Column("placement_id", sa.Uuid, sa.ForeignKey("placements.placement_id"), nullable=False),
-    sa.Column("stage", sa.String(20), nullable=False),
+    sa.Column("stage", Choice(values.OutcomeStage, 20), nullable=False),
     sa.Column("recorded_on", sa.Date, nullable=False),
-    sa.Column("attainment", sa.JSON, nullable=False),  # {"english": "grade 4", ...}
-    sa.Column("qualifications", sa.JSON, nullable=False),  # [{name, level, grade}]
+    sa.Column("attainment", Attainment, nullable=False),  # {"english": "grade 4", ...}
+    sa.Column("qualifications", Qualifications, nullable=False),  # [{name, level, grade}]
     sa.Column("engagement", sa.Integer, nullable=True),
     sa.Column("recorded_by", sa.String(200), nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),

@@ -19,7 +19,7 @@ from services.tracking.domain import (
     Safeguarding,
     Subject,
 )
-from services.tracking.reports import DIMENSIONS
+from services.tracking.views import DIMENSIONS
 from shared.paging import Paging
 from shared.schemas import AwareDateTime, Date, Integer
 

@@ -36,7 +36,7 @@ def tracking(request, tmp_path):
 def _consumer(runtime, handlers=None) -> EventConsumer:
     return EventConsumer("tracking", runtime.session_factory, runtime.inbox_table, runtime.outbox,
                          handlers if handlers is not None else runtime.definition.event_handlers(),
-                         "amqp://unused//")
+                         "amqp://unused//", unit_of_work=runtime.unit_of_work_around)
 
 
 def _count(runtime, table: str, where: str = "1 = 1", **params) -> int:

@@ -1,11 +1,16 @@
 """Placement tracking: the council's rules, as plain Python.
 
 Read in this order:
+- `common`     who may see a placement (`ensure_may_see`, and `visible_filters`
+               for lists), the council's date, rates;
 - `values`     the vocabulary: states, end reasons, next steps, progress;
 - `placement`  the Placement aggregate: start (with the overlap rule), end,
                cancel (an award the child never took up), safeguarding and
                provision, attendance returns, reviews every six weeks, outcomes;
-- `attendance` a week's return, its rate, and the concern rules;
+- `attendance` a week's return, its rate, and the concern rules
+               (`assess_week`: unexplained absence, low attendance under
+               `ConcernPolicy`, whose threshold and window are the council's
+               settings);
 - `events`     what is published on `dps.tracking`;
 - `reports`    the report definitions over plain rows: accountability,
                committed spend by month, active placements, overdue reviews,
@@ -23,7 +28,7 @@ from .attendance import (
                          window_rate,
                          window_totals,
 )
-from .common import LOTS, Actor, council_date, rate, week_commencing
+from .common import LOTS, Actor, council_date, ensure_may_see, rate, visible_filters, week_commencing
 from .events import (
                          EVENT_CLASSES,
                          AttendanceRecorded,
@@ -35,12 +40,13 @@ from .events import (
                          ReviewRecorded,
 )
 from .placement import (
-                         FULL_TIME_HOURS,
                          REVIEW_INTERVAL,
                          Outcome,
                          Placement,
                          Review,
                          ReviewFlag,
+                         expected_end,
+                         flag_reason,
                          overlapping,
                          review_due,
                          review_overdue,
@@ -102,7 +108,10 @@ __all__ = [
     "PlacementEnded",
     "PlacementStarted",
     "ReviewRecorded",
-    "FULL_TIME_HOURS",
+    "expected_end",
+    "flag_reason",
+    "ensure_may_see",
+    "visible_filters",
     "REVIEW_INTERVAL",
     "Outcome",
     "Placement",

@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from uuid import UUID, uuid4
 
-from shared.errors import InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput
 
-from .common import below, rate
+from .common import Actor, below, rate, required_text
 from .values import ConcernKind
 
 COUNTS = ("sessions_offered", "attended", "authorised_absence", "unauthorised_absence")
@@ -73,13 +73,21 @@ def refuse(problems: dict[str, list[str]]) -> None:
     raise InvalidInput(message, errors=problems)
 
 
-@dataclass(frozen=True)
+@dataclass
 class AttendanceReturn:
+    """A week's return.  The placement stamps who returned it, when, and how
+    many times the week was corrected (`Placement.record_attendance`)."""
+
     week_commencing: date
     sessions_offered: int
     attended: int
     authorised_absence: int
     unauthorised_absence: int
+    corrections: int = field(default=0, compare=False)
+    recorded_by: str | None = field(default=None, compare=False)
+    recorded_at: datetime | None = field(default=None, compare=False)
+
+    __hash__ = None  # a value, compared by its week and counts
 
     def __post_init__(self) -> None:
         refuse(return_problems(self.week_commencing, {name: getattr(self, name) for name in COUNTS}))
@@ -100,6 +108,15 @@ class ConcernPolicy:
     threshold: Decimal = Decimal("0.80")  # a fraction: 0.80 is 80%
     window_weeks: int = 4
 
+    @classmethod
+    def from_settings(cls, threshold: object, window_weeks: object) -> ConcernPolicy:
+        """The policy from the council's settings (DPS_ATTENDANCE_THRESHOLD, a
+        fraction, and DPS_ATTENDANCE_WINDOW_WEEKS); ValueError if they are bad."""
+        try:
+            return cls(Decimal(str(threshold)), int(window_weeks))
+        except (InvalidOperation, ValueError, TypeError) as exc:
+            raise ValueError(f"bad attendance concern settings ({threshold!r}, {window_weeks!r}): {exc}") from None
+
     def __post_init__(self) -> None:
         if not Decimal(0) < self.threshold <= Decimal(1):
             raise ValueError("the attendance threshold is a fraction between 0 and 1")
@@ -107,13 +124,26 @@ class ConcernPolicy:
             raise ValueError("the attendance window is at least one week")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Concern:
+    """Raised by a return; officers acknowledge it, saying what is being done."""
+
     kind: ConcernKind
     week_commencing: date
     rate: Decimal | None
     raised_at: datetime
     concern_id: UUID = field(default_factory=uuid4)
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    acknowledgement: str | None = None
+
+    def acknowledge(self, note: str, *, by: Actor, now: datetime) -> None:
+        if by.is_provider:
+            raise Forbidden("only an officer may acknowledge a concern")
+        if self.acknowledged_at is not None:
+            raise Conflict(f"already acknowledged by {self.acknowledged_by}", field="concern_id", location="path")
+        self.acknowledged_at, self.acknowledged_by = now, by.id
+        self.acknowledgement = required_text(note, "note", "what is being done")
 
 
 @dataclass(frozen=True)

@@ -1,44 +1,33 @@
 """Small things every tracking rule needs: lots, the council's date, the
-Monday a week commences, who is acting, rates, and reading a choice."""
+Monday a week commences, who is acting (shared.actor.Actor) and who may see
+a placement, rates, and reading a choice."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import TypeVar
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
+from shared.actor import Actor
+from shared.calendar import council_date
+from shared.catalogue import LOTS, is_lot
 from shared.errors import Forbidden, InvalidInput
 
-LOTS = {
-    1: "full-time education",
-    2: "part-time education",
-    3: "bespoke provision",
-    4: "support for post-16 education and preparation for adulthood",
-}
+__all__ = ["LOTS", "Actor", "council_date", "check_lot", "ensure_may_see", "visible_filters", "week_commencing",
+           "rate", "below", "parse_choice", "required_text"]
 
-COUNCIL_TIMEZONE = ZoneInfo("Europe/London")
 
 RATE_PLACES = Decimal("0.0001")
 """Rates are Decimal fractions (0.7750 is 77.5%) rounded half-up to 4 places."""
 
 
 def check_lot(lot: int) -> int:
-    if isinstance(lot, bool) or lot not in LOTS:
+    if not is_lot(lot):
         raise InvalidInput(f"lot {lot!r} is not a lot of the DPS (1 to 4)", field="lot")
     return lot
-
-
-def council_date(now: datetime) -> date:
-    """The day it is at the council: 00:30 in a London summer is already
-    tomorrow, though UTC still says today."""
-    if now.tzinfo is None:
-        raise ValueError("times must be timezone-aware")
-    return now.astimezone(COUNCIL_TIMEZONE).date()
 
 
 def week_commencing(day: date) -> date:
@@ -80,19 +69,31 @@ def required_text(value: str | None, field: str, what: str) -> str:
     return str(value).strip()
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is doing something: a user, acting for a provider or (provider_id
-    None) for the council as an officer or the manager."""
+def ensure_may_see(actor: Actor, provider_id: UUID, team: str) -> None:
+    """Who may see or touch a placement (or its concerns): a provider only its
+    own, an officer only their team's; the manager, reporting and the
+    service's own processes any.  The one rule: single reads and writes call
+    it, lists turn it into filters with `visible_filters`."""
+    if actor.is_provider and provider_id != actor.provider_id:
+        raise Forbidden("this placement is with another provider")
+    if actor.team_scope is not None and team != actor.team_scope:
+        raise Forbidden(f"this placement belongs to the {team} team")
 
-    user: str
-    provider_id: UUID | None = None
 
-    @property
-    def is_provider(self) -> bool:
-        return self.provider_id is not None
-
-    def ensure_may_act_for(self, provider_id: UUID) -> None:
-        """Providers see and touch only their own placements."""
-        if self.is_provider and self.provider_id != provider_id:
-            raise Forbidden("this placement is with another provider")
+def visible_filters(actor: Actor, filters: dict) -> dict:
+    """`ensure_may_see` for a list: the filters narrowed to what the actor
+    may see (a provider's own, an officer's team's); asking for someone
+    else's is refused rather than answered with nothing."""
+    filters = dict(filters)
+    if actor.is_provider:
+        if filters.get("provider_id") not in (None, actor.provider_id):
+            raise Forbidden("a provider sees only its own placements", field="provider_id", location="query")
+        if filters.get("child_ref") is not None:
+            raise Forbidden("only council users look placements up by child", field="child_ref",
+                            location="query")
+        filters["provider_id"] = actor.provider_id
+    if actor.team_scope is not None:
+        if filters.get("team") not in (None, actor.team_scope):
+            raise Forbidden("an officer sees only their team's placements", field="team", location="query")
+        filters["team"] = actor.team_scope
+    return filters

@@ -63,6 +63,7 @@ class PlacementEnded(Event):
     end_reason: EndReason
     next_step: NextStep
     at: datetime
+    note: str | None = None  # the officer's note or why it never started: for the audit trail, not published
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ six weeks, and outcomes are recorded.  Each change is recorded in `events` for t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,7 +30,7 @@ from .attendance import (
     return_problems,
     window_rate,
 )
-from .common import Actor, check_lot, council_date, parse_choice, required_text, week_commencing
+from .common import Actor, check_lot, council_date, ensure_may_see, parse_choice, required_text, week_commencing
 from .events import (
     AttendanceRecorded,
     ConcernRaised,
@@ -53,15 +54,25 @@ from .values import (
     Subject,
 )
 
-FULL_TIME_HOURS = Decimal(18)
-"""DfE treats more than 18 hours a week in the day as full-time."""
-
 REVIEW_INTERVAL = timedelta(days=42)
 """Reviews at least every half term: six weeks from the start or the last review."""
 
 ENGAGEMENT_SCALE = range(1, 6)
 
 DEFAULT_POLICY = ConcernPolicy()  # 80% over four weeks
+
+
+def expected_end(start_date: date, weeks: Decimal) -> date:
+    """The last day of `weeks` weeks from the start (12 weeks from a Monday
+    end on the Sunday of the twelfth week)."""
+    return start_date + timedelta(days=math.ceil(weeks * 7) - 1)
+
+
+def flag_reason(provider_name: str, status: str, lot: int, reason: str | None, at: datetime) -> str:
+    """Why a placement is flagged when its provider's lot membership was
+    suspended or removed (the reason officers read on the placement)."""
+    what = "suspended from" if status == "suspended" else "removed from"
+    return f"{provider_name} was {what} lot {lot} on {council_date(at).isoformat()}: {reason or 'no reason given'}"
 
 
 def review_overdue(due: date | None, today: date) -> bool:
@@ -74,7 +85,7 @@ def review_due(started_on: date, last_review_on: date | None) -> date:
     return (last_review_on or started_on) + REVIEW_INTERVAL
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Review:
     review_date: date
     attendance: Progress
@@ -87,7 +98,7 @@ class Review:
     review_id: UUID = field(default_factory=uuid4)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Outcome:
     stage: OutcomeStage
     recorded_on: date
@@ -128,6 +139,7 @@ class Placement:
     expected_end_date: date
     safeguarding: Safeguarding
     provision: Provision
+    full_time: bool = False  # as awarded (awards decides; see consumers.full_time_of)
     source: PlacementSource = PlacementSource.CALL_OFF
     status: PlacementStatus = PlacementStatus.AWARDED
     started_on: date | None = None
@@ -176,10 +188,6 @@ class Placement:
     # What the placement is
 
     @property
-    def full_time(self) -> bool:
-        return self.hours_per_week > FULL_TIME_HOURS or self.lot == 1
-
-    @property
     def is_main_full_time(self) -> bool:
         """The kind of placement a child should have only one of at a time."""
         return self.full_time and self.provision is Provision.MAIN
@@ -196,7 +204,7 @@ class Placement:
         """Confirm the child has started.  `others` are the child's other
         placements: a second overlapping full-time main placement is refused
         (Conflict) unless an officer records why in `overlap_reason`."""
-        by.ensure_may_act_for(self.provider_id)
+        ensure_may_see(by, self.provider_id, self.commissioning_team)
         self._ensure_status(PlacementStatus.AWARDED, "start")
         if started_on > council_date(now):
             raise InvalidInput("a start cannot be confirmed before the day it happens",
@@ -236,8 +244,8 @@ class Placement:
     # Ending
 
     def end(self, end_date: date, *, end_reason: EndReason | str, next_step: NextStep | str,
-            by: Actor, now: datetime) -> None:
-        by.ensure_may_act_for(self.provider_id)
+            by: Actor, now: datetime, note: str | None = None) -> None:
+        ensure_may_see(by, self.provider_id, self.commissioning_team)
         self._ensure_status(PlacementStatus.STARTED, "end")
         reason = parse_choice(EndReason, end_reason, "end_reason")
         if reason is EndReason.CANCELLED:
@@ -255,11 +263,11 @@ class Placement:
                                field="end_date")
         self.status = PlacementStatus.ENDED
         self.end_date, self.end_reason, self.next_step = end_date, reason, step
-        self.review_flags.clear()  # nothing left to review
+        self.review_flags = []  # nothing left to review
         self.events.append(PlacementEnded(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, started_on=self.started_on,
-            end_date=end_date, end_reason=reason, next_step=step, at=now))
+            end_date=end_date, end_reason=reason, next_step=step, at=now, note=note))
 
     # Cancelling: an award that never starts
 
@@ -281,11 +289,11 @@ class Placement:
         self.status = PlacementStatus.CANCELLED
         self.end_date = council_date(now)
         self.end_reason, self.next_step, self.cancel_reason = EndReason.CANCELLED, step, why
-        self.review_flags.clear()
+        self.review_flags = []
         self.events.append(PlacementEnded(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, started_on=None,
-            end_date=self.end_date, end_reason=EndReason.CANCELLED, next_step=step, at=now))
+            end_date=self.end_date, end_reason=EndReason.CANCELLED, next_step=step, at=now, note=why))
 
     # Safeguarding and main or supplementary provision
 
@@ -324,11 +332,14 @@ class Placement:
                           policy: ConcernPolicy = DEFAULT_POLICY) -> list[Concern]:
         """Take a week's return (a second return for the same week replaces the
         first as a correction) and raise the concerns it calls for."""
-        by.ensure_may_act_for(self.provider_id)
+        ensure_may_see(by, self.provider_id, self.commissioning_team)
         if self.status in (PlacementStatus.AWARDED, PlacementStatus.CANCELLED):
             raise Conflict("attendance cannot be returned for a placement that has not started")
         self._check_week(week.week_commencing, council_date(now))
-        correction = week.week_commencing in self.attendance
+        earlier = self.attendance.get(week.week_commencing)
+        correction = earlier is not None
+        week.corrections = earlier.corrections + 1 if earlier else 0
+        week.recorded_by, week.recorded_at = by.id, now
         self.attendance[week.week_commencing] = week
         self.events.append(AttendanceRecorded(
             placement_id=self.placement_id, provider_id=self.provider_id,
@@ -405,17 +416,22 @@ class Placement:
     def needs_review(self, today: date) -> bool:
         return self.flagged_for_review or self.is_review_overdue(today)
 
-    def flag_for_review(self, reason: str, *, now: datetime) -> None:
+    def flag_for_review(self, reason: str, *, now: datetime) -> bool:
         """E.g. the provider was suspended: its current placements continue,
-        but officers must look at each.  The next review clears the flag."""
+        but officers must look at each.  The next review clears the flag.
+        Told the same twice, it flags once (returns whether it flagged)."""
         if self.status in (PlacementStatus.ENDED, PlacementStatus.CANCELLED):
             raise Conflict(f"the placement is {self.status.value}; there is nothing to review")
-        self.review_flags.append(ReviewFlag(required_text(reason, "reason", "a reason"), now))
+        reason = required_text(reason, "reason", "a reason")
+        if any(flag.reason == reason for flag in self.review_flags):
+            return False
+        self.review_flags = [*self.review_flags, ReviewFlag(reason, now)]
+        return True
 
     def record_review(self, review_date: date, *, attendance: Progress | str,
                       attitude: Progress | str, attainment: Progress | str,
                       behaviour: Progress | str, notes: str, by: Actor, now: datetime) -> Review:
-        by.ensure_may_act_for(self.provider_id)
+        ensure_may_see(by, self.provider_id, self.commissioning_team)
         if self.status is PlacementStatus.ENDED:
             raise Conflict("the placement has ended and cannot be reviewed")
         if self.status in (PlacementStatus.AWARDED, PlacementStatus.CANCELLED):
@@ -428,9 +444,9 @@ class Placement:
             attainment=parse_choice(Progress, attainment, "attainment"),
             behaviour=parse_choice(Progress, behaviour, "behaviour"),
             notes=required_text(notes, "notes", "notes against the placement's aims"),
-            by=by.user, recorded_at=now)
+            by=by.id, recorded_at=now)
         self.reviews.append(review)
-        self.review_flags.clear()
+        self.review_flags = []
         self.events.append(ReviewRecorded(
             review_id=review.review_id, placement_id=self.placement_id,
             provider_id=self.provider_id, review_date=review_date,
@@ -446,7 +462,7 @@ class Placement:
                        engagement: int | None = None) -> Outcome:
         """Attainment at the start, at a review or at the end; outcomes may
         follow the end (exam results come in August)."""
-        by.ensure_may_act_for(self.provider_id)
+        ensure_may_see(by, self.provider_id, self.commissioning_team)
         if self.status in (PlacementStatus.AWARDED, PlacementStatus.CANCELLED):
             raise Conflict("outcomes are recorded once the placement has started")
         self._check_day(recorded_on, now, "recorded_on")
@@ -454,7 +470,7 @@ class Placement:
             stage=parse_choice(OutcomeStage, stage, "stage"), recorded_on=recorded_on,
             attainment=_attainment(attainment or {}),
             qualifications=_qualifications(qualifications), engagement=_engagement(engagement),
-            by=by.user, recorded_at=now)
+            by=by.id, recorded_at=now)
         if not (outcome.attainment or outcome.qualifications or outcome.engagement):
             raise InvalidInput("record attainment, a qualification or engagement",
                                field="attainment")

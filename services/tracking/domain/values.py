@@ -9,19 +9,19 @@ from dataclasses import dataclass
 from shared.errors import InvalidInput
 
 
-class PlacementSource(enum.Enum):
+class PlacementSource(enum.StrEnum):
     CALL_OFF = "call_off"  # an individual placement awarded from offers
     BLOCK_PLACE = "block_place"  # a free place of a block contract
 
 
-class PlacementStatus(enum.Enum):
+class PlacementStatus(enum.StrEnum):
     AWARDED = "awarded"
     STARTED = "started"
     ENDED = "ended"
     CANCELLED = "cancelled"  # awarded, but the child never started: see Placement.cancel
 
 
-class Safeguarding(enum.Enum):
+class Safeguarding(enum.StrEnum):
     """Who is responsible for the child's safeguarding: whoever commissions,
     or the home school when the child stays on its roll."""
 
@@ -29,17 +29,17 @@ class Safeguarding(enum.Enum):
     HOME_SCHOOL = "home_school"
 
 
-class Provision(enum.Enum):
+class Provision(enum.StrEnum):
     MAIN = "main"
     SUPPLEMENTARY = "supplementary"
 
 
-class StartConfirmedBy(enum.Enum):
+class StartConfirmedBy(enum.StrEnum):
     PROVIDER = "provider"
     OFFICER = "officer"
 
 
-class EndReason(enum.Enum):
+class EndReason(enum.StrEnum):
     COMPLETED = "completed"  # ran to its planned end
     MOVED_ON_EARLY = "moved_on_early"  # ended early because the child moved on as planned
     BREAKDOWN = "breakdown"  # the placement broke down
@@ -54,7 +54,7 @@ PLANNED_END_REASONS = frozenset({EndReason.COMPLETED, EndReason.MOVED_ON_EARLY})
 because the child moved on to the next step the plan aimed at."""
 
 
-class NextStep(enum.Enum):
+class NextStep(enum.StrEnum):
     REINTEGRATED_MAINSTREAM = "reintegrated_mainstream"
     SPECIAL_SCHOOL = "special_school"
     FURTHER_EDUCATION = "further_education"
@@ -75,7 +75,7 @@ POSITIVE_NEXT_STEPS = frozenset({
 """Next steps that count as progression: AP is an intervention, not a destination."""
 
 
-class Progress(enum.Enum):
+class Progress(enum.StrEnum):
     """Progress against one of the placement's aims since the last review."""
 
     IMPROVING = "improving"
@@ -83,19 +83,19 @@ class Progress(enum.Enum):
     DECLINING = "declining"
 
 
-class Subject(enum.Enum):
+class Subject(enum.StrEnum):
     ENGLISH = "english"
     MATHS = "maths"
     SCIENCE = "science"  # including IT
 
 
-class OutcomeStage(enum.Enum):
+class OutcomeStage(enum.StrEnum):
     START = "start"
     REVIEW = "review"
     END = "end"
 
 
-class ConcernKind(enum.Enum):
+class ConcernKind(enum.StrEnum):
     UNEXPLAINED_ABSENCE = "unexplained_absence"
     LOW_ATTENDANCE = "low_attendance"
 

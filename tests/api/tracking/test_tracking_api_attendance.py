@@ -4,6 +4,8 @@ latest four weeks)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tests.api.tracking.tracking_support import (
@@ -171,8 +173,8 @@ def test_a_correction_never_raises_the_same_concern_twice(rt, client_for):
     assert len(outbox(rt, "concern.raised")) == 2  # unexplained absence and low attendance, once each
 
 
-def test_the_threshold_is_the_councils_setting(rt, client_for, monkeypatch):
-    monkeypatch.setenv("DPS_ATTENDANCE_THRESHOLD", "0.95")
+def test_the_threshold_is_the_councils_setting(rt, client_for):
+    rt.settings = dataclasses.replace(rt.settings, attendance_threshold="0.95")  # DPS_ATTENDANCE_THRESHOLD
     client = client_for(rt)
     placement_id = started(client, rt)
     raised = _return(client, placement_id, week("2024-01-08", 10, 9, 1)).json["concerns_raised"]

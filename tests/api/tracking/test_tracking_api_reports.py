@@ -99,7 +99,7 @@ def test_active_placements_by_lot_team_provider_and_reason(dps):
     by_team = client.get("/v1/reports/active-placements?on=2024-02-20&by=team", headers=MANAGER).json
     assert by_team == [{"team": "exclusions", "placements": 2}, {"team": "send", "placements": 1}]
     by_lot = client.get("/v1/reports/active-placements?by=lot", headers=REPORTING).json  # today, 15 March
-    assert by_lot == [{"lot": 1, "lot_name": "full-time education", "placements": 1}]
+    assert by_lot == [{"lot": 1, "lot_name": "Full-time education", "placements": 1}]
 
 
 def test_an_officer_sees_only_their_teams_rows(dps):

@@ -35,7 +35,8 @@ def new_placement(**overrides) -> Placement:
         placement_id=uuid4(), referral_id=uuid4(), child_ref=uuid4(), provider_id=PROVIDER_ID,
         lot=1, commissioning_team="send", reason_for_ap="SEND needs the school cannot meet",
         hours_per_week=Decimal(25), agreed_cost_pence=1_000_000, start_date=date(2024, 1, 8),
-        expected_end_date=date(2024, 7, 19), safeguarding="commissioning_team", provision="main")
+        expected_end_date=date(2024, 7, 19), safeguarding="commissioning_team", provision="main",
+        full_time=True)  # as awarded
     terms.update(overrides)
     return Placement.from_call_off(**terms)
 

@@ -37,7 +37,8 @@ def new_placement(**overrides) -> Placement:
         placement_id=uuid4(), referral_id=uuid4(), child_ref=CHILD, provider_id=PROVIDER_ID, lot=1,
         commissioning_team="exclusions", reason_for_ap="permanent exclusion", hours_per_week=Decimal(25),
         agreed_cost_pence=1_200_000, start_date=date(2024, 1, 8), expected_end_date=date(2024, 7, 19),
-        safeguarding="commissioning_team", provision="main")
+        safeguarding="commissioning_team", provision="main",
+        full_time=True)  # as awarded
     terms.update(overrides)
     return Placement.from_call_off(**terms)
 

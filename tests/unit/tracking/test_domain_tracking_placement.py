@@ -34,7 +34,8 @@ def new_placement(**overrides) -> Placement:
         lot=1, commissioning_team="exclusions_and_reintegration",
         reason_for_ap="permanent exclusion", hours_per_week=Decimal(25),
         agreed_cost_pence=1_200_000, start_date=date(2024, 1, 8),
-        expected_end_date=date(2024, 7, 19), safeguarding="commissioning_team", provision="main")
+        expected_end_date=date(2024, 7, 19), safeguarding="commissioning_team", provision="main",
+        full_time=True)  # as awarded
     terms.update(overrides)
     return Placement.from_call_off(**terms)
 
@@ -66,15 +67,10 @@ def test_a_block_place_allocation_makes_a_placement_of_its_own_source():
     assert placement.provision is Provision.SUPPLEMENTARY
 
 
-@pytest.mark.parametrize("lot, hours, full_time", [
-    (1, "10", True),     # lot 1 is full-time education whatever the hours
-    (2, "18", False),    # exactly 18 hours is not more than 18
-    (2, "18.5", True),
-    (3, "25", True),
-    (4, "6", False),
-])
-def test_full_time_is_more_than_18_hours_or_lot_1(lot, hours, full_time):
-    assert new_placement(lot=lot, hours_per_week=Decimal(hours)).full_time is full_time
+def test_full_time_is_as_awarded():
+    """Awards decides full-time (where the facts are); the placement keeps what it was told."""
+    assert new_placement(lot=2, hours_per_week=Decimal(10), full_time=True).full_time is True
+    assert new_placement(lot=1, hours_per_week=Decimal(25), full_time=False).full_time is False
 
 
 @pytest.mark.parametrize("overrides, field", [
@@ -186,7 +182,7 @@ def test_a_provider_cannot_override_the_overlap_rule():
 
 @pytest.mark.parametrize("second_terms", [
     {"provision": "supplementary"},               # supplementary provision alongside
-    {"lot": 2, "hours_per_week": Decimal(10)},    # part-time
+    {"lot": 2, "hours_per_week": Decimal(10), "full_time": False},  # part-time (as awarded)
     {"child_ref": uuid4()},                       # another child
 ])
 def test_supplementary_part_time_or_another_childs_placement_may_overlap(second_terms):

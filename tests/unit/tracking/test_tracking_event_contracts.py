@@ -9,8 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 from uuid import UUID, uuid4
 
-from services.tracking import events
+from services.tracking import messages
 from services.tracking.domain import Actor, AttendanceReturn, Placement
+from shared.unit_of_work import Message
 
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 OFFICER = Actor("officer.jones")
@@ -37,7 +38,7 @@ def everything_published() -> dict[str, dict]:
         placement_id=uuid4(), referral_id=uuid4(), child_ref=child, provider_id=PROVIDER_ID, lot=1,
         commissioning_team="exclusions", reason_for_ap="permanent exclusion", hours_per_week=Decimal(25),
         agreed_cost_pence=1_200_000, start_date=date(2024, 1, 8), expected_end_date=date(2024, 7, 19),
-        safeguarding="commissioning_team", provision="main")
+        safeguarding="commissioning_team", provision="main", full_time=True)
     placement.start(date(2024, 1, 8), by=PROVIDER, now=NOW)
     placement.record_attendance(AttendanceReturn(date(2024, 1, 8), 10, 6, 3, 1), by=PROVIDER, now=NOW)
     placement.record_review(date(2024, 2, 16), attendance="improving", attitude="steady", attainment="steady",
@@ -47,18 +48,19 @@ def everything_published() -> dict[str, dict]:
                              engagement=2)
     placement.end(date(2024, 3, 8), end_reason="completed", next_step="further_education", by=OFFICER, now=NOW)
     published = {}
-    for type_, data in events.messages(placement):
-        json.dumps(data)  # ready for the wire
-        assert str(child) not in json.dumps(data)
-        published.setdefault(type_, data)
-    assert placement.events == []
+    wire = [item for event in placement.events for item in messages.translate(event, placement)
+            if isinstance(item, Message)]
+    for message in wire:
+        json.dumps(message.data)  # ready for the wire
+        assert str(child) not in json.dumps(message.data)
+        published.setdefault(message.type, message.data)
     return published
 
 
 def test_every_promised_field_is_published():
     published = everything_published()
     promised = promised_fields()
-    assert set(promised) == set(published) == set(events.SCHEMAS)
+    assert set(promised) == set(published) == set(messages.SCHEMAS)
     for type_, fields in promised.items():
         assert fields <= set(published[type_]), (type_, fields - set(published[type_]))
 

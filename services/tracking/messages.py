@@ -1,6 +1,7 @@
-"""What tracking publishes on `dps.tracking`: the `data` of each event, as
-docs/events.md promises it (those fields exactly; a few more are allowed),
-and the mapping from the domain's events.
+"""What tracking publishes on `dps.tracking` and writes to its audit trail:
+the `data` of each event, as docs/events.md promises it (those fields
+exactly; a few more are allowed), and the ONE mapping from a domain event to
+what it becomes (`translate`, which the unit of work calls on commit).
 
 Downstream reporting binds its own queue to the exchange: see
 docs/reporting-events.md.  No event carries the child's reference, an
@@ -15,6 +16,7 @@ from marshmallow import Schema, fields
 
 from services.tracking import domain
 from shared.schemas import cached
+from shared.unit_of_work import AuditEntry, Message
 
 
 class _Data(Schema):
@@ -155,9 +157,41 @@ def _fields(event: domain.Event, placement: domain.Placement) -> dict:
     return values
 
 
-def messages(placement: domain.Placement) -> Iterator[tuple[str, dict]]:
-    """(type, data) for each event the placement recorded, ready for
-    `uow.publish`; the placement's event list is emptied."""
-    while placement.events:
-        event = placement.events.pop(0)
-        yield event.type, cached(SCHEMAS[event.type]).dump(_fields(event, placement))
+def _audit(event: domain.Event) -> AuditEntry:
+    """The audit trail's line for a domain event."""
+    placement_id = event.placement_id
+    match event:
+        case domain.PlacementStarted():
+            return AuditEntry("placement.started", "placement", placement_id, event.overlap_reason,
+                              {"started_on": event.started_on.isoformat(), "confirmed_by": event.confirmed_by.value})
+        case domain.PlacementEnded() if event.end_reason is domain.EndReason.CANCELLED:
+            return AuditEntry("placement.cancelled", "placement", placement_id, event.note,
+                              {"next_step": event.next_step.value})
+        case domain.PlacementEnded():
+            return AuditEntry("placement.ended", "placement", placement_id, event.note,
+                              {"end_date": event.end_date.isoformat(), "end_reason": event.end_reason.value,
+                               "next_step": event.next_step.value})
+        case domain.AttendanceRecorded():
+            return AuditEntry("attendance.recorded", "placement", placement_id, None, {
+                "week_commencing": event.week_commencing.isoformat(), "sessions_offered": event.sessions_offered,
+                "attended": event.attended, "authorised_absence": event.authorised_absence,
+                "unauthorised_absence": event.unauthorised_absence})
+        case domain.ConcernRaised():
+            return AuditEntry("concern.raised", "concern", event.concern_id, None, {
+                "placement_id": str(placement_id), "kind": event.kind.value,
+                "week_commencing": event.week_commencing.isoformat(),
+                "rate": None if event.rate is None else str(event.rate)})
+        case domain.ReviewRecorded():
+            return AuditEntry("review.recorded", "placement", placement_id, None,
+                              {"review_id": str(event.review_id), "review_date": event.review_date.isoformat()})
+        case domain.OutcomeRecorded():
+            return AuditEntry("outcome.recorded", "placement", placement_id, None,
+                              {"outcome_id": str(event.outcome_id), "stage": event.stage.value})
+    raise ValueError(f"no audit line for {type(event).__name__}")
+
+
+def translate(event: domain.Event, placement: domain.Placement) -> Iterator[Message | AuditEntry]:
+    """A placement's domain event: the message on `dps.tracking` and the audit line."""
+    yield Message(event.type, cached(SCHEMAS[event.type]).dump(_fields(event, placement)))
+    yield _audit(event)
+
