@@ -62,6 +62,8 @@ class ServiceDefinition:
     description: str = ""
     # the service's unit of work: its repositories and its one mapping of domain events
     unit_of_work: type[UnitOfWork] = UnitOfWork
+    # refuses settings the service cannot work with (ValueError naming the setting): checked at start
+    check_settings: Callable[[Settings], None] = lambda settings: None
 
 
 def load_definition(service: str) -> ServiceDefinition:
@@ -74,6 +76,7 @@ class Runtime:
     def __init__(self, definition: ServiceDefinition, settings: Settings, engine: Engine | None = None) -> None:
         self.definition = definition
         self.settings = settings
+        definition.check_settings(settings)  # a bad setting stops the process at start, not at a request
         self.engine = engine or make_engine(settings.database_url)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
         tables = definition.metadata.tables

@@ -3,8 +3,17 @@
 from pathlib import Path
 
 from services.tracking import api, consumers, models, orm
+from services.tracking.domain import ConcernPolicy
 from services.tracking.unit_of_work import TrackingUnitOfWork
+from shared.config import Settings
 from shared.service import ServiceDefinition
+
+
+def check_settings(settings: Settings) -> None:
+    try:
+        ConcernPolicy.from_settings(settings.attendance_threshold, settings.attendance_window_weeks)
+    except ValueError as exc:
+        raise ValueError(f"DPS_ATTENDANCE_THRESHOLD / DPS_ATTENDANCE_WINDOW_WEEKS: {exc}") from None
 
 
 def definition() -> ServiceDefinition:
@@ -17,6 +26,7 @@ def definition() -> ServiceDefinition:
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
         unit_of_work=TrackingUnitOfWork,
+        check_settings=check_settings,
         description=(
             "What happened to each child after the award: placements made from awards, started, ended "
             "with the next step (or cancelled when the child never started); weekly attendance returns "
