@@ -43,7 +43,8 @@ referrals, so two providers rarely answer the same referral in the same
 instant (any 409 they get is counted as an error all the same).
 
 Targets: p99 < 200 ms at the average rate, < 500 ms in the burst, 0 errors
-(any answer other than the expected 2xx, any timeout of REQUEST_TIMEOUT_S).
+(any answer other than the expected 2xx; no answer: a timeout of REQUEST_TIMEOUT_S, or the connection
+refused or reset).
 """
 
 from __future__ import annotations
@@ -320,7 +321,9 @@ def open_loop(system: BenchSystem, requests_due: list[Request], rate: float) -> 
             status = response.status_code
             if status not in request.expect:
                 error = response.text[:200]
-        except requests.RequestException as exc:
+        except requests.Timeout as exc:
+            error = f"timeout: {exc}"[:200]
+        except requests.RequestException as exc:  # refused, reset: no answer either
             error = f"{type(exc).__name__}: {exc}"[:200]
         ended = time.perf_counter()
         with lock:
@@ -350,8 +353,9 @@ def summarise(results: list[Result], expect: dict[str, tuple]) -> dict:
             "p95_ms": round(percentile(latencies, 95), 1), "p99_ms": round(percentile(latencies, 99), 1),
             "max_ms": round(max(latencies), 1) if latencies else None,
             "errors": len(errors), "non_2xx": sum(1 for r in errors if r.status is not None),
-            "timeouts": sum(1 for r in errors if r.status is None),
-            "errors_by_status": dict(Counter(str(r.status) for r in errors)) or None}
+            "timeouts": sum(1 for r in errors if r.status is None and r.error.startswith("timeout")),
+            "connection_errors": sum(1 for r in errors if r.status is None and not r.error.startswith("timeout")),
+            "errors_by_status": dict(Counter(str(r.status) for r in errors if r.status is not None)) or None}
 
 
 def phase(system: BenchSystem, supply: Supply, label: str, rate: float, seconds: int, seed: int) -> list[Measure]:

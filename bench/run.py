@@ -87,8 +87,8 @@ DETAILS = ("p50_ms", "p95_ms", "p99_ms", "ratio_to_minimal", "non_2xx", "achieve
            "deliveries_per_s", "stages_p50_p99_ms", "events", "http_requests", "wall_s", "peak_mib", "us_per_moderate",
            "moderation_projected_from", "rows", "query_ms", "http_ms", "csv_ms", "messages",
            "raw_publish_msg_per_s", "event_path_events_per_s", "ratio_to_broker_section_best", "cpu_ms_per_request",
-           "requests", "achieved_rate_per_s", "errors", "timeouts", "errors_by_status", "client_lag_p99_ms",
-           "scheduler_lag_p99_ms", "most_in_flight", "client_threads", "client_cpu_s_per_s",
+           "requests", "achieved_rate_per_s", "errors", "timeouts", "connection_errors", "errors_by_status",
+           "client_lag_p99_ms", "scheduler_lag_p99_ms", "most_in_flight", "client_threads", "client_cpu_s_per_s",
            "load_average_before", "load_average_after_1_5_15")
 
 
