@@ -15,7 +15,10 @@ earlier ones, and a pool of client threads sends it when it is due.  Its
 latency is measured from that due time, not from when a thread got round to
 sending it, so a stall of the system (or of the client) counts against
 every request that should have gone out meanwhile (no coordinated
-omission).  `client_lag_p99_ms` says how late the client itself sent
+omission).  Each service's requests have a pool of client threads of their
+own (sized for every request its rate can have waiting on a full timeout,
+at most CLIENT_THREADS), so a service that stalls does not hold up the
+clients of the others, as it would not in life.  `client_lag_p99_ms` says how late the client itself sent
 (a high figure there means the bench machine, not the system, is the limit).
 
 The mix (per 1,000 requests; writes are 88, about one in eleven as in the
@@ -69,7 +72,7 @@ AVERAGE_RATE = 34.0  # requests/s across the four services at the peak hour (doc
 BURST_FACTOR = 5
 PHASE_SECONDS = 30
 REQUEST_TIMEOUT_S = 5.0
-CLIENT_THREADS = 96
+CLIENT_THREADS = 256  # at most, per service
 PROVIDERS = 12
 PLACEMENTS = 10
 TARGETS_MS = {"average": 200.0, "burst": 500.0}
@@ -296,10 +299,10 @@ def schedule(total: int, seed: int) -> list[str]:
 
 
 def open_loop(system: BenchSystem, requests_due: list[Request], rate: float) -> tuple[list[Result], float, dict]:
-    """Sends request i at start + i / rate from a pool of threads; latency from that due time.
-    Also says how the client kept up: how late the clock loop handed each request to the pool
-    (scheduler_lag: the bench process's own CPU), and the most requests in flight at once (when it
-    reaches client_threads, requests wait for a free thread, and that wait counts in their latency)."""
+    """Sends request i at start + i / rate from its service's pool of threads; latency from that due time.
+    Also says how the client kept up: how late the clock loop handed each request to a pool
+    (scheduler_lag: the bench process's own CPU), and the most requests in flight at once (when a
+    service's pool is full, its requests wait for a free thread, and that wait counts in their latency)."""
     local = threading.local()
     results: list[Result] = []
     lock = threading.Lock()
@@ -331,7 +334,13 @@ def open_loop(system: BenchSystem, requests_due: list[Request], rate: float) -> 
             results.append(Result(request.name, request.service, (ended - due) * 1000, (began - due) * 1000,
                                   status, error))
 
-    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+    # The clients of one service are not held up by another's: a pool of threads per service, big enough
+    # for every request its rate can have waiting on a full timeout (threads start only when needed).
+    share = Counter(r.service for r in requests_due)
+    sizes = {service: max(16, min(CLIENT_THREADS, int(rate * n / len(requests_due) * REQUEST_TIMEOUT_S * 1.2)))
+             for service, n in share.items()}
+    pools = {service: ThreadPoolExecutor(size, thread_name_prefix=f"peak-{service}") for service, size in sizes.items()}
+    try:
         started = time.perf_counter() + 0.2
         for i, request in enumerate(requests_due):
             due = started + i / rate
@@ -339,9 +348,12 @@ def open_loop(system: BenchSystem, requests_due: list[Request], rate: float) -> 
             if delay > 0:
                 time.sleep(delay)
             submit_lags.append((time.perf_counter() - due) * 1000)
-            pool.submit(send, request, due)
+            pools[request.service].submit(send, request, due)
         sent_for = time.perf_counter() - started
-    client = {"most_in_flight": in_flight[1], "client_threads": CLIENT_THREADS,
+    finally:
+        for pool in pools.values():
+            pool.shutdown(wait=True)
+    client = {"most_in_flight": in_flight[1], "client_threads": sum(sizes.values()),
               "scheduler_lag_p99_ms": round(percentile(submit_lags, 99), 1)}
     return results, len(requests_due) / sent_for if sent_for > 0 else float("nan"), client
 
