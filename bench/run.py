@@ -62,7 +62,7 @@ def _optional_sections() -> None:
     """Sections that live in their own modules register themselves when present."""
     import importlib
 
-    for name in ("event_path", "http_services", "domain", "tracking_reports"):
+    for name in ("event_path", "http_services", "domain", "tracking_reports", "national_peak"):
         try:
             module = importlib.import_module(f"bench.{name}")
         except ImportError:
@@ -72,9 +72,10 @@ def _optional_sections() -> None:
 
 
 class Context:
-    def __init__(self, sizes: list[int], seconds: int) -> None:
+    def __init__(self, sizes: list[int], seconds: int, peak_seconds: int | None = None) -> None:
         self.sizes = sizes
         self.seconds = seconds
+        self.peak_seconds = peak_seconds
         self.rabbitmq = None
         self.postgres = None
         self.raw_publish_rate = None
@@ -85,7 +86,10 @@ class Context:
 DETAILS = ("p50_ms", "p95_ms", "p99_ms", "ratio_to_minimal", "non_2xx", "achieved_events_per_s", "deliveries",
            "deliveries_per_s", "stages_p50_p99_ms", "events", "http_requests", "wall_s", "peak_mib", "us_per_moderate",
            "moderation_projected_from", "rows", "query_ms", "http_ms", "csv_ms", "messages",
-           "raw_publish_msg_per_s", "event_path_events_per_s", "ratio_to_broker_section_best", "cpu_ms_per_request")
+           "raw_publish_msg_per_s", "event_path_events_per_s", "ratio_to_broker_section_best", "cpu_ms_per_request",
+           "requests", "achieved_rate_per_s", "errors", "timeouts", "connection_errors", "errors_by_status",
+           "client_lag_p99_ms", "scheduler_lag_p99_ms", "most_in_flight", "client_threads", "client_cpu_s_per_s",
+           "load_average_before", "load_average_after_1_5_15")
 
 
 def _details(row: dict) -> str:
@@ -126,10 +130,12 @@ def main(argv=None) -> int:
     p.add_argument("--sections", default=",".join(SECTIONS))
     p.add_argument("--sizes", default="1,10,100")
     p.add_argument("--seconds", type=int, default=8, help="wrk duration per HTTP measure")
+    p.add_argument("--peak-seconds", type=int, default=None,
+                   help="national_peak: seconds of each open-loop phase (average rate, then burst; default 30)")
     args = p.parse_args(argv)
     from tests.support.servers import start_postgres, start_rabbitmq
 
-    ctx = Context([int(s) for s in args.sizes.split(",")], args.seconds)
+    ctx = Context([int(s) for s in args.sizes.split(",")], args.seconds, args.peak_seconds)
     ctx.rabbitmq, ctx.postgres = start_rabbitmq(), start_postgres()
     measures: list[Measure] = []
     notes: list[str] = []

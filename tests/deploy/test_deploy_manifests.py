@@ -138,6 +138,16 @@ def test_committed_rendering_is_the_overlay_build():
         assert obj == committed[key], f"{stale} ({key[1]} {key[3]} differs)"
 
 
+def test_committed_rendering_is_byte_for_byte_what_render_sh_writes():
+    """The committed file is generated, not edited: render.sh --check renders it again (header, order,
+    formatting and all) and diffs it. Offline: the base and overlays are local files."""
+    kustomize = Path(kustomize_command()[0]).parent  # the same kustomize or kubectl as above, first on PATH
+    env = {**os.environ, "PATH": f"{kustomize}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([str(K8S / "render.sh"), "--check"], capture_output=True, text=True, timeout=120,
+                            env=env)
+    assert result.returncode == 0, f"deploy/k8s/render.sh --check:\n{result.stderr[-3000:]}"
+
+
 # --- Kubernetes schemas ----------------------------------------------------------------
 
 def _manifest_files() -> list[Path]:
