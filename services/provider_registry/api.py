@@ -199,8 +199,8 @@ class ApplicationDecision(MethodView):
 # ------------------------------------------------------------------ providers
 
 
-def _provider_view(uow: RegistryUnitOfWork, provider) -> dict:
-    return views.provider_view(provider, _today(uow), handlers.dps_record(uow).sla_version)
+def _provider_view(uow: RegistryUnitOfWork, provider, current_sla: str | None = None) -> dict:
+    return views.provider_view(provider, _today(uow), current_sla or handlers.current_sla(uow))
 
 
 @providers_blp.route("")
@@ -213,7 +213,8 @@ class Providers(MethodView):
         page = Page.take(query)
         with _uow(read_only=True) as uow:
             found = handlers.providers(uow, current_principal(), **query, limit=page.fetch, offset=page.offset)
-            return page.respond(found, lambda p: _provider_view(uow, p))
+            current_sla = handlers.current_sla(uow)
+            return page.respond(found, lambda p: _provider_view(uow, p, current_sla))
 
 
 @providers_blp.route("/<uuid:provider_id>")

@@ -72,6 +72,11 @@ def dps_record(uow: RegistryUnitOfWork) -> DPS:
     return uow.dps.get()
 
 
+def current_sla(uow: RegistryUnitOfWork) -> str:
+    """The version of the service level agreement providers accept now."""
+    return uow.dps.sla_version()
+
+
 def configure_dps(uow: RegistryUnitOfWork, actor: Actor, **changes) -> DPS:
     """Name, start, term_years, decision_working_days, extended_decision_working_days."""
     dps = uow.dps.get(for_update=True)

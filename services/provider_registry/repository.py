@@ -46,6 +46,9 @@ class DpsRepository(Repository):
         dps.lots = {lot.number: lot for lot in self.session.scalars(sa.select(Lot).order_by(models.lots.c.number))}
         return self._seen(dps)
 
+    def sla_version(self) -> str:
+        return self.session.execute(sa.select(models.dps.c.sla_version).where(models.dps.c.id == DPS_ID)).scalar_one()
+
     def any_members(self) -> bool:
         return self.session.execute(sa.select(models.memberships.c.provider_id).limit(1)).first() is not None
 

@@ -102,6 +102,9 @@ class FakeDps(Repository):
     def get(self, *, for_update: bool = False) -> DPS:
         return self._seen(self.dps)
 
+    def sla_version(self) -> str:
+        return self.dps.sla_version
+
     def any_members(self) -> bool:
         return any(p.memberships for p in self.providers.stored.values())
 
