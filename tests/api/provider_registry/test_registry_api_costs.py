@@ -63,10 +63,6 @@ def writes(seen: list[str]) -> list[tuple]:
     return found
 
 
-def reads_dps(seen: list[str]) -> bool:
-    return any(s.lstrip().startswith("SELECT dps.") or "FROM lots" in s for s in seen)
-
-
 PROVIDER_TABLES = ("providers", "memberships", "pricing_schedules", "compliance_documents", "sla_acceptances")
 
 
@@ -164,7 +160,8 @@ def test_reading_a_provider_takes_the_same_few_statements_whatever_it_holds(clie
     for lot in (1, 2):
         client.post(f"/v1/providers/{large}/lots/{lot}/pricing-schedules", headers=me, json={
             "effective_from": "2025-03-03", "pricing_lines": [
-                {"description": "Session", "unit": "session", "staffing_ratio": "group", "maximum_price_pence": 9_000}]})
+                {"description": "Session", "unit": "session", "staffing_ratio": "group",
+                 "maximum_price_pence": 9_000}]})
     counts = []
     for provider_id in (small, large):
         with statements(rt) as seen:
@@ -182,9 +179,8 @@ def test_capacity_change_updates_that_membership_and_the_providers_updated_at_on
                               json={"capacity": 8})
     assert response.status_code == 200
     assert [m["capacity"] for m in response.json["memberships"]] == [8, 6]
-    assert [w for w in writes(seen) if w[1] in PROVIDER_TABLES] == [
+    assert sorted(w for w in writes(seen) if w[1] in PROVIDER_TABLES) == [
         ("UPDATE", "memberships", ("capacity",)), ("UPDATE", "providers", ("updated_at",))]
-    assert not reads_dps(seen)
 
 
 def test_listing_providers_reads_a_page_in_the_same_statements_however_many_are_on_it(client, rt):

@@ -35,8 +35,8 @@ def test_a_change_rolled_back_is_not_stored_and_the_next_one_is(client, rt):
         uow.commit()
     with rt.unit_of_work() as uow:
         stored = uow.providers.get(provider_id)
-    assert stored.capacity == {1: 6, 3: 6}
-    assert stored.memberships[3].status is MembershipStatus.SUSPENDED
+        assert stored.capacity == {1: 6, 3: 6}
+        assert stored.memberships[3].status is MembershipStatus.SUSPENDED
 
 
 def test_every_change_of_one_unit_of_work_is_stored_and_announced(client, rt):
@@ -60,8 +60,8 @@ def test_a_change_never_committed_is_never_read(rt):
         dps.lots[1].name = "changed in memory"
     with rt.unit_of_work() as uow:
         dps = uow.dps.get()
-    assert dps.sla_version == "1"
-    assert dps.lots[1].name == "Full-time education"
+        assert dps.sla_version == "1"
+        assert dps.lots[1].name == "Full-time education"
 
 
 def test_a_dps_change_rolled_back_is_never_served(rt):
@@ -95,7 +95,7 @@ def test_providers_are_read_and_saved_on_sqlite(tmp_path, client_for):
         assert [d["expires_on"] for d in record["documents"]] == ["2026-01-31"] * 3
         with runtime.unit_of_work() as uow:
             provider = uow.providers.get(provider_id)
-        assert [s.version for s in provider.schedules[1]] == [1, 2]
-        assert provider.schedules[1][1].proposed_at == NOW
+            assert [s.version for s in provider.schedules[1]] == [1, 2]
+            assert provider.schedules[1][1].proposed_at == NOW
     finally:
         runtime.engine.dispose()
