@@ -406,3 +406,78 @@ def test_daily_check_suspends_the_day_after_a_document_expires(uow):
     assert {(who, e.action, e.subject_id) for who, e in uow.audit} == {
         ("system:compliance_and_pricing", "membership.suspend", f"{provider_id}:1"),
         ("system:compliance_and_pricing", "membership.suspend", f"{provider_id}:2")}
+
+
+# ------------------------------------------- a removed provider (issue 13, defect 10)
+# Removed from every lot (or past the end of the DPS term), a provider user may
+# still read its own record but no longer change it; a member of some lot
+# (admitted or suspended) keeps changing it; the council's staff are not affected.
+
+
+def _changes(uow, provider_id, lot=1):
+    me = provider_user(provider_id)
+    uow.acting_as(me)
+    return {
+        "details": lambda: handlers.change_details(uow, me, provider_id, registration=Registration(
+            RegistrationStatus.REGISTERED_SCHOOL, "654321", OfstedGrade.OUTSTANDING)),
+        "document": lambda: handlers.upload_document(uow, me, provider_id, ComplianceDocument(
+            DocumentKind.INSURANCE, "insurance-2026.pdf", date(2027, 1, 31))),
+        "sla": lambda: handlers.accept_sla(uow, me, provider_id, "2"),
+        "capacity": lambda: handlers.change_capacity(uow, me, provider_id, lot, 9),
+        "pricing": lambda: handlers.propose_pricing(uow, me, provider_id, lot, [GROUP_WEEK], date(2025, 3, 3)),
+    }
+
+
+def _outcomes(changes) -> dict[str, str]:
+    found = {}
+    for name, change in changes.items():
+        try:
+            change()
+            found[name] = "changed"
+        except Forbidden as refused:
+            found[name] = "refused: removed" if "removed" in refused.message else "refused"
+    return found
+
+
+def test_a_provider_removed_from_every_lot_may_change_nothing_of_its_record(uow):
+    provider_id = admitted(uow, lots=(1, 3))
+    handlers.issue_sla(uow.acting_as(MANAGER), MANAGER, "2")
+    for lot in (1, 3):
+        handlers.remove(uow.acting_as(MANAGER), MANAGER, provider_id, lot, "persistent poor performance")
+    uow.messages.clear(), uow.audit.clear()
+    assert set(_outcomes(_changes(uow, provider_id)).values()) == {"refused: removed"}
+    assert uow.messages == [] and uow.audit == []
+    me = provider_user(provider_id)
+    assert [m.status for m in handlers.provider_for(uow, me, provider_id).memberships.values()] == [
+        MembershipStatus.REMOVED, MembershipStatus.REMOVED]
+    assert [p.id for p in handlers.providers(uow, me)] == [provider_id]
+
+
+def test_a_provider_still_a_member_of_another_lot_keeps_changing_its_record(uow):
+    provider_id = admitted(uow, lots=(1, 3))
+    handlers.issue_sla(uow.acting_as(MANAGER), MANAGER, "2")
+    handlers.remove(uow.acting_as(MANAGER), MANAGER, provider_id, 1, "left the area")
+    assert set(_outcomes(_changes(uow, provider_id, lot=3)).values()) == {"changed"}
+
+
+def test_a_suspended_provider_keeps_changing_its_record(uow):
+    provider_id = admitted(uow)
+    handlers.issue_sla(uow.acting_as(MANAGER), MANAGER, "2")
+    handlers.suspend(uow.acting_as(MANAGER), MANAGER, provider_id, 1, "insurance lapsed")
+    assert set(_outcomes(_changes(uow, provider_id)).values()) == {"changed"}
+
+
+def test_past_the_end_of_the_dps_term_counts_as_removed(uow):
+    provider_id = admitted(uow)
+    uow.time = NOW.replace(year=NOW.year + 10)  # long after the last day of the term
+    assert _outcomes({"details": _changes(uow, provider_id)["details"]}) == {"details": "refused: removed"}
+    assert handlers.provider_for(uow, provider_user(provider_id), provider_id).id == provider_id
+
+
+def test_the_council_still_changes_a_removed_providers_record(uow):
+    provider_id = admitted(uow)
+    handlers.remove(uow.acting_as(MANAGER), MANAGER, provider_id, 1, "left the area")
+    handlers.change_details(uow.acting_as(MANAGER), MANAGER, provider_id, registration=Registration(
+        RegistrationStatus.REGISTERED_SCHOOL, "654321", OfstedGrade.OUTSTANDING))
+    assert uow.committed
+    assert handlers.provider_for(uow, OFFICER, provider_id).registration.urn == "654321"
