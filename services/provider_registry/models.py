@@ -1,6 +1,6 @@
 """The provider registry service's tables, in its own database, and the
 column types that hold the domain's values (orm.py maps the aggregates onto
-these tables; views and reports read them with Core).
+these tables; the repositories query them).
 
 The DPS is one row (id 1) and its lots four rows, seeded by the migration.
 An application keeps the form as submitted (JSON) and the questions it
