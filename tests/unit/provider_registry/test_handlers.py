@@ -481,3 +481,15 @@ def test_the_council_still_changes_a_removed_providers_record(uow):
         RegistrationStatus.REGISTERED_SCHOOL, "654321", OfstedGrade.OUTSTANDING))
     assert uow.committed
     assert handlers.provider_for(uow, OFFICER, provider_id).registration.urn == "654321"
+
+
+# ------------------------------------------------------------ the mapping
+
+
+def test_the_mappers_start_once_however_many_times_the_service_is_built():
+    from services.provider_registry import orm, service
+
+    service.definition()
+    service.definition()  # a second runtime in the same process: no second mapping
+    orm.start_mappers()
+    assert orm.mapper_registry.mappers
