@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from flask import current_app
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.provider_registry import handlers, views
 from services.provider_registry import schemas as s
-from services.provider_registry.domain import london_date
+from services.provider_registry.unit_of_work import RegistryUnitOfWork
 from shared import audit
 from shared.auth import current_principal, public, requires
+from shared.calendar import council_date
 from shared.paging import LINK_DOC, Page, Paging
-from shared.unit_of_work import UnitOfWork
 
 COUNCIL = ("officer", "manager")
 
@@ -39,18 +39,20 @@ def blueprints() -> list[Blueprint]:
     return [dps_blp, applications_blp, providers_blp, schedules_blp, directory_blp, audit.blueprint()]
 
 
-def _uow() -> UnitOfWork:
-    return current_app.extensions["dps"].unit_of_work()
+def _uow(*, read_only: bool = False) -> RegistryUnitOfWork:
+    """A unit of work acting as the person behind the request (public reads: the service itself)."""
+    runtime = current_app.extensions["dps"]
+    return runtime.unit_of_work(g.get("principal"), read_only=read_only)
 
 
-def _today(uow: UnitOfWork):
-    return london_date(uow.now())
+def _today(uow: RegistryUnitOfWork):
+    return council_date(uow.now())
 
 
 # ------------------------------------------------------------ the DPS, lots
 
 
-def _dps_view(uow: UnitOfWork) -> dict:
+def _dps_view(uow: RegistryUnitOfWork) -> dict:
     return views.dps_view(handlers.dps_record(uow), _today(uow))
 
 
@@ -60,7 +62,7 @@ class DPSRecord(MethodView):
     @public
     def get(self):
         """The DPS: its term, status, SLA version and lots"""
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             return _dps_view(uow)
 
     @dps_blp.arguments(s.DPSChangeSchema)
@@ -103,7 +105,7 @@ class Lots(MethodView):
     def get(self, query):
         """The four lots and their qualification questions"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             dps = handlers.dps_record(uow)
             return page.respond(page.window(sorted(dps.lots)), lambda n: views.lot_view(dps, n))
 
@@ -131,7 +133,7 @@ class Applications(MethodView):
     def get(self, query):
         """Applications: all for the council (pending, overdue...), a provider's own for a provider"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             found = handlers.applications(uow, current_principal(), **query, limit=page.fetch, offset=page.offset)
             return page.respond(found, lambda a: views.application_view(a, _today(uow)))
 
@@ -151,7 +153,7 @@ class ApplicationRecord(MethodView):
     @requires("provider", *COUNCIL)
     def get(self, application_id: UUID):
         """One application with its automatic assessment and decision"""
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             application = handlers.application_for(uow, current_principal(), application_id)
             return views.application_view(application, _today(uow))
 
@@ -197,10 +199,8 @@ class ApplicationDecision(MethodView):
 # ------------------------------------------------------------------ providers
 
 
-def _provider_view(uow: UnitOfWork, provider) -> dict:
-    # The DPS comes from the process's copy, checked against the revision read
-    # with the provider: no statement unless the manager changed it since.
-    return views.provider_view(provider, _today(uow), handlers.dps_record(uow).sla_version)
+def _provider_view(uow: RegistryUnitOfWork, provider, current_sla: str | None = None) -> dict:
+    return views.provider_view(provider, _today(uow), current_sla or handlers.current_sla(uow))
 
 
 @providers_blp.route("")
@@ -211,9 +211,10 @@ class Providers(MethodView):
     def get(self, query):
         """Providers on the DPS (a provider user sees only its own)"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             found = handlers.providers(uow, current_principal(), **query, limit=page.fetch, offset=page.offset)
-            return page.respond(found, lambda p: _provider_view(uow, p))
+            current_sla = handlers.current_sla(uow)
+            return page.respond(found, lambda p: _provider_view(uow, p, current_sla))
 
 
 @providers_blp.route("/<uuid:provider_id>")
@@ -222,7 +223,7 @@ class ProviderRecord(MethodView):
     @requires("provider", *COUNCIL)
     def get(self, provider_id: UUID):
         """A provider's whole record"""
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             return _provider_view(uow, handlers.provider_for(uow, current_principal(), provider_id))
 
     @providers_blp.arguments(s.DetailsChangeSchema)
@@ -315,7 +316,7 @@ class ProviderSchedules(MethodView):
     def get(self, query, provider_id: UUID, lot: int):
         """Every version of the provider's pricing schedule for the lot"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             provider = handlers.provider_with_lot(uow, current_principal(), provider_id, lot)
             return page.respond(page.window(views.provider_schedules(provider, lot, _today(uow))))
 
@@ -330,7 +331,7 @@ class ProviderSchedules(MethodView):
             return _schedule(uow, provider, schedule)
 
 
-def _schedule(uow: UnitOfWork, provider, schedule) -> dict:
+def _schedule(uow: RegistryUnitOfWork, provider, schedule) -> dict:
     """The version as the provider just saved has it (nothing read again)."""
     in_force = provider.schedule_in_force(schedule.lot, _today(uow))
     return views.schedule_view(provider.id, provider.name, schedule, schedule is in_force)
@@ -379,7 +380,7 @@ class Schedules(MethodView):
     def get(self, query):
         """Pricing schedule versions across providers (status=proposed: awaiting approval)"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             found = handlers.schedules_awaiting(uow, **query, limit=page.fetch, offset=page.offset)
             return page.respond(found, lambda row: views.schedule_view(*row, in_force=None))
 
@@ -395,6 +396,6 @@ class Directory(MethodView):
     def get(self, query):
         """Providers admitted (and not suspended) by lot, as the council publishes them"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             today, found = handlers.directory(uow, query.get("lot"))
             return page.respond(page.window(found), lambda p: views.directory_entry(p, today, query.get("lot")))

@@ -1,7 +1,9 @@
-"""The registry's use cases: one function each, taking a unit of work and
-plain arguments.  Each loads what it needs, asks the domain, saves, writes the
-events to the outbox and an audit row, then commits; a refusal raises before
-the commit, so nothing stored changes.
+"""The registry's use cases: one function each, taking the unit of work, who
+is acting and plain arguments.  Each loads what it needs through the unit of
+work's repositories, lets the domain decide, and commits: the aggregates'
+events become the outbox messages and the audit trail on commit
+(messages.translate).  A refusal raises before the commit, so nothing stored
+changes.
 
 Who may do what beyond the role on the endpoint: a provider user acts only on
 its own organisation (`_check_own`), and changes its record only while it is
@@ -13,16 +15,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import asdict
 from datetime import date, datetime
 from uuid import UUID
 
-import sqlalchemy as sa
-
-from services.provider_registry import models
-from services.provider_registry import repository as repo
 from services.provider_registry.domain import (
-    COMPLIANCE_RESTORED,
     DPS,
     Application,
     ApplicationForm,
@@ -36,22 +32,20 @@ from services.provider_registry.domain import (
     Reason,
     Registration,
     SafeguardingLead,
-    london_date,
 )
 from services.provider_registry.domain import submit_application as submit
-from services.provider_registry.events import message_for
-from shared import audit
-from shared.auth import Principal
-from shared.errors import Conflict, Forbidden
-from shared.unit_of_work import UnitOfWork
+from services.provider_registry.messages import COMPLIANCE_CHECK
+from services.provider_registry.unit_of_work import RegistryUnitOfWork
+from shared.actor import Actor
+from shared.calendar import council_date
+from shared.errors import Forbidden
 
 COUNCIL_ROLES = ("officer", "manager")
-COMPLIANCE_JOB = Principal("system:compliance_and_pricing")
 
-# ------------------------------------------------------------------ helpers
+# ------------------------------------------------------------------ who may
 
 
-def _check_own(actor: Principal, provider_id: UUID) -> None:
+def _check_own(actor: Actor, provider_id: UUID) -> None:
     """Officers and the manager see every provider; a provider user only its own."""
     if actor.has(*COUNCIL_ROLES):
         return
@@ -59,102 +53,55 @@ def _check_own(actor: Principal, provider_id: UUID) -> None:
         raise Forbidden("a provider may only see and change its own organisation's record")
 
 
-def _check_is(actor: Principal, provider_id: UUID) -> None:
+def _check_is(actor: Actor, provider_id: UUID) -> None:
     """Only the provider itself (accepting the SLA, proposing prices)."""
     if actor.provider_id != provider_id:
         raise Forbidden("only the provider itself may do this")
 
 
-def _check_member(actor: Principal, provider: Provider, now: datetime) -> None:
+def _check_member(actor: Actor, provider: Provider, now: datetime) -> None:
     """A provider user changes its record only while a member of some lot; the council's staff always may."""
     if not actor.has(*COUNCIL_ROLES):
-        provider.require_member(london_date(now))
-
-
-def _jsonable(value):
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _audit(uow: UnitOfWork, actor: Principal, action: str, subject_type: str, subject_id, *,
-           reason: str | None = None, details: dict | None = None) -> None:
-    audit.record(uow.session, models.audit_log, actor=actor.sub, roles=actor.roles, action=action,
-                 subject_type=subject_type, subject_id=subject_id, reason=reason,
-                 details=_jsonable(details) if details else None, at=uow.now())
-
-
-def _save_and_publish(uow: UnitOfWork, provider: Provider) -> list[tuple[str, dict]]:
-    repo.save_provider(uow.session, provider, uow.now())
-    published = [message_for(event) for event in provider.events]
-    for type_, data in published:
-        uow.publish(type_, data)
-    provider.events.clear()
-    return published
-
-
-def _lines(lines: Iterable[PricingLine]) -> list[dict]:
-    return [repo.line_to_json(line) for line in lines]
+        provider.require_member(council_date(now))
 
 
 # ------------------------------------------------------------ the DPS, lots
 
 
-def dps_record(uow: UnitOfWork) -> DPS:
-    """The DPS and its lots: the process's copy while the stored revision is its own."""
-    return repo.get_dps(uow.session)
+def dps_record(uow: RegistryUnitOfWork) -> DPS:
+    return uow.dps.get()
 
 
-def configure_dps(uow: UnitOfWork, actor: Principal, **changes) -> DPS:
+def current_sla(uow: RegistryUnitOfWork) -> str:
+    """The version of the service level agreement providers accept now."""
+    return uow.dps.sla_version()
+
+
+def configure_dps(uow: RegistryUnitOfWork, actor: Actor, **changes) -> DPS:
     """Name, start, term_years, decision_working_days, extended_decision_working_days."""
-    dps = repo.get_dps(uow.session, for_update=True)
-    before = _settings(dps)
-    dps.reconfigure(has_members=repo.any_members(uow.session), **changes)
-    repo.save_dps(uow.session, dps)
-    _audit(uow, actor, "dps.configured", "dps", repo.DPS_ID, details={"before": before, "after": _settings(dps)})
+    dps = uow.dps.get(for_update=True)
+    dps.reconfigure(has_members=uow.dps.any_members(), **changes)
     uow.commit()
     return dps
 
 
-def _settings(dps: DPS) -> dict:
-    return {"name": dps.name, "start": dps.start, "term_years": dps.term_years,
-            "decision_working_days": dps.decision_working_days,
-            "extended_decision_working_days": dps.extended_decision_working_days}
-
-
-def close_dps(uow: UnitOfWork, actor: Principal, reason: str) -> DPS:
-    dps = repo.get_dps(uow.session, for_update=True)
-    dps.close(uow.now())
-    repo.save_dps(uow.session, dps)
-    _audit(uow, actor, "dps.closed", "dps", repo.DPS_ID, reason=reason)
+def close_dps(uow: RegistryUnitOfWork, actor: Actor, reason: str) -> DPS:
+    dps = uow.dps.get(for_update=True)
+    dps.close(uow.now(), reason)
     uow.commit()
     return dps
 
 
-def issue_sla(uow: UnitOfWork, actor: Principal, version: str, reason: str | None = None) -> DPS:
-    dps = repo.get_dps(uow.session, for_update=True)
-    previous = dps.sla_version
-    dps.issue_sla(version.strip())
-    repo.save_dps(uow.session, dps)
-    _audit(uow, actor, "sla.issued", "dps", repo.DPS_ID, reason=reason,
-           details={"previous_version": previous, "version": dps.sla_version})
+def issue_sla(uow: RegistryUnitOfWork, actor: Actor, version: str, reason: str | None = None) -> DPS:
+    dps = uow.dps.get(for_update=True)
+    dps.issue_sla(version.strip(), reason)
     uow.commit()
     return dps
 
 
-def set_questions(uow: UnitOfWork, actor: Principal, lot: int, questions: list[Question]) -> DPS:
-    dps = repo.get_dps(uow.session, for_update=True)
-    before = [repo.question_to_json(q) for q in dps.questions_for(lot)]
+def set_questions(uow: RegistryUnitOfWork, actor: Actor, lot: int, questions: list[Question]) -> DPS:
+    dps = uow.dps.get(for_update=True)
     dps.set_questions(lot, questions)
-    repo.save_dps(uow.session, dps)
-    _audit(uow, actor, "lot.questions_set", "lot", lot, details={
-        "before": before, "after": [repo.question_to_json(q) for q in dps.questions_for(lot)]})
     uow.commit()
     return dps
 
@@ -162,94 +109,69 @@ def set_questions(uow: UnitOfWork, actor: Principal, lot: int, questions: list[Q
 # ------------------------------------------------------------- applications
 
 
-def submit_application(uow: UnitOfWork, actor: Principal, form: ApplicationForm) -> Application:
+def submit_application(uow: RegistryUnitOfWork, actor: Actor, form: ApplicationForm) -> Application:
     """A provider's request to participate; its id comes from its token."""
     if actor.provider_id is None:
         raise Forbidden("only a provider user may apply")
-    now, session = uow.now(), uow.session
-    provider = repo.find_provider(session, actor.provider_id, for_update=True)
+    now = uow.now()
+    provider = uow.providers.find(actor.provider_id, for_update=True)
     application = submit(
-        repo.get_dps(session), form, application_id=uuid.uuid4(), provider_id=actor.provider_id, now=now,
-        pending_application_exists=repo.has_pending_application(session, actor.provider_id),
-        member_lots=provider.member_lots(london_date(now)) if provider else ())
-    try:
-        with session.begin_nested():
-            repo.add_application(session, application)
-    except sa.exc.IntegrityError:  # another request of the same provider won the race
-        raise Conflict("this provider already has an application awaiting a decision") from None
-    _audit(uow, actor, "application.submitted", "application", application.id, details={
-        "provider_id": application.provider_id, "lots": application.lots_applied_for,
-        "due_on": application.deadline.due_on})
+        uow.dps.get(), form, application_id=uuid.uuid4(), provider_id=actor.provider_id, now=now,
+        pending_application_exists=uow.applications.has_pending(actor.provider_id),
+        member_lots=provider.member_lots(council_date(now)) if provider else ())
+    uow.applications.add(application)
     uow.commit()
     return application
 
 
-def application_for(uow: UnitOfWork, actor: Principal, application_id: UUID) -> Application:
-    application = repo.get_application(uow.session, application_id)
+def application_for(uow: RegistryUnitOfWork, actor: Actor, application_id: UUID) -> Application:
+    application = uow.applications.get(application_id)
     _check_own(actor, application.provider_id)
     return application
 
 
-def applications(uow: UnitOfWork, actor: Principal, *, status: str | None = None, overdue: bool = False,
+def applications(uow: RegistryUnitOfWork, actor: Actor, *, status: str | None = None, overdue: bool = False,
                  provider_id: UUID | None = None, limit: int = 100, offset: int = 0) -> list[Application]:
     """The manager's list (pending, overdue...); a provider sees only its own."""
     if not actor.has(*COUNCIL_ROLES):
         if provider_id is not None:
             _check_own(actor, provider_id)
         provider_id = actor.provider_id
-    today = london_date(uow.now())
-    return repo.list_applications(uow.session, provider_id=provider_id, status=status,
-                                  overdue_on=today if overdue else None, limit=limit, offset=offset)
+    today = council_date(uow.now())
+    return uow.applications.list(provider_id=provider_id, status=status, overdue_on=today if overdue else None,
+                                 limit=limit, offset=offset)
 
 
-def mark_answer(uow: UnitOfWork, actor: Principal, application_id: UUID, lot: int, question_id: str,
+def mark_answer(uow: RegistryUnitOfWork, actor: Actor, application_id: UUID, lot: int, question_id: str,
                 score: int) -> Application:
-    application = repo.get_application(uow.session, application_id, for_update=True)
-    previous = application.marks.get((lot, question_id))
+    application = uow.applications.get(application_id, for_update=True)
     application.mark(lot, question_id, score)
-    repo.save_application(uow.session, application)
-    _audit(uow, actor, "application.marked", "application", application.id, details={
-        "lot": lot, "question_id": question_id, "score": score, "previous_mark": previous})
     uow.commit()
     return application
 
 
-def extend_deadline(uow: UnitOfWork, actor: Principal, application_id: UUID, reason: str) -> Application:
-    application = repo.get_application(uow.session, application_id, for_update=True)
-    was_due = application.deadline.due_on
+def extend_deadline(uow: RegistryUnitOfWork, actor: Actor, application_id: UUID, reason: str) -> Application:
+    application = uow.applications.get(application_id, for_update=True)
     application.extend_deadline(reason, uow.now())
-    repo.save_application(uow.session, application)
-    _audit(uow, actor, "application.deadline_extended", "application", application.id,
-           reason=application.deadline.extension_reason,
-           details={"was_due_on": was_due, "due_on": application.deadline.due_on})
     uow.commit()
     return application
 
 
-def decide(uow: UnitOfWork, actor: Principal, application_id: UUID, *, admit: bool, lots: Iterable[int] = (),
+def decide(uow: RegistryUnitOfWork, actor: Actor, application_id: UUID, *, admit: bool, lots: Iterable[int] = (),
            reasons: Iterable[Reason] = ()) -> Application:
     """Admit to some or all of the lots applied for, or reject with reasons.
     Admission makes the provider a member of each lot and tells the others."""
-    session, now = uow.session, uow.now()
-    application = repo.get_application(session, application_id, for_update=True)
+    now = uow.now()
+    application = uow.applications.get(application_id, for_update=True)
     if admit:
         application.admit(lots, now, reasons)
+        provider = uow.providers.find(application.provider_id, for_update=True)
+        if provider is None:
+            provider = Provider.from_application(application)
+            uow.providers.add(provider)
+        provider.admit(application, uow.dps.get(), now)
     else:
         application.reject(reasons, now)
-    repo.save_application(session, application)
-    decision = application.decision
-    published = []
-    if admit:
-        provider = repo.find_provider(session, application.provider_id, for_update=True) \
-            or Provider.from_application(application)
-        provider.admit(application, repo.get_dps(session), now)
-        published = _save_and_publish(uow, provider)
-    _audit(uow, actor, "application.admitted" if admit else "application.rejected", "application", application.id,
-           reason="; ".join(f"lot {r.lot}{f' {r.question_id}' if r.question_id else ''}: {r.text}"
-                            for r in decision.reasons) or None,
-           details={"provider_id": application.provider_id, "admitted_lots": decision.admitted_lots,
-                    "reasons": [asdict(r) for r in decision.reasons], "on_time": decision.on_time,
-                    "events": [t for t, _ in published]})
     uow.commit()
     return application
 
@@ -257,69 +179,54 @@ def decide(uow: UnitOfWork, actor: Principal, application_id: UUID, *, admit: bo
 # ------------------------------------------------------------------ providers
 
 
-def provider_for(uow: UnitOfWork, actor: Principal, provider_id: UUID) -> Provider:
+def provider_for(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID) -> Provider:
     _check_own(actor, provider_id)
-    return repo.get_provider(uow.session, provider_id)
+    return uow.providers.get(provider_id)
 
 
-def providers(uow: UnitOfWork, actor: Principal, *, lot: int | None = None, status: str | None = None,
+def providers(uow: RegistryUnitOfWork, actor: Actor, *, lot: int | None = None, status: str | None = None,
               name: str | None = None, limit: int = 100, offset: int = 0) -> list[Provider]:
     ids = None if actor.has(*COUNCIL_ROLES) else [actor.provider_id]
-    return repo.list_providers(uow.session, ids=ids, lot=lot, status=status, name=name, limit=limit,
-                               offset=offset)
+    return uow.providers.list(ids=ids, lot=lot, status=status, name=name, limit=limit, offset=offset)
 
 
-def directory(uow: UnitOfWork, lot: int | None = None) -> tuple[date, list[Provider]]:
+def directory(uow: RegistryUnitOfWork, lot: int | None = None) -> tuple[date, list[Provider]]:
     """Providers admitted and not suspended today, on `lot` or any lot."""
-    today = london_date(uow.now())
-    found = repo.list_providers(uow.session, lot=lot, status=MembershipStatus.ADMITTED.value, limit=10_000)
+    today = council_date(uow.now())
+    found = uow.providers.list(lot=lot, status=MembershipStatus.ADMITTED.value, limit=10_000)
     return today, [p for p in found if p.active_lots(today)]
 
 
-def change_details(uow: UnitOfWork, actor: Principal, provider_id: UUID, *,
+def change_details(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, *,
                    organisation: Organisation | None = None, registration: Registration | None = None,
                    safeguarding_lead: SafeguardingLead | None = None) -> Provider:
     _check_own(actor, provider_id)
-    provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    provider = uow.providers.get(provider_id, for_update=True)
     _check_member(actor, provider, uow.now())
-    if organisation is not None or registration is not None:
-        provider.change_details(uow.now(), organisation=organisation, registration=registration)
-    if safeguarding_lead is not None:
-        provider.change_safeguarding_lead(safeguarding_lead)
-    changed = [name for name, value in (("organisation", organisation), ("registration", registration),
-                                         ("safeguarding_lead", safeguarding_lead)) if value is not None]
-    published = _save_and_publish(uow, provider)
-    _audit(uow, actor, "provider.details_changed", "provider", provider_id,
-           details={"changed": changed, "events": [t for t, _ in published]})
+    provider.update_details(uow.now(), organisation=organisation, registration=registration,
+                            safeguarding_lead=safeguarding_lead)
     uow.commit()
     return provider
 
 
-def upload_document(uow: UnitOfWork, actor: Principal, provider_id: UUID, document: ComplianceDocument) -> Provider:
+def upload_document(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID,
+                    document: ComplianceDocument) -> Provider:
     """A new document replaces the one of its kind; the compliance check runs
     at once, so valid evidence lifts the automatic suspensions straight away."""
     _check_own(actor, provider_id)
-    provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    provider = uow.providers.get(provider_id, for_update=True)
     _check_member(actor, provider, uow.now())
     provider.upload_document(document, uow.now())
-    actions = provider.check_compliance(uow.now())
-    published = _save_and_publish(uow, provider)
-    _audit(uow, actor, "provider.document_uploaded", "provider", provider_id, details={
-        "kind": document.kind, "reference": document.reference, "expires_on": document.expires_on,
-        "reinstated_lots": actions.reinstate, "suspended_lots": [lot for lot, _ in actions.suspend],
-        "events": [t for t, _ in published]})
+    provider.check_compliance(uow.now())
     uow.commit()
     return provider
 
 
-def accept_sla(uow: UnitOfWork, actor: Principal, provider_id: UUID, version: str) -> Provider:
+def accept_sla(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, version: str) -> Provider:
     _check_is(actor, provider_id)
-    provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    provider = uow.providers.get(provider_id, for_update=True)
     _check_member(actor, provider, uow.now())
-    acceptance = provider.accept_sla(repo.get_dps(uow.session), version, uow.now())
-    repo.save_provider(uow.session, provider, uow.now())
-    _audit(uow, actor, "provider.sla_accepted", "provider", provider_id,
-           details={"version": acceptance.version, "accepted_on": acceptance.accepted_on})
+    provider.accept_sla(uow.dps.get(), version, uow.now())
     uow.commit()
     return provider
 
@@ -327,42 +234,34 @@ def accept_sla(uow: UnitOfWork, actor: Principal, provider_id: UUID, version: st
 # ------------------------------------------------------------ memberships
 
 
-def _membership_action(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, reason: str,
-                       action: str) -> Provider:
-    provider = repo.get_provider(uow.session, provider_id, for_update=True)
-    getattr(provider, action)(lot, reason, uow.now())
-    membership = provider.membership(lot)
-    published = _save_and_publish(uow, provider)
-    _audit(uow, actor, f"membership.{action}", "membership", f"{provider_id}:{lot}", reason=reason.strip(),
-           details={"provider_id": provider_id, "lot": lot, "status": membership.status.value,
-                    "events": [t for t, _ in published]})
+def suspend(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
+    provider = uow.providers.get(provider_id, for_update=True)
+    provider.suspend(lot, reason, uow.now())
     uow.commit()
     return provider
 
 
-def suspend(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, reason: str) -> Provider:
-    return _membership_action(uow, actor, provider_id, lot, reason, "suspend")
+def reinstate(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
+    provider = uow.providers.get(provider_id, for_update=True)
+    provider.reinstate(lot, reason, uow.now())
+    uow.commit()
+    return provider
 
 
-def reinstate(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, reason: str) -> Provider:
-    return _membership_action(uow, actor, provider_id, lot, reason, "reinstate")
+def remove(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
+    provider = uow.providers.get(provider_id, for_update=True)
+    provider.remove(lot, reason, uow.now())
+    uow.commit()
+    return provider
 
 
-def remove(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, reason: str) -> Provider:
-    return _membership_action(uow, actor, provider_id, lot, reason, "remove")
-
-
-def change_capacity(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, capacity: int) -> Provider:
+def change_capacity(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int,
+                    capacity: int) -> Provider:
     """Takes effect at once."""
     _check_own(actor, provider_id)
-    provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    provider = uow.providers.get(provider_id, for_update=True)
     _check_member(actor, provider, uow.now())
-    before = provider.capacity.get(lot)
     provider.change_capacity(lot, capacity, uow.now())
-    published = _save_and_publish(uow, provider)
-    _audit(uow, actor, "membership.capacity_changed", "membership", f"{provider_id}:{lot}", details={
-        "provider_id": provider_id, "lot": lot, "before": before, "capacity": capacity,
-        "events": [t for t, _ in published]})
     uow.commit()
     return provider
 
@@ -370,64 +269,50 @@ def change_capacity(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: i
 # ------------------------------------------------------- pricing schedules
 
 
-def provider_with_lot(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int) -> Provider:
+def provider_with_lot(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int) -> Provider:
     """The provider, which must hold (or have held) a membership of the lot."""
     provider = provider_for(uow, actor, provider_id)
     provider.membership(lot)
     return provider
 
 
-def schedules_awaiting(uow: UnitOfWork, *, status: str | None = None, lot: int | None = None, limit: int = 100,
-                       offset: int = 0) -> list[tuple[UUID, str, PricingSchedule]]:
-    return repo.list_schedules(uow.session, status=status, lot=lot, limit=limit, offset=offset)
+def schedules_awaiting(uow: RegistryUnitOfWork, *, status: str | None = None, lot: int | None = None,
+                       limit: int = 100, offset: int = 0) -> list[tuple[UUID, str, PricingSchedule]]:
+    return uow.providers.schedules(status=status, lot=lot, limit=limit, offset=offset)
 
 
-def propose_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, lines: list[PricingLine],
+def propose_pricing(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, lines: list[PricingLine],
                     effective_from: date) -> tuple[Provider, PricingSchedule]:
     _check_is(actor, provider_id)
-    provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    provider = uow.providers.get(provider_id, for_update=True)
     _check_member(actor, provider, uow.now())
     schedule = provider.propose_pricing(lot, lines, effective_from, uow.now())
-    repo.save_provider(uow.session, provider, uow.now())
-    _audit(uow, actor, "pricing_schedule.proposed", "pricing_schedule", f"{provider_id}:{lot}:{schedule.version}",
-           details={"provider_id": provider_id, "lot": lot, "version": schedule.version,
-                    "effective_from": schedule.effective_from, "lines": _lines(schedule.lines)})
     uow.commit()
     return provider, schedule
 
 
-def approve_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int,
+def approve_pricing(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int,
                     version: int) -> tuple[Provider, PricingSchedule]:
-    provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    provider = uow.providers.get(provider_id, for_update=True)
     schedule = provider.approve_pricing(lot, version, uow.now())
-    published = _save_and_publish(uow, provider)
-    _audit(uow, actor, "pricing_schedule.approved", "pricing_schedule", f"{provider_id}:{lot}:{version}",
-           details={"provider_id": provider_id, "lot": lot, "version": version,
-                    "effective_from": schedule.effective_from, "events": [t for t, _ in published]})
     uow.commit()
     return provider, schedule
 
 
-def reject_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int, version: int,
+def reject_pricing(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, version: int,
                    reason: str) -> tuple[Provider, PricingSchedule]:
-    provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    provider = uow.providers.get(provider_id, for_update=True)
     schedule = provider.reject_pricing(lot, version, reason, uow.now())
-    repo.save_provider(uow.session, provider, uow.now())
-    _audit(uow, actor, "pricing_schedule.rejected", "pricing_schedule", f"{provider_id}:{lot}:{version}",
-           reason=schedule.reason, details={"provider_id": provider_id, "lot": lot, "version": version})
     uow.commit()
     return provider, schedule
 
 
-def withdraw_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: int,
+def withdraw_pricing(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int,
                      version: int) -> tuple[Provider, PricingSchedule]:
     _check_is(actor, provider_id)
-    provider = repo.get_provider(uow.session, provider_id, for_update=True)
+    provider = uow.providers.get(provider_id, for_update=True)
     _check_member(actor, provider, uow.now())
     schedule = provider.withdraw_pricing(lot, version, uow.now())
-    repo.save_provider(uow.session, provider, uow.now())
-    _audit(uow, actor, "pricing_schedule.withdrawn", "pricing_schedule", f"{provider_id}:{lot}:{version}",
-           details={"provider_id": provider_id, "lot": lot, "version": version})
     uow.commit()
     return provider, schedule
 
@@ -435,29 +320,12 @@ def withdraw_pricing(uow: UnitOfWork, actor: Principal, provider_id: UUID, lot: 
 # ------------------------------------------------------- the daily job
 
 
-def run_daily_checks(uow: UnitOfWork, now: datetime) -> None:
+def run_daily_checks(uow: RegistryUnitOfWork, now: datetime) -> None:
     """Suspend memberships whose provider has an expired compliance document,
     lift the check's own suspensions once all are valid again, and announce
     approved pricing schedules whose date has come.  The runner commits."""
-    for provider_id in repo.providers_to_check(uow.session):
-        provider = repo.get_provider(uow.session, provider_id, for_update=True)
-        actions = provider.check_compliance(now)
-        due = provider.bring_pricing_into_effect(now)
-        if not provider.events:
-            continue
-        published = _save_and_publish(uow, provider)
-        for lot, reason in actions.suspend:
-            _audit(uow, COMPLIANCE_JOB, "membership.suspend", "membership", f"{provider_id}:{lot}", reason=reason,
-                   details={"provider_id": provider_id, "lot": lot, "automatic": True})
-        for lot in actions.reinstate:
-            _audit(uow, COMPLIANCE_JOB, "membership.reinstate", "membership", f"{provider_id}:{lot}",
-                   reason=COMPLIANCE_RESTORED,
-                   details={"provider_id": provider_id, "lot": lot, "automatic": True})
-        for schedule in due:
-            _audit(uow, COMPLIANCE_JOB, "pricing_schedule.effective", "pricing_schedule",
-                   f"{provider_id}:{schedule.lot}:{schedule.version}",
-                   details={"provider_id": provider_id, "lot": schedule.lot, "version": schedule.version,
-                            "effective_from": schedule.effective_from, "events": [t for t, _ in published]})
-
-
-# ------------------------------------------------------------------ audit
+    uow.actor = COMPLIANCE_CHECK
+    for provider_id in uow.providers.to_check():
+        provider = uow.providers.get(provider_id, for_update=True)
+        provider.check_compliance(now)
+        provider.bring_pricing_into_effect(now)

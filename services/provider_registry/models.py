@@ -1,17 +1,212 @@
-"""The provider registry service's tables (SQLAlchemy Core), in its own database.
+"""The provider registry service's tables, in its own database, and the
+column types that hold the domain's values (orm.py maps the aggregates onto
+these tables; the repositories query them).
 
-The DPS is one row (id 1) and its lots four rows, seeded by the migration;
-its revision changes with any of them.
+The DPS is one row (id 1) and its lots four rows, seeded by the migration.
 An application keeps the form as submitted (JSON) and the questions it
 answered, so later changes to a lot's questions do not change it.  A provider
 is the admitted organisation; its memberships, pricing schedule versions,
 compliance documents and SLA acceptances are rows of their own, filtered on
 by the directory, the lists and the daily compliance job.
+
+A value held as JSON is written and read through one pair of functions below
+(`*_to_json` / `*_from_json`); the API shows questions and pricing lines in
+the same shape.
 """
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 
+from services.provider_registry.domain import (
+    ApplicationForm,
+    ApplicationStatus,
+    ComplianceDocument,
+    Decision,
+    DocumentKind,
+    DPSStatus,
+    LotApplication,
+    MembershipStatus,
+    OfstedGrade,
+    Organisation,
+    PassFailQuestion,
+    PricingLine,
+    Question,
+    Reason,
+    Registration,
+    RegistrationStatus,
+    SafeguardingLead,
+    ScheduleStatus,
+    ScoredQuestion,
+    Unit,
+)
 from shared.db import UTCDateTime, new_metadata
+
+# ------------------------------------------------------------------ values as JSON
+
+
+def question_to_json(question: Question) -> dict:
+    if isinstance(question, PassFailQuestion):
+        return {"kind": "pass_fail", "id": question.id, "text": question.text, "pass_answer": question.pass_answer}
+    return {"kind": "scored", "id": question.id, "text": question.text, "pass_mark": question.pass_mark,
+            "min_score": question.min_score, "max_score": question.max_score}
+
+
+def question_from_json(data: dict) -> Question:
+    if data["kind"] == "pass_fail":
+        return PassFailQuestion(data["id"], data["text"], data.get("pass_answer", True))
+    return ScoredQuestion(data["id"], data["text"], data["pass_mark"], data.get("min_score", 0),
+                          data.get("max_score", 5))
+
+
+def line_to_json(line: PricingLine) -> dict:
+    return {"description": line.description, "unit": Unit(line.unit).value, "staffing_ratio": line.staffing_ratio,
+            "maximum_price_pence": line.maximum_price_pence}
+
+
+def line_from_json(data: dict) -> PricingLine:
+    return PricingLine(data["description"], Unit(data["unit"]), data["staffing_ratio"], data["maximum_price_pence"])
+
+
+def _registration_to_json(reg: Registration) -> dict:
+    return {"status": RegistrationStatus(reg.status).value, "urn": reg.urn,
+            "ofsted_grade": OfstedGrade(reg.ofsted_grade).value if reg.ofsted_grade else None}
+
+
+def _registration_from_json(data: dict) -> Registration:
+    grade = data.get("ofsted_grade")
+    return Registration(RegistrationStatus(data["status"]), data.get("urn"), OfstedGrade(grade) if grade else None)
+
+
+def lead_to_json(lead: SafeguardingLead) -> dict:
+    return {"name": lead.name, "email": lead.email, "phone": lead.phone}
+
+
+def _document_to_json(document: ComplianceDocument) -> dict:
+    return {"kind": DocumentKind(document.kind).value, "reference": document.reference,
+            "expires_on": document.expires_on.isoformat()}
+
+
+def _document_from_json(data: dict) -> ComplianceDocument:
+    return ComplianceDocument(DocumentKind(data["kind"]), data["reference"], date.fromisoformat(data["expires_on"]))
+
+
+def form_to_json(form: ApplicationForm) -> dict:
+    org = form.organisation
+    return {
+        "organisation": {"name": org.name, "address": org.address, "postcode": org.postcode,
+                         "companies_house_number": org.companies_house_number, "charity_number": org.charity_number},
+        "registration": _registration_to_json(form.registration),
+        "safeguarding_lead": lead_to_json(form.safeguarding_lead),
+        "enhanced_dbs_confirmed": form.enhanced_dbs_confirmed,
+        "documents": [_document_to_json(d) for d in form.documents],
+        "lots": [{"lot": e.lot, "answers": dict(e.answers), "pricing_lines": [line_to_json(x) for x in e.pricing_lines],
+                  "capacity": e.capacity} for e in form.lots],
+        "sla_version": form.sla_version,
+    }
+
+
+def form_from_json(data: dict) -> ApplicationForm:
+    return ApplicationForm(
+        organisation=Organisation(**data["organisation"]),
+        registration=_registration_from_json(data["registration"]),
+        safeguarding_lead=SafeguardingLead(**data["safeguarding_lead"]),
+        enhanced_dbs_confirmed=data["enhanced_dbs_confirmed"],
+        documents=tuple(_document_from_json(d) for d in data["documents"]),
+        lots=tuple(LotApplication(e["lot"], dict(e["answers"]), tuple(line_from_json(x) for x in e["pricing_lines"]),
+                                  e["capacity"]) for e in data["lots"]),
+        sla_version=data["sla_version"],
+    )
+
+
+def _decision_to_json(decision: Decision) -> dict:
+    return {"admitted_lots": list(decision.admitted_lots),
+            "reasons": [{"lot": r.lot, "question_id": r.question_id, "text": r.text} for r in decision.reasons],
+            "decided_at": decision.decided_at.isoformat(), "decided_on": decision.decided_on.isoformat(),
+            "on_time": decision.on_time}
+
+
+def _decision_from_json(d: dict) -> Decision:
+    reasons = tuple(Reason(r["lot"], r["question_id"], r["text"]) for r in d["reasons"])
+    return Decision(tuple(d["admitted_lots"]), reasons, datetime.fromisoformat(d["decided_at"]),
+                    date.fromisoformat(d["decided_on"]), d["on_time"])
+
+
+# ------------------------------------------------------------------ column types
+
+
+class _Json(sa.types.TypeDecorator):
+    """A JSON column holding a domain value, through its pair of functions."""
+
+    impl = sa.JSON
+    cache_ok = True
+    to_json = staticmethod(lambda value: value)
+    from_json = staticmethod(lambda data: data)
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.to_json(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.from_json(value)
+
+
+class QuestionsJson(_Json):
+    to_json = staticmethod(lambda questions: [question_to_json(q) for q in questions])
+    from_json = staticmethod(lambda data: tuple(question_from_json(q) for q in data))
+
+
+class LotQuestionsJson(_Json):
+    """lot -> the questions as published when the provider applied."""
+
+    to_json = staticmethod(lambda by_lot: {str(lot): [question_to_json(q) for q in qs] for lot, qs in by_lot.items()})
+    from_json = staticmethod(lambda data: {int(lot): tuple(question_from_json(q) for q in qs)
+                                           for lot, qs in data.items()})
+
+
+class LinesJson(_Json):
+    to_json = staticmethod(lambda lines: [line_to_json(x) for x in lines])
+    from_json = staticmethod(lambda data: tuple(line_from_json(x) for x in data))
+
+
+class FormJson(_Json):
+    to_json, from_json = staticmethod(form_to_json), staticmethod(form_from_json)
+
+
+class MarksJson(_Json):
+    to_json = staticmethod(lambda marks: [{"lot": lot, "question_id": qid, "score": score}
+                                          for (lot, qid), score in marks.items()])
+    from_json = staticmethod(lambda data: {(m["lot"], m["question_id"]): m["score"] for m in data})
+
+
+class DecisionJson(_Json):
+    to_json, from_json = staticmethod(_decision_to_json), staticmethod(_decision_from_json)
+
+
+class LeadJson(_Json):
+    to_json, from_json = staticmethod(lead_to_json), staticmethod(lambda data: SafeguardingLead(**data))
+
+
+class Choice(sa.types.TypeDecorator):
+    """A string column holding a member of one of the domain's StrEnums."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum(value)
+
+
+# ------------------------------------------------------------------ tables
 
 metadata = new_metadata()
 
@@ -23,21 +218,18 @@ dps = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("start", sa.Date, nullable=False),
     sa.Column("term_years", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("status", Choice(DPSStatus, 20), nullable=False),
     sa.Column("sla_version", sa.String(50), nullable=False),
     sa.Column("decision_working_days", sa.Integer, nullable=False),
     sa.Column("extended_decision_working_days", sa.Integer, nullable=False),
     sa.Column("closed_at", UTCDateTime, nullable=True),
-    # A new random value whenever the DPS or a lot changes: what an in-process
-    # copy of the DPS and its lots is checked against (repository.get_dps).
-    sa.Column("revision", sa.Uuid, nullable=False),
 )
 
 lots = sa.Table(
     "lots", metadata,
     sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("questions", sa.JSON, nullable=False),  # [{kind, id, text, pass_answer | pass_mark, ...}]
+    sa.Column("questions", QuestionsJson, nullable=False),  # [{kind, id, text, pass_answer | pass_mark, ...}]
 )
 
 applications = sa.Table(
@@ -45,10 +237,10 @@ applications = sa.Table(
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("provider_id", sa.Uuid, nullable=False, index=True),
     sa.Column("organisation_name", sa.String(300), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, index=True),
-    sa.Column("form", sa.JSON, nullable=False),
-    sa.Column("questions", sa.JSON, nullable=False),  # lot -> questions as published when it applied
-    sa.Column("marks", sa.JSON, nullable=False),  # [{lot, question_id, score}]
+    sa.Column("status", Choice(ApplicationStatus, 20), nullable=False, index=True),
+    sa.Column("form", FormJson, nullable=False),
+    sa.Column("questions", LotQuestionsJson, nullable=False),  # lot -> questions as published when it applied
+    sa.Column("marks", MarksJson, nullable=False),  # [{lot, question_id, score}]
     sa.Column("submitted_at", UTCDateTime, nullable=False),
     sa.Column("submitted_on", sa.Date, nullable=False),
     sa.Column("working_days", sa.Integer, nullable=False),
@@ -56,7 +248,7 @@ applications = sa.Table(
     sa.Column("extension_reason", sa.Text, nullable=True),
     sa.Column("extended_at", UTCDateTime, nullable=True),
     sa.Column("due_on", sa.Date, nullable=False, index=True),  # kept for the overdue list
-    sa.Column("decision", sa.JSON, nullable=True),
+    sa.Column("decision", DecisionJson, nullable=True),
     sa.Column("decided_at", UTCDateTime, nullable=True),
     # One pending application per provider, even when two requests race.
     sa.Index("uq_applications_one_pending", "provider_id", unique=True,
@@ -71,10 +263,10 @@ providers = sa.Table(
     sa.Column("postcode", sa.String(10), nullable=False),
     sa.Column("companies_house_number", sa.String(20), nullable=True),
     sa.Column("charity_number", sa.String(20), nullable=True),
-    sa.Column("registration_status", sa.String(30), nullable=False),
+    sa.Column("registration_status", Choice(RegistrationStatus, 30), nullable=False),
     sa.Column("urn", sa.String(6), nullable=True),
-    sa.Column("ofsted_grade", sa.String(30), nullable=True),
-    sa.Column("safeguarding_lead", sa.JSON, nullable=False),  # {name, email, phone}
+    sa.Column("ofsted_grade", Choice(OfstedGrade, 30), nullable=True),
+    sa.Column("safeguarding_lead", LeadJson, nullable=False),  # {name, email, phone}
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -83,7 +275,7 @@ memberships = sa.Table(
     "memberships", metadata,
     sa.Column("provider_id", sa.Uuid, sa.ForeignKey("providers.id"), primary_key=True),
     sa.Column("lot", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("status", Choice(MembershipStatus, 20), nullable=False),
     sa.Column("admitted_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, nullable=False),
     sa.Column("since", sa.Date, nullable=False),
@@ -98,9 +290,9 @@ pricing_schedules = sa.Table(
     sa.Column("provider_id", sa.Uuid, sa.ForeignKey("providers.id"), primary_key=True),
     sa.Column("lot", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("lines", sa.JSON, nullable=False),  # [{description, unit, staffing_ratio, maximum_price_pence}]
+    sa.Column("lines", LinesJson, nullable=False),  # [{description, unit, staffing_ratio, maximum_price_pence}]
     sa.Column("effective_from", sa.Date, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("status", Choice(ScheduleStatus, 20), nullable=False, index=True),
     sa.Column("proposed_at", UTCDateTime, nullable=False),
     sa.Column("decided_at", UTCDateTime, nullable=True),
     sa.Column("reason", sa.Text, nullable=True),
@@ -110,7 +302,7 @@ pricing_schedules = sa.Table(
 compliance_documents = sa.Table(
     "compliance_documents", metadata,
     sa.Column("provider_id", sa.Uuid, sa.ForeignKey("providers.id"), primary_key=True),
-    sa.Column("kind", sa.String(30), primary_key=True),
+    sa.Column("kind", Choice(DocumentKind, 30), primary_key=True),
     sa.Column("reference", sa.String(500), nullable=False),
     sa.Column("expires_on", sa.Date, nullable=False, index=True),
 )

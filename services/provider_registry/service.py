@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
-from services.provider_registry import api, consumers, handlers, models
+from services.provider_registry import api, consumers, handlers, models, orm
+from services.provider_registry.unit_of_work import RegistryUnitOfWork
 from shared.service import ScheduledJob, ServiceDefinition
 
 
 def definition() -> ServiceDefinition:
+    orm.start_mappers()
     return ServiceDefinition(
         name="provider_registry",
         title="DPS for Alternative Provision: Provider registry and lots",
@@ -16,6 +18,7 @@ def definition() -> ServiceDefinition:
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
+        unit_of_work=RegistryUnitOfWork,
         # Daily: suspend on an expired compliance document, reinstate when valid
         # again, and bring approved pricing schedules into effect on their date.
         jobs=[ScheduledJob("compliance_and_pricing", handlers.run_daily_checks, period="daily")],

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
-from services.provider_registry import repository as repo
 from services.provider_registry.domain import (
     DPS,
     LOT_NAMES,
@@ -24,6 +23,7 @@ from services.provider_registry.domain import (
     compliance_problems,
     pricing_line_id,
 )
+from services.provider_registry.models import line_to_json, question_to_json
 
 
 def _value(member) -> str | None:
@@ -50,11 +50,11 @@ def dps_view(dps: DPS, today: date) -> dict:
 
 def lot_view(dps: DPS, number: int) -> dict:
     lot = dps.lots[number]
-    return {"number": lot.number, "name": lot.name, "questions": [repo.question_to_json(q) for q in lot.questions]}
+    return {"number": lot.number, "name": lot.name, "questions": [question_to_json(q) for q in lot.questions]}
 
 
 def _lines(provider_id: UUID, lot: int, lines: tuple[PricingLine, ...]) -> list[dict]:
-    return [{"pricing_line_id": pricing_line_id(provider_id, lot, line.description), **repo.line_to_json(line)}
+    return [{"pricing_line_id": pricing_line_id(provider_id, lot, line.description), **line_to_json(line)}
             for line in lines]
 
 
@@ -93,7 +93,7 @@ def _lot_application(application: Application, lot: int) -> dict:
     assessment = application.assessment(lot)  # the automatic scoring against the pass marks
     return {
         "lot": lot, "answers": dict(entry.answers),
-        "questions": [repo.question_to_json(q) for q in application.questions[lot]],
+        "questions": [question_to_json(q) for q in application.questions[lot]],
         "pricing_lines": _lines(application.provider_id, lot, entry.pricing_lines), "capacity": entry.capacity,
         "assessment": {"passed": assessment.passed, "results": [r.__dict__ for r in assessment.results]},
     }
@@ -126,7 +126,7 @@ def provider_view(provider: Provider, today: date, current_sla: str) -> dict:
         "safeguarding_lead": provider.safeguarding_lead.__dict__,
         "documents": [_document(d, today) for d in documents],
         "compliance_problems": compliance_problems(documents, today),
-        "sla_acceptances": [a.__dict__ for a in provider.sla_acceptances],
+        "sla_acceptances": [{"version": a.version, "accepted_on": a.accepted_on} for a in provider.sla_acceptances],
         "current_sla_accepted": provider.has_accepted(current_sla),
         "memberships": [_membership(provider, lot, today) for lot in sorted(provider.memberships)],
     }
@@ -137,7 +137,7 @@ def _membership(provider: Provider, lot: int, today: date) -> dict:
     in_force = provider.schedule_in_force(lot, today)
     return {"lot": lot, "lot_name": LOT_NAMES[lot], "status": m.status_on(today).value, "admitted_on": m.admitted_on,
             "ends_on": m.ends_on, "since": m.since, "reason": m.reason, "automatic": m.automatic,
-            "capacity": provider.capacity.get(lot, 0),
+            "capacity": m.capacity,
             "pricing": schedule_view(provider.id, provider.name, in_force, True) if in_force else None}
 
 

@@ -21,7 +21,6 @@ from .application import (
     overdue_applications,
     submit_application,
 )
-from .common import london_date
 from .compliance import (
     REQUIRED_DOCUMENTS,
     ComplianceActions,
@@ -44,14 +43,26 @@ from .dps import (
 )
 from .events import (
     EVENTS,
+    AnswerMarked,
+    ApplicationDecided,
+    ApplicationSubmitted,
     CapacityChanged,
+    DeadlineExtended,
+    DetailsChanged,
+    DocumentUploaded,
+    DpsClosed,
+    DpsConfigured,
     Event,
+    LotQuestionsSet,
     MembershipAdmitted,
     MembershipReinstated,
     MembershipRemoved,
     MembershipSuspended,
+    PricingChanged,
     PricingScheduleEffective,
     RegistrationChanged,
+    SlaAccepted,
+    SlaIssued,
 )
 from .membership import Membership, MembershipStatus
 from .pricing import PRICING_LINE_NAMESPACE, PricingLine, PricingSchedule, ScheduleStatus, Unit, pricing_line_id
@@ -70,7 +81,7 @@ from .questions import (
 __all__ = [
     # the DPS and its lots
     "DPS", "DPSStatus", "Lot", "LOTS", "LOT_NAMES", "DEFAULT_START", "DEFAULT_TERM_YEARS",
-    "DECISION_WORKING_DAYS", "EXTENDED_DECISION_WORKING_DAYS", "check_lot", "london_date",
+    "DECISION_WORKING_DAYS", "EXTENDED_DECISION_WORKING_DAYS", "check_lot",
     # qualification questions
     "Answer", "Assessment", "PassFailQuestion", "Question", "QuestionResult", "ScoredQuestion",
     "assess_answer", "assess_answers",
@@ -87,4 +98,6 @@ __all__ = [
     # events
     "EVENTS", "Event", "CapacityChanged", "MembershipAdmitted", "MembershipReinstated", "MembershipRemoved",
     "MembershipSuspended", "PricingScheduleEffective", "RegistrationChanged",
+    "AnswerMarked", "ApplicationDecided", "ApplicationSubmitted", "DeadlineExtended", "DetailsChanged",
+    "DocumentUploaded", "DpsClosed", "DpsConfigured", "LotQuestionsSet", "PricingChanged", "SlaAccepted", "SlaIssued",
 ]

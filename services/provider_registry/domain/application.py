@@ -18,12 +18,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from shared.calendar import add_working_days
+from shared.calendar import add_working_days, council_date
 from shared.errors import Conflict, InvalidInput
 
-from .common import Refusals, as_member, is_blank, is_whole_number, london_date, require_reason
+from .common import Refusals, as_member, is_blank, is_whole_number, require_reason
 from .compliance import REQUIRED_DOCUMENTS, ComplianceDocument, DocumentKind
 from .dps import DPS, check_lot
+from .events import AnswerMarked, ApplicationDecided, ApplicationSubmitted, DeadlineExtended, Event
 from .pricing import PricingLine, check_pricing_lines
 from .questions import Assessment, Question, ScoredQuestion, answer_problem, assess_answers
 
@@ -211,6 +212,12 @@ def check_form(form: ApplicationForm, dps: DPS, today: date) -> None:
 
 @dataclass(frozen=True)
 class DecisionDeadline:
+    """The application decision deadline: the council decides within
+    `working_days` working days of submission (10 unless the manager set
+    the DPS otherwise), or `extended_working_days` (15) once extended with a
+    reason.  Working days: Monday to Friday less England and Wales bank
+    holidays (shared.calendar).  `due_on` is the one place it is counted."""
+
     submitted_on: date
     working_days: int
     extended_working_days: int
@@ -223,6 +230,7 @@ class DecisionDeadline:
 
     @property
     def due_on(self) -> date:
+        """The last day on which the decision is on time."""
         days = self.extended_working_days if self.is_extended else self.working_days
         return add_working_days(self.submitted_on, days)
 
@@ -266,6 +274,7 @@ class Application:
     status: ApplicationStatus = ApplicationStatus.PENDING
     marks: dict[tuple[int, str], int] = field(default_factory=dict)  # the council's scores
     decision: Decision | None = None
+    events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def lots_applied_for(self) -> tuple[int, ...]:
@@ -304,7 +313,9 @@ class Application:
             raise InvalidInput(f"not a scored question of lot {lot}", field="question_id")
         if (problem := answer_problem(question, score)):
             raise InvalidInput(problem, field="score")
-        self.marks[(lot, question_id)] = score
+        previous = self.marks.get((lot, question_id))
+        self.marks = {**self.marks, (lot, question_id): score}
+        self.events.append(AnswerMarked(self.id, lot, question_id, score, previous))
 
     # -- the deadline
 
@@ -314,10 +325,12 @@ class Application:
         reason = require_reason(reason)
         if self.deadline.is_extended:
             raise Conflict(f"the decision deadline was already extended to {self.deadline.due_on}")
-        if london_date(now) > self.deadline.due_on:
+        if council_date(now) > self.deadline.due_on:
             raise Conflict(f"the decision was due on {self.deadline.due_on}; "
                            "an extension must be recorded before then")
+        was_due = self.deadline.due_on
         self.deadline = replace(self.deadline, extension_reason=reason, extended_at=now)
+        self.events.append(DeadlineExtended(self.id, reason, was_due, self.deadline.due_on))
 
     # -- the decision
 
@@ -348,9 +361,11 @@ class Application:
             if lot not in lots and not any(r.lot == lot for r in reasons):
                 refusals.add("reasons", f"give a reason for not admitting to lot {lot}")
         refusals.raise_if_any("decision refused")
-        today = london_date(now)
+        today = council_date(now)
         self.decision = Decision(tuple(sorted(set(lots))), reasons, now, today, today <= self.deadline.due_on)
         self.status = ApplicationStatus.ADMITTED if lots else ApplicationStatus.REJECTED
+        self.events.append(ApplicationDecided(self.id, self.provider_id, self.decision.admitted_lots,
+                                              self.decision.reasons, self.decision.on_time))
         return self.decision
 
     def _check_admissible(self, lot: int) -> None:
@@ -396,7 +411,7 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
     """A provider's request to participate.  The service layer says whether the
     provider has an application pending and which lots it is already a member
     of (admitted or suspended); a provider removed from a lot may apply again."""
-    today = london_date(now)
+    today = council_date(now)
     if not dps.is_open(today):
         raise Conflict("the DPS is not open to applications")
     if pending_application_exists:
@@ -405,7 +420,7 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
     already = sorted({entry.lot for entry in form.lots} & set(member_lots))
     if already:
         raise Conflict(f"the provider is already a member of lot {', '.join(map(str, already))}")
-    return Application(
+    application = Application(
         id=application_id,
         provider_id=provider_id,
         form=form,
@@ -413,6 +428,9 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
         submitted_at=now,
         deadline=DecisionDeadline(today, dps.decision_working_days, dps.extended_decision_working_days),
     )
+    application.events.append(ApplicationSubmitted(application.id, provider_id, application.lots_applied_for,
+                                                   application.deadline.due_on))
+    return application
 
 
 def overdue_applications(applications: Iterable[Application], today: date) -> list[Application]:

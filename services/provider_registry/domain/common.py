@@ -1,41 +1,17 @@
-"""Small helpers every rule of the registry uses: the council's date of a
-moment, and a collector that gathers every refused field of a form so one
-422 names them all."""
+"""Small helpers every rule of the registry uses, and a collector that
+gathers every refused field of a form so one 422 names them all.  The
+council's date of a moment is shared.calendar.council_date."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import TypeVar
 
 from shared.errors import InvalidInput
 
 E = TypeVar("E", bound=Enum)
-
-
-def _last_sunday(year: int, month: int) -> date:
-    last = date(year, month + 1, 1) - timedelta(days=1)
-    return last - timedelta(days=(last.weekday() + 1) % 7)
-
-
-def london_date(now: datetime) -> date:
-    """The date in England at the UTC moment `now`.
-
-    Deadlines and expiries are counted in the council's days, so a request at
-    23:30 UTC in summer belongs to the next day.  British Summer Time runs from
-    01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
-    October (Summer Time Order 2002); computed here so no tz database is needed.
-    """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("times must be timezone-aware")
-    utc = now.astimezone(UTC)
-    one_am = datetime.min.time().replace(hour=1)
-    bst_starts = datetime.combine(_last_sunday(utc.year, 3), one_am, UTC)
-    bst_ends = datetime.combine(_last_sunday(utc.year, 10), one_am, UTC)
-    offset = timedelta(hours=1) if bst_starts <= utc < bst_ends else timedelta(0)
-    return (utc + offset).date()
 
 
 def is_whole_number(value: object) -> bool:

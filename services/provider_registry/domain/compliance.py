@@ -28,7 +28,7 @@ class DocumentKind(StrEnum):
 REQUIRED_DOCUMENTS = tuple(DocumentKind)
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # a value, replaced never changed; not frozen so the ORM can store it
 class ComplianceDocument:
     kind: DocumentKind
     reference: str  # the stored file or the certificate's number

@@ -1,5 +1,6 @@
 """The DPS itself: its term, its four lots and the qualification questions of
-each lot, all configurable by the manager."""
+each lot, all configurable by the manager.  The lots' numbers are the
+contract's (shared.catalogue); their names and questions are the record's."""
 
 from __future__ import annotations
 
@@ -7,17 +8,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from shared.catalogue import LOTS as LOT_NAMES
+from shared.catalogue import is_lot
 from shared.errors import Conflict, InvalidInput
 
 from .common import Refusals, is_blank, is_whole_number
+from .events import DpsClosed, DpsConfigured, Event, LotQuestionsSet, SlaIssued
 from .questions import PassFailQuestion, Question, ScoredQuestion
 
-LOT_NAMES: dict[int, str] = {
-    1: "Full-time education",
-    2: "Part-time education",
-    3: "Bespoke provision",
-    4: "Post-16 support and preparation for adulthood",
-}
 LOTS = tuple(LOT_NAMES)
 
 DEFAULT_START = date(2024, 4, 1)
@@ -28,7 +26,7 @@ EXTENDED_DECISION_WORKING_DAYS = 15
 
 def check_lot(value: object, field: str = "lot") -> int:
     """The lot number, or a 422 naming the field."""
-    if not is_whole_number(value) or value not in LOT_NAMES:
+    if not is_lot(value):
         raise InvalidInput(f"unknown lot {value!r}; the lots are 1 to 4", field=field)
     return value  # type: ignore[return-value]
 
@@ -45,7 +43,7 @@ class DPSStatus(StrEnum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Lot:
     number: int
     name: str
@@ -71,6 +69,7 @@ class DPS:
     decision_working_days: int = DECISION_WORKING_DAYS
     extended_decision_working_days: int = EXTENDED_DECISION_WORKING_DAYS
     closed_at: datetime | None = None
+    events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         refusals = Refusals()
@@ -92,10 +91,16 @@ class DPS:
         """Providers may apply while the DPS is open and within its term."""
         return self.status is DPSStatus.OPEN and self.start <= today <= self.ends_on
 
-    def close(self, now: datetime) -> None:
+    def close(self, now: datetime, reason: str | None = None) -> None:
         if self.status is DPSStatus.CLOSED:
             raise Conflict("the DPS is already closed")
         self.status, self.closed_at = DPSStatus.CLOSED, now
+        self.events.append(DpsClosed(reason))
+
+    def _settings(self) -> dict:
+        return {"name": self.name, "start": self.start, "term_years": self.term_years,
+                "decision_working_days": self.decision_working_days,
+                "extended_decision_working_days": self.extended_decision_working_days}
 
     def reconfigure(self, *, has_members: bool, name: str | None = None, start: date | None = None,
                     term_years: int | None = None, decision_working_days: int | None = None,
@@ -120,10 +125,12 @@ class DPS:
             refusals.add("extended_decision_working_days",
                          "the extended decision period cannot be shorter than the normal one")
         refusals.raise_if_any("DPS refused")
+        before = self._settings()
         self.name = name.strip() if name is not None else self.name
         self.start = start if start is not None else self.start
         self.term_years = term_years if term_years is not None else self.term_years
         self.decision_working_days, self.extended_decision_working_days = days, extended
+        self.events.append(DpsConfigured(before, self._settings()))
 
     def questions_for(self, lot: int) -> tuple[Question, ...]:
         return self.lots[check_lot(lot)].questions
@@ -142,16 +149,18 @@ class DPS:
                 refusals.add(f"questions.{i}.id", f"question {question.id!r} appears twice")
             seen.add(question.id)
         refusals.raise_if_any("questions refused")
-        self.lots[lot] = Lot(lot, self.lots[lot].name, questions)
+        before, self.lots[lot].questions = self.lots[lot].questions, questions
+        self.events.append(LotQuestionsSet(lot, before, questions))
 
-    def issue_sla(self, version: str) -> None:
+    def issue_sla(self, version: str, reason: str | None = None) -> None:
         """A new version of the service level agreement; providers accept it
         the same way they accepted the first."""
         if is_blank(version):
             raise InvalidInput("an SLA version is required", field="sla_version")
         if version == self.sla_version:
             raise Conflict(f"SLA version {version} is already the current version")
-        self.sla_version = version
+        previous, self.sla_version = self.sla_version, version
+        self.events.append(SlaIssued(previous, version, reason))
 
 
 def question_problems(question: Question) -> list[tuple[str, str]]:

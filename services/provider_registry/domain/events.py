@@ -1,10 +1,14 @@
-"""What happened to a provider, recorded by the Provider aggregate in
-`provider.events`.  The service layer turns each into an outbox message whose
-type is the event's `type` (see shared/catalogue.py).
+"""What happened, recorded by the aggregates in their `events`: the DPS
+(its record, lots and SLA), an Application (submission, marks, deadline,
+decision) and a Provider (memberships, pricing, capacity, details).
 
-Each event carries what other services need to keep their own copy of the
-provider (name, lot, status, registration status, pricing lines, capacity), so
-nobody has to call this service to do their work.
+The unit of work turns each into what it becomes on commit (messages.py):
+an outbox message for the events other services read (those whose `type` is
+in shared/catalogue.py), and a line of the audit trail for every change.
+
+Each published event carries what other services need to keep their own copy
+of the provider (name, lot, status, registration status, pricing lines,
+capacity), so nobody has to call this service to do their work.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from .pricing import PricingLine
+from .questions import Question
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ class CapacityChanged(Event):
     lot: int
     capacity: int
     at: datetime
+    previous: int | None = None  # the places declared before (audit only)
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,119 @@ class RegistrationChanged(Event):
     at: datetime
 
 
+# ------------------------------------------------ published (the catalogue's)
+
 EVENTS: tuple[type[Event], ...] = (
     MembershipAdmitted, MembershipSuspended, MembershipReinstated, MembershipRemoved,
     PricingScheduleEffective, CapacityChanged, RegistrationChanged,
 )
+
+
+# ------------------------------------------------ recorded for the audit trail only
+
+
+@dataclass(frozen=True)
+class DpsConfigured(Event):
+    type: ClassVar[str] = "dps.configured"
+    before: dict
+    after: dict
+
+
+@dataclass(frozen=True)
+class DpsClosed(Event):
+    type: ClassVar[str] = "dps.closed"
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class SlaIssued(Event):
+    type: ClassVar[str] = "sla.issued"
+    previous_version: str
+    version: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class LotQuestionsSet(Event):
+    type: ClassVar[str] = "lot.questions_set"
+    lot: int
+    before: tuple[Question, ...]
+    after: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class ApplicationSubmitted(Event):
+    type: ClassVar[str] = "application.submitted"
+    application_id: UUID
+    provider_id: UUID
+    lots: tuple[int, ...]
+    due_on: date
+
+
+@dataclass(frozen=True)
+class AnswerMarked(Event):
+    type: ClassVar[str] = "application.marked"
+    application_id: UUID
+    lot: int
+    question_id: str
+    score: int
+    previous_mark: int | None
+
+
+@dataclass(frozen=True)
+class DeadlineExtended(Event):
+    type: ClassVar[str] = "application.deadline_extended"
+    application_id: UUID
+    reason: str
+    was_due_on: date
+    due_on: date
+
+
+@dataclass(frozen=True)
+class ApplicationDecided(Event):
+    """application.admitted or application.rejected (the decision says which)."""
+
+    type: ClassVar[str] = "application.decided"
+    application_id: UUID
+    provider_id: UUID
+    admitted_lots: tuple[int, ...]
+    reasons: tuple  # of application.Reason
+    on_time: bool
+
+
+@dataclass(frozen=True)
+class DetailsChanged(Event):
+    type: ClassVar[str] = "provider.details_changed"
+    provider_id: UUID
+    changed: tuple[str, ...]  # organisation, registration, safeguarding_lead
+
+
+@dataclass(frozen=True)
+class DocumentUploaded(Event):
+    type: ClassVar[str] = "provider.document_uploaded"
+    provider_id: UUID
+    kind: str
+    reference: str
+    expires_on: date
+
+
+@dataclass(frozen=True)
+class SlaAccepted(Event):
+    type: ClassVar[str] = "provider.sla_accepted"
+    provider_id: UUID
+    version: str
+    accepted_on: date
+
+
+@dataclass(frozen=True)
+class PricingChanged(Event):
+    """A version of a pricing schedule proposed, approved, rejected or withdrawn."""
+
+    type: ClassVar[str] = "pricing_schedule.changed"
+    provider_id: UUID
+    lot: int
+    version: int
+    action: str  # proposed | approved | rejected | withdrawn
+    effective_from: date
+    lines: tuple[PricingLine, ...] = ()  # with a proposal
+    reason: str | None = None  # with a rejection

@@ -35,6 +35,7 @@ class Membership:
     since: date | None = None  # when the current status began
     reason: str | None = None  # why it is suspended or removed
     automatic: bool = False  # suspended by the compliance check, not by the manager
+    capacity: int = 0  # places the provider declares on the lot (changes take effect at once)
 
     def __post_init__(self) -> None:
         self.since = self.since or self.admitted_on

@@ -1,6 +1,7 @@
 """The Provider aggregate: an admitted provider's record on the DPS, its
-memberships of lots, pricing schedules, capacity, compliance documents and
-service level agreement.  What happened is recorded in `self.events`.
+memberships of lots (with the places declared on each), pricing schedules,
+compliance documents and service level agreement.  What happened is recorded
+in `self.events`.
 
 Methods take `now` (an aware UTC datetime) and count dates in England's days.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from shared.calendar import council_date
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .application import (
@@ -25,18 +27,22 @@ from .application import (
     check_registration,
     check_safeguarding_lead,
 )
-from .common import Refusals, as_member, is_whole_number, london_date, require_reason
+from .common import Refusals, as_member, is_whole_number, require_reason
 from .compliance import ComplianceActions, ComplianceDocument, DocumentKind, compliance_actions, compliance_problems
 from .dps import DPS, check_lot
 from .events import (
     CapacityChanged,
+    DetailsChanged,
+    DocumentUploaded,
     Event,
     MembershipAdmitted,
     MembershipReinstated,
     MembershipRemoved,
     MembershipSuspended,
+    PricingChanged,
     PricingScheduleEffective,
     RegistrationChanged,
+    SlaAccepted,
 )
 from .membership import Membership, MembershipStatus
 from .pricing import PricingLine, PricingSchedule, ScheduleStatus, check_pricing_lines
@@ -44,7 +50,7 @@ from .pricing import PricingLine, PricingSchedule, ScheduleStatus, check_pricing
 COMPLIANCE_RESTORED = "all compliance documents are valid again"
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # a value, never changed; not frozen so the ORM can store it
 class SlaAcceptance:
     version: str
     accepted_on: date
@@ -61,8 +67,7 @@ class Provider:
         for document in documents:
             self.documents[DocumentKind(document.kind)] = document
         self.memberships: dict[int, Membership] = {}
-        self.schedules: dict[int, list[PricingSchedule]] = {}  # every version, oldest first
-        self.capacity: dict[int, int] = {}
+        self.pricing_schedules: list[PricingSchedule] = []  # every version of every lot, in order proposed
         self.sla_acceptances: list[SlaAcceptance] = []
         self.events: list[Event] = []
 
@@ -76,6 +81,19 @@ class Provider:
     def name(self) -> str:
         return self.organisation.name
 
+    @property
+    def capacity(self) -> dict[int, int]:
+        """Places declared, by lot."""
+        return {lot: m.capacity for lot, m in self.memberships.items()}
+
+    @property
+    def schedules(self) -> dict[int, list[PricingSchedule]]:
+        """Every version of each lot's pricing schedule, oldest first."""
+        by_lot: dict[int, list[PricingSchedule]] = {}
+        for schedule in sorted(self.pricing_schedules, key=lambda s: (s.lot, s.version)):
+            by_lot.setdefault(schedule.lot, []).append(schedule)
+        return by_lot
+
     # ------------------------------------------------------------ admission
 
     def admit(self, application: Application, dps: DPS, now: datetime) -> None:
@@ -88,7 +106,7 @@ class Provider:
             raise ValueError("the application is another provider's")
         if application.status is not ApplicationStatus.ADMITTED:
             raise Conflict(f"the application is {application.status.value}, not admitted")
-        today = london_date(now)
+        today = council_date(now)
         if today > dps.ends_on:
             raise Conflict(f"the DPS term ended on {dps.ends_on}")
         for lot in application.admitted_lots:
@@ -106,11 +124,10 @@ class Provider:
 
         for lot in application.admitted_lots:
             entry = application.lot(lot)
-            self.memberships[lot] = Membership(lot, admitted_on=today, ends_on=dps.ends_on)
+            self.memberships[lot] = Membership(lot, admitted_on=today, ends_on=dps.ends_on, capacity=entry.capacity)
             schedule = self._add_schedule(lot, tuple(entry.pricing_lines), today, now)
             schedule.status, schedule.decided_at = ScheduleStatus.APPROVED, now
             schedule.announced = True  # MembershipAdmitted carries the lines
-            self.capacity[lot] = entry.capacity
             self.events.append(MembershipAdmitted(
                 self.id, self.name, lot, _status_value(self.registration),
                 schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
@@ -118,6 +135,19 @@ class Provider:
         self.check_compliance(now)
 
     # ------------------------------------------------- registration details
+
+    def update_details(self, now: datetime, *, organisation: Organisation | None = None,
+                       registration: Registration | None = None,
+                       safeguarding_lead: SafeguardingLead | None = None) -> None:
+        """What the provider or the manager changes of the record at once: the
+        organisation, the registration, the safeguarding lead."""
+        if organisation is not None or registration is not None:
+            self.change_details(now, organisation=organisation, registration=registration)
+        if safeguarding_lead is not None:
+            self.change_safeguarding_lead(safeguarding_lead)
+        changed = tuple(name for name, value in (("organisation", organisation), ("registration", registration),
+                                                  ("safeguarding_lead", safeguarding_lead)) if value is not None)
+        self.events.append(DetailsChanged(self.id, changed))
 
     def change_details(self, now: datetime, organisation: Organisation | None = None,
                        registration: Registration | None = None) -> None:
@@ -160,8 +190,9 @@ class Provider:
                                field="sla_version")
         if self.has_accepted(version):
             raise Conflict(f"SLA version {version} is already accepted")
-        acceptance = SlaAcceptance(version, london_date(now))
+        acceptance = SlaAcceptance(version, council_date(now))
         self.sla_acceptances.append(acceptance)
+        self.events.append(SlaAccepted(self.id, acceptance.version, acceptance.accepted_on))
         return acceptance
 
     # ------------------------------------------------------------ memberships
@@ -194,7 +225,7 @@ class Provider:
     def suspend(self, lot: int, reason: str, now: datetime) -> None:
         """The manager suspends a membership (e.g. a safeguarding concern)."""
         membership = self.membership(lot)
-        membership.suspend(reason, london_date(now))
+        membership.suspend(reason, council_date(now))
         self.events.append(MembershipSuspended(self.id, self.name, membership.lot, membership.reason,
                                                False, now))
 
@@ -203,15 +234,15 @@ class Provider:
         expired (the check would only suspend it again)."""
         membership = self.membership(lot)
         reason = require_reason(reason)
-        problems = compliance_problems(self.documents.values(), london_date(now))
+        problems = compliance_problems(self.documents.values(), council_date(now))
         if problems and membership.status is MembershipStatus.SUSPENDED:
             raise Conflict(f"cannot reinstate while {'; '.join(problems)}")
-        membership.reinstate(reason, london_date(now))
+        membership.reinstate(reason, council_date(now))
         self.events.append(MembershipReinstated(self.id, self.name, membership.lot, reason, False, now))
 
     def remove(self, lot: int, reason: str, now: datetime) -> None:
         membership = self.membership(lot)
-        membership.remove(reason, london_date(now))
+        membership.remove(reason, council_date(now))
         self.events.append(MembershipRemoved(self.id, self.name, membership.lot, membership.reason, now))
 
     # ------------------------------------------------------------ compliance
@@ -225,14 +256,16 @@ class Provider:
         if kind is None:
             refusals.add("kind", "insurance, dbs_confirmation or safeguarding_policy")
         else:
-            check_document(document, london_date(now), refusals, f"documents.{kind.value}")
+            check_document(document, council_date(now), refusals, f"documents.{kind.value}")
         refusals.raise_if_any("document refused")
         self.documents[kind] = document  # type: ignore[index]
+        self.events.append(DocumentUploaded(self.id, kind.value, document.reference,  # type: ignore[union-attr]
+                                            document.expires_on))
 
     def check_compliance(self, now: datetime) -> ComplianceActions:
         """Suspend every admitted membership while a document is expired; lift
         the check's own suspensions once all are valid again."""
-        today = london_date(now)
+        today = council_date(now)
         actions = compliance_actions(self.documents.values(), self.memberships.values(), today)
         for lot, reason in actions.suspend:
             self.memberships[lot].suspend(reason, today, automatic=True)
@@ -246,13 +279,14 @@ class Provider:
 
     def change_capacity(self, lot: int, capacity: int, now: datetime) -> None:
         """Capacity changes take effect at once."""
-        self._current_membership(lot, london_date(now))
+        self._current_membership(lot, council_date(now))
         if not is_whole_number(capacity) or capacity < 0:
             raise InvalidInput("capacity is a whole number of places, zero or more", field="capacity")
-        if self.capacity.get(lot) == capacity:
+        membership = self.memberships[lot]
+        if membership.capacity == capacity:
             return
-        self.capacity[lot] = capacity
-        self.events.append(CapacityChanged(self.id, self.name, lot, capacity, now))
+        previous, membership.capacity = membership.capacity, capacity
+        self.events.append(CapacityChanged(self.id, self.name, lot, capacity, now, previous))
 
     def _current_membership(self, lot: int, today: date) -> Membership:
         membership = self.membership(lot)
@@ -267,7 +301,7 @@ class Provider:
                         now: datetime) -> PricingSchedule:
         """The provider proposes a new version of its schedule for a lot,
         effective from a date; it awaits the manager's approval."""
-        today = london_date(now)
+        today = council_date(now)
         self._current_membership(lot, today)
         lines = tuple(lines)
         refusals = Refusals()
@@ -279,15 +313,22 @@ class Provider:
         refusals.raise_if_any("pricing schedule refused")
         if any(s.status is ScheduleStatus.PROPOSED for s in self.schedules.get(lot, ())):
             raise Conflict(f"a change to the pricing schedule of lot {lot} is already awaiting approval")
-        return self._add_schedule(lot, lines, effective_from, now)
+        schedule = self._add_schedule(lot, lines, effective_from, now)
+        self._pricing_changed(schedule, "proposed", lines=schedule.lines)
+        return schedule
+
+    def _pricing_changed(self, schedule: PricingSchedule, action: str, **details) -> None:
+        self.events.append(PricingChanged(self.id, schedule.lot, schedule.version, action,
+                                          schedule.effective_from, **details))
 
     def approve_pricing(self, lot: int, version: int, now: datetime) -> PricingSchedule:
         """The manager approves a proposed version.  Approved late, it takes
         effect from the day of approval rather than from a day gone by."""
         schedule = self._proposed(lot, version)
-        today = london_date(now)
+        today = council_date(now)
         schedule.status, schedule.decided_at = ScheduleStatus.APPROVED, now
         schedule.effective_from = max(schedule.effective_from, today)
+        self._pricing_changed(schedule, "approved")
         self.bring_pricing_into_effect(now)
         return schedule
 
@@ -295,18 +336,20 @@ class Provider:
         reason = require_reason(reason)
         schedule = self._proposed(lot, version)
         schedule.status, schedule.decided_at, schedule.reason = ScheduleStatus.REJECTED, now, reason
+        self._pricing_changed(schedule, "rejected", reason=reason)
         return schedule
 
     def withdraw_pricing(self, lot: int, version: int, now: datetime) -> PricingSchedule:
         """The provider withdraws a proposal the manager has not decided."""
         schedule = self._proposed(lot, version)
         schedule.status, schedule.decided_at = ScheduleStatus.WITHDRAWN, now
+        self._pricing_changed(schedule, "withdrawn")
         return schedule
 
     def bring_pricing_into_effect(self, now: datetime) -> list[PricingSchedule]:
         """Announce each approved version whose date has come (run daily by
         the scheduled job, and at approval)."""
-        today = london_date(now)
+        today = council_date(now)
         due = [s for versions in self.schedules.values() for s in versions
                if s.in_force_on(today) and not s.announced]
         for schedule in due:
@@ -327,9 +370,9 @@ class Provider:
 
     def _add_schedule(self, lot: int, lines: tuple[PricingLine, ...], effective_from: date,
                       now: datetime) -> PricingSchedule:
-        versions = self.schedules.setdefault(lot, [])
-        schedule = PricingSchedule(lot, len(versions) + 1, lines, effective_from, ScheduleStatus.PROPOSED, now)
-        versions.append(schedule)
+        version = len(self.schedules.get(lot, ())) + 1
+        schedule = PricingSchedule(lot, version, lines, effective_from, ScheduleStatus.PROPOSED, now)
+        self.pricing_schedules.append(schedule)
         return schedule
 
     def _proposed(self, lot: int, version: int) -> PricingSchedule:

@@ -152,7 +152,7 @@ def test_two_applications_racing_leave_one_pending_and_refuse_the_other(client, 
     provider_id = uuid.uuid4()
     assert apply(client, provider_id).status_code == 201
     # The second request read "nothing pending" before the first committed.
-    monkeypatch.setattr(repository, "has_pending_application", lambda session, provider_id: False)
+    monkeypatch.setattr(repository.ApplicationRepository, "has_pending", lambda self, provider_id: False)
 
     assert_refused(rt, apply, client, provider_id, application_form(lots=(2,)), status=409)
 

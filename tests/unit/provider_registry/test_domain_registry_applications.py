@@ -4,7 +4,6 @@ manager's decision on them."""
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 from hypothesis import given
@@ -31,10 +30,10 @@ from services.provider_registry.domain import (
     Unit,
     assess_answers,
     check_lot,
-    london_date,
     overdue_applications,
     submit_application,
 )
+from shared.calendar import council_date
 from shared.errors import Conflict, InvalidInput
 
 UTC = UTC
@@ -177,27 +176,19 @@ def test_issuing_the_current_sla_version_again_is_a_conflict():
 
 
 def test_late_evening_in_summer_is_the_next_day_in_england():
-    assert london_date(at(2025, 6, 5, 23, 30)) == date(2025, 6, 6)
-    assert london_date(at(2025, 12, 5, 23, 30)) == date(2025, 12, 5)
+    assert council_date(at(2025, 6, 5, 23, 30)) == date(2025, 6, 6)
+    assert council_date(at(2025, 12, 5, 23, 30)) == date(2025, 12, 5)
+
+
+def test_an_application_late_on_a_summer_evening_is_submitted_on_the_councils_next_day():
+    application = submit_application(make_dps(), form(), application_id=uuid4(), provider_id=uuid4(),
+                                      now=at(2025, 6, 5, 23, 30))
+    assert application.deadline.submitted_on == date(2025, 6, 6)
 
 
 def test_naive_times_are_refused():
     with pytest.raises(ValueError):
-        london_date(datetime(2025, 1, 1, 12))
-
-
-def _london_zone():
-    try:
-        return ZoneInfo("Europe/London")
-    except ZoneInfoNotFoundError:
-        return None
-
-
-@pytest.mark.skipif(_london_zone() is None, reason="no tz database on this machine")
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2037, 12, 31),
-                    timezones=st.just(UTC)))
-def test_london_date_agrees_with_the_tz_database(moment):
-    assert london_date(moment) == moment.astimezone(_london_zone()).date()
+        council_date(datetime(2025, 1, 1, 12))
 
 
 # ---------------------------------------------------------- the questions

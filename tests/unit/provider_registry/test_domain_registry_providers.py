@@ -25,6 +25,7 @@ from services.provider_registry.domain import (
     OfstedGrade,
     Organisation,
     PassFailQuestion,
+    PricingChanged,
     PricingLine,
     PricingScheduleEffective,
     Provider,
@@ -89,6 +90,11 @@ def admitted_provider(dps=None, lots=(1, 2), docs=None) -> Provider:
 
 def events_of(provider, kind):
     return [e for e in provider.events if isinstance(e, kind)]
+
+
+def published(provider):
+    """The events other services read (the rest are for the audit trail)."""
+    return [e for e in provider.events if type(e) in EVENTS]
 
 
 # ---------------------------------------------------------------- events
@@ -334,7 +340,7 @@ def test_valid_document_uploaded_lifts_the_automatic_suspensions():
     assert provider.memberships[1].status is MembershipStatus.SUSPENDED  # until the check runs
     provider.check_compliance(at(2025, 4, 3))
     assert provider.active_lots(date(2025, 4, 3)) == (1, 2)
-    assert provider.events == [MembershipReinstated(provider.id, "Bridges Learning Ltd", lot, COMPLIANCE_RESTORED,
+    assert published(provider) == [MembershipReinstated(provider.id, "Bridges Learning Ltd", lot, COMPLIANCE_RESTORED,
                                                     True, at(2025, 4, 3)) for lot in (1, 2)]
 
 
@@ -463,13 +469,14 @@ def test_proposed_schedule_takes_effect_only_after_approval_and_from_its_date():
     assert provider.maximum_price(1, "Group place per week", date(2025, 9, 1)) == 45_000  # not approved yet
 
     provider.approve_pricing(1, 2, at(2025, 7, 10))
-    assert provider.events == []  # approved, not yet in force
+    assert published(provider) == []  # approved, not yet in force
+    assert [(e.action, e.version) for e in events_of(provider, PricingChanged)] == [("proposed", 2), ("approved", 2)]
     assert provider.maximum_price(1, "group place per week", date(2025, 8, 31)) == 45_000
     assert provider.maximum_price(1, "group place per week", date(2025, 9, 1)) == 47_500
 
     assert provider.bring_pricing_into_effect(at(2025, 8, 31)) == []
     assert provider.bring_pricing_into_effect(at(2025, 9, 1)) == [proposal]
-    assert provider.events == [PricingScheduleEffective(provider.id, "Bridges Learning Ltd", 1, 2, date(2025, 9, 1),
+    assert published(provider) == [PricingScheduleEffective(provider.id, "Bridges Learning Ltd", 1, 2, date(2025, 9, 1),
                                                         RAISED, at(2025, 9, 1))]
     assert provider.bring_pricing_into_effect(at(2025, 9, 2)) == []  # announced once
 
@@ -481,7 +488,7 @@ def test_schedule_approved_after_its_date_takes_effect_from_the_approval():
     schedule = provider.approve_pricing(1, 2, at(2025, 9, 5))
     assert schedule.effective_from == date(2025, 9, 5)
     assert provider.maximum_price(1, "Group place per week", date(2025, 9, 4)) == 45_000
-    assert [e.effective_from for e in provider.events] == [date(2025, 9, 5)]
+    assert [e.effective_from for e in published(provider)] == [date(2025, 9, 5)]
 
 
 def test_other_lots_keep_their_schedule():
@@ -559,7 +566,7 @@ def test_capacity_change_takes_effect_at_once_and_is_announced():
     provider.events.clear()
     provider.change_capacity(1, 0, at(2025, 3, 3))
     assert provider.capacity[1] == 0
-    assert provider.events == [CapacityChanged(provider.id, "Bridges Learning Ltd", 1, 0, at(2025, 3, 3))]
+    assert provider.events == [CapacityChanged(provider.id, "Bridges Learning Ltd", 1, 0, at(2025, 3, 3), previous=5)]
     provider.change_capacity(1, 0, at(2025, 3, 4))
     assert len(provider.events) == 1  # nothing changed, nothing announced
 

@@ -24,7 +24,7 @@ from services.provider_registry.domain import (
     Unit,
     pricing_line_id,
 )
-from services.provider_registry.events import DATA_SCHEMAS, message_for
+from services.provider_registry.messages import DATA_SCHEMAS, message_for
 from shared.errors import Conflict, InvalidInput
 
 AT = datetime(2025, 1, 15, 10, tzinfo=UTC)

@@ -1,0 +1,257 @@
+"""What the registry's domain events become when a unit of work commits
+(`translate`, the one mapping): the messages it publishes on
+`dps.provider_registry`, with the schema of each one's `data`
+(docs/events.md), and the lines of the audit trail.
+
+Each message carries what the other services need to keep their own copy of
+the provider, so no one calls this service to do their work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import date, datetime
+from uuid import UUID
+
+from marshmallow import Schema, fields, validate
+
+from services.provider_registry.domain import (
+    AnswerMarked,
+    ApplicationDecided,
+    ApplicationSubmitted,
+    CapacityChanged,
+    DeadlineExtended,
+    DetailsChanged,
+    DocumentUploaded,
+    DpsClosed,
+    DpsConfigured,
+    Event,
+    LotQuestionsSet,
+    MembershipAdmitted,
+    MembershipReinstated,
+    MembershipRemoved,
+    MembershipSuspended,
+    PricingChanged,
+    PricingLine,
+    PricingScheduleEffective,
+    RegistrationChanged,
+    RegistrationStatus,
+    SlaAccepted,
+    SlaIssued,
+    Unit,
+    pricing_line_id,
+)
+from services.provider_registry.models import line_to_json, question_to_json
+from shared.actor import Actor
+from shared.schemas import cached
+from shared.unit_of_work import AuditEntry, Message
+
+DPS_ID = 1
+# Who the trail names for what the compliance check does by itself (the daily
+# job, or the check run straight after a document is uploaded).
+COMPLIANCE_CHECK = Actor.system("compliance_and_pricing")
+
+# The contract's words for registration status; the domain says "unregistered setting".
+REGISTRATION_ON_THE_WIRE = {
+    RegistrationStatus.REGISTERED_SCHOOL.value: "registered_school",
+    RegistrationStatus.UNREGISTERED_SETTING.value: "unregistered",
+}
+LOT = validate.Range(min=1, max=4)
+
+
+class PricingLineData(Schema):
+    pricing_line_id = fields.UUID(required=True)
+    description = fields.String(required=True)
+    unit = fields.String(required=True, validate=validate.OneOf([u.value for u in Unit]))
+    staffing_ratio = fields.String(required=True)
+    maximum_price_pence = fields.Integer(required=True, strict=True)
+
+
+class _ProviderEvent(Schema):
+    provider_id = fields.UUID(required=True)
+    provider_name = fields.String(required=True)
+    at = fields.AwareDateTime(required=True, format="iso")
+
+
+class _MembershipEvent(_ProviderEvent):
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    status = fields.String(required=True)
+
+
+class MembershipAdmittedData(_MembershipEvent):
+    registration_status = fields.String(required=True, validate=validate.OneOf(list(REGISTRATION_ON_THE_WIRE.values())))
+    urn = fields.String(required=True, allow_none=True)
+    pricing_version = fields.Integer(required=True, strict=True)
+    pricing_lines = fields.List(fields.Nested(PricingLineData), required=True)
+    capacity = fields.Integer(required=True, strict=True)
+    admitted_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+
+class MembershipChangedData(_MembershipEvent):
+    """membership.suspended, .reinstated and .removed."""
+
+    reason = fields.String(required=True)
+    automatic = fields.Boolean(required=True)  # by the compliance check, not the manager
+
+
+class PricingScheduleEffectiveData(_ProviderEvent):
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    version = fields.Integer(required=True, strict=True)
+    effective_from = fields.Date(required=True)
+    pricing_lines = fields.List(fields.Nested(PricingLineData), required=True)
+
+
+class CapacityChangedData(_ProviderEvent):
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    capacity = fields.Integer(required=True, strict=True)
+
+
+class RegistrationChangedData(_ProviderEvent):
+    registration_status = fields.String(required=True, validate=validate.OneOf(list(REGISTRATION_ON_THE_WIRE.values())))
+    urn = fields.String(required=True, allow_none=True)
+    ofsted_grade = fields.String(required=True, allow_none=True)
+
+
+def _lines(provider_id, lot: int, lines: tuple[PricingLine, ...]) -> list[dict]:
+    return [{"pricing_line_id": pricing_line_id(provider_id, lot, line.description),
+             "description": line.description, "unit": Unit(line.unit).value, "staffing_ratio": line.staffing_ratio,
+             "maximum_price_pence": line.maximum_price_pence} for line in lines]
+
+
+def _wire_registration(status: str) -> str:
+    return REGISTRATION_ON_THE_WIRE[RegistrationStatus(status).value]
+
+
+def message_for(event: Event) -> tuple[str, dict]:
+    """The outbox message (type, JSON-ready data) for a domain event."""
+    common = {"provider_id": event.provider_id, "provider_name": event.provider_name, "at": event.at}
+    if isinstance(event, MembershipAdmitted):
+        data = cached(MembershipAdmittedData).dump({
+            **common, "lot": event.lot, "status": event.status,
+            "registration_status": _wire_registration(event.registration_status), "urn": event.urn,
+            "pricing_version": event.pricing_version,
+            "pricing_lines": _lines(event.provider_id, event.lot, event.pricing_lines),
+            "capacity": event.capacity, "admitted_on": event.admitted_on, "ends_on": event.ends_on})
+    elif isinstance(event, (MembershipSuspended, MembershipReinstated)):
+        data = cached(MembershipChangedData).dump({**common, "lot": event.lot, "status": event.status,
+                                             "reason": event.reason, "automatic": event.automatic})
+    elif isinstance(event, MembershipRemoved):
+        data = cached(MembershipChangedData).dump({**common, "lot": event.lot, "status": event.status,
+                                             "reason": event.reason, "automatic": False})
+    elif isinstance(event, PricingScheduleEffective):
+        data = cached(PricingScheduleEffectiveData).dump({
+            **common, "lot": event.lot, "version": event.version, "effective_from": event.effective_from,
+            "pricing_lines": _lines(event.provider_id, event.lot, event.lines)})
+    elif isinstance(event, CapacityChanged):
+        data = cached(CapacityChangedData).dump({**common, "lot": event.lot, "capacity": event.capacity})
+    elif isinstance(event, RegistrationChanged):
+        data = cached(RegistrationChangedData).dump({
+            **common, "registration_status": _wire_registration(event.registration_status), "urn": event.urn,
+            "ofsted_grade": event.ofsted_grade})
+    else:  # pragma: no cover - every domain event is mapped above
+        raise TypeError(f"no message for {type(event).__name__}")
+    return event.type, data
+
+
+DATA_SCHEMAS: dict[str, type[Schema]] = {
+    "membership.admitted": MembershipAdmittedData,
+    "membership.suspended": MembershipChangedData,
+    "membership.reinstated": MembershipChangedData,
+    "membership.removed": MembershipChangedData,
+    "pricing_schedule.effective": PricingScheduleEffectiveData,
+    "capacity.changed": CapacityChangedData,
+    "provider.registration_changed": RegistrationChangedData,
+}
+
+
+# ------------------------------------------------------------------ the one mapping
+
+
+def translate(event: Event) -> Iterator[Message | AuditEntry]:
+    """Every domain event becomes its message (if other services read it) and
+    its line of the audit trail (if it is a change someone made)."""
+    if event.type in DATA_SCHEMAS:
+        yield Message(*message_for(event))
+    entry = audit_entry(event)
+    if entry is not None:
+        yield entry
+
+
+def audit_entry(event: Event) -> AuditEntry | None:
+    if isinstance(event, DpsConfigured):
+        return AuditEntry("dps.configured", "dps", DPS_ID, details=_jsonable(
+            {"before": event.before, "after": event.after}))
+    if isinstance(event, DpsClosed):
+        return AuditEntry("dps.closed", "dps", DPS_ID, reason=event.reason)
+    if isinstance(event, SlaIssued):
+        return AuditEntry("sla.issued", "dps", DPS_ID, reason=event.reason,
+                          details={"previous_version": event.previous_version, "version": event.version})
+    if isinstance(event, LotQuestionsSet):
+        return AuditEntry("lot.questions_set", "lot", event.lot, details={
+            "before": [question_to_json(q) for q in event.before], "after": [question_to_json(q) for q in event.after]})
+    if isinstance(event, ApplicationSubmitted):
+        return AuditEntry("application.submitted", "application", event.application_id, details=_jsonable({
+            "provider_id": event.provider_id, "lots": event.lots, "due_on": event.due_on}))
+    if isinstance(event, AnswerMarked):
+        return AuditEntry("application.marked", "application", event.application_id, details={
+            "lot": event.lot, "question_id": event.question_id, "score": event.score,
+            "previous_mark": event.previous_mark})
+    if isinstance(event, DeadlineExtended):
+        return AuditEntry("application.deadline_extended", "application", event.application_id, reason=event.reason,
+                          details=_jsonable({"was_due_on": event.was_due_on, "due_on": event.due_on}))
+    if isinstance(event, ApplicationDecided):
+        reasons = "; ".join(f"lot {r.lot}{f' {r.question_id}' if r.question_id else ''}: {r.text}"
+                            for r in event.reasons)
+        return AuditEntry("application.admitted" if event.admitted_lots else "application.rejected", "application",
+                          event.application_id, reason=reasons or None, details=_jsonable({
+                              "provider_id": event.provider_id, "admitted_lots": event.admitted_lots,
+                              "reasons": [asdict(r) for r in event.reasons], "on_time": event.on_time}))
+    if isinstance(event, DetailsChanged):
+        return AuditEntry("provider.details_changed", "provider", event.provider_id,
+                          details={"changed": list(event.changed)})
+    if isinstance(event, DocumentUploaded):
+        return AuditEntry("provider.document_uploaded", "provider", event.provider_id, details=_jsonable({
+            "kind": event.kind, "reference": event.reference, "expires_on": event.expires_on}))
+    if isinstance(event, SlaAccepted):
+        return AuditEntry("provider.sla_accepted", "provider", event.provider_id, details=_jsonable({
+            "version": event.version, "accepted_on": event.accepted_on}))
+    if isinstance(event, (MembershipSuspended, MembershipReinstated, MembershipRemoved)):
+        action = {MembershipSuspended: "suspend", MembershipReinstated: "reinstate", MembershipRemoved: "remove"}
+        automatic = getattr(event, "automatic", False)
+        return AuditEntry(f"membership.{action[type(event)]}", "membership", f"{event.provider_id}:{event.lot}",
+                          reason=event.reason, details=_jsonable({
+                              "provider_id": event.provider_id, "lot": event.lot, "status": event.status,
+                              "automatic": automatic}),
+                          actor=COMPLIANCE_CHECK if automatic else None)
+    if isinstance(event, CapacityChanged):
+        return AuditEntry("membership.capacity_changed", "membership", f"{event.provider_id}:{event.lot}",
+                          details=_jsonable({"provider_id": event.provider_id, "lot": event.lot,
+                                             "before": event.previous, "capacity": event.capacity}))
+    if isinstance(event, PricingChanged):
+        details = {"provider_id": event.provider_id, "lot": event.lot, "version": event.version,
+                   "effective_from": event.effective_from}
+        if event.lines:
+            details["lines"] = [line_to_json(line) for line in event.lines]
+        return AuditEntry(f"pricing_schedule.{event.action}", "pricing_schedule",
+                          f"{event.provider_id}:{event.lot}:{event.version}", reason=event.reason,
+                          details=_jsonable(details))
+    if isinstance(event, PricingScheduleEffective):
+        return AuditEntry("pricing_schedule.effective", "pricing_schedule",
+                          f"{event.provider_id}:{event.lot}:{event.version}", details=_jsonable({
+                              "provider_id": event.provider_id, "lot": event.lot, "version": event.version,
+                              "effective_from": event.effective_from}))
+    return None  # published only: membership.admitted (the decision is audited), the registration's copy
+
+
+def _jsonable(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

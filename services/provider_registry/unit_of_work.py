@@ -1,0 +1,35 @@
+"""The registry's unit of work: its repositories, and what its aggregates'
+events become on commit (messages.translate: the outbox and the audit trail)."""
+
+from __future__ import annotations
+
+from services.provider_registry import messages
+from services.provider_registry.repository import ApplicationRepository, DpsRepository, ProviderRepository
+from shared.unit_of_work import UnitOfWork
+
+
+class RegistryUnitOfWork(UnitOfWork):
+    dps: DpsRepository
+    applications: ApplicationRepository
+    providers: ProviderRepository
+
+    def open_repositories(self, session) -> None:
+        self.dps = DpsRepository(session)
+        self.applications = ApplicationRepository(session)
+        self.providers = ProviderRepository(session, self.now)
+
+    def translate(self, event):
+        return messages.translate(event)
+
+    def collect(self) -> None:
+        self.providers.stamp()  # a provider's updated_at moves with any change of its record
+        super().collect()
+
+    def rollback(self) -> None:
+        """What was not committed is thrown away, the aggregates' events with it
+        (the Session forgets their changes; the events are no column of theirs)."""
+        super().rollback()
+        for repository in self.repositories():
+            for aggregate in repository.seen:
+                aggregate.events.clear()
+            repository.seen.clear()
