@@ -130,7 +130,14 @@ class UnitOfWork:
         self.session.commit()
 
     def rollback(self) -> None:
+        """What was not committed is thrown away, the aggregates' events with
+        it: a later commit of this unit must not publish changes never stored."""
         self.session.rollback()
+        for repository in self.repositories():
+            for aggregate in repository.seen:
+                getattr(aggregate, "events", []).clear()
+            repository.seen.clear()
+        self._audit.clear()
 
     def repositories(self) -> Iterator[Repository]:
         return (value for value in vars(self).values() if isinstance(value, Repository))

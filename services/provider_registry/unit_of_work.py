@@ -24,12 +24,3 @@ class RegistryUnitOfWork(UnitOfWork):
     def collect(self) -> None:
         self.providers.stamp()  # a provider's updated_at moves with any change of its record
         super().collect()
-
-    def rollback(self) -> None:
-        """What was not committed is thrown away, the aggregates' events with it
-        (the Session forgets their changes; the events are no column of theirs)."""
-        super().rollback()
-        for repository in self.repositories():
-            for aggregate in repository.seen:
-                aggregate.events.clear()
-            repository.seen.clear()
