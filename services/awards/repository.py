@@ -372,7 +372,7 @@ class Repository:
             offer_id=offer.offer_id, provider_id=offer.provider_id, lot=referral.lot, team=referral.team,
             pricing_line_id=offer.pricing_line_id, unit_price_pence=offer.unit_price_pence,
             units_per_week=offer.units_per_week, hours_per_week=referral.hours_per_week, weeks=offer.weeks,
-            total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.is_full_time,
+            total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.full_time,
             override_reason=award.override_reason, awarded_by=award.awarded_by, awarded_at=award.at,
             ranking=ranking_to_json(award.ranking)))
         self.session.flush()  # the unique constraint speaks now, inside the caller's transaction
@@ -552,7 +552,7 @@ class Repository:
             placement_id=allocation.placement_id, referral_id=referral.referral_id,
             provider_id=contract.provider_id, lot=contract.lot, team=referral.team,
             hours_per_week=referral.hours_per_week, start_date=allocation.start_date, weeks=allocation.weeks,
-            cost_pence=allocation.cost_pence, full_time=referral.is_full_time,
+            cost_pence=allocation.cost_pence, full_time=referral.full_time,
             allocated_by=allocation.allocated_by, allocated_at=allocation.at))
         self.session.flush()
 

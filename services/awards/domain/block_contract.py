@@ -70,7 +70,7 @@ class BlockContract:
             placement_id=allocation.placement_id, referral_id=referral.referral_id,
             provider_id=self.provider_id, lot=self.lot, team=referral.team, child_ref=referral.child_ref,
             reason_for_ap=referral.reason_for_ap, hours_per_week=referral.hours_per_week, start_date=start,
-            weeks=allocation.weeks, cost_pence=allocation.cost_pence, full_time=referral.is_full_time,
+            weeks=allocation.weeks, cost_pence=allocation.cost_pence, full_time=referral.full_time,
             places_left=self.places_left, allocated_by=allocated_by, at=now))
         return allocation
 
