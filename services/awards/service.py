@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from services.awards import api, consumers, models
+from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.service import ServiceDefinition
 
 
@@ -14,6 +15,7 @@ def definition() -> ServiceDefinition:
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
+        unit_of_work=AwardsUnitOfWork,
         description=(
             "Who gets the placement, and why. Call-offs: the offers of a closed referral ranked by total cost "
             "among the eligible (meets the needs, admitted and not suspended, within the maximum price, a place "
