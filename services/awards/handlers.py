@@ -333,7 +333,7 @@ def confirm_block_contract(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: 
     now = uow.now()
     contract = comp.confirm(confirmed_by=actor.sub, now=now)
     try:
-        uow.contracts.add(contract, confirmed_by=actor.sub, at=now)
+        uow.contracts.add(contract)
     except sa.exc.IntegrityError:
         raise Conflict("the block contract has already been confirmed") from None
     uow.commit()
@@ -377,7 +377,7 @@ def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID,
     allocation = contract.allocate_place(call_off.referral, allocated_by=actor.sub, now=uow.now(),
                                          start_date=start_date)
     try:
-        uow.contracts.add_allocation(contract, allocation, call_off.referral)
+        uow.contracts.save(contract)
     except sa.exc.IntegrityError:
         raise Conflict("this referral already has a placement", field="referral_id") from None
     uow.commit()

@@ -40,7 +40,6 @@ from services.awards.domain import (
     ModeratedScore,
     Offer,
     OpportunityTerms,
-    PlaceAllocation,
     PlacesInUse,
     ProviderOnLot,
     RankedOffer,
@@ -382,10 +381,8 @@ class Competitions(Repository):
             comp.evaluation = evaluate_bids(comp.terms, comp.bids.values(), comp.moderated)
             comp.awarded_by, comp.awarded_at = row.awarded_by, row.awarded_at
             comp.standstill_ends_on = row.standstill_ends_on
-            contract_id = self.session.execute(sa.select(m.block_contracts.c.contract_id).where(
-                m.block_contracts.c.opportunity_id == opportunity_id)).scalar()
-            if contract_id is not None:
-                comp.contract = BlockContracts(self.session).get(contract_id)
+            comp.contract = self.session.scalars(sa.select(BlockContract).where(
+                m.block_contracts.c.opportunity_id == opportunity_id)).first()
         return self._seen(comp)
 
     def add(self, comp: MiniCompetition, *, title: str, description: str | None, created_by: str) -> None:
@@ -434,38 +431,18 @@ class Competitions(Repository):
 
 
 class BlockContracts(Repository):
-    """A confirmed block contract with its places in use (allocations whose placement has not ended)."""
+    """A confirmed block contract with its places in use (mapped in orm.py)."""
 
     def get(self, contract_id: UUID, *, for_update: bool = False) -> BlockContract | None:
-        query = sa.select(m.block_contracts).where(m.block_contracts.c.contract_id == contract_id)
-        row = self.session.execute(_locked(query, for_update)).first()
-        if row is None:
-            return None
-        a = m.block_allocations
-        allocations = {
-            r.referral_id: PlaceAllocation(r.referral_id, r.allocated_by, r.allocated_at, r.allocation_id,
-                                           r.placement_id, r.start_date, r.weeks, r.cost_pence)
-            for r in self.session.execute(sa.select(a).where(a.c.contract_id == contract_id, _live(a)))}
-        return self._seen(BlockContract(row.contract_id, row.opportunity_id, row.provider_id, row.lot, row.places,
-                                         row.price_pence, row.contract_start, row.contract_end, allocations))
+        query = sa.select(BlockContract).where(m.block_contracts.c.contract_id == contract_id)
+        return self._seen(self.session.scalars(_locked(query, for_update)).first())
 
-    def add(self, contract: BlockContract, *, confirmed_by: str, at: datetime) -> None:
-        """The unique opportunity_id speaks at the flush: one contract per competition."""
-        self.session.execute(m.block_contracts.insert().values(
-            contract_id=contract.contract_id, opportunity_id=contract.opportunity_id,
-            provider_id=contract.provider_id, lot=contract.lot, places=contract.places,
-            price_pence=contract.price_pence, contract_start=contract.contract_start,
-            contract_end=contract.contract_end, confirmed_by=confirmed_by, confirmed_at=at))
-        self.session.flush()
+    def add(self, contract: BlockContract) -> None:
+        self.session.add(contract)
+        self.save(contract)
+
+    def save(self, contract: BlockContract) -> None:
+        """Write what changed now, so the unique constraints speak inside the use case
+        (one contract per competition, one place per referral)."""
         self._seen(contract)
-
-    def add_allocation(self, contract: BlockContract, allocation: PlaceAllocation, referral: Referral) -> None:
-        """The unique referral_id speaks at the flush: one place per referral."""
-        self.session.execute(m.block_allocations.insert().values(
-            allocation_id=allocation.allocation_id, contract_id=contract.contract_id,
-            placement_id=allocation.placement_id, referral_id=referral.referral_id,
-            provider_id=contract.provider_id, lot=contract.lot, team=referral.team,
-            hours_per_week=referral.hours_per_week, start_date=allocation.start_date, weeks=allocation.weeks,
-            cost_pence=allocation.cost_pence, full_time=referral.full_time,
-            allocated_by=allocation.allocated_by, allocated_at=allocation.at))
         self.session.flush()

@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
-from services.awards import api, consumers, models
+from services.awards import api, consumers, models, orm
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.service import ServiceDefinition
 
 
 def definition() -> ServiceDefinition:
+    orm.start_mappers()
     return ServiceDefinition(
         name="awards",
         title="DPS for Alternative Provision: Awards and mini-competitions",

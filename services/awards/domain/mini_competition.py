@@ -587,7 +587,7 @@ class MiniCompetition:
         winner, t = self.evaluation.winner, self.terms
         self.contract = BlockContract(contract_id or uuid.uuid4(), self.opportunity_id, winner.bid.provider_id,
                                       t.lot, t.places, winner.bid.price_pence, t.contract_start,
-                                      t.contract_end)
+                                      t.contract_end, confirmed_by=confirmed_by, confirmed_at=now)
         self.version += 1
         self.events.append(BlockContractConfirmed(
             self.contract.contract_id, self.opportunity_id, winner.bid.provider_id, t.lot, t.places,

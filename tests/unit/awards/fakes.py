@@ -20,7 +20,6 @@ from services.awards.domain import (
     MembershipStatus,
     MiniCompetition,
     Offer,
-    PlaceAllocation,
     PlacesInUse,
     ProviderOnLot,
     Referral,
@@ -185,18 +184,23 @@ class FakeContracts(Repository):
     def get(self, contract_id: UUID, *, for_update: bool = False) -> BlockContract | None:
         return self._seen(self.store.contracts.get(contract_id))
 
-    def add(self, contract: BlockContract, *, confirmed_by: str, at: datetime) -> None:
+    def add(self, contract: BlockContract) -> None:
         if any(c.opportunity_id == contract.opportunity_id for c in self.store.contracts.values()):
             raise sa.exc.IntegrityError("insert", {}, Exception("uq_block_contracts_opportunity_id"))
         self.store.contracts[contract.contract_id] = contract
         self._seen(contract)
 
-    def add_allocation(self, contract: BlockContract, allocation: PlaceAllocation, referral: Referral) -> None:
-        if referral.referral_id in self.store.block_places:
-            raise sa.exc.IntegrityError("insert", {}, Exception("uq_block_allocations_referral_id"))
-        self.store.block_places[referral.referral_id] = contract.contract_id
-        self.store.placements.append((allocation.placement_id, contract.provider_id, contract.lot,
-                                      referral.full_time))
+    def save(self, contract: BlockContract) -> None:
+        """As the unique constraints would: one place per referral, of any block."""
+        for referral_id, allocation in contract.allocations.items():
+            holder = self.store.block_places.get(referral_id)
+            if holder is not None and holder != contract.contract_id:
+                raise sa.exc.IntegrityError("insert", {}, Exception("uq_block_allocations_referral_id"))
+            if holder is None:
+                self.store.block_places[referral_id] = contract.contract_id
+                self.store.placements.append((allocation.placement_id, contract.provider_id, contract.lot,
+                                              allocation.full_time))
+        self._seen(contract)
 
 
 class FakeUnitOfWork(AwardsUnitOfWork):
