@@ -32,14 +32,15 @@ from services.awards.views import (
     summary_view,
 )
 from shared import audit
-from shared.auth import Principal, current_principal, public, requires
+from shared.actor import Actor
+from shared.auth import current_principal, public, requires
 from shared.errors import Forbidden, NotFound
 from shared.paging import LINK_DOC, Page, Paging
 
 COUNCIL = ("officer", "manager")
 
 
-def _uow(actor: Principal | None = None, *, read_only: bool = False) -> AwardsUnitOfWork:
+def _uow(actor: Actor | None = None, *, read_only: bool = False) -> AwardsUnitOfWork:
     """A unit of work acting as `actor` (the audit trail's who); `read_only` for a GET that writes nothing."""
     return current_app.extensions["dps"].unit_of_work(actor, read_only=read_only)
 
@@ -48,7 +49,7 @@ def _now() -> datetime:
     return current_app.extensions["dps"].clock()
 
 
-def _own_provider(actor: Principal, provider_id: UUID | None) -> UUID | None:
+def _own_provider(actor: Actor, provider_id: UUID | None) -> UUID | None:
     """A provider's lists are always of its own organisation."""
     if not actor.is_provider_only:
         return provider_id
@@ -188,7 +189,7 @@ class Opportunities(MethodView):
         return _opportunity(comp.opportunity_id, actor)
 
 
-def _opportunity(opportunity_id: UUID, actor: Principal) -> dict:
+def _opportunity(opportunity_id: UUID, actor: Actor) -> dict:
     with _uow(actor, read_only=True) as uow:
         reads = Reads(uow.session)
         row = next(iter(reads.opportunities(opportunity_id=opportunity_id)), None)
@@ -325,7 +326,7 @@ class AssessmentSummaryView(MethodView):
             return summary_view(handlers.assessment_summary(uow, actor, opportunity_id, provider_id))
 
 
-def _contract(contract_id: UUID, actor: Principal) -> dict:
+def _contract(contract_id: UUID, actor: Actor) -> dict:
     with _uow(actor, read_only=True) as uow:
         row = next(iter(Reads(uow.session).contracts(contract_id=contract_id)), None)
         if row is None:
