@@ -17,121 +17,45 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.awards import handlers
+from services.awards import handlers, transparency
 from services.awards import schemas as s
-from services.awards.domain import EVALUATOR, AssessmentSummary, Ranking, ScoringScale, council_date
-from services.awards.repository import Repository
+from services.awards.domain import EVALUATOR
+from services.awards.unit_of_work import AwardsUnitOfWork
+from services.awards.views import (
+    Reads,
+    award_view,
+    bid_view,
+    contract_view,
+    evaluation_view,
+    opportunity_view,
+    ranking_view,
+    summary_view,
+)
 from shared import audit
-from shared.auth import Principal, current_principal, public, requires
+from shared.actor import Actor
+from shared.auth import current_principal, public, requires
 from shared.errors import Forbidden, NotFound
 from shared.paging import LINK_DOC, Page, Paging
-from shared.schemas import cached
 
 COUNCIL = ("officer", "manager")
 
 
-def _uow():
-    return current_app.extensions["dps"].unit_of_work()
+def _uow(actor: Actor | None = None, *, read_only: bool = False) -> AwardsUnitOfWork:
+    """A unit of work acting as `actor` (the audit trail's who); `read_only` for a GET that writes nothing."""
+    return current_app.extensions["dps"].unit_of_work(actor, read_only=read_only)
 
 
 def _now() -> datetime:
     return current_app.extensions["dps"].clock()
 
 
-def _own_provider(actor: Principal, provider_id: UUID | None) -> UUID | None:
+def _own_provider(actor: Actor, provider_id: UUID | None) -> UUID | None:
     """A provider's lists are always of its own organisation."""
     if not actor.is_provider_only:
         return provider_id
     if provider_id is not None and provider_id != actor.provider_id:
         raise Forbidden("a provider may see only its own organisation's records", field="provider_id")
     return actor.provider_id
-
-
-# --- views: domain objects and rows as response dicts
-
-
-def ranking_view(ranking: Ranking, names: dict, award_id: UUID | None = None) -> dict:
-    return {
-        "referral_id": ranking.referral_id, "lot": ranking.lot, "made_at": ranking.made_at, "award_id": award_id,
-        "entries": [{
-            "rank": e.rank, "eligible": e.eligible,
-            "reasons": [{"rule": r.rule.value, "message": r.message} for r in e.reasons],
-            "offer_id": e.offer.offer_id, "provider_id": e.offer.provider_id,
-            "provider_name": names.get(e.offer.provider_id), "pricing_line_id": e.offer.pricing_line_id,
-            "unit_price_pence": e.offer.unit_price_pence, "units_per_week": e.offer.units_per_week,
-            "weeks": e.offer.weeks, "total_pence": e.offer.total_pence, "start_date": e.offer.start_date,
-            "submitted_at": e.offer.submitted_at, "meets_needs": e.offer.meets_needs,
-            "assessment_reason": e.offer.needs_reason} for e in ranking.entries],
-    }
-
-
-def award_view(repo: Repository, row, actor: Principal) -> dict:
-    view = {name: getattr(row, name) for name in cached(s.AwardOut).fields if name != "ranking" and hasattr(row, name)}
-    if actor.is_provider_only:
-        # The provider learns it won; never the other offers, who pressed award, or why.
-        for private in ("override_reason", "awarded_by", "team"):
-            view.pop(private, None)
-        return view
-    ranking = Repository.award_from_row(row).ranking
-    names = repo.provider_names({e.offer.provider_id for e in ranking.entries})
-    view["ranking"] = ranking_view(ranking, names, row.award_id)
-    return view
-
-
-def _status(row, now: datetime, has_contract: bool) -> str:
-    if has_contract:
-        return "confirmed"
-    if row.awarded_at is not None:
-        return "standstill" if council_date(now) <= row.standstill_ends_on else "awarded"
-    if now < row.opens_at:
-        return "not_open"
-    return "open" if now < row.deadline else "evaluation"
-
-
-def opportunity_view(repo: Repository, row, actor: Principal, now: datetime) -> dict:
-    contract = repo.contract_for_opportunity(row.opportunity_id)
-    view = {name: getattr(row, name) for name in cached(s.OpportunityOut).fields if hasattr(row, name)}
-    view["scale"] = {"maximum": row.scale["maximum"], "descriptors": _descriptors(row.scale)}
-    view["status"] = _status(row, now, contract is not None)
-    view["contract_id"] = contract.contract_id if contract else None
-    if not actor.is_provider_only:
-        view["invited"] = sorted(repo.invited_to(row.opportunity_id))
-    return view
-
-
-def _descriptors(scale: dict) -> dict:
-    shown = ScoringScale(scale["maximum"], None if scale.get("descriptors") is None
-                         else {int(k): v for k, v in scale["descriptors"].items()})
-    return {str(point): shown.descriptor(point) for point in range(shown.maximum + 1)}
-
-
-def bid_view(opportunity_id: UUID, bid) -> dict:
-    return {"bid_id": bid.bid_id, "opportunity_id": opportunity_id, "provider_id": bid.provider_id,
-            "price_pence": bid.price_pence, "answers": dict(bid.answers), "submitted_at": bid.submitted_at}
-
-
-def evaluation_view(comp, evaluation) -> dict:
-    return {
-        "opportunity_id": comp.opportunity_id, "awarded": comp.evaluation is not None,
-        "standstill_ends_on": comp.standstill_ends_on, "lowest_price_pence": evaluation.lowest_price_pence,
-        "results": [{"bid_id": r.bid.bid_id, "provider_id": r.bid.provider_id, "price_pence": r.bid.price_pence,
-                     "rank": r.rank, "excluded": list(r.excluded), "quality": r.quality, "price": r.price,
-                     "total": r.total,
-                     "scores": {name: {"score": x.score, "reason": x.reason} for name, x in r.scores.items()}}
-                    for r in evaluation.results],
-    }
-
-
-def summary_view(summary: AssessmentSummary) -> dict:
-    return {name: getattr(summary, name) for name in cached(s.SummaryOut).fields}
-
-
-def contract_view(contract, row) -> dict:
-    return {"contract_id": contract.contract_id, "opportunity_id": contract.opportunity_id,
-            "provider_id": contract.provider_id, "lot": contract.lot, "places": contract.places,
-            "places_left": contract.places_left, "price_pence": contract.price_pence,
-            "contract_start": contract.contract_start, "contract_end": contract.contract_end,
-            "confirmed_by": row.confirmed_by, "confirmed_at": row.confirmed_at}
 
 
 # --- call-offs
@@ -149,8 +73,8 @@ class Referrals(MethodView):
         """Closed (and cancelled) referrals awards knows of; an officer sees their own team's."""
         page = Page.take(query)
         query["team"] = handlers.team_scope(current_principal(), query.get("team"))
-        with _uow() as uow:
-            rows = Repository(uow.session).referrals(**query, limit=page.fetch, offset=page.offset)
+        with _uow(read_only=True) as uow:
+            rows = Reads(uow.session).referrals(**query, limit=page.fetch, offset=page.offset)
             return page.respond(rows, lambda r: dict(r._mapping))
 
 
@@ -160,9 +84,10 @@ class ReferralRanking(MethodView):
     @requires(*COUNCIL)
     def get(self, referral_id):
         """The offers of a closed referral in rank order, each eligible or not with every reason why not."""
-        with _uow() as uow:
-            view = handlers.rank_referral(uow, current_principal(), referral_id)
-            names = Repository(uow.session).provider_names({e.offer.provider_id for e in view.ranking.entries})
+        actor = current_principal()
+        with _uow(actor) as uow:  # the ranking made is audited: this GET writes the trail
+            view = handlers.rank_referral(uow, actor, referral_id)
+            names = Reads(uow.session).provider_names({e.offer.provider_id for e in view.ranking.entries})
             return ranking_view(view.ranking, names, view.award.award_id if view.award else None)
 
 
@@ -174,11 +99,11 @@ class ReferralAward(MethodView):
     def post(self, body, referral_id):
         """Award the placement: the top-ranked offer, or another eligible one with a reason."""
         actor = current_principal()
-        with _uow() as uow:
+        with _uow(actor) as uow:
             award = handlers.award_placement(uow, actor, referral_id, body["offer_id"], body.get("reason"))
-        with _uow() as uow:
-            repo = Repository(uow.session)
-            return award_view(repo, repo.awards(referral_id=award.referral_id)[0], actor)
+        with _uow(actor, read_only=True) as uow:
+            reads = Reads(uow.session)
+            return award_view(reads, reads.awards(award_id=award.award_id)[0], actor)
 
 
 @calloffs.route("/awards")
@@ -193,10 +118,10 @@ class Awards(MethodView):
         query["provider_id"] = _own_provider(actor, query.get("provider_id"))
         if not actor.is_provider_only:
             query["team"] = handlers.team_scope(actor, query.get("team"))
-        with _uow() as uow:
-            repo = Repository(uow.session)
-            return page.respond(repo.awards(**query, limit=page.fetch, offset=page.offset),
-                                lambda row: award_view(repo, row, actor))
+        with _uow(actor, read_only=True) as uow:
+            reads = Reads(uow.session)
+            return page.respond(reads.awards(**query, limit=page.fetch, offset=page.offset),
+                                lambda row: award_view(reads, row, actor))
 
 
 @calloffs.route("/awards/<uuid:award_id>")
@@ -205,13 +130,13 @@ class AwardById(MethodView):
     @requires("officer", "manager", "reporting", "provider")
     def get(self, award_id):
         actor = current_principal()
-        with _uow() as uow:
-            repo = Repository(uow.session)
-            row = next(iter(repo.awards(award_id=award_id)), None)
+        with _uow(actor, read_only=True) as uow:
+            reads = Reads(uow.session)
+            row = next(iter(reads.awards(award_id=award_id)), None)
             if row is None:
                 raise NotFound("no such award")
             handlers.ensure_may_read(actor, team=row.team, provider_id=row.provider_id)
-            return award_view(repo, row, actor)
+            return award_view(reads, row, actor)
 
 
 @calloffs.route("/providers")
@@ -222,10 +147,9 @@ class Providers(MethodView):
     def get(self, query):
         """Awards' copy of the registry: each provider's standing per lot and its places in use."""
         page = Page.take(query)
-        with _uow() as uow:
-            repo = Repository(uow.session)
-            rows = repo.providers(query.get("lot"), limit=page.fetch, offset=page.offset)
-            places = repo.places_in_use({r.provider_id for r in rows})
+        with _uow(read_only=True) as uow:
+            rows = Reads(uow.session).providers(query.get("lot"), limit=page.fetch, offset=page.offset)
+            places = uow.registry.places_in_use({r.provider_id for r in rows})
             return page.respond(rows, lambda r: {
                 **dict(r._mapping), "capacity": r.capacity or 0,
                 "places_in_use": places.active_on(r.provider_id, r.lot),
@@ -247,12 +171,12 @@ class Opportunities(MethodView):
         """Mini-competitions, newest first; a provider sees those it was invited to."""
         actor = current_principal()
         page = Page.take(query)
-        with _uow() as uow:
-            repo = Repository(uow.session)
+        with _uow(actor, read_only=True) as uow:
+            reads = Reads(uow.session)
             invited = actor.provider_id if actor.is_provider_only else None
-            rows = repo.opportunities(lot=query.get("lot"), team=query.get("team"), invited=invited,
-                                      limit=page.fetch, offset=page.offset)
-            return page.respond(rows, lambda row: opportunity_view(repo, row, actor, _now()))
+            rows = reads.opportunities(lot=query.get("lot"), team=query.get("team"), invited=invited,
+                                       limit=page.fetch, offset=page.offset)
+            return page.respond(rows, lambda row: opportunity_view(reads, row, actor, _now()))
 
     @competitions.arguments(s.OpportunityRequest)
     @competitions.response(201, s.OpportunityOut)
@@ -260,19 +184,20 @@ class Opportunities(MethodView):
     def post(self, body):
         """Open a mini-competition on a lot: every provider admitted and not suspended on it is invited."""
         actor = current_principal()
-        with _uow() as uow:
+        with _uow(actor) as uow:
             comp = handlers.create_opportunity(uow, actor, **body)
         return _opportunity(comp.opportunity_id, actor)
 
 
-def _opportunity(opportunity_id: UUID, actor: Principal) -> dict:
-    with _uow() as uow:
-        repo = Repository(uow.session)
-        row = repo.opportunity_row(opportunity_id)
+def _opportunity(opportunity_id: UUID, actor: Actor) -> dict:
+    with _uow(actor, read_only=True) as uow:
+        reads = Reads(uow.session)
+        row = next(iter(reads.opportunities(opportunity_id=opportunity_id)), None)
         if row is None:
             raise NotFound("no such opportunity", field="opportunity_id")
-        handlers.check_invited(repo, actor, opportunity_id)
-        return opportunity_view(repo, row, actor, _now())
+        if actor.is_provider_only and actor.provider_id not in reads.invited_to(opportunity_id):
+            raise Forbidden("this provider was not invited to this mini-competition", field="provider_id")
+        return opportunity_view(reads, row, actor, _now())
 
 
 @competitions.route("/opportunities/<uuid:opportunity_id>")
@@ -291,8 +216,9 @@ class Bids(MethodView):
     def get(self, query, opportunity_id):
         """A provider sees its own bid; the council sees every bid once the deadline has passed."""
         page = Page.take(query)
-        with _uow() as uow:
-            bids = handlers.bids_for(uow, current_principal(), opportunity_id)
+        actor = current_principal()
+        with _uow(actor, read_only=True) as uow:
+            bids = handlers.bids_for(uow, actor, opportunity_id)
             return page.respond(page.window(bids), lambda b: bid_view(opportunity_id, b))
 
     @competitions.arguments(s.BidRequest)
@@ -300,8 +226,9 @@ class Bids(MethodView):
     @requires("provider")
     def post(self, body, opportunity_id):
         """A sealed bid (price and an answer per criterion); bidding again before the deadline replaces it."""
-        with _uow() as uow:
-            bid = handlers.submit_bid(uow, current_principal(), opportunity_id, body["price_pence"], body["answers"])
+        actor = current_principal()
+        with _uow(actor) as uow:
+            bid = handlers.submit_bid(uow, actor, opportunity_id, body["price_pence"], body["answers"])
         return bid_view(opportunity_id, bid)
 
 
@@ -311,8 +238,9 @@ class BidById(MethodView):
     @requires("provider")
     def delete(self, opportunity_id, bid_id):
         """Withdraw the provider's own bid before the deadline."""
-        with _uow() as uow:
-            handlers.withdraw_bid(uow, current_principal(), opportunity_id, bid_id)
+        actor = current_principal()
+        with _uow(actor) as uow:
+            handlers.withdraw_bid(uow, actor, opportunity_id, bid_id)
 
 
 @competitions.route("/opportunities/<uuid:opportunity_id>/bids/<uuid:bid_id>/scores")
@@ -322,9 +250,10 @@ class BidScores(MethodView):
     @requires(EVALUATOR)
     def post(self, body, opportunity_id, bid_id):
         """An evaluator's own score for one criterion of one bid (scoring again replaces it)."""
-        with _uow() as uow:
-            return handlers.score_bid(uow, current_principal(), opportunity_id, bid_id, body["criterion"],
-                                      body["score"], body["reason"])
+        actor = current_principal()
+        with _uow(actor) as uow:
+            return handlers.score_bid(uow, actor, opportunity_id, bid_id, body["criterion"], body["score"],
+                                      body["reason"])
 
 
 @competitions.route("/opportunities/<uuid:opportunity_id>/bids/<uuid:bid_id>/moderation")
@@ -334,9 +263,10 @@ class BidModeration(MethodView):
     @requires(EVALUATOR)
     def post(self, body, opportunity_id, bid_id):
         """The agreed score for one criterion of one bid, with the reason it was agreed."""
-        with _uow() as uow:
-            return handlers.moderate_score(uow, current_principal(), opportunity_id, bid_id, body["criterion"],
-                                           body["score"], body["reason"])
+        actor = current_principal()
+        with _uow(actor) as uow:
+            return handlers.moderate_score(uow, actor, opportunity_id, bid_id, body["criterion"], body["score"],
+                                           body["reason"])
 
 
 @competitions.route("/opportunities/<uuid:opportunity_id>/scores")
@@ -345,8 +275,9 @@ class Scores(MethodView):
     @requires("evaluator", "manager")
     def get(self, opportunity_id):
         """An evaluator's own scores and the moderated ones; the manager sees every evaluator's."""
-        with _uow() as uow:
-            return handlers.scores_for(uow, current_principal(), opportunity_id)
+        actor = current_principal()
+        with _uow(actor, read_only=True) as uow:
+            return handlers.scores_for(uow, actor, opportunity_id)
 
 
 @competitions.route("/opportunities/<uuid:opportunity_id>/evaluation")
@@ -355,7 +286,7 @@ class EvaluationView(MethodView):
     @requires("officer", "manager", "evaluator")
     def get(self, opportunity_id):
         """Quality, price and total of every bid, ranked; the excluded with why (once all is moderated)."""
-        with _uow() as uow:
+        with _uow(read_only=True) as uow:
             comp, evaluation = handlers.evaluation_of(uow, opportunity_id)
             return evaluation_view(comp, evaluation)
 
@@ -366,8 +297,9 @@ class CompetitionAward(MethodView):
     @requires(*COUNCIL)
     def post(self, opportunity_id):
         """Award the block contract to the top-ranked bid; the standstill starts."""
-        with _uow() as uow:
-            comp = handlers.award_block_contract(uow, current_principal(), opportunity_id)
+        actor = current_principal()
+        with _uow(actor) as uow:
+            comp = handlers.award_block_contract(uow, actor, opportunity_id)
             return evaluation_view(comp, comp.evaluation)
 
 
@@ -377,9 +309,10 @@ class CompetitionConfirmation(MethodView):
     @requires(*COUNCIL)
     def post(self, opportunity_id):
         """Confirm the block contract once the standstill is over."""
-        with _uow() as uow:
-            contract = handlers.confirm_block_contract(uow, current_principal(), opportunity_id)
-        return _contract(contract.contract_id, current_principal())
+        actor = current_principal()
+        with _uow(actor) as uow:
+            contract = handlers.confirm_block_contract(uow, actor, opportunity_id)
+        return _contract(contract.contract_id, actor)
 
 
 @competitions.route("/opportunities/<uuid:opportunity_id>/summaries/<uuid:provider_id>")
@@ -388,18 +321,18 @@ class AssessmentSummaryView(MethodView):
     @requires("provider", "officer", "manager", "evaluator")
     def get(self, opportunity_id, provider_id):
         """A bidder's assessment summary: its scores and the winner's, with the reasons."""
-        with _uow() as uow:
-            return summary_view(handlers.assessment_summary(uow, current_principal(), opportunity_id, provider_id))
+        actor = current_principal()
+        with _uow(actor, read_only=True) as uow:
+            return summary_view(handlers.assessment_summary(uow, actor, opportunity_id, provider_id))
 
 
-def _contract(contract_id: UUID, actor: Principal) -> dict:
-    with _uow() as uow:
-        repo = Repository(uow.session)
-        row = repo.contract_row(contract_id)
+def _contract(contract_id: UUID, actor: Actor) -> dict:
+    with _uow(actor, read_only=True) as uow:
+        row = next(iter(Reads(uow.session).contracts(contract_id=contract_id)), None)
         if row is None:
             raise NotFound("no such block contract", field="contract_id")
         _own_provider(actor, row.provider_id)
-        return contract_view(repo.block_contract(contract_id), row)
+        return contract_view(row)
 
 
 @competitions.route("/block-contracts")
@@ -412,10 +345,10 @@ class BlockContracts(MethodView):
         actor = current_principal()
         page = Page.take(query)
         provider_id = _own_provider(actor, query.get("provider_id"))
-        with _uow() as uow:
-            repo = Repository(uow.session)
-            rows = repo.contracts(provider_id=provider_id, lot=query.get("lot"), limit=page.fetch, offset=page.offset)
-            return page.respond(rows, lambda r: contract_view(repo.block_contract(r.contract_id), r))
+        with _uow(actor, read_only=True) as uow:
+            rows = Reads(uow.session).contracts(provider_id=provider_id, lot=query.get("lot"), limit=page.fetch,
+                                                offset=page.offset)
+            return page.respond(rows, contract_view)
 
 
 @competitions.route("/block-contracts/<uuid:contract_id>")
@@ -435,11 +368,11 @@ class Allocations(MethodView):
         """The block's places given, oldest first (an officer: their team's children's)."""
         page = Page.take(query)
         team = handlers.team_scope(current_principal())
-        with _uow() as uow:
-            repo = Repository(uow.session)
-            if repo.contract_row(contract_id) is None:
+        with _uow(read_only=True) as uow:
+            reads = Reads(uow.session)
+            if not reads.contracts(contract_id=contract_id):
                 raise NotFound("no such block contract", field="contract_id")
-            rows = repo.allocations(contract_id, team=team, limit=page.fetch, offset=page.offset)
+            rows = reads.allocations(contract_id, team=team, limit=page.fetch, offset=page.offset)
             return page.respond(rows, lambda r: dict(r._mapping))
 
     @competitions.arguments(s.AllocationRequest)
@@ -447,44 +380,44 @@ class Allocations(MethodView):
     @requires(*COUNCIL)
     def post(self, body, contract_id):
         """Give a referred child (a closed referral) one of the block's places."""
-        with _uow() as uow:
-            _contract_, allocation = handlers.allocate_block_place(uow, current_principal(), contract_id,
-                                                                   body["referral_id"], body.get("start_date"))
-        with _uow() as uow:
-            rows = Repository(uow.session).allocations(contract_id)
-            return next(dict(r._mapping) for r in rows if r.allocation_id == allocation.allocation_id)
+        actor = current_principal()
+        with _uow(actor) as uow:
+            _contract_, allocation = handlers.allocate_block_place(uow, actor, contract_id, body["referral_id"],
+                                                                   body.get("start_date"))
+        with _uow(actor, read_only=True) as uow:
+            row = Reads(uow.session).allocations(contract_id, allocation_id=allocation.allocation_id)[0]
+            return dict(row._mapping)
 
 
 # --- what the council publishes, and the audit trail
 
-transparency = Blueprint("awards-transparency", __name__, url_prefix="/v1",
-                         description="Open data (OCDS 1.1), the quarterly list of call-offs, the audit trail")
+published = Blueprint("awards-transparency", __name__, url_prefix="/v1",
+                      description="Open data (OCDS 1.1), the quarterly list of call-offs, the audit trail")
 
 
-@transparency.route("/ocds/release-package")
+@published.route("/ocds/release-package")
 class ReleasePackage(MethodView):
-    @transparency.response(200, description="An OCDS 1.1 release package (no child data)")
+    @published.response(200, description="An OCDS 1.1 release package (no child data)")
     @public
     def get(self):
         """The DPS and everything awarded through it, as an OCDS 1.1 release package."""
-        with _uow() as uow:
-            package = handlers.release_package(uow, request.base_url)
+        with _uow(read_only=True) as uow:
+            package = transparency.release_package(Reads(uow.session), uri=request.base_url, now=uow.now())
         return Response(json.dumps(package, ensure_ascii=False), mimetype="application/json")
 
 
-@transparency.route("/reports/call-offs.csv")
+@published.route("/reports/call-offs.csv")
 class CallOffsCsv(MethodView):
-    @transparency.arguments(s.QuarterQuery, location="query")
-    @transparency.response(200, description="text/csv: one row per call-off awarded in the quarter")
+    @published.arguments(s.QuarterQuery, location="query")
+    @published.response(200, description="text/csv: one row per call-off awarded in the quarter")
     @requires("manager", "reporting")
     def get(self, query):
         """The call-offs awarded in a calendar quarter, as CSV (no child data)."""
-        with _uow() as uow:
-            text = handlers.call_offs_csv(uow, query["year"], query["quarter"])
+        with _uow(read_only=True) as uow:
+            text = transparency.call_offs_csv(Reads(uow.session), query["year"], query["quarter"])
         name = f"call-offs-{query['year']}-q{query['quarter']}.csv"
         return Response(text, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 def blueprints() -> list[Blueprint]:
-    return [calloffs, competitions, transparency, audit.blueprint()]
-
+    return [calloffs, competitions, published, audit.blueprint()]

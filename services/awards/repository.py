@@ -1,27 +1,36 @@
-"""Rows <-> domain objects.  Every query of the awards database is here.
+"""The awards service's repositories: each aggregate loaded whole, locked
+when it is to change, and saved; the unit of work (unit_of_work.py) owns
+them and collects the events of every aggregate they hand out or are given.
 
-Locks: `lock=True` reads a row FOR UPDATE, so two people acting on the same
-referral, opportunity, contract or provider's places wait for each other
-instead of both winning.  That is PostgreSQL; on SQLite, where FOR UPDATE
-does nothing, the unit of work holds the database's write lock from its
-first read (shared.db), which serialises them the same way.
+- RegistryCopy: awards' copy of the provider registry (Core upserts guarded
+  by each event's `at`, shared.db.upsert_if_newer), the standing a ranking or
+  an invitation is judged on, and the places in use;
+- CallOffs: a closed referral's call-off (its offers and its award);
+- Competitions: a mini-competition with its bids and scores;
+- BlockContracts: a confirmed block contract with its places in use.
+
+Locks: `for_update=True` reads the aggregate's row FOR UPDATE, so two people
+acting on the same referral, opportunity, contract or provider's places wait
+for each other instead of both winning.  That is PostgreSQL; on SQLite, where
+FOR UPDATE does nothing, the unit of work holds the database's write lock
+from its first read (shared.db), which serialises them the same way.
+
+Lists and read-only views are views.py's.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from services.awards import models as m
 from services.awards.domain import (
     Award,
-    Bid,
     BlockContract,
     CallOff,
     Criterion,
@@ -31,7 +40,6 @@ from services.awards.domain import (
     ModeratedScore,
     Offer,
     OpportunityTerms,
-    PlaceAllocation,
     PlacesInUse,
     ProviderOnLot,
     RankedOffer,
@@ -47,7 +55,9 @@ from services.awards.domain import (
     TieBreak,
     evaluate_bids,
 )
+from services.awards.domain.mini_competition import Bid
 from shared.db import upsert_if_newer
+from shared.unit_of_work import Repository
 
 # --- snapshots kept as JSON: the ranking an award was made from, the evaluation of a competition
 
@@ -129,64 +139,52 @@ def _number(value) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
-def _for_update(query, lock: bool):
-    return query.with_for_update() if lock else query
+def _locked(query, for_update: bool):
+    return query.with_for_update() if for_update else query
 
 
-class Repository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+def _live(table: sa.Table):
+    """Placements awarded or allocated here that tracking has not said have ended."""
+    return table.c.placement_id.not_in(sa.select(m.ended_placements.c.placement_id))
 
-    def _one(self, query):
-        return self.session.execute(query).first()
 
-    def _all(self, query, limit: int | None = None, offset: int = 0) -> list:
-        if limit is not None:  # a page of a list (shared.paging)
-            query = query.limit(limit).offset(offset)
-        return list(self.session.execute(query))
-
-    # ------------------------------------------------------------------ registry copy
-    # Each fact is only overwritten by an event at least as recent as the one that set it.
-
-    def _ensure(self, table: sa.Table, **key) -> None:
-        where = [table.c[name] == value for name, value in key.items()]
-        if self._one(sa.select(*table.primary_key.columns).where(*where)) is None:
-            self.session.execute(table.insert().values(**key))
-
-    def _update_if_newer(self, table: sa.Table, key: dict, stamp: str, at: datetime, **values) -> None:
-        upsert_if_newer(self.session, table, key, stamp, at, **values)
+class RegistryCopy(Repository):
+    """What the registry told awards.  Each fact is only overwritten by an event
+    at least as recent as the one that set it."""
 
     def note_provider_name(self, provider_id: UUID, name: str, at: datetime) -> None:
-        self._update_if_newer(m.providers, {"provider_id": provider_id}, "name_at", at, provider_name=name)
+        upsert_if_newer(self.session, m.providers, {"provider_id": provider_id}, "name_at", at, provider_name=name)
 
     def set_registration(self, provider_id: UUID, status: str, urn: str | None, at: datetime,
                          ofsted_grade: str | None = None, keep_grade: bool = False) -> None:
         values = {"registration_status": status, "urn": urn}
         if not keep_grade:
             values["ofsted_grade"] = ofsted_grade
-        self._update_if_newer(m.providers, {"provider_id": provider_id}, "registration_at", at, **values)
+        upsert_if_newer(self.session, m.providers, {"provider_id": provider_id}, "registration_at", at, **values)
 
     def set_membership(self, provider_id: UUID, lot: int, status: str, at: datetime, reason: str | None = None,
                        ends_on: date | None = None) -> None:
         values = {"membership_status": status, "status_reason": reason}
         if ends_on is not None:
             values["ends_on"] = ends_on
-        self._update_if_newer(m.provider_lots, {"provider_id": provider_id, "lot": lot}, "status_at", at, **values)
+        upsert_if_newer(self.session, m.provider_lots, {"provider_id": provider_id, "lot": lot}, "status_at", at,
+                        **values)
 
     def set_capacity(self, provider_id: UUID, lot: int, capacity: int, at: datetime) -> None:
-        self._update_if_newer(m.provider_lots, {"provider_id": provider_id, "lot": lot}, "capacity_at", at,
-                              capacity=capacity)
+        upsert_if_newer(self.session, m.provider_lots, {"provider_id": provider_id, "lot": lot}, "capacity_at", at,
+                        capacity=capacity)
 
-    def set_pricing(self, provider_id: UUID, lot: int, lines: list[dict], at: datetime, version: int | None = None,
-                    effective_from: date | None = None) -> None:
+    def set_pricing(self, provider_id: UUID, lot: int, lines: list[Mapping], at: datetime,
+                    version: int | None = None, effective_from: date | None = None) -> None:
         """The whole schedule of a lot at once: lines not in it are no longer offered."""
-        self._ensure(m.provider_lots, provider_id=provider_id, lot=lot)
-        current = self._one(sa.select(m.provider_lots.c.pricing_at).where(
-            m.provider_lots.c.provider_id == provider_id, m.provider_lots.c.lot == lot))
-        if current.pricing_at is not None and current.pricing_at > at:
+        pl = m.provider_lots
+        key = (pl.c.provider_id == provider_id, pl.c.lot == lot)
+        if self.session.execute(sa.select(pl.c.provider_id).where(*key)).first() is None:
+            self.session.execute(pl.insert().values(provider_id=provider_id, lot=lot))
+        current = self.session.execute(sa.select(pl.c.pricing_at).where(*key)).scalar_one()
+        if current is not None and current > at:
             return  # a newer schedule is already in place
-        self.session.execute(m.provider_lots.update().where(
-            m.provider_lots.c.provider_id == provider_id, m.provider_lots.c.lot == lot).values(
+        self.session.execute(pl.update().where(*key).values(
             pricing_at=at, pricing_version=version, pricing_effective_from=effective_from))
         self.session.execute(m.pricing_lines.delete().where(
             m.pricing_lines.c.provider_id == provider_id, m.pricing_lines.c.lot == lot))
@@ -204,10 +202,10 @@ class Repository:
                  .where(pl.c.lot == lot, pl.c.membership_status.is_not(None)))
         if provider_ids is not None:
             query = query.where(pl.c.provider_id.in_(list(provider_ids)))
-        rows = self._all(query)
+        rows = self.session.execute(query).all()
         prices: dict[UUID, dict[UUID, int]] = {}
         if rows:
-            for line in self._all(sa.select(m.pricing_lines).where(
+            for line in self.session.execute(sa.select(m.pricing_lines).where(
                     m.pricing_lines.c.lot == lot, m.pricing_lines.c.provider_id.in_([r.provider_id for r in rows]))):
                 prices.setdefault(line.provider_id, {})[line.pricing_line_id] = line.maximum_price_pence
         # A provider whose registration we have not heard of is judged as unregistered: the stricter rule.
@@ -228,50 +226,70 @@ class Repository:
     def places_in_use(self, provider_ids: Iterable[UUID]) -> PlacesInUse:
         """Placements awarded or allocated here and not yet ended (tracking tells us when)."""
         ids = list(provider_ids)
-        ended = sa.select(m.ended_placements.c.placement_id)
         active: Counter = Counter()
         full_time: Counter = Counter()
         for table in (m.awards, m.block_allocations):
-            rows = self._all(sa.select(table.c.provider_id, table.c.lot, table.c.full_time)
-                             .where(table.c.provider_id.in_(ids), table.c.placement_id.not_in(ended)))
+            rows = self.session.execute(sa.select(table.c.provider_id, table.c.lot, table.c.full_time)
+                                        .where(table.c.provider_id.in_(ids), _live(table)))
             for row in rows:
                 active[(row.provider_id, row.lot)] += 1
                 full_time[row.provider_id] += 1 if row.full_time else 0
         return PlacesInUse(dict(active), dict(full_time))
 
-    def providers(self, lot: int | None = None, *, limit: int | None = None, offset: int = 0) -> list:
-        pl, p = m.provider_lots, m.providers
-        query = sa.select(pl, p.c.provider_name, p.c.registration_status, p.c.urn).join(
-            p, p.c.provider_id == pl.c.provider_id).order_by(p.c.provider_name, pl.c.provider_id, pl.c.lot)
-        if lot is not None:
-            query = query.where(pl.c.lot == lot)
-        return self._all(query, limit, offset)
+    def record_ended_placement(self, data: Mapping) -> None:
+        """placement.ended: the place is free again (for capacity, and for the block it came from)."""
+        ended = m.ended_placements
+        if self.session.execute(sa.select(ended.c.placement_id)
+                                .where(ended.c.placement_id == data["placement_id"])).first() is None:
+            self.session.execute(ended.insert().values(
+                placement_id=data["placement_id"], provider_id=data["provider_id"], lot=data["lot"],
+                ended_on=data["ended_on"], end_reason=data.get("end_reason"), at=data["at"]))
 
-    def provider_names(self, provider_ids: Iterable[UUID]) -> dict[UUID, str]:
-        ids = list(provider_ids)
-        if not ids:
-            return {}
-        rows = self._all(sa.select(m.providers.c.provider_id, m.providers.c.provider_name)
-                         .where(m.providers.c.provider_id.in_(ids)))
-        return {r.provider_id: r.provider_name for r in rows}
 
-    def pricing_line_descriptions(self, provider_id: UUID, lot: int) -> dict[UUID, str]:
-        rows = self._all(sa.select(m.pricing_lines).where(m.pricing_lines.c.provider_id == provider_id,
-                                                          m.pricing_lines.c.lot == lot))
-        return {r.pricing_line_id: r.description for r in rows}
+class CallOffs(Repository):
+    """A closed referral's call-off: the referral as referrals closed it, its offers, its award."""
 
-    # ------------------------------------------------------------------ referrals copy
+    def get(self, referral_id: UUID, *, for_update: bool = False) -> CallOff | None:
+        """None when awards knows no closed referral by that id (a cancellation
+        heard before the closing is no call-off)."""
+        row = self._row(referral_id, for_update)
+        if row is None or row.lot is None:
+            return None
+        offers = [Offer(r.offer_id, r.provider_id, r.pricing_line_id, r.unit_price_pence, _number(r.units_per_week),
+                        r.weeks, r.total_pence, r.proposed_start, r.submitted_at, r.meets_needs,
+                        r.assessment_reason or "")
+                  for r in self.session.execute(sa.select(m.offers).where(m.offers.c.referral_id == referral_id))]
+        award_row = self.session.execute(sa.select(m.awards).where(m.awards.c.referral_id == referral_id)).first()
+        return self._seen(CallOff(referral_from_row(row), offers, award_from_row(award_row) if award_row else None))
 
-    def referral_row(self, referral_id: UUID, lock: bool = False):
-        return self._one(_for_update(sa.select(m.referrals).where(m.referrals.c.referral_id == referral_id), lock))
+    def known(self, referral_id: UUID) -> bool:
+        """Whether awards has heard of the referral at all (closed or cancelled)."""
+        return self._row(referral_id, False) is not None
 
-    def record_closed_referral(self, data: dict) -> None:
+    def _row(self, referral_id: UUID, for_update: bool):
+        query = sa.select(m.referrals).where(m.referrals.c.referral_id == referral_id)
+        return self.session.execute(_locked(query, for_update)).first()
+
+    def has_placement(self, referral_id: UUID) -> bool:
+        """An award or a block place: one placement per referral."""
+        for table in (m.awards, m.block_allocations):
+            if self.session.execute(sa.select(table.c.referral_id)
+                                    .where(table.c.referral_id == referral_id)).first() is not None:
+                return True
+        return False
+
+    def has_block_place(self, referral_id: UUID) -> bool:
+        a = m.block_allocations
+        return self.session.execute(sa.select(a.c.referral_id).where(a.c.referral_id == referral_id)).first() \
+            is not None
+
+    def record_closed(self, data: Mapping) -> None:
         """A referral closed, with its offers.  Later copies of the same closing
         replace the offers until an award is made from them; a cancellation
         that arrived first stands."""
-        existing = self.referral_row(data["referral_id"], lock=True)
-        if existing is not None and (self.award_for_referral(data["referral_id"]) is not None
-                                     or self.allocation_for_referral(data["referral_id"]) is not None):
+        referral_id = data["referral_id"]
+        existing = self._row(referral_id, True)
+        if existing is not None and self.has_placement(referral_id):
             return
         if existing is not None and existing.closed_at is not None and existing.closed_at > data["at"]:
             return
@@ -281,172 +299,81 @@ class Repository:
             "full_time": data["full_time"], "ehcp": data["ehcp"], "looked_after": data["looked_after"],
             "start_date": data["start_date"], "expected_weeks": data["expected_weeks"], "closed_at": data["at"]}
         if existing is None:
-            self.session.execute(m.referrals.insert().values(referral_id=data["referral_id"], state="closed",
-                                                             **values))
+            self.session.execute(m.referrals.insert().values(referral_id=referral_id, state="closed", **values))
         else:
-            self.session.execute(m.referrals.update().where(m.referrals.c.referral_id == data["referral_id"])
+            self.session.execute(m.referrals.update().where(m.referrals.c.referral_id == referral_id)
                                  .values(**values))
-            self.session.execute(m.offers.delete().where(m.offers.c.referral_id == data["referral_id"]))
+            self.session.execute(m.offers.delete().where(m.offers.c.referral_id == referral_id))
         if data["offers"]:
             self.session.execute(m.offers.insert(), [{
-                "offer_id": o["offer_id"], "referral_id": data["referral_id"], "provider_id": o["provider_id"],
+                "offer_id": o["offer_id"], "referral_id": referral_id, "provider_id": o["provider_id"],
                 "pricing_line_id": o["pricing_line_id"], "unit_price_pence": o["unit_price_pence"],
                 "units_per_week": o["units_per_week"], "weeks": o["weeks"], "total_pence": o["total_pence"],
                 "proposed_start": o["proposed_start"], "staffing_ratio": o.get("staffing_ratio"),
                 "submitted_at": o["submitted_at"], "meets_needs": o["meets_needs"],
                 "assessment_reason": o.get("assessment_reason")} for o in data["offers"]])
 
-    def record_cancelled_referral(self, referral_id: UUID, reason: str, at: datetime) -> None:
-        if self.referral_row(referral_id, lock=True) is None:
+    def record_cancelled(self, referral_id: UUID, reason: str, at: datetime) -> None:
+        if self._row(referral_id, True) is None:
             self.session.execute(m.referrals.insert().values(referral_id=referral_id, state="cancelled",
                                                              cancelled_at=at, cancel_reason=reason))
         else:
             self.session.execute(m.referrals.update().where(m.referrals.c.referral_id == referral_id)
                                  .values(state="cancelled", cancelled_at=at, cancel_reason=reason))
 
-    def referrals(self, *, team: str | None = None, lot: int | None = None, state: str | None = None,
-                  limit: int | None = None, offset: int = 0) -> list:
-        query = sa.select(m.referrals, m.awards.c.award_id, m.block_allocations.c.allocation_id).outerjoin(
-            m.awards, m.awards.c.referral_id == m.referrals.c.referral_id).outerjoin(
-            m.block_allocations, m.block_allocations.c.referral_id == m.referrals.c.referral_id).order_by(
-            m.referrals.c.closed_at.desc(), m.referrals.c.referral_id)
-        if team:
-            query = query.where(m.referrals.c.team == team)
-        if lot:
-            query = query.where(m.referrals.c.lot == lot)
-        if state:
-            query = query.where(m.referrals.c.state == state)
-        return self._all(query, limit, offset)
-
-    @staticmethod
-    def referral_from_row(row) -> Referral:
-        return Referral(row.referral_id, row.lot, _number(row.hours_per_week), bool(row.ehcp),
-                        bool(row.looked_after), bool(row.full_time), ReferralState(row.state), team=row.team,
-                        child_ref=row.child_ref, reason_for_ap=row.reason_for_ap or "", start_date=row.start_date,
-                        expected_weeks=row.expected_weeks)
-
-    def offers_of(self, referral_id: UUID) -> list[Offer]:
-        rows = self._all(sa.select(m.offers).where(m.offers.c.referral_id == referral_id))
-        return [Offer(r.offer_id, r.provider_id, r.pricing_line_id, r.unit_price_pence, _number(r.units_per_week),
-                      r.weeks, r.total_pence, r.proposed_start, r.submitted_at, r.meets_needs,
-                      r.assessment_reason or "") for r in rows]
-
-    def record_ended_placement(self, data: dict) -> None:
-        if self._one(sa.select(m.ended_placements.c.placement_id)
-                     .where(m.ended_placements.c.placement_id == data["placement_id"])) is None:
-            self.session.execute(m.ended_placements.insert().values(
-                placement_id=data["placement_id"], provider_id=data["provider_id"], lot=data["lot"],
-                ended_on=data["ended_on"], end_reason=data.get("end_reason"), at=data["at"]))
-
-    # ------------------------------------------------------------------ call-offs
-
-    def call_off(self, referral_id: UUID, lock: bool = False) -> CallOff | None:
-        """The referral's call-off, or None when awards knows no closed referral by that id."""
-        row = self.referral_row(referral_id, lock=lock)
-        if row is None or row.lot is None:
-            return None
-        return self.call_off_of(row)
-
-    def call_off_of(self, row) -> CallOff:
-        """The call-off of a closed referral's row."""
-        award_row = self.award_for_referral(row.referral_id)
-        return CallOff(self.referral_from_row(row), self.offers_of(row.referral_id),
-                       self.award_from_row(award_row) if award_row else None)
-
-    def award_for_referral(self, referral_id: UUID):
-        return self._one(sa.select(m.awards).where(m.awards.c.referral_id == referral_id))
-
-    def award_row(self, award_id: UUID):
-        return self._one(sa.select(m.awards).where(m.awards.c.award_id == award_id))
-
-    @staticmethod
-    def award_from_row(row) -> Award:
-        ranking = ranking_from_json(row.ranking)
-        return Award(row.award_id, row.referral_id, ranking.entry(row.offer_id).offer, ranking,
-                     row.override_reason, row.awarded_by, row.awarded_at, row.placement_id)
-
-    def add_award(self, award: Award, referral: Referral) -> None:
-        offer = award.offer
+    def save(self, call_off: CallOff) -> None:
+        """The award, once made (a call-off changes only by it).  The unique
+        referral_id of the awards table speaks at the flush, inside the transaction."""
+        award = call_off.award_made
+        if award is None or self.session.execute(sa.select(m.awards.c.award_id).where(
+                m.awards.c.award_id == award.award_id)).first() is not None:
+            return
+        offer, referral = award.offer, call_off.referral
         self.session.execute(m.awards.insert().values(
             award_id=award.award_id, placement_id=award.placement_id, referral_id=award.referral_id,
             offer_id=offer.offer_id, provider_id=offer.provider_id, lot=referral.lot, team=referral.team,
             pricing_line_id=offer.pricing_line_id, unit_price_pence=offer.unit_price_pence,
             units_per_week=offer.units_per_week, hours_per_week=referral.hours_per_week, weeks=offer.weeks,
-            total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.is_full_time,
+            total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.full_time,
             override_reason=award.override_reason, awarded_by=award.awarded_by, awarded_at=award.at,
             ranking=ranking_to_json(award.ranking)))
-        self.session.flush()  # the unique constraint speaks now, inside the caller's transaction
+        self.session.flush()
 
-    def awards(self, *, provider_id: UUID | None = None, lot: int | None = None, team: str | None = None,
-               referral_id: UUID | None = None, award_id: UUID | None = None, awarded_from: datetime | None = None,
-               awarded_before: datetime | None = None, limit: int | None = None, offset: int = 0) -> list:
-        a = m.awards
-        query = sa.select(a, m.providers.c.provider_name).outerjoin(
-            m.providers, m.providers.c.provider_id == a.c.provider_id).order_by(a.c.awarded_at, a.c.award_id)
-        for column, value in ((a.c.provider_id, provider_id), (a.c.lot, lot), (a.c.team, team),
-                              (a.c.referral_id, referral_id), (a.c.award_id, award_id)):
-            if value is not None:
-                query = query.where(column == value)
-        if awarded_from is not None:
-            query = query.where(a.c.awarded_at >= awarded_from)
-        if awarded_before is not None:
-            query = query.where(a.c.awarded_at < awarded_before)
-        return self._all(query, limit, offset)
 
-    def offer_counts(self, referral_ids: Iterable[UUID]) -> dict[UUID, int]:
-        ids = list(referral_ids)
-        if not ids:
-            return {}
-        rows = self._all(sa.select(m.offers.c.referral_id, sa.func.count()).where(
-            m.offers.c.referral_id.in_(ids)).group_by(m.offers.c.referral_id))
-        return {r[0]: r[1] for r in rows}
+def referral_from_row(row) -> Referral:
+    return Referral(row.referral_id, row.lot, _number(row.hours_per_week), bool(row.ehcp),
+                    bool(row.looked_after), bool(row.full_time), ReferralState(row.state), team=row.team,
+                    child_ref=row.child_ref, reason_for_ap=row.reason_for_ap or "", start_date=row.start_date,
+                    expected_weeks=row.expected_weeks)
 
-    # ------------------------------------------------------------------ mini-competitions
 
-    def add_opportunity(self, comp: MiniCompetition, *, title: str, description: str | None, team: str | None,
-                        created_by: str) -> None:
-        self.session.execute(m.opportunities.insert().values(
-            opportunity_id=comp.opportunity_id, title=title, description=description, team=team,
-            created_by=created_by, created_at=comp.created_at, **terms_to_row(comp.terms)))
-        self.session.execute(m.invitations.insert(), [
-            {"opportunity_id": comp.opportunity_id, "provider_id": p} for p in sorted(comp.invited)])
+def award_from_row(row) -> Award:
+    ranking = ranking_from_json(row.ranking)
+    return Award(row.award_id, row.referral_id, ranking.entry(row.offer_id).offer, ranking,
+                 row.override_reason, row.awarded_by, row.awarded_at, row.placement_id)
 
-    def opportunity_row(self, opportunity_id: UUID, lock: bool = False):
-        return self._one(_for_update(
-            sa.select(m.opportunities).where(m.opportunities.c.opportunity_id == opportunity_id), lock))
 
-    def opportunities(self, *, lot: int | None = None, team: str | None = None,
-                      invited: UUID | None = None, limit: int | None = None, offset: int = 0) -> list:
-        o = m.opportunities
-        query = sa.select(o).order_by(o.c.created_at.desc(), o.c.opportunity_id)
-        if lot is not None:
-            query = query.where(o.c.lot == lot)
-        if team is not None:
-            query = query.where(o.c.team == team)
-        if invited is not None:
-            query = query.where(o.c.opportunity_id.in_(
-                sa.select(m.invitations.c.opportunity_id).where(m.invitations.c.provider_id == invited)))
-        return self._all(query, limit, offset)
+class Competitions(Repository):
+    """A mini-competition with its invitations, bids, scores, award and contract."""
 
-    def invited_to(self, opportunity_id: UUID) -> frozenset[UUID]:
-        rows = self._all(sa.select(m.invitations.c.provider_id)
-                         .where(m.invitations.c.opportunity_id == opportunity_id))
-        return frozenset(r.provider_id for r in rows)
-
-    def mini_competition(self, opportunity_id: UUID, lock: bool = False) -> MiniCompetition | None:
-        row = self.opportunity_row(opportunity_id, lock=lock)
+    def get(self, opportunity_id: UUID, *, for_update: bool = False) -> MiniCompetition | None:
+        query = sa.select(m.opportunities).where(m.opportunities.c.opportunity_id == opportunity_id)
+        row = self.session.execute(_locked(query, for_update)).first()
         if row is None:
             return None
-        comp = MiniCompetition(row.opportunity_id, terms_from_row(row), self.invited_to(opportunity_id),
-                               row.created_at)
-        for b in self._all(sa.select(m.bids).where(m.bids.c.opportunity_id == opportunity_id)):
+        invited = frozenset(self.session.execute(sa.select(m.invitations.c.provider_id).where(
+            m.invitations.c.opportunity_id == opportunity_id)).scalars())
+        comp = MiniCompetition(row.opportunity_id, terms_from_row(row), invited, row.created_at, team=row.team)
+        for b in self.session.execute(sa.select(m.bids).where(m.bids.c.opportunity_id == opportunity_id)):
             comp.bids[b.provider_id] = Bid(b.bid_id, b.provider_id, b.price_pence, dict(b.answers), b.submitted_at)
         bid_ids = [b.bid_id for b in comp.bids.values()]
         if bid_ids:
-            for s in self._all(sa.select(m.evaluator_scores).where(m.evaluator_scores.c.bid_id.in_(bid_ids))):
+            t = m.evaluator_scores
+            for s in self.session.execute(sa.select(t).where(t.c.bid_id.in_(bid_ids))):
                 comp.evaluator_scores[(s.bid_id, s.criterion, s.evaluator_id)] = EvaluatorScore(
                     s.bid_id, s.criterion, s.evaluator_id, s.score, s.reason, s.at)
-            for s in self._all(sa.select(m.moderated_scores).where(m.moderated_scores.c.bid_id.in_(bid_ids))):
+            t = m.moderated_scores
+            for s in self.session.execute(sa.select(t).where(t.c.bid_id.in_(bid_ids))):
                 comp.moderated[(s.bid_id, s.criterion)] = ModeratedScore(
                     s.bid_id, s.criterion, s.score, s.reason, s.moderated_by, s.at)
         if row.awarded_at is not None:
@@ -454,15 +381,21 @@ class Repository:
             comp.evaluation = evaluate_bids(comp.terms, comp.bids.values(), comp.moderated)
             comp.awarded_by, comp.awarded_at = row.awarded_by, row.awarded_at
             comp.standstill_ends_on = row.standstill_ends_on
-            contract_row = self.contract_for_opportunity(opportunity_id)
-            if contract_row is not None:
-                comp.contract = self._contract_from_row(contract_row)
-        return comp
+            comp.contract = self.session.scalars(sa.select(BlockContract).where(
+                m.block_contracts.c.opportunity_id == opportunity_id)).first()
+        return self._seen(comp)
+
+    def add(self, comp: MiniCompetition, *, title: str, description: str | None, created_by: str) -> None:
+        self.session.execute(m.opportunities.insert().values(
+            opportunity_id=comp.opportunity_id, title=title, description=description, team=comp.team,
+            created_by=created_by, created_at=comp.created_at, **terms_to_row(comp.terms)))
+        self.session.execute(m.invitations.insert(), [
+            {"opportunity_id": comp.opportunity_id, "provider_id": p} for p in sorted(comp.invited)])
+        self._seen(comp)
 
     def save_bid(self, opportunity_id: UUID, bid: Bid) -> None:
-        existing = self._one(sa.select(m.bids.c.bid_id).where(m.bids.c.bid_id == bid.bid_id))
         values = {"price_pence": bid.price_pence, "answers": dict(bid.answers), "submitted_at": bid.submitted_at}
-        if existing is None:
+        if self.session.execute(sa.select(m.bids.c.bid_id).where(m.bids.c.bid_id == bid.bid_id)).first() is None:
             self.session.execute(m.bids.insert().values(bid_id=bid.bid_id, opportunity_id=opportunity_id,
                                                         provider_id=bid.provider_id, **values))
         else:
@@ -471,18 +404,11 @@ class Repository:
     def delete_bid(self, bid_id: UUID) -> None:
         self.session.execute(m.bids.delete().where(m.bids.c.bid_id == bid_id))
 
-    def bids_of(self, opportunity_id: UUID, provider_id: UUID | None = None) -> list:
-        query = sa.select(m.bids).where(m.bids.c.opportunity_id == opportunity_id).order_by(
-            m.bids.c.submitted_at, m.bids.c.bid_id)
-        if provider_id is not None:
-            query = query.where(m.bids.c.provider_id == provider_id)
-        return self._all(query)
-
     def save_evaluator_score(self, entry: EvaluatorScore) -> None:
         t = m.evaluator_scores
         key = (t.c.bid_id == entry.bid_id, t.c.criterion == entry.criterion, t.c.evaluator_id == entry.evaluator_id)
         values = {"score": entry.score, "reason": entry.reason, "at": entry.at}
-        if self._one(sa.select(t.c.bid_id).where(*key)) is None:
+        if self.session.execute(sa.select(t.c.bid_id).where(*key)).first() is None:
             self.session.execute(t.insert().values(bid_id=entry.bid_id, criterion=entry.criterion,
                                                    evaluator_id=entry.evaluator_id, **values))
         else:
@@ -492,79 +418,31 @@ class Repository:
         t = m.moderated_scores
         key = (t.c.bid_id == entry.bid_id, t.c.criterion == entry.criterion)
         values = {"score": entry.score, "reason": entry.reason, "moderated_by": entry.moderated_by, "at": entry.at}
-        if self._one(sa.select(t.c.bid_id).where(*key)) is None:
+        if self.session.execute(sa.select(t.c.bid_id).where(*key)).first() is None:
             self.session.execute(t.insert().values(bid_id=entry.bid_id, criterion=entry.criterion, **values))
         else:
             self.session.execute(t.update().where(*key).values(**values))
 
-    def save_competition_award(self, comp: MiniCompetition) -> None:
+    def save_award(self, comp: MiniCompetition) -> None:
         self.session.execute(m.opportunities.update().where(
             m.opportunities.c.opportunity_id == comp.opportunity_id).values(
             awarded_by=comp.awarded_by, awarded_at=comp.awarded_at, standstill_ends_on=comp.standstill_ends_on,
             evaluation=evaluation_to_json(comp)))
 
-    # ------------------------------------------------------------------ block contracts
 
-    def add_contract(self, contract: BlockContract, *, confirmed_by: str, at: datetime) -> None:
-        self.session.execute(m.block_contracts.insert().values(
-            contract_id=contract.contract_id, opportunity_id=contract.opportunity_id,
-            provider_id=contract.provider_id, lot=contract.lot, places=contract.places,
-            price_pence=contract.price_pence, contract_start=contract.contract_start,
-            contract_end=contract.contract_end, confirmed_by=confirmed_by, confirmed_at=at))
+class BlockContracts(Repository):
+    """A confirmed block contract with its places in use (mapped in orm.py)."""
+
+    def get(self, contract_id: UUID, *, for_update: bool = False) -> BlockContract | None:
+        query = sa.select(BlockContract).where(m.block_contracts.c.contract_id == contract_id)
+        return self._seen(self.session.scalars(_locked(query, for_update)).first())
+
+    def add(self, contract: BlockContract) -> None:
+        self.session.add(contract)
+        self.save(contract)
+
+    def save(self, contract: BlockContract) -> None:
+        """Write what changed now, so the unique constraints speak inside the use case
+        (one contract per competition, one place per referral)."""
+        self._seen(contract)
         self.session.flush()
-
-    def contract_row(self, contract_id: UUID, lock: bool = False):
-        return self._one(_for_update(
-            sa.select(m.block_contracts).where(m.block_contracts.c.contract_id == contract_id), lock))
-
-    def block_contract(self, contract_id: UUID, lock: bool = False) -> BlockContract | None:
-        row = self.contract_row(contract_id, lock=lock)
-        return None if row is None else self._contract_from_row(row)
-
-    def _contract_from_row(self, row) -> BlockContract:
-        """The contract with its places in use: allocations whose placement has not ended."""
-        a = m.block_allocations
-        ended = sa.select(m.ended_placements.c.placement_id)
-        allocations = {
-            r.referral_id: PlaceAllocation(r.referral_id, r.allocated_by, r.allocated_at, r.allocation_id,
-                                           r.placement_id, r.start_date, r.weeks, r.cost_pence)
-            for r in self._all(sa.select(a).where(a.c.contract_id == row.contract_id,
-                                                  a.c.placement_id.not_in(ended)))}
-        return BlockContract(row.contract_id, row.opportunity_id, row.provider_id, row.lot, row.places,
-                             row.price_pence, row.contract_start, row.contract_end, allocations)
-
-    def contract_for_opportunity(self, opportunity_id: UUID):
-        return self._one(sa.select(m.block_contracts).where(m.block_contracts.c.opportunity_id == opportunity_id))
-
-    def contracts(self, *, provider_id: UUID | None = None, lot: int | None = None, limit: int | None = None,
-                  offset: int = 0) -> list:
-        query = sa.select(m.block_contracts).order_by(m.block_contracts.c.confirmed_at.desc(),
-                                                      m.block_contracts.c.contract_id)
-        if provider_id is not None:
-            query = query.where(m.block_contracts.c.provider_id == provider_id)
-        if lot is not None:
-            query = query.where(m.block_contracts.c.lot == lot)
-        return self._all(query, limit, offset)
-
-    def add_allocation(self, contract: BlockContract, allocation: PlaceAllocation, referral: Referral) -> None:
-        self.session.execute(m.block_allocations.insert().values(
-            allocation_id=allocation.allocation_id, contract_id=contract.contract_id,
-            placement_id=allocation.placement_id, referral_id=referral.referral_id,
-            provider_id=contract.provider_id, lot=contract.lot, team=referral.team,
-            hours_per_week=referral.hours_per_week, start_date=allocation.start_date, weeks=allocation.weeks,
-            cost_pence=allocation.cost_pence, full_time=referral.is_full_time,
-            allocated_by=allocation.allocated_by, allocated_at=allocation.at))
-        self.session.flush()
-
-    def allocation_for_referral(self, referral_id: UUID):
-        return self._one(sa.select(m.block_allocations).where(m.block_allocations.c.referral_id == referral_id))
-
-    def allocations(self, contract_id: UUID, *, team: str | None = None, limit: int | None = None,
-                    offset: int = 0) -> list:
-        a = m.block_allocations
-        ended = m.ended_placements
-        query = (sa.select(a, ended.c.ended_on).outerjoin(ended, ended.c.placement_id == a.c.placement_id)
-                 .where(a.c.contract_id == contract_id).order_by(a.c.allocated_at, a.c.allocation_id))
-        if team is not None:
-            query = query.where(a.c.team == team)
-        return self._all(query, limit, offset)

@@ -8,7 +8,7 @@ hours and scores shown to people are JSON numbers.
 from marshmallow import Schema, fields, validate
 
 from services.awards.domain import TieBreak
-from services.awards.events import JsonNumber
+from services.awards.messages import JsonNumber
 from shared.auth import TEAMS
 from shared.paging import Paging
 from shared.schemas import AwareDateTime, Date, Integer

@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
-from services.awards import api, consumers, models
+from services.awards import api, consumers, models, orm
+from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.service import ServiceDefinition
 
 
 def definition() -> ServiceDefinition:
+    orm.start_mappers()
     return ServiceDefinition(
         name="awards",
         title="DPS for Alternative Provision: Awards and mini-competitions",
@@ -14,6 +16,7 @@ def definition() -> ServiceDefinition:
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
+        unit_of_work=AwardsUnitOfWork,
         description=(
             "Who gets the placement, and why. Call-offs: the offers of a closed referral ranked by total cost "
             "among the eligible (meets the needs, admitted and not suspended, within the maximum price, a place "

@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from services.awards.domain import LOTS
-from services.awards.domain.common import COUNCIL_TIMEZONE
+from shared.calendar import COUNCIL_TIMEZONE
+from shared.catalogue import LOTS
 from shared.errors import InvalidInput
 
 OCDS_VERSION = "1.1"

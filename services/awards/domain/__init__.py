@@ -29,11 +29,17 @@ from .calloffs import (
 )
 from .common import EVALUATOR, LOTS, council_date
 from .events import (
+    BidSubmitted,
+    BidWithdrawn,
     BlockContractAwarded,
     BlockContractConfirmed,
     BlockPlaceAllocated,
     OfferUnsuccessful,
+    OpportunityCreated,
     PlacementAwarded,
+    RankingMade,
+    ScoreModerated,
+    ScoreRecorded,
 )
 from .mini_competition import (
     DEFAULT_DESCRIPTORS,
@@ -52,13 +58,23 @@ from .mini_competition import (
     ScoringScale,
     Split,
     TieBreak,
+    competition_status,
     evaluate_bids,
+    in_standstill,
     two_places,
 )
 from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus, Registry
 
 __all__ = [
     "AssessmentSummary",
+    "BidSubmitted",
+    "BidWithdrawn",
+    "OpportunityCreated",
+    "RankingMade",
+    "ScoreModerated",
+    "ScoreRecorded",
+    "competition_status",
+    "in_standstill",
     "Award",
     "Bid",
     "BidResult",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -15,8 +16,10 @@ from .common import council_date
 from .events import BlockPlaceAllocated
 
 
-@dataclass(frozen=True)
+@dataclass
 class PlaceAllocation:
+    """One place of a block given to a referred child (a record: never changed once made)."""
+
     referral_id: UUID
     allocated_by: str
     at: datetime
@@ -25,6 +28,13 @@ class PlaceAllocation:
     start_date: date | None = None
     weeks: int | None = None
     cost_pence: int = 0
+    # the child's facts the placement carries, as referrals gave them
+    team: str = ""
+    hours_per_week: Decimal = Decimal(0)
+    full_time: bool = False
+    # the block's, kept beside each place so places in use are counted per provider and lot
+    provider_id: UUID | None = None
+    lot: int | None = None
 
 
 @dataclass
@@ -38,6 +48,8 @@ class BlockContract:
     contract_start: date
     contract_end: date
     allocations: dict[UUID, PlaceAllocation] = field(default_factory=dict)  # places in use, by referral
+    confirmed_by: str = ""
+    confirmed_at: datetime | None = None
     version: int = 0
     events: list = field(default_factory=list)
 
@@ -62,7 +74,8 @@ class BlockContract:
                                f"to {self.contract_end.isoformat()}", field="start_date")
         allocation = PlaceAllocation(referral.referral_id, allocated_by, now, allocation_id or uuid.uuid4(),
                                      placement_id or uuid.uuid4(), start, referral.expected_weeks,
-                                     self.cost_per_place)
+                                     self.cost_per_place, referral.team, referral.hours_per_week,
+                                     referral.full_time, self.provider_id, self.lot)
         self.allocations[referral.referral_id] = allocation
         self.version += 1
         self.events.append(BlockPlaceAllocated(
@@ -70,7 +83,7 @@ class BlockContract:
             placement_id=allocation.placement_id, referral_id=referral.referral_id,
             provider_id=self.provider_id, lot=self.lot, team=referral.team, child_ref=referral.child_ref,
             reason_for_ap=referral.reason_for_ap, hours_per_week=referral.hours_per_week, start_date=start,
-            weeks=allocation.weeks, cost_pence=allocation.cost_pence, full_time=referral.is_full_time,
+            weeks=allocation.weeks, cost_pence=allocation.cost_pence, full_time=referral.full_time,
             places_left=self.places_left, allocated_by=allocated_by, at=now))
         return allocation
 

@@ -23,11 +23,11 @@ from uuid import UUID
 from shared.errors import Conflict, InvalidInput
 
 from .common import check_lot, refuse
-from .events import OfferUnsuccessful, PlacementAwarded
+from .events import OfferUnsuccessful, PlacementAwarded, RankingMade
 from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus, Registry
 
 FULL_TIME_HOURS = Decimal(18)
-"""DfE treats more than 18 hours a week in the day as full-time education."""
+"""More hours a week than an unregistered setting may give a child (the registration rule)."""
 
 UNREGISTERED_FULL_TIME_LIMIT = 4
 """An unregistered setting must register once it educates 5 children full-time:
@@ -49,7 +49,7 @@ class Referral:
     hours_per_week: Decimal
     has_ehcp: bool
     looked_after: bool
-    full_time: bool
+    full_time: bool  # as the referrals service decided it: trusted here, never recomputed
     state: ReferralState = ReferralState.CLOSED
     # Carried onto the placement (tracking needs them); child_ref is an opaque id, never an identity.
     team: str = ""
@@ -60,11 +60,6 @@ class Referral:
 
     def __post_init__(self) -> None:
         check_lot(self.lot)
-
-    @property
-    def is_full_time(self) -> bool:
-        """Full-time as the referral says, or by hours (more than 18 a week)."""
-        return self.full_time or self.hours_per_week > FULL_TIME_HOURS
 
 
 @dataclass(frozen=True)
@@ -144,14 +139,14 @@ def _registration(referral: Referral, standing: ProviderOnLot, places: PlacesInU
         reasons.append(Reason(Rule.REGISTRATION,
                               f"an unregistered setting may not give a child more than {FULL_TIME_HOURS} "
                               f"hours a week ({referral.hours_per_week} asked)"))
-    if referral.is_full_time and referral.has_ehcp:
+    if referral.full_time and referral.has_ehcp:
         reasons.append(Reason(Rule.REGISTRATION,
                               "an unregistered setting may not educate full-time a child with an EHCP"))
-    if referral.is_full_time and referral.looked_after:
+    if referral.full_time and referral.looked_after:
         reasons.append(Reason(Rule.REGISTRATION,
                               "an unregistered setting may not educate full-time a looked-after child"))
     already = places.full_time_at(standing.provider_id)
-    if referral.is_full_time and already >= UNREGISTERED_FULL_TIME_LIMIT:
+    if referral.full_time and already >= UNREGISTERED_FULL_TIME_LIMIT:
         reasons.append(Reason(Rule.REGISTRATION,
                               f"an unregistered setting may not take a fifth child full-time "
                               f"({already} already)"))
@@ -255,14 +250,17 @@ class CallOff:
         self.events: list = []
 
     def rank(self, registry: Registry, places: PlacesInUse, now: datetime) -> Ranking:
-        return rank_offers(self.referral, self.offers, registry, places, now)
+        """The offers ranked on the registry as it is now (the audit trail keeps it)."""
+        ranking = rank_offers(self.referral, self.offers, registry, places, now)
+        self.events.append(RankingMade(ranking))
+        return ranking
 
     def award(self, offer_id: UUID, *, awarded_by: str, registry: Registry, places: PlacesInUse,
               now: datetime, reason: str | None = None, award_id: UUID | None = None,
               placement_id: UUID | None = None) -> Award:
         """Award the placement to `offer_id`, ranked afresh from the registry as it is now."""
         self._check_can_award()
-        ranking = self.rank(registry, places, now)
+        ranking = rank_offers(self.referral, self.offers, registry, places, now)
         chosen = ranking.entry(offer_id)
         if chosen is None:
             raise InvalidInput("this is not an offer on this referral", field="offer_id")
@@ -296,8 +294,9 @@ class CallOff:
             child_ref=referral.child_ref, reason_for_ap=referral.reason_for_ap,
             pricing_line_id=offer.pricing_line_id, unit_price_pence=offer.unit_price_pence,
             units_per_week=offer.units_per_week, hours_per_week=referral.hours_per_week, weeks=offer.weeks,
-            total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.is_full_time,
-            override_reason=award.override_reason, awarded_by=award.awarded_by, at=award.at))
+            total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.full_time,
+            override_reason=award.override_reason, awarded_by=award.awarded_by, at=award.at,
+            ranking=award.ranking))
         eligible_count = len(award.ranking.eligible)
         for entry in award.ranking.entries:
             if entry.offer.offer_id == offer.offer_id:

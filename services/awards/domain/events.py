@@ -1,12 +1,17 @@
 """What awards tells the world.  Names match shared/catalogue.py
 (`placement.awarded` -> PlacementAwarded); the service layer turns them into
-outbox messages on `dps.awards`.  No child's identity: a child is only `child_ref`, an opaque id."""
+outbox messages on `dps.awards`.  No child's identity: a child is only `child_ref`, an opaque id.
+
+Some events are for the audit trail only (a ranking made, a bid, a score):
+what becomes of each, on the wire and in the trail, is services/awards/messages.py.
+Fields marked `compare=False` are what the audit trail records beside the wire's data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 
@@ -32,6 +37,7 @@ class PlacementAwarded:
     override_reason: str | None  # set when the top-ranked offer was passed over
     awarded_by: str
     at: datetime
+    ranking: Any = field(default=None, compare=False, repr=False)  # the Ranking the award was made from
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class BlockContractAwarded:
     standstill_ends_on: date  # last day of standstill; confirmation from the day after
     awarded_by: str
     at: datetime
+    evaluation: Any = field(default=None, compare=False, repr=False)  # the Evaluation the award was made from
 
 
 @dataclass(frozen=True)
@@ -94,4 +101,60 @@ class BlockPlaceAllocated:
     full_time: bool
     places_left: int
     allocated_by: str
+    at: datetime
+
+
+# --- for the audit trail only
+
+
+@dataclass(frozen=True)
+class RankingMade:
+    """An officer looked at the ranking of a closed referral's offers."""
+
+    ranking: Any  # Ranking
+
+
+@dataclass(frozen=True)
+class OpportunityCreated:
+    opportunity_id: UUID
+    team: str | None
+    terms: Any  # OpportunityTerms
+    invited: frozenset[UUID]
+
+
+@dataclass(frozen=True)
+class BidSubmitted:
+    """Sealed: who bid and when, never the price."""
+
+    opportunity_id: UUID
+    bid_id: UUID
+    provider_id: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class BidWithdrawn:
+    opportunity_id: UUID
+    bid_id: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ScoreRecorded:
+    opportunity_id: UUID
+    bid_id: UUID
+    criterion: str
+    score: int
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ScoreModerated:
+    opportunity_id: UUID
+    bid_id: UUID
+    criterion: str
+    score: int
+    reason: str
+    evaluator_scores: dict[str, int]  # the independent scores it was agreed from
     at: datetime

@@ -36,7 +36,16 @@ from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .block_contract import BlockContract
 from .common import EVALUATOR, check_lot, council_date, refuse
-from .events import BlockContractAwarded, BlockContractConfirmed, OfferUnsuccessful
+from .events import (
+    BidSubmitted,
+    BidWithdrawn,
+    BlockContractAwarded,
+    BlockContractConfirmed,
+    OfferUnsuccessful,
+    OpportunityCreated,
+    ScoreModerated,
+    ScoreRecorded,
+)
 from .registry import Registry
 
 DEFAULT_DESCRIPTORS = {
@@ -337,6 +346,30 @@ class AssessmentSummary:
     standstill_ends_on: date
 
 
+# --- where a mini-competition stands
+
+
+def in_standstill(standstill_working_days: int, standstill_ends_on: date | None, now: datetime) -> bool:
+    """The standstill runs to the end of its last working day; with none (0
+    days) there is no standstill at all and confirmation may follow the award
+    on the same day."""
+    return (bool(standstill_working_days) and standstill_ends_on is not None
+            and council_date(now) <= standstill_ends_on)
+
+
+def competition_status(*, opens_at: datetime, deadline: datetime, standstill_working_days: int,
+                       standstill_ends_on: date | None, awarded: bool, confirmed: bool, now: datetime) -> str:
+    """not_open, open, evaluation, standstill, awarded (standstill over) or confirmed:
+    the one place this is decided (the API shows it, confirmation obeys it)."""
+    if confirmed:
+        return "confirmed"
+    if awarded:
+        return "standstill" if in_standstill(standstill_working_days, standstill_ends_on, now) else "awarded"
+    if now < opens_at:
+        return "not_open"
+    return "open" if now < deadline else "evaluation"
+
+
 # --- the aggregate
 
 
@@ -348,11 +381,12 @@ class MiniCompetition:
     """
 
     def __init__(self, opportunity_id: UUID, terms: OpportunityTerms, invited: frozenset[UUID],
-                 created_at: datetime) -> None:
+                 created_at: datetime, *, team: str | None = None) -> None:
         self.opportunity_id = opportunity_id
         self.terms = terms
         self.invited = invited
         self.created_at = created_at
+        self.team = team  # the service area that runs it (None: the manager)
         self.bids: dict[UUID, Bid] = {}  # by provider
         self.evaluator_scores: dict[tuple[UUID, str, str], EvaluatorScore] = {}
         self.moderated: dict[tuple[UUID, str], ModeratedScore] = {}
@@ -366,12 +400,20 @@ class MiniCompetition:
 
     @classmethod
     def create(cls, terms: OpportunityTerms, registry: Registry, now: datetime,
-               opportunity_id: UUID | None = None) -> MiniCompetition:
+               opportunity_id: UUID | None = None, *, team: str | None = None) -> MiniCompetition:
         """Invite every provider admitted and not suspended on the lot at this moment."""
         invited = registry.admitted_on(terms.lot)
         if not invited:
             raise InvalidInput(f"no provider is admitted and not suspended on lot {terms.lot}", field="lot")
-        return cls(opportunity_id or uuid.uuid4(), terms, invited, now)
+        comp = cls(opportunity_id or uuid.uuid4(), terms, invited, now, team=team)
+        comp.events.append(OpportunityCreated(comp.opportunity_id, team, terms, invited))
+        return comp
+
+    def status(self, now: datetime) -> str:
+        return competition_status(
+            opens_at=self.terms.opens_at, deadline=self.terms.deadline,
+            standstill_working_days=self.terms.standstill_working_days, standstill_ends_on=self.standstill_ends_on,
+            awarded=self.evaluation is not None, confirmed=self.contract is not None, now=now)
 
     # bidding
 
@@ -389,13 +431,16 @@ class MiniCompetition:
                   dict(answers), now)
         self.bids[provider_id] = bid
         self.version += 1
+        self.events.append(BidSubmitted(self.opportunity_id, bid.bid_id, provider_id, now))
         return bid
 
     def withdraw_bid(self, provider_id: UUID, now: datetime) -> None:
         self._check_bidding_open(now)
-        if self.bids.pop(provider_id, None) is None:
+        withdrawn = self.bids.pop(provider_id, None)
+        if withdrawn is None:
             raise NotFound("this provider has no bid to withdraw")
         self.version += 1
+        self.events.append(BidWithdrawn(self.opportunity_id, withdrawn.bid_id, now))
 
     def bid_of(self, provider_id: UUID) -> Bid | None:
         """A provider may always see its own bid, and only its own."""
@@ -435,6 +480,7 @@ class MiniCompetition:
         entry = EvaluatorScore(bid.bid_id, name, evaluator_id, self.terms.scale.check(score), reason, now)
         self.evaluator_scores[(bid.bid_id, name, evaluator_id)] = entry
         self.version += 1
+        self.events.append(ScoreRecorded(self.opportunity_id, bid.bid_id, name, entry.score, reason, now))
         return entry
 
     def moderate(self, bid_id: UUID, criterion: str, score: int, *, reason: str, moderator_id: str,
@@ -451,6 +497,9 @@ class MiniCompetition:
         entry = ModeratedScore(bid.bid_id, name, checked, reason.strip(), moderator_id, now)
         self.moderated[(bid.bid_id, name)] = entry
         self.version += 1
+        independent = {key[2]: s.score for key, s in self.evaluator_scores.items() if key[:2] == (bid.bid_id, name)}
+        self.events.append(ScoreModerated(self.opportunity_id, bid.bid_id, name, checked, entry.reason,
+                                          independent, now))
         return entry
 
     def scores_by(self, evaluator_id: str) -> tuple[EvaluatorScore, ...]:
@@ -516,7 +565,7 @@ class MiniCompetition:
         self.events.append(BlockContractAwarded(
             self.opportunity_id, winner.bid.bid_id, winner.bid.provider_id, t.lot, t.places,
             winner.bid.price_pence, t.contract_start, t.contract_end, self.standstill_ends_on,
-            self.awarded_by, at))
+            self.awarded_by, at, evaluation=evaluation))
         for result in evaluation.results:
             if result is winner:
                 continue
@@ -533,13 +582,12 @@ class MiniCompetition:
             raise Conflict("the mini-competition has not been awarded")
         if self.contract is not None:
             raise Conflict("the block contract has already been confirmed")
-        # With no standstill (0 days) the contract may be confirmed on the day of the award.
-        if self.terms.standstill_working_days and council_date(now) <= self.standstill_ends_on:
+        if in_standstill(self.terms.standstill_working_days, self.standstill_ends_on, now):
             raise Conflict(f"the standstill runs until the end of {self.standstill_ends_on.isoformat()}")
         winner, t = self.evaluation.winner, self.terms
         self.contract = BlockContract(contract_id or uuid.uuid4(), self.opportunity_id, winner.bid.provider_id,
                                       t.lot, t.places, winner.bid.price_pence, t.contract_start,
-                                      t.contract_end)
+                                      t.contract_end, confirmed_by=confirmed_by, confirmed_at=now)
         self.version += 1
         self.events.append(BlockContractConfirmed(
             self.contract.contract_id, self.opportunity_id, winner.bid.provider_id, t.lot, t.places,

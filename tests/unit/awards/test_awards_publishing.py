@@ -8,7 +8,7 @@ from uuid import UUID
 import pytest
 
 from services.awards.domain import OfferUnsuccessful, PlacementAwarded
-from services.awards.events import message
+from services.awards.messages import message
 from services.awards.transparency import pounds, quarter_bounds
 from shared.errors import InvalidInput
 

@@ -192,8 +192,9 @@ def test_unregistered_setting_may_not_educate_full_time_a_child_with_an_ehcp():
 
 
 def test_unregistered_setting_may_not_educate_full_time_a_looked_after_child():
-    # 25 hours is both too many hours and full-time for a looked-after child: two reasons.
-    reasons = registration_reasons(referral(hours="25", looked_after=True))
+    # 25 hours (which referrals calls full-time) is both too many hours and full-time for a
+    # looked-after child: two reasons.
+    reasons = registration_reasons(referral(hours="25", full_time=True, looked_after=True))
     assert len(reasons) == 2
     assert "more than 18 hours" in reasons[0] and "looked-after" in reasons[1]
 
@@ -311,3 +312,10 @@ def test_second_award_for_a_referral_is_refused():
         award(call_off, uid(2), reason="another officer's choice")
     assert refused.value.status == 409
     assert call_off.award_made.offer.offer_id == uid(6) and call_off.version == 1
+
+
+def test_full_time_is_what_the_referral_says_never_recomputed_from_hours():
+    # referrals decides full-time where the facts are; awards trusts it
+    assert registration_reasons(referral(hours="10", full_time=True, looked_after=True)) == [
+        "an unregistered setting may not educate full-time a looked-after child"]
+    assert registration_reasons(referral(hours="18", full_time=False, looked_after=True)) == []

@@ -397,6 +397,7 @@ def test_evaluation_waits_for_every_moderated_score():
 def test_award_goes_to_the_top_bid_starts_the_standstill_and_tells_the_others():
     comp = competition()
     x, y, z = three_bids(comp)
+    comp.events.clear()  # what came before: the creation, the bids, the scores (for the audit trail)
     comp.award(awarded_by=MANAGER, now=AWARD_TIME)
 
     # Awarded Wed 22 May 2024. 8 working days: 23, 24, (27 is a bank holiday), 28, 29, 30, 31 May, 3, 4 June.
@@ -456,8 +457,26 @@ def test_with_no_standstill_the_contract_is_confirmed_on_the_day_of_the_award():
     comp = competition(standstill_working_days=0)
     three_bids(comp)
     comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    # the status says what confirmation obeys: no standstill at all, not a standstill of the award day
+    assert comp.status(AWARD_TIME) == "awarded"
     contract = comp.confirm(confirmed_by=MANAGER, now=AWARD_TIME, contract_id=UUID(int=701))
     assert contract.provider_id == P1
+    assert comp.status(AWARD_TIME) == "confirmed"
+
+
+def test_status_follows_the_competition_from_not_open_to_confirmed():
+    comp = competition()
+    assert comp.status(comp.terms.opens_at - timedelta(seconds=1)) == "not_open"
+    assert comp.status(comp.terms.opens_at) == "open"
+    assert comp.status(AFTER_DEADLINE) == "evaluation"
+    three_bids(comp)
+    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    assert comp.status(utc(4, 16, month=6)) == "standstill"  # its last day
+    assert comp.status(utc(5, 9, month=6)) == "awarded"  # over: it may be confirmed
+    with pytest.raises(Conflict):
+        comp.confirm(confirmed_by=MANAGER, now=utc(4, 16, month=6))
+    comp.confirm(confirmed_by=MANAGER, now=utc(5, 9, month=6))
+    assert comp.status(utc(5, 9, month=6)) == "confirmed"
 
 
 def test_standstill_counts_from_the_council_s_date_not_utc():

@@ -1,0 +1,224 @@
+"""What awards publishes on `dps.awards` (the `data` of each event, the
+contract in docs/events.md) and what its audit trail records: the ONE mapping
+from a domain event to outbox messages and audit entries (`translate`), which
+the unit of work applies on commit to every event of every aggregate it saw.
+
+Nothing here carries a child's identity: a child is only its opaque child_ref.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import fields as dataclass_fields
+from decimal import Decimal
+
+from marshmallow import Schema, fields
+
+from services.awards.domain import (
+    BidSubmitted,
+    BidWithdrawn,
+    BlockContractAwarded,
+    BlockContractConfirmed,
+    BlockPlaceAllocated,
+    OfferUnsuccessful,
+    OpportunityCreated,
+    PlacementAwarded,
+    RankingMade,
+    ScoreModerated,
+    ScoreRecorded,
+)
+from shared.unit_of_work import AuditEntry, Message
+
+
+class JsonNumber(fields.Field):
+    """Hours and units per week as JSON numbers (15, 17.5): consumers read them
+    with Decimal(str(value))."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        value = Decimal(value)
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+class PlacementAwardedData(Schema):
+    award_id = fields.UUID(required=True)
+    placement_id = fields.UUID(required=True)
+    referral_id = fields.UUID(required=True)
+    offer_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    team = fields.String(required=True)
+    child_ref = fields.UUID(allow_none=True)
+    reason_for_ap = fields.String(required=True)
+    pricing_line_id = fields.UUID(required=True)
+    unit_price_pence = fields.Integer(required=True)
+    units_per_week = JsonNumber(required=True)
+    hours_per_week = JsonNumber(required=True)
+    weeks = fields.Integer(required=True)
+    total_pence = fields.Integer(required=True)
+    start_date = fields.Date(required=True)
+    full_time = fields.Boolean(required=True)
+    override_reason = fields.String(allow_none=True)
+    awarded_by = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class OfferUnsuccessfulData(Schema):
+    """An offer on a referral (referral_id, offer_id) or a bid in a
+    mini-competition (opportunity_id, bid_id)."""
+
+    provider_id = fields.UUID(required=True)
+    referral_id = fields.UUID()
+    offer_id = fields.UUID()
+    opportunity_id = fields.UUID()
+    bid_id = fields.UUID()
+    reason = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class BlockContractAwardedData(Schema):
+    opportunity_id = fields.UUID(required=True)
+    bid_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    places = fields.Integer(required=True)
+    contract_start = fields.Date(required=True)
+    contract_end = fields.Date(required=True)
+    price_pence = fields.Integer(required=True)
+    standstill_ends_on = fields.Date(required=True)
+    awarded_by = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class BlockContractConfirmedData(Schema):
+    opportunity_id = fields.UUID(required=True)
+    contract_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    places = fields.Integer(required=True)
+    contract_start = fields.Date(required=True)
+    contract_end = fields.Date(required=True)
+    price_pence = fields.Integer(required=True)
+    confirmed_by = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class BlockPlaceAllocatedData(Schema):
+    contract_id = fields.UUID(required=True)
+    allocation_id = fields.UUID(required=True)
+    placement_id = fields.UUID(required=True)
+    referral_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    team = fields.String(required=True)
+    child_ref = fields.UUID(allow_none=True)
+    reason_for_ap = fields.String(required=True)
+    hours_per_week = JsonNumber(required=True)
+    start_date = fields.Date(required=True)
+    weeks = fields.Integer(allow_none=True)
+    cost_pence = fields.Integer(required=True)
+    full_time = fields.Boolean(required=True)
+    places_left = fields.Integer(required=True)
+    allocated_by = fields.String(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+def _data(event) -> dict:
+    """The event's fields, one level deep (the schema keeps only the wire's)."""
+    return {f.name: getattr(event, f.name) for f in dataclass_fields(event)}
+
+
+def _offer_unsuccessful(event: OfferUnsuccessful) -> dict:
+    data = {"provider_id": event.provider_id, "reason": event.reason, "at": event.at}
+    if event.opportunity_id is not None:
+        data.update(opportunity_id=event.opportunity_id, bid_id=event.offer_id)
+    else:
+        data.update(referral_id=event.referral_id, offer_id=event.offer_id)
+    return data
+
+
+_MESSAGES: dict[type, tuple[str, Schema, Callable[..., dict]]] = {
+    PlacementAwarded: ("placement.awarded", PlacementAwardedData(), _data),
+    OfferUnsuccessful: ("offer.unsuccessful", OfferUnsuccessfulData(), _offer_unsuccessful),
+    BlockContractAwarded: ("block_contract.awarded", BlockContractAwardedData(), _data),
+    BlockContractConfirmed: ("block_contract.confirmed", BlockContractConfirmedData(), _data),
+    BlockPlaceAllocated: ("block_place.allocated", BlockPlaceAllocatedData(), _data),
+}
+
+
+def message(event) -> tuple[str, dict]:
+    """The event type and its JSON-ready data."""
+    type_, schema, fields_of = _MESSAGES[type(event)]
+    return type_, schema.dump(fields_of(event))
+
+
+# --- the audit trail
+
+
+def _ranking_entries(ranking, *, total: bool = False) -> list[dict]:
+    return [{"offer_id": str(e.offer.offer_id), "rank": e.rank,
+             **({"total_pence": e.offer.total_pence} if total else {}),
+             "reasons": [r.message for r in e.reasons]} for e in ranking.entries]
+
+
+def _audit(event) -> AuditEntry | None:  # noqa: PLR0911 - one case per kind of event
+    match event:
+        case RankingMade(ranking=ranking):
+            return AuditEntry("ranking.made", "referral", ranking.referral_id,
+                              details={"entries": _ranking_entries(ranking, total=True)})
+        case PlacementAwarded():
+            entry = event.ranking.entry(event.offer_id) if event.ranking is not None else None
+            return AuditEntry("placement.awarded", "referral", event.referral_id, reason=event.override_reason,
+                              details={
+                                  "award_id": str(event.award_id), "placement_id": str(event.placement_id),
+                                  "offer_id": str(event.offer_id), "provider_id": str(event.provider_id),
+                                  "rank": entry.rank if entry else None, "total_pence": event.total_pence,
+                                  "ranking": _ranking_entries(event.ranking) if event.ranking else []})
+        case OpportunityCreated(terms=terms):
+            return AuditEntry("opportunity.created", "opportunity", event.opportunity_id, details={
+                "lot": terms.lot, "places": terms.places, "team": event.team,
+                "invited": sorted(str(p) for p in event.invited),
+                "criteria": [{"name": c.name, "weight": str(c.weight), "minimum_score": c.minimum_score}
+                             for c in terms.criteria],
+                "split": {"quality": str(terms.split.quality), "price": str(terms.split.price)},
+                "tie_break": [r.value for r in terms.tie_break], "deadline": terms.deadline.isoformat()})
+        case BidSubmitted():
+            # Sealed: the audit says who bid and when, never the price, until the deadline.
+            return AuditEntry("bid.submitted", "opportunity", event.opportunity_id,
+                              details={"bid_id": str(event.bid_id), "provider_id": str(event.provider_id)})
+        case BidWithdrawn():
+            return AuditEntry("bid.withdrawn", "opportunity", event.opportunity_id,
+                              details={"bid_id": str(event.bid_id)})
+        case ScoreRecorded():
+            return AuditEntry("score.recorded", "bid", event.bid_id, reason=event.reason or None, details={
+                "opportunity_id": str(event.opportunity_id), "criterion": event.criterion, "score": event.score})
+        case ScoreModerated():
+            return AuditEntry("score.moderated", "bid", event.bid_id, reason=event.reason, details={
+                "opportunity_id": str(event.opportunity_id), "criterion": event.criterion, "score": event.score,
+                "evaluator_scores": dict(event.evaluator_scores)})
+        case BlockContractAwarded():
+            results = event.evaluation.results if event.evaluation is not None else ()
+            return AuditEntry("block_contract.awarded", "opportunity", event.opportunity_id, details={
+                "bid_id": str(event.bid_id), "provider_id": str(event.provider_id),
+                "standstill_ends_on": event.standstill_ends_on.isoformat(),
+                "results": [{"bid_id": str(r.bid.bid_id), "rank": r.rank,
+                             "total": None if r.total is None else str(r.total), "excluded": list(r.excluded)}
+                            for r in results]})
+        case BlockContractConfirmed():
+            return AuditEntry("block_contract.confirmed", "opportunity", event.opportunity_id, details={
+                "contract_id": str(event.contract_id), "provider_id": str(event.provider_id)})
+        case BlockPlaceAllocated():
+            return AuditEntry("block_place.allocated", "block_contract", event.contract_id, details={
+                "allocation_id": str(event.allocation_id), "placement_id": str(event.placement_id),
+                "referral_id": str(event.referral_id), "places_left": event.places_left})
+    return None  # offer.unsuccessful: told to the provider, the award's own entry says it all
+
+
+def translate(event) -> Iterator[Message | AuditEntry]:
+    """What one domain event becomes: a message on the wire, an audit entry, or both."""
+    if type(event) in _MESSAGES:
+        yield Message(*message(event))
+    entry = _audit(event)
+    if entry is not None:
+        yield entry
