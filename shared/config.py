@@ -71,6 +71,10 @@ class Settings:
     # tracking: a low-attendance concern below this share over this many weeks
     attendance_threshold: str = "0.80"
     attendance_window_weeks: str = "4"
+    # awards' open data (OCDS): the ocid prefix registered with the Open Contracting Partnership, and the buyer
+    ocid_prefix: str = "ocds-dpsap1"
+    council_name: str = "The Council"
+    council_id: str = "council"
 
     @property
     def upper(self) -> str:
@@ -123,6 +127,9 @@ def load_settings(service: str) -> Settings:
         closed_dates=(_env("DPS_CLOSED_DATES", "") or "").strip(),
         attendance_threshold=_env("DPS_ATTENDANCE_THRESHOLD", "0.80"),
         attendance_window_weeks=_env("DPS_ATTENDANCE_WINDOW_WEEKS", "4"),
+        ocid_prefix=_env("DPS_AWARDS_OCID_PREFIX", "ocds-dpsap1"),
+        council_name=_env("DPS_COUNCIL_NAME", "The Council"),
+        council_id=_env("DPS_COUNCIL_ID", "council"),
     )
 
 
