@@ -4,7 +4,7 @@ current version, and what it means.
 Routing: each producer publishes on its own durable topic exchange
 `dps.<producer>` with the event type as routing key.  A consumer binds its
 queue to the types it reads.  The shape of each event's `data` is owned by the
-producing service (`services/<producer>/events.py`); each consumer keeps its
+producing service (`services/<producer>/messages.py`); each consumer keeps its
 own schema of the fields it reads and ignores the rest.
 """
 
