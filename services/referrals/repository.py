@@ -44,9 +44,10 @@ from services.referrals.domain import (
     ReferralStatus,
 )
 from services.referrals.domain.registry import status_on
-from services.referrals.events import profile_data
+from services.referrals.messages import profile_data
 from shared.db import insert_for, read_children
 from shared.errors import Conflict, NotFound
+from shared.unit_of_work import Repository
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # before any event: the first real status wins
 
@@ -290,9 +291,9 @@ def _by_referral(rows: list) -> dict[UUID, list]:
     return grouped
 
 
-class ReferralRepository:
+class ReferralRepository(Repository):
     def __init__(self, session: Session) -> None:
-        self.session = session
+        super().__init__(session)
         # As loaded or last saved, by referral: the version for the optimistic
         # check and the rows to diff against.  Built from the loaded rows only
         # when the referral is saved (most loads are reads).
@@ -305,13 +306,16 @@ class ReferralRepository:
         found = self._load(models.referrals.c.id == referral_id, for_update=for_update)
         if referral_id not in found:
             raise NotFound("no such referral")
-        return found[referral_id]
+        return self._seen(found[referral_id])
 
     def get_many(self, ids: Iterable[UUID], *, for_update: bool = False) -> dict[UUID, Referral]:
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
-        return self._load(models.referrals.c.id.in_(ids), for_update=for_update)
+        found = self._load(models.referrals.c.id.in_(ids), for_update=for_update)
+        for referral in found.values():
+            self._seen(referral)
+        return found
 
     def get_by_offer(self, offer_id: UUID, provider_id: UUID, *, for_update: bool = False) -> Referral:
         """The referral one of the provider's offers was made on, found and read in one go."""
@@ -320,7 +324,7 @@ class ReferralRepository:
         found = self._load(models.referrals.c.id.in_(ours), for_update=for_update)
         if not found:
             raise NotFound("no such offer from your organisation")
-        return next(iter(found.values()))
+        return self._seen(next(iter(found.values())))
 
     def _load(self, where, *, for_update: bool) -> dict[UUID, Referral]:
         r, c = models.referrals, models.referral_children
@@ -391,6 +395,7 @@ class ReferralRepository:
     # saving: only what changed since the referral was loaded (or last saved)
 
     def add(self, referral: Referral) -> None:
+        self._seen(referral)
         self.session.execute(models.referrals.insert().values(id=referral.id, version=1, **_columns(referral)))
         self._stored[referral.id] = self._save_parts(referral, _Stored.nothing(), version=1)
 
@@ -513,19 +518,20 @@ class ReferralRepository:
             sa.select(r.c.id).where((r.c.status == ReferralStatus.PUBLISHED.value) & (r.c.deadline <= now))
             .order_by(r.c.deadline).limit(limit)).scalars())
 
-    def find(self, *, team: str | None = None, status: str | None = None, lot: int | None = None,
+    def find(self, *, now: datetime, team: str | None = None, status: str | None = None, lot: int | None = None,
              upn: str | None = None, child_ref: UUID | None = None, limit: int = 100, offset: int = 0) -> list[UUID]:
         r, c = models.referrals, models.referral_children
         query = sa.select(r.c.id).select_from(r.join(c, c.c.referral_id == r.c.id))
-        for column, value in ((r.c.team, team), (r.c.status, status), (r.c.lot, lot), (c.c.upn, upn),
-                              (c.c.child_ref, child_ref)):
+        for column, value in ((r.c.team, team), (r.c.lot, lot), (c.c.upn, upn), (c.c.child_ref, child_ref)):
             if value is not None:
                 query = query.where(column == value)
+        if status is not None:
+            query = query.where(_status_as_of([status], now))
         return list(self.session.execute(query.order_by(r.c.created_at.desc(), r.c.id).limit(limit).offset(offset))
                     .scalars())
 
-    def invited_to(self, provider_id: UUID, *, statuses: Iterable[str] | None = None, lot: int | None = None,
-                   all_on: Iterable[int] | None = None, own_live_offers_on: Iterable[int] = (),
+    def invited_to(self, provider_id: UUID, *, now: datetime, statuses: Iterable[str] | None = None,
+                   lot: int | None = None, all_on: Iterable[int] | None = None, own_live_offers_on: Iterable[int] = (),
                    limit: int = 100, offset: int = 0) -> list[UUID]:
         """Referrals the provider was invited to; with `all_on`, only those its memberships still open to
         it (the domain's `lots_by_access`): every one on `all_on` lots, those it has a live offer on on
@@ -540,7 +546,7 @@ class ReferralRepository:
                                 | (r.c.lot.in_(list(own_live_offers_on)) & live_offer)
                                 | r.c.awarded_offer_id.in_(its_offers))
         if statuses is not None:
-            query = query.where(r.c.status.in_(list(statuses)))
+            query = query.where(_status_as_of(statuses, now))
         if lot is not None:
             query = query.where(r.c.lot == lot)
         return list(self.session.execute(query.order_by(r.c.deadline, r.c.id).limit(limit).offset(offset)).scalars())
@@ -583,6 +589,21 @@ class ReferralRepository:
             query = query.where(r.c.off_dps_at >= since)
         return [dict(row._mapping) for row in self.session.execute(
             query.order_by(r.c.off_dps_at.desc(), r.c.id).limit(limit).offset(offset))]
+
+
+def _status_as_of(statuses: Iterable[str], now: datetime) -> sa.ColumnElement[bool]:
+    """The referral's status as the domain sees it now (`Referral.close_if_due`): a published referral
+    whose deadline has passed is closed, whether or not the scheduled job has recorded it yet."""
+    r = models.referrals
+    published, closed = ReferralStatus.PUBLISHED.value, ReferralStatus.CLOSED.value
+    due = (r.c.status == published) & (r.c.deadline <= now)
+    wanted = set(statuses)
+    condition = r.c.status.in_(sorted(wanted - {published}))
+    if published in wanted:
+        condition |= (r.c.status == published) & (r.c.deadline > now)
+    if closed in wanted:
+        condition |= due
+    return condition
 
 
 def _columns(referral: Referral) -> dict:

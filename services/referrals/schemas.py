@@ -15,7 +15,7 @@ from uuid import UUID
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.referrals.domain import LOTS, Offer, ReasonForAP, Referral, ReferralStatus, SuccessMeasure
-from services.referrals.events import Number, ProfileData, QuestionData, profile_data
+from services.referrals.messages import Number, ProfileData, QuestionData, profile_data
 from shared.auth import TEAMS
 from shared.paging import Paging
 from shared.schemas import AwareDateTime, BirthDate, Date, Integer
