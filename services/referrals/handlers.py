@@ -66,6 +66,14 @@ def _for_change(uow: UnitOfWork, referral_id: UUID) -> Referral:
     return referral
 
 
+def _for_answer(uow: UnitOfWork, referral_id: UUID, provider_id: UUID) -> Referral:
+    """The referral a provider answers (offers on, declines): shared with other providers' answers, locked
+    against a change of its state; past its deadline it is refused (`Referral._check_window`)."""
+    referral = uow.referrals.get(referral_id, answering=provider_id)
+    referral.close_if_due(uow.now())  # then refused: past the deadline no answer is taken
+    return referral
+
+
 def _require_live(referral: Referral, provider_id: UUID, offer_id: UUID) -> None:
     """While offers are open, the offer acted on must be the provider's live one (not an earlier, withdrawn one)."""
     if referral.status is ReferralStatus.PUBLISHED:
@@ -158,7 +166,6 @@ def revise_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, *, lot: in
         referral.revise(now=uow.now(), calendar=calendar, lot=lot, child=build_child(child) if child else None,
                         profile=build_profile(profile) if profile else None, deadline=_utc(deadline),
                         exclusion_start=exclusion_start, by=actor.sub)
-    uow.referrals.save(referral)
     uow.commit()
     return _council_view(uow, referral)
 
@@ -167,7 +174,6 @@ def add_question(uow: UnitOfWork, actor: Actor, referral_id: UUID, text: str) ->
     referral = _for_change(uow, referral_id)
     require_team_officer(referral, actor)
     question = referral.add_question(text)
-    uow.referrals.save(referral)
     uow.commit()
     return question.id
 
@@ -176,7 +182,6 @@ def remove_question(uow: UnitOfWork, actor: Actor, referral_id: UUID, question_i
     referral = _for_change(uow, referral_id)
     require_team_officer(referral, actor)
     referral.remove_question(question_id)
-    uow.referrals.save(referral)
     uow.commit()
 
 
@@ -188,7 +193,6 @@ def publish_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> tuple[
     require_team_officer(referral, actor)
     now = uow.now()
     invited = referral.publish(uow.registry.memberships_on(referral.lot, council_date(now)), by=actor.sub, now=now)
-    uow.referrals.save(referral)
     published = next(e for e in referral.events if isinstance(e, ReferralPublished))
     type_, data = messages.message_for(published)
     webhooks.enqueue(uow.session, event_type=type_, referral_id=referral.id, provider_ids=invited,
@@ -207,7 +211,6 @@ def cancel_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: st
     referral = _for_change(uow, referral_id)
     require_team_officer(referral, actor)
     referral.cancel(reason, by=actor.sub, now=uow.now())
-    uow.referrals.save(referral)
     uow.commit()
     return _council_view(uow, referral)
 
@@ -217,7 +220,6 @@ def close_referral_early(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Co
     require_team_officer(referral, actor)
     registry = uow.registry.memberships_on(referral.lot, council_date(uow.now()))
     referral.close_early(by=actor.sub, now=uow.now(), unable_to_answer=unable_to_answer(referral, registry))
-    uow.referrals.save(referral)
     uow.commit()
     return _council_view(uow, referral)
 
@@ -227,10 +229,7 @@ def close_due_referrals(uow: UnitOfWork, now: datetime) -> int:
     Does not commit (the job runner does)."""
     closed = 0
     for referral_id in uow.referrals.due_to_close(now):
-        referral = uow.referrals.get(referral_id, for_update=True)
-        if referral.close_if_due(now):
-            uow.referrals.save(referral)
-            closed += 1
+        closed += uow.referrals.get(referral_id, for_update=True).close_if_due(now)
     return closed
 
 
@@ -247,7 +246,7 @@ def submit_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, terms: Mappin
     """Make an offer; returns the referral, the offer and whether it is new.  A retried request with the
     same Idempotency-Key and the same body gets the same offer back."""
     provider_id = require_provider(actor)
-    referral = _for_change(uow, referral_id)  # locked: a concurrent retry waits here
+    referral = _for_answer(uow, referral_id, provider_id)  # a concurrent retry waits here
     if idempotency_key:
         prior = uow.referrals.offer_by_idempotency_key(provider_id, idempotency_key)
         if prior is not None:
@@ -256,18 +255,17 @@ def submit_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, terms: Mappin
                                    field="Idempotency-Key", location="headers")
             return referral, next(o for o in referral.offers if o.id == prior.id), False
     offer = referral.submit_offer(_membership(uow, provider_id, referral.lot), build_terms(terms), now=uow.now())
-    uow.referrals.save(referral)
     if idempotency_key:
-        uow.referrals.remember_idempotency_key(offer.id, idempotency_key, fingerprint or "")
+        uow.referrals.remember_idempotency_key(offer, idempotency_key, fingerprint or "")
     uow.commit()
     return referral, offer, True
 
 
 def _own_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID) -> tuple[Referral, UUID]:
-    """The referral the provider's offer was made on, locked for a change (closed first if due)."""
+    """The referral the provider's offer was made on, as an answer of the provider's (`_for_answer`)."""
     provider_id = require_provider(actor)
-    referral = uow.referrals.get_by_offer(offer_id, provider_id, for_update=True)
-    referral.close_if_due(uow.now())
+    referral = uow.referrals.get_by_offer(offer_id, provider_id, answering=True)
+    referral.close_if_due(uow.now())  # then refused: past the deadline no answer is taken
     return referral, provider_id
 
 
@@ -277,7 +275,6 @@ def change_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID, terms: Mapping[s
     built = build_terms(terms)
     _require_live(referral, provider_id, offer_id)
     offer = referral.change_offer(_membership(uow, provider_id, referral.lot), built, now=uow.now())
-    uow.referrals.save(referral)
     uow.commit()
     return referral, offer
 
@@ -286,18 +283,16 @@ def withdraw_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID) -> tuple[Refer
     referral, provider_id = _own_offer(uow, actor, offer_id)
     _require_live(referral, provider_id, offer_id)
     offer = referral.withdraw_offer(provider_id, now=uow.now())
-    uow.referrals.save(referral)
     uow.commit()
     return referral, offer
 
 
 def decline_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> Referral:
     provider_id = require_provider(actor)
-    referral = _for_change(uow, referral_id)
+    referral = _for_answer(uow, referral_id, provider_id)
     if provider_id in referral.invited:  # not invited: the referral's own refusal says so (403)
         _check_provider_access(uow, referral, provider_id)
     referral.decline(provider_id, reason, now=uow.now())
-    uow.referrals.save(referral)
     uow.commit()
     return referral
 
@@ -311,7 +306,6 @@ def assess_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUI
     require_team_officer(referral, actor)
     referral.assess_offer(offer_id, meets_needs=meets_needs, reason=reason, criteria_met=criteria_met,
                           by=actor.sub, now=uow.now())
-    uow.referrals.save(referral)
     uow.commit()
     return referral, next(o for o in referral.offers if o.id == offer_id)
 
@@ -321,7 +315,6 @@ def complete_assessment(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Cou
     referral = _for_change(uow, referral_id)
     require_team_officer(referral, actor)
     referral.complete_assessment(by=actor.sub, now=uow.now())
-    uow.referrals.save(referral)
     uow.commit()
     return _council_view(uow, referral)
 
@@ -330,7 +323,6 @@ def record_off_dps_exception(uow: UnitOfWork, actor: Actor, referral_id: UUID, r
     referral = _for_change(uow, referral_id)
     require_team_officer(referral, actor)
     referral.record_off_dps_exception(reason, by=actor.sub, now=uow.now())
-    uow.referrals.save(referral)
     uow.commit()
     return _council_view(uow, referral)
 
@@ -499,7 +491,6 @@ def mark_awarded(uow: UnitOfWork, *, referral_id: UUID, offer_id: UUID, award_id
     except NotFound:
         return False
     referral.mark_awarded(offer_id, at, award_id=award_id)  # a Conflict here is a real disagreement: dead-letter it
-    uow.referrals.save(referral)
     return True
 
 
@@ -509,6 +500,5 @@ def mark_placed_in_block(uow: UnitOfWork, *, referral_id: UUID, allocation_id: U
         referral = uow.referrals.get(referral_id, for_update=True)
     except NotFound:
         return False
-    if referral.mark_placed_in_block(allocation_id, at):
-        uow.referrals.save(referral)
+    referral.mark_placed_in_block(allocation_id, at)
     return True

@@ -12,7 +12,7 @@ the child, and only `referral.closed` carries it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -105,6 +105,17 @@ def profile_data(profile: Profile) -> dict:
         "reason": profile.reason.value,
         "success_measures": {m.value: text for m, text in profile.success_measures.items()},
     })
+
+
+def profile_from_json(data: dict) -> Profile:
+    return Profile(
+        age=data["age"], year_group=data.get("year_group"), primary_need=data["primary_need"], ehcp=data["ehcp"],
+        looked_after=data["looked_after"], reason=data["reason"], needs_and_risks=data["needs_and_risks"],
+        aims=data["aims"], success_measures=dict(data["success_measures"]), curriculum=data["curriculum"],
+        qualification_route=data["qualification_route"], hours_per_week=Decimal(str(data["hours_per_week"])),
+        pattern=data["pattern"], start_date=date.fromisoformat(data["start_date"]),
+        expected_weeks=data["expected_weeks"], postcode_district=data["postcode_district"],
+        transport_needed=data["transport_needed"])
 
 
 class QuestionData(Schema):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from pathlib import Path
 
-from services.referrals import api, consumers, handlers, models
+from services.referrals import api, consumers, handlers, models, orm
 from services.referrals.unit_of_work import ReferralsUnitOfWork
 from shared.service import ScheduledJob, ServiceDefinition
 
@@ -18,6 +18,7 @@ def deliver_webhooks(uow: ReferralsUnitOfWork, now: datetime) -> None:
 
 
 def definition() -> ServiceDefinition:
+    orm.start_mappers()
     return ServiceDefinition(
         name="referrals",
         title="DPS for Alternative Provision: Referrals and offers",

@@ -200,8 +200,8 @@ class Referral:
         """Invite every provider admitted and not suspended on the lot now; keep the list."""
         self._require("publish", ReferralStatus.DRAFT)
         _check_deadline(self.deadline, now)
-        self.invited = eligible_providers(memberships, self.lot)
         self.status, self.published_by, self.published_at = ReferralStatus.PUBLISHED, by, now
+        self.invited = eligible_providers(memberships, self.lot)  # invited when published
         self.events.append(ReferralPublished(
             referral_id=self.id, lot=self.lot, profile=self.profile_for_providers(), invited=self.invited,
             no_eligible_providers=not self.invited, by=by, at=now))

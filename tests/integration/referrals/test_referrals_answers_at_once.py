@@ -1,0 +1,102 @@
+"""Providers answering one referral at the same moment never get in each
+other's way (issue #14, item 6): on SQLite (the default of `make run`) and on
+PostgreSQL, every provider's offer or decline posted at once is accepted, and
+the referral holds every answer.  Only what must be serialised is: the
+referral's own state changes, and one provider's own offer."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from services.referrals import models
+from shared.web import create_app
+from tests.api.referrals.referrals_support import (
+    NOW,
+    OFFICER,
+    admit,
+    offer_terms,
+    provider_auth,
+    published_referral,
+)
+from tests.support.runtime import build_runtime
+
+pytestmark = pytest.mark.integration
+
+PROVIDERS = 8
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def rt(request, tmp_path, database):
+    url = f"sqlite:///{tmp_path}/referrals.sqlite3" if request.param == "sqlite" else database("referrals")
+    runtime = build_runtime("referrals", url, "amqp://unused-by-this-test//", migrate=request.param == "sqlite")
+    runtime.clock = lambda: NOW
+    yield runtime
+    runtime.engine.dispose()
+
+
+def _at_once(app, requests: list[tuple[str, dict, dict]]) -> list:
+    """POST each (path, body, headers) from its own thread, released together."""
+    start = threading.Barrier(len(requests))
+    answers: list = [None] * len(requests)
+
+    def press(i: int, path: str, body: dict, headers: dict) -> None:
+        client = app.test_client()
+        start.wait()
+        answers[i] = client.post(path, json=body, headers=headers)
+
+    threads = [threading.Thread(target=press, args=(i, *r)) for i, r in enumerate(requests)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return answers
+
+
+def test_providers_offering_and_declining_on_one_referral_at_once_are_all_accepted(rt):
+    app = create_app(rt.definition, rt.settings, rt)
+    providers = [admit(rt, uuid.uuid4(), name=f"Provider {n}") for n in range(PROVIDERS)]
+    referral = published_referral(app.test_client())
+    assert len(referral_invited(app, referral)) == PROVIDERS
+    rid = referral["referral_id"]
+    offering, declining = providers[: PROVIDERS * 3 // 4], providers[PROVIDERS * 3 // 4:]
+    requests = [(f"/v1/provider/referrals/{rid}/offers", offer_terms(p, referral["questions"]), provider_auth(p))
+                for p in offering]
+    requests += [(f"/v1/provider/referrals/{rid}/decline", {"reason": "No place this term"}, provider_auth(p))
+                 for p in declining]
+    version = _version(rt, rid)
+    answers = _at_once(app, requests)
+    assert [a.status_code for a in answers] == [201] * len(offering) + [200] * len(declining), \
+        [a.json for a in answers if a.status_code >= 400]
+    # An answer is the provider's own row: the referral's own row (its state, its version) is not touched,
+    # so answers from different providers never wait for or refuse each other.
+    assert _version(rt, rid) == version
+    rt.clock = lambda: NOW  # the officer closes early: everyone has answered
+    closed = app.test_client().post(f"/v1/referrals/{rid}/close", headers=OFFICER)
+    assert closed.status_code == 200, closed.json
+    offers = app.test_client().get(f"/v1/referrals/{rid}/offers?page_size=200", headers=OFFICER).json
+    assert sorted(o["provider_id"] for o in offers) == sorted(str(p) for p in offering)
+
+
+def test_one_providers_offer_posted_twice_at_once_is_made_once(rt):
+    app = create_app(rt.definition, rt.settings, rt)
+    acorn = admit(rt, uuid.uuid4())
+    referral = published_referral(app.test_client())
+    rid = referral["referral_id"]
+    body = offer_terms(acorn, referral["questions"])
+    answers = _at_once(app, [(f"/v1/provider/referrals/{rid}/offers", body, provider_auth(acorn))] * 2)
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.json for a in answers]
+
+
+def _version(rt, referral_id) -> int:
+    r = models.referrals
+    with rt.engine.connect() as connection:
+        return connection.execute(sa.select(r.c.version).where(r.c.id == uuid.UUID(referral_id))).scalar_one()
+
+
+def referral_invited(app, referral) -> list:
+    found = app.test_client().get(f"/v1/referrals/{referral['referral_id']}", headers=OFFICER).json
+    return found["invited_provider_ids"]
