@@ -237,13 +237,14 @@ class ReferralRepository(Repository):
 
     def get_by_offer(self, offer_id: UUID, provider_id: UUID, *, answering: bool = False) -> Referral:
         """The referral one of the provider's offers was made on."""
-        o = models.offers
-        referral_id = self.session.execute(sa.select(o.c.referral_id).where(
-            (o.c.id == offer_id) & (o.c.provider_id == provider_id))).scalar()
+        o, i = models.offers, models.invitations
+        ours = sa.select(o.c.referral_id).where((o.c.id == offer_id) & (o.c.provider_id == provider_id))
+        if answering:  # the provider's invitation locked first, as `get` does
+            ours = (sa.select(i.c.referral_id).where((i.c.referral_id == ours.scalar_subquery())
+                                                     & (i.c.provider_id == provider_id)).with_for_update())
+        referral_id = self.session.execute(ours).scalar()
         if referral_id is None:
             raise NotFound("no such offer from your organisation")
-        if answering:
-            self._lock_invitation(referral_id, provider_id)
         return self._one(sa.select(Referral).where(Referral.id == referral_id), answering=answering)
 
     def get_many(self, ids: Iterable[UUID]) -> dict[UUID, Referral]:
