@@ -268,7 +268,8 @@ class ReferralRepository(Repository):
         """The child's opaque reference (kept by orm.py when the referral is saved)."""
         known = next((r for r in self.seen if r.id == referral_id), None)
         if known is not None:
-            self.session.flush()  # a new referral's child_ref is assigned as it is written
+            if getattr(known, "_child_ref", None) is None:
+                self.session.flush()  # a new referral's child_ref is assigned as it is written (orm.py)
             return known._child_ref
         t = models.referral_children
         return self.session.execute(sa.select(t.c.child_ref).where(t.c.referral_id == referral_id)).scalar_one()

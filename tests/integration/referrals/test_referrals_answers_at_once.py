@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from services.referrals import models
 from shared.web import create_app
 from tests.api.referrals.referrals_support import (
+    AFTER_DEADLINE,
     NOW,
     OFFICER,
     admit,
@@ -100,3 +101,27 @@ def _version(rt, referral_id) -> int:
 def referral_invited(app, referral) -> list:
     found = app.test_client().get(f"/v1/referrals/{referral['referral_id']}", headers=OFFICER).json
     return found["invited_provider_ids"]
+
+
+def test_reading_a_referral_past_its_deadline_writes_nothing(rt):
+    """Reads never write: shown closed, recorded closed only by the job."""
+    app = create_app(rt.definition, rt.settings, rt)
+    admit(rt, uuid.uuid4())
+    referral = published_referral(app.test_client())
+    rid = referral["referral_id"]
+    statements: list[str] = []
+
+    def count(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    rt.clock = lambda: AFTER_DEADLINE
+    sa.event.listen(rt.engine, "before_cursor_execute", count)
+    try:
+        shown = app.test_client().get(f"/v1/referrals/{rid}", headers=OFFICER).json
+        listed = app.test_client().get("/v1/referrals?status=closed", headers=OFFICER).json
+    finally:
+        sa.event.remove(rt.engine, "before_cursor_execute", count)
+    assert shown["status"] == "closed" and [r["referral_id"] for r in listed] == [rid]
+    written = [s for s in statements if s.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+    assert written == []
+    assert _version(rt, rid) == 2  # created (1), published (2): not closed by a read
