@@ -17,6 +17,7 @@ changed and writes only that.
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from uuid import UUID
 
@@ -61,9 +62,9 @@ def start_mappers() -> None:
     if mapper_registry.mappers:
         return
     r, c = models.referrals, models.referral_children
-    o, terms_columns = models.offers, [
-        "pricing_line_id", "unit_price_pence", "units_per_week", "weeks", "proposed_start", "delivery_site",
-        "delivery_postcode", "how_it_meets_needs", "place_available", "staffing_ratio", "answers"]
+    # The terms are the offer's columns of the same names, in the order OfferTerms takes them: a new term
+    # is a field of OfferTerms and a column of `offers`, nothing here.
+    o, terms_columns = models.offers, list(inspect.signature(OfferTerms).parameters)
     for part, table in ((FurtherQuestion, models.referral_questions), (Invitation, models.invitations),
                         (Decline, models.declines), (Assessment, models.assessments)):
         mapper_registry.map_imperatively(part, table, properties={"_referral_id": table.c.referral_id})
