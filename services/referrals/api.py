@@ -18,7 +18,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.referrals import handlers, webhooks
+from services.referrals import handlers, views, webhooks
 from services.referrals import schemas as s
 from services.referrals.school_calendar import school_calendar
 from services.referrals.unit_of_work import ReferralsUnitOfWork
@@ -44,7 +44,7 @@ IDEMPOTENCY_DOC = {"parameters": [{
 
 def _council_view(view: handlers.CouncilView) -> dict:
     """What the council sees of a referral (after an action: the referral the handler saved, not read again)."""
-    return s.council_view(view.referral, view.child_ref)
+    return views.council_view(view.referral, view.child_ref)
 
 
 def blueprints() -> list[Blueprint]:
@@ -181,7 +181,7 @@ class CouncilOffers(MethodView):
         with _reading() as uow:
             referral = handlers.offers_for_council(uow, _actor(), referral_id)
             return page.respond(page.window(referral.live_offers),
-                                lambda o: s.offer_view(referral, o, with_assessment=True))
+                                lambda o: views.offer_view(referral, o, with_assessment=True))
 
 
 @council.route("/referrals/<uuid:referral_id>/declines")
@@ -207,7 +207,7 @@ class Assess(MethodView):
         """Record whether an offer meets the needs, and why (each further question met or not)"""
         with _uow() as uow:
             referral, offer = handlers.assess_offer(uow, _actor(), referral_id, offer_id, **data)
-            return s.offer_view(referral, offer, with_assessment=True)
+            return views.offer_view(referral, offer, with_assessment=True)
 
 
 @council.route("/referrals/<uuid:referral_id>/complete-assessment")
@@ -261,7 +261,7 @@ class ProviderReferrals(MethodView):
         actor, page = _actor(), Page.take(query)
         with _reading() as uow:
             found = handlers.referrals_for_provider(uow, actor, **query, limit=page.fetch, offset=page.offset)
-            return page.respond(found, lambda r: s.provider_view(r, actor.provider_id))
+            return page.respond(found, lambda r: views.provider_view(r, actor.provider_id))
 
 
 @provider.route("/referrals/<uuid:referral_id>")
@@ -272,7 +272,7 @@ class ProviderReferral(MethodView):
         """The anonymised profile of a referral you were invited to"""
         actor = _actor()
         with _reading() as uow:
-            return s.provider_view(handlers.referral_for_provider(uow, actor, referral_id), actor.provider_id)
+            return views.provider_view(handlers.referral_for_provider(uow, actor, referral_id), actor.provider_id)
 
 
 @provider.route("/referrals/<uuid:referral_id>/offers")
@@ -289,7 +289,7 @@ class ProviderReferralOffers(MethodView):
             referral, offer, created = handlers.submit_offer(
                 uow, _actor(), referral_id, terms, idempotency_key=key,
                 fingerprint=_fingerprint(referral_id) if key else None)
-            return s.offer_view(referral, offer), 201 if created else 200
+            return views.offer_view(referral, offer), 201 if created else 200
 
     @provider.arguments(Paging, location="query")
     @provider.response(200, s.OfferOut(many=True), headers=LINK_DOC)
@@ -300,7 +300,7 @@ class ProviderReferralOffers(MethodView):
         with _reading() as uow:
             pairs = handlers.offers_of_provider(uow, _actor(), referral_id=referral_id, limit=page.fetch,
                                                 offset=page.offset)
-            return page.respond(pairs, lambda pair: s.offer_view(*pair))
+            return page.respond(pairs, lambda pair: views.offer_view(*pair))
 
 
 @provider.route("/referrals/<uuid:referral_id>/decline")
@@ -312,7 +312,7 @@ class ProviderDecline(MethodView):
         """Decline a referral, with a reason (the council learns where the market has gaps)"""
         actor = _actor()
         with _uow() as uow:
-            return s.provider_view(handlers.decline_referral(uow, actor, referral_id, data["reason"]),
+            return views.provider_view(handlers.decline_referral(uow, actor, referral_id, data["reason"]),
                                    actor.provider_id)
 
 
@@ -326,7 +326,7 @@ class ProviderOffers(MethodView):
         page = Page.take(query)
         with _reading() as uow:
             pairs = handlers.offers_of_provider(uow, _actor(), **query, limit=page.fetch, offset=page.offset)
-            return page.respond(pairs, lambda pair: s.offer_view(*pair))
+            return page.respond(pairs, lambda pair: views.offer_view(*pair))
 
 
 @provider.route("/offers/<uuid:offer_id>")
@@ -336,7 +336,7 @@ class ProviderOffer(MethodView):
     def get(self, offer_id: UUID):
         """One of your organisation's offers"""
         with _reading() as uow:
-            return s.offer_view(*handlers.offer_of_provider(uow, _actor(), offer_id))
+            return views.offer_view(*handlers.offer_of_provider(uow, _actor(), offer_id))
 
     @provider.arguments(s.OfferIn)
     @provider.response(200, s.OfferOut)
@@ -344,7 +344,7 @@ class ProviderOffer(MethodView):
     def put(self, terms, offer_id: UUID):
         """Change your live offer before the deadline"""
         with _uow() as uow:
-            return s.offer_view(*handlers.change_offer(uow, _actor(), offer_id, terms))
+            return views.offer_view(*handlers.change_offer(uow, _actor(), offer_id, terms))
 
 
 @provider.route("/offers/<uuid:offer_id>/withdraw")
@@ -354,7 +354,7 @@ class ProviderWithdraw(MethodView):
     def post(self, offer_id: UUID):
         """Withdraw your live offer before the deadline"""
         with _uow() as uow:
-            return s.offer_view(*handlers.withdraw_offer(uow, _actor(), offer_id))
+            return views.offer_view(*handlers.withdraw_offer(uow, _actor(), offer_id))
 
 
 def _webhook_view(hook: dict, secret: str | None = None) -> dict:
