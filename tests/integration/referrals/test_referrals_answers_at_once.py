@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.referrals import models
+from shared.actor import Actor
 from shared.web import create_app
 from tests.api.referrals.referrals_support import (
     AFTER_DEADLINE,
@@ -125,3 +126,31 @@ def test_reading_a_referral_past_its_deadline_writes_nothing(rt):
     written = [s for s in statements if s.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE")]
     assert written == []
     assert _version(rt, rid) == 2  # created (1), published (2): not closed by a read
+
+
+def test_an_answer_in_progress_holds_up_no_other_provider_only_a_change_of_the_referral(database):
+    """PostgreSQL: while one provider's answer is open (its transaction holds what an answer holds: the
+    referral's row shared, its own invitation locked), another provider's offer goes through at once, and an
+    officer closing the window waits for the answer to end."""
+    runtime = build_runtime("referrals", database("referrals"), "amqp://unused-by-this-test//", migrate=False)
+    runtime.clock = lambda: NOW
+    try:
+        app = create_app(runtime.definition, runtime.settings, runtime)
+        acorn, birch = admit(runtime, uuid.uuid4()), admit(runtime, uuid.uuid4())
+        referral = published_referral(app.test_client())
+        rid = uuid.UUID(referral["referral_id"])
+        with runtime.unit_of_work(Actor("user", frozenset({"provider"}), provider_id=acorn)) as answering:
+            answering.referrals.get(rid, answering=acorn)  # acorn's answer, not yet committed
+            [birch_offer] = _at_once(app, [(f"/v1/provider/referrals/{rid}/offers",
+                                            offer_terms(birch, referral["questions"]), provider_auth(birch))])
+            assert birch_offer.status_code == 201, birch_offer.json
+            closing = threading.Thread(target=lambda: closed.append(
+                app.test_client().post(f"/v1/referrals/{rid}/close", headers=OFFICER)))
+            closed: list = []
+            closing.start()
+            closing.join(timeout=1.5)
+            assert closing.is_alive() and not closed  # the officer waits for acorn's answer to end
+        closing.join(timeout=30)
+        assert closed and closed[0].status_code == 409  # acorn has not answered yet: not everyone has
+    finally:
+        runtime.engine.dispose()
