@@ -18,16 +18,16 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.referrals import handlers, webhooks
+from services.referrals import handlers, views, webhooks
 from services.referrals import schemas as s
-from services.referrals.handlers import Actor
-from services.referrals.repository import RegistryCopy
 from services.referrals.school_calendar import school_calendar
+from services.referrals.unit_of_work import ReferralsUnitOfWork
 from shared import audit
+from shared.actor import Actor
 from shared.auth import current_principal, requires
+from shared.calendar import Calendar
 from shared.errors import InvalidInput, NotFound
 from shared.paging import LINK_DOC, Page, Paging
-from shared.unit_of_work import UnitOfWork
 
 council = Blueprint("referrals", __name__, url_prefix="/v1", description="Referrals: the council's side")
 provider = Blueprint("provider", __name__, url_prefix="/v1/provider",
@@ -44,21 +44,31 @@ IDEMPOTENCY_DOC = {"parameters": [{
 
 def _council_view(view: handlers.CouncilView) -> dict:
     """What the council sees of a referral (after an action: the referral the handler saved, not read again)."""
-    return s.council_view(view.referral, view.child_ref)
+    return views.council_view(view.referral, view.child_ref)
 
 
 def blueprints() -> list[Blueprint]:
-    school_calendar()  # a malformed DPS_TERM_DATES / DPS_CLOSED_DATES stops the app at start, not at a request
     return [council, provider, oversight, audit.blueprint()]
 
 
-def _uow() -> UnitOfWork:
-    return current_app.extensions["dps"].unit_of_work()
+def _uow() -> ReferralsUnitOfWork:
+    """A unit of work acting as the caller (it may write)."""
+    return current_app.extensions["dps"].unit_of_work(current_principal())
+
+
+def _reading() -> ReferralsUnitOfWork:
+    """A unit of work that only reads (no write lock on SQLite; never committed)."""
+    return current_app.extensions["dps"].unit_of_work(current_principal(), read_only=True)
 
 
 def _actor() -> Actor:
-    p = current_principal()
-    return Actor(sub=p.sub, roles=p.roles, team=p.team, provider_id=p.provider_id)
+    return current_principal()
+
+
+def _calendar() -> Calendar:
+    """The school calendar of the settings (a malformed one is refused when the settings load)."""
+    settings = current_app.extensions["dps"].settings
+    return school_calendar(settings.term_dates, settings.closed_dates)
 
 
 # --- the council side --------------------------------------------------------------------
@@ -74,7 +84,7 @@ class Referrals(MethodView):
             return _council_view(handlers.create_referral(
                 uow, _actor(), lot=form["lot"], child=form["child"], profile=form["profile"],
                 deadline=form["deadline"], exclusion_start=form["exclusion_start"], questions=form["questions"],
-                calendar=school_calendar()))
+                calendar=_calendar()))
 
     @council.arguments(s.CouncilReferralQuery, location="query")
     @council.response(200, s.CouncilReferralOut(many=True), headers=LINK_DOC)
@@ -82,7 +92,7 @@ class Referrals(MethodView):
     def get(self, query):
         """List referrals, newest first (an officer: their team's; the manager: all)"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _reading() as uow:
             return page.respond(handlers.referrals_for_council(uow, _actor(), **query, limit=page.fetch,
                                                                offset=page.offset), _council_view)
 
@@ -93,7 +103,7 @@ class OneReferral(MethodView):
     @requires("officer", "manager")
     def get(self, referral_id: UUID):
         """A referral with the child's details, for its team's officers and the manager"""
-        with _uow() as uow:
+        with _reading() as uow:
             return _council_view(handlers.referral_for_council(uow, _actor(), referral_id))
 
     @council.arguments(s.ReferralRevision)
@@ -102,7 +112,7 @@ class OneReferral(MethodView):
     def patch(self, changes, referral_id: UUID):
         """Revise a draft"""
         with _uow() as uow:
-            return _council_view(handlers.revise_referral(uow, _actor(), referral_id, calendar=school_calendar(),
+            return _council_view(handlers.revise_referral(uow, _actor(), referral_id, calendar=_calendar(),
                                                           **changes))
 
 
@@ -168,10 +178,10 @@ class CouncilOffers(MethodView):
     def get(self, query, referral_id: UUID):
         """The live offers, once the window has closed (sealed until then)"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _reading() as uow:
             referral = handlers.offers_for_council(uow, _actor(), referral_id)
             return page.respond(page.window(referral.live_offers),
-                                lambda o: s.offer_view(referral, o, with_assessment=True))
+                                lambda o: views.offer_view(referral, o, with_assessment=True))
 
 
 @council.route("/referrals/<uuid:referral_id>/declines")
@@ -182,7 +192,7 @@ class CouncilDeclines(MethodView):
     def get(self, query, referral_id: UUID):
         """Providers that declined, and why (once the window has closed)"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _reading() as uow:
             referral = handlers.offers_for_council(uow, _actor(), referral_id)
             return page.respond(page.window(list(referral.declines.values())),
                                 lambda d: {"provider_id": d.provider_id, "reason": d.reason, "at": d.at})
@@ -197,7 +207,7 @@ class Assess(MethodView):
         """Record whether an offer meets the needs, and why (each further question met or not)"""
         with _uow() as uow:
             referral, offer = handlers.assess_offer(uow, _actor(), referral_id, offer_id, **data)
-            return s.offer_view(referral, offer, with_assessment=True)
+            return views.offer_view(referral, offer, with_assessment=True)
 
 
 @council.route("/referrals/<uuid:referral_id>/complete-assessment")
@@ -249,9 +259,9 @@ class ProviderReferrals(MethodView):
     def get(self, query):
         """Referrals your organisation was invited to (open ones unless open_only=false)"""
         actor, page = _actor(), Page.take(query)
-        with _uow() as uow:
+        with _reading() as uow:
             found = handlers.referrals_for_provider(uow, actor, **query, limit=page.fetch, offset=page.offset)
-            return page.respond(found, lambda r: s.provider_view(r, actor.provider_id))
+            return page.respond(found, lambda r: views.provider_view(r, actor.provider_id))
 
 
 @provider.route("/referrals/<uuid:referral_id>")
@@ -261,8 +271,8 @@ class ProviderReferral(MethodView):
     def get(self, referral_id: UUID):
         """The anonymised profile of a referral you were invited to"""
         actor = _actor()
-        with _uow() as uow:
-            return s.provider_view(handlers.referral_for_provider(uow, actor, referral_id), actor.provider_id)
+        with _reading() as uow:
+            return views.provider_view(handlers.referral_for_provider(uow, actor, referral_id), actor.provider_id)
 
 
 @provider.route("/referrals/<uuid:referral_id>/offers")
@@ -279,7 +289,7 @@ class ProviderReferralOffers(MethodView):
             referral, offer, created = handlers.submit_offer(
                 uow, _actor(), referral_id, terms, idempotency_key=key,
                 fingerprint=_fingerprint(referral_id) if key else None)
-            return s.offer_view(referral, offer), 201 if created else 200
+            return views.offer_view(referral, offer), 201 if created else 200
 
     @provider.arguments(Paging, location="query")
     @provider.response(200, s.OfferOut(many=True), headers=LINK_DOC)
@@ -287,10 +297,10 @@ class ProviderReferralOffers(MethodView):
     def get(self, query, referral_id: UUID):
         """Your organisation's offers on this referral (live and withdrawn)"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _reading() as uow:
             pairs = handlers.offers_of_provider(uow, _actor(), referral_id=referral_id, limit=page.fetch,
                                                 offset=page.offset)
-            return page.respond(pairs, lambda pair: s.offer_view(*pair))
+            return page.respond(pairs, lambda pair: views.offer_view(*pair))
 
 
 @provider.route("/referrals/<uuid:referral_id>/decline")
@@ -302,7 +312,7 @@ class ProviderDecline(MethodView):
         """Decline a referral, with a reason (the council learns where the market has gaps)"""
         actor = _actor()
         with _uow() as uow:
-            return s.provider_view(handlers.decline_referral(uow, actor, referral_id, data["reason"]),
+            return views.provider_view(handlers.decline_referral(uow, actor, referral_id, data["reason"]),
                                    actor.provider_id)
 
 
@@ -314,9 +324,9 @@ class ProviderOffers(MethodView):
     def get(self, query):
         """Your organisation's offers"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _reading() as uow:
             pairs = handlers.offers_of_provider(uow, _actor(), **query, limit=page.fetch, offset=page.offset)
-            return page.respond(pairs, lambda pair: s.offer_view(*pair))
+            return page.respond(pairs, lambda pair: views.offer_view(*pair))
 
 
 @provider.route("/offers/<uuid:offer_id>")
@@ -325,8 +335,8 @@ class ProviderOffer(MethodView):
     @requires("provider")
     def get(self, offer_id: UUID):
         """One of your organisation's offers"""
-        with _uow() as uow:
-            return s.offer_view(*handlers.offer_of_provider(uow, _actor(), offer_id))
+        with _reading() as uow:
+            return views.offer_view(*handlers.offer_of_provider(uow, _actor(), offer_id))
 
     @provider.arguments(s.OfferIn)
     @provider.response(200, s.OfferOut)
@@ -334,7 +344,7 @@ class ProviderOffer(MethodView):
     def put(self, terms, offer_id: UUID):
         """Change your live offer before the deadline"""
         with _uow() as uow:
-            return s.offer_view(*handlers.change_offer(uow, _actor(), offer_id, terms))
+            return views.offer_view(*handlers.change_offer(uow, _actor(), offer_id, terms))
 
 
 @provider.route("/offers/<uuid:offer_id>/withdraw")
@@ -344,7 +354,7 @@ class ProviderWithdraw(MethodView):
     def post(self, offer_id: UUID):
         """Withdraw your live offer before the deadline"""
         with _uow() as uow:
-            return s.offer_view(*handlers.withdraw_offer(uow, _actor(), offer_id))
+            return views.offer_view(*handlers.withdraw_offer(uow, _actor(), offer_id))
 
 
 def _webhook_view(hook: dict, secret: str | None = None) -> dict:
@@ -370,7 +380,7 @@ class ProviderWebhook(MethodView):
     @requires("provider")
     def get(self):
         """Your webhook (without its secret)"""
-        with _uow() as uow:
+        with _reading() as uow:
             hook = webhooks.webhook_of(uow.session, _actor().provider_id)
             if hook is None:
                 raise NotFound("your organisation has no webhook")
@@ -393,7 +403,7 @@ class ProviderDeliveries(MethodView):
         """Deliveries to your webhook and their outcome"""
         page = Page.take(query)
         query["provider_id"] = _actor().provider_id  # only ever your own
-        with _uow() as uow:
+        with _reading() as uow:
             return page.respond(webhooks.deliveries(uow.session, **query, limit=page.fetch, offset=page.offset))
 
 
@@ -407,7 +417,7 @@ class OffDpsExceptions(MethodView):
     def get(self, query):
         """Off-DPS exceptions recorded by officers, newest first"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _reading() as uow:
             return page.respond(handlers.off_dps_exceptions(uow, **query, limit=page.fetch, offset=page.offset))
 
 
@@ -419,8 +429,8 @@ class Memberships(MethodView):
     def get(self, query):
         """This service's copy of lot memberships (kept from the registry's events)"""
         page = Page.take(query)
-        with _uow() as uow:
-            return page.respond(RegistryCopy(uow.session).rows(**query, limit=page.fetch, offset=page.offset))
+        with _reading() as uow:
+            return page.respond(uow.registry.rows(**query, limit=page.fetch, offset=page.offset))
 
 
 @oversight.route("/webhook-deliveries")
@@ -431,5 +441,5 @@ class Deliveries(MethodView):
     def get(self, query):
         """Every webhook delivery and its outcome"""
         page = Page.take(query)
-        with _uow() as uow:
+        with _reading() as uow:
             return page.respond(webhooks.deliveries(uow.session, **query, limit=page.fetch, offset=page.offset))

@@ -19,8 +19,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.referrals import handlers
 from services.referrals.domain import LOTS, MembershipStatus
-from shared.events import Envelope
-from shared.messaging.consumer import Handler
+from shared.messaging.consumer import Handler, reading
 from shared.schemas import cached
 from shared.unit_of_work import UnitOfWork
 
@@ -96,68 +95,47 @@ def _lines(data: dict) -> list[dict]:
     return [{**line, "pricing_line_id": str(line["pricing_line_id"])} for line in data["pricing_lines"]]
 
 
-def on_membership_admitted(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = cached(MembershipAdmitted).load(envelope.data)
+def membership_admitted(uow: UnitOfWork, data: dict) -> None:
     handlers.membership_admitted(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
                                  lot=data["lot"], registration_status=data["registration_status"], urn=data["urn"],
                                  pricing_lines=_lines(data), pricing_version=data["pricing_version"],
                                  capacity=data["capacity"], ends_on=data["ends_on"], at=data["at"])
 
 
-def _on_status(status: MembershipStatus) -> Handler:
-    def handle(uow: UnitOfWork, envelope: Envelope) -> None:
-        data = cached(MembershipChanged).load(envelope.data)
+def _membership_now(status: MembershipStatus):
+    def membership_changed(uow: UnitOfWork, data: dict) -> None:
         handlers.membership_changed(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
                                     lot=data["lot"], status=status, reason=data["reason"], at=data["at"])
 
-    handle.__name__ = f"on_membership_{status.value}"
-    return handle
+    membership_changed.__name__ = f"membership_{status.value}"
+    return membership_changed
 
 
-def on_pricing_schedule_effective(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = cached(PricingScheduleEffective).load(envelope.data)
-    handlers.pricing_schedule_effective(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
-                                        lot=data["lot"], version=data["version"],
-                                        effective_from=data["effective_from"], pricing_lines=_lines(data),
-                                        at=data["at"])
+def pricing_schedule_effective(uow: UnitOfWork, data: dict) -> None:
+    handlers.pricing_schedule_effective(uow, **{**data, "pricing_lines": _lines(data)})
 
 
-def on_capacity_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = cached(CapacityChanged).load(envelope.data)
-    handlers.capacity_changed(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
-                              lot=data["lot"], capacity=data["capacity"], at=data["at"])
-
-
-def on_registration_changed(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = cached(RegistrationChanged).load(envelope.data)
-    handlers.registration_changed(uow, **data)
-
-
-def on_placement_awarded(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = cached(PlacementAwarded).load(envelope.data)
-    if not handlers.mark_awarded(uow, referral_id=data["referral_id"], offer_id=data["offer_id"],
-                                 award_id=data["award_id"], at=data["at"]):
+def placement_awarded(uow: UnitOfWork, data: dict) -> None:
+    if not handlers.mark_awarded(uow, **data):
         log.warning("placement.awarded for a referral this service does not hold",
-                    extra={"referral_id": str(data["referral_id"]), "event_id": str(envelope.id)})
+                    extra={"referral_id": str(data["referral_id"])})
 
 
-def on_block_place_allocated(uow: UnitOfWork, envelope: Envelope) -> None:
-    data = cached(BlockPlaceAllocated).load(envelope.data)
-    if data["referral_id"] is None:
-        return  # a place given without a referral: nothing of ours
-    handlers.mark_placed_in_block(uow, referral_id=data["referral_id"], allocation_id=data["allocation_id"],
-                                  at=data["at"])
+def block_place_allocated(uow: UnitOfWork, data: dict) -> None:
+    if data["referral_id"] is not None:  # a place given without a referral: nothing of ours
+        handlers.mark_placed_in_block(uow, **data)
 
 
 def event_handlers() -> dict[str, Handler]:
     return {
-        "membership.admitted": on_membership_admitted,
-        "membership.suspended": _on_status(MembershipStatus.SUSPENDED),
-        "membership.reinstated": _on_status(MembershipStatus.ADMITTED),
-        "membership.removed": _on_status(MembershipStatus.REMOVED),
-        "pricing_schedule.effective": on_pricing_schedule_effective,
-        "capacity.changed": on_capacity_changed,
-        "provider.registration_changed": on_registration_changed,
-        "placement.awarded": on_placement_awarded,
-        "block_place.allocated": on_block_place_allocated,
+        "membership.admitted": reading(cached(MembershipAdmitted), membership_admitted),
+        "membership.suspended": reading(cached(MembershipChanged), _membership_now(MembershipStatus.SUSPENDED)),
+        "membership.reinstated": reading(cached(MembershipChanged), _membership_now(MembershipStatus.ADMITTED)),
+        "membership.removed": reading(cached(MembershipChanged), _membership_now(MembershipStatus.REMOVED)),
+        "pricing_schedule.effective": reading(cached(PricingScheduleEffective), pricing_schedule_effective),
+        "capacity.changed": reading(cached(CapacityChanged), lambda uow, data: handlers.capacity_changed(uow, **data)),
+        "provider.registration_changed": reading(cached(RegistrationChanged),
+                                                 lambda uow, data: handlers.registration_changed(uow, **data)),
+        "placement.awarded": reading(cached(PlacementAwarded), placement_awarded),
+        "block_place.allocated": reading(cached(BlockPlaceAllocated), block_place_allocated),
     }

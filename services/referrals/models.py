@@ -11,11 +11,62 @@ Three groups:
   that the scheduled job works through.
 """
 
+import enum
+import uuid
+
 import sqlalchemy as sa
 
+from services.referrals.domain import ReferralStatus
+from services.referrals.messages import profile_data, profile_from_json
 from shared.db import UTCDateTime, new_metadata
 
 metadata = new_metadata()
+
+
+# --- the domain's values, as stored ---------------------------------------------
+
+class EnumValue(sa.TypeDecorator):
+    """An enum stored as its value (a string); a plain string binds as itself (Core queries)."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum_class: type[enum.Enum], length: int) -> None:
+        super().__init__(length)
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value, dialect):
+        return value.value if isinstance(value, enum.Enum) else value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum_class(value)
+
+
+class ProfileJSON(sa.TypeDecorator):
+    """The anonymised profile as JSON (`messages.profile_data` and back)."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value if value is None or isinstance(value, dict) else profile_data(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else profile_from_json(value)
+
+
+class ByQuestion(sa.TypeDecorator):
+    """A mapping keyed by question id (answers, criteria met): JSON has string keys."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else {str(k): v for k, v in value.items()}
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else {uuid.UUID(k): v for k, v in value.items()}
+
 
 # --- the registry copy -----------------------------------------------------
 
@@ -62,14 +113,14 @@ pricing_schedules = sa.Table(
 referrals = sa.Table(
     "referrals", metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
-    sa.Column("version", sa.Integer, nullable=False),  # optimistic lock, bumped on every save
+    sa.Column("version", sa.Integer, nullable=False),  # optimistic lock: bumped when the referral's row changes
     sa.Column("team", sa.String(50), nullable=False),
     sa.Column("lot", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(30), nullable=False),
+    sa.Column("status", EnumValue(ReferralStatus, 30), nullable=False),
     sa.Column("deadline", UTCDateTime, nullable=False),
     sa.Column("exclusion_start", sa.Date, nullable=True),
     sa.Column("full_time_provision_by", sa.Date, nullable=True),
-    sa.Column("profile", sa.JSON, nullable=False),  # the anonymised profile only
+    sa.Column("profile", ProfileJSON, nullable=False),  # the anonymised profile only
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("published_by", sa.String(200), nullable=True),
@@ -145,13 +196,14 @@ offers = sa.Table(
     sa.Column("delivery_postcode", sa.String(10), nullable=False),
     sa.Column("how_it_meets_needs", sa.Text, nullable=False),
     sa.Column("place_available", sa.Boolean, nullable=False),
-    sa.Column("answers", sa.JSON, nullable=False),  # question id -> answer
+    sa.Column("answers", ByQuestion, nullable=False),  # question id -> answer
     sa.Column("submitted_at", UTCDateTime, nullable=False),
     sa.Column("changed_at", UTCDateTime, nullable=True),
     sa.Column("withdrawn_at", UTCDateTime, nullable=True),
     # A provider system's retried POST carries the same key: it gets the same offer.
     sa.Column("idempotency_key", sa.String(200), nullable=True),
     sa.Column("request_fingerprint", sa.String(64), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),  # optimistic lock of this offer alone
     sa.UniqueConstraint("provider_id", "idempotency_key", name="uq_offers_provider_idempotency_key"),
     sa.Index("ix_offers_referral", "referral_id"),
     sa.Index("ix_offers_provider", "provider_id"),
@@ -174,7 +226,7 @@ assessments = sa.Table(
     sa.Column("referral_id", sa.Uuid, sa.ForeignKey("referrals.id"), nullable=False),
     sa.Column("meets_needs", sa.Boolean, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("criteria_met", sa.JSON, nullable=False),  # question id -> bool
+    sa.Column("criteria_met", ByQuestion, nullable=False),  # question id -> bool
     sa.Column("by", sa.String(200), nullable=False),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index("ix_assessments_referral", "referral_id"),

@@ -1,4 +1,5 @@
-"""The school calendar the sixth-day deadline counts in, from configuration.
+"""The school calendar the sixth-day deadline counts in, from the settings
+(`shared.config.Settings.term_dates`, `closed_dates`, read from):
 
     DPS_TERM_DATES="2024-09-04:2024-12-20,2025-01-06:2025-04-04"  terms, inclusive
     DPS_CLOSED_DATES="2024-10-25,2025-02-14"                     INSET and other closures
@@ -10,8 +11,6 @@ never school days whatever the terms say.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from datetime import date
 from functools import lru_cache
 
@@ -20,9 +19,9 @@ from shared.calendar import WORKING_DAYS, Calendar, Term
 TERM_DATES, CLOSED_DATES = "DPS_TERM_DATES", "DPS_CLOSED_DATES"
 
 
-def school_calendar(environ: Mapping[str, str] = os.environ) -> Calendar:
-    """The configured calendar; a malformed setting raises ValueError naming it."""
-    return _parse(environ.get(TERM_DATES, "").strip(), environ.get(CLOSED_DATES, "").strip())
+def school_calendar(term_dates: str = "", closed_dates: str = "") -> Calendar:
+    """The calendar of these settings; a malformed one raises ValueError naming its variable."""
+    return _parse((term_dates or "").strip(), (closed_dates or "").strip())
 
 
 @lru_cache(maxsize=8)

@@ -35,6 +35,8 @@ class OfferSubmitted:
     offer_id: UUID
     provider_id: UUID
     lot: int
+    unit_price_pence: int  # for the audit trail: the message carries no price (offers are sealed)
+    total_pence: int
     at: datetime
 
 
@@ -44,6 +46,8 @@ class OfferChanged:
     offer_id: UUID
     provider_id: UUID
     lot: int
+    unit_price_pence: int
+    total_pence: int
     at: datetime
 
 
@@ -116,5 +120,72 @@ class OffDpsExceptionRecorded:
     at: datetime
 
 
+# --- what is recorded in the audit trail only (nothing is published) ----------------
+
+@dataclass(frozen=True)
+class ReferralCreated:
+    referral_id: UUID
+    lot: int
+    team: str
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ReferralRevised:
+    referral_id: UUID
+    changed: tuple[str, ...]  # the parts of the form given: lot, child, profile, deadline, exclusion_start
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class QuestionAdded:
+    referral_id: UUID
+    question_id: UUID
+
+
+@dataclass(frozen=True)
+class QuestionRemoved:
+    referral_id: UUID
+    question_id: UUID
+
+
+@dataclass(frozen=True)
+class WindowClosed:
+    """The window for offers closed: at the deadline (`by` None) or early by an officer."""
+
+    referral_id: UUID
+    deadline: datetime
+    by: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OfferAssessed:
+    referral_id: UUID
+    assessment: Assessment
+
+
+@dataclass(frozen=True)
+class ReferralAwarded:
+    """Awards made the placement from one of this referral's offers (placement.awarded)."""
+
+    referral_id: UUID
+    offer_id: UUID
+    award_id: UUID | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PlacedInBlock:
+    """Awards gave the child a block contract's place (block_place.allocated)."""
+
+    referral_id: UUID
+    allocation_id: UUID
+    at: datetime
+
+
 Event = (ReferralPublished | OfferSubmitted | OfferChanged | OfferWithdrawn | OfferDeclined | ReferralClosed
-         | ReferralCancelled | OffDpsExceptionRecorded)
+         | ReferralCancelled | OffDpsExceptionRecorded | ReferralCreated | ReferralRevised | QuestionAdded
+         | QuestionRemoved | WindowClosed | OfferAssessed | ReferralAwarded | PlacedInBlock)

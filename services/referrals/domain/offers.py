@@ -196,7 +196,7 @@ class Offer:
         return self.terms.total_pence
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # not frozen: the ORM keeps its state on it (orm.py)
 class Decline:
     """A provider's "no", with its reason: where the market has gaps."""
 
@@ -205,7 +205,7 @@ class Decline:
     at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # not frozen: the ORM keeps its state on it (orm.py)
 class Assessment:
     """An officer's judgement of one offer: meets the needs or not, and why;
     each further question met or not."""

@@ -198,7 +198,7 @@ class Profile:
         return words
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # not frozen: the ORM keeps its state on it (orm.py)
 class FurtherQuestion:
     """A further quality criterion: every offer answers it; the assessment marks it met or not."""
 

@@ -44,13 +44,21 @@ from .events import (
     AssessedOffer,
     Event,
     OffDpsExceptionRecorded,
+    OfferAssessed,
     OfferChanged,
     OfferDeclined,
     OfferSubmitted,
     OfferWithdrawn,
+    PlacedInBlock,
+    QuestionAdded,
+    QuestionRemoved,
+    ReferralAwarded,
     ReferralCancelled,
     ReferralClosed,
+    ReferralCreated,
     ReferralPublished,
+    ReferralRevised,
+    WindowClosed,
 )
 from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_offer
 from .profile import ChildDetails, FurtherQuestion, Profile, ProfileForProviders, ReasonForAP, check_anonymous
@@ -137,23 +145,32 @@ class Referral:
         asked = [FurtherQuestion(uuid.uuid4(), text) for text in questions]
         provision_by = _check_form(team=team, lot=lot, child=child, profile=profile, deadline=deadline,
                                    exclusion_start=exclusion_start, questions=asked, now=now, calendar=calendar)
-        return cls(id=referral_id or uuid.uuid4(), team=team.strip(), lot=lot, child=child, profile=profile,
-                   deadline=deadline, created_by=by, created_at=now, exclusion_start=exclusion_start,
-                   full_time_provision_by=provision_by, questions=asked)
+        referral = cls(id=referral_id or uuid.uuid4(), team=team.strip(), lot=lot, child=child, profile=profile,
+                       deadline=deadline, created_by=by, created_at=now, exclusion_start=exclusion_start,
+                       full_time_provision_by=provision_by, questions=asked)
+        referral.events.append(ReferralCreated(referral_id=referral.id, lot=lot, team=referral.team, by=by,
+                                               at=now))
+        return referral
 
     def revise(self, *, now: datetime, calendar: Calendar = WORKING_DAYS, lot: int | None = None,
                child: ChildDetails | None = None, profile: Profile | None = None,
-               deadline: datetime | None = None, exclusion_start: date | None = None) -> None:
+               deadline: datetime | None = None, exclusion_start: date | None = None, by: str = "") -> None:
         """Change the form while it is a draft (None leaves a part as it is)."""
         self._require("revise", ReferralStatus.DRAFT)
+        given_lot, given_child, given_profile, given_deadline, given_start = (
+            lot, child, profile, deadline, exclusion_start)
         lot = self.lot if lot is None else lot
         child, profile = child or self.child, profile or self.profile
         deadline, exclusion_start = deadline or self.deadline, exclusion_start or self.exclusion_start
         provision_by = _check_form(team=self.team, lot=lot, child=child, profile=profile, deadline=deadline,
                                    exclusion_start=exclusion_start, questions=self.questions, now=now,
                                    calendar=calendar)
+        changed = tuple(sorted(name for name, value in {
+            "lot": given_lot, "child": given_child, "profile": given_profile, "deadline": given_deadline,
+            "exclusion_start": given_start}.items() if value is not None))
         self.lot, self.child, self.profile, self.deadline = lot, child, profile, deadline
         self.exclusion_start, self.full_time_provision_by = exclusion_start, provision_by
+        self.events.append(ReferralRevised(referral_id=self.id, changed=changed, by=by, at=now))
 
     def add_question(self, text: str, *, question_id: UUID | None = None) -> FurtherQuestion:
         """A further quality criterion; only on a draft, so no offer is left without its answer."""
@@ -161,6 +178,7 @@ class Referral:
         question = FurtherQuestion(question_id or uuid.uuid4(), text)
         check_anonymous(self.child, self.profile, [question])
         self.questions.append(question)
+        self.events.append(QuestionAdded(referral_id=self.id, question_id=question.id))
         return question
 
     def remove_question(self, question_id: UUID) -> None:
@@ -168,6 +186,7 @@ class Referral:
         if not any(q.id == question_id for q in self.questions):
             raise NotFound("no such question on this referral")
         self.questions = [q for q in self.questions if q.id != question_id]
+        self.events.append(QuestionRemoved(referral_id=self.id, question_id=question_id))
 
     def profile_for_providers(self) -> ProfileForProviders:
         """What providers and events see: never the child's identifying details."""
@@ -181,8 +200,8 @@ class Referral:
         """Invite every provider admitted and not suspended on the lot now; keep the list."""
         self._require("publish", ReferralStatus.DRAFT)
         _check_deadline(self.deadline, now)
-        self.invited = eligible_providers(memberships, self.lot)
         self.status, self.published_by, self.published_at = ReferralStatus.PUBLISHED, by, now
+        self.invited = eligible_providers(memberships, self.lot)  # invited when published
         self.events.append(ReferralPublished(
             referral_id=self.id, lot=self.lot, profile=self.profile_for_providers(), invited=self.invited,
             no_eligible_providers=not self.invited, by=by, at=now))
@@ -214,7 +233,8 @@ class Referral:
         self.offers.append(offer)
         self.declines.pop(provider_id, None)  # an offer supersedes an earlier "no"
         self.events.append(OfferSubmitted(referral_id=self.id, offer_id=offer.id, provider_id=provider_id,
-                                          lot=self.lot, at=now))
+                                          lot=self.lot, unit_price_pence=terms.unit_price_pence,
+                                          total_pence=offer.total_pence, at=now))
         return offer
 
     def change_offer(self, membership: Membership, terms: OfferTerms, *, now: datetime) -> Offer:
@@ -225,7 +245,8 @@ class Referral:
         line, terms = self._check_terms(membership, terms, now)
         offer.terms, offer.maximum_price_pence, offer.changed_at = terms, line.maximum_price_pence, now
         self.events.append(OfferChanged(referral_id=self.id, offer_id=offer.id, provider_id=provider_id,
-                                        lot=self.lot, at=now))
+                                        lot=self.lot, unit_price_pence=terms.unit_price_pence,
+                                        total_pence=offer.total_pence, at=now))
         return offer
 
     def withdraw_offer(self, provider_id: UUID, *, now: datetime) -> Offer:
@@ -328,6 +349,7 @@ class Referral:
 
     def _close(self, now: datetime, by: str | None) -> None:
         self.status, self.window_closed_at, self.closed_by = ReferralStatus.CLOSED, now, by
+        self.events.append(WindowClosed(referral_id=self.id, deadline=self.deadline, by=by, at=now))
 
     @property
     def window_closed(self) -> bool:
@@ -355,6 +377,7 @@ class Referral:
                                field="meets_needs")
         assessment = Assessment(offer_id, meets_needs, reason, marks, by, now)
         self.assessments[offer_id] = assessment
+        self.events.append(OfferAssessed(referral_id=self.id, assessment=assessment))
         return assessment
 
     def _marks(self, criteria_met: Mapping[UUID, bool]) -> dict[UUID, bool]:
@@ -424,7 +447,7 @@ class Referral:
                                                    reason=reason, by=by, at=now))
         return self.off_dps_exception
 
-    def mark_awarded(self, offer_id: UUID, at: datetime) -> None:
+    def mark_awarded(self, offer_id: UUID, at: datetime, *, award_id: UUID | None = None) -> None:
         """Awards made the placement (placement.awarded).  The same award again is a no-op."""
         if self.status is ReferralStatus.AWARDED:
             if offer_id == self.awarded_offer_id:
@@ -436,6 +459,7 @@ class Referral:
         if offer_id not in {o.id for o in self.offers_meeting_needs}:
             raise Conflict("that offer is not a live offer assessed as meeting the needs")
         self.status, self.awarded_offer_id, self.awarded_at = ReferralStatus.AWARDED, offer_id, at
+        self.events.append(ReferralAwarded(referral_id=self.id, offer_id=offer_id, award_id=award_id, at=at))
 
     def mark_placed_in_block(self, allocation_id: UUID, at: datetime) -> bool:
         """Awards gave the child a place of a block contract (block_place.allocated).
@@ -449,6 +473,7 @@ class Referral:
         if self.window_closed_at is None:
             self.window_closed_at = at
         self.status, self.awarded_allocation_id, self.awarded_at = ReferralStatus.AWARDED, allocation_id, at
+        self.events.append(PlacedInBlock(referral_id=self.id, allocation_id=allocation_id, at=at))
         return True
 
     # ---

@@ -14,17 +14,18 @@
   awarded to one of its offers stays visible to it whatever happens: that is
   its placement.  Its own offers are always its own to read.
 
-The viewer is whatever the entrypoint authenticated (shared.auth.Principal
-fits): it needs `roles`, `team` and `provider_id`.
+The viewer is who is acting (`shared.actor.Actor`): its `roles`, `team` and
+`provider_id`.  Every check of who may see or do what on a referral is here;
+the service layer calls these and has no rules of its own.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from typing import Protocol
 from uuid import UUID
 
+from shared.actor import Actor
 from shared.errors import Forbidden, NotFound
 
 from .offers import Offer
@@ -35,15 +36,40 @@ from .registry import Membership, MembershipStatus
 OFFICER, MANAGER, PROVIDER = "officer", "manager", "provider"
 
 
-class Viewer(Protocol):
-    roles: frozenset[str]
-    team: str | None
-    provider_id: UUID | None
+Viewer = Actor  # who is looking
 
 
 def is_council_side(referral: Referral, viewer: Viewer) -> bool:
     """The manager, or an officer of the referral's commissioning team."""
     return MANAGER in viewer.roles or (OFFICER in viewer.roles and viewer.team == referral.team)
+
+
+def require_council_side(referral: Referral, viewer: Viewer) -> None:
+    if not is_council_side(referral, viewer):
+        raise Forbidden("only officers of the referral's commissioning team and the manager see this referral")
+
+
+def require_team_officer(referral: Referral, actor: Actor) -> None:
+    """Changing a referral (the form, publishing, closing, assessing, outcomes) is for officers of its
+    commissioning team only; the manager reads but does not act."""
+    if OFFICER not in actor.roles or actor.team != referral.team:
+        raise Forbidden("only officers of the referral's commissioning team may do this")
+
+
+def council_listing_team(viewer: Viewer, team: str | None) -> str | None:
+    """The team whose referrals a council listing shows: the manager any (or all); an officer only their own."""
+    if MANAGER in viewer.roles:
+        return team
+    if team is not None and team != viewer.team:
+        raise Forbidden("an officer sees only their own team's referrals", field="team")
+    return viewer.team
+
+
+def require_provider(actor: Actor) -> UUID:
+    """Offers, declines and webhooks are a provider's; returns which provider."""
+    if PROVIDER not in actor.roles or actor.provider_id is None:
+        raise Forbidden("only a provider makes offers")
+    return actor.provider_id
 
 
 def may_see_child_details(referral: Referral, viewer: Viewer) -> bool:

@@ -157,6 +157,13 @@ def snapshot(rt) -> dict:
     """Every row of every table the service writes (bar the consumer's inbox and job claims)."""
     skip = {"inbox", "job_runs"}
     with rt.engine.connect() as connection:
-        return {name: sorted(json.dumps(dict(row._mapping), default=str, sort_keys=True)
+        return {name: sorted(json.dumps(_plain(dict(row._mapping)), default=str, sort_keys=True)
                              for row in connection.execute(sa.select(table)))
                 for name, table in models.metadata.tables.items() if name not in skip}
+
+
+def _plain(value):
+    """Stored values as JSON takes them (answers are keyed by question id)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value

@@ -53,9 +53,15 @@ def _complete(client, referral):
 def test_a_referral_past_its_deadline_reads_as_closed_without_waiting_for_the_job(client, rt):
     referral, _ = _referral(client, rt)
     rt.clock = lambda: DEADLINE
+    before = snapshot(rt)
     council = client.get(f"/v1/referrals/{referral['referral_id']}", headers=OFFICER).json
     assert council["status"] == "closed" and council["window_closed_at"] == DEADLINE.isoformat()
     assert council["closed_by"] is None
+    listed = client.get("/v1/referrals?status=closed", headers=OFFICER).json
+    assert [r["referral_id"] for r in listed] == [referral["referral_id"]]
+    assert client.get("/v1/referrals?status=published", headers=OFFICER).json == []
+    assert snapshot(rt) == before  # reads never write: the job records the closing
+    assert "close_referrals_past_deadline" in rt.run_jobs(force=True)
     assert "referral.window_closed" in audit_actions(rt)
 
 

@@ -5,6 +5,8 @@ every refused input changing nothing."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from tests.api.referrals.referrals_support import (
     CHILD,
     DEADLINE,
@@ -110,10 +112,10 @@ def test_looked_after_child_needs_provision_from_the_first_school_day(client):
     assert create(client, form)["full_time_provision_by"] == "2025-01-13"
 
 
-def test_sixth_day_counts_only_days_of_the_configured_term_calendar(client, monkeypatch):
+def test_sixth_day_counts_only_days_of_the_configured_term_calendar(client, rt, monkeypatch):
     # The spring term breaks after Thursday 13 February until Monday 24; Tuesday 25 is an INSET day.
-    monkeypatch.setenv("DPS_TERM_DATES", "2025-01-06:2025-02-13,2025-02-24:2025-04-04")
-    monkeypatch.setenv("DPS_CLOSED_DATES", "2025-02-25")
+    monkeypatch.setattr(rt, "settings", dataclasses.replace(
+        rt.settings, term_dates="2025-01-06:2025-02-13,2025-02-24:2025-04-04", closed_dates="2025-02-25"))
     form = referral_form(exclusion_start="2025-02-11")  # Tue 11 (1), Wed 12 (2), Thu 13 (3), Mon 24 (4) ...
     # ... Tue 25 closed, Wed 26 (5), Thu 27 (6)
     assert create(client, form)["full_time_provision_by"] == "2025-02-27"

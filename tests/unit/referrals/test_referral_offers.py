@@ -192,7 +192,8 @@ def test_offer_on_a_referral_not_published_is_refused():
 def test_offer_is_recorded_without_its_terms_on_the_wire():
     referral = published()
     offer = referral.submit_offer(membership(), terms(), now=LATER)
-    assert referral.events == [OfferSubmitted(referral.id, offer.id, ACORN, 1, LATER)]
+    assert referral.events == [OfferSubmitted(referral.id, offer.id, ACORN, 1, offer.terms.unit_price_pence,
+                                              offer.total_pence, LATER)]
 
 
 # --- one live offer; change, withdraw, decline until the deadline

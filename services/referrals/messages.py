@@ -1,5 +1,8 @@
 """What referrals publishes on `dps.referrals`: the schema of each event's
-`data` (docs/events.md is the contract) and the mapping from domain events.
+`data` (docs/events.md is the contract), and `translate`, the service's one
+mapping from a domain event to what it publishes (outbox `Message`s) and what
+it writes in the audit trail (`AuditEntry`s).  The unit of work applies it to
+every event of every referral it saw when it commits.
 
 Nothing here can carry a child's identifying details: every schema is built
 from the anonymised profile; `child_ref` (an opaque UUID) is the only link to
@@ -8,7 +11,8 @@ the child, and only `referral.closed` carries it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -30,7 +34,22 @@ from services.referrals.domain import (
     ReferralPublished,
     is_full_time,
 )
+from services.referrals.domain.events import (
+    OfferAssessed,
+    PlacedInBlock,
+    QuestionAdded,
+    QuestionRemoved,
+    ReferralAwarded,
+    ReferralCreated,
+    ReferralRevised,
+    WindowClosed,
+)
+from shared.actor import Actor
 from shared.schemas import cached
+from shared.unit_of_work import AuditEntry, Message
+
+DEADLINE = Actor.system("deadline")  # the window closing by itself
+AWARDS = Actor.system("awards")  # what the awards service told us
 
 
 class Number(fields.Field):
@@ -86,6 +105,17 @@ def profile_data(profile: Profile) -> dict:
         "reason": profile.reason.value,
         "success_measures": {m.value: text for m, text in profile.success_measures.items()},
     })
+
+
+def profile_from_json(data: dict) -> Profile:
+    return Profile(
+        age=data["age"], year_group=data.get("year_group"), primary_need=data["primary_need"], ehcp=data["ehcp"],
+        looked_after=data["looked_after"], reason=data["reason"], needs_and_risks=data["needs_and_risks"],
+        aims=data["aims"], success_measures=dict(data["success_measures"]), curriculum=data["curriculum"],
+        qualification_route=data["qualification_route"], hours_per_week=Decimal(str(data["hours_per_week"])),
+        pattern=data["pattern"], start_date=date.fromisoformat(data["start_date"]),
+        expected_weeks=data["expected_weeks"], postcode_district=data["postcode_district"],
+        transport_needed=data["transport_needed"])
 
 
 class QuestionData(Schema):
@@ -203,8 +233,80 @@ def _closed_offer(offer: AssessedOffer) -> dict:
             "meets_needs": offer.assessment.meets_needs, "assessment_reason": offer.assessment.reason}
 
 
-def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, dict]:
-    """The (type, data) of the outbox message for one domain event."""
+def translate(event: Event, *, child_ref: UUID | None = None) -> Iterator[Message | AuditEntry]:
+    """What one domain event becomes: the message published (if any) and the audit entry.
+    `child_ref` is needed for `ReferralClosed` only (the one event that names the child, opaquely)."""
+    message = message_for(event, child_ref=child_ref)
+    if message is not None:
+        yield Message(*message)
+    entry = audit_entry(event)
+    if entry is not None:
+        yield entry
+
+
+def audit_entry(event: Event) -> AuditEntry | None:
+    """The line of the audit trail an event writes (the actor is the unit of work's unless named)."""
+    match event:
+        case ReferralCreated():
+            return AuditEntry("referral.created", "referral", event.referral_id,
+                              details={"lot": event.lot, "team": event.team})
+        case ReferralRevised():
+            return AuditEntry("referral.revised", "referral", event.referral_id,
+                              details={"changed": list(event.changed)})
+        case QuestionAdded():
+            return AuditEntry("referral.question_added", "referral", event.referral_id,
+                              details={"question_id": str(event.question_id)})
+        case QuestionRemoved():
+            return AuditEntry("referral.question_removed", "referral", event.referral_id,
+                              details={"question_id": str(event.question_id)})
+        case ReferralPublished():
+            return AuditEntry("referral.published", "referral", event.referral_id,
+                              details={"invited_provider_ids": [str(p) for p in event.invited], "lot": event.lot})
+        case ReferralCancelled():
+            return AuditEntry("referral.cancelled", "referral", event.referral_id, reason=event.reason)
+        case WindowClosed(by=None):
+            return AuditEntry("referral.window_closed", "referral", event.referral_id,
+                              reason="the deadline for offers passed",
+                              details={"deadline": event.deadline.isoformat()}, actor=DEADLINE)
+        case WindowClosed():
+            return AuditEntry("referral.closed_early", "referral", event.referral_id,
+                              reason="every invited provider has answered")
+        case OfferSubmitted():
+            return AuditEntry("offer.submitted", "offer", event.offer_id, details={
+                "referral_id": str(event.referral_id), "provider_id": str(event.provider_id),
+                "unit_price_pence": event.unit_price_pence, "total_pence": event.total_pence})
+        case OfferChanged():
+            return AuditEntry("offer.changed", "offer", event.offer_id, details={
+                "referral_id": str(event.referral_id), "unit_price_pence": event.unit_price_pence,
+                "total_pence": event.total_pence})
+        case OfferWithdrawn():
+            return AuditEntry("offer.withdrawn", "offer", event.offer_id,
+                              details={"referral_id": str(event.referral_id)})
+        case OfferDeclined():
+            return AuditEntry("referral.declined", "referral", event.referral_id, reason=event.reason,
+                              details={"provider_id": str(event.provider_id)})
+        case OfferAssessed():
+            a = event.assessment
+            return AuditEntry("offer.assessed", "offer", a.offer_id, reason=a.reason, details={
+                "referral_id": str(event.referral_id), "meets_needs": a.meets_needs,
+                "criteria_met": {str(k): v for k, v in a.criteria_met.items()}})
+        case ReferralClosed():
+            return AuditEntry("referral.assessment_completed", "referral", event.referral_id,
+                              details={"no_suitable_offer": event.no_suitable_offer})
+        case OffDpsExceptionRecorded():
+            return AuditEntry("referral.off_dps_exception", "referral", event.referral_id, reason=event.reason)
+        case ReferralAwarded():
+            return AuditEntry("referral.awarded", "referral", event.referral_id, details={
+                "offer_id": str(event.offer_id), "award_id": str(event.award_id) if event.award_id else None},
+                actor=AWARDS)
+        case PlacedInBlock():
+            return AuditEntry("referral.placed_in_block", "referral", event.referral_id,
+                              details={"allocation_id": str(event.allocation_id)}, actor=AWARDS)
+    return None
+
+
+def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, dict] | None:
+    """The (type, data) of the outbox message for one domain event; None for one published to nobody."""
     match event:
         case ReferralPublished():
             shared = event.profile
@@ -250,4 +352,4 @@ def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, di
             return "off_dps_exception.recorded", cached(OffDpsExceptionData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "team": event.team, "reason": event.reason,
                 "recorded_by": str(event.by), "at": utc(event.at)})
-    raise TypeError(f"no message for {type(event).__name__}")
+    return None

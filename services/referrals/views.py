@@ -1,0 +1,78 @@
+"""What a response shows of a referral: the council's view, a provider's view
+(built from the anonymised profile alone) and an offer.  The HTTP schemas
+(schemas.py) say which fields are sent and how."""
+
+from __future__ import annotations
+
+import inspect
+from uuid import UUID
+
+from services.referrals.domain import Offer, OfferTerms, Referral, ReferralStatus
+from services.referrals.messages import profile_data
+
+
+def _questions(referral: Referral) -> list[dict]:
+    return [{"question_id": q.id, "text": q.text} for q in referral.questions]
+
+
+def council_view(referral: Referral, child_ref: UUID) -> dict:
+    child, exception = referral.child, referral.off_dps_exception
+    return {
+        "referral_id": referral.id, "team": referral.team, "lot": referral.lot, "status": referral.status.value,
+        "deadline": referral.deadline, "exclusion_start": referral.exclusion_start,
+        "full_time_provision_by": referral.full_time_provision_by, "child_ref": child_ref,
+        "child": {"name": child.name, "date_of_birth": child.date_of_birth, "upn": child.upn,
+                  "address": child.address},
+        "profile": profile_data(referral.profile), "questions": _questions(referral),
+        "invited_provider_ids": list(referral.invited), "no_eligible_providers": referral.no_eligible_providers,
+        "invited_count": len(referral.invited),
+        "answered_count": sum(1 for p in referral.invited if referral.has_answered(p)),
+        "created_by": referral.created_by, "created_at": referral.created_at,
+        "published_at": referral.published_at, "window_closed_at": referral.window_closed_at,
+        "closed_by": referral.closed_by, "assessment_completed_at": referral.assessment_completed_at,
+        "awarded_offer_id": referral.awarded_offer_id, "awarded_allocation_id": referral.awarded_allocation_id,
+        "awarded_at": referral.awarded_at, "cancel_reason": referral.cancel_reason,
+        "off_dps_exception": None if exception is None else {
+            "referral_id": referral.id, "team": referral.team, "lot": referral.lot, "status": referral.status.value,
+            "reason": exception.reason, "recorded_by": str(exception.by), "recorded_at": exception.at},
+    }
+
+
+PROVIDER_STATUS = {ReferralStatus.PUBLISHED: "open", ReferralStatus.CLOSED: "closed",
+                   ReferralStatus.AWARDED: "closed", ReferralStatus.NO_SUITABLE_OFFER: "closed",
+                   ReferralStatus.CANCELLED: "cancelled"}
+
+
+def provider_view(referral: Referral, provider_id: UUID) -> dict:
+    """Built from the anonymised profile alone (ProfileForProviders): nothing else."""
+    shared = referral.profile_for_providers()
+    live = referral.live_offer_of(provider_id)
+    return {
+        "referral_id": shared.referral_id, "lot": shared.lot, "team": shared.team,
+        "status": PROVIDER_STATUS.get(referral.status, "closed"), "deadline": shared.deadline,
+        "full_time_provision_by": shared.full_time_provision_by, "profile": profile_data(shared.profile),
+        "questions": [{"question_id": q.id, "text": q.text} for q in shared.questions],
+        "my_live_offer_id": live.id if live else None, "declined": provider_id in referral.declines,
+    }
+
+
+TERMS = tuple(inspect.signature(OfferTerms).parameters)  # every term, as the offer was made
+
+
+def offer_view(referral: Referral, offer: Offer, *, with_assessment: bool = False) -> dict:
+    """The offer with all its terms (the output schema says which are shown)."""
+    terms = offer.terms
+    view = {
+        **{name: getattr(terms, name) for name in TERMS},
+        "offer_id": offer.id, "referral_id": referral.id, "provider_id": offer.provider_id,
+        "status": "live" if offer.live else "withdrawn", "maximum_price_pence": offer.maximum_price_pence,
+        "total_pence": offer.total_pence, "answers": {str(k): v for k, v in terms.answers.items()},
+        "submitted_at": offer.submitted_at, "changed_at": offer.changed_at, "withdrawn_at": offer.withdrawn_at,
+    }
+    if with_assessment:
+        a = referral.assessments.get(offer.id)
+        view["assessment"] = None if a is None else {
+            "meets_needs": a.meets_needs, "reason": a.reason,
+            "criteria_met": {str(k): v for k, v in a.criteria_met.items()}, "assessed_by": str(a.by),
+            "assessed_at": a.at}
+    return view
