@@ -1,1 +1,1 @@
-"""Alembic environment shared by every service, and the tables they all have."""
+"""The Alembic environment every service runs its own migrations in."""
