@@ -33,13 +33,9 @@ from services.awards.domain import (
     Award,
     BlockContract,
     CallOff,
-    Criterion,
-    EvaluatorScore,
     MembershipStatus,
     MiniCompetition,
-    ModeratedScore,
     Offer,
-    OpportunityTerms,
     PlacesInUse,
     ProviderOnLot,
     RankedOffer,
@@ -50,12 +46,7 @@ from services.awards.domain import (
     RegistrationStatus,
     Registry,
     Rule,
-    ScoringScale,
-    Split,
-    TieBreak,
-    evaluate_bids,
 )
-from services.awards.domain.mini_competition import Bid
 from shared.db import upsert_if_newer
 from shared.unit_of_work import Repository
 
@@ -87,50 +78,6 @@ def ranking_from_json(data: dict) -> Ranking:
         reasons = tuple(Reason(Rule(r["rule"]), r["message"]) for r in e["reasons"])
         entries.append(RankedOffer(offer, reasons, e["rank"]))
     return Ranking(UUID(data["referral_id"]), data["lot"], datetime.fromisoformat(data["made_at"]), tuple(entries))
-
-
-def evaluation_to_json(comp: MiniCompetition) -> dict:
-    evaluation = comp.evaluation
-    return {
-        "lowest_price_pence": evaluation.lowest_price_pence,
-        "results": [{
-            "bid_id": str(r.bid.bid_id), "provider_id": str(r.bid.provider_id), "price_pence": r.bid.price_pence,
-            "rank": r.rank, "excluded": list(r.excluded),
-            "quality": None if r.quality is None else str(r.quality),
-            "price": None if r.price is None else str(r.price),
-            "total": None if r.total is None else str(r.total),
-            "scores": {name: {"score": s.score, "reason": s.reason} for name, s in r.scores.items()},
-        } for r in evaluation.results],
-    }
-
-
-def terms_to_row(terms: OpportunityTerms) -> dict:
-    return {
-        "lot": terms.lot, "places": terms.places, "contract_start": terms.contract_start,
-        "contract_end": terms.contract_end, "opens_at": terms.opens_at, "deadline": terms.deadline,
-        "criteria": [{"name": c.name, "weight": str(c.weight), "minimum_score": c.minimum_score,
-                      "question": c.question} for c in terms.criteria],
-        "scale": {"maximum": terms.scale.maximum,
-                  "descriptors": None if terms.scale.descriptors is None
-                  else {str(k): v for k, v in terms.scale.descriptors.items()}},
-        "split": {"quality": str(terms.split.quality), "price": str(terms.split.price)},
-        "tie_break": [rule.value for rule in terms.tie_break],
-        "standstill_working_days": terms.standstill_working_days,
-    }
-
-
-def terms_from_row(row) -> OpportunityTerms:
-    descriptors = row.scale.get("descriptors")
-    return OpportunityTerms(
-        lot=row.lot, places=row.places, contract_start=row.contract_start, contract_end=row.contract_end,
-        criteria=tuple(Criterion(c["name"], Decimal(c["weight"]), c["minimum_score"], c.get("question") or "")
-                       for c in row.criteria),
-        opens_at=row.opens_at, deadline=row.deadline,
-        scale=ScoringScale(row.scale["maximum"],
-                           None if descriptors is None else {int(k): v for k, v in descriptors.items()}),
-        split=Split(Decimal(row.split["quality"]), Decimal(row.split["price"])),
-        tie_break=tuple(TieBreak(v) for v in row.tie_break),
-        standstill_working_days=row.standstill_working_days)
 
 
 def _number(value) -> Decimal:
@@ -354,80 +301,16 @@ def award_from_row(row) -> Award:
 
 
 class Competitions(Repository):
-    """A mini-competition with its invitations, bids, scores, award and contract."""
+    """A mini-competition with its invitations, bids, scores, award and contract (mapped in orm.py)."""
 
     def get(self, opportunity_id: UUID, *, for_update: bool = False) -> MiniCompetition | None:
-        query = sa.select(m.opportunities).where(m.opportunities.c.opportunity_id == opportunity_id)
-        row = self.session.execute(_locked(query, for_update)).first()
-        if row is None:
-            return None
-        invited = frozenset(self.session.execute(sa.select(m.invitations.c.provider_id).where(
-            m.invitations.c.opportunity_id == opportunity_id)).scalars())
-        comp = MiniCompetition(row.opportunity_id, terms_from_row(row), invited, row.created_at, team=row.team)
-        for b in self.session.execute(sa.select(m.bids).where(m.bids.c.opportunity_id == opportunity_id)):
-            comp.bids[b.provider_id] = Bid(b.bid_id, b.provider_id, b.price_pence, dict(b.answers), b.submitted_at)
-        bid_ids = [b.bid_id for b in comp.bids.values()]
-        if bid_ids:
-            t = m.evaluator_scores
-            for s in self.session.execute(sa.select(t).where(t.c.bid_id.in_(bid_ids))):
-                comp.evaluator_scores[(s.bid_id, s.criterion, s.evaluator_id)] = EvaluatorScore(
-                    s.bid_id, s.criterion, s.evaluator_id, s.score, s.reason, s.at)
-            t = m.moderated_scores
-            for s in self.session.execute(sa.select(t).where(t.c.bid_id.in_(bid_ids))):
-                comp.moderated[(s.bid_id, s.criterion)] = ModeratedScore(
-                    s.bid_id, s.criterion, s.score, s.reason, s.moderated_by, s.at)
-        if row.awarded_at is not None:
-            # Scores are final once awarded, so the evaluation recomputes to the snapshot.
-            comp.evaluation = evaluate_bids(comp.terms, comp.bids.values(), comp.moderated)
-            comp.awarded_by, comp.awarded_at = row.awarded_by, row.awarded_at
-            comp.standstill_ends_on = row.standstill_ends_on
-            comp.contract = self.session.scalars(sa.select(BlockContract).where(
-                m.block_contracts.c.opportunity_id == opportunity_id)).first()
-        return self._seen(comp)
+        query = sa.select(MiniCompetition).where(m.opportunities.c.opportunity_id == opportunity_id)
+        return self._seen(self.session.scalars(_locked(query, for_update)).first())
 
     def add(self, comp: MiniCompetition, *, title: str, description: str | None, created_by: str) -> None:
-        self.session.execute(m.opportunities.insert().values(
-            opportunity_id=comp.opportunity_id, title=title, description=description, team=comp.team,
-            created_by=created_by, created_at=comp.created_at, **terms_to_row(comp.terms)))
-        self.session.execute(m.invitations.insert(), [
-            {"opportunity_id": comp.opportunity_id, "provider_id": p} for p in sorted(comp.invited)])
+        comp.title, comp.description, comp.created_by = title, description, created_by
+        self.session.add(comp)
         self._seen(comp)
-
-    def save_bid(self, opportunity_id: UUID, bid: Bid) -> None:
-        values = {"price_pence": bid.price_pence, "answers": dict(bid.answers), "submitted_at": bid.submitted_at}
-        if self.session.execute(sa.select(m.bids.c.bid_id).where(m.bids.c.bid_id == bid.bid_id)).first() is None:
-            self.session.execute(m.bids.insert().values(bid_id=bid.bid_id, opportunity_id=opportunity_id,
-                                                        provider_id=bid.provider_id, **values))
-        else:
-            self.session.execute(m.bids.update().where(m.bids.c.bid_id == bid.bid_id).values(**values))
-
-    def delete_bid(self, bid_id: UUID) -> None:
-        self.session.execute(m.bids.delete().where(m.bids.c.bid_id == bid_id))
-
-    def save_evaluator_score(self, entry: EvaluatorScore) -> None:
-        t = m.evaluator_scores
-        key = (t.c.bid_id == entry.bid_id, t.c.criterion == entry.criterion, t.c.evaluator_id == entry.evaluator_id)
-        values = {"score": entry.score, "reason": entry.reason, "at": entry.at}
-        if self.session.execute(sa.select(t.c.bid_id).where(*key)).first() is None:
-            self.session.execute(t.insert().values(bid_id=entry.bid_id, criterion=entry.criterion,
-                                                   evaluator_id=entry.evaluator_id, **values))
-        else:
-            self.session.execute(t.update().where(*key).values(**values))
-
-    def save_moderated_score(self, entry: ModeratedScore) -> None:
-        t = m.moderated_scores
-        key = (t.c.bid_id == entry.bid_id, t.c.criterion == entry.criterion)
-        values = {"score": entry.score, "reason": entry.reason, "moderated_by": entry.moderated_by, "at": entry.at}
-        if self.session.execute(sa.select(t.c.bid_id).where(*key)).first() is None:
-            self.session.execute(t.insert().values(bid_id=entry.bid_id, criterion=entry.criterion, **values))
-        else:
-            self.session.execute(t.update().where(*key).values(**values))
-
-    def save_award(self, comp: MiniCompetition) -> None:
-        self.session.execute(m.opportunities.update().where(
-            m.opportunities.c.opportunity_id == comp.opportunity_id).values(
-            awarded_by=comp.awarded_by, awarded_at=comp.awarded_at, standstill_ends_on=comp.standstill_ends_on,
-            evaluation=evaluation_to_json(comp)))
 
 
 class BlockContracts(Repository):
