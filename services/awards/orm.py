@@ -67,6 +67,7 @@ def start_mappers() -> None:
         return
     _map_block_contract()
     _map_competition()
+    _map_call_off()
 
 
 def _map_block_contract() -> None:
@@ -117,7 +118,7 @@ def _map_call_off() -> None:
     mapper_registry.map_imperatively(Offer, o, properties={
         "start_date": o.c.proposed_start, "needs_reason": o.c.assessment_reason})
     mapper_registry.map_imperatively(Award, a, properties={
-        "at": a.c.awarded_at, "ranking": composite(_ranking, a.c.ranking),
+        "at": a.c.awarded_at, "_ranking_json": a.c.ranking, "ranking": composite(ranking_from_json, a.c.ranking),
         "_offer_id": a.c.offer_id, "_lot": a.c.lot, "_team": a.c.team, "_hours": a.c.hours_per_week,
         "_full_time": a.c.full_time})
     Referral.__composite_values__ = _referral_columns
@@ -153,17 +154,18 @@ def _offer_loaded(offer: Offer, _context) -> None:
 
 
 def _award_loaded(award: Award, _context) -> None:
-    object.__setattr__(award, "offer", award.ranking.entry(award._offer_id).offer)
+    award.offer = award.ranking.entry(award._offer_id).offer
 
 
 def _award_columns(_mapper, _connection, award: Award) -> None:
     """The award's row repeats what it was made of (the read side and the open data read it)."""
-    referral = award.call_off.referral
-    award._offer_id, award._lot, award._team = award.offer.offer_id, referral.lot, referral.team
-    award._hours, award._full_time = referral.hours_per_week, referral.full_time
-    for name in ("provider_id", "pricing_line_id", "unit_price_pence", "units_per_week", "weeks", "total_pence",
-                 "start_date"):
-        setattr(award, name, getattr(award.offer, name))
+    referral, offer = award.call_off.referral, award.offer
+    columns = {"_offer_id": offer.offer_id, "_lot": referral.lot, "_team": referral.team,
+               "_hours": referral.hours_per_week, "_full_time": referral.full_time}
+    columns.update((name, getattr(offer, name)) for name in (
+        "provider_id", "pricing_line_id", "unit_price_pence", "units_per_week", "weeks", "total_pence", "start_date"))
+    for name, value in columns.items():
+        setattr(award, name, value)
 
 
 def _number(value) -> Decimal:
@@ -187,7 +189,7 @@ def ranking_to_json(ranking: Ranking) -> dict:
     }
 
 
-def _ranking(data: dict) -> Ranking:
+def ranking_from_json(data: dict) -> Ranking:
     entries = []
     for e in data["entries"]:
         offer = Offer(UUID(e["offer_id"]), UUID(e["provider_id"]), UUID(e["pricing_line_id"]),

@@ -23,67 +23,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from services.awards import models as m
 from services.awards.domain import (
-    Award,
     BlockContract,
     CallOff,
     MembershipStatus,
     MiniCompetition,
-    Offer,
     PlacesInUse,
     ProviderOnLot,
-    RankedOffer,
-    Ranking,
-    Reason,
-    Referral,
-    ReferralState,
     RegistrationStatus,
     Registry,
-    Rule,
 )
 from shared.db import upsert_if_newer
 from shared.unit_of_work import Repository
-
-# --- snapshots kept as JSON: the ranking an award was made from, the evaluation of a competition
-
-
-def ranking_to_json(ranking: Ranking) -> dict:
-    return {
-        "referral_id": str(ranking.referral_id), "lot": ranking.lot, "made_at": ranking.made_at.isoformat(),
-        "entries": [{
-            "offer_id": str(e.offer.offer_id), "provider_id": str(e.offer.provider_id),
-            "pricing_line_id": str(e.offer.pricing_line_id), "unit_price_pence": e.offer.unit_price_pence,
-            "units_per_week": str(e.offer.units_per_week), "weeks": e.offer.weeks,
-            "total_pence": e.offer.total_pence, "start_date": e.offer.start_date.isoformat(),
-            "submitted_at": e.offer.submitted_at.isoformat(), "meets_needs": e.offer.meets_needs,
-            "assessment_reason": e.offer.needs_reason, "rank": e.rank, "eligible": e.eligible,
-            "reasons": [{"rule": r.rule.value, "message": r.message} for r in e.reasons],
-        } for e in ranking.entries],
-    }
-
-
-def ranking_from_json(data: dict) -> Ranking:
-    entries = []
-    for e in data["entries"]:
-        offer = Offer(UUID(e["offer_id"]), UUID(e["provider_id"]), UUID(e["pricing_line_id"]),
-                      e["unit_price_pence"], Decimal(e["units_per_week"]), e["weeks"], e["total_pence"],
-                      date.fromisoformat(e["start_date"]), datetime.fromisoformat(e["submitted_at"]),
-                      e["meets_needs"], e["assessment_reason"] or "")
-        reasons = tuple(Reason(Rule(r["rule"]), r["message"]) for r in e["reasons"])
-        entries.append(RankedOffer(offer, reasons, e["rank"]))
-    return Ranking(UUID(data["referral_id"]), data["lot"], datetime.fromisoformat(data["made_at"]), tuple(entries))
-
-
-def _number(value) -> Decimal:
-    """A stored Numeric as people write it: 25, not 25.00; 17.5, not 17.50."""
-    value = Decimal(value)
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def _locked(query, for_update: bool):
@@ -199,15 +155,9 @@ class CallOffs(Repository):
     def get(self, referral_id: UUID, *, for_update: bool = False) -> CallOff | None:
         """None when awards knows no closed referral by that id (a cancellation
         heard before the closing is no call-off)."""
-        row = self._row(referral_id, for_update)
-        if row is None or row.lot is None:
-            return None
-        offers = [Offer(r.offer_id, r.provider_id, r.pricing_line_id, r.unit_price_pence, _number(r.units_per_week),
-                        r.weeks, r.total_pence, r.proposed_start, r.submitted_at, r.meets_needs,
-                        r.assessment_reason or "")
-                  for r in self.session.execute(sa.select(m.offers).where(m.offers.c.referral_id == referral_id))]
-        award_row = self.session.execute(sa.select(m.awards).where(m.awards.c.referral_id == referral_id)).first()
-        return self._seen(CallOff(referral_from_row(row), offers, award_from_row(award_row) if award_row else None))
+        query = sa.select(CallOff).where(m.referrals.c.referral_id == referral_id)
+        call_off = self.session.scalars(_locked(query, for_update)).first()
+        return None if call_off is None or call_off.lot is None else self._seen(call_off)
 
     def known(self, referral_id: UUID) -> bool:
         """Whether awards has heard of the referral at all (closed or cancelled)."""
@@ -269,35 +219,10 @@ class CallOffs(Repository):
                                  .values(state="cancelled", cancelled_at=at, cancel_reason=reason))
 
     def save(self, call_off: CallOff) -> None:
-        """The award, once made (a call-off changes only by it).  The unique
-        referral_id of the awards table speaks at the flush, inside the transaction."""
-        award = call_off.award_made
-        if award is None or self.session.execute(sa.select(m.awards.c.award_id).where(
-                m.awards.c.award_id == award.award_id)).first() is not None:
-            return
-        offer, referral = award.offer, call_off.referral
-        self.session.execute(m.awards.insert().values(
-            award_id=award.award_id, placement_id=award.placement_id, referral_id=award.referral_id,
-            offer_id=offer.offer_id, provider_id=offer.provider_id, lot=referral.lot, team=referral.team,
-            pricing_line_id=offer.pricing_line_id, unit_price_pence=offer.unit_price_pence,
-            units_per_week=offer.units_per_week, hours_per_week=referral.hours_per_week, weeks=offer.weeks,
-            total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.full_time,
-            override_reason=award.override_reason, awarded_by=award.awarded_by, awarded_at=award.at,
-            ranking=ranking_to_json(award.ranking)))
+        """Write the award now (the Session holds it): the unique referral_id of
+        the awards table speaks inside the use case."""
+        self._seen(call_off)
         self.session.flush()
-
-
-def referral_from_row(row) -> Referral:
-    return Referral(row.referral_id, row.lot, _number(row.hours_per_week), bool(row.ehcp),
-                    bool(row.looked_after), bool(row.full_time), ReferralState(row.state), team=row.team,
-                    child_ref=row.child_ref, reason_for_ap=row.reason_for_ap or "", start_date=row.start_date,
-                    expected_weeks=row.expected_weeks)
-
-
-def award_from_row(row) -> Award:
-    ranking = ranking_from_json(row.ranking)
-    return Award(row.award_id, row.referral_id, ranking.entry(row.offer_id).offer, ranking,
-                 row.override_reason, row.awarded_by, row.awarded_at, row.placement_id)
 
 
 class Competitions(Repository):
