@@ -18,23 +18,27 @@ SCORE_TABLES = ('evaluator_scores', 'moderated_scores')
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('opportunities', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
+    # Plain ADD COLUMN works on SQLite and PostgreSQL alike; a batch (copy and
+    # move) of opportunities would fail on SQLite, as bids refer to it.
+    op.add_column('opportunities', sa.Column('version', sa.Integer(), nullable=False, server_default='1'))
     bids = sa.table('bids', sa.column('bid_id', sa.Uuid()), sa.column('opportunity_id', sa.Uuid()))
     for name in SCORE_TABLES:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('opportunity_id', sa.Uuid(), nullable=True))
+        op.add_column(name, sa.Column('opportunity_id', sa.Uuid(), nullable=True))
         scores = sa.table(name, sa.column('bid_id', sa.Uuid()), sa.column('opportunity_id', sa.Uuid()))
         op.execute(scores.update().values(opportunity_id=sa.select(bids.c.opportunity_id)
                                           .where(bids.c.bid_id == scores.c.bid_id).scalar_subquery()))
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.create_index(batch_op.f(f'ix_{name}_opportunity_id'), ['opportunity_id'], unique=False)
+        op.create_index(op.f(f'ix_{name}_opportunity_id'), name, ['opportunity_id'], unique=False)
+
+
+def _drop_column(table: str, column: str) -> None:
+    if op.get_context().dialect.name == 'sqlite':
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')  # SQLite 3.35 and later
+    else:
+        op.drop_column(table, column)
 
 
 def downgrade() -> None:
     for name in SCORE_TABLES:
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f(f'ix_{name}_opportunity_id'))
-            batch_op.drop_column('opportunity_id')
-    with op.batch_alter_table('opportunities', schema=None) as batch_op:
-        batch_op.drop_column('version')
+        op.drop_index(op.f(f'ix_{name}_opportunity_id'), table_name=name)
+        _drop_column(name, 'opportunity_id')
+    _drop_column('opportunities', 'version')
