@@ -5,11 +5,13 @@ the Session tracks what changes.
 - a mini-competition: its terms (a composite of the opportunity's columns),
   invitations, bids (by provider), evaluator and moderated scores (by key), its
   contract; the opportunity row carries `version` (optimistic concurrency);
-- a block contract with its places in use.
-
+- a block contract with its places in use;
 - a call-off: the referral as referrals closed it (a composite of the copied
   columns, written only by the consumer, CallOffs.record_closed), its offers,
   and its award (the ranking it was made from kept as JSON).
+
+A value object with no table of its own is a composite (the opportunity's
+terms, the referral copy, a ranking) or JSON (the evaluation snapshot).
 """
 
 from __future__ import annotations

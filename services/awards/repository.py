@@ -169,16 +169,14 @@ class CallOffs(Repository):
 
     def has_placement(self, referral_id: UUID) -> bool:
         """An award or a block place: one placement per referral."""
-        for table in (m.awards, m.block_allocations):
-            if self.session.execute(sa.select(table.c.referral_id)
-                                    .where(table.c.referral_id == referral_id)).first() is not None:
-                return True
-        return False
+        return self.has_block_place(referral_id) or self._exists(m.awards, referral_id)
 
     def has_block_place(self, referral_id: UUID) -> bool:
-        a = m.block_allocations
-        return self.session.execute(sa.select(a.c.referral_id).where(a.c.referral_id == referral_id)).first() \
-            is not None
+        return self._exists(m.block_allocations, referral_id)
+
+    def _exists(self, table: sa.Table, referral_id: UUID) -> bool:
+        return self.session.execute(sa.select(table.c.referral_id).where(table.c.referral_id == referral_id)) \
+            .first() is not None
 
     def record_closed(self, data: Mapping) -> None:
         """A referral closed, with its offers.  Later copies of the same closing
