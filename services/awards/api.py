@@ -45,6 +45,10 @@ def _uow(actor: Actor | None = None, *, read_only: bool = False) -> AwardsUnitOf
     return current_app.extensions["dps"].unit_of_work(actor, read_only=read_only)
 
 
+def _publisher() -> transparency.Publisher:
+    return transparency.Publisher.of(current_app.extensions["dps"].settings)
+
+
 def _now() -> datetime:
     return current_app.extensions["dps"].clock()
 
@@ -402,7 +406,8 @@ class ReleasePackage(MethodView):
     def get(self):
         """The DPS and everything awarded through it, as an OCDS 1.1 release package."""
         with _uow(read_only=True) as uow:
-            package = transparency.release_package(Reads(uow.session), uri=request.base_url, now=uow.now())
+            package = transparency.release_package(Reads(uow.session), _publisher(), uri=request.base_url,
+                                                   now=uow.now())
         return Response(json.dumps(package, ensure_ascii=False), mimetype="application/json")
 
 
@@ -414,7 +419,7 @@ class CallOffsCsv(MethodView):
     def get(self, query):
         """The call-offs awarded in a calendar quarter, as CSV (no child data)."""
         with _uow(read_only=True) as uow:
-            text = transparency.call_offs_csv(Reads(uow.session), query["year"], query["quarter"])
+            text = transparency.call_offs_csv(Reads(uow.session), _publisher(), query["year"], query["quarter"])
         name = f"call-offs-{query['year']}-q{query['quarter']}.csv"
         return Response(text, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
 

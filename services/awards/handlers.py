@@ -245,7 +245,6 @@ def submit_bid(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UUID, price_
                answers: Mapping[str, str]) -> Bid:
     comp = _competition(uow, opportunity_id, for_update=True)
     bid = comp.submit_bid(actor.provider_id, price_pence, answers, uow.now())
-    uow.competitions.save_bid(opportunity_id, bid)
     uow.commit()
     return bid
 
@@ -256,7 +255,6 @@ def withdraw_bid(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UUID, bid_
     if mine is None or mine.bid_id != bid_id:
         raise NotFound("this provider has no such bid", field="bid_id")
     comp.withdraw_bid(actor.provider_id, uow.now())
-    uow.competitions.delete_bid(bid_id)
     uow.commit()
 
 
@@ -281,7 +279,6 @@ def score_bid(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UUID, bid_id:
     comp = _competition(uow, opportunity_id, for_update=True)
     entry = comp.score(bid_id, criterion, score, evaluator_id=actor.sub, roles=actor.roles, now=uow.now(),
                        reason=reason)
-    uow.competitions.save_evaluator_score(entry)
     uow.commit()
     return entry
 
@@ -291,7 +288,6 @@ def moderate_score(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UUID, bi
     comp = _competition(uow, opportunity_id, for_update=True)
     entry = comp.moderate(bid_id, criterion, score, reason=reason, moderator_id=actor.sub, roles=actor.roles,
                           now=uow.now())
-    uow.competitions.save_moderated_score(entry)
     uow.commit()
     return entry
 
@@ -322,7 +318,6 @@ def award_block_contract(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UU
     comp = _competition(uow, opportunity_id, for_update=True)
     _check_service_area(actor, comp.team)
     comp.award(awarded_by=actor.sub, now=uow.now())
-    uow.competitions.save_award(comp)
     uow.commit()
     return comp
 

@@ -164,6 +164,7 @@ opportunities = sa.Table(
     sa.Column("awarded_at", UTCDateTime, nullable=True),
     sa.Column("standstill_ends_on", sa.Date, nullable=True),
     sa.Column("evaluation", sa.JSON, nullable=True),  # the snapshot the award was made from
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),  # optimistic concurrency (orm.py)
 )
 
 invitations = sa.Table(
@@ -186,6 +187,7 @@ bids = sa.Table(
 evaluator_scores = sa.Table(
     "evaluator_scores", metadata,
     sa.Column("bid_id", sa.Uuid, sa.ForeignKey("bids.bid_id"), primary_key=True),
+    sa.Column("opportunity_id", sa.Uuid, nullable=True, index=True),  # the bid's: the competition loads its scores
     sa.Column("criterion", sa.String(200), primary_key=True),
     sa.Column("evaluator_id", sa.String(200), primary_key=True),
     sa.Column("score", sa.Integer, nullable=False),
@@ -196,6 +198,7 @@ evaluator_scores = sa.Table(
 moderated_scores = sa.Table(
     "moderated_scores", metadata,
     sa.Column("bid_id", sa.Uuid, sa.ForeignKey("bids.bid_id"), primary_key=True),
+    sa.Column("opportunity_id", sa.Uuid, nullable=True, index=True),  # the bid's: the competition loads its scores
     sa.Column("criterion", sa.String(200), primary_key=True),
     sa.Column("score", sa.Integer, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),

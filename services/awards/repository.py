@@ -23,120 +23,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from uuid import UUID
 
 import sqlalchemy as sa
 
 from services.awards import models as m
 from services.awards.domain import (
-    Award,
     BlockContract,
     CallOff,
-    Criterion,
-    EvaluatorScore,
     MembershipStatus,
     MiniCompetition,
-    ModeratedScore,
-    Offer,
-    OpportunityTerms,
     PlacesInUse,
     ProviderOnLot,
-    RankedOffer,
-    Ranking,
-    Reason,
-    Referral,
-    ReferralState,
     RegistrationStatus,
     Registry,
-    Rule,
-    ScoringScale,
-    Split,
-    TieBreak,
-    evaluate_bids,
 )
-from services.awards.domain.mini_competition import Bid
 from shared.db import upsert_if_newer
 from shared.unit_of_work import Repository
-
-# --- snapshots kept as JSON: the ranking an award was made from, the evaluation of a competition
-
-
-def ranking_to_json(ranking: Ranking) -> dict:
-    return {
-        "referral_id": str(ranking.referral_id), "lot": ranking.lot, "made_at": ranking.made_at.isoformat(),
-        "entries": [{
-            "offer_id": str(e.offer.offer_id), "provider_id": str(e.offer.provider_id),
-            "pricing_line_id": str(e.offer.pricing_line_id), "unit_price_pence": e.offer.unit_price_pence,
-            "units_per_week": str(e.offer.units_per_week), "weeks": e.offer.weeks,
-            "total_pence": e.offer.total_pence, "start_date": e.offer.start_date.isoformat(),
-            "submitted_at": e.offer.submitted_at.isoformat(), "meets_needs": e.offer.meets_needs,
-            "assessment_reason": e.offer.needs_reason, "rank": e.rank, "eligible": e.eligible,
-            "reasons": [{"rule": r.rule.value, "message": r.message} for r in e.reasons],
-        } for e in ranking.entries],
-    }
-
-
-def ranking_from_json(data: dict) -> Ranking:
-    entries = []
-    for e in data["entries"]:
-        offer = Offer(UUID(e["offer_id"]), UUID(e["provider_id"]), UUID(e["pricing_line_id"]),
-                      e["unit_price_pence"], Decimal(e["units_per_week"]), e["weeks"], e["total_pence"],
-                      date.fromisoformat(e["start_date"]), datetime.fromisoformat(e["submitted_at"]),
-                      e["meets_needs"], e["assessment_reason"] or "")
-        reasons = tuple(Reason(Rule(r["rule"]), r["message"]) for r in e["reasons"])
-        entries.append(RankedOffer(offer, reasons, e["rank"]))
-    return Ranking(UUID(data["referral_id"]), data["lot"], datetime.fromisoformat(data["made_at"]), tuple(entries))
-
-
-def evaluation_to_json(comp: MiniCompetition) -> dict:
-    evaluation = comp.evaluation
-    return {
-        "lowest_price_pence": evaluation.lowest_price_pence,
-        "results": [{
-            "bid_id": str(r.bid.bid_id), "provider_id": str(r.bid.provider_id), "price_pence": r.bid.price_pence,
-            "rank": r.rank, "excluded": list(r.excluded),
-            "quality": None if r.quality is None else str(r.quality),
-            "price": None if r.price is None else str(r.price),
-            "total": None if r.total is None else str(r.total),
-            "scores": {name: {"score": s.score, "reason": s.reason} for name, s in r.scores.items()},
-        } for r in evaluation.results],
-    }
-
-
-def terms_to_row(terms: OpportunityTerms) -> dict:
-    return {
-        "lot": terms.lot, "places": terms.places, "contract_start": terms.contract_start,
-        "contract_end": terms.contract_end, "opens_at": terms.opens_at, "deadline": terms.deadline,
-        "criteria": [{"name": c.name, "weight": str(c.weight), "minimum_score": c.minimum_score,
-                      "question": c.question} for c in terms.criteria],
-        "scale": {"maximum": terms.scale.maximum,
-                  "descriptors": None if terms.scale.descriptors is None
-                  else {str(k): v for k, v in terms.scale.descriptors.items()}},
-        "split": {"quality": str(terms.split.quality), "price": str(terms.split.price)},
-        "tie_break": [rule.value for rule in terms.tie_break],
-        "standstill_working_days": terms.standstill_working_days,
-    }
-
-
-def terms_from_row(row) -> OpportunityTerms:
-    descriptors = row.scale.get("descriptors")
-    return OpportunityTerms(
-        lot=row.lot, places=row.places, contract_start=row.contract_start, contract_end=row.contract_end,
-        criteria=tuple(Criterion(c["name"], Decimal(c["weight"]), c["minimum_score"], c.get("question") or "")
-                       for c in row.criteria),
-        opens_at=row.opens_at, deadline=row.deadline,
-        scale=ScoringScale(row.scale["maximum"],
-                           None if descriptors is None else {int(k): v for k, v in descriptors.items()}),
-        split=Split(Decimal(row.split["quality"]), Decimal(row.split["price"])),
-        tie_break=tuple(TieBreak(v) for v in row.tie_break),
-        standstill_working_days=row.standstill_working_days)
-
-
-def _number(value) -> Decimal:
-    """A stored Numeric as people write it: 25, not 25.00; 17.5, not 17.50."""
-    value = Decimal(value)
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def _locked(query, for_update: bool):
@@ -252,15 +155,9 @@ class CallOffs(Repository):
     def get(self, referral_id: UUID, *, for_update: bool = False) -> CallOff | None:
         """None when awards knows no closed referral by that id (a cancellation
         heard before the closing is no call-off)."""
-        row = self._row(referral_id, for_update)
-        if row is None or row.lot is None:
-            return None
-        offers = [Offer(r.offer_id, r.provider_id, r.pricing_line_id, r.unit_price_pence, _number(r.units_per_week),
-                        r.weeks, r.total_pence, r.proposed_start, r.submitted_at, r.meets_needs,
-                        r.assessment_reason or "")
-                  for r in self.session.execute(sa.select(m.offers).where(m.offers.c.referral_id == referral_id))]
-        award_row = self.session.execute(sa.select(m.awards).where(m.awards.c.referral_id == referral_id)).first()
-        return self._seen(CallOff(referral_from_row(row), offers, award_from_row(award_row) if award_row else None))
+        query = sa.select(CallOff).where(m.referrals.c.referral_id == referral_id)
+        call_off = self.session.scalars(_locked(query, for_update)).first()
+        return None if call_off is None or call_off.lot is None else self._seen(call_off)
 
     def known(self, referral_id: UUID) -> bool:
         """Whether awards has heard of the referral at all (closed or cancelled)."""
@@ -272,16 +169,14 @@ class CallOffs(Repository):
 
     def has_placement(self, referral_id: UUID) -> bool:
         """An award or a block place: one placement per referral."""
-        for table in (m.awards, m.block_allocations):
-            if self.session.execute(sa.select(table.c.referral_id)
-                                    .where(table.c.referral_id == referral_id)).first() is not None:
-                return True
-        return False
+        return self.has_block_place(referral_id) or self._exists(m.awards, referral_id)
 
     def has_block_place(self, referral_id: UUID) -> bool:
-        a = m.block_allocations
-        return self.session.execute(sa.select(a.c.referral_id).where(a.c.referral_id == referral_id)).first() \
-            is not None
+        return self._exists(m.block_allocations, referral_id)
+
+    def _exists(self, table: sa.Table, referral_id: UUID) -> bool:
+        return self.session.execute(sa.select(table.c.referral_id).where(table.c.referral_id == referral_id)) \
+            .first() is not None
 
     def record_closed(self, data: Mapping) -> None:
         """A referral closed, with its offers.  Later copies of the same closing
@@ -322,112 +217,23 @@ class CallOffs(Repository):
                                  .values(state="cancelled", cancelled_at=at, cancel_reason=reason))
 
     def save(self, call_off: CallOff) -> None:
-        """The award, once made (a call-off changes only by it).  The unique
-        referral_id of the awards table speaks at the flush, inside the transaction."""
-        award = call_off.award_made
-        if award is None or self.session.execute(sa.select(m.awards.c.award_id).where(
-                m.awards.c.award_id == award.award_id)).first() is not None:
-            return
-        offer, referral = award.offer, call_off.referral
-        self.session.execute(m.awards.insert().values(
-            award_id=award.award_id, placement_id=award.placement_id, referral_id=award.referral_id,
-            offer_id=offer.offer_id, provider_id=offer.provider_id, lot=referral.lot, team=referral.team,
-            pricing_line_id=offer.pricing_line_id, unit_price_pence=offer.unit_price_pence,
-            units_per_week=offer.units_per_week, hours_per_week=referral.hours_per_week, weeks=offer.weeks,
-            total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.full_time,
-            override_reason=award.override_reason, awarded_by=award.awarded_by, awarded_at=award.at,
-            ranking=ranking_to_json(award.ranking)))
+        """Write the award now (the Session holds it): the unique referral_id of
+        the awards table speaks inside the use case."""
+        self._seen(call_off)
         self.session.flush()
 
 
-def referral_from_row(row) -> Referral:
-    return Referral(row.referral_id, row.lot, _number(row.hours_per_week), bool(row.ehcp),
-                    bool(row.looked_after), bool(row.full_time), ReferralState(row.state), team=row.team,
-                    child_ref=row.child_ref, reason_for_ap=row.reason_for_ap or "", start_date=row.start_date,
-                    expected_weeks=row.expected_weeks)
-
-
-def award_from_row(row) -> Award:
-    ranking = ranking_from_json(row.ranking)
-    return Award(row.award_id, row.referral_id, ranking.entry(row.offer_id).offer, ranking,
-                 row.override_reason, row.awarded_by, row.awarded_at, row.placement_id)
-
-
 class Competitions(Repository):
-    """A mini-competition with its invitations, bids, scores, award and contract."""
+    """A mini-competition with its invitations, bids, scores, award and contract (mapped in orm.py)."""
 
     def get(self, opportunity_id: UUID, *, for_update: bool = False) -> MiniCompetition | None:
-        query = sa.select(m.opportunities).where(m.opportunities.c.opportunity_id == opportunity_id)
-        row = self.session.execute(_locked(query, for_update)).first()
-        if row is None:
-            return None
-        invited = frozenset(self.session.execute(sa.select(m.invitations.c.provider_id).where(
-            m.invitations.c.opportunity_id == opportunity_id)).scalars())
-        comp = MiniCompetition(row.opportunity_id, terms_from_row(row), invited, row.created_at, team=row.team)
-        for b in self.session.execute(sa.select(m.bids).where(m.bids.c.opportunity_id == opportunity_id)):
-            comp.bids[b.provider_id] = Bid(b.bid_id, b.provider_id, b.price_pence, dict(b.answers), b.submitted_at)
-        bid_ids = [b.bid_id for b in comp.bids.values()]
-        if bid_ids:
-            t = m.evaluator_scores
-            for s in self.session.execute(sa.select(t).where(t.c.bid_id.in_(bid_ids))):
-                comp.evaluator_scores[(s.bid_id, s.criterion, s.evaluator_id)] = EvaluatorScore(
-                    s.bid_id, s.criterion, s.evaluator_id, s.score, s.reason, s.at)
-            t = m.moderated_scores
-            for s in self.session.execute(sa.select(t).where(t.c.bid_id.in_(bid_ids))):
-                comp.moderated[(s.bid_id, s.criterion)] = ModeratedScore(
-                    s.bid_id, s.criterion, s.score, s.reason, s.moderated_by, s.at)
-        if row.awarded_at is not None:
-            # Scores are final once awarded, so the evaluation recomputes to the snapshot.
-            comp.evaluation = evaluate_bids(comp.terms, comp.bids.values(), comp.moderated)
-            comp.awarded_by, comp.awarded_at = row.awarded_by, row.awarded_at
-            comp.standstill_ends_on = row.standstill_ends_on
-            comp.contract = self.session.scalars(sa.select(BlockContract).where(
-                m.block_contracts.c.opportunity_id == opportunity_id)).first()
-        return self._seen(comp)
+        query = sa.select(MiniCompetition).where(m.opportunities.c.opportunity_id == opportunity_id)
+        return self._seen(self.session.scalars(_locked(query, for_update)).first())
 
     def add(self, comp: MiniCompetition, *, title: str, description: str | None, created_by: str) -> None:
-        self.session.execute(m.opportunities.insert().values(
-            opportunity_id=comp.opportunity_id, title=title, description=description, team=comp.team,
-            created_by=created_by, created_at=comp.created_at, **terms_to_row(comp.terms)))
-        self.session.execute(m.invitations.insert(), [
-            {"opportunity_id": comp.opportunity_id, "provider_id": p} for p in sorted(comp.invited)])
+        comp.title, comp.description, comp.created_by = title, description, created_by
+        self.session.add(comp)
         self._seen(comp)
-
-    def save_bid(self, opportunity_id: UUID, bid: Bid) -> None:
-        values = {"price_pence": bid.price_pence, "answers": dict(bid.answers), "submitted_at": bid.submitted_at}
-        if self.session.execute(sa.select(m.bids.c.bid_id).where(m.bids.c.bid_id == bid.bid_id)).first() is None:
-            self.session.execute(m.bids.insert().values(bid_id=bid.bid_id, opportunity_id=opportunity_id,
-                                                        provider_id=bid.provider_id, **values))
-        else:
-            self.session.execute(m.bids.update().where(m.bids.c.bid_id == bid.bid_id).values(**values))
-
-    def delete_bid(self, bid_id: UUID) -> None:
-        self.session.execute(m.bids.delete().where(m.bids.c.bid_id == bid_id))
-
-    def save_evaluator_score(self, entry: EvaluatorScore) -> None:
-        t = m.evaluator_scores
-        key = (t.c.bid_id == entry.bid_id, t.c.criterion == entry.criterion, t.c.evaluator_id == entry.evaluator_id)
-        values = {"score": entry.score, "reason": entry.reason, "at": entry.at}
-        if self.session.execute(sa.select(t.c.bid_id).where(*key)).first() is None:
-            self.session.execute(t.insert().values(bid_id=entry.bid_id, criterion=entry.criterion,
-                                                   evaluator_id=entry.evaluator_id, **values))
-        else:
-            self.session.execute(t.update().where(*key).values(**values))
-
-    def save_moderated_score(self, entry: ModeratedScore) -> None:
-        t = m.moderated_scores
-        key = (t.c.bid_id == entry.bid_id, t.c.criterion == entry.criterion)
-        values = {"score": entry.score, "reason": entry.reason, "moderated_by": entry.moderated_by, "at": entry.at}
-        if self.session.execute(sa.select(t.c.bid_id).where(*key)).first() is None:
-            self.session.execute(t.insert().values(bid_id=entry.bid_id, criterion=entry.criterion, **values))
-        else:
-            self.session.execute(t.update().where(*key).values(**values))
-
-    def save_award(self, comp: MiniCompetition) -> None:
-        self.session.execute(m.opportunities.update().where(
-            m.opportunities.c.opportunity_id == comp.opportunity_id).values(
-            awarded_by=comp.awarded_by, awarded_at=comp.awarded_at, standstill_ends_on=comp.standstill_ends_on,
-            evaluation=evaluation_to_json(comp)))
 
 
 class BlockContracts(Repository):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -32,18 +32,25 @@ LICENCE = "https://www.nationalarchives.gov.uk/doc/open-government-licence/versi
 DPS_TITLE = "Dynamic Purchasing System for Alternative Provision"
 
 
-def ocid_prefix() -> str:
-    """The council's prefix registered with the Open Contracting Partnership."""
-    return os.environ.get("DPS_AWARDS_OCID_PREFIX", "ocds-dpsap1")
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes: the council, and its prefix registered with the Open
+    Contracting Partnership (shared.config.Settings: DPS_AWARDS_OCID_PREFIX,
+    DPS_COUNCIL_ID, DPS_COUNCIL_NAME)."""
 
+    ocid_prefix: str = "ocds-dpsap1"
+    council_id: str = "council"
+    council_name: str = "The Council"
 
-def council() -> dict:
-    name = os.environ.get("DPS_COUNCIL_NAME", "The Council")
-    return {"id": os.environ.get("DPS_COUNCIL_ID", "council"), "name": name}
+    @classmethod
+    def of(cls, settings) -> Publisher:
+        return cls(settings.ocid_prefix, settings.council_id, settings.council_name)
 
+    def council(self) -> dict:
+        return {"id": self.council_id, "name": self.council_name}
 
-def dps_ocid() -> str:
-    return f"{ocid_prefix()}-dps"
+    def dps_ocid(self) -> str:
+        return f"{self.ocid_prefix}-dps"
 
 
 def pounds(pence: int) -> int | float:
@@ -64,16 +71,16 @@ def _supplier(provider_id: UUID, names: dict[UUID, str]) -> dict:
     return {"id": f"provider-{provider_id}", "name": names.get(provider_id) or "Unnamed provider"}
 
 
-def _parties(supplier: dict | None) -> list[dict]:
-    parties = [{**council(), "roles": ["buyer", "procuringEntity"]}]
+def _parties(pub: Publisher, supplier: dict | None) -> list[dict]:
+    parties = [{**pub.council(), "roles": ["buyer", "procuringEntity"]}]
     if supplier is not None:
         parties.append({**supplier, "roles": ["supplier"]})
     return parties
 
 
-def _framework_link() -> list[dict]:
+def _framework_link(pub: Publisher) -> list[dict]:
     return [{"id": "dps", "relationship": ["framework"], "title": DPS_TITLE, "scheme": "ocid",
-             "identifier": dps_ocid()}]
+             "identifier": pub.dps_ocid()}]
 
 
 def _dps_techniques() -> dict:
@@ -84,13 +91,13 @@ def _dps_techniques() -> dict:
 # --- the releases
 
 
-def dps_release(now: datetime) -> dict:
+def dps_release(pub: Publisher, now: datetime) -> dict:
     """The DPS itself: a selective (restricted) procedure that stays open to new
     providers while it runs, with one lot per kind of provision."""
     return {
-        "ocid": dps_ocid(), "id": f"{dps_ocid()}-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        "ocid": pub.dps_ocid(), "id": f"{pub.dps_ocid()}-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}",
         "date": _utc(now), "tag": ["tender"], "initiationType": "tender", "language": "en",
-        "parties": _parties(None), "buyer": council(),
+        "parties": _parties(pub, None), "buyer": pub.council(),
         "tender": {
             "id": "dps", "title": DPS_TITLE,
             "description": "An electronic list of approved providers of alternative provision, open to new "
@@ -105,16 +112,16 @@ def dps_release(now: datetime) -> dict:
     }
 
 
-def call_off_release(award, offers_received: int, names: dict[UUID, str], line: str | None) -> dict:
+def call_off_release(pub: Publisher, award, offers_received: int, names: dict[UUID, str], line: str | None) -> dict:
     """One individual placement, as a contract award: no child data."""
-    ocid = f"{ocid_prefix()}-calloff-{award.award_id}"
+    ocid = f"{pub.ocid_prefix}-calloff-{award.award_id}"
     supplier = _supplier(award.provider_id, names)
     value = {"amount": pounds(award.total_pence), "currency": "GBP"}
     title = f"Alternative provision placement, lot {award.lot} ({LOTS[award.lot]})"
     end = award.start_date + timedelta(weeks=award.weeks)
     return {
         "ocid": ocid, "id": f"{ocid}-award", "date": _utc(award.awarded_at), "tag": ["award", "contract"],
-        "initiationType": "tender", "language": "en", "parties": _parties(supplier), "buyer": council(),
+        "initiationType": "tender", "language": "en", "parties": _parties(pub, supplier), "buyer": pub.council(),
         "tender": {
             "id": f"calloff-{award.award_id}", "title": title, "status": "complete",
             "procurementMethod": "selective",
@@ -126,7 +133,7 @@ def call_off_release(award, offers_received: int, names: dict[UUID, str], line: 
             "numberOfTenderers": offers_received, "competitive": True,
             "techniques": {"hasDynamicPurchasingSystem": True},
         },
-        "relatedProcesses": _framework_link(),
+        "relatedProcesses": _framework_link(pub),
         "awards": [{"id": str(award.award_id), "title": title, "status": "active", "date": _utc(award.awarded_at),
                     "value": value, "suppliers": [supplier],
                     "description": line or "Alternative provision"}],
@@ -153,10 +160,10 @@ def _criteria_details(opportunity) -> str:
             f"ties settled by {ties}.")
 
 
-def mini_competition_release(opportunity, bids_received: int, contract, names: dict[UUID, str],
+def mini_competition_release(pub: Publisher, opportunity, bids_received: int, contract, names: dict[UUID, str],
                              now: datetime) -> dict:
     """A block contract's mini-competition, from tender to contract."""
-    ocid = f"{ocid_prefix()}-mc-{opportunity.opportunity_id}"
+    ocid = f"{pub.ocid_prefix}-mc-{opportunity.opportunity_id}"
     tag, stage, dated = _competition_stage(opportunity, contract)
     sealed = now < opportunity.deadline
     tender = {
@@ -178,7 +185,7 @@ def mini_competition_release(opportunity, bids_received: int, contract, names: d
         tender["numberOfTenderers"] = bids_received
     release = {
         "ocid": ocid, "id": f"{ocid}-{stage}", "date": _utc(dated), "tag": tag, "initiationType": "tender",
-        "language": "en", "buyer": council(), "tender": tender, "relatedProcesses": _framework_link(),
+        "language": "en", "buyer": pub.council(), "tender": tender, "relatedProcesses": _framework_link(pub),
     }
     supplier = None
     if opportunity.awarded_at is not None:
@@ -197,11 +204,11 @@ def mini_competition_release(opportunity, bids_received: int, contract, names: d
             "dateSigned": _utc(contract.confirmed_at),
             "period": {"startDate": _day_start(contract.contract_start),
                        "endDate": _day_start(contract.contract_end)}}]
-    release["parties"] = _parties(supplier)
+    release["parties"] = _parties(pub, supplier)
     return release
 
 
-def release_package(repo, *, uri: str, now: datetime) -> dict:
+def release_package(repo, pub: Publisher, *, uri: str, now: datetime) -> dict:
     awards = repo.awards()
     opportunities = repo.opportunities()
     contracts = {c.opportunity_id: c for c in repo.contracts()}
@@ -209,16 +216,16 @@ def release_package(repo, *, uri: str, now: datetime) -> dict:
                for r in o.evaluation["results"] if r["rank"] == 1}
     names = repo.provider_names({a.provider_id for a in awards} | winners)
     offers = repo.offer_counts(a.referral_id for a in awards)
-    releases = [dps_release(now)]
+    releases = [dps_release(pub, now)]
     for award in awards:
         line = repo.pricing_line_descriptions(award.provider_id, award.lot).get(award.pricing_line_id)
-        releases.append(call_off_release(award, offers.get(award.referral_id, 0), names, line))
+        releases.append(call_off_release(pub, award, offers.get(award.referral_id, 0), names, line))
     for opportunity in sorted(opportunities, key=lambda o: o.created_at):
-        releases.append(mini_competition_release(opportunity, len(repo.bids_of(opportunity.opportunity_id)),
+        releases.append(mini_competition_release(pub, opportunity, len(repo.bids_of(opportunity.opportunity_id)),
                                                  contracts.get(opportunity.opportunity_id), names, now))
     return {
         "uri": uri, "version": OCDS_VERSION, "extensions": [TECHNIQUES_EXTENSION], "publishedDate": _utc(now),
-        "publisher": {"name": council()["name"]}, "license": LICENCE, "releases": releases,
+        "publisher": {"name": pub.council_name}, "license": LICENCE, "releases": releases,
     }
 
 
@@ -246,7 +253,7 @@ def _plain(number) -> str:
     return str(value.quantize(Decimal(1))) if value == value.to_integral_value() else str(value.normalize())
 
 
-def call_offs_csv(repo, year: int, quarter: int) -> str:
+def call_offs_csv(repo, pub: Publisher, year: int, quarter: int) -> str:
     start, end = quarter_bounds(year, quarter)
     awards = repo.awards(awarded_from=start, awarded_before=end)
     offers = repo.offer_counts(a.referral_id for a in awards)
@@ -256,7 +263,7 @@ def call_offs_csv(repo, year: int, quarter: int) -> str:
     for a in awards:
         line = repo.pricing_line_descriptions(a.provider_id, a.lot).get(a.pricing_line_id, "")
         writer.writerow([
-            a.award_id, f"{ocid_prefix()}-calloff-{a.award_id}",
+            a.award_id, f"{pub.ocid_prefix}-calloff-{a.award_id}",
             a.awarded_at.astimezone(COUNCIL_TIMEZONE).date().isoformat(), a.lot, LOTS[a.lot], a.team,
             a.provider_id, a.provider_name or "", line, a.unit_price_pence, _plain(a.units_per_week),
             a.weeks, a.total_pence, f"{Decimal(a.total_pence) / 100:.2f}", a.start_date.isoformat(),

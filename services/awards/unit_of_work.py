@@ -3,8 +3,11 @@ events to what it publishes and audits (messages.translate)."""
 
 from __future__ import annotations
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from services.awards import messages
 from services.awards.repository import BlockContracts, CallOffs, Competitions, RegistryCopy
+from shared.errors import Conflict
 from shared.unit_of_work import UnitOfWork
 
 
@@ -22,3 +25,17 @@ class AwardsUnitOfWork(UnitOfWork):
 
     def translate(self, event):
         return messages.translate(event)
+
+    def commit(self) -> None:
+        """A mini-competition's row changed by someone else since it was read (its
+        version moved on): the second writer is refused, and may try again."""
+        try:
+            super().commit()
+        except StaleDataError:
+            raise Conflict("the mini-competition was changed by someone else at the same time: try again") from None
+
+    def __exit__(self, *exc_info) -> None:
+        """Close: what was not committed is rolled back, and what was read stays
+        readable (a rollback would expire the mapped aggregates the API is about
+        to show)."""
+        self.session.close()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.awards import models as m
 from services.awards.domain import AssessmentSummary, Ranking, ScoringScale, competition_status
-from services.awards.repository import award_from_row
+from services.awards.orm import ranking_from_json
 from services.awards.schemas import AwardOut, OpportunityOut, SummaryOut
 from shared.actor import Actor
 from shared.schemas import cached
@@ -161,7 +161,7 @@ def award_view(reads: Reads, row, actor: Actor) -> dict:
         for private in ("override_reason", "awarded_by", "team"):
             view.pop(private, None)
         return view
-    ranking = award_from_row(row).ranking
+    ranking = ranking_from_json(row.ranking)
     names = reads.provider_names({e.offer.provider_id for e in ranking.entries})
     view["ranking"] = ranking_view(ranking, names, row.award_id)
     return view

@@ -62,7 +62,7 @@ class Referral:
         check_lot(self.lot)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Offer:
     offer_id: UUID
     provider_id: UUID
@@ -220,7 +220,7 @@ def rank_offers(referral: Referral, offers: Iterable[Offer], registry: Registry,
 # --- the award
 
 
-@dataclass(frozen=True)
+@dataclass
 class Award:
     award_id: UUID
     referral_id: UUID
@@ -244,7 +244,7 @@ class CallOff:
     def __init__(self, referral: Referral, offers: Iterable[Offer], award: Award | None = None,
                  version: int = 0) -> None:
         self.referral = referral
-        self.offers = tuple(offers)
+        self.offers = list(offers)
         self.award_made = award
         self.version = version
         self.events: list = []

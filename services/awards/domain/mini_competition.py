@@ -199,7 +199,7 @@ class OpportunityTerms:
 # --- bids and scores
 
 
-@dataclass(frozen=True)
+@dataclass
 class Bid:
     bid_id: UUID
     provider_id: UUID
@@ -208,7 +208,7 @@ class Bid:
     submitted_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass
 class EvaluatorScore:
     bid_id: UUID
     criterion: str
@@ -218,7 +218,7 @@ class EvaluatorScore:
     at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass
 class ModeratedScore:
     bid_id: UUID
     criterion: str
@@ -390,13 +390,23 @@ class MiniCompetition:
         self.bids: dict[UUID, Bid] = {}  # by provider
         self.evaluator_scores: dict[tuple[UUID, str, str], EvaluatorScore] = {}
         self.moderated: dict[tuple[UUID, str], ModeratedScore] = {}
-        self.evaluation: Evaluation | None = None  # the snapshot the award was made from
+        self._evaluation: Evaluation | None = None
         self.awarded_by: str | None = None
         self.awarded_at: datetime | None = None
         self.standstill_ends_on: date | None = None
         self.contract: BlockContract | None = None
         self.version = 0
         self.events: list = []
+
+    @property
+    def evaluation(self) -> Evaluation | None:
+        """The evaluation the award was made from (None before the award).  Scores
+        are final once awarded, so a stored competition recomputes it exactly."""
+        if self.awarded_at is None:
+            return None
+        if self._evaluation is None:
+            self._evaluation = evaluate_bids(self.terms, self.bids.values(), self.moderated)
+        return self._evaluation
 
     @classmethod
     def create(cls, terms: OpportunityTerms, registry: Registry, now: datetime,
@@ -554,7 +564,7 @@ class MiniCompetition:
         winner = evaluation.winner
         if winner is None:
             raise Conflict("every bid was excluded below a minimum score: there is nothing to award")
-        self.evaluation, self.awarded_by, self.awarded_at = evaluation, awarded_by, now
+        self._evaluation, self.awarded_by, self.awarded_at = evaluation, awarded_by, now
         self.standstill_ends_on = calendar.add_days(council_date(now), self.terms.standstill_working_days)
         self.version += 1
         self._record_award(evaluation, winner)
