@@ -121,8 +121,9 @@ class UnitOfWork:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        # Anything not committed explicitly is thrown away, events included.
-        self.session.rollback()
+        # Closing rolls back anything not committed explicitly, and leaves what
+        # was read readable (a rollback would expire the aggregates a view is
+        # about to show); their events go with them.
         self.session.close()
 
     def commit(self) -> None:

@@ -33,9 +33,3 @@ class AwardsUnitOfWork(UnitOfWork):
             super().commit()
         except StaleDataError:
             raise Conflict("the mini-competition was changed by someone else at the same time: try again") from None
-
-    def __exit__(self, *exc_info) -> None:
-        """Close: what was not committed is rolled back, and what was read stays
-        readable (a rollback would expire the mapped aggregates the API is about
-        to show)."""
-        self.session.close()
