@@ -17,7 +17,6 @@ the same shape.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 
@@ -43,7 +42,7 @@ from services.provider_registry.domain import (
     ScoredQuestion,
     Unit,
 )
-from shared.db import UTCDateTime, new_metadata
+from shared.db import Choice, UTCDateTime, new_metadata
 
 # ------------------------------------------------------------------ values as JSON
 
@@ -187,23 +186,6 @@ class DecisionJson(_Json):
 
 class LeadJson(_Json):
     to_json, from_json = staticmethod(lead_to_json), staticmethod(lambda data: SafeguardingLead(**data))
-
-
-class Choice(sa.types.TypeDecorator):
-    """A string column holding a member of one of the domain's StrEnums."""
-
-    impl = sa.String
-    cache_ok = True
-
-    def __init__(self, enum: type[StrEnum], length: int) -> None:
-        super().__init__(length)
-        self.enum = enum
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else self.enum(value).value
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else self.enum(value)
 
 
 # ------------------------------------------------------------------ tables
