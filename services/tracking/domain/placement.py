@@ -20,7 +20,7 @@ from uuid import UUID, uuid4
 
 from shared.errors import Conflict, Forbidden, InvalidInput
 
-from . import values
+from . import events, values
 from .attendance import (
     AttendanceReturn,
     Concern,
@@ -32,15 +32,6 @@ from .attendance import (
     window_rate,
 )
 from .common import Actor, check_lot, council_date, ensure_may_see, parse_choice, required_text, week_commencing
-from .events import (
-    AttendanceRecorded,
-    ConcernRaised,
-    Event,
-    OutcomeRecorded,
-    PlacementEnded,
-    PlacementStarted,
-    ReviewRecorded,
-)
 
 REVIEW_INTERVAL = timedelta(days=42)
 """Reviews at least every half term: six weeks from the start or the last review."""
@@ -142,7 +133,7 @@ class Placement:
     reviews: list[Review] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     review_flags: list[ReviewFlag] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list, repr=False)
+    events: list[events.Event] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         check_lot(self.lot)
@@ -206,7 +197,7 @@ class Placement:
         self.start_confirmed_by = (values.StartConfirmedBy.PROVIDER if by.is_provider
                                    else values.StartConfirmedBy.OFFICER)
         self.overlap_reason = reason
-        self.events.append(PlacementStarted(
+        self.events.append(events.PlacementStarted(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, reason_for_ap=self.reason_for_ap,
             hours_per_week=self.hours_per_week, full_time=self.full_time, provision=self.provision,
@@ -252,7 +243,7 @@ class Placement:
         self.status = values.PlacementStatus.ENDED
         self.end_date, self.end_reason, self.next_step = end_date, reason, step
         self.review_flags = []  # nothing left to review
-        self.events.append(PlacementEnded(
+        self.events.append(events.PlacementEnded(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, started_on=self.started_on,
             end_date=end_date, end_reason=reason, next_step=step, at=now, note=note))
@@ -278,7 +269,7 @@ class Placement:
         self.end_date = council_date(now)
         self.end_reason, self.next_step, self.cancel_reason = values.EndReason.CANCELLED, step, why
         self.review_flags = []
-        self.events.append(PlacementEnded(
+        self.events.append(events.PlacementEnded(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, started_on=None,
             end_date=self.end_date, end_reason=values.EndReason.CANCELLED, next_step=step, at=now, note=why))
@@ -329,7 +320,7 @@ class Placement:
         week.corrections = earlier.corrections + 1 if earlier else 0
         week.recorded_by, week.recorded_at = by.id, now
         self.attendance[week.week_commencing] = week
-        self.events.append(AttendanceRecorded(
+        self.events.append(events.AttendanceRecorded(
             placement_id=self.placement_id, provider_id=self.provider_id,
             week_commencing=week.week_commencing, sessions_offered=week.sessions_offered,
             attended=week.attended, authorised_absence=week.authorised_absence,
@@ -365,7 +356,7 @@ class Placement:
                for f in assess_week(self.attendance.values(), week, policy, raised)]
         for concern in new:
             self.concerns.append(concern)
-            self.events.append(ConcernRaised(
+            self.events.append(events.ConcernRaised(
                 placement_id=self.placement_id, provider_id=self.provider_id,
                 concern_id=concern.concern_id, commissioning_team=self.commissioning_team,
                 kind=concern.kind,
@@ -435,7 +426,7 @@ class Placement:
             by=by.id, recorded_at=now)
         self.reviews.append(review)
         self.review_flags = []
-        self.events.append(ReviewRecorded(
+        self.events.append(events.ReviewRecorded(
             review_id=review.review_id, placement_id=self.placement_id,
             provider_id=self.provider_id, review_date=review_date,
             attendance=review.attendance, attitude=review.attitude, attainment=review.attainment,
@@ -463,7 +454,7 @@ class Placement:
             raise InvalidInput("record attainment, a qualification or engagement",
                                field="attainment")
         self.outcomes.append(outcome)
-        self.events.append(OutcomeRecorded(
+        self.events.append(events.OutcomeRecorded(
             outcome_id=outcome.outcome_id, placement_id=self.placement_id,
             provider_id=self.provider_id, stage=outcome.stage,
             recorded_on=recorded_on, attainment=outcome.attainment,
