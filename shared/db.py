@@ -39,6 +39,24 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC)
 
 
+class Choice(sa.types.TypeDecorator):
+    """A member of one of a domain's enums, stored as its value (a string); a string binds as the member it
+    names (an unknown one is refused before it reaches the database)."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type, length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum(value)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

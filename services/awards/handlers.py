@@ -10,7 +10,7 @@ refused request changes nothing stored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -40,6 +40,16 @@ from services.awards.domain import (
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.actor import SEES_EVERY_TEAM, Actor
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+
+def _commit_unless_taken(uow, store: Callable[[], object], taken: Conflict) -> None:
+    """Store and commit; a unique constraint met on the way (someone got there first) is `taken`."""
+    try:
+        store()
+    except sa.exc.IntegrityError:
+        raise taken from None
+    uow.commit()
+
 
 # --- who may act, who may read
 
@@ -192,11 +202,8 @@ def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offe
     registry, places = _standing(uow, call_off)
     award = call_off.award(offer_id, awarded_by=actor.sub, registry=registry, places=places, now=uow.now(),
                            reason=reason)
-    try:
-        uow.call_offs.save(call_off)
-    except sa.exc.IntegrityError:
-        raise Conflict("a placement has already been awarded for this referral", field="referral_id") from None
-    uow.commit()
+    _commit_unless_taken(uow, lambda: uow.call_offs.save(call_off),
+                         Conflict("a placement has already been awarded for this referral", field="referral_id"))
     return award
 
 
@@ -327,11 +334,8 @@ def confirm_block_contract(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: 
     _check_service_area(actor, comp.team)
     now = uow.now()
     contract = comp.confirm(confirmed_by=actor.sub, now=now)
-    try:
-        uow.contracts.add(contract)
-    except sa.exc.IntegrityError:
-        raise Conflict("the block contract has already been confirmed") from None
-    uow.commit()
+    _commit_unless_taken(uow, lambda: uow.contracts.add(contract),
+                         Conflict("the block contract has already been confirmed"))
     return contract
 
 
@@ -371,9 +375,6 @@ def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID,
     uow.registry.lock_provider(contract.provider_id, contract.lot)
     allocation = contract.allocate_place(call_off.referral, allocated_by=actor.sub, now=uow.now(),
                                          start_date=start_date)
-    try:
-        uow.contracts.save(contract)
-    except sa.exc.IntegrityError:
-        raise Conflict("this referral already has a placement", field="referral_id") from None
-    uow.commit()
+    _commit_unless_taken(uow, lambda: uow.contracts.save(contract),
+                         Conflict("this referral already has a placement", field="referral_id"))
     return contract, allocation

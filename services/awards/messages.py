@@ -14,19 +14,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields
 
-from services.awards.domain import (
-    BidSubmitted,
-    BidWithdrawn,
-    BlockContractAwarded,
-    BlockContractConfirmed,
-    BlockPlaceAllocated,
-    OfferUnsuccessful,
-    OpportunityCreated,
-    PlacementAwarded,
-    RankingMade,
-    ScoreModerated,
-    ScoreRecorded,
-)
+from services.awards import domain
 from shared.unit_of_work import AuditEntry, Message
 
 
@@ -129,7 +117,7 @@ def _data(event) -> dict:
     return {f.name: getattr(event, f.name) for f in dataclass_fields(event)}
 
 
-def _offer_unsuccessful(event: OfferUnsuccessful) -> dict:
+def _offer_unsuccessful(event: domain.OfferUnsuccessful) -> dict:
     data = {"provider_id": event.provider_id, "reason": event.reason, "at": event.at}
     if event.opportunity_id is not None:
         data.update(opportunity_id=event.opportunity_id, bid_id=event.offer_id)
@@ -139,11 +127,11 @@ def _offer_unsuccessful(event: OfferUnsuccessful) -> dict:
 
 
 _MESSAGES: dict[type, tuple[str, Schema, Callable[..., dict]]] = {
-    PlacementAwarded: ("placement.awarded", PlacementAwardedData(), _data),
-    OfferUnsuccessful: ("offer.unsuccessful", OfferUnsuccessfulData(), _offer_unsuccessful),
-    BlockContractAwarded: ("block_contract.awarded", BlockContractAwardedData(), _data),
-    BlockContractConfirmed: ("block_contract.confirmed", BlockContractConfirmedData(), _data),
-    BlockPlaceAllocated: ("block_place.allocated", BlockPlaceAllocatedData(), _data),
+    domain.PlacementAwarded: ("placement.awarded", PlacementAwardedData(), _data),
+    domain.OfferUnsuccessful: ("offer.unsuccessful", OfferUnsuccessfulData(), _offer_unsuccessful),
+    domain.BlockContractAwarded: ("block_contract.awarded", BlockContractAwardedData(), _data),
+    domain.BlockContractConfirmed: ("block_contract.confirmed", BlockContractConfirmedData(), _data),
+    domain.BlockPlaceAllocated: ("block_place.allocated", BlockPlaceAllocatedData(), _data),
 }
 
 
@@ -164,10 +152,10 @@ def _ranking_entries(ranking, *, total: bool = False) -> list[dict]:
 
 def _audit(event) -> AuditEntry | None:  # noqa: PLR0911 - one case per kind of event
     match event:
-        case RankingMade(ranking=ranking):
+        case domain.RankingMade(ranking=ranking):
             return AuditEntry("ranking.made", "referral", ranking.referral_id,
                               details={"entries": _ranking_entries(ranking, total=True)})
-        case PlacementAwarded():
+        case domain.PlacementAwarded():
             entry = event.ranking.entry(event.offer_id) if event.ranking is not None else None
             return AuditEntry("placement.awarded", "referral", event.referral_id, reason=event.override_reason,
                               details={
@@ -175,7 +163,7 @@ def _audit(event) -> AuditEntry | None:  # noqa: PLR0911 - one case per kind of 
                                   "offer_id": str(event.offer_id), "provider_id": str(event.provider_id),
                                   "rank": entry.rank if entry else None, "total_pence": event.total_pence,
                                   "ranking": _ranking_entries(event.ranking) if event.ranking else []})
-        case OpportunityCreated(terms=terms):
+        case domain.OpportunityCreated(terms=terms):
             return AuditEntry("opportunity.created", "opportunity", event.opportunity_id, details={
                 "lot": terms.lot, "places": terms.places, "team": event.team,
                 "invited": sorted(str(p) for p in event.invited),
@@ -183,21 +171,21 @@ def _audit(event) -> AuditEntry | None:  # noqa: PLR0911 - one case per kind of 
                              for c in terms.criteria],
                 "split": {"quality": str(terms.split.quality), "price": str(terms.split.price)},
                 "tie_break": [r.value for r in terms.tie_break], "deadline": terms.deadline.isoformat()})
-        case BidSubmitted():
+        case domain.BidSubmitted():
             # Sealed: the audit says who bid and when, never the price, until the deadline.
             return AuditEntry("bid.submitted", "opportunity", event.opportunity_id,
                               details={"bid_id": str(event.bid_id), "provider_id": str(event.provider_id)})
-        case BidWithdrawn():
+        case domain.BidWithdrawn():
             return AuditEntry("bid.withdrawn", "opportunity", event.opportunity_id,
                               details={"bid_id": str(event.bid_id)})
-        case ScoreRecorded():
+        case domain.ScoreRecorded():
             return AuditEntry("score.recorded", "bid", event.bid_id, reason=event.reason or None, details={
                 "opportunity_id": str(event.opportunity_id), "criterion": event.criterion, "score": event.score})
-        case ScoreModerated():
+        case domain.ScoreModerated():
             return AuditEntry("score.moderated", "bid", event.bid_id, reason=event.reason, details={
                 "opportunity_id": str(event.opportunity_id), "criterion": event.criterion, "score": event.score,
                 "evaluator_scores": dict(event.evaluator_scores)})
-        case BlockContractAwarded():
+        case domain.BlockContractAwarded():
             results = event.evaluation.results if event.evaluation is not None else ()
             return AuditEntry("block_contract.awarded", "opportunity", event.opportunity_id, details={
                 "bid_id": str(event.bid_id), "provider_id": str(event.provider_id),
@@ -205,10 +193,10 @@ def _audit(event) -> AuditEntry | None:  # noqa: PLR0911 - one case per kind of 
                 "results": [{"bid_id": str(r.bid.bid_id), "rank": r.rank,
                              "total": None if r.total is None else str(r.total), "excluded": list(r.excluded)}
                             for r in results]})
-        case BlockContractConfirmed():
+        case domain.BlockContractConfirmed():
             return AuditEntry("block_contract.confirmed", "opportunity", event.opportunity_id, details={
                 "contract_id": str(event.contract_id), "provider_id": str(event.provider_id)})
-        case BlockPlaceAllocated():
+        case domain.BlockPlaceAllocated():
             return AuditEntry("block_place.allocated", "block_contract", event.contract_id, details={
                 "allocation_id": str(event.allocation_id), "placement_id": str(event.placement_id),
                 "referral_id": str(event.referral_id), "places_left": event.places_left})

@@ -27,28 +27,8 @@ from sqlalchemy.ext.associationproxy import association_proxy
 from sqlalchemy.orm import attribute_keyed_dict, composite, foreign, keyfunc_mapping, registry, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
+from services.awards import domain
 from services.awards import models as m
-from services.awards.domain import (
-    Award,
-    BlockContract,
-    CallOff,
-    Criterion,
-    EvaluatorScore,
-    MiniCompetition,
-    ModeratedScore,
-    Offer,
-    OpportunityTerms,
-    PlaceAllocation,
-    RankedOffer,
-    Ranking,
-    Reason,
-    Referral,
-    ReferralState,
-    Rule,
-    ScoringScale,
-    Split,
-    TieBreak,
-)
 from services.awards.domain.mini_competition import Bid
 
 mapper_registry = registry(metadata=m.metadata)
@@ -65,7 +45,7 @@ class Invitation:
 def start_mappers() -> None:
     """Map once per process (the web app, the consumer and every test runtime
     call it; mapping a class twice raises)."""
-    if getattr(BlockContract, "__mapper__", None) is not None:
+    if getattr(domain.BlockContract, "__mapper__", None) is not None:
         return
     _map_block_contract()
     _map_competition()
@@ -74,27 +54,27 @@ def start_mappers() -> None:
 
 def _map_block_contract() -> None:
     a = m.block_allocations
-    mapper_registry.map_imperatively(PlaceAllocation, a, properties={"at": a.c.allocated_at})
-    mapper_registry.map_imperatively(BlockContract, m.block_contracts, properties={
+    mapper_registry.map_imperatively(domain.PlaceAllocation, a, properties={"at": a.c.allocated_at})
+    mapper_registry.map_imperatively(domain.BlockContract, m.block_contracts, properties={
         # places in use: the allocations whose placement tracking has not said ended
         "allocations": relationship(
-            PlaceAllocation, collection_class=attribute_keyed_dict("referral_id"),
+            domain.PlaceAllocation, collection_class=attribute_keyed_dict("referral_id"),
             primaryjoin=sa.and_(m.block_contracts.c.contract_id == foreign(a.c.contract_id),
                                 a.c.placement_id.not_in(sa.select(m.ended_placements.c.placement_id))),
             lazy="selectin"),
     })
-    event.listen(BlockContract, "load", _loaded)
+    event.listen(domain.BlockContract, "load", _loaded)
 
 
 def _map_competition() -> None:
     o = m.opportunities
     mapper_registry.map_imperatively(Invitation, m.invitations)
     mapper_registry.map_imperatively(Bid, m.bids)
-    mapper_registry.map_imperatively(EvaluatorScore, m.evaluator_scores)
-    mapper_registry.map_imperatively(ModeratedScore, m.moderated_scores)
+    mapper_registry.map_imperatively(domain.EvaluatorScore, m.evaluator_scores)
+    mapper_registry.map_imperatively(domain.ModeratedScore, m.moderated_scores)
     children = {"lazy": "selectin", "cascade": "all, delete-orphan"}
-    OpportunityTerms.__composite_values__ = _terms_columns
-    mapper_registry.map_imperatively(MiniCompetition, o, version_id_col=o.c.version, properties={
+    domain.OpportunityTerms.__composite_values__ = _terms_columns
+    mapper_registry.map_imperatively(domain.MiniCompetition, o, version_id_col=o.c.version, properties={
         "_version": o.c.version,
         "evaluation_snapshot": o.c.evaluation,
         "terms": composite(_terms, o.c.lot, o.c.places, o.c.contract_start, o.c.contract_end, o.c.opens_at,
@@ -103,63 +83,63 @@ def _map_competition() -> None:
         "_invitations": relationship(Invitation, collection_class=set, **children),
         "bids": relationship(Bid, collection_class=attribute_keyed_dict("provider_id"), **children),
         "evaluator_scores": relationship(
-            EvaluatorScore, collection_class=keyfunc_mapping(lambda s: (s.bid_id, s.criterion, s.evaluator_id)),
+            domain.EvaluatorScore, collection_class=keyfunc_mapping(lambda s: (s.bid_id, s.criterion, s.evaluator_id)),
             primaryjoin=o.c.opportunity_id == foreign(m.evaluator_scores.c.opportunity_id), **children),
         "moderated": relationship(
-            ModeratedScore, collection_class=keyfunc_mapping(lambda s: (s.bid_id, s.criterion)),
+            domain.ModeratedScore, collection_class=keyfunc_mapping(lambda s: (s.bid_id, s.criterion)),
             primaryjoin=o.c.opportunity_id == foreign(m.moderated_scores.c.opportunity_id), **children),
-        "contract": relationship(BlockContract, uselist=False, lazy="selectin"),
+        "contract": relationship(domain.BlockContract, uselist=False, lazy="selectin"),
     })
-    MiniCompetition.invited = association_proxy("_invitations", "provider_id", creator=Invitation)
-    event.listen(MiniCompetition, "load", _loaded)
-    event.listen(MiniCompetition, "before_update", _snapshot_evaluation)
+    domain.MiniCompetition.invited = association_proxy("_invitations", "provider_id", creator=Invitation)
+    event.listen(domain.MiniCompetition, "load", _loaded)
+    event.listen(domain.MiniCompetition, "before_update", _snapshot_evaluation)
 
 
 def _map_call_off() -> None:
     r, a, o = m.referrals, m.awards, m.offers
-    mapper_registry.map_imperatively(Offer, o, properties={
+    mapper_registry.map_imperatively(domain.Offer, o, properties={
         "start_date": o.c.proposed_start, "needs_reason": o.c.assessment_reason})
-    mapper_registry.map_imperatively(Award, a, properties={
+    mapper_registry.map_imperatively(domain.Award, a, properties={
         "at": a.c.awarded_at, "_ranking_json": a.c.ranking, "ranking": composite(ranking_from_json, a.c.ranking),
         "_offer_id": a.c.offer_id, "_lot": a.c.lot, "_team": a.c.team, "_hours": a.c.hours_per_week,
         "_full_time": a.c.full_time})
-    Referral.__composite_values__ = _referral_columns
-    Ranking.__composite_values__ = lambda ranking: (ranking_to_json(ranking),)
-    mapper_registry.map_imperatively(CallOff, r, properties={
+    domain.Referral.__composite_values__ = _referral_columns
+    domain.Ranking.__composite_values__ = lambda ranking: (ranking_to_json(ranking),)
+    mapper_registry.map_imperatively(domain.CallOff, r, properties={
         "referral": composite(_referral, r.c.referral_id, r.c.lot, r.c.hours_per_week, r.c.ehcp, r.c.looked_after,
                               r.c.full_time, r.c.state, r.c.team, r.c.child_ref, r.c.reason_for_ap,
                               r.c.start_date, r.c.expected_weeks),
-        "offers": relationship(Offer, lazy="selectin", order_by=o.c.submitted_at),
-        "award_made": relationship(Award, uselist=False, lazy="selectin", backref="call_off"),
+        "offers": relationship(domain.Offer, lazy="selectin", order_by=o.c.submitted_at),
+        "award_made": relationship(domain.Award, uselist=False, lazy="selectin", backref="call_off"),
     })
-    event.listen(CallOff, "load", _loaded)
-    event.listen(Offer, "load", _offer_loaded)
-    event.listen(Award, "load", _award_loaded)
-    event.listen(Award, "before_insert", _award_columns)
+    event.listen(domain.CallOff, "load", _loaded)
+    event.listen(domain.Offer, "load", _offer_loaded)
+    event.listen(domain.Award, "load", _award_loaded)
+    event.listen(domain.Award, "before_insert", _award_columns)
 
 
-def _referral_columns(ref: Referral) -> tuple:
+def _referral_columns(ref: domain.Referral) -> tuple:
     return (ref.referral_id, ref.lot, ref.hours_per_week, ref.has_ehcp, ref.looked_after, ref.full_time,
             ref.state.value, ref.team, ref.child_ref, ref.reason_for_ap, ref.start_date, ref.expected_weeks)
 
 
 def _referral(referral_id, lot, hours, ehcp, looked_after, full_time, state, team, child_ref, reason_for_ap,
-              start_date, expected_weeks) -> Referral:
-    return Referral(referral_id, lot, _number(hours), bool(ehcp), bool(looked_after), bool(full_time),
-                    ReferralState(state), team=team, child_ref=child_ref, reason_for_ap=reason_for_ap or "",
+              start_date, expected_weeks) -> domain.Referral:
+    return domain.Referral(referral_id, lot, _number(hours), bool(ehcp), bool(looked_after), bool(full_time),
+                    domain.ReferralState(state), team=team, child_ref=child_ref, reason_for_ap=reason_for_ap or "",
                     start_date=start_date, expected_weeks=expected_weeks)
 
 
-def _offer_loaded(offer: Offer, _context) -> None:
+def _offer_loaded(offer: domain.Offer, _context) -> None:
     set_committed_value(offer, "units_per_week", _number(offer.units_per_week))
     set_committed_value(offer, "needs_reason", offer.needs_reason or "")
 
 
-def _award_loaded(award: Award, _context) -> None:
+def _award_loaded(award: domain.Award, _context) -> None:
     award.offer = award.ranking.entry(award._offer_id).offer
 
 
-def _award_columns(_mapper, _connection, award: Award) -> None:
+def _award_columns(_mapper, _connection, award: domain.Award) -> None:
     """The award's row repeats what it was made of (the read side and the open data read it)."""
     referral, offer = award.call_off.referral, award.offer
     columns = {"_offer_id": offer.offer_id, "_lot": referral.lot, "_team": referral.team,
@@ -176,7 +156,7 @@ def _number(value) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
-def ranking_to_json(ranking: Ranking) -> dict:
+def ranking_to_json(ranking: domain.Ranking) -> dict:
     return {
         "referral_id": str(ranking.referral_id), "lot": ranking.lot, "made_at": ranking.made_at.isoformat(),
         "entries": [{
@@ -191,26 +171,27 @@ def ranking_to_json(ranking: Ranking) -> dict:
     }
 
 
-def ranking_from_json(data: dict) -> Ranking:
+def ranking_from_json(data: dict) -> domain.Ranking:
     entries = []
     for e in data["entries"]:
-        offer = Offer(UUID(e["offer_id"]), UUID(e["provider_id"]), UUID(e["pricing_line_id"]),
+        offer = domain.Offer(UUID(e["offer_id"]), UUID(e["provider_id"]), UUID(e["pricing_line_id"]),
                       e["unit_price_pence"], Decimal(e["units_per_week"]), e["weeks"], e["total_pence"],
                       date.fromisoformat(e["start_date"]), datetime.fromisoformat(e["submitted_at"]),
                       e["meets_needs"], e["assessment_reason"] or "")
-        reasons = tuple(Reason(Rule(r["rule"]), r["message"]) for r in e["reasons"])
-        entries.append(RankedOffer(offer, reasons, e["rank"]))
-    return Ranking(UUID(data["referral_id"]), data["lot"], datetime.fromisoformat(data["made_at"]), tuple(entries))
+        reasons = tuple(domain.Reason(domain.Rule(r["rule"]), r["message"]) for r in e["reasons"])
+        entries.append(domain.RankedOffer(offer, reasons, e["rank"]))
+    return domain.Ranking(UUID(data["referral_id"]), data["lot"], datetime.fromisoformat(data["made_at"]),
+                          tuple(entries))
 
 
 def _loaded(aggregate, _context) -> None:
     aggregate.events = []
     aggregate.version = 0
-    if isinstance(aggregate, MiniCompetition):
+    if isinstance(aggregate, domain.MiniCompetition):
         aggregate._evaluation = None
 
 
-def _snapshot_evaluation(_mapper, _connection, comp: MiniCompetition) -> None:
+def _snapshot_evaluation(_mapper, _connection, comp: domain.MiniCompetition) -> None:
     """Awarded: the opportunity keeps the evaluation the award was made from, as JSON."""
     if comp.awarded_at is not None and comp.evaluation_snapshot is None:
         comp.evaluation_snapshot = evaluation_to_json(comp.evaluation)
@@ -219,7 +200,7 @@ def _snapshot_evaluation(_mapper, _connection, comp: MiniCompetition) -> None:
 # --- the terms of an opportunity as its columns (JSON for the criteria, scale, split, tie-break)
 
 
-def _terms_columns(terms: OpportunityTerms) -> tuple:
+def _terms_columns(terms: domain.OpportunityTerms) -> tuple:
     return (terms.lot, terms.places, terms.contract_start, terms.contract_end, terms.opens_at, terms.deadline,
             [{"name": c.name, "weight": str(c.weight), "minimum_score": c.minimum_score, "question": c.question}
              for c in terms.criteria],
@@ -231,17 +212,17 @@ def _terms_columns(terms: OpportunityTerms) -> tuple:
 
 
 def _terms(lot, places, contract_start, contract_end, opens_at, deadline, criteria, scale, split, tie_break,
-           standstill_working_days) -> OpportunityTerms:
+           standstill_working_days) -> domain.OpportunityTerms:
     descriptors = scale.get("descriptors")
-    return OpportunityTerms(
+    return domain.OpportunityTerms(
         lot=lot, places=places, contract_start=contract_start, contract_end=contract_end,
-        criteria=tuple(Criterion(c["name"], Decimal(c["weight"]), c["minimum_score"], c.get("question") or "")
+        criteria=tuple(domain.Criterion(c["name"], Decimal(c["weight"]), c["minimum_score"], c.get("question") or "")
                        for c in criteria),
         opens_at=opens_at, deadline=deadline,
-        scale=ScoringScale(scale["maximum"], None if descriptors is None else {int(k): v for k, v in
+        scale=domain.ScoringScale(scale["maximum"], None if descriptors is None else {int(k): v for k, v in
                                                                                  descriptors.items()}),
-        split=Split(Decimal(split["quality"]), Decimal(split["price"])),
-        tie_break=tuple(TieBreak(v) for v in tie_break), standstill_working_days=standstill_working_days)
+        split=domain.Split(Decimal(split["quality"]), Decimal(split["price"])),
+        tie_break=tuple(domain.TieBreak(v) for v in tie_break), standstill_working_days=standstill_working_days)
 
 
 def evaluation_to_json(evaluation) -> dict:

@@ -234,25 +234,24 @@ def accept_sla(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, version
 # ------------------------------------------------------------ memberships
 
 
-def suspend(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
+def _change_membership(uow: RegistryUnitOfWork, provider_id: UUID, change: str, lot: int, reason: str) -> Provider:
+    """Suspend, reinstate or remove one membership (the provider says whether it may)."""
     provider = uow.providers.get(provider_id, for_update=True)
-    provider.suspend(lot, reason, uow.now())
+    getattr(provider, change)(lot, reason, uow.now())
     uow.commit()
     return provider
+
+
+def suspend(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
+    return _change_membership(uow, provider_id, "suspend", lot, reason)
 
 
 def reinstate(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
-    provider = uow.providers.get(provider_id, for_update=True)
-    provider.reinstate(lot, reason, uow.now())
-    uow.commit()
-    return provider
+    return _change_membership(uow, provider_id, "reinstate", lot, reason)
 
 
 def remove(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
-    provider = uow.providers.get(provider_id, for_update=True)
-    provider.remove(lot, reason, uow.now())
-    uow.commit()
-    return provider
+    return _change_membership(uow, provider_id, "remove", lot, reason)
 
 
 def change_capacity(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int,

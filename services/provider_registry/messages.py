@@ -16,32 +16,7 @@ from uuid import UUID
 
 from marshmallow import Schema, fields, validate
 
-from services.provider_registry.domain import (
-    AnswerMarked,
-    ApplicationDecided,
-    ApplicationSubmitted,
-    CapacityChanged,
-    DeadlineExtended,
-    DetailsChanged,
-    DocumentUploaded,
-    DpsClosed,
-    DpsConfigured,
-    Event,
-    LotQuestionsSet,
-    MembershipAdmitted,
-    MembershipReinstated,
-    MembershipRemoved,
-    MembershipSuspended,
-    PricingChanged,
-    PricingLine,
-    PricingScheduleEffective,
-    RegistrationChanged,
-    RegistrationStatus,
-    SlaAccepted,
-    SlaIssued,
-    Unit,
-    pricing_line_id,
-)
+from services.provider_registry import domain
 from services.provider_registry.models import line_to_json, question_to_json
 from shared.actor import Actor
 from shared.schemas import cached
@@ -54,8 +29,8 @@ COMPLIANCE_CHECK = Actor.system("compliance_and_pricing")
 
 # The contract's words for registration status; the domain says "unregistered setting".
 REGISTRATION_ON_THE_WIRE = {
-    RegistrationStatus.REGISTERED_SCHOOL.value: "registered_school",
-    RegistrationStatus.UNREGISTERED_SETTING.value: "unregistered",
+    domain.RegistrationStatus.REGISTERED_SCHOOL.value: "registered_school",
+    domain.RegistrationStatus.UNREGISTERED_SETTING.value: "unregistered",
 }
 LOT = validate.Range(min=1, max=4)
 
@@ -63,7 +38,7 @@ LOT = validate.Range(min=1, max=4)
 class PricingLineData(Schema):
     pricing_line_id = fields.UUID(required=True)
     description = fields.String(required=True)
-    unit = fields.String(required=True, validate=validate.OneOf([u.value for u in Unit]))
+    unit = fields.String(required=True, validate=validate.OneOf([u.value for u in domain.Unit]))
     staffing_ratio = fields.String(required=True)
     maximum_price_pence = fields.Integer(required=True, strict=True)
 
@@ -114,39 +89,40 @@ class RegistrationChangedData(_ProviderEvent):
     ofsted_grade = fields.String(required=True, allow_none=True)
 
 
-def _lines(provider_id, lot: int, lines: tuple[PricingLine, ...]) -> list[dict]:
-    return [{"pricing_line_id": pricing_line_id(provider_id, lot, line.description),
-             "description": line.description, "unit": Unit(line.unit).value, "staffing_ratio": line.staffing_ratio,
+def _lines(provider_id, lot: int, lines: tuple[domain.PricingLine, ...]) -> list[dict]:
+    return [{"pricing_line_id": domain.pricing_line_id(provider_id, lot, line.description),
+             "description": line.description, "unit": domain.Unit(line.unit).value,
+             "staffing_ratio": line.staffing_ratio,
              "maximum_price_pence": line.maximum_price_pence} for line in lines]
 
 
 def _wire_registration(status: str) -> str:
-    return REGISTRATION_ON_THE_WIRE[RegistrationStatus(status).value]
+    return REGISTRATION_ON_THE_WIRE[domain.RegistrationStatus(status).value]
 
 
-def message_for(event: Event) -> tuple[str, dict]:
+def message_for(event: domain.Event) -> tuple[str, dict]:
     """The outbox message (type, JSON-ready data) for a domain event."""
     common = {"provider_id": event.provider_id, "provider_name": event.provider_name, "at": event.at}
-    if isinstance(event, MembershipAdmitted):
+    if isinstance(event, domain.MembershipAdmitted):
         data = cached(MembershipAdmittedData).dump({
             **common, "lot": event.lot, "status": event.status,
             "registration_status": _wire_registration(event.registration_status), "urn": event.urn,
             "pricing_version": event.pricing_version,
             "pricing_lines": _lines(event.provider_id, event.lot, event.pricing_lines),
             "capacity": event.capacity, "admitted_on": event.admitted_on, "ends_on": event.ends_on})
-    elif isinstance(event, (MembershipSuspended, MembershipReinstated)):
+    elif isinstance(event, (domain.MembershipSuspended, domain.MembershipReinstated)):
         data = cached(MembershipChangedData).dump({**common, "lot": event.lot, "status": event.status,
                                              "reason": event.reason, "automatic": event.automatic})
-    elif isinstance(event, MembershipRemoved):
+    elif isinstance(event, domain.MembershipRemoved):
         data = cached(MembershipChangedData).dump({**common, "lot": event.lot, "status": event.status,
                                              "reason": event.reason, "automatic": False})
-    elif isinstance(event, PricingScheduleEffective):
+    elif isinstance(event, domain.PricingScheduleEffective):
         data = cached(PricingScheduleEffectiveData).dump({
             **common, "lot": event.lot, "version": event.version, "effective_from": event.effective_from,
             "pricing_lines": _lines(event.provider_id, event.lot, event.lines)})
-    elif isinstance(event, CapacityChanged):
+    elif isinstance(event, domain.CapacityChanged):
         data = cached(CapacityChangedData).dump({**common, "lot": event.lot, "capacity": event.capacity})
-    elif isinstance(event, RegistrationChanged):
+    elif isinstance(event, domain.RegistrationChanged):
         data = cached(RegistrationChangedData).dump({
             **common, "registration_status": _wire_registration(event.registration_status), "urn": event.urn,
             "ofsted_grade": event.ofsted_grade})
@@ -169,7 +145,7 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
 # ------------------------------------------------------------------ the one mapping
 
 
-def translate(event: Event) -> Iterator[Message | AuditEntry]:
+def translate(event: domain.Event) -> Iterator[Message | AuditEntry]:
     """Every domain event becomes its message (if other services read it) and
     its line of the audit trail (if it is a change someone made)."""
     if event.type in DATA_SCHEMAS:
@@ -179,57 +155,58 @@ def translate(event: Event) -> Iterator[Message | AuditEntry]:
         yield entry
 
 
-def audit_entry(event: Event) -> AuditEntry | None:
-    if isinstance(event, DpsConfigured):
+def audit_entry(event: domain.Event) -> AuditEntry | None:
+    if isinstance(event, domain.DpsConfigured):
         return AuditEntry("dps.configured", "dps", DPS_ID, details=_jsonable(
             {"before": event.before, "after": event.after}))
-    if isinstance(event, DpsClosed):
+    if isinstance(event, domain.DpsClosed):
         return AuditEntry("dps.closed", "dps", DPS_ID, reason=event.reason)
-    if isinstance(event, SlaIssued):
+    if isinstance(event, domain.SlaIssued):
         return AuditEntry("sla.issued", "dps", DPS_ID, reason=event.reason,
                           details={"previous_version": event.previous_version, "version": event.version})
-    if isinstance(event, LotQuestionsSet):
+    if isinstance(event, domain.LotQuestionsSet):
         return AuditEntry("lot.questions_set", "lot", event.lot, details={
             "before": [question_to_json(q) for q in event.before], "after": [question_to_json(q) for q in event.after]})
-    if isinstance(event, ApplicationSubmitted):
+    if isinstance(event, domain.ApplicationSubmitted):
         return AuditEntry("application.submitted", "application", event.application_id, details=_jsonable({
             "provider_id": event.provider_id, "lots": event.lots, "due_on": event.due_on}))
-    if isinstance(event, AnswerMarked):
+    if isinstance(event, domain.AnswerMarked):
         return AuditEntry("application.marked", "application", event.application_id, details={
             "lot": event.lot, "question_id": event.question_id, "score": event.score,
             "previous_mark": event.previous_mark})
-    if isinstance(event, DeadlineExtended):
+    if isinstance(event, domain.DeadlineExtended):
         return AuditEntry("application.deadline_extended", "application", event.application_id, reason=event.reason,
                           details=_jsonable({"was_due_on": event.was_due_on, "due_on": event.due_on}))
-    if isinstance(event, ApplicationDecided):
+    if isinstance(event, domain.ApplicationDecided):
         reasons = "; ".join(f"lot {r.lot}{f' {r.question_id}' if r.question_id else ''}: {r.text}"
                             for r in event.reasons)
         return AuditEntry("application.admitted" if event.admitted_lots else "application.rejected", "application",
                           event.application_id, reason=reasons or None, details=_jsonable({
                               "provider_id": event.provider_id, "admitted_lots": event.admitted_lots,
                               "reasons": [asdict(r) for r in event.reasons], "on_time": event.on_time}))
-    if isinstance(event, DetailsChanged):
+    if isinstance(event, domain.DetailsChanged):
         return AuditEntry("provider.details_changed", "provider", event.provider_id,
                           details={"changed": list(event.changed)})
-    if isinstance(event, DocumentUploaded):
+    if isinstance(event, domain.DocumentUploaded):
         return AuditEntry("provider.document_uploaded", "provider", event.provider_id, details=_jsonable({
             "kind": event.kind, "reference": event.reference, "expires_on": event.expires_on}))
-    if isinstance(event, SlaAccepted):
+    if isinstance(event, domain.SlaAccepted):
         return AuditEntry("provider.sla_accepted", "provider", event.provider_id, details=_jsonable({
             "version": event.version, "accepted_on": event.accepted_on}))
-    if isinstance(event, (MembershipSuspended, MembershipReinstated, MembershipRemoved)):
-        action = {MembershipSuspended: "suspend", MembershipReinstated: "reinstate", MembershipRemoved: "remove"}
+    if isinstance(event, (domain.MembershipSuspended, domain.MembershipReinstated, domain.MembershipRemoved)):
+        action = {domain.MembershipSuspended: "suspend", domain.MembershipReinstated: "reinstate",
+                  domain.MembershipRemoved: "remove"}
         automatic = getattr(event, "automatic", False)
         return AuditEntry(f"membership.{action[type(event)]}", "membership", f"{event.provider_id}:{event.lot}",
                           reason=event.reason, details=_jsonable({
                               "provider_id": event.provider_id, "lot": event.lot, "status": event.status,
                               "automatic": automatic}),
                           actor=COMPLIANCE_CHECK if automatic else None)
-    if isinstance(event, CapacityChanged):
+    if isinstance(event, domain.CapacityChanged):
         return AuditEntry("membership.capacity_changed", "membership", f"{event.provider_id}:{event.lot}",
                           details=_jsonable({"provider_id": event.provider_id, "lot": event.lot,
                                              "before": event.previous, "capacity": event.capacity}))
-    if isinstance(event, PricingChanged):
+    if isinstance(event, domain.PricingChanged):
         details = {"provider_id": event.provider_id, "lot": event.lot, "version": event.version,
                    "effective_from": event.effective_from}
         if event.lines:
@@ -237,7 +214,7 @@ def audit_entry(event: Event) -> AuditEntry | None:
         return AuditEntry(f"pricing_schedule.{event.action}", "pricing_schedule",
                           f"{event.provider_id}:{event.lot}:{event.version}", reason=event.reason,
                           details=_jsonable(details))
-    if isinstance(event, PricingScheduleEffective):
+    if isinstance(event, domain.PricingScheduleEffective):
         return AuditEntry("pricing_schedule.effective", "pricing_schedule",
                           f"{event.provider_id}:{event.lot}:{event.version}", details=_jsonable({
                               "provider_id": event.provider_id, "lot": event.lot, "version": event.version,

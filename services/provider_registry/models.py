@@ -17,84 +17,66 @@ the same shape.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 import sqlalchemy as sa
 
-from services.provider_registry.domain import (
-    ApplicationForm,
-    ApplicationStatus,
-    ComplianceDocument,
-    Decision,
-    DocumentKind,
-    DPSStatus,
-    LotApplication,
-    MembershipStatus,
-    OfstedGrade,
-    Organisation,
-    PassFailQuestion,
-    PricingLine,
-    Question,
-    Reason,
-    Registration,
-    RegistrationStatus,
-    SafeguardingLead,
-    ScheduleStatus,
-    ScoredQuestion,
-    Unit,
-)
-from shared.db import UTCDateTime, new_metadata
+from services.provider_registry import domain
+from shared.db import Choice, UTCDateTime, new_metadata
 
 # ------------------------------------------------------------------ values as JSON
 
 
-def question_to_json(question: Question) -> dict:
-    if isinstance(question, PassFailQuestion):
+def question_to_json(question: domain.Question) -> dict:
+    if isinstance(question, domain.PassFailQuestion):
         return {"kind": "pass_fail", "id": question.id, "text": question.text, "pass_answer": question.pass_answer}
     return {"kind": "scored", "id": question.id, "text": question.text, "pass_mark": question.pass_mark,
             "min_score": question.min_score, "max_score": question.max_score}
 
 
-def question_from_json(data: dict) -> Question:
+def question_from_json(data: dict) -> domain.Question:
     if data["kind"] == "pass_fail":
-        return PassFailQuestion(data["id"], data["text"], data.get("pass_answer", True))
-    return ScoredQuestion(data["id"], data["text"], data["pass_mark"], data.get("min_score", 0),
+        return domain.PassFailQuestion(data["id"], data["text"], data.get("pass_answer", True))
+    return domain.ScoredQuestion(data["id"], data["text"], data["pass_mark"], data.get("min_score", 0),
                           data.get("max_score", 5))
 
 
-def line_to_json(line: PricingLine) -> dict:
-    return {"description": line.description, "unit": Unit(line.unit).value, "staffing_ratio": line.staffing_ratio,
+def line_to_json(line: domain.PricingLine) -> dict:
+    return {"description": line.description, "unit": domain.Unit(line.unit).value,
+            "staffing_ratio": line.staffing_ratio,
             "maximum_price_pence": line.maximum_price_pence}
 
 
-def line_from_json(data: dict) -> PricingLine:
-    return PricingLine(data["description"], Unit(data["unit"]), data["staffing_ratio"], data["maximum_price_pence"])
+def line_from_json(data: dict) -> domain.PricingLine:
+    return domain.PricingLine(data["description"], domain.Unit(data["unit"]), data["staffing_ratio"],
+                              data["maximum_price_pence"])
 
 
-def _registration_to_json(reg: Registration) -> dict:
-    return {"status": RegistrationStatus(reg.status).value, "urn": reg.urn,
-            "ofsted_grade": OfstedGrade(reg.ofsted_grade).value if reg.ofsted_grade else None}
+def _registration_to_json(reg: domain.Registration) -> dict:
+    return {"status": domain.RegistrationStatus(reg.status).value, "urn": reg.urn,
+            "ofsted_grade": domain.OfstedGrade(reg.ofsted_grade).value if reg.ofsted_grade else None}
 
 
-def _registration_from_json(data: dict) -> Registration:
+def _registration_from_json(data: dict) -> domain.Registration:
     grade = data.get("ofsted_grade")
-    return Registration(RegistrationStatus(data["status"]), data.get("urn"), OfstedGrade(grade) if grade else None)
+    return domain.Registration(domain.RegistrationStatus(data["status"]), data.get("urn"),
+                               domain.OfstedGrade(grade) if grade else None)
 
 
-def lead_to_json(lead: SafeguardingLead) -> dict:
+def lead_to_json(lead: domain.SafeguardingLead) -> dict:
     return {"name": lead.name, "email": lead.email, "phone": lead.phone}
 
 
-def _document_to_json(document: ComplianceDocument) -> dict:
-    return {"kind": DocumentKind(document.kind).value, "reference": document.reference,
+def _document_to_json(document: domain.ComplianceDocument) -> dict:
+    return {"kind": domain.DocumentKind(document.kind).value, "reference": document.reference,
             "expires_on": document.expires_on.isoformat()}
 
 
-def _document_from_json(data: dict) -> ComplianceDocument:
-    return ComplianceDocument(DocumentKind(data["kind"]), data["reference"], date.fromisoformat(data["expires_on"]))
+def _document_from_json(data: dict) -> domain.ComplianceDocument:
+    return domain.ComplianceDocument(domain.DocumentKind(data["kind"]), data["reference"],
+                                     date.fromisoformat(data["expires_on"]))
 
 
-def form_to_json(form: ApplicationForm) -> dict:
+def form_to_json(form: domain.ApplicationForm) -> dict:
     org = form.organisation
     return {
         "organisation": {"name": org.name, "address": org.address, "postcode": org.postcode,
@@ -109,29 +91,30 @@ def form_to_json(form: ApplicationForm) -> dict:
     }
 
 
-def form_from_json(data: dict) -> ApplicationForm:
-    return ApplicationForm(
-        organisation=Organisation(**data["organisation"]),
+def form_from_json(data: dict) -> domain.ApplicationForm:
+    return domain.ApplicationForm(
+        organisation=domain.Organisation(**data["organisation"]),
         registration=_registration_from_json(data["registration"]),
-        safeguarding_lead=SafeguardingLead(**data["safeguarding_lead"]),
+        safeguarding_lead=domain.SafeguardingLead(**data["safeguarding_lead"]),
         enhanced_dbs_confirmed=data["enhanced_dbs_confirmed"],
         documents=tuple(_document_from_json(d) for d in data["documents"]),
-        lots=tuple(LotApplication(e["lot"], dict(e["answers"]), tuple(line_from_json(x) for x in e["pricing_lines"]),
-                                  e["capacity"]) for e in data["lots"]),
+        lots=tuple(domain.LotApplication(e["lot"], dict(e["answers"]),
+                                         tuple(line_from_json(x) for x in e["pricing_lines"]), e["capacity"])
+                   for e in data["lots"]),
         sla_version=data["sla_version"],
     )
 
 
-def _decision_to_json(decision: Decision) -> dict:
+def _decision_to_json(decision: domain.Decision) -> dict:
     return {"admitted_lots": list(decision.admitted_lots),
             "reasons": [{"lot": r.lot, "question_id": r.question_id, "text": r.text} for r in decision.reasons],
             "decided_at": decision.decided_at.isoformat(), "decided_on": decision.decided_on.isoformat(),
             "on_time": decision.on_time}
 
 
-def _decision_from_json(d: dict) -> Decision:
-    reasons = tuple(Reason(r["lot"], r["question_id"], r["text"]) for r in d["reasons"])
-    return Decision(tuple(d["admitted_lots"]), reasons, datetime.fromisoformat(d["decided_at"]),
+def _decision_from_json(d: dict) -> domain.Decision:
+    reasons = tuple(domain.Reason(r["lot"], r["question_id"], r["text"]) for r in d["reasons"])
+    return domain.Decision(tuple(d["admitted_lots"]), reasons, datetime.fromisoformat(d["decided_at"]),
                     date.fromisoformat(d["decided_on"]), d["on_time"])
 
 
@@ -186,24 +169,7 @@ class DecisionJson(_Json):
 
 
 class LeadJson(_Json):
-    to_json, from_json = staticmethod(lead_to_json), staticmethod(lambda data: SafeguardingLead(**data))
-
-
-class Choice(sa.types.TypeDecorator):
-    """A string column holding a member of one of the domain's StrEnums."""
-
-    impl = sa.String
-    cache_ok = True
-
-    def __init__(self, enum: type[StrEnum], length: int) -> None:
-        super().__init__(length)
-        self.enum = enum
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else self.enum(value).value
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else self.enum(value)
+    to_json, from_json = staticmethod(lead_to_json), staticmethod(lambda data: domain.SafeguardingLead(**data))
 
 
 # ------------------------------------------------------------------ tables
@@ -218,7 +184,7 @@ dps = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("start", sa.Date, nullable=False),
     sa.Column("term_years", sa.Integer, nullable=False),
-    sa.Column("status", Choice(DPSStatus, 20), nullable=False),
+    sa.Column("status", Choice(domain.DPSStatus, 20), nullable=False),
     sa.Column("sla_version", sa.String(50), nullable=False),
     sa.Column("decision_working_days", sa.Integer, nullable=False),
     sa.Column("extended_decision_working_days", sa.Integer, nullable=False),
@@ -237,7 +203,7 @@ applications = sa.Table(
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("provider_id", sa.Uuid, nullable=False, index=True),
     sa.Column("organisation_name", sa.String(300), nullable=False),
-    sa.Column("status", Choice(ApplicationStatus, 20), nullable=False, index=True),
+    sa.Column("status", Choice(domain.ApplicationStatus, 20), nullable=False, index=True),
     sa.Column("form", FormJson, nullable=False),
     sa.Column("questions", LotQuestionsJson, nullable=False),  # lot -> questions as published when it applied
     sa.Column("marks", MarksJson, nullable=False),  # [{lot, question_id, score}]
@@ -263,9 +229,9 @@ providers = sa.Table(
     sa.Column("postcode", sa.String(10), nullable=False),
     sa.Column("companies_house_number", sa.String(20), nullable=True),
     sa.Column("charity_number", sa.String(20), nullable=True),
-    sa.Column("registration_status", Choice(RegistrationStatus, 30), nullable=False),
+    sa.Column("registration_status", Choice(domain.RegistrationStatus, 30), nullable=False),
     sa.Column("urn", sa.String(6), nullable=True),
-    sa.Column("ofsted_grade", Choice(OfstedGrade, 30), nullable=True),
+    sa.Column("ofsted_grade", Choice(domain.OfstedGrade, 30), nullable=True),
     sa.Column("safeguarding_lead", LeadJson, nullable=False),  # {name, email, phone}
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -275,7 +241,7 @@ memberships = sa.Table(
     "memberships", metadata,
     sa.Column("provider_id", sa.Uuid, sa.ForeignKey("providers.id"), primary_key=True),
     sa.Column("lot", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("status", Choice(MembershipStatus, 20), nullable=False),
+    sa.Column("status", Choice(domain.MembershipStatus, 20), nullable=False),
     sa.Column("admitted_on", sa.Date, nullable=False),
     sa.Column("ends_on", sa.Date, nullable=False),
     sa.Column("since", sa.Date, nullable=False),
@@ -292,7 +258,7 @@ pricing_schedules = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("lines", LinesJson, nullable=False),  # [{description, unit, staffing_ratio, maximum_price_pence}]
     sa.Column("effective_from", sa.Date, nullable=False),
-    sa.Column("status", Choice(ScheduleStatus, 20), nullable=False, index=True),
+    sa.Column("status", Choice(domain.ScheduleStatus, 20), nullable=False, index=True),
     sa.Column("proposed_at", UTCDateTime, nullable=False),
     sa.Column("decided_at", UTCDateTime, nullable=True),
     sa.Column("reason", sa.Text, nullable=True),
@@ -302,7 +268,7 @@ pricing_schedules = sa.Table(
 compliance_documents = sa.Table(
     "compliance_documents", metadata,
     sa.Column("provider_id", sa.Uuid, sa.ForeignKey("providers.id"), primary_key=True),
-    sa.Column("kind", Choice(DocumentKind, 30), primary_key=True),
+    sa.Column("kind", Choice(domain.DocumentKind, 30), primary_key=True),
     sa.Column("reference", sa.String(500), nullable=False),
     sa.Column("expires_on", sa.Date, nullable=False, index=True),
 )

@@ -16,7 +16,7 @@ domain's `close_if_due`, in memory only); the scheduled job records it
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -64,6 +64,22 @@ def _for_change(uow: UnitOfWork, referral_id: UUID) -> Referral:
     referral = uow.referrals.get(referral_id, for_update=True)
     referral.close_if_due(uow.now())
     return referral
+
+
+def _for_team_officer(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Referral:
+    """The referral locked for a change only an officer of its team may make."""
+    referral = _for_change(uow, referral_id)
+    require_team_officer(referral, actor)
+    return referral
+
+
+def _team_officer_changes(uow: UnitOfWork, actor: Actor, referral_id: UUID,
+                          change: Callable[[Referral], object]) -> CouncilView:
+    """An officer of the referral's team changes it; the council's view after the commit."""
+    referral = _for_team_officer(uow, actor, referral_id)
+    change(referral)
+    uow.commit()
+    return _council_view(uow, referral)
 
 
 def _for_answer(uow: UnitOfWork, referral_id: UUID, provider_id: UUID) -> Referral:
@@ -160,8 +176,7 @@ def create_referral(uow: UnitOfWork, actor: Actor, *, lot: int, child: Mapping, 
 def revise_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, *, lot: int | None = None,
                     child: Mapping | None = None, profile: Mapping | None = None, deadline: datetime | None = None,
                     exclusion_start: date | None = None, calendar: Calendar = WORKING_DAYS) -> CouncilView:
-    referral = _for_change(uow, referral_id)
-    require_team_officer(referral, actor)
+    referral = _for_team_officer(uow, actor, referral_id)
     with _profile_errors_nested():
         referral.revise(now=uow.now(), calendar=calendar, lot=lot, child=build_child(child) if child else None,
                         profile=build_profile(profile) if profile else None, deadline=_utc(deadline),
@@ -171,16 +186,14 @@ def revise_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, *, lot: in
 
 
 def add_question(uow: UnitOfWork, actor: Actor, referral_id: UUID, text: str) -> UUID:
-    referral = _for_change(uow, referral_id)
-    require_team_officer(referral, actor)
+    referral = _for_team_officer(uow, actor, referral_id)
     question = referral.add_question(text)
     uow.commit()
     return question.id
 
 
 def remove_question(uow: UnitOfWork, actor: Actor, referral_id: UUID, question_id: UUID) -> None:
-    referral = _for_change(uow, referral_id)
-    require_team_officer(referral, actor)
+    referral = _for_team_officer(uow, actor, referral_id)
     referral.remove_question(question_id)
     uow.commit()
 
@@ -189,8 +202,7 @@ def remove_question(uow: UnitOfWork, actor: Actor, referral_id: UUID, question_i
 
 def publish_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> tuple[UUID, ...]:
     """Invite every provider admitted and not suspended on the lot now, by event and webhook."""
-    referral = _for_change(uow, referral_id)
-    require_team_officer(referral, actor)
+    referral = _for_team_officer(uow, actor, referral_id)
     now = uow.now()
     invited = referral.publish(uow.registry.memberships_on(referral.lot, council_date(now)), by=actor.sub, now=now)
     published = next(e for e in referral.events if isinstance(e, ReferralPublished))
@@ -208,16 +220,12 @@ def provider_payload(published: dict) -> dict:
 
 
 def cancel_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> CouncilView:
-    referral = _for_change(uow, referral_id)
-    require_team_officer(referral, actor)
-    referral.cancel(reason, by=actor.sub, now=uow.now())
-    uow.commit()
-    return _council_view(uow, referral)
+    return _team_officer_changes(uow, actor, referral_id,
+                                 lambda it: it.cancel(reason, by=actor.sub, now=uow.now()))
 
 
 def close_referral_early(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> CouncilView:
-    referral = _for_change(uow, referral_id)
-    require_team_officer(referral, actor)
+    referral = _for_team_officer(uow, actor, referral_id)
     registry = uow.registry.memberships_on(referral.lot, council_date(uow.now()))
     referral.close_early(by=actor.sub, now=uow.now(), unable_to_answer=unable_to_answer(referral, registry))
     uow.commit()
@@ -302,8 +310,7 @@ def decline_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: s
 def assess_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUID, *, meets_needs: bool,
                  reason: str, criteria_met: Mapping[UUID, bool] | None = None) -> tuple[Referral, Offer]:
     """Returns the referral and the offer assessed."""
-    referral = _for_change(uow, referral_id)
-    require_team_officer(referral, actor)
+    referral = _for_team_officer(uow, actor, referral_id)
     referral.assess_offer(offer_id, meets_needs=meets_needs, reason=reason, criteria_met=criteria_met,
                           by=actor.sub, now=uow.now())
     uow.commit()
@@ -312,19 +319,13 @@ def assess_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUI
 
 def complete_assessment(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> CouncilView:
     """Every live offer assessed: tell awards (referral.closed, with child_ref)."""
-    referral = _for_change(uow, referral_id)
-    require_team_officer(referral, actor)
-    referral.complete_assessment(by=actor.sub, now=uow.now())
-    uow.commit()
-    return _council_view(uow, referral)
+    return _team_officer_changes(uow, actor, referral_id,
+                                 lambda it: it.complete_assessment(by=actor.sub, now=uow.now()))
 
 
 def record_off_dps_exception(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> CouncilView:
-    referral = _for_change(uow, referral_id)
-    require_team_officer(referral, actor)
-    referral.record_off_dps_exception(reason, by=actor.sub, now=uow.now())
-    uow.commit()
-    return _council_view(uow, referral)
+    return _team_officer_changes(uow, actor, referral_id,
+                                 lambda it: it.record_off_dps_exception(reason, by=actor.sub, now=uow.now()))
 
 
 # --- reading (a read-only unit of work: nothing here commits) ---------------------------------

@@ -19,21 +19,7 @@ from uuid import UUID
 
 from marshmallow import Schema, fields
 
-from services.referrals.domain import (
-    AssessedOffer,
-    Event,
-    OffDpsExceptionRecorded,
-    OfferChanged,
-    OfferDeclined,
-    OfferSubmitted,
-    OfferWithdrawn,
-    Profile,
-    ProfileForProviders,
-    ReferralCancelled,
-    ReferralClosed,
-    ReferralPublished,
-    is_full_time,
-)
+from services.referrals import domain
 from services.referrals.domain.events import (
     OfferAssessed,
     PlacedInBlock,
@@ -98,7 +84,7 @@ class ProfileData(Schema):
     transport_needed = fields.Boolean()
 
 
-def profile_data(profile: Profile) -> dict:
+def profile_data(profile: domain.Profile) -> dict:
     """The profile as plain JSON-ready data (the one place it is flattened)."""
     return cached(ProfileData).dump({
         **{name: getattr(profile, name) for name in cached(ProfileData).fields},
@@ -107,8 +93,8 @@ def profile_data(profile: Profile) -> dict:
     })
 
 
-def profile_from_json(data: dict) -> Profile:
-    return Profile(
+def profile_from_json(data: dict) -> domain.Profile:
+    return domain.Profile(
         age=data["age"], year_group=data.get("year_group"), primary_need=data["primary_need"], ehcp=data["ehcp"],
         looked_after=data["looked_after"], reason=data["reason"], needs_and_risks=data["needs_and_risks"],
         aims=data["aims"], success_measures=dict(data["success_measures"]), curriculum=data["curriculum"],
@@ -123,7 +109,7 @@ class QuestionData(Schema):
     text = fields.String()
 
 
-def questions_data(shared: ProfileForProviders) -> list[dict]:
+def questions_data(shared: domain.ProfileForProviders) -> list[dict]:
     return cached(QuestionData, many=True).dump([{"question_id": q.id, "text": q.text} for q in shared.questions])
 
 
@@ -223,7 +209,7 @@ class OffDpsExceptionData(Schema):
     at = fields.AwareDateTime()
 
 
-def _closed_offer(offer: AssessedOffer) -> dict:
+def _closed_offer(offer: domain.AssessedOffer) -> dict:
     terms = offer.terms
     return {"offer_id": offer.offer_id, "provider_id": offer.provider_id, "pricing_line_id": terms.pricing_line_id,
             "unit_price_pence": terms.unit_price_pence, "maximum_price_pence": offer.maximum_price_pence,
@@ -233,9 +219,9 @@ def _closed_offer(offer: AssessedOffer) -> dict:
             "meets_needs": offer.assessment.meets_needs, "assessment_reason": offer.assessment.reason}
 
 
-def translate(event: Event, *, child_ref: UUID | None = None) -> Iterator[Message | AuditEntry]:
+def translate(event: domain.Event, *, child_ref: UUID | None = None) -> Iterator[Message | AuditEntry]:
     """What one domain event becomes: the message published (if any) and the audit entry.
-    `child_ref` is needed for `ReferralClosed` only (the one event that names the child, opaquely)."""
+    `child_ref` is needed for `domain.ReferralClosed` only (the one event that names the child, opaquely)."""
     message = message_for(event, child_ref=child_ref)
     if message is not None:
         yield Message(*message)
@@ -244,7 +230,7 @@ def translate(event: Event, *, child_ref: UUID | None = None) -> Iterator[Messag
         yield entry
 
 
-def audit_entry(event: Event) -> AuditEntry | None:
+def audit_entry(event: domain.Event) -> AuditEntry | None:
     """The line of the audit trail an event writes (the actor is the unit of work's unless named)."""
     match event:
         case ReferralCreated():
@@ -259,10 +245,10 @@ def audit_entry(event: Event) -> AuditEntry | None:
         case QuestionRemoved():
             return AuditEntry("referral.question_removed", "referral", event.referral_id,
                               details={"question_id": str(event.question_id)})
-        case ReferralPublished():
+        case domain.ReferralPublished():
             return AuditEntry("referral.published", "referral", event.referral_id,
                               details={"invited_provider_ids": [str(p) for p in event.invited], "lot": event.lot})
-        case ReferralCancelled():
+        case domain.ReferralCancelled():
             return AuditEntry("referral.cancelled", "referral", event.referral_id, reason=event.reason)
         case WindowClosed(by=None):
             return AuditEntry("referral.window_closed", "referral", event.referral_id,
@@ -271,18 +257,18 @@ def audit_entry(event: Event) -> AuditEntry | None:
         case WindowClosed():
             return AuditEntry("referral.closed_early", "referral", event.referral_id,
                               reason="every invited provider has answered")
-        case OfferSubmitted():
+        case domain.OfferSubmitted():
             return AuditEntry("offer.submitted", "offer", event.offer_id, details={
                 "referral_id": str(event.referral_id), "provider_id": str(event.provider_id),
                 "unit_price_pence": event.unit_price_pence, "total_pence": event.total_pence})
-        case OfferChanged():
+        case domain.OfferChanged():
             return AuditEntry("offer.changed", "offer", event.offer_id, details={
                 "referral_id": str(event.referral_id), "unit_price_pence": event.unit_price_pence,
                 "total_pence": event.total_pence})
-        case OfferWithdrawn():
+        case domain.OfferWithdrawn():
             return AuditEntry("offer.withdrawn", "offer", event.offer_id,
                               details={"referral_id": str(event.referral_id)})
-        case OfferDeclined():
+        case domain.OfferDeclined():
             return AuditEntry("referral.declined", "referral", event.referral_id, reason=event.reason,
                               details={"provider_id": str(event.provider_id)})
         case OfferAssessed():
@@ -290,10 +276,10 @@ def audit_entry(event: Event) -> AuditEntry | None:
             return AuditEntry("offer.assessed", "offer", a.offer_id, reason=a.reason, details={
                 "referral_id": str(event.referral_id), "meets_needs": a.meets_needs,
                 "criteria_met": {str(k): v for k, v in a.criteria_met.items()}})
-        case ReferralClosed():
+        case domain.ReferralClosed():
             return AuditEntry("referral.assessment_completed", "referral", event.referral_id,
                               details={"no_suitable_offer": event.no_suitable_offer})
-        case OffDpsExceptionRecorded():
+        case domain.OffDpsExceptionRecorded():
             return AuditEntry("referral.off_dps_exception", "referral", event.referral_id, reason=event.reason)
         case ReferralAwarded():
             return AuditEntry("referral.awarded", "referral", event.referral_id, details={
@@ -305,10 +291,10 @@ def audit_entry(event: Event) -> AuditEntry | None:
     return None
 
 
-def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, dict] | None:
+def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[str, dict] | None:
     """The (type, data) of the outbox message for one domain event; None for one published to nobody."""
     match event:
-        case ReferralPublished():
+        case domain.ReferralPublished():
             shared = event.profile
             return "referral.published", cached(ReferralPublishedData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "team": shared.team,
@@ -316,20 +302,20 @@ def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, di
                 "no_eligible_providers": event.no_eligible_providers,
                 "full_time_provision_by": shared.full_time_provision_by, "questions": questions_data(shared),
                 "profile": profile_data(shared.profile), "at": utc(event.at)})
-        case OfferSubmitted() | OfferChanged():
-            kind = "offer.submitted" if isinstance(event, OfferSubmitted) else "offer.changed"
+        case domain.OfferSubmitted() | domain.OfferChanged():
+            kind = "offer.submitted" if isinstance(event, domain.OfferSubmitted) else "offer.changed"
             return kind, cached(OfferData).dump({"referral_id": event.referral_id, "offer_id": event.offer_id,
                                            "provider_id": event.provider_id, "lot": event.lot,
                                            "at": utc(event.at)})
-        case OfferWithdrawn():
+        case domain.OfferWithdrawn():
             return "offer.withdrawn", cached(OfferWithdrawnData).dump({
                 "referral_id": event.referral_id, "offer_id": event.offer_id, "provider_id": event.provider_id,
                 "lot": event.lot, "at": utc(event.at)})
-        case OfferDeclined():
+        case domain.OfferDeclined():
             return "offer.declined", cached(OfferDeclinedData).dump({
                 "referral_id": event.referral_id, "provider_id": event.provider_id, "lot": event.lot,
                 "reason": event.reason, "at": utc(event.at)})
-        case ReferralClosed():
+        case domain.ReferralClosed():
             if child_ref is None:
                 raise ValueError("referral.closed needs the child's child_ref")
             profile = event.profile.profile
@@ -337,18 +323,18 @@ def message_for(event: Event, *, child_ref: UUID | None = None) -> tuple[str, di
                 "referral_id": event.referral_id, "lot": event.lot, "team": event.profile.team,
                 "child_ref": child_ref, "reason_for_ap": profile.reason.value,
                 "hours_per_week": profile.hours_per_week,
-                "full_time": is_full_time(event.lot, profile.hours_per_week), "ehcp": profile.ehcp,
+                "full_time": domain.is_full_time(event.lot, profile.hours_per_week), "ehcp": profile.ehcp,
                 "looked_after": profile.looked_after, "start_date": profile.start_date,
                 "expected_weeks": profile.expected_weeks, "no_suitable_offer": event.no_suitable_offer,
                 "invited_provider_ids": list(event.invited), "window_closed_at": utc(event.window_closed_at),
                 "offers": [_closed_offer(o) for o in event.offers],
                 "declines": [{"provider_id": d.provider_id, "reason": d.reason} for d in event.declines],
                 "at": utc(event.at)})
-        case ReferralCancelled():
+        case domain.ReferralCancelled():
             return "referral.cancelled", cached(ReferralCancelledData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "invited_provider_ids": list(event.invited),
                 "reason": event.reason, "at": utc(event.at)})
-        case OffDpsExceptionRecorded():
+        case domain.OffDpsExceptionRecorded():
             return "off_dps_exception.recorded", cached(OffDpsExceptionData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "team": event.team, "reason": event.reason,
                 "recorded_by": str(event.by), "at": utc(event.at)})

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from services.tracking.domain import values
 from services.tracking.domain.placement import ReviewFlag
-from shared.db import UTCDateTime, new_metadata
+from shared.db import Choice, UTCDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -24,23 +24,6 @@ metadata = new_metadata()
 # Column types that read and write the domain's values (the DDL is the plain
 # type underneath: no migration).  The enums are StrEnums, so the reports'
 # rows still read as the strings the API and CSV show.
-
-class Choice(sa.TypeDecorator):
-    """An enum member stored as its value."""
-
-    impl = sa.String
-    cache_ok = True
-
-    def __init__(self, enum: type, length: int) -> None:
-        super().__init__(length)
-        self.enum = enum
-
-    def process_bind_param(self, value, dialect):
-        return None if value is None else self.enum(value).value
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else self.enum(value)
-
 
 class Flags(sa.TypeDecorator):
     """A placement's review flags: [{reason, at}]."""

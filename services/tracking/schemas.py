@@ -7,18 +7,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from webargs.fields import DelimitedList
 
-from services.tracking.domain import (
-    ConcernKind,
-    EndReason,
-    NextStep,
-    OutcomeStage,
-    PlacementSource,
-    PlacementStatus,
-    Progress,
-    Provision,
-    Safeguarding,
-    Subject,
-)
+from services.tracking import domain
 from services.tracking.views import DIMENSIONS
 from shared.paging import Paging
 from shared.schemas import AwareDateTime, Date, Integer
@@ -39,7 +28,7 @@ def _text(max_length: int = 2000, **kwargs) -> fields.String:
 # -- requests ---------------------------------------------------------------------------
 
 class PlacementQuery(Paging):
-    status = fields.String(validate=_choice(PlacementStatus))
+    status = fields.String(validate=_choice(domain.PlacementStatus))
     provider_id = fields.UUID()
     lot = Integer(validate=validate.Range(min=1, max=4))
     team = fields.String()
@@ -55,20 +44,20 @@ class StartRequest(Schema):
 
 class EndRequest(Schema):
     end_date = Date(required=True)
-    end_reason = fields.String(required=True, validate=_choice(EndReason, exclude=(EndReason.CANCELLED,)))
-    next_step = fields.String(required=True, validate=_choice(NextStep))
+    end_reason = fields.String(required=True, validate=_choice(domain.EndReason, exclude=(domain.EndReason.CANCELLED,)))
+    next_step = fields.String(required=True, validate=_choice(domain.NextStep))
     note = _text(allow_none=True)
 
 
 class CancelRequest(Schema):
     reason = _text(required=True, metadata={"description": "why the child never started"})
-    next_step = fields.String(required=True, validate=_choice(NextStep),
+    next_step = fields.String(required=True, validate=_choice(domain.NextStep),
                               metadata={"description": "where the child goes instead"})
 
 
 class ArrangementsRequest(Schema):
-    safeguarding = fields.String(validate=_choice(Safeguarding))
-    provision = fields.String(validate=_choice(Provision))
+    safeguarding = fields.String(validate=_choice(domain.Safeguarding))
+    provision = fields.String(validate=_choice(domain.Provision))
     overlap_reason = _text(allow_none=True)
     reason = _text(allow_none=True)
 
@@ -90,7 +79,7 @@ class ConcernQuery(Paging):
     open = fields.Boolean(metadata={"description": "true: not yet acknowledged; false: acknowledged"})
     placement_id = fields.UUID()
     provider_id = fields.UUID()
-    kind = fields.String(validate=_choice(ConcernKind))
+    kind = fields.String(validate=_choice(domain.ConcernKind))
 
 
 class AcknowledgeRequest(Schema):
@@ -99,10 +88,10 @@ class AcknowledgeRequest(Schema):
 
 class ReviewRequest(Schema):
     review_date = Date(required=True)
-    attendance = fields.String(required=True, validate=_choice(Progress))
-    attitude = fields.String(required=True, validate=_choice(Progress))
-    attainment = fields.String(required=True, validate=_choice(Progress))
-    behaviour = fields.String(required=True, validate=_choice(Progress))
+    attendance = fields.String(required=True, validate=_choice(domain.Progress))
+    attitude = fields.String(required=True, validate=_choice(domain.Progress))
+    attainment = fields.String(required=True, validate=_choice(domain.Progress))
+    behaviour = fields.String(required=True, validate=_choice(domain.Progress))
     notes = _text(10000, required=True, metadata={"description": "progress against the placement's aims"})
 
 
@@ -113,9 +102,9 @@ class QualificationSchema(Schema):
 
 
 class OutcomeRequest(Schema):
-    stage = fields.String(required=True, validate=_choice(OutcomeStage))
+    stage = fields.String(required=True, validate=_choice(domain.OutcomeStage))
     recorded_on = Date(required=True)
-    attainment = fields.Dict(keys=fields.String(validate=_choice(Subject)), values=_text(100),
+    attainment = fields.Dict(keys=fields.String(validate=_choice(domain.Subject)), values=_text(100),
                              load_default=dict, metadata={"description": "working-at level or grade per subject"})
     qualifications = fields.List(fields.Nested(QualificationSchema), load_default=list)
     engagement = Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=5))
@@ -170,7 +159,7 @@ class FlagSchema(Schema):
 
 class PlacementSchema(Schema):
     placement_id = fields.UUID()
-    source = fields.String(metadata={"enum": [s.value for s in PlacementSource]})
+    source = fields.String(metadata={"enum": [s.value for s in domain.PlacementSource]})
     referral_id = fields.UUID()
     award_id = fields.UUID(allow_none=True)
     contract_id = fields.UUID(allow_none=True)

@@ -16,6 +16,7 @@ from uuid import UUID
 from shared.calendar import council_date
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
+from . import events
 from .application import (
     Application,
     ApplicationStatus,
@@ -30,20 +31,6 @@ from .application import (
 from .common import Refusals, as_member, is_whole_number, require_reason
 from .compliance import ComplianceActions, ComplianceDocument, DocumentKind, compliance_actions, compliance_problems
 from .dps import DPS, check_lot
-from .events import (
-    CapacityChanged,
-    DetailsChanged,
-    DocumentUploaded,
-    Event,
-    MembershipAdmitted,
-    MembershipReinstated,
-    MembershipRemoved,
-    MembershipSuspended,
-    PricingChanged,
-    PricingScheduleEffective,
-    RegistrationChanged,
-    SlaAccepted,
-)
 from .membership import Membership, MembershipStatus
 from .pricing import PricingLine, PricingSchedule, ScheduleStatus, check_pricing_lines
 
@@ -69,7 +56,7 @@ class Provider:
         self.memberships: dict[int, Membership] = {}
         self.pricing_schedules: list[PricingSchedule] = []  # every version of every lot, in order proposed
         self.sla_acceptances: list[SlaAcceptance] = []
-        self.events: list[Event] = []
+        self.events: list[events.Event] = []
 
     @classmethod
     def from_application(cls, application: Application) -> Provider:
@@ -127,8 +114,8 @@ class Provider:
             self.memberships[lot] = Membership(lot, admitted_on=today, ends_on=dps.ends_on, capacity=entry.capacity)
             schedule = self._add_schedule(lot, tuple(entry.pricing_lines), today, now)
             schedule.status, schedule.decided_at = ScheduleStatus.APPROVED, now
-            schedule.announced = True  # MembershipAdmitted carries the lines
-            self.events.append(MembershipAdmitted(
+            schedule.announced = True  # events.MembershipAdmitted carries the lines
+            self.events.append(events.MembershipAdmitted(
                 self.id, self.name, lot, _status_value(self.registration),
                 schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
                 urn=self.registration.urn))
@@ -147,7 +134,7 @@ class Provider:
             self.change_safeguarding_lead(safeguarding_lead)
         changed = tuple(name for name, value in (("organisation", organisation), ("registration", registration),
                                                   ("safeguarding_lead", safeguarding_lead)) if value is not None)
-        self.events.append(DetailsChanged(self.id, changed))
+        self.events.append(events.DetailsChanged(self.id, changed))
 
     def change_details(self, now: datetime, organisation: Organisation | None = None,
                        registration: Registration | None = None) -> None:
@@ -164,7 +151,7 @@ class Provider:
         published_before = (self.organisation.name, _registration_key(self.registration))
         self.organisation, self.registration = organisation, registration
         if (self.organisation.name, _registration_key(self.registration)) != published_before:
-            self.events.append(RegistrationChanged(
+            self.events.append(events.RegistrationChanged(
                 self.id, self.name, _status_value(registration), registration.urn,
                 _value(registration.ofsted_grade), now))
 
@@ -192,7 +179,7 @@ class Provider:
             raise Conflict(f"SLA version {version} is already accepted")
         acceptance = SlaAcceptance(version, council_date(now))
         self.sla_acceptances.append(acceptance)
-        self.events.append(SlaAccepted(self.id, acceptance.version, acceptance.accepted_on))
+        self.events.append(events.SlaAccepted(self.id, acceptance.version, acceptance.accepted_on))
         return acceptance
 
     # ------------------------------------------------------------ memberships
@@ -226,7 +213,7 @@ class Provider:
         """The manager suspends a membership (e.g. a safeguarding concern)."""
         membership = self.membership(lot)
         membership.suspend(reason, council_date(now))
-        self.events.append(MembershipSuspended(self.id, self.name, membership.lot, membership.reason,
+        self.events.append(events.MembershipSuspended(self.id, self.name, membership.lot, membership.reason,
                                                False, now))
 
     def reinstate(self, lot: int, reason: str, now: datetime) -> None:
@@ -238,12 +225,12 @@ class Provider:
         if problems and membership.status is MembershipStatus.SUSPENDED:
             raise Conflict(f"cannot reinstate while {'; '.join(problems)}")
         membership.reinstate(reason, council_date(now))
-        self.events.append(MembershipReinstated(self.id, self.name, membership.lot, reason, False, now))
+        self.events.append(events.MembershipReinstated(self.id, self.name, membership.lot, reason, False, now))
 
     def remove(self, lot: int, reason: str, now: datetime) -> None:
         membership = self.membership(lot)
         membership.remove(reason, council_date(now))
-        self.events.append(MembershipRemoved(self.id, self.name, membership.lot, membership.reason, now))
+        self.events.append(events.MembershipRemoved(self.id, self.name, membership.lot, membership.reason, now))
 
     # ------------------------------------------------------------ compliance
 
@@ -259,7 +246,7 @@ class Provider:
             check_document(document, council_date(now), refusals, f"documents.{kind.value}")
         refusals.raise_if_any("document refused")
         self.documents[kind] = document  # type: ignore[index]
-        self.events.append(DocumentUploaded(self.id, kind.value, document.reference,  # type: ignore[union-attr]
+        self.events.append(events.DocumentUploaded(self.id, kind.value, document.reference,  # type: ignore[union-attr]
                                             document.expires_on))
 
     def check_compliance(self, now: datetime) -> ComplianceActions:
@@ -269,10 +256,10 @@ class Provider:
         actions = compliance_actions(self.documents.values(), self.memberships.values(), today)
         for lot, reason in actions.suspend:
             self.memberships[lot].suspend(reason, today, automatic=True)
-            self.events.append(MembershipSuspended(self.id, self.name, lot, reason, True, now))
+            self.events.append(events.MembershipSuspended(self.id, self.name, lot, reason, True, now))
         for lot in actions.reinstate:
             self.memberships[lot].reinstate(COMPLIANCE_RESTORED, today)
-            self.events.append(MembershipReinstated(self.id, self.name, lot, COMPLIANCE_RESTORED, True, now))
+            self.events.append(events.MembershipReinstated(self.id, self.name, lot, COMPLIANCE_RESTORED, True, now))
         return actions
 
     # ------------------------------------------------------------ capacity
@@ -286,7 +273,7 @@ class Provider:
         if membership.capacity == capacity:
             return
         previous, membership.capacity = membership.capacity, capacity
-        self.events.append(CapacityChanged(self.id, self.name, lot, capacity, now, previous))
+        self.events.append(events.CapacityChanged(self.id, self.name, lot, capacity, now, previous))
 
     def _current_membership(self, lot: int, today: date) -> Membership:
         membership = self.membership(lot)
@@ -318,7 +305,7 @@ class Provider:
         return schedule
 
     def _pricing_changed(self, schedule: PricingSchedule, action: str, **details) -> None:
-        self.events.append(PricingChanged(self.id, schedule.lot, schedule.version, action,
+        self.events.append(events.PricingChanged(self.id, schedule.lot, schedule.version, action,
                                           schedule.effective_from, **details))
 
     def approve_pricing(self, lot: int, version: int, now: datetime) -> PricingSchedule:
@@ -354,7 +341,7 @@ class Provider:
                if s.in_force_on(today) and not s.announced]
         for schedule in due:
             schedule.announced = True
-            self.events.append(PricingScheduleEffective(self.id, self.name, schedule.lot, schedule.version,
+            self.events.append(events.PricingScheduleEffective(self.id, self.name, schedule.lot, schedule.version,
                                                         schedule.effective_from, schedule.lines, now))
         return due
 

@@ -14,18 +14,7 @@ from decimal import Decimal
 from typing import ClassVar
 from uuid import UUID
 
-from .values import (
-    ConcernKind,
-    EndReason,
-    NextStep,
-    OutcomeStage,
-    Progress,
-    Provision,
-    Qualification,
-    Safeguarding,
-    StartConfirmedBy,
-    Subject,
-)
+from . import values
 
 
 @dataclass(frozen=True)
@@ -43,10 +32,10 @@ class PlacementStarted(Event):
     reason_for_ap: str
     hours_per_week: Decimal
     full_time: bool
-    provision: Provision
-    safeguarding: Safeguarding
+    provision: values.Provision
+    safeguarding: values.Safeguarding
     started_on: date
-    confirmed_by: StartConfirmedBy
+    confirmed_by: values.StartConfirmedBy
     overlap_reason: str | None
     at: datetime
 
@@ -60,8 +49,8 @@ class PlacementEnded(Event):
     commissioning_team: str
     started_on: date | None  # None when an awarded placement was cancelled
     end_date: date
-    end_reason: EndReason
-    next_step: NextStep
+    end_reason: values.EndReason
+    next_step: values.NextStep
     at: datetime
     note: str | None = None  # the officer's note or why it never started: for the audit trail, not published
 
@@ -88,7 +77,7 @@ class ConcernRaised(Event):
     placement_id: UUID
     provider_id: UUID
     commissioning_team: str  # so the team's officers see it at once
-    kind: ConcernKind
+    kind: values.ConcernKind
     week_commencing: date
     rate: Decimal | None  # the week's rate (unexplained absence) or the four-week rate
     at: datetime
@@ -101,10 +90,10 @@ class ReviewRecorded(Event):
     placement_id: UUID
     provider_id: UUID
     review_date: date
-    attendance: Progress
-    attitude: Progress
-    attainment: Progress
-    behaviour: Progress
+    attendance: values.Progress
+    attitude: values.Progress
+    attainment: values.Progress
+    behaviour: values.Progress
     next_review_due: date
     at: datetime
 
@@ -115,12 +104,12 @@ class OutcomeRecorded(Event):
     outcome_id: UUID
     placement_id: UUID
     provider_id: UUID
-    stage: OutcomeStage
+    stage: values.OutcomeStage
     recorded_on: date
-    attainment: tuple[tuple[Subject, str], ...]
-    qualifications: tuple[Qualification, ...]
+    attainment: tuple[tuple[values.Subject, str], ...]
+    qualifications: tuple[values.Qualification, ...]
     engagement: int | None
-    next_step: NextStep | None  # set once the placement has ended
+    next_step: values.NextStep | None  # set once the placement has ended
     at: datetime
 
 

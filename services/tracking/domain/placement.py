@@ -20,6 +20,7 @@ from uuid import UUID, uuid4
 
 from shared.errors import Conflict, Forbidden, InvalidInput
 
+from . import events, values
 from .attendance import (
     AttendanceReturn,
     Concern,
@@ -31,28 +32,6 @@ from .attendance import (
     window_rate,
 )
 from .common import Actor, check_lot, council_date, ensure_may_see, parse_choice, required_text, week_commencing
-from .events import (
-    AttendanceRecorded,
-    ConcernRaised,
-    Event,
-    OutcomeRecorded,
-    PlacementEnded,
-    PlacementStarted,
-    ReviewRecorded,
-)
-from .values import (
-    EndReason,
-    NextStep,
-    OutcomeStage,
-    PlacementSource,
-    PlacementStatus,
-    Progress,
-    Provision,
-    Qualification,
-    Safeguarding,
-    StartConfirmedBy,
-    Subject,
-)
 
 REVIEW_INTERVAL = timedelta(days=42)
 """Reviews at least every half term: six weeks from the start or the last review."""
@@ -88,10 +67,10 @@ def review_due(started_on: date, last_review_on: date | None) -> date:
 @dataclass(eq=False)
 class Review:
     review_date: date
-    attendance: Progress
-    attitude: Progress
-    attainment: Progress
-    behaviour: Progress
+    attendance: values.Progress
+    attitude: values.Progress
+    attainment: values.Progress
+    behaviour: values.Progress
     notes: str
     by: str
     recorded_at: datetime
@@ -100,10 +79,10 @@ class Review:
 
 @dataclass(eq=False)
 class Outcome:
-    stage: OutcomeStage
+    stage: values.OutcomeStage
     recorded_on: date
-    attainment: tuple[tuple[Subject, str], ...]  # working-at level or grade, as text
-    qualifications: tuple[Qualification, ...]
+    attainment: tuple[tuple[values.Subject, str], ...]  # working-at level or grade, as text
+    qualifications: tuple[values.Qualification, ...]
     engagement: int | None  # 1 (disengaged) to 5 (fully engaged)
     by: str
     recorded_at: datetime
@@ -137,24 +116,24 @@ class Placement:
     agreed_cost_pence: int
     start_date: date  # planned
     expected_end_date: date
-    safeguarding: Safeguarding
-    provision: Provision
+    safeguarding: values.Safeguarding
+    provision: values.Provision
     full_time: bool = False  # as awarded (awards decides; see consumers.full_time_of)
-    source: PlacementSource = PlacementSource.CALL_OFF
-    status: PlacementStatus = PlacementStatus.AWARDED
+    source: values.PlacementSource = values.PlacementSource.CALL_OFF
+    status: values.PlacementStatus = values.PlacementStatus.AWARDED
     started_on: date | None = None
-    start_confirmed_by: StartConfirmedBy | None = None
+    start_confirmed_by: values.StartConfirmedBy | None = None
     overlap_reason: str | None = None
     end_date: date | None = None
-    end_reason: EndReason | None = None
-    next_step: NextStep | None = None
+    end_reason: values.EndReason | None = None
+    next_step: values.NextStep | None = None
     cancel_reason: str | None = None
     attendance: dict[date, AttendanceReturn] = field(default_factory=dict)
     concerns: list[Concern] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     review_flags: list[ReviewFlag] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list, repr=False)
+    events: list[events.Event] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         check_lot(self.lot)
@@ -166,18 +145,18 @@ class Placement:
         if self.expected_end_date < self.start_date:
             raise InvalidInput(f"cannot be before the start date {self.start_date}",
                                field="expected_end_date")
-        self.safeguarding = parse_choice(Safeguarding, self.safeguarding, "safeguarding")
-        self.provision = parse_choice(Provision, self.provision, "provision")
-        self.source = parse_choice(PlacementSource, self.source, "source")
-        self.status = parse_choice(PlacementStatus, self.status, "status")
+        self.safeguarding = parse_choice(values.Safeguarding, self.safeguarding, "safeguarding")
+        self.provision = parse_choice(values.Provision, self.provision, "provision")
+        self.source = parse_choice(values.PlacementSource, self.source, "source")
+        self.status = parse_choice(values.PlacementStatus, self.status, "status")
 
     @classmethod
     def from_call_off(cls, **terms) -> Placement:
-        return cls(**terms, source=PlacementSource.CALL_OFF)
+        return cls(**terms, source=values.PlacementSource.CALL_OFF)
 
     @classmethod
     def from_block_place(cls, **terms) -> Placement:
-        return cls(**terms, source=PlacementSource.BLOCK_PLACE)
+        return cls(**terms, source=values.PlacementSource.BLOCK_PLACE)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Placement) and other.placement_id == self.placement_id
@@ -190,7 +169,7 @@ class Placement:
     @property
     def is_main_full_time(self) -> bool:
         """The kind of placement a child should have only one of at a time."""
-        return self.full_time and self.provision is Provision.MAIN
+        return self.full_time and self.provision is values.Provision.MAIN
 
     def active_on(self, day: date) -> bool:
         """Started on or before `day` and not ended before it."""
@@ -205,7 +184,7 @@ class Placement:
         placements: a second overlapping full-time main placement is refused
         (Conflict) unless an officer records why in `overlap_reason`."""
         ensure_may_see(by, self.provider_id, self.commissioning_team)
-        self._ensure_status(PlacementStatus.AWARDED, "start")
+        self._ensure_status(values.PlacementStatus.AWARDED, "start")
         if started_on > council_date(now):
             raise InvalidInput("a start cannot be confirmed before the day it happens",
                                field="started_on")
@@ -213,12 +192,12 @@ class Placement:
             raise InvalidInput(f"is after the expected end date {self.expected_end_date}",
                                field="started_on")
         reason = self._check_overlap(started_on, others, overlap_reason, by)
-        self.status = PlacementStatus.STARTED
+        self.status = values.PlacementStatus.STARTED
         self.started_on = started_on
-        self.start_confirmed_by = (StartConfirmedBy.PROVIDER if by.is_provider
-                                   else StartConfirmedBy.OFFICER)
+        self.start_confirmed_by = (values.StartConfirmedBy.PROVIDER if by.is_provider
+                                   else values.StartConfirmedBy.OFFICER)
         self.overlap_reason = reason
-        self.events.append(PlacementStarted(
+        self.events.append(events.PlacementStarted(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, reason_for_ap=self.reason_for_ap,
             hours_per_week=self.hours_per_week, full_time=self.full_time, provision=self.provision,
@@ -243,15 +222,15 @@ class Placement:
 
     # Ending
 
-    def end(self, end_date: date, *, end_reason: EndReason | str, next_step: NextStep | str,
+    def end(self, end_date: date, *, end_reason: values.EndReason | str, next_step: values.NextStep | str,
             by: Actor, now: datetime, note: str | None = None) -> None:
         ensure_may_see(by, self.provider_id, self.commissioning_team)
-        self._ensure_status(PlacementStatus.STARTED, "end")
-        reason = parse_choice(EndReason, end_reason, "end_reason")
-        if reason is EndReason.CANCELLED:
+        self._ensure_status(values.PlacementStatus.STARTED, "end")
+        reason = parse_choice(values.EndReason, end_reason, "end_reason")
+        if reason is values.EndReason.CANCELLED:
             raise InvalidInput("a placement that started is ended, not cancelled; give how it "
                                "ended", field="end_reason")
-        step = parse_choice(NextStep, next_step, "next_step")
+        step = parse_choice(values.NextStep, next_step, "next_step")
         if end_date < self.started_on:
             raise InvalidInput(f"cannot be before the placement started on {self.started_on}",
                                field="end_date")
@@ -261,17 +240,17 @@ class Placement:
         if last_week is not None and end_date < last_week:
             raise InvalidInput(f"attendance has been returned for the week commencing {last_week}",
                                field="end_date")
-        self.status = PlacementStatus.ENDED
+        self.status = values.PlacementStatus.ENDED
         self.end_date, self.end_reason, self.next_step = end_date, reason, step
         self.review_flags = []  # nothing left to review
-        self.events.append(PlacementEnded(
+        self.events.append(events.PlacementEnded(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, started_on=self.started_on,
             end_date=end_date, end_reason=reason, next_step=step, at=now, note=note))
 
     # Cancelling: an award that never starts
 
-    def cancel(self, *, reason: str, next_step: NextStep | str, by: Actor,
+    def cancel(self, *, reason: str, next_step: values.NextStep | str, by: Actor,
                now: datetime) -> None:
         """The child never started (the family moved away, a better place came
         up, the provider could not take the child after all): an officer
@@ -281,25 +260,25 @@ class Placement:
         count against the provider in accountability."""
         if by.is_provider:
             raise Forbidden("only an officer may cancel an award that never started")
-        if self.status is PlacementStatus.STARTED:
+        if self.status is values.PlacementStatus.STARTED:
             raise Conflict("the placement has started: end it with an end reason and next step")
-        self._ensure_status(PlacementStatus.AWARDED, "be cancelled")
+        self._ensure_status(values.PlacementStatus.AWARDED, "be cancelled")
         why = required_text(reason, "reason", "why the placement never started")
-        step = parse_choice(NextStep, next_step, "next_step")
-        self.status = PlacementStatus.CANCELLED
+        step = parse_choice(values.NextStep, next_step, "next_step")
+        self.status = values.PlacementStatus.CANCELLED
         self.end_date = council_date(now)
-        self.end_reason, self.next_step, self.cancel_reason = EndReason.CANCELLED, step, why
+        self.end_reason, self.next_step, self.cancel_reason = values.EndReason.CANCELLED, step, why
         self.review_flags = []
-        self.events.append(PlacementEnded(
+        self.events.append(events.PlacementEnded(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, started_on=None,
-            end_date=self.end_date, end_reason=EndReason.CANCELLED, next_step=step, at=now, note=why))
+            end_date=self.end_date, end_reason=values.EndReason.CANCELLED, next_step=step, at=now, note=why))
 
-    # Safeguarding and main or supplementary provision
+    # values.Safeguarding and main or supplementary provision
 
     def set_arrangements(self, *, by: Actor, others: Iterable[Placement] = (),
-                         safeguarding: Safeguarding | str | None = None,
-                         provision: Provision | str | None = None,
+                         safeguarding: values.Safeguarding | str | None = None,
+                         provision: values.Provision | str | None = None,
                          overlap_reason: str | None = None) -> None:
         """An officer records who holds safeguarding responsibility and
         whether this is the child's main provision.  Making a running
@@ -307,17 +286,17 @@ class Placement:
         start: refused unless the officer records why."""
         if by.is_provider:
             raise Forbidden("only an officer records safeguarding and provision")
-        if self.status in (PlacementStatus.ENDED, PlacementStatus.CANCELLED):
+        if self.status in (values.PlacementStatus.ENDED, values.PlacementStatus.CANCELLED):
             raise Conflict(f"the placement is {self.status.value}; its arrangements are closed")
         new_safeguarding = (self.safeguarding if safeguarding is None
-                            else parse_choice(Safeguarding, safeguarding, "safeguarding"))
+                            else parse_choice(values.Safeguarding, safeguarding, "safeguarding"))
         new_provision = (self.provision if provision is None
-                         else parse_choice(Provision, provision, "provision"))
-        becomes_main = new_provision is Provision.MAIN and self.provision is not Provision.MAIN
+                         else parse_choice(values.Provision, provision, "provision"))
+        becomes_main = new_provision is values.Provision.MAIN and self.provision is not values.Provision.MAIN
         before = self.provision
         self.provision = new_provision  # the overlap rule looks at what it would become
         try:
-            if self.status is PlacementStatus.STARTED and becomes_main:
+            if self.status is values.PlacementStatus.STARTED and becomes_main:
                 self.overlap_reason = (self._check_overlap(self.started_on, others,
                                                            overlap_reason, by)
                                        or self.overlap_reason)
@@ -333,7 +312,7 @@ class Placement:
         """Take a week's return (a second return for the same week replaces the
         first as a correction) and raise the concerns it calls for."""
         ensure_may_see(by, self.provider_id, self.commissioning_team)
-        if self.status in (PlacementStatus.AWARDED, PlacementStatus.CANCELLED):
+        if self.status in (values.PlacementStatus.AWARDED, values.PlacementStatus.CANCELLED):
             raise Conflict("attendance cannot be returned for a placement that has not started")
         self._check_week(week.week_commencing, council_date(now))
         earlier = self.attendance.get(week.week_commencing)
@@ -341,7 +320,7 @@ class Placement:
         week.corrections = earlier.corrections + 1 if earlier else 0
         week.recorded_by, week.recorded_at = by.id, now
         self.attendance[week.week_commencing] = week
-        self.events.append(AttendanceRecorded(
+        self.events.append(events.AttendanceRecorded(
             placement_id=self.placement_id, provider_id=self.provider_id,
             week_commencing=week.week_commencing, sessions_offered=week.sessions_offered,
             attended=week.attended, authorised_absence=week.authorised_absence,
@@ -377,7 +356,7 @@ class Placement:
                for f in assess_week(self.attendance.values(), week, policy, raised)]
         for concern in new:
             self.concerns.append(concern)
-            self.events.append(ConcernRaised(
+            self.events.append(events.ConcernRaised(
                 placement_id=self.placement_id, provider_id=self.provider_id,
                 concern_id=concern.concern_id, commissioning_team=self.commissioning_team,
                 kind=concern.kind,
@@ -402,7 +381,7 @@ class Placement:
     def review_due_date(self) -> date | None:
         """None unless the placement is running: nothing to review before the
         start or after the end."""
-        if self.status is not PlacementStatus.STARTED:
+        if self.status is not values.PlacementStatus.STARTED:
             return None
         return review_due(self.started_on, self.last_review_on)
 
@@ -420,7 +399,7 @@ class Placement:
         """E.g. the provider was suspended: its current placements continue,
         but officers must look at each.  The next review clears the flag.
         Told the same twice, it flags once (returns whether it flagged)."""
-        if self.status in (PlacementStatus.ENDED, PlacementStatus.CANCELLED):
+        if self.status in (values.PlacementStatus.ENDED, values.PlacementStatus.CANCELLED):
             raise Conflict(f"the placement is {self.status.value}; there is nothing to review")
         reason = required_text(reason, "reason", "a reason")
         if any(flag.reason == reason for flag in self.review_flags):
@@ -428,26 +407,26 @@ class Placement:
         self.review_flags = [*self.review_flags, ReviewFlag(reason, now)]
         return True
 
-    def record_review(self, review_date: date, *, attendance: Progress | str,
-                      attitude: Progress | str, attainment: Progress | str,
-                      behaviour: Progress | str, notes: str, by: Actor, now: datetime) -> Review:
+    def record_review(self, review_date: date, *, attendance: values.Progress | str,
+                      attitude: values.Progress | str, attainment: values.Progress | str,
+                      behaviour: values.Progress | str, notes: str, by: Actor, now: datetime) -> Review:
         ensure_may_see(by, self.provider_id, self.commissioning_team)
-        if self.status is PlacementStatus.ENDED:
+        if self.status is values.PlacementStatus.ENDED:
             raise Conflict("the placement has ended and cannot be reviewed")
-        if self.status in (PlacementStatus.AWARDED, PlacementStatus.CANCELLED):
+        if self.status in (values.PlacementStatus.AWARDED, values.PlacementStatus.CANCELLED):
             raise Conflict("the placement has not started and cannot be reviewed yet")
         self._check_day(review_date, now, "review_date")
         review = Review(
             review_date=review_date,
-            attendance=parse_choice(Progress, attendance, "attendance"),
-            attitude=parse_choice(Progress, attitude, "attitude"),
-            attainment=parse_choice(Progress, attainment, "attainment"),
-            behaviour=parse_choice(Progress, behaviour, "behaviour"),
+            attendance=parse_choice(values.Progress, attendance, "attendance"),
+            attitude=parse_choice(values.Progress, attitude, "attitude"),
+            attainment=parse_choice(values.Progress, attainment, "attainment"),
+            behaviour=parse_choice(values.Progress, behaviour, "behaviour"),
             notes=required_text(notes, "notes", "notes against the placement's aims"),
             by=by.id, recorded_at=now)
         self.reviews.append(review)
         self.review_flags = []
-        self.events.append(ReviewRecorded(
+        self.events.append(events.ReviewRecorded(
             review_id=review.review_id, placement_id=self.placement_id,
             provider_id=self.provider_id, review_date=review_date,
             attendance=review.attendance, attitude=review.attitude, attainment=review.attainment,
@@ -456,18 +435,18 @@ class Placement:
 
     # Outcomes
 
-    def record_outcome(self, stage: OutcomeStage | str, recorded_on: date, *, by: Actor,
-                       now: datetime, attainment: Mapping[Subject | str, str] | None = None,
-                       qualifications: Iterable[Qualification] = (),
+    def record_outcome(self, stage: values.OutcomeStage | str, recorded_on: date, *, by: Actor,
+                       now: datetime, attainment: Mapping[values.Subject | str, str] | None = None,
+                       qualifications: Iterable[values.Qualification] = (),
                        engagement: int | None = None) -> Outcome:
         """Attainment at the start, at a review or at the end; outcomes may
         follow the end (exam results come in August)."""
         ensure_may_see(by, self.provider_id, self.commissioning_team)
-        if self.status in (PlacementStatus.AWARDED, PlacementStatus.CANCELLED):
+        if self.status in (values.PlacementStatus.AWARDED, values.PlacementStatus.CANCELLED):
             raise Conflict("outcomes are recorded once the placement has started")
         self._check_day(recorded_on, now, "recorded_on")
         outcome = Outcome(
-            stage=parse_choice(OutcomeStage, stage, "stage"), recorded_on=recorded_on,
+            stage=parse_choice(values.OutcomeStage, stage, "stage"), recorded_on=recorded_on,
             attainment=_attainment(attainment or {}),
             qualifications=_qualifications(qualifications), engagement=_engagement(engagement),
             by=by.id, recorded_at=now)
@@ -475,7 +454,7 @@ class Placement:
             raise InvalidInput("record attainment, a qualification or engagement",
                                field="attainment")
         self.outcomes.append(outcome)
-        self.events.append(OutcomeRecorded(
+        self.events.append(events.OutcomeRecorded(
             outcome_id=outcome.outcome_id, placement_id=self.placement_id,
             provider_id=self.provider_id, stage=outcome.stage,
             recorded_on=recorded_on, attainment=outcome.attainment,
@@ -485,7 +464,7 @@ class Placement:
 
     # Helpers
 
-    def _ensure_status(self, wanted: PlacementStatus, action: str) -> None:
+    def _ensure_status(self, wanted: values.PlacementStatus, action: str) -> None:
         if self.status is not wanted:
             raise Conflict(f"a placement that is {self.status.value} cannot {action}; "
                            f"it must be {wanted.value}")
@@ -536,24 +515,24 @@ def _hours(value) -> Decimal:
     return hours
 
 
-def _attainment(levels: Mapping[Subject | str, str]) -> tuple[tuple[Subject, str], ...]:
+def _attainment(levels: Mapping[values.Subject | str, str]) -> tuple[tuple[values.Subject, str], ...]:
     pairs = []
     for subject, level in levels.items():
-        subject = parse_choice(Subject, subject, "attainment")
+        subject = parse_choice(values.Subject, subject, "attainment")
         if not isinstance(level, str) or not level.strip():
             raise InvalidInput(f"give the working-at level or grade in {subject.value}",
                                field="attainment")
         pairs.append((subject, level.strip()))
-    return tuple(sorted(pairs, key=lambda p: list(Subject).index(p[0])))
+    return tuple(sorted(pairs, key=lambda p: list(values.Subject).index(p[0])))
 
 
-def _qualifications(items: Iterable[Qualification | Mapping[str, str]],
-                    ) -> tuple[Qualification, ...]:
+def _qualifications(items: Iterable[values.Qualification | Mapping[str, str]],
+                    ) -> tuple[values.Qualification, ...]:
     qualifications = []
     for item in items:
         if isinstance(item, Mapping):
-            item = Qualification(item.get("name"), item.get("level"), item.get("grade"))
-        if not isinstance(item, Qualification):
+            item = values.Qualification(item.get("name"), item.get("level"), item.get("grade"))
+        if not isinstance(item, values.Qualification):
             raise InvalidInput("each qualification has a name, level and grade",
                                field="qualifications")
         qualifications.append(item)
