@@ -11,6 +11,7 @@ own schema of the fields it reads and ignores the rest.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 SERVICES = ("provider_registry", "referrals", "awards", "tracking")
 
@@ -22,6 +23,10 @@ LOTS: dict[int, str] = {
     3: "Bespoke provision",
     4: "Post-16 support and preparation for adulthood",
 }
+
+# The DPS record that every earlier version had (one DPS, no id on the wire):
+# events that carry no `dps_id` mean this one.  A successor arrangement gets its own id.
+FIRST_DPS_ID = UUID("8d7f4c1e-2b6a-4e0f-9c3d-5a1b2c3d4e01")
 
 
 def is_lot(value: object) -> bool:
@@ -47,6 +52,13 @@ def exchange_for(service: str) -> str:
 
 _EVENTS = [
     # provider registry
+    EventType("dps.configured", "provider_registry", 1,
+              "A DPS record was set up or changed: its regime, term, statutory end, lots, "
+              "published call-off award criteria and any agreed minimum offer window."),
+    EventType("dps.statutory_end_approaching", "provider_registry", 1,
+              "A DPS under the 2015 rules is 12, 6 or 3 months from its statutory end."),
+    EventType("provider.sla_accepted", "provider_registry", 1,
+              "A provider accepted a version of a DPS's terms (SLA), and any agreed minimum window in it."),
     EventType("membership.admitted", "provider_registry", 1,
               "A provider was admitted to a lot: provider, lot, registration status, pricing lines, capacity."),
     EventType("membership.suspended", "provider_registry", 1,
