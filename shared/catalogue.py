@@ -90,6 +90,8 @@ _EVENTS = [
     EventType("placement.awarded", "awards", 1,
               "A call-off: a referral's placement was awarded to a provider's offer."),
     EventType("offer.unsuccessful", "awards", 1, "An offer or bid was not successful."),
+    EventType("calloff.no_eligible_offers", "awards", 1,
+              "A closed referral's offers were ranked and none is eligible: the officer may move the child on."),
     EventType("block_contract.awarded", "awards", 1, "A mini-competition was awarded; standstill begins."),
     EventType("block_contract.confirmed", "awards", 1, "A block contract was confirmed after standstill."),
     EventType("block_place.allocated", "awards", 1, "A referred child was given a place of a block contract."),
