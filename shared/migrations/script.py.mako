@@ -1,18 +1,10 @@
-"""${message}
-
-Revision ID: ${up_revision}
-Revises: ${down_revision | comma,n}
-Create Date: ${create_date}
-"""
-from alembic import op
+"""${message}"""
 import sqlalchemy as sa
+from alembic import op
+
 import shared.db
 ${imports if imports else ""}
-
-revision = ${repr(up_revision)}
-down_revision = ${repr(down_revision)}
-branch_labels = ${repr(branch_labels)}
-depends_on = ${repr(depends_on)}
+revision, down_revision, branch_labels, depends_on = ${repr(up_revision)}, ${repr(down_revision)}, None, None
 
 
 def upgrade() -> None:

@@ -1,18 +1,11 @@
 """a mini-competition mapped by the ORM: scores name their opportunity; the
 opportunity row carries a version (optimistic concurrency)
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-07 19:30:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
+revision, down_revision, branch_labels, depends_on = "0003", "0002", None, None
 
-revision = '0003'
-down_revision = '0002'
-branch_labels = None
-depends_on = None
 
 SCORE_TABLES = ('evaluator_scores', 'moderated_scores')
 

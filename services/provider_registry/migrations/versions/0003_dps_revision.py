@@ -4,21 +4,13 @@ Each process keeps the DPS and its lots in memory and reads only this column
 (with the provider, or on its own) to know its copy is still the current one.
 A random UUID rather than a counter: a value is never reused, so a copy made
 under one revision is right for every database that shows that revision.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-22 10:30:00
 """
 import uuid
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0003'
-down_revision = '0002'
-branch_labels = None
-depends_on = None
+revision, down_revision, branch_labels, depends_on = "0003", "0002", None, None
 
 
 def upgrade() -> None:

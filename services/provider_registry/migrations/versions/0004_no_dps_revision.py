@@ -1,19 +1,10 @@
-"""dps.revision goes: the DPS is read per unit of work, no process keeps a copy
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-07 19:00:00
-"""
+"""dps.revision goes: the DPS is read per unit of work, no process keeps a copy"""
 import uuid
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0004'
-down_revision = '0003'
-branch_labels = None
-depends_on = None
+revision, down_revision, branch_labels, depends_on = "0004", "0003", None, None
 
 
 def upgrade() -> None:

@@ -1,21 +1,13 @@
 """an offer has its own version
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-07 19:00:00
-
 An offer is its own row with its own optimistic version: a provider's offer
 no longer bumps the referral's version, so providers answering one referral
 at once never conflict (issue #14).
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0003'
-down_revision = '0002'
-branch_labels = None
-depends_on = None
+revision, down_revision, branch_labels, depends_on = "0003", "0002", None, None
 
 
 def upgrade() -> None:
