@@ -32,7 +32,7 @@ from .profile import (
                      ProfileForProviders,
                      ReasonForAP,
                      SuccessMeasure,
-                     check_anonymous,
+                     check_pseudonymised,
                      is_full_time,
 )
 from .referral import Referral, ReferralStatus
@@ -54,7 +54,7 @@ __all__ = [
     "OfferWithdrawn", "ReferralCancelled", "ReferralClosed", "ReferralPublished",
     "Assessment", "Decline", "OffDpsException", "Offer", "OfferTerms", "check_offer",
     "ChildDetails", "FurtherQuestion", "Profile", "ProfileForProviders", "ReasonForAP", "SuccessMeasure",
-    "check_anonymous", "Referral", "ReferralStatus", "Membership", "MembershipStatus", "PricingLine",
+    "check_pseudonymised", "Referral", "ReferralStatus", "Membership", "MembershipStatus", "PricingLine",
     "eligible_providers", "Viewer", "child_details_for", "is_council_side", "may_see_all_offers",
     "may_see_child_details", "may_see_profile", "profile_for", "visible_offers",
 ]

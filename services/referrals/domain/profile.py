@@ -1,12 +1,15 @@
 """The referral form, in two halves that never meet outside the council.
 
 `ChildDetails` identifies the child (name, date of birth, UPN, address): only
-officers and the manager ever see it.  `Profile` is the anonymised profile
+officers and the manager ever see it.  `Profile` is the pseudonymised profile
 providers read: it has no field that could hold an identifying detail, and
 `ProfileForProviders` (what a provider or an event gets) is built from the
 profile alone, so identifying details cannot reach a provider by mistake.
-Officers write the profile's words by hand, so `check_anonymous` also refuses
-a profile whose text mentions the child's name, UPN or home postcode.
+It is pseudonymised, not anonymous: with the council's records it identifies
+the child, and it holds special category data, so UK GDPR applies to every
+copy.  Officers write the profile's words by hand, so `check_pseudonymised`
+also refuses a profile whose text names the child (any one name alone), gives
+the date of birth, the street, the UPN or the home postcode.
 
 AP is an intervention, not a destination: the aims of the placement and at
 least one success measure are required.
@@ -140,7 +143,7 @@ def is_full_time(lot: int, hours_per_week: Decimal) -> bool:
 
 @dataclass(frozen=True)
 class Profile:
-    """The anonymised profile: what providers see of the child's need."""
+    """The pseudonymised profile: what providers see of the child's need."""
 
     age: int
     year_group: int | None
@@ -209,36 +212,123 @@ class FurtherQuestion:
         object.__setattr__(self, "text", required_text(self.text, "question", "the question"))
 
 
-def check_anonymous(child: ChildDetails, profile: Profile, questions: Iterable[FurtherQuestion] = ()) -> None:
-    """Refuse words meant for providers that name the child, give the UPN or the home postcode.
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+_HOUSE_NUMBER = re.compile(r"^(?:(?:flat|apartment|unit)\s+\w+\s+)?\d+[a-z]?\s+", re.IGNORECASE)
 
-    Only exact slips are caught (full name, first and last name, UPN, home
-    postcode); a first name alone is too often an ordinary word to refuse.
-    """
-    names = {child.name.lower()}
-    parts = child.name.split()
-    if len(parts) > 2:
-        names.add(f"{parts[0]} {parts[-1]}".lower())
-    postcode = child.home_postcode
+
+@dataclass(frozen=True)
+class PrivacyFinding:
+    """Where a profile's words identify the child: the field, the characters
+    (start, end) in that field's text, and why.  Never the words themselves,
+    so the finding can travel in an error body without repeating them."""
+
+    field: str
+    start: int
+    end: int
+    kind: str  # "name", "date_of_birth", "street", "upn", "postcode"
+
+    @property
+    def why(self) -> str:
+        what = {"name": "names the child", "date_of_birth": "gives the child's date of birth",
+                "street": "gives the street of the child's home", "upn": "gives the child's UPN",
+                "postcode": "gives the child's home postcode"}[self.kind]
+        return (f"{what} (characters {self.start + 1} to {self.end}): the profile providers see "
+                "is pseudonymised and must not identify the child")
+
+
+def _words(text: str) -> str:
+    """A pattern for text's words, as whole words, whatever the spacing between them."""
+    return r"(?<!\w)" + r"\s+".join(re.escape(word) for word in text.split()) + r"(?!\w)"
+
+
+def _name_patterns(name: str) -> list[str]:
+    # The whole name, and each name alone (first name, surname, each half of a
+    # double-barrelled one): any one of them, with the council's records, points at the child.
+    parts = {name}
+    for part in name.split():
+        parts.add(part)
+        parts.update(half for half in part.split("-") if len(half) > 1)
+    return [_words(part) for part in sorted(parts, key=len, reverse=True) if len(part) > 1]
+
+
+def _date_patterns(day: date) -> list[str]:
+    d, m, y = day.day, day.month, day.year
+    month = _MONTHS[m - 1]
+    dd, mm = rf"0?{d}", rf"0?{m}"
+    years = rf"(?:{y}|{y % 100:02d})"
+    named = rf"(?:{month}|{month[:3]}\.?)"
+    ordinal = rf"{dd}(?:st|nd|rd|th)?"
+    return [
+        rf"(?<!\d){y}[-/.]{mm}[-/.]{dd}(?!\d)",                    # 2018-11-01
+        rf"(?<!\d){dd}[-/.]{mm}[-/.]{years}(?!\d)",                 # 01/11/2018, 1.11.18
+        rf"(?<!\w){ordinal}\s+(?:of\s+)?{named},?\s+{y}(?!\d)",    # 1st of November 2018
+        rf"(?<!\w){named}\s+{ordinal},?\s+{y}(?!\d)",              # November 1, 2018
+    ]
+
+
+def _street(address: str) -> str | None:
+    """The street of the home address: the first part of it that has words
+    once a house or flat number is taken off ("12 Acacia Avenue, London" gives
+    "Acacia Avenue")."""
+    for part in address.split(","):
+        words = _HOUSE_NUMBER.sub("", part.strip())
+        if _FULL_POSTCODE.fullmatch(words.strip()) or not re.search(r"[A-Za-z]{2}", words):
+            continue
+        if sum(1 for word in words.split() if word.isalpha()) >= 2:  # not "Flat 2"
+            return words.strip()
+    return None
+
+
+def privacy_findings(child: ChildDetails, profile: Profile,
+                     questions: Iterable[FurtherQuestion] = ()) -> list[PrivacyFinding]:
+    """Every place where the words meant for providers identify the child:
+    the name or any one of its names alone, the date of birth as people write
+    it, the street of the home address, the UPN, the home postcode (whole
+    words, any case)."""
+    patterns = [("name", p) for p in _name_patterns(child.name)]
+    patterns += [("date_of_birth", p) for p in _date_patterns(child.date_of_birth)]
+    street = _street(child.address)
+    if street:
+        patterns.append(("street", _words(street)))
+    # A UPN or postcode may be written with spaces anywhere in it.
+    patterns.append(("upn", r"(?<!\w)" + r"\s*".join(re.escape(c) for c in child.upn) + r"(?!\w)"))
+    if child.home_postcode:
+        patterns.append(("postcode", r"(?<!\w)" + r"\s*".join(
+            re.escape(c) for c in child.home_postcode.replace(" ", "")) + r"(?!\w)"))
     texts = list(profile.texts().items()) + [("questions", q.text) for q in questions]
+    findings: list[PrivacyFinding] = []
     for field_name, text in texts:
-        flat = " ".join(text.split()).lower()
-        squashed = flat.replace(" ", "")
-        if any(re.search(rf"\b{re.escape(name)}\b", flat) for name in names):
-            raise InvalidInput("names the child: the profile providers see must be anonymous", field=field_name)
-        if child.upn.lower() in squashed:
-            raise InvalidInput("gives the child's UPN: the profile providers see must be anonymous",
-                               field=field_name)
-        if postcode and postcode.replace(" ", "").lower() in squashed:
-            raise InvalidInput("gives the child's home postcode: the profile providers see must be anonymous",
-                               field=field_name)
+        taken: list[tuple[int, int]] = []
+        for kind, pattern in patterns:
+            for found in re.finditer(pattern, text, re.IGNORECASE):
+                if any(s <= found.start() < e for s, e in taken):
+                    continue  # already reported as part of a longer finding (the full name)
+                taken.append(found.span())
+                findings.append(PrivacyFinding(field_name, found.start(), found.end(), kind))
+    return sorted(findings, key=lambda f: (f.field, f.start))
+
+
+def check_pseudonymised(child: ChildDetails, profile: Profile, questions: Iterable[FurtherQuestion] = ()) -> None:
+    """Refuse words meant for providers that identify the child, naming every
+    field and where in it (see `privacy_findings`)."""
+    findings = privacy_findings(child, profile, questions)
+    if findings:
+        errors: dict[str, list[str]] = {}
+        for finding in findings:
+            errors.setdefault(finding.field, []).append(finding.why)
+        first = findings[0]
+        refusal = InvalidInput(f"the profile {first.why.split(' (')[0]}: providers may only see a "
+                               "pseudonymised profile", errors=errors)
+        refusal.field = first.field  # the first place to look; every place is in `errors`
+        raise refusal
 
 
 @dataclass(frozen=True)
 class ProfileForProviders:
     """All a provider (or any event) ever learns of a referral.
 
-    Built from the anonymised profile and the referral's terms only: it has no
+    Built from the pseudonymised profile and the referral's terms only: it has no
     place for a name, date of birth, UPN or address.
     """
 

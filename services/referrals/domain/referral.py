@@ -61,7 +61,7 @@ from .events import (
     WindowClosed,
 )
 from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_offer
-from .profile import ChildDetails, FurtherQuestion, Profile, ProfileForProviders, ReasonForAP, check_anonymous
+from .profile import ChildDetails, FurtherQuestion, Profile, ProfileForProviders, ReasonForAP, check_pseudonymised
 from .registry import Membership, PricingLine, eligible_providers
 
 
@@ -84,7 +84,7 @@ def _check_form(*, team: str, lot: int, child: ChildDetails, profile: Profile, d
     required_text(team, "team", "the commissioning team")
     check_lot(lot)
     _check_deadline(deadline, now)
-    check_anonymous(child, profile, questions)
+    check_pseudonymised(child, profile, questions)
     if profile.reason is not ReasonForAP.PERMANENT_EXCLUSION:
         return None
     if not isinstance(exclusion_start, date) or isinstance(exclusion_start, datetime):
@@ -176,7 +176,7 @@ class Referral:
         """A further quality criterion; only on a draft, so no offer is left without its answer."""
         self._require("add a question to", ReferralStatus.DRAFT)
         question = FurtherQuestion(question_id or uuid.uuid4(), text)
-        check_anonymous(self.child, self.profile, [question])
+        check_pseudonymised(self.child, self.profile, [question])
         self.questions.append(question)
         self.events.append(QuestionAdded(referral_id=self.id, question_id=question.id))
         return question
