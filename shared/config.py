@@ -63,8 +63,8 @@ class Settings:
     web_workers: int = 2  # gunicorn processes
     web_threads: int = 4  # and threads in each
     metrics_port: int | None = None  # a consumer's or relay's Prometheus port (off when None)
-    outbox_retention_days: int = 30  # published outbox rows kept this long
-    inbox_retention_days: int = 90  # inbox rows kept this long (catches any redelivery)
+    # DPS_RETENTION_* as set: each service's retention table (services/<service>/retention.py) reads its own
+    retention: dict[str, str] = field(default_factory=dict)
     # referrals: the school calendar the sixth-day deadline counts in (services/referrals/school_calendar.py)
     term_dates: str = ""  # "2024-09-04:2024-12-20,2025-01-06:2025-04-04"
     closed_dates: str = ""  # "2024-10-25,2025-02-14"
@@ -121,8 +121,8 @@ def load_settings(service: str) -> Settings:
         web_workers=int(_env("DPS_WEB_WORKERS", "2")),
         web_threads=int(_env("DPS_WEB_THREADS", "4")),
         metrics_port=int(port) if (port := _env("DPS_METRICS_PORT")) else None,
-        outbox_retention_days=int(_env("DPS_OUTBOX_RETENTION_DAYS", "30")),
-        inbox_retention_days=int(_env("DPS_INBOX_RETENTION_DAYS", "90")),
+        retention={name: value for name, value in os.environ.items()
+                   if name.startswith("DPS_RETENTION_") and value != ""},
         term_dates=(_env("DPS_TERM_DATES", "") or "").strip(),
         closed_dates=(_env("DPS_CLOSED_DATES", "") or "").strip(),
         attendance_threshold=_env("DPS_ATTENDANCE_THRESHOLD", "0.80"),

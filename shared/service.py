@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -26,7 +26,9 @@ from shared.db import make_engine, make_session_factory, migrate, utcnow
 from shared.messaging.consumer import EventConsumer, Handler
 from shared.messaging.outbox import Outbox
 from shared.messaging.relay import OutboxRelay
-from shared.unit_of_work import UnitOfWork
+from shared.retention import RetentionTable, messaging_rules
+from shared.retention import run as apply_retention
+from shared.unit_of_work import AuditEntry, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class ServiceDefinition:
     unit_of_work: type[UnitOfWork] = UnitOfWork
     # refuses settings the service cannot work with (ValueError naming the setting): checked at start
     check_settings: Callable[[Settings], None] = lambda settings: None
+    # how long each kind of the service's records is kept (its `retention.py`), given its tables
+    retention: Callable[[Mapping[str, sa.Table]], RetentionTable] = lambda tables: RetentionTable((), {})
 
 
 def load_definition(service: str) -> ServiceDefinition:
@@ -83,7 +87,10 @@ class Runtime:
         self.outbox_table, self.inbox_table, self.job_runs_table = tables["outbox"], tables["inbox"], tables["job_runs"]
         self.audit_table = tables["audit_log"]
         self.outbox = Outbox(definition.name, self.outbox_table)
-        self.jobs = [*definition.jobs, ScheduledJob("messaging-housekeeping", self._housekeeping)]
+        own = definition.retention(tables)
+        self.retention = RetentionTable(messaging_rules(tables) + own.rules, own.kept)
+        self.retention.check(settings.retention)  # a period under the law's minimum stops the service at start
+        self.jobs = [*definition.jobs, ScheduledJob("retention", self._apply_retention)]
         # The service's notion of now; tests replace it to cross deadlines.
         self.clock = utcnow
         self._verifier: TokenVerifier | None = None
@@ -164,16 +171,12 @@ class Runtime:
                 log.info("scheduled job ran", extra={"job": job.name, "period": period})
         return ran
 
-    def _housekeeping(self, uow: UnitOfWork, now: datetime) -> None:
-        """Published outbox rows are kept a while for inspection, inbox rows long
-        enough to catch any redelivery; then both go, so neither grows forever."""
-        outbox_days, inbox_days = self.settings.outbox_retention_days, self.settings.inbox_retention_days
-        uow.session.execute(self.outbox_table.delete().where(
-            self.outbox_table.c.published_at < now - timedelta(days=outbox_days)))
-        uow.session.execute(self.inbox_table.delete().where(
-            self.inbox_table.c.received_at < now - timedelta(days=inbox_days)))
-        # claims of periods long past are never looked at again
-        uow.session.execute(self.job_runs_table.delete().where(self.job_runs_table.c.ran_at < now - timedelta(days=2)))
+    def _apply_retention(self, uow: UnitOfWork, now: datetime) -> None:
+        """Everything past its retention period goes, in batches; the audit
+        trail records how many of each kind, never what they held."""
+        removed = apply_retention(uow.session, self.retention, self.settings.retention, now)
+        uow.record(AuditEntry("retention.applied", "retention", now.date().isoformat(),
+                              details={kind: count for kind, count in removed.items() if count}))
 
     def job_loop(self, stopping: threading.Event) -> None:
         while not stopping.is_set():

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.awards import api, consumers, models, orm
+from services.awards import api, consumers, models, orm, retention
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.service import ServiceDefinition
 
@@ -13,6 +13,7 @@ def definition() -> ServiceDefinition:
         name="awards",
         title="DPS for Alternative Provision: Awards and mini-competitions",
         metadata=models.metadata,
+        retention=retention.retention,
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,

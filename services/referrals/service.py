@@ -3,7 +3,7 @@
 from datetime import datetime
 from pathlib import Path
 
-from services.referrals import api, consumers, handlers, models, orm
+from services.referrals import api, consumers, handlers, models, orm, retention
 from services.referrals.school_calendar import school_calendar
 from services.referrals.unit_of_work import ReferralsUnitOfWork
 from shared.config import Settings
@@ -31,6 +31,7 @@ def definition() -> ServiceDefinition:
         description="Referral forms, publication to every eligible provider on a lot, sealed offers, assessment, "
                     "off-DPS exceptions and signed webhooks to providers' systems.",
         metadata=models.metadata,
+        retention=retention.retention,
         unit_of_work=ReferralsUnitOfWork,
         check_settings=check_settings,
         versions=Path(__file__).parent / "migrations" / "versions",

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.tracking import api, consumers, models, orm
+from services.tracking import api, consumers, models, orm, retention
 from services.tracking.domain import ConcernPolicy
 from services.tracking.unit_of_work import TrackingUnitOfWork
 from shared.config import Settings
@@ -22,6 +22,7 @@ def definition() -> ServiceDefinition:
         name="tracking",
         title="DPS for Alternative Provision: Placement tracking and reporting",
         metadata=models.metadata,
+        retention=retention.retention,
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,

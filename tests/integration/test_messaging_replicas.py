@@ -109,7 +109,7 @@ def test_housekeeping_removes_old_published_outbox_rows_and_old_inbox_rows(servi
         for received in (old, recent):
             c.execute(runtime.inbox_table.insert().values(
                 event_id=uuid.uuid4(), consumer="tracking", event_type="placement.awarded", received_at=received))
-    assert "messaging-housekeeping" in runtime.run_jobs(now)
+    assert "retention" in runtime.run_jobs(now)
     with runtime.engine.connect() as c:
         outbox = c.execute(sa.select(runtime.outbox_table.c.published_at)).scalars().all()
         inbox = c.execute(sa.select(runtime.inbox_table.c.received_at)).scalars().all()

@@ -1,0 +1,82 @@
+"""How long referrals keeps each kind of record (issue #17; docs/data-protection.md).
+
+A referral (the child's identity, the pseudonymised profile, the offers and
+their assessment) is kept until the child is 25, or 31 where the profile
+records an EHCP (SEN records: the IRMS toolkit for schools and local
+authorities), and never less than three years after the award, which
+procurement law asks for (PCR 2015 regulation 84).  Webhook bodies go 30 days
+after delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from shared.retention import Period, RetentionRule, RetentionTable, delete_rows, older_than
+
+PROCUREMENT_MINIMUM_YEARS = 3  # PCR 2015 regulation 84: procurement records kept 3 years after award
+
+
+def _referrals_of_children_over(tables: Mapping[str, sa.Table], ehcp: bool):
+    referrals, children = tables["referrals"], tables["referral_children"]
+
+    def remove(session: Session, cutoff: datetime, now: datetime, limit: int) -> int:
+        decided = sa.func.coalesce(referrals.c.awarded_at, referrals.c.cancelled_at, referrals.c.off_dps_at,
+                                   referrals.c.created_at)
+        procurement_cutoff = now.replace(year=now.year - PROCUREMENT_MINIMUM_YEARS)
+        has_ehcp = sa.type_coerce(referrals.c.profile, sa.JSON)["ehcp"].as_boolean()
+        due = sa.and_(
+            referrals.c.id.in_(sa.select(children.c.referral_id).where(children.c.date_of_birth < cutoff.date())),
+            decided < procurement_cutoff,
+            has_ehcp if ehcp else sa.not_(has_ehcp))
+        removed = delete_rows(session, referrals, due, limit, children=[
+            (tables["assessments"], ["referral_id"]), (tables["offers"], ["referral_id"]),
+            (tables["declines"], ["referral_id"]), (tables["invitations"], ["referral_id"]),
+            (tables["referral_questions"], ["referral_id"]), (tables["webhook_deliveries"], ["referral_id"]),
+            (children, ["referral_id"])])
+        # A child with no referral left: its entry in the index of children goes too.
+        index = tables["children"]
+        session.execute(index.delete().where(index.c.child_ref.not_in(sa.select(children.c.child_ref))))
+        return removed
+
+    return remove
+
+
+def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
+    deliveries = tables["webhook_deliveries"]
+    referral_tables = ("referrals", "referral_children", "children", "offers", "assessments", "declines",
+                       "invitations", "referral_questions")
+    return RetentionTable(
+        rules=(
+            RetentionRule(
+                "referral", "a referral: the child's identity, the pseudonymised profile, questions, invitations, "
+                "offers, declines and their assessment", referral_tables,
+                Period("DPS_RETENTION_REFERRAL_AGE_YEARS", 25, "years", 18,
+                       "kept at least until the child is an adult"),
+                "the child's date of birth (and at least 3 years after the award: PCR 2015 reg. 84)", "deleted",
+                _referrals_of_children_over(tables, ehcp=False)),
+            RetentionRule(
+                "referral_ehcp", "a referral whose profile records an EHCP (a SEN record)", referral_tables,
+                Period("DPS_RETENTION_REFERRAL_EHCP_AGE_YEARS", 31, "years", 25,
+                       "SEN records: the date of birth plus 25 years at least (IRMS toolkit)"),
+                "the child's date of birth (and at least 3 years after the award: PCR 2015 reg. 84)", "deleted",
+                _referrals_of_children_over(tables, ehcp=True)),
+            RetentionRule(
+                "webhook_delivery", "webhook deliveries to providers' systems, with their bodies",
+                ("webhook_deliveries",),
+                Period("DPS_RETENTION_WEBHOOK_DELIVERY_DAYS", 30, "days", 1, "a day at least, to investigate"),
+                "delivery, or giving up", "deleted",
+                lambda s, cutoff, now, n: delete_rows(s, deliveries, sa.or_(
+                    older_than(deliveries.c.delivered_at, cutoff), older_than(deliveries.c.gave_up_at, cutoff)), n)),
+        ),
+        kept={
+            "providers": "a copy of the registry's current record of each provider, replaced by its events",
+            "memberships": "a copy of the registry's current memberships, replaced by its events",
+            "pricing_schedules": "a copy of the registry's current maximum prices, replaced by its events",
+            "webhooks": "a provider's current webhook address: kept while registered, deleted when removed",
+        },
+    )

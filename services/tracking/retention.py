@@ -1,0 +1,41 @@
+"""How long tracking keeps each kind of record (issue #17; docs/data-protection.md).
+
+A placement, with its attendance, concerns, reviews, outcomes and spend, is an
+education record about a child (by an opaque reference, never by name): kept
+six years after the placement ended, then deleted.  A placement not yet ended
+is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+
+from shared.retention import Period, RetentionRule, RetentionTable, delete_rows
+
+CHILDREN = ("attendance_returns", "committed_spend", "concerns", "outcomes", "reviews")
+
+
+def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
+    placements = tables["placements"]
+    # A cancelled placement never started: it ended when it was cancelled.
+    ended = sa.func.coalesce(placements.c.end_date, sa.func.date(placements.c.updated_at))
+    return RetentionTable(
+        rules=(
+            RetentionRule(
+                "placement", "a placement: its attendance, concerns, reviews, outcomes and committed spend",
+                ("placements", *CHILDREN),
+                Period("DPS_RETENTION_PLACEMENT_YEARS", 6, "years", 3,
+                       "PCR 2015 regulation 84: the call-off's record kept at least 3 years"),
+                "the placement's end", "deleted",
+                lambda s, cutoff, now, n: delete_rows(
+                    s, placements, sa.and_(placements.c.status.in_(("ended", "cancelled")),
+                                           ended < cutoff.date()), n,
+                    children=[(tables[name], ["placement_id"]) for name in CHILDREN])),
+        ),
+        kept={
+            "providers": "a copy of the registry's providers' names, replaced by its events",
+            "memberships": "a copy of the registry's current memberships, replaced by its events",
+        },
+    )
