@@ -65,6 +65,12 @@ def _actor() -> Actor:
     return current_principal()
 
 
+def _identity_read(*shown: handlers.CouncilView) -> None:
+    """Record that the caller read these children's identities, through this endpoint."""
+    with _uow() as uow:
+        handlers.record_identity_reads(uow, _actor(), shown, through=f"{request.method} {request.path}")
+
+
 def _calendar() -> Calendar:
     """The school calendar of the settings (a malformed one is refused when the settings load)."""
     settings = current_app.extensions["dps"].settings
@@ -93,8 +99,9 @@ class Referrals(MethodView):
         """List referrals, newest first (an officer: their team's; the manager: all)"""
         page = Page.take(query)
         with _reading() as uow:
-            return page.respond(handlers.referrals_for_council(uow, _actor(), **query, limit=page.fetch,
-                                                               offset=page.offset), _council_view)
+            found = handlers.referrals_for_council(uow, _actor(), **query, limit=page.fetch, offset=page.offset)
+        _identity_read(*found[:page.size])
+        return page.respond(found, _council_view)
 
 
 @council.route("/referrals/<uuid:referral_id>")
@@ -104,7 +111,9 @@ class OneReferral(MethodView):
     def get(self, referral_id: UUID):
         """A referral with the child's details, for its team's officers and the manager"""
         with _reading() as uow:
-            return _council_view(handlers.referral_for_council(uow, _actor(), referral_id))
+            view = handlers.referral_for_council(uow, _actor(), referral_id)
+        _identity_read(view)
+        return _council_view(view)
 
     @council.arguments(s.ReferralRevision)
     @council.response(200, s.CouncilReferralOut)

@@ -330,6 +330,17 @@ def record_off_dps_exception(uow: UnitOfWork, actor: Actor, referral_id: UUID, r
 
 # --- reading (a read-only unit of work: nothing here commits) ---------------------------------
 
+def record_identity_reads(uow: UnitOfWork, actor: Actor, shown: Iterable[CouncilView], through: str) -> None:
+    """Every read of a child's identity (name, date of birth, UPN, address) is
+    written to the audit trail: who, when, which child, through which endpoint
+    (UK GDPR accountability).  The read itself stays read-only; this is the
+    one write that follows it, in its own unit of work."""
+    for view in shown:
+        uow.record(AuditEntry("child.identity_read", "child", view.child_ref, actor=actor,
+                              details={"referral_id": str(view.referral.id), "through": through}))
+    uow.commit()
+
+
 def referral_for_council(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> CouncilView:
     referral = _as_of_now(uow, uow.referrals.get(referral_id))
     require_council_side(referral, actor)

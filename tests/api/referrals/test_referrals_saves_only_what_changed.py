@@ -273,7 +273,9 @@ def test_a_referral_and_all_its_parts_are_read_in_one_statement_a_table(rt, clie
     assert response.status_code == 200, response.json
     body = response.json
     assert (body["invited_count"], body["answered_count"], len(body["questions"])) == (2, 2, 2), body
-    assert len(reading) == 6, reading
+    # (the one write that follows, the audit trail's record of the read, is not a read)
+    selects = [statement for statement in reading if statement.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 6, reading
 
 
 def test_the_repository_stores_whatever_the_referral_holds(rt, client):
