@@ -10,6 +10,9 @@
     dps token --role ROLE [--team T] [--provider-id ID] [--sub S] [--hours H]
     dps wait-ready [--timeout S]      wait for every service's /readyz
     dps make-migration SERVICE -m MESSAGE
+    dps subject-access (CHILD_REF | --upn UPN) [--out DIR]
+                                      everything every service holds about one child, as one
+                                      bundle (JSON and HTML); a manager's token in DPS_TOKEN
 """
 
 from __future__ import annotations
@@ -182,7 +185,7 @@ def cmd_wait_ready(args) -> int:
     import urllib.request
 
     deadline = time.monotonic() + args.timeout
-    waiting = {s: f"http://{load_settings(s).host}:{load_settings(s).port}/readyz" for s in args.services or SERVICES}
+    waiting = {s: f"{_service_url(s)}/readyz" for s in args.services or SERVICES}
     while waiting and time.monotonic() < deadline:
         for service, url in list(waiting.items()):
             try:
@@ -196,6 +199,50 @@ def cmd_wait_ready(args) -> int:
     for service, url in waiting.items():
         print(f"{service} NOT ready at {url}", file=sys.stderr)
     return 1 if waiting else 0
+
+
+def _service_url(service: str) -> str:
+    settings = load_settings(service)
+    return f"http://{settings.host}:{settings.port}"
+
+
+def cmd_subject_access(args) -> int:
+    import urllib.parse
+    import urllib.request
+    from pathlib import Path
+    from uuid import UUID
+
+    from shared.subject_access import UnknownChild, bundle, render_html
+
+    token = os.environ.get("DPS_TOKEN")
+    if not token:
+        print("set DPS_TOKEN to a manager's token (dps token --role manager)", file=sys.stderr)
+        return 2
+    child_ref = args.child_ref
+    if args.upn:  # the council's reference for a child: its UPN, found through the referrals API
+        query = urllib.parse.urlencode({"upn": args.upn, "page_size": 1})
+        request = urllib.request.Request(f"{_service_url('referrals')}/v1/referrals?{query}",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own service
+            found = json.load(response)
+        if not found:
+            print("no child with that UPN is known to referrals", file=sys.stderr)
+            return 2
+        child_ref = found[0]["child_ref"]
+    if not child_ref:
+        print("give a child's reference or --upn", file=sys.stderr)
+        return 2
+    try:
+        made = bundle(UUID(child_ref), {s: _service_url(s) for s in SERVICES}, token)
+    except UnknownChild as unknown:
+        print(str(unknown), file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"subject-access-{child_ref}.json").write_text(json.dumps(made, indent=2, ensure_ascii=False))
+    (out / f"subject-access-{child_ref}.html").write_text(render_html(made))
+    print(out / f"subject-access-{child_ref}.html")
+    return 0
 
 
 def cmd_make_migration(args) -> int:
@@ -250,6 +297,11 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("services", nargs="*")
     w.add_argument("--timeout", type=float, default=60)
     w.set_defaults(func=cmd_wait_ready)
+    a = sub.add_parser("subject-access", help="everything every service holds about one child")
+    a.add_argument("child_ref", nargs="?", help="the child's reference (child_ref)")
+    a.add_argument("--upn", help="find the child by UPN instead")
+    a.add_argument("--out", default=".", help="where to write the bundle (default: here)")
+    a.set_defaults(func=cmd_subject_access)
     return p
 
 

@@ -28,6 +28,7 @@ from shared.messaging.outbox import Outbox
 from shared.messaging.relay import OutboxRelay
 from shared.retention import RetentionTable, messaging_rules
 from shared.retention import run as apply_retention
+from shared.subject_access import Gatherer
 from shared.unit_of_work import AuditEntry, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,8 @@ class ServiceDefinition:
     unit_of_work: type[UnitOfWork] = UnitOfWork
     # refuses settings the service cannot work with (ValueError naming the setting): checked at start
     check_settings: Callable[[Settings], None] = lambda settings: None
+    # what the service holds about one child, for subject access (its `subject_access.py`)
+    subject_access: Gatherer | None = None
     # how long each kind of the service's records is kept (its `retention.py`), given its tables
     retention: Callable[[Mapping[str, sa.Table]], RetentionTable] = lambda tables: RetentionTable((), {})
 

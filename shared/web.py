@@ -30,7 +30,7 @@ from marshmallow import fields
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from werkzeug.exceptions import HTTPException
 
-from shared import context, logs
+from shared import context, logs, subject_access
 from shared.config import Settings, load_settings
 from shared.errors import DPSError
 from shared.schemas import RefusedInput, screen_json, screen_text
@@ -93,6 +93,8 @@ def create_app(definition: ServiceDefinition, settings: Settings, runtime: Runti
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blueprint in definition.blueprints():
         api.register_blueprint(blueprint)
+    if definition.subject_access is not None:
+        api.register_blueprint(subject_access.blueprint(definition.subject_access))
     _register_operations(app, runtime)
     _register_errors(app)
     _register_request_ids(app, definition.name)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.awards import api, consumers, models, orm, retention
+from services.awards import api, consumers, models, orm, retention, subject_access
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.service import ServiceDefinition
 
@@ -14,6 +14,7 @@ def definition() -> ServiceDefinition:
         title="DPS for Alternative Provision: Awards and mini-competitions",
         metadata=models.metadata,
         retention=retention.retention,
+        subject_access=subject_access.gather,
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,

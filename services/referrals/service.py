@@ -3,7 +3,7 @@
 from datetime import datetime
 from pathlib import Path
 
-from services.referrals import api, consumers, handlers, models, orm, retention
+from services.referrals import api, consumers, handlers, models, orm, retention, subject_access
 from services.referrals.school_calendar import school_calendar
 from services.referrals.unit_of_work import ReferralsUnitOfWork
 from shared.config import Settings
@@ -32,6 +32,7 @@ def definition() -> ServiceDefinition:
                     "off-DPS exceptions and signed webhooks to providers' systems.",
         metadata=models.metadata,
         retention=retention.retention,
+        subject_access=subject_access.gather,
         unit_of_work=ReferralsUnitOfWork,
         check_settings=check_settings,
         versions=Path(__file__).parent / "migrations" / "versions",

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.tracking import api, consumers, models, orm, retention
+from services.tracking import api, consumers, models, orm, retention, subject_access
 from services.tracking.domain import ConcernPolicy
 from services.tracking.unit_of_work import TrackingUnitOfWork
 from shared.config import Settings
@@ -23,6 +23,7 @@ def definition() -> ServiceDefinition:
         title="DPS for Alternative Provision: Placement tracking and reporting",
         metadata=models.metadata,
         retention=retention.retention,
+        subject_access=subject_access.gather,
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
