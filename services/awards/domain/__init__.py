@@ -26,13 +26,14 @@ from .calloffs import (
     rank_offers,
     reasons_against,
 )
-from .common import EVALUATOR, LOTS, council_date
+from .common import EVALUATOR, LOTS, Authority, council_date
 from .events import (
     BidSubmitted,
     BidWithdrawn,
     BlockContractAwarded,
     BlockContractConfirmed,
     BlockPlaceAllocated,
+    InterestDeclared,
     OfferUnsuccessful,
     OpportunityCreated,
     PlacementAwarded,
@@ -51,6 +52,7 @@ from .mini_competition import (
     CriterionFeedback,
     Evaluation,
     EvaluatorScore,
+    InterestDeclaration,
     MiniCompetition,
     ModeratedScore,
     OpportunityTerms,
@@ -63,9 +65,13 @@ from .mini_competition import (
     two_places,
 )
 from .registration import FULL_TIME_HOURS, UNREGISTERED_FULL_TIME_LIMIT, registration_breaches
-from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus, Registry
+from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus, Registry, standing_refusal
 
 __all__ = [
+    "Authority",
+    "InterestDeclared",
+    "InterestDeclaration",
+    "standing_refusal",
     "AssessmentSummary",
     "BidSubmitted",
     "BidWithdrawn",

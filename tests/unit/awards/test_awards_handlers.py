@@ -308,6 +308,8 @@ def test_scored_moderated_evaluated_awarded_confirmed_and_its_places_allocated(u
     assert len(handlers.bids_for(uow(MANAGER, AFTER), MANAGER, oid)) == 2
     with pytest.raises(Forbidden):
         handlers.score_bid(uow(MANAGER, AFTER), MANAGER, oid, cheap.bid_id, EDUCATION, 4)
+    for evaluator in (ALICE, BOB):
+        handlers.declare_interests(uow(evaluator, AFTER), evaluator, oid, conflict=False)
     for bid, score in ((cheap, 4), (dear, 3)):
         for name in (EDUCATION, SAFEGUARDING):
             unit = uow(ALICE, AFTER)
