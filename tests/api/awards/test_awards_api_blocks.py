@@ -8,17 +8,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-
+from tests.api.awards import test_awards_api_competitions as base
 from tests.api.awards.awards_support import (
     EDUCATION,
     EVALUATOR_2,
     MANAGER,
-    NOW,
-    OFFICER,
     SCORING,
     Competition,
-    Lot1,
     at,
     close,
     declare,
@@ -38,37 +34,10 @@ CONFIRMED = datetime(2025, 4, 9, 9, 0, tzinfo=UTC)
 LATER = datetime(2025, 4, 10, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def rt(service):
-    runtime = service("awards")
-    at(runtime, NOW)
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
-
-
-@pytest.fixture
-def lot1(rt):
-    return Lot1(rt)
-
-
-@pytest.fixture
-def competition(client, rt, lot1):
-    return Competition(client, rt, lot1)
-
-
-@pytest.fixture
-def contract(client, competition):
-    competition.award()
-    return competition.confirm(CONFIRMED).json
-
-
-def allocate(client, contract_id, referral_id):
-    return client.post(f"/v1/block-contracts/{contract_id}/allocations", json={"referral_id": str(referral_id)},
-                       headers=OFFICER)
+# the same fixtures as the competitions' API tests, used by name
+rt, client, lot1, competition, contract = (getattr(base, name) for name in
+                                           ("rt", "client", "lot1", "competition", "contract"))
+allocate = base.allocate
 
 
 # --- evaluators: a declaration before scoring, two scores before moderation
@@ -146,17 +115,23 @@ def test_no_award_while_no_bidder_may_be_awarded_409_and_nothing_changes(client,
 # --- a place: only while admitted and not suspended, and under the registration rule
 
 
+def refused_place(client, rt, contract, referral_id, conflict: str):
+    """A place asked for a day later: refused 409 naming `conflict`, and nothing stored changed."""
+    at(rt, LATER)
+    before = snapshot(rt)
+    refused = allocate(client, contract["contract_id"], referral_id)
+    assert refused.status_code == 409 and refused.json["conflict"] == conflict
+    assert snapshot(rt) == before
+    return refused
+
+
 def test_a_block_place_with_a_suspended_provider_is_refused_409_naming_the_policy(client, rt, contract):
     referral_id = uuid.uuid4()
     close(rt, referral_id, [], lot=1, hours="25", full_time=True)
     membership(rt, "suspended", uuid.UUID(contract["provider_id"]), lot=1, at=CONFIRMED)
-    at(rt, LATER)
-    before = snapshot(rt)
-    refused = allocate(client, contract["contract_id"], referral_id)
-    assert refused.status_code == 409 and refused.json["conflict"] == "contract_id"
+    refused = refused_place(client, rt, contract, referral_id, "contract_id")
     assert "the provider is suspended on lot 1" in refused.json["message"]
     assert "the DPS terms" in refused.json["message"] and "the council's policy, not law" in refused.json["message"]
-    assert snapshot(rt) == before
     membership(rt, "admitted", uuid.UUID(contract["provider_id"]), lot=1, at=LATER)
     assert allocate(client, contract["contract_id"], referral_id).status_code == 201
 
@@ -167,13 +142,9 @@ def test_a_block_place_against_the_registration_rule_is_refused_409_naming_the_l
         "urn": None, "at": CONFIRMED.isoformat()})
     with_ehcp = uuid.uuid4()
     close(rt, with_ehcp, [], lot=1, hours="25", full_time=True, ehcp=True)
-    at(rt, LATER)
-    before = snapshot(rt)
-    refused = allocate(client, contract["contract_id"], with_ehcp)
-    assert refused.status_code == 409 and refused.json["conflict"] == "referral_id"
+    refused = refused_place(client, rt, contract, with_ehcp, "referral_id")
     assert "an unregistered setting may not educate full-time a child with an EHCP" in refused.json["message"]
     assert "Education Act 1996 s.463" in refused.json["message"] and ": law" in refused.json["message"]
-    assert snapshot(rt) == before
 
 
 # --- what each bidder is told

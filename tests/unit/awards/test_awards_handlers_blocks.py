@@ -53,13 +53,9 @@ def scored(uow, oid, bids: list) -> None:
 @pytest.fixture
 def competition(uow, bidders):
     """Two bids scored and moderated: p1's (cheaper, better) would win."""
-    p1, p2, _ = bidders
-    comp, _ = open_competition(uow, standstill_working_days=0)
-    oid = comp.opportunity_id
-    cheap = handlers.submit_bid(uow(provider(p1)), provider(p1), oid, 80_000, ANSWERS)
-    dear = handlers.submit_bid(uow(provider(p2)), provider(p2), oid, 100_000, ANSWERS)
+    oid, cheap, dear = base.two_bids(uow, bidders)
     scored(uow, oid, [(cheap, 4), (dear, 3)])
-    return oid, p1, p2
+    return oid, cheap.provider_id, dear.provider_id
 
 
 def test_a_declaration_is_audited_and_the_manager_sees_every_evaluator_s(uow, bidders):
