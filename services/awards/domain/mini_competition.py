@@ -11,8 +11,14 @@ excluded before price is scored, then
     total   = quality + price
 
 and the highest total wins, ties settled by the published tie-break rule.
+Each evaluator declares any conflict of interest before scoring (a conflict
+keeps them out), and a score is moderated only from at least two evaluators'
+scores.  At the award, a bid whose provider is no longer admitted, or is
+suspended, on the lot is excluded (the rule named) before price is scored.
 A standstill of working days follows the award; then the contract is
-confirmed and becomes a BlockContract whose places can be allocated.
+confirmed and becomes a BlockContract whose places can be allocated.  Each
+bidder's assessment summary names the winner, with both bids' scores and
+the reasons.
 
 Arithmetic: weights and splits are Decimal; scores are computed exactly as
 fractions.Fraction and compared unrounded, so two bids are equal only when
@@ -422,7 +428,8 @@ class MiniCompetition:
         self.evaluator_scores: dict[tuple[UUID, str, str], EvaluatorScore] = {}
         self.moderated: dict[tuple[UUID, str], ModeratedScore] = {}
         self.declarations: dict[str, InterestDeclaration] = {}  # by evaluator
-        self.ineligible_at_award: dict[str, list[str]] = {}  # bid id (text) -> why its provider could not win
+        # bid id (text) -> why its provider could not win; None on competitions awarded before this was kept
+        self.ineligible_at_award: dict[str, list[str]] | None = {}
         self._evaluation: Evaluation | None = None
         self.awarded_by: str | None = None
         self.awarded_at: datetime | None = None
