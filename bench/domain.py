@@ -163,6 +163,8 @@ def score_and_moderate(competition: MiniCompetition, scores: list[tuple], sample
     projected from the sampled calls (at 500 bids the full run takes minutes:
     see the notes).  Returns the seconds of each phase."""
     roles = (EVALUATOR,)
+    for evaluator in EVALUATORS:  # no conflict of interest, declared before scoring
+        competition.declare_interests(evaluator_id=evaluator, roles=roles, conflict=False, now=SCORING)
     started = time.perf_counter()
     for bid_id, name, given, _agreed in scores:
         for evaluator, value in zip(EVALUATORS, given, strict=True):
@@ -188,10 +190,10 @@ def score_and_moderate(competition: MiniCompetition, scores: list[tuple], sample
 
 def _award(competition: MiniCompetition):
     # award() refuses a second award: reset the aggregate's award state for each timed run
-    competition.evaluation = competition.awarded_by = competition.awarded_at = None
+    competition._evaluation = competition.awarded_by = competition.awarded_at = None
     competition.standstill_ends_on = None
     competition.events = []
-    return competition.award(awarded_by="vls-manager", now=AWARDING)
+    return competition.award(awarded_by="vls-manager", registry=_registry(list(competition.invited)), now=AWARDING)
 
 
 def mini_competition(sizes: list[int], repeat: int = 5) -> list[Measure]:

@@ -847,9 +847,15 @@ def wait_for_bids_to_open(client: Client, opportunity: Opportunity, officer: Act
 
 def score_and_moderate(client: Client, opportunity: Opportunity, agreed: Mapping[str, Mapping[str, int]],
                        evaluators: Sequence[Actor] = EVALUATORS) -> None:
-    """Each evaluator scores every bid on every criterion on their own (the second a point apart where it
-    can be), then the first records the moderated score agreed.  `agreed`: bid id -> criterion -> score."""
+    """Each evaluator declares no conflict of interest, then scores every bid on every criterion on their
+    own (the second a point apart where it can be), then the first records the moderated score agreed
+    (moderation needs two evaluators' scores).  `agreed`: bid id -> criterion -> score."""
     maximum = opportunity.view.get("scale", {}).get("maximum", 5)
+    for evaluator in evaluators:
+        client.call("POST", "awards", f"/v1/opportunities/{opportunity.id}/declarations", evaluator, expect=201,
+                    body={"conflict": False})
+    client.say("Evaluators", f"{' and '.join(e.label for e in evaluators)} each declare no conflict of interest "
+                             "with any bidder before scoring")
     for bid_id, by_criterion in agreed.items():
         for criterion, score in by_criterion.items():
             for number, evaluator in enumerate(evaluators):
@@ -1108,6 +1114,9 @@ def block_journey(client: Client, providers: Mapping[str, Provider], *, bid_wind
         record.summaries[key] = client.call("GET", "awards",
                                             f"/v1/opportunities/{opportunity.id}/summaries/{provider.id}",
                                             provider.actor)
+    told = record.summaries[next(k for k in BLOCK_BIDS if not record.summaries[k]["successful"])]
+    client.say("Bidders", f"each is told the winner ({told['winner_name']}), the winner's scores and its own, "
+                          f"with the reasons: {'; '.join(told['reasons'])}")
     try:
         record.contract = confirm_block_contract(client, opportunity)
     except Refused as refused:

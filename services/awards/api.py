@@ -247,6 +247,27 @@ class BidById(MethodView):
             handlers.withdraw_bid(uow, actor, opportunity_id, bid_id)
 
 
+@competitions.route("/opportunities/<uuid:opportunity_id>/declarations")
+class Declarations(MethodView):
+    @competitions.response(200, s.DeclarationOut(many=True))
+    @requires(EVALUATOR, "manager")
+    def get(self, opportunity_id):
+        """Evaluators' declarations of interests: an evaluator's own; the manager sees every one."""
+        actor = current_principal()
+        with _uow(actor, read_only=True) as uow:
+            return handlers.declarations_for(uow, actor, opportunity_id)
+
+    @competitions.arguments(s.DeclarationRequest)
+    @competitions.response(201, s.DeclarationOut)
+    @requires(EVALUATOR)
+    def post(self, body, opportunity_id):
+        """An evaluator declares any conflict of interest before scoring (a conflict keeps them out)."""
+        actor = current_principal()
+        with _uow(actor) as uow:
+            return handlers.declare_interests(uow, actor, opportunity_id, conflict=body["conflict"],
+                                              details=body["details"])
+
+
 @competitions.route("/opportunities/<uuid:opportunity_id>/bids/<uuid:bid_id>/scores")
 class BidScores(MethodView):
     @competitions.arguments(s.ScoreRequest)
@@ -327,7 +348,8 @@ class AssessmentSummaryView(MethodView):
         """A bidder's assessment summary: its scores and the winner's, with the reasons."""
         actor = current_principal()
         with _uow(actor, read_only=True) as uow:
-            return summary_view(handlers.assessment_summary(uow, actor, opportunity_id, provider_id))
+            return summary_view(Reads(uow.session), handlers.assessment_summary(uow, actor, opportunity_id,
+                                                                                provider_id))
 
 
 def _contract(contract_id: UUID, actor: Actor) -> dict:

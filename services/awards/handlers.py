@@ -27,6 +27,7 @@ from services.awards.domain import (
     Criterion,
     Evaluation,
     EvaluatorScore,
+    InterestDeclaration,
     MiniCompetition,
     ModeratedScore,
     OpportunityTerms,
@@ -281,6 +282,24 @@ def bids_for(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UUID) -> list[
     return list(comp.opened_bids(uow.now()))
 
 
+def declare_interests(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UUID, *, conflict: bool,
+                      details: str = "") -> InterestDeclaration:
+    """An evaluator declares any conflict of interest in the competition before scoring it."""
+    comp = _competition(uow, opportunity_id, for_update=True)
+    declaration = comp.declare_interests(evaluator_id=actor.sub, roles=actor.roles, conflict=conflict,
+                                         details=details, now=uow.now())
+    uow.commit()
+    return declaration
+
+
+def declarations_for(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UUID) -> list[InterestDeclaration]:
+    """An evaluator sees their own declaration; the manager sees every evaluator's."""
+    comp = _competition(uow, opportunity_id)
+    mine = comp.declarations.values() if actor.has("manager") else \
+        [d for d in comp.declarations.values() if d.evaluator_id == actor.sub]
+    return sorted(mine, key=lambda d: (d.at, d.evaluator_id))
+
+
 def score_bid(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UUID, bid_id: UUID, criterion: str,
               score: int, reason: str = "") -> EvaluatorScore:
     comp = _competition(uow, opportunity_id, for_update=True)
@@ -324,7 +343,8 @@ def evaluation_of(uow: AwardsUnitOfWork, opportunity_id: UUID) -> tuple[MiniComp
 def award_block_contract(uow: AwardsUnitOfWork, actor: Actor, opportunity_id: UUID) -> MiniCompetition:
     comp = _competition(uow, opportunity_id, for_update=True)
     _check_service_area(actor, comp.team)
-    comp.award(awarded_by=actor.sub, now=uow.now())
+    bidders = {bid.provider_id for bid in comp.bids.values()}
+    comp.award(awarded_by=actor.sub, registry=uow.registry.registry_for(comp.terms.lot, bidders), now=uow.now())
     uow.commit()
     return comp
 
@@ -362,7 +382,8 @@ def block_contract(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID) -> Bl
 
 def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID, referral_id: UUID,
                          start_date: date | None = None) -> tuple[BlockContract, PlaceAllocation]:
-    """A referred child takes a place of a confirmed block contract directly."""
+    """A referred child takes a place of a confirmed block contract directly, while
+    the provider is admitted and not suspended, and the registration rule holds."""
     call_off = _call_off(uow, referral_id, for_update=True)  # one placement per referral, award or block
     _check_service_area(actor, call_off.referral.team)
     if call_off.award_made is not None:
@@ -373,7 +394,10 @@ def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID,
     if contract is None:
         raise NotFound("no such block contract", field="contract_id")
     uow.registry.lock_provider(contract.provider_id, contract.lot)
+    standing = uow.registry.registry_for(contract.lot, [contract.provider_id]).on_lot(contract.provider_id,
+                                                                                      contract.lot)
     allocation = contract.allocate_place(call_off.referral, allocated_by=actor.sub, now=uow.now(),
+                                         standing=standing, places=uow.registry.places_in_use([contract.provider_id]),
                                          start_date=start_date)
     _commit_unless_taken(uow, lambda: uow.contracts.save(contract),
                          Conflict("this referral already has a placement", field="referral_id"))

@@ -178,6 +178,10 @@ def _audit(event) -> AuditEntry | None:  # noqa: PLR0911 - one case per kind of 
         case domain.BidWithdrawn():
             return AuditEntry("bid.withdrawn", "opportunity", event.opportunity_id,
                               details={"bid_id": str(event.bid_id)})
+        case domain.InterestDeclared():
+            return AuditEntry("interests.declared", "opportunity", event.opportunity_id, details={
+                "evaluator_id": event.evaluator_id, "conflict": event.conflict,
+                "scores_withdrawn": event.scores_withdrawn})
         case domain.ScoreRecorded():
             return AuditEntry("score.recorded", "bid", event.bid_id, reason=event.reason or None, details={
                 "opportunity_id": str(event.opportunity_id), "criterion": event.criterion, "score": event.score})

@@ -164,6 +164,8 @@ opportunities = sa.Table(
     sa.Column("awarded_at", UTCDateTime, nullable=True),
     sa.Column("standstill_ends_on", sa.Date, nullable=True),
     sa.Column("evaluation", sa.JSON, nullable=True),  # the snapshot the award was made from
+    # bids whose provider was not admitted, or was suspended, when the award was made: bid id -> why
+    sa.Column("ineligible_at_award", sa.JSON, nullable=True),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),  # optimistic concurrency (orm.py)
 )
 
@@ -192,6 +194,16 @@ evaluator_scores = sa.Table(
     sa.Column("evaluator_id", sa.String(200), primary_key=True),
     sa.Column("score", sa.Integer, nullable=False),
     sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("at", UTCDateTime, nullable=False),
+)
+
+interest_declarations = sa.Table(
+    # Each evaluator's declaration of interests in one mini-competition, before scoring it.
+    "interest_declarations", metadata,
+    sa.Column("opportunity_id", sa.Uuid, sa.ForeignKey("opportunities.opportunity_id"), primary_key=True),
+    sa.Column("evaluator_id", sa.String(200), primary_key=True),
+    sa.Column("conflict", sa.Boolean, nullable=False),
+    sa.Column("details", sa.Text, nullable=False, default=""),
     sa.Column("at", UTCDateTime, nullable=False),
 )
 

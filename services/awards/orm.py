@@ -3,8 +3,10 @@ mapping, as cosmicpython's adapters/orm.py): the domain stays plain Python and
 the Session tracks what changes.
 
 - a mini-competition: its terms (a composite of the opportunity's columns),
-  invitations, bids (by provider), evaluator and moderated scores (by key), its
-  contract; the opportunity row carries `version` (optimistic concurrency);
+  invitations, bids (by provider), evaluator and moderated scores (by key),
+  evaluators' declarations of interests (by evaluator), its contract, and
+  the bids found ineligible at the award (JSON); the opportunity row carries
+  `version` (optimistic concurrency);
 - a block contract with its places in use;
 - a call-off: the referral as referrals closed it (a composite of the copied
   columns, written only by the consumer, CallOffs.record_closed), its offers,
@@ -72,6 +74,7 @@ def _map_competition() -> None:
     mapper_registry.map_imperatively(Bid, m.bids)
     mapper_registry.map_imperatively(domain.EvaluatorScore, m.evaluator_scores)
     mapper_registry.map_imperatively(domain.ModeratedScore, m.moderated_scores)
+    mapper_registry.map_imperatively(domain.InterestDeclaration, m.interest_declarations)
     children = {"lazy": "selectin", "cascade": "all, delete-orphan"}
     domain.OpportunityTerms.__composite_values__ = _terms_columns
     mapper_registry.map_imperatively(domain.MiniCompetition, o, version_id_col=o.c.version, properties={
@@ -88,6 +91,8 @@ def _map_competition() -> None:
         "moderated": relationship(
             domain.ModeratedScore, collection_class=keyfunc_mapping(lambda s: (s.bid_id, s.criterion)),
             primaryjoin=o.c.opportunity_id == foreign(m.moderated_scores.c.opportunity_id), **children),
+        "declarations": relationship(domain.InterestDeclaration, collection_class=attribute_keyed_dict("evaluator_id"),
+                                     **children),
         "contract": relationship(domain.BlockContract, uselist=False, lazy="selectin"),
     })
     domain.MiniCompetition.invited = association_proxy("_invitations", "provider_id", creator=Invitation)

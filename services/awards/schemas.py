@@ -100,6 +100,13 @@ class ScoreRequest(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
+class DeclarationRequest(Schema):
+    conflict = fields.Boolean(required=True, metadata={
+        "description": "true: a conflict of interest in this mini-competition (the evaluator may not score it)"})
+    details = fields.String(load_default="", validate=validate.Length(max=5000),
+                            metadata={"description": "What the conflict is (required with a conflict)"})
+
+
 class ModerationRequest(Schema):
     criterion = fields.String(required=True)
     score = Integer(strict=True, required=True)
@@ -276,6 +283,13 @@ class ModeratedScoreOut(Schema):
     at = AwareDateTime()
 
 
+class DeclarationOut(Schema):
+    evaluator_id = fields.String()
+    conflict = fields.Boolean()
+    details = fields.String()
+    at = AwareDateTime()
+
+
 class ScoresOut(Schema):
     evaluator_scores = fields.List(fields.Nested(EvaluatorScoreOut))
     moderated = fields.List(fields.Nested(ModeratedScoreOut))
@@ -325,11 +339,15 @@ class SummaryOut(Schema):
     quality = JsonNumber(allow_none=True)
     price = JsonNumber(allow_none=True)
     total = JsonNumber(allow_none=True)
+    winner_provider_id = fields.UUID()
+    winner_name = fields.String(allow_none=True)
     winner_scores = fields.List(fields.Nested(FeedbackOut))
     winner_quality = JsonNumber()
     winner_price = JsonNumber()
     winner_total = JsonNumber()
     standstill_ends_on = Date()
+    reasons = fields.List(fields.String(), metadata={"description": "Why this bid won or did not, against the winner"})
+    told_under = fields.String(metadata={"description": "The law that says what each bidder is told"})
 
 
 class ContractOut(Schema):

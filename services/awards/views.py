@@ -203,8 +203,11 @@ def evaluation_view(comp, evaluation) -> dict:
     }
 
 
-def summary_view(summary: AssessmentSummary) -> dict:
-    return {name: getattr(summary, name) for name in cached(SummaryOut).fields}
+def summary_view(reads: Reads, summary: AssessmentSummary) -> dict:
+    """A bidder's summary, naming the winner (PCR 2015 regulation 86; Procurement Act 2023 section 50)."""
+    view = {name: getattr(summary, name) for name in cached(SummaryOut).fields if name != "winner_name"}
+    view["winner_name"] = reads.provider_names([summary.winner_provider_id]).get(summary.winner_provider_id)
+    return view
 
 
 def contract_view(row) -> dict:

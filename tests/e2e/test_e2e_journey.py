@@ -351,6 +351,9 @@ def test_a_block_mini_competition_with_three_bidders_and_two_evaluators_runs_to_
     assert block.summaries["bridges"]["successful"] is True
     assert block.summaries["harbour"]["successful"] is False and block.summaries["harbour"]["rank"] == 2
     assert block.summaries["oakwood"]["excluded"]
+    # each bidder is told the winner by name (PCR 2015 regulation 86), with the reasons
+    assert {v["winner_name"] for v in block.summaries.values()} == {bridges.name}
+    assert block.summaries["harbour"]["reasons"][0].startswith("ranked 2 of 2")
     assert client.send("GET", "awards", f"/v1/opportunities/{opportunity.id}/summaries/{bridges.id}",
                        harbour.actor).status == 403
 

@@ -2,6 +2,7 @@
 
 - registry.py: awards' own copy of lot memberships, registration status,
   pricing maxima, capacity and places in use.
+- registration.py: the registration rule for every child placed (call-off or block place).
 - calloffs.py: individual placements: rank a closed referral's offers
   (eligibility with every reason why not), then award exactly once.
 - mini_competition.py: block contracts: opportunity, sealed bids, independent
@@ -13,8 +14,6 @@
 
 from .block_contract import BlockContract, PlaceAllocation
 from .calloffs import (
-    FULL_TIME_HOURS,
-    UNREGISTERED_FULL_TIME_LIMIT,
     Award,
     CallOff,
     Offer,
@@ -27,13 +26,14 @@ from .calloffs import (
     rank_offers,
     reasons_against,
 )
-from .common import EVALUATOR, LOTS, council_date
+from .common import EVALUATOR, LOTS, Authority, council_date
 from .events import (
     BidSubmitted,
     BidWithdrawn,
     BlockContractAwarded,
     BlockContractConfirmed,
     BlockPlaceAllocated,
+    InterestDeclared,
     OfferUnsuccessful,
     OpportunityCreated,
     PlacementAwarded,
@@ -52,6 +52,7 @@ from .mini_competition import (
     CriterionFeedback,
     Evaluation,
     EvaluatorScore,
+    InterestDeclaration,
     MiniCompetition,
     ModeratedScore,
     OpportunityTerms,
@@ -63,9 +64,14 @@ from .mini_competition import (
     in_standstill,
     two_places,
 )
-from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus, Registry
+from .registration import FULL_TIME_HOURS, UNREGISTERED_FULL_TIME_LIMIT, registration_breaches
+from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus, Registry, standing_refusal
 
 __all__ = [
+    "Authority",
+    "InterestDeclared",
+    "InterestDeclaration",
+    "standing_refusal",
     "AssessmentSummary",
     "BidSubmitted",
     "BidWithdrawn",
@@ -118,6 +124,7 @@ __all__ = [
     "council_date",
     "evaluate_bids",
     "rank_offers",
+    "registration_breaches",
     "reasons_against",
     "two_places",
 ]

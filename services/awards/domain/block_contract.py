@@ -1,5 +1,10 @@
 """A confirmed block contract: a number of places a provider holds for the
-council, allocated to referred children directly, without a call-off."""
+council, allocated to referred children directly, without a call-off.
+
+A place follows the call-off standing rules: it is given only while the
+provider is admitted and not suspended on the lot, and only if the
+registration rule holds for the child placed (registration.py, the one
+function call-offs ask too)."""
 
 from __future__ import annotations
 
@@ -12,8 +17,12 @@ from uuid import UUID
 from shared.errors import Conflict, InvalidInput, NotFound
 
 from .calloffs import Referral, ReferralState
-from .common import council_date
+from .common import Authority, breach, council_date
 from .events import BlockPlaceAllocated
+from .registration import REGISTRATION_RULE, registration_breaches
+from .registry import PlacesInUse, ProviderOnLot, standing_refusal
+
+REGISTRATION = Authority(REGISTRATION_RULE, law=True)
 
 
 @dataclass
@@ -63,11 +72,15 @@ class BlockContract:
         return self.price_pence // self.places
 
     def allocate_place(self, referral: Referral, *, allocated_by: str, now: datetime,
+                       standing: ProviderOnLot | None, places: PlacesInUse,
                        start_date: date | None = None, allocation_id: UUID | None = None,
                        placement_id: UUID | None = None) -> PlaceAllocation:
         """Give a referred child one of the block's places; the child starts no
-        earlier than the contract does."""
+        earlier than the contract does.  `standing` is the provider's on the
+        contract's lot now, `places` its placements running now (for the
+        registration rule)."""
         self._check_can_allocate(referral, now)
+        self._check_standing(referral, standing, places)
         start = start_date or max(referral.start_date or council_date(now), self.contract_start)
         if not self.contract_start <= start <= self.contract_end:
             raise InvalidInput(f"the place must start within the contract, {self.contract_start.isoformat()} "
@@ -100,6 +113,15 @@ class BlockContract:
             raise Conflict("this referral already has a place of this contract", field="referral_id")
         if self.places_left <= 0:
             raise Conflict(f"all {self.places} places of this contract are taken")
+
+    def _check_standing(self, referral: Referral, standing: ProviderOnLot | None, places: PlacesInUse) -> None:
+        refusal = standing_refusal(standing, self.lot)
+        if refusal is not None:
+            raise Conflict(f"no place can be given now: {refusal}", field="contract_id")
+        breaches = registration_breaches(referral, standing, places)
+        if breaches:
+            raise breach(f"this child cannot take a place with this provider: {'; '.join(breaches)}",
+                         REGISTRATION, field="referral_id")
 
     def release_place(self, referral_id: UUID) -> None:
         """The placement ended (tracking told us): the place can be given again."""

@@ -24,14 +24,8 @@ from shared.errors import Conflict, InvalidInput
 
 from .common import check_lot, refuse
 from .events import OfferUnsuccessful, PlacementAwarded, RankingMade
-from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus, Registry
-
-FULL_TIME_HOURS = Decimal(18)
-"""More hours a week than an unregistered setting may give a child (the registration rule)."""
-
-UNREGISTERED_FULL_TIME_LIMIT = 4
-"""An unregistered setting must register once it educates 5 children full-time:
-with 4 already full-time it may not take a fifth."""
+from .registration import registration_breaches
+from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, Registry
 
 
 class ReferralState(enum.Enum):
@@ -132,25 +126,7 @@ def _capacity(standing: ProviderOnLot, places: PlacesInUse) -> list[Reason]:
 
 
 def _registration(referral: Referral, standing: ProviderOnLot, places: PlacesInUse) -> list[Reason]:
-    if standing.registration is not RegistrationStatus.UNREGISTERED:
-        return []
-    reasons = []
-    if referral.hours_per_week > FULL_TIME_HOURS:
-        reasons.append(Reason(Rule.REGISTRATION,
-                              f"an unregistered setting may not give a child more than {FULL_TIME_HOURS} "
-                              f"hours a week ({referral.hours_per_week} asked)"))
-    if referral.full_time and referral.has_ehcp:
-        reasons.append(Reason(Rule.REGISTRATION,
-                              "an unregistered setting may not educate full-time a child with an EHCP"))
-    if referral.full_time and referral.looked_after:
-        reasons.append(Reason(Rule.REGISTRATION,
-                              "an unregistered setting may not educate full-time a looked-after child"))
-    already = places.full_time_at(standing.provider_id)
-    if referral.full_time and already >= UNREGISTERED_FULL_TIME_LIMIT:
-        reasons.append(Reason(Rule.REGISTRATION,
-                              f"an unregistered setting may not take a fifth child full-time "
-                              f"({already} already)"))
-    return reasons
+    return [Reason(Rule.REGISTRATION, why) for why in registration_breaches(referral, standing, places)]
 
 
 def reasons_against(offer: Offer, referral: Referral, registry: Registry,

@@ -1,13 +1,16 @@
 """Small things every awards rule needs: lots, roles, the council's date,
-and a refusal that lists several reasons against one field."""
+a refusal that lists several reasons against one field, and where a rule
+comes from (the law or the council's own policy), named in every refusal."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from shared.calendar import COUNCIL_TIMEZONE, council_date
 from shared.catalogue import LOTS, is_lot
-from shared.errors import InvalidInput
+from shared.errors import Conflict, InvalidInput
 
-__all__ = ["COUNCIL_TIMEZONE", "EVALUATOR", "LOTS", "check_lot", "council_date", "refuse"]
+__all__ = ["COUNCIL_TIMEZONE", "EVALUATOR", "LOTS", "Authority", "breach", "check_lot", "council_date", "refuse"]
 
 EVALUATOR = "evaluator"
 """The role that may score and moderate mini-competition bids."""
@@ -24,3 +27,23 @@ def refuse(field: str, summary: str, reasons: list[str]) -> InvalidInput:
     error = InvalidInput(f"{summary}: {'; '.join(reasons)}", errors={field: list(reasons)})
     error.field = field
     return error
+
+
+POLICY = "the council's policy, not law"
+
+
+@dataclass(frozen=True)
+class Authority:
+    """Where a rule comes from: a regulation or section of the law, or the
+    council's own policy.  Every refusal under a rule names it."""
+
+    source: str
+    law: bool
+
+    def __str__(self) -> str:
+        return f"{self.source}: {'law' if self.law else POLICY}"
+
+
+def breach(message: str, *authorities: Authority, field: str | None = None) -> Conflict:
+    """A 409 for a rule broken, naming each rule it breaks and whether it is law or policy."""
+    return Conflict(f"{message} ({'; '.join(str(a) for a in authorities)})", field=field)

@@ -140,6 +140,18 @@ class BidWithdrawn:
 
 
 @dataclass(frozen=True)
+class InterestDeclared:
+    """An evaluator declared no conflict of interest, or a conflict (the
+    details stay on the declaration, not in the trail)."""
+
+    opportunity_id: UUID
+    evaluator_id: str
+    conflict: bool
+    scores_withdrawn: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ScoreRecorded:
     opportunity_id: UUID
     bid_id: UUID

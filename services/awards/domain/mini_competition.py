@@ -11,8 +11,14 @@ excluded before price is scored, then
     total   = quality + price
 
 and the highest total wins, ties settled by the published tie-break rule.
+Each evaluator declares any conflict of interest before scoring (a conflict
+keeps them out), and a score is moderated only from at least two evaluators'
+scores.  At the award, a bid whose provider is no longer admitted, or is
+suspended, on the lot is excluded (the rule named) before price is scored.
 A standstill of working days follows the award; then the contract is
-confirmed and becomes a BlockContract whose places can be allocated.
+confirmed and becomes a BlockContract whose places can be allocated.  Each
+bidder's assessment summary names the winner, with both bids' scores and
+the reasons.
 
 Arithmetic: weights and splits are Decimal; scores are computed exactly as
 fractions.Fraction and compared unrounded, so two bids are equal only when
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,18 +42,19 @@ from shared.calendar import WORKING_DAYS, Calendar
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .block_contract import BlockContract
-from .common import EVALUATOR, check_lot, council_date, refuse
+from .common import EVALUATOR, Authority, breach, check_lot, council_date, refuse
 from .events import (
     BidSubmitted,
     BidWithdrawn,
     BlockContractAwarded,
     BlockContractConfirmed,
+    InterestDeclared,
     OfferUnsuccessful,
     OpportunityCreated,
     ScoreModerated,
     ScoreRecorded,
 )
-from .registry import Registry
+from .registry import Registry, standing_refusal
 
 DEFAULT_DESCRIPTORS = {
     0: "no response, or the response does not address the question",
@@ -58,6 +66,16 @@ DEFAULT_DESCRIPTORS = {
 }
 
 STANDSTILL_WORKING_DAYS = 8
+
+CONFLICTS_OF_INTEREST = Authority("PCR 2015 regulation 24; Procurement Act 2023 sections 81-83: conflicts of "
+                                  "interest are identified and kept out of the assessment", law=True)
+DECLARE_BEFORE_SCORING = Authority("the council's evaluation procedure: each evaluator declares any conflict "
+                                   "of interest in a mini-competition before scoring it", law=False)
+TWO_EVALUATORS = Authority("the council's evaluation procedure: a score is moderated from at least two "
+                           "evaluators' independent scores", law=False)
+BIDDERS_TOLD = ("PCR 2015 regulation 86 (the successful bidder's name, the scores and the reasons; "
+                "regulation 55 for a DPS); Procurement Act 2023 section 50 (an assessment summary)")
+"""The law that says what each bidder is told (its assessment summary)."""
 
 
 def two_places(value: Fraction) -> Decimal:
@@ -228,6 +246,17 @@ class ModeratedScore:
     at: datetime
 
 
+@dataclass
+class InterestDeclaration:
+    """An evaluator's declaration for one mini-competition, made before scoring:
+    no conflict of interest, or a conflict (described), which keeps them out of it."""
+
+    evaluator_id: str
+    conflict: bool
+    details: str
+    at: datetime
+
+
 # --- evaluation: a pure function of the terms, the bids and the moderated scores
 
 
@@ -297,11 +326,16 @@ def _order(terms: OpportunityTerms, result: BidResult) -> tuple:
 
 
 def evaluate_bids(terms: OpportunityTerms, bids: Iterable[Bid],
-                  moderated: Mapping[tuple[UUID, str], ModeratedScore]) -> Evaluation:
+                  moderated: Mapping[tuple[UUID, str], ModeratedScore],
+                  ineligible: Mapping[str, Iterable[str]] | None = None) -> Evaluation:
+    """`ineligible`: bids (by bid id, as text) whose provider could not be
+    awarded when the award was made, with why: excluded like a bid below a minimum."""
+    ineligible = ineligible or {}
     results = []
     for bid in bids:
         scores = {c.name: moderated[(bid.bid_id, c.name)] for c in terms.criteria}
-        results.append(BidResult(bid, scores, _below_minimum(terms, scores)))
+        excluded = (*ineligible.get(str(bid.bid_id), ()), *_below_minimum(terms, scores))
+        results.append(BidResult(bid, scores, excluded))
     kept = [r for r in results if not r.excluded]
     # Exclusion comes first, so an excluded bid's low price never sets `lowest`.
     lowest = min((r.bid.price_pence for r in kept), default=None)
@@ -339,11 +373,14 @@ class AssessmentSummary:
     quality: Decimal | None
     price: Decimal | None
     total: Decimal | None
+    winner_provider_id: UUID
     winner_scores: tuple[CriterionFeedback, ...]
     winner_quality: Decimal
     winner_price: Decimal
     winner_total: Decimal
     standstill_ends_on: date
+    reasons: tuple[str, ...]  # why this bid won or did not, against the winner
+    told_under: str = BIDDERS_TOLD
 
 
 # --- where a mini-competition stands
@@ -390,6 +427,9 @@ class MiniCompetition:
         self.bids: dict[UUID, Bid] = {}  # by provider
         self.evaluator_scores: dict[tuple[UUID, str, str], EvaluatorScore] = {}
         self.moderated: dict[tuple[UUID, str], ModeratedScore] = {}
+        self.declarations: dict[str, InterestDeclaration] = {}  # by evaluator
+        # bid id (text) -> why its provider could not win; None on competitions awarded before this was kept
+        self.ineligible_at_award: dict[str, list[str]] | None = {}
         self._evaluation: Evaluation | None = None
         self.awarded_by: str | None = None
         self.awarded_at: datetime | None = None
@@ -405,7 +445,8 @@ class MiniCompetition:
         if self.awarded_at is None:
             return None
         if self._evaluation is None:
-            self._evaluation = evaluate_bids(self.terms, self.bids.values(), self.moderated)
+            self._evaluation = evaluate_bids(self.terms, self.bids.values(), self.moderated,
+                                             self.ineligible_at_award)
         return self._evaluation
 
     @classmethod
@@ -477,12 +518,58 @@ class MiniCompetition:
         if now < self.terms.deadline:
             raise Conflict(f"bids are sealed until the deadline, {self.terms.deadline.isoformat()}")
 
+    # conflicts of interest
+
+    def declare_interests(self, *, evaluator_id: str, roles: Iterable[str], conflict: bool, details: str = "",
+                          now: datetime) -> InterestDeclaration:
+        """An evaluator declares, before scoring, no conflict of interest or a conflict
+        (in words).  A conflict keeps them out: any score of theirs not yet
+        moderated is withdrawn.  A conflict found after declaring none may be
+        declared then; a declared conflict stands."""
+        if EVALUATOR not in set(roles):
+            raise Forbidden("only an evaluator declares interests in a mini-competition", field="roles")
+        if self.evaluation is not None:
+            raise Conflict("the mini-competition has been awarded: scores are final")
+        details = (details or "").strip()
+        if conflict and not details:
+            raise InvalidInput("a conflict of interest is declared with what it is", field="details")
+        previous = self.declarations.get(evaluator_id)
+        if previous is not None and (previous.conflict or not conflict):
+            said = "a conflict of interest" if previous.conflict else "no conflict of interest"
+            raise Conflict(f"this evaluator already declared {said} in this mini-competition on "
+                           f"{council_date(previous.at).isoformat()}", field="conflict")
+        if previous is None:
+            previous = self.declarations[evaluator_id] = InterestDeclaration(evaluator_id, conflict, details, now)
+        else:  # none declared before, a conflict now
+            previous.conflict, previous.details, previous.at = conflict, details, now
+        withdrawn = self._withdraw_scores_of(evaluator_id) if conflict else 0
+        self.version += 1
+        self.events.append(InterestDeclared(self.opportunity_id, evaluator_id, conflict, withdrawn, now))
+        return previous
+
+    def _withdraw_scores_of(self, evaluator_id: str) -> int:
+        keys = [key for key, s in self.evaluator_scores.items()
+                if s.evaluator_id == evaluator_id and key[:2] not in self.moderated]
+        for key in keys:
+            del self.evaluator_scores[key]
+        self._scored_cache = None
+        return len(keys)
+
+    def _check_declared(self, evaluator_id: str) -> None:
+        declaration = self.declarations.get(evaluator_id)
+        if declaration is None:
+            raise breach("declare any conflict of interest in this mini-competition before scoring it",
+                         DECLARE_BEFORE_SCORING, CONFLICTS_OF_INTEREST, field="evaluator_id")
+        if declaration.conflict:
+            raise breach("this evaluator declared a conflict of interest in this mini-competition and may not "
+                         "score it", CONFLICTS_OF_INTEREST, field="evaluator_id")
+
     # scoring
 
     def score(self, bid_id: UUID, criterion: str, score: int, *, evaluator_id: str, roles: Iterable[str],
               now: datetime, reason: str = "") -> EvaluatorScore:
         """One evaluator's own score; scoring again before moderation replaces it."""
-        self._check_can_score(roles, now)
+        self._check_can_score(roles, now, evaluator_id)
         bid = self._bid(bid_id)
         name = self.terms.criterion(criterion).name
         if (bid.bid_id, name) in self.moderated:
@@ -495,15 +582,19 @@ class MiniCompetition:
 
     def moderate(self, bid_id: UUID, criterion: str, score: int, *, reason: str, moderator_id: str,
                  roles: Iterable[str], now: datetime) -> ModeratedScore:
-        """The agreed score for one criterion of one bid, always with its reason."""
-        self._check_can_score(roles, now)
+        """The agreed score for one criterion of one bid, always with its reason,
+        from at least two evaluators' independent scores."""
+        self._check_can_score(roles, now, moderator_id)
         bid = self._bid(bid_id)
         name = self.terms.criterion(criterion).name
         checked = self.terms.scale.check(score)
         if not (reason or "").strip():
             raise InvalidInput("a moderated score needs the reason it was agreed", field="reason")
-        if (bid.bid_id, name) not in self._scored():
+        scored_by = self._scored().get((bid.bid_id, name), 0)
+        if not scored_by:
             raise Conflict(f"no evaluator has scored {name!r} on this bid yet")
+        if scored_by < 2:
+            raise breach(f"only one evaluator has scored {name!r} on this bid", TWO_EVALUATORS)
         entry = ModeratedScore(bid.bid_id, name, checked, reason.strip(), moderator_id, now)
         self.moderated[(bid.bid_id, name)] = entry
         self.version += 1
@@ -516,20 +607,22 @@ class MiniCompetition:
         """An evaluator's own scores: what each sees before moderation."""
         return tuple(s for s in self.evaluator_scores.values() if s.evaluator_id == evaluator_id)
 
-    def _check_can_score(self, roles: Iterable[str], now: datetime) -> None:
+    def _check_can_score(self, roles: Iterable[str], now: datetime, evaluator_id: str) -> None:
         if EVALUATOR not in set(roles):
             raise Forbidden("only an evaluator may score bids", field="roles")
         self._check_sealing_over(now)
         if self.evaluation is not None:
             raise Conflict("the mini-competition has been awarded: scores are final")
+        self._check_declared(evaluator_id)
 
-    def _scored(self) -> set[tuple[UUID, str]]:
-        """(bid, criterion) pairs some evaluator has scored.  Scores are only ever
-        added or replaced, so the set is rebuilt only when their number changes
-        (500 bids x 20 criteria x 3 evaluators must not be scanned per moderation)."""
+    def _scored(self) -> Counter[tuple[UUID, str]]:
+        """How many evaluators have scored each (bid, criterion).  Scores are
+        added or replaced (withdrawal clears the cache), so the count is rebuilt
+        only when their number changes (500 bids x 20 criteria x 3 evaluators
+        must not be scanned per moderation)."""
         cache = getattr(self, "_scored_cache", None)
         if cache is None or cache[0] != len(self.evaluator_scores):
-            cache = (len(self.evaluator_scores), {key[:2] for key in self.evaluator_scores})
+            cache = (len(self.evaluator_scores), Counter(key[:2] for key in self.evaluator_scores))
             self._scored_cache = cache
         return cache[1]
 
@@ -545,7 +638,7 @@ class MiniCompetition:
 
     # evaluation and award
 
-    def evaluate(self) -> Evaluation:
+    def evaluate(self, ineligible: Mapping[str, Iterable[str]] | None = None) -> Evaluation:
         """The current result; every bid needs a moderated score on every criterion."""
         if not self.bids:
             raise Conflict("there are no bids to evaluate")
@@ -553,17 +646,27 @@ class MiniCompetition:
                    if (b.bid_id, c.name) not in self.moderated]
         if missing:
             raise Conflict(f"{len(missing)} moderated score(s) still to agree before evaluation")
-        return evaluate_bids(self.terms, self.bids.values(), self.moderated)
+        return evaluate_bids(self.terms, self.bids.values(), self.moderated, ineligible)
 
-    def award(self, *, awarded_by: str, now: datetime, calendar: Calendar = WORKING_DAYS) -> Evaluation:
-        """Award to the top-ranked bid and start the standstill."""
+    def award(self, *, awarded_by: str, registry: Registry, now: datetime,
+              calendar: Calendar = WORKING_DAYS) -> Evaluation:
+        """Award to the top-ranked bid and start the standstill.  Only a provider
+        admitted and not suspended on the lot now may win: a bid from any other
+        is excluded, with the rule named, and the award goes to the best of the rest."""
         self._check_sealing_over(now)
         if self.evaluation is not None:
             raise Conflict("this mini-competition has already been awarded")
-        evaluation = self.evaluate()
+        lot = self.terms.lot
+        ineligible = {str(b.bid_id): [why] for b in self.bids.values()
+                      if (why := standing_refusal(registry.on_lot(b.provider_id, lot), lot)) is not None}
+        evaluation = self.evaluate(ineligible)
         winner = evaluation.winner
+        if winner is None and ineligible:
+            raise Conflict("no bid can be awarded: " + "; ".join(
+                "; ".join(r.excluded) for r in evaluation.results))
         if winner is None:
             raise Conflict("every bid was excluded below a minimum score: there is nothing to award")
+        self.ineligible_at_award = ineligible
         self._evaluation, self.awarded_by, self.awarded_at = evaluation, awarded_by, now
         self.standstill_ends_on = calendar.add_days(council_date(now), self.terms.standstill_working_days)
         self.version += 1
@@ -615,8 +718,31 @@ class MiniCompetition:
         winner = self.evaluation.winner
         return AssessmentSummary(
             self.opportunity_id, provider_id, mine is winner, mine.rank, len(self.evaluation.ranked),
-            mine.excluded, self._feedback(mine), mine.quality, mine.price, mine.total,
-            self._feedback(winner), winner.quality, winner.price, winner.total, self.standstill_ends_on)
+            mine.excluded, self._feedback(mine), mine.quality, mine.price, mine.total, winner.bid.provider_id,
+            self._feedback(winner), winner.quality, winner.price, winner.total, self.standstill_ends_on,
+            self._reasons(mine, winner))
+
+    def _reasons(self, mine: BidResult, winner: BidResult) -> tuple[str, ...]:
+        """Why this bid won or did not, set against the winning bid."""
+        ranked = len(self.evaluation.ranked)
+        if mine is winner:
+            return (f"the highest total of {ranked} bid(s) ranked: {winner.total}",)
+        if mine.excluded:
+            return tuple(f"excluded: {why}" for why in mine.excluded)
+        reasons = [f"ranked {mine.rank} of {ranked}: a total of {mine.total} against the winning bid's "
+                   f"{winner.total}"]
+        for label, own, best in (("quality", mine.quality_exact, winner.quality_exact),
+                                 ("price", mine.price_exact, winner.price_exact)):
+            if own != best:
+                word = "lower" if own < best else "higher"
+                reasons.append(f"a {word} {label} score: {two_places(own)} against {two_places(best)}")
+        reasons += [f"{c.name!r}: scored {mine.scores[c.name].score}, the winning bid "
+                    f"{winner.scores[c.name].score}"
+                    for c in self.terms.criteria if mine.scores[c.name].score != winner.scores[c.name].score]
+        if mine.total_exact == winner.total_exact:
+            reasons.append("equal totals: settled by the published tie-break "
+                           f"({', '.join(rule.value for rule in self.terms.tie_break)})")
+        return tuple(reasons)
 
     def _feedback(self, result: BidResult) -> tuple[CriterionFeedback, ...]:
         scale = self.terms.scale

@@ -13,6 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from .common import Authority
+
+MEMBERS_ONLY = Authority("PCR 2015 regulation 34 (Procurement Act 2023 section 34 for a dynamic market): "
+                         "work under the DPS goes only to a provider admitted to it", law=True)
+NOT_WHILE_SUSPENDED = Authority("the DPS terms: a suspended provider is awarded no work and given no place",
+                                law=False)
+
 
 class MembershipStatus(enum.Enum):
     ADMITTED = "admitted"
@@ -40,6 +47,18 @@ class ProviderOnLot:
     def can_be_awarded(self) -> bool:
         """Admitted and not suspended: the only standing that may win work."""
         return self.membership is MembershipStatus.ADMITTED
+
+
+def standing_refusal(standing: ProviderOnLot | None, lot: int) -> str | None:
+    """Why a provider may not be awarded work or a place on `lot` now, naming
+    the rule (a block contract, a block place); None when it may."""
+    if standing is None:
+        return f"the provider is not admitted to lot {lot} ({MEMBERS_ONLY})"
+    if standing.membership is MembershipStatus.REMOVED:
+        return f"the provider was removed from lot {lot} ({MEMBERS_ONLY})"
+    if standing.membership is MembershipStatus.SUSPENDED:
+        return f"the provider is suspended on lot {lot} ({NOT_WHILE_SUSPENDED})"
+    return None
 
 
 @dataclass(frozen=True)

@@ -184,13 +184,18 @@ def score(client, opportunity_id, bid_id, criterion, value, headers=EVALUATOR, r
                        json={"criterion": criterion, "score": value, "reason": reason}, headers=headers)
 
 
+def declare(client, opportunity_id, headers=EVALUATOR, conflict=False, details=""):
+    return client.post(f"/v1/opportunities/{opportunity_id}/declarations",
+                       json={"conflict": conflict, "details": details}, headers=headers)
+
+
 def moderate(client, opportunity_id, bid_id, criterion, value, reason="agreed at moderation", headers=EVALUATOR):
     return client.post(f"/v1/opportunities/{opportunity_id}/bids/{bid_id}/moderation",
                        json={"criterion": criterion, "score": value, "reason": reason}, headers=headers)
 
 
 class Competition:
-    """Three bids, scored and moderated:
+    """Three bids, scored by two evaluators (who declared no conflict) and moderated:
 
     P1  8,000,000p  moderated 4 / 4 / 3
     P2 10,000,000p  moderated 5 / 4 / 5
@@ -203,6 +208,8 @@ class Competition:
     def __init__(self, client, rt, lot1: Lot1, *, moderated: bool = True):
         self.client, self.rt, self.lot1 = client, rt, lot1
         self.id = create(client).json["opportunity_id"]
+        for evaluator in (EVALUATOR, EVALUATOR_2):  # no conflict of interest, before scoring
+            assert declare(client, self.id, evaluator).status_code == 201
         at(rt, BIDDING)
         self.bids = {name: bid(client, self.id, getattr(lot1, name), price).json["bid_id"]
                      for name, price in self.PRICES.items()}

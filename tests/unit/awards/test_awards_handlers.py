@@ -299,15 +299,23 @@ def test_bids_are_sealed_audited_without_price_replaced_and_withdrawn(uow, bidde
     assert handlers.bids_for(uow(provider(p1)), provider(p1), oid) == []
 
 
-def test_scored_moderated_evaluated_awarded_confirmed_and_its_places_allocated(uow, bidders):
+def two_bids(uow, bidders):
+    """A competition with no standstill, p1's bid the cheaper: (opportunity id, cheap bid, dear bid)."""
     p1, p2, _ = bidders
     comp, _ = open_competition(uow, standstill_working_days=0)
     oid = comp.opportunity_id
     cheap = handlers.submit_bid(uow(provider(p1)), provider(p1), oid, 80_000, ANSWERS)
-    dear = handlers.submit_bid(uow(provider(p2)), provider(p2), oid, 100_000, ANSWERS)
+    return oid, cheap, handlers.submit_bid(uow(provider(p2)), provider(p2), oid, 100_000, ANSWERS)
+
+
+def test_scored_moderated_evaluated_awarded_confirmed_and_its_places_allocated(uow, bidders):
+    p1, p2, _ = bidders
+    oid, cheap, dear = two_bids(uow, bidders)
     assert len(handlers.bids_for(uow(MANAGER, AFTER), MANAGER, oid)) == 2
     with pytest.raises(Forbidden):
         handlers.score_bid(uow(MANAGER, AFTER), MANAGER, oid, cheap.bid_id, EDUCATION, 4)
+    for evaluator in (ALICE, BOB):
+        handlers.declare_interests(uow(evaluator, AFTER), evaluator, oid, conflict=False)
     for bid, score in ((cheap, 4), (dear, 3)):
         for name in (EDUCATION, SAFEGUARDING):
             unit = uow(ALICE, AFTER)

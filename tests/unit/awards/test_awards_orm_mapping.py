@@ -71,19 +71,30 @@ def test_a_mini_competition_comes_back_whole_and_its_award_keeps_the_evaluation(
         stored = s.get(MiniCompetition, comp.opportunity_id)
         assert stored.terms == comp.terms and set(stored.invited) == {A, B}
         assert {p: b.price_pence for p, b in stored.bids.items()} == {A: 90_000, B: 80_000}
+        for evaluator in ("ev-1", "ev-2"):
+            stored.declare_interests(evaluator_id=evaluator, roles=["evaluator"], conflict=False, now=later)
+        s.commit()
+    with sessions() as s:
+        stored = s.get(MiniCompetition, comp.opportunity_id)
+        assert set(stored.declarations) == {"ev-1", "ev-2"}
         for bid in stored.bids.values():
             for name in ("quality", "safety"):
-                stored.score(bid.bid_id, name, 4, evaluator_id="ev-1", roles=["evaluator"], now=later)
+                for evaluator in ("ev-1", "ev-2"):
+                    stored.score(bid.bid_id, name, 4, evaluator_id=evaluator, roles=["evaluator"], now=later)
                 stored.moderate(bid.bid_id, name, 4, reason="agreed", moderator_id="ev-1", roles=["evaluator"],
                                 now=later)
-        evaluation = stored.award(awarded_by="manager-1", now=later)
+        # B, the cheaper, was suspended before the award: it is excluded and A wins
+        at_award = Registry.of([registry().on_lot(A, 1), ProviderOnLot(B, 1, MembershipStatus.SUSPENDED,
+                                                                       RegistrationStatus.REGISTERED_SCHOOL)])
+        evaluation = stored.award(awarded_by="manager-1", registry=at_award, now=later)
         s.commit()
     with sessions() as s:
         again = s.get(MiniCompetition, comp.opportunity_id)
-        assert len(again.evaluator_scores) == 4 and len(again.moderated) == 4
-        assert again.evaluation.winner.bid.provider_id == evaluation.winner.bid.provider_id == B
+        assert len(again.evaluator_scores) == 8 and len(again.moderated) == 4
+        assert again.evaluation.winner.bid.provider_id == evaluation.winner.bid.provider_id == A
+        assert again.evaluation.result_of(B).excluded[0].startswith("the provider is suspended on lot 1")
         snapshot = s.execute(sa.select(models.opportunities.c.evaluation)).scalar_one()
-        assert snapshot["results"][0]["provider_id"] == str(B)
+        assert snapshot["results"][0]["provider_id"] == str(A)
 
 
 def test_a_withdrawn_bid_is_deleted_and_a_second_bid_replaces_the_first(sessions):

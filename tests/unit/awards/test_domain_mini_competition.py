@@ -17,6 +17,7 @@ from services.awards.domain import (
     MiniCompetition,
     OfferUnsuccessful,
     OpportunityTerms,
+    PlacesInUse,
     ProviderOnLot,
     Referral,
     ReferralState,
@@ -64,7 +65,11 @@ def terms(**changes) -> OpportunityTerms:
 
 
 def competition(**changes) -> MiniCompetition:
-    return MiniCompetition.create(terms(**changes), registry(), now=utc(1, 8), opportunity_id=UUID(int=500))
+    """An opportunity whose two evaluators have declared no conflict of interest."""
+    comp = MiniCompetition.create(terms(**changes), registry(), now=utc(1, 8), opportunity_id=UUID(int=500))
+    for evaluator in (ALICE, BOB):
+        comp.declare_interests(evaluator_id=evaluator, roles=EVALUATORS, conflict=False, now=utc(1, 9))
+    return comp
 
 
 ANSWERS = {EDUCATION: "our curriculum...", SAFEGUARDING: "our safeguarding lead...", OUTCOMES: "last year..."}
@@ -200,7 +205,7 @@ def test_award_with_every_bid_excluded_is_refused():
     only = bid(comp, P1, 80_000)
     score_and_moderate(comp, only, {EDUCATION: 1, SAFEGUARDING: 4, OUTCOMES: 4})
     with pytest.raises(Conflict):
-        comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+        comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
 
 
 # --- the terms
@@ -376,6 +381,7 @@ def test_moderated_score_needs_a_reason_and_an_evaluator_score_first():
     with pytest.raises(InvalidInput) as refused:
         comp.moderate(b.bid_id, EDUCATION, 3, reason=" ", moderator_id=ALICE, roles=EVALUATORS, now=AFTER_DEADLINE)
     assert refused.value.field == "reason"
+    comp.score(b.bid_id, EDUCATION, 3, evaluator_id=BOB, roles=EVALUATORS, now=AFTER_DEADLINE)
     agreed = comp.moderate(b.bid_id, EDUCATION, 3, reason="clear plan, thin evidence", moderator_id=ALICE,
                            roles=EVALUATORS, now=AFTER_DEADLINE)
     assert (agreed.score, agreed.reason) == (3, "clear plan, thin evidence")
@@ -398,7 +404,7 @@ def test_award_goes_to_the_top_bid_starts_the_standstill_and_tells_the_others():
     comp = competition()
     x, y, z = three_bids(comp)
     comp.events.clear()  # what came before: the creation, the bids, the scores (for the audit trail)
-    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
 
     # Awarded Wed 22 May 2024. 8 working days: 23, 24, (27 is a bank holiday), 28, 29, 30, 31 May, 3, 4 June.
     assert comp.standstill_ends_on == date(2024, 6, 4)
@@ -415,9 +421,9 @@ def test_award_goes_to_the_top_bid_starts_the_standstill_and_tells_the_others():
 def test_second_award_is_refused_and_scores_are_final_after_award():
     comp = competition()
     x, _, _ = three_bids(comp)
-    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
     with pytest.raises(Conflict):
-        comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+        comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
     with pytest.raises(Conflict):
         comp.moderate(x.bid_id, EDUCATION, 5, reason="second thoughts", moderator_id=ALICE, roles=EVALUATORS,
                       now=AWARD_TIME)
@@ -425,7 +431,7 @@ def test_second_award_is_refused_and_scores_are_final_after_award():
 
 def test_award_before_the_deadline_is_refused():
     with pytest.raises(Conflict):
-        competition().award(awarded_by=MANAGER, now=utc(14))
+        competition().award(awarded_by=MANAGER, registry=registry(), now=utc(14))
 
 
 def test_contract_is_confirmed_only_after_the_standstill_ends():
@@ -433,7 +439,7 @@ def test_contract_is_confirmed_only_after_the_standstill_ends():
     three_bids(comp)
     with pytest.raises(Conflict):
         comp.confirm(confirmed_by=MANAGER, now=AWARD_TIME)  # not awarded yet
-    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
     with pytest.raises(Conflict):
         comp.confirm(confirmed_by=MANAGER, now=utc(4, 16, month=6))  # last day of standstill
     contract = comp.confirm(confirmed_by=MANAGER, now=utc(5, 9, month=6), contract_id=UUID(int=700))
@@ -449,14 +455,14 @@ def test_contract_is_confirmed_only_after_the_standstill_ends():
 def test_standstill_length_is_configurable():
     comp = competition(standstill_working_days=10)
     three_bids(comp)
-    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
     assert comp.standstill_ends_on == date(2024, 6, 6)  # ... 4 June (8), 5 (9), 6 (10)
 
 
 def test_with_no_standstill_the_contract_is_confirmed_on_the_day_of_the_award():
     comp = competition(standstill_working_days=0)
     three_bids(comp)
-    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
     # the status says what confirmation obeys: no standstill at all, not a standstill of the award day
     assert comp.status(AWARD_TIME) == "awarded"
     contract = comp.confirm(confirmed_by=MANAGER, now=AWARD_TIME, contract_id=UUID(int=701))
@@ -470,7 +476,7 @@ def test_status_follows_the_competition_from_not_open_to_confirmed():
     assert comp.status(comp.terms.opens_at) == "open"
     assert comp.status(AFTER_DEADLINE) == "evaluation"
     three_bids(comp)
-    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
     assert comp.status(utc(4, 16, month=6)) == "standstill"  # its last day
     assert comp.status(utc(5, 9, month=6)) == "awarded"  # over: it may be confirmed
     with pytest.raises(Conflict):
@@ -483,7 +489,7 @@ def test_standstill_counts_from_the_council_s_date_not_utc():
     comp = competition()
     three_bids(comp)
     # 23:30 UTC on 22 May is 00:30 on Thursday 23 May in London: count from the 23rd.
-    comp.award(awarded_by=MANAGER, now=utc(22, 23, minute=30))
+    comp.award(awarded_by=MANAGER, registry=registry(), now=utc(22, 23, minute=30))
     assert comp.standstill_ends_on == date(2024, 6, 5)
 
 
@@ -495,7 +501,7 @@ def test_each_bidder_reads_its_own_scores_and_the_winner_s_with_reasons():
     three_bids(comp)
     with pytest.raises(Conflict):
         comp.assessment_summary(P2)
-    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
     summary = comp.assessment_summary(P2)
 
     assert (summary.successful, summary.rank, summary.bids_ranked) == (False, 2, 3)
@@ -517,7 +523,7 @@ def test_an_excluded_bidder_is_told_why():
     low, x = bid(comp, P3, 60_000), bid(comp, P1, 80_000)
     score_and_moderate(comp, low, {EDUCATION: 1, SAFEGUARDING: 2, OUTCOMES: 5})
     score_and_moderate(comp, x, {EDUCATION: 4, SAFEGUARDING: 4, OUTCOMES: 3})
-    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
     summary = comp.assessment_summary(P3)
     assert summary.rank is None and summary.total is None
     assert summary.excluded == ("scored 1 on 'quality of education', below the minimum of 2",
@@ -531,8 +537,11 @@ def test_an_excluded_bidder_is_told_why():
 def confirmed_contract():
     comp = competition()
     three_bids(comp)
-    comp.award(awarded_by=MANAGER, now=AWARD_TIME)
+    comp.award(awarded_by=MANAGER, registry=registry(), now=AWARD_TIME)
     return comp.confirm(confirmed_by=MANAGER, now=utc(5, 9, month=6), contract_id=UUID(int=700))
+
+
+STANDING = {"standing": registry().on_lot(P1, 1), "places": PlacesInUse()}  # the winner's, on lot 1
 
 
 def child(lot: int = 1, state: ReferralState = ReferralState.CLOSED, start=date(2024, 9, 9)) -> Referral:
@@ -544,8 +553,8 @@ def child(lot: int = 1, state: ReferralState = ReferralState.CLOSED, start=date(
 def test_places_are_allocated_to_referred_children_until_the_block_is_full():
     contract = confirmed_contract()
     first, second, third = child(), child(), child()
-    contract.allocate_place(first, allocated_by=MANAGER, now=utc(1, 9, month=9))
-    made = contract.allocate_place(second, allocated_by=MANAGER, now=utc(2, 9, month=9))
+    contract.allocate_place(first, allocated_by=MANAGER, **STANDING, now=utc(1, 9, month=9))
+    made = contract.allocate_place(second, allocated_by=MANAGER, **STANDING, now=utc(2, 9, month=9))
     assert contract.places_left == 0
     # the block price 80,000p over 2 places: each place costs 40,000p
     assert contract.events[-1] == BlockPlaceAllocated(
@@ -553,36 +562,39 @@ def test_places_are_allocated_to_referred_children_until_the_block_is_full():
         second.child_ref, "permanent exclusion", Decimal(25), date(2024, 9, 9), 30, 40_000, True, 0, MANAGER,
         utc(2, 9, month=9))
     with pytest.raises(Conflict) as refused:
-        contract.allocate_place(third, allocated_by=MANAGER, now=utc(3, 9, month=9))
+        contract.allocate_place(third, allocated_by=MANAGER, **STANDING, now=utc(3, 9, month=9))
     assert refused.value.message == "all 2 places of this contract are taken"
     contract.release_place(first.referral_id)  # that placement ended
-    contract.allocate_place(third, allocated_by=MANAGER, now=utc(4, 9, month=9))
+    contract.allocate_place(third, allocated_by=MANAGER, **STANDING, now=utc(4, 9, month=9))
     assert set(contract.allocations) == {second.referral_id, third.referral_id}
 
 
 def test_a_place_starts_no_earlier_than_the_contract_and_within_it():
     contract = confirmed_contract()  # runs 1 September 2024 to 31 August 2025
-    early = contract.allocate_place(child(start=date(2024, 7, 1)), allocated_by=MANAGER, now=utc(1, 9, month=7))
+    early = contract.allocate_place(child(start=date(2024, 7, 1)), allocated_by=MANAGER, **STANDING,
+                                    now=utc(1, 9, month=7))
     assert early.start_date == date(2024, 9, 1)
     with pytest.raises(InvalidInput) as refused:
-        contract.allocate_place(child(), allocated_by=MANAGER, now=utc(1, 9, month=9), start_date=date(2025, 9, 2))
+        contract.allocate_place(child(), allocated_by=MANAGER, **STANDING, now=utc(1, 9, month=9),
+                                start_date=date(2025, 9, 2))
     assert refused.value.field == "start_date"
 
 
 def test_a_place_is_refused_twice_to_one_referral_for_another_lot_after_the_contract_ends_or_if_cancelled():
     contract = confirmed_contract()
     one = child()
-    contract.allocate_place(one, allocated_by=MANAGER, now=utc(1, 9, month=9))
+    contract.allocate_place(one, allocated_by=MANAGER, **STANDING, now=utc(1, 9, month=9))
     with pytest.raises(Conflict):
-        contract.allocate_place(one, allocated_by=MANAGER, now=utc(2, 9, month=9))
+        contract.allocate_place(one, allocated_by=MANAGER, **STANDING, now=utc(2, 9, month=9))
     with pytest.raises(InvalidInput) as refused:
-        contract.allocate_place(child(lot=2), allocated_by=MANAGER, now=utc(2, 9, month=9))
+        contract.allocate_place(child(lot=2), allocated_by=MANAGER, **STANDING, now=utc(2, 9, month=9))
     assert refused.value.field == "referral_id"
     with pytest.raises(Conflict) as refused:
-        contract.allocate_place(child(state=ReferralState.CANCELLED), allocated_by=MANAGER, now=utc(2, 9, month=9))
+        contract.allocate_place(child(state=ReferralState.CANCELLED), allocated_by=MANAGER, **STANDING,
+                                now=utc(2, 9, month=9))
     assert refused.value.field == "referral_id"
     with pytest.raises(Conflict):
-        contract.allocate_place(child(), allocated_by=MANAGER, now=datetime(2025, 9, 1, 9, tzinfo=UTC))
+        contract.allocate_place(child(), allocated_by=MANAGER, **STANDING, now=datetime(2025, 9, 1, 9, tzinfo=UTC))
     assert contract.places_left == 1
 
 
