@@ -54,7 +54,7 @@ def _competitions(tables: Mapping[str, sa.Table]):
         for scores in (tables["evaluator_scores"], tables["moderated_scores"]):
             session.execute(scores.delete().where(scores.c.bid_id.in_(their_bids)))
         session.execute(allocations.delete().where(allocations.c.contract_id.in_(their_contracts)))
-        for child in (bids, contracts, tables["invitations"]):
+        for child in (bids, contracts, tables["invitations"], tables["interest_declarations"]):
             session.execute(child.delete().where(child.c.opportunity_id.in_(chosen)))
         session.execute(opportunities.delete().where(opportunities.c.opportunity_id.in_(chosen)))
         return len(chosen)
@@ -72,9 +72,10 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
                 Period("DPS_RETENTION_CALLOFF_YEARS", 6, "years", 3, PROCUREMENT),
                 "the award (or the referral's cancelling)", "deleted", _calloffs(tables)),
             RetentionRule(
-                "mini_competition", "a mini-competition: its invitations, bids, scores, block contracts and places",
+                "mini_competition",
+                "a mini-competition: invitations, bids, evaluators' declarations, scores, block contracts and places",
                 ("opportunities", "invitations", "bids", "evaluator_scores", "moderated_scores",
-                 "block_contracts", "block_allocations"),
+                 "block_contracts", "block_allocations", "interest_declarations"),
                 Period("DPS_RETENTION_MINI_COMPETITION_YEARS", 6, "years", 3, PROCUREMENT),
                 "the end of its contracts", "deleted", _competitions(tables)),
             RetentionRule(

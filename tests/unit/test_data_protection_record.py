@@ -33,7 +33,7 @@ PERSONAL = set("""
     reason cancel_reason end_reason override_reason assessment_reason overlap_reason off_dps_exception
     answers how_it_meets_needs delivery_postcode text question questions
     created_by recorded_by acknowledged_by assessed_by awarded_by closed_by allocated_by confirmed_by
-    moderated_by start_confirmed_by evaluator_id by
+    moderated_by start_confirmed_by evaluator_id by conflict details winner_name
 """.split())
 
 # Fields that hold no personal data: ids, dates of the process, money, the
