@@ -383,3 +383,35 @@ def test_with_no_standstill_a_child_takes_a_place_of_the_block_contract_the_same
     client.wait_for("referrals to note the block place", lambda: j.council_view(
         client, referral)["awarded_allocation_id"] == str(allocation["allocation_id"]))
     tap.wait_for(lambda e: e["type"] == "block_place.allocated" and e["data"]["referral_id"] == referral.id)
+
+
+# --------------------------------------------------------------------------- children's data
+
+
+def test_a_subject_access_bundle_holds_the_childs_data_from_every_service_and_no_other_childs(client, call_off,
+                                                                                              events):
+    from shared.subject_access import bundle, render_html
+
+    other = j.refer_child(client, child=j.a_child(age=12), publish=False)
+    child = call_off.referral
+    found = bundle(child.child_ref, client.urls, token("manager", sub="vls-manager"))
+
+    sections = found["services"]
+    assert sections["provider_registry"] is None  # the registry holds nothing about children
+    referrals, awards, tracking = sections["referrals"], sections["awards"], sections["tracking"]
+    assert [i["upn"] for i in referrals["records"]["identity"]] == [child.child["upn"]]
+    assert [r["id"] for r in referrals["records"]["referrals"]] == [child.id]
+    assert [a["placement_id"] for a in awards["records"]["awards"]] == [call_off.award.placement_id]
+    assert [p["placement_id"] for p in tracking["records"]["placements"]] == [call_off.award.placement_id]
+    assert tracking["records"]["attendance_returns"] and tracking["records"]["outcomes"]
+    assert all(s["made_by"] == "vls-manager" for s in (referrals, awards, tracking))
+
+    text = json.dumps(found)
+    for detail in [other.child_ref, other.id, other.child["upn"]]:
+        assert detail not in text  # nothing of another child
+    page = render_html(found)
+    assert child.child["upn"] in page and "<script" not in page
+
+    audit = client.call("GET", "referrals", "/v1/audit", j.MANAGER,
+                        query={"subject_type": "child", "subject_id": child.child_ref})
+    assert "subject_access.made" in [e["action"] for e in audit]
