@@ -580,22 +580,22 @@ def mark_awarded(uow: UnitOfWork, *, referral_id: UUID, offer_id: UUID, award_id
     return True
 
 
-def no_eligible_offers(uow: UnitOfWork, *, referral_id: UUID, reasons: Iterable[str], at: datetime) -> bool:
-    """calloff.no_eligible_offers for one of our referrals: the officer may now go off the DPS, re-publish or
-    cancel.  False if the referral is not ours."""
+def _if_ours(uow: UnitOfWork, referral_id: UUID, change: Callable[[Referral], object]) -> bool:
+    """An awards event naming a referral: the change made to it, locked; False if it is not ours."""
     try:
         referral = uow.referrals.get(referral_id, for_update=True)
     except NotFound:
         return False
-    referral.note_no_eligible_offers(reasons, at)
+    change(referral)
     return True
+
+
+def no_eligible_offers(uow: UnitOfWork, *, referral_id: UUID, reasons: Iterable[str], at: datetime) -> bool:
+    """calloff.no_eligible_offers for one of our referrals: the officer may now go off the DPS, re-publish or
+    cancel."""
+    return _if_ours(uow, referral_id, lambda it: it.note_no_eligible_offers(reasons, at))
 
 
 def mark_placed_in_block(uow: UnitOfWork, *, referral_id: UUID, allocation_id: UUID, at: datetime) -> bool:
     """block_place.allocated naming one of our referrals: its need is met by a block place."""
-    try:
-        referral = uow.referrals.get(referral_id, for_update=True)
-    except NotFound:
-        return False
-    referral.mark_placed_in_block(allocation_id, at)
-    return True
+    return _if_ours(uow, referral_id, lambda it: it.mark_placed_in_block(allocation_id, at))

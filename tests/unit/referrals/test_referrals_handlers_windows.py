@@ -17,6 +17,7 @@ from test_referrals_handlers import (
     OFFICER,
     PROFILE,
     draft,
+    no_webhooks,  # noqa: F401  (autouse: the webhooks sent, kept in a list)
     provider,
     terms,
 )
@@ -41,18 +42,12 @@ def record(**changes) -> DpsRecord:
 
 @pytest.fixture
 def uow():
+    """Acorn and Birch on lot 1 of the first DPS, which the registry has described (`record`)."""
     uow = FakeUnitOfWork(NOW)
-    for p in (ACORN, BIRCH):
-        uow.registry.admit(Membership(p, 1, MembershipStatus.ADMITTED, (LINE,), capacity=3))
     uow.registry.configure(record())
+    for member in (ACORN, BIRCH):
+        uow.registry.admit(Membership(member, 1, MembershipStatus.ADMITTED, (LINE,), capacity=3))
     return uow
-
-
-@pytest.fixture(autouse=True)
-def sent(monkeypatch):
-    sent = []
-    monkeypatch.setattr(handlers.webhooks, "enqueue", lambda session, **kw: sent.append(kw))
-    return sent
 
 
 def deliver(uow, type_: str, data: dict) -> None:
@@ -111,13 +106,13 @@ def test_a_referral_goes_to_the_named_dps_and_invites_only_its_members(uow):
     assert refused.value.field == "dps_id"
 
 
-def test_extending_the_window_tells_every_invited_provider_by_webhook(uow, sent):
+def test_extending_the_window_tells_every_invited_provider_by_webhook(uow, no_webhooks):  # noqa: F811
     referral = draft(uow)
     handlers.publish_referral(uow, OFFICER, referral.id)
     later = DEADLINE + timedelta(days=5)
     view = handlers.extend_window(uow, OFFICER, referral.id, deadline=later)
     assert view.referral.deadline == later
-    told = sent[-1]
+    told = no_webhooks[-1]
     assert told["event_type"] == "referral.window_extended" and set(told["provider_ids"]) == {ACORN, BIRCH}
     assert told["payload"]["deadline"] == later.isoformat() and "invited_provider_ids" not in told["payload"]
     assert "referral.window_extended" in uow.audited()
@@ -148,7 +143,7 @@ def test_awards_reporting_no_eligible_offers_opens_the_way_off_the_dps(uow):
     assert uow.published("off_dps_exception.recorded")
 
 
-def test_republishing_a_closed_referral_makes_a_new_one_inviting_providers_admitted_since(uow, sent):
+def test_republishing_makes_a_new_referral_inviting_providers_admitted_since(uow, no_webhooks):  # noqa: F811
     referral = closed_and_assessed(uow, meets=False)
     newcomer = uuid.uuid4()
     uow.registry.admit(Membership(newcomer, 1, MembershipStatus.ADMITTED, (LINE,), capacity=1))
@@ -160,7 +155,7 @@ def test_republishing_a_closed_referral_makes_a_new_one_inviting_providers_admit
     assert cancelled["republished_as"] == str(again.id) and cancelled["dps_id"] == str(FIRST_DPS_ID)
     published = uow.published("referral.published")[-1]
     assert published["referral_id"] == str(again.id) and published["republished_from"] == str(referral.id)
-    assert set(sent[-1]["provider_ids"]) == {ACORN, BIRCH, newcomer}
+    assert set(no_webhooks[-1]["provider_ids"]) == {ACORN, BIRCH, newcomer}
     assert uow.referrals.child_ref(again.id) == uow.referrals.child_ref(referral.id)
 
 
