@@ -339,6 +339,7 @@ class PublishedOut(Schema):
 
 
 class MembershipOut(Schema):
+    dps_id = fields.UUID()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
     lot = Integer()
