@@ -91,6 +91,7 @@ def referral_form(lot: int, rng: random.Random) -> dict:
     upn = "A" + "".join(rng.choice("0123456789") for _ in range(12))
     return {
         "lot": lot, "deadline": (datetime.now(UTC) + timedelta(days=7)).isoformat(),
+        "urgency": "Permanently excluded: no school place (the basis for a window under 10 days)",
         "exclusion_start": (today - timedelta(days=2)).isoformat(),
         "child": {"name": f"Child {upn}", "date_of_birth": "2011-06-02", "upn": upn,
                   "address": "14 Larch Walk, London SE15 4QT"},

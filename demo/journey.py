@@ -445,17 +445,22 @@ class Referral:
     view: dict = field(default_factory=dict, repr=False)
 
 
+URGENCY = "The child is out of education now and needs a place this week"
+
+
 def refer_child(client: Client, *, lot: int = 1, child: dict | None = None, profile: dict | None = None,
                 exclusion_start: date | None = None, deadline: datetime | None = None,
                 questions: Sequence[str] = ("How will you help this child settle in the first fortnight?",),
-                officer: Actor = OFFICER, publish: bool = True) -> Referral:
+                officer: Actor = OFFICER, publish: bool = True, urgency: str | None = URGENCY) -> Referral:
     """An officer completes the referral form (the child's details stay on the council's side) and,
-    with `publish`, sends the anonymised profile to every provider admitted and not suspended on the lot."""
+    with `publish`, sends the anonymised profile to every provider admitted and not suspended on the lot.
+    A window shorter than 10 days needs a recorded basis: the demo's windows are minutes long, so the
+    form gives the urgency of a child without education, in words."""
     child = child or a_child()
     profile = profile or a_profile()
     deadline = deadline or now_utc() + timedelta(hours=1)
     form = {"lot": lot, "deadline": deadline.isoformat(), "child": child, "profile": profile,
-            "questions": list(questions)}
+            "questions": list(questions), "urgency": urgency}
     if profile.get("reason") == "permanent_exclusion":
         form["exclusion_start"] = (exclusion_start or council_today()).isoformat()
     view = client.call("POST", "referrals", "/v1/referrals", officer, expect=201, body=form)

@@ -90,7 +90,7 @@ class Referrals(MethodView):
             return _council_view(handlers.create_referral(
                 uow, _actor(), lot=form["lot"], child=form["child"], profile=form["profile"],
                 deadline=form["deadline"], exclusion_start=form["exclusion_start"], questions=form["questions"],
-                calendar=_calendar()))
+                calendar=_calendar(), dps_id=form["dps_id"], urgency=form["urgency"]))
 
     @council.arguments(s.CouncilReferralQuery, location="query")
     @council.response(200, s.CouncilReferralOut(many=True), headers=LINK_DOC)
@@ -158,6 +158,29 @@ class Publish(MethodView):
                     "no_eligible_providers": not invited}
 
 
+@council.route("/referrals/<uuid:referral_id>/extend")
+class Extend(MethodView):
+    @council.arguments(s.WindowIn)
+    @council.response(200, s.CouncilReferralOut)
+    @requires("officer")
+    def post(self, data, referral_id: UUID):
+        """Extend the window before it closes (every invited provider is told by webhook)"""
+        with _uow() as uow:
+            return _council_view(handlers.extend_window(uow, _actor(), referral_id, **data))
+
+
+@council.route("/referrals/<uuid:referral_id>/republish")
+class Republish(MethodView):
+    @council.arguments(s.RepublishIn)
+    @council.response(201, s.CouncilReferralOut)
+    @requires("officer")
+    def post(self, data, referral_id: UUID):
+        """Re-publish a closed or unsuccessful referral to the lot with a new window: a new referral, inviting
+        every provider admitted and not suspended now; this one is cancelled, naming it"""
+        with _uow() as uow:
+            return _council_view(handlers.republish_referral(uow, _actor(), referral_id, **data))
+
+
 @council.route("/referrals/<uuid:referral_id>/close")
 class Close(MethodView):
     @council.response(200, s.CouncilReferralOut)
@@ -174,7 +197,7 @@ class Cancel(MethodView):
     @council.response(200, s.CouncilReferralOut)
     @requires("officer")
     def post(self, data, referral_id: UUID):
-        """Cancel a draft or published referral, with a reason"""
+        """Cancel a referral not yet awarded (a draft, open, or closed), with a reason"""
         with _uow() as uow:
             return _council_view(handlers.cancel_referral(uow, _actor(), referral_id, data["reason"]))
 

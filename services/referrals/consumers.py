@@ -1,9 +1,12 @@
 """Events this service reads from others, turned into its own commands.
 
-- From the provider registry: lot memberships, pricing schedules, capacity
-  and registration, to keep referrals' own copy (it never calls the registry).
-- From awards: `placement.awarded` (a referral's offer won) and
-  `block_place.allocated` (the child took a block contract's place).
+- From the provider registry: DPS records (`dps.configured`), the SLA
+  versions providers accepted, lot memberships (per DPS; an event without
+  `dps_id` is about the first DPS), pricing schedules, capacity and
+  registration, to keep referrals' own copy (it never calls the registry).
+- From awards: `placement.awarded` (a referral's offer won),
+  `block_place.allocated` (the child took a block contract's place) and
+  `calloff.no_eligible_offers` (none of the offers can be awarded).
 
 Each handler reads only the fields it needs (unknown fields are ignored); bad
 data fails the schema and is dead-lettered.  Handlers are safe when an event
@@ -19,6 +22,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.referrals import handlers
 from services.referrals.domain import LOTS, MembershipStatus
+from shared.catalogue import FIRST_DPS_ID
 from shared.messaging.consumer import Handler, reading
 from shared.schemas import cached
 from shared.unit_of_work import UnitOfWork
@@ -32,6 +36,7 @@ class _Data(Schema):
 
 
 class _LotEvent(_Data):
+    dps_id = fields.UUID(load_default=FIRST_DPS_ID)  # older events: the first DPS
     provider_id = fields.UUID(required=True)
     provider_name = fields.String(load_default=None, allow_none=True)
     lot = fields.Integer(required=True, strict=True, validate=validate.OneOf(list(LOTS)))
@@ -78,6 +83,44 @@ class RegistrationChanged(_Data):
     at = fields.AwareDateTime(required=True)
 
 
+class AwardCriterionData(_Data):
+    code = fields.String(required=True)
+
+
+class DpsConfigured(_Data):
+    dps_id = fields.UUID(required=True)
+    name = fields.String(load_default="")
+    regime = fields.String(required=True)
+    start = fields.Date(load_default=None, allow_none=True)
+    term_ends_on = fields.Date(load_default=None, allow_none=True)
+    statutory_end = fields.Date(load_default=None, allow_none=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(["open", "closed"]))
+    lots = fields.List(fields.Integer(strict=True), load_default=list)
+    agreed_minimum_window_days = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                                validate=validate.Range(min=0))
+    agreed_in_sla_version = fields.String(load_default=None, allow_none=True)
+    sla_version = fields.String(load_default=None, allow_none=True)
+    at = fields.AwareDateTime(load_default=None, allow_none=True)  # not in the contract: used when sent
+
+
+class SlaAccepted(_Data):
+    provider_id = fields.UUID(required=True)
+    dps_id = fields.UUID(load_default=FIRST_DPS_ID)
+    sla_version = fields.String(required=True)
+    accepted_at = fields.AwareDateTime(required=True)
+
+
+class IneligibleOffer(_Data):
+    reasons = fields.List(fields.String(), load_default=list)
+
+
+class NoEligibleOffers(_Data):
+    referral_id = fields.UUID(required=True)
+    offers = fields.List(fields.Nested(IneligibleOffer), load_default=list)
+    at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
 class PlacementAwarded(_Data):
     award_id = fields.UUID(load_default=None, allow_none=True)
     referral_id = fields.UUID(required=True)
@@ -99,20 +142,36 @@ def membership_admitted(uow: UnitOfWork, data: dict) -> None:
     handlers.membership_admitted(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
                                  lot=data["lot"], registration_status=data["registration_status"], urn=data["urn"],
                                  pricing_lines=_lines(data), pricing_version=data["pricing_version"],
-                                 capacity=data["capacity"], ends_on=data["ends_on"], at=data["at"])
+                                 capacity=data["capacity"], ends_on=data["ends_on"], at=data["at"],
+                                 dps_id=data["dps_id"])
 
 
 def _membership_now(status: MembershipStatus):
     def membership_changed(uow: UnitOfWork, data: dict) -> None:
         handlers.membership_changed(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
-                                    lot=data["lot"], status=status, reason=data["reason"], at=data["at"])
+                                    lot=data["lot"], status=status, reason=data["reason"], at=data["at"],
+                                    dps_id=data["dps_id"])
 
     membership_changed.__name__ = f"membership_{status.value}"
     return membership_changed
 
 
 def pricing_schedule_effective(uow: UnitOfWork, data: dict) -> None:
-    handlers.pricing_schedule_effective(uow, **{**data, "pricing_lines": _lines(data)})
+    # A provider's prices are its own, whichever DPS it quotes them on: kept by provider and lot.
+    handlers.pricing_schedule_effective(uow, **{**{k: v for k, v in data.items() if k != "dps_id"},
+                                                "pricing_lines": _lines(data)})
+
+
+def dps_configured(uow: UnitOfWork, data: dict) -> None:
+    handlers.dps_configured(uow, **{**data, "at": data["at"] or uow.now()})
+
+
+def no_eligible_offers(uow: UnitOfWork, data: dict) -> None:
+    reasons = [reason for offer in data["offers"] for reason in offer["reasons"]]
+    at = data["at"] or uow.now()
+    if not handlers.no_eligible_offers(uow, referral_id=data["referral_id"], reasons=reasons, at=at):
+        log.warning("calloff.no_eligible_offers for a referral this service does not hold",
+                    extra={"referral_id": str(data["referral_id"])})
 
 
 def placement_awarded(uow: UnitOfWork, data: dict) -> None:
@@ -136,6 +195,9 @@ def event_handlers() -> dict[str, Handler]:
         "capacity.changed": reading(cached(CapacityChanged), lambda uow, data: handlers.capacity_changed(uow, **data)),
         "provider.registration_changed": reading(cached(RegistrationChanged),
                                                  lambda uow, data: handlers.registration_changed(uow, **data)),
+        "dps.configured": reading(cached(DpsConfigured), dps_configured),
+        "provider.sla_accepted": reading(cached(SlaAccepted), lambda uow, data: handlers.sla_accepted(uow, **data)),
         "placement.awarded": reading(cached(PlacementAwarded), placement_awarded),
+        "calloff.no_eligible_offers": reading(cached(NoEligibleOffers), no_eligible_offers),
         "block_place.allocated": reading(cached(BlockPlaceAllocated), block_place_allocated),
     }

@@ -26,6 +26,7 @@ from uuid import UUID
 from services.referrals import messages, webhooks
 from services.referrals.domain import (
     ChildDetails,
+    DpsRecord,
     Membership,
     MembershipStatus,
     Offer,
@@ -34,8 +35,10 @@ from services.referrals.domain import (
     Referral,
     ReferralPublished,
     ReferralStatus,
+    choose_dps,
     council_date,
 )
+from services.referrals.domain.events import WindowExtended
 from services.referrals.domain.registry import require_member
 from services.referrals.domain.visibility import (
     ProviderAccess,
@@ -51,6 +54,7 @@ from services.referrals.domain.visibility import (
 from services.referrals.unit_of_work import ReferralsUnitOfWork
 from shared.actor import Actor
 from shared.calendar import WORKING_DAYS, Calendar
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.unit_of_work import AuditEntry
 
@@ -158,16 +162,29 @@ def build_terms(data: Mapping[str, Any]) -> OfferTerms:
 
 # --- the referral form (officers) ----------------------------------------------------
 
+def _dps_for(uow: UnitOfWork, dps_id: UUID | None, lot: int) -> UUID:
+    """The DPS named (one the registry has described, or the first), else the only open one with the lot."""
+    if dps_id is None:
+        return choose_dps(uow.registry.dps_records(), lot)
+    record = uow.registry.dps(dps_id)
+    if record is None and dps_id != FIRST_DPS_ID:
+        raise InvalidInput("no DPS with this id is known to referrals", field="dps_id")
+    if record is not None and record.lots and lot not in record.lots:
+        raise InvalidInput(f"lot {lot} is not a lot of the DPS {record.name or record.id}", field="lot")
+    return dps_id
+
+
 def create_referral(uow: UnitOfWork, actor: Actor, *, lot: int, child: Mapping, profile: Mapping,
                     deadline: datetime, exclusion_start: date | None = None, questions: Iterable[str] = (),
-                    calendar: Calendar = WORKING_DAYS) -> CouncilView:
+                    calendar: Calendar = WORKING_DAYS, dps_id: UUID | None = None,
+                    urgency: str | None = None) -> CouncilView:
     if "officer" not in actor.roles or not actor.team:
         raise Forbidden("only an officer of a commissioning team may make a referral")
     with _profile_errors_nested():
         referral = Referral.create(team=actor.team, lot=lot, child=build_child(child),
                                    profile=build_profile(profile), deadline=_utc(deadline), by=actor.sub,
                                    now=uow.now(), exclusion_start=exclusion_start, questions=list(questions),
-                                   calendar=calendar)
+                                   calendar=calendar, dps_id=_dps_for(uow, dps_id, lot), urgency=urgency)
     uow.referrals.add(referral)
     uow.commit()
     return _council_view(uow, referral)
@@ -175,12 +192,13 @@ def create_referral(uow: UnitOfWork, actor: Actor, *, lot: int, child: Mapping, 
 
 def revise_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, *, lot: int | None = None,
                     child: Mapping | None = None, profile: Mapping | None = None, deadline: datetime | None = None,
-                    exclusion_start: date | None = None, calendar: Calendar = WORKING_DAYS) -> CouncilView:
+                    exclusion_start: date | None = None, calendar: Calendar = WORKING_DAYS,
+                    urgency: str | None = None) -> CouncilView:
     referral = _for_team_officer(uow, actor, referral_id)
     with _profile_errors_nested():
         referral.revise(now=uow.now(), calendar=calendar, lot=lot, child=build_child(child) if child else None,
                         profile=build_profile(profile) if profile else None, deadline=_utc(deadline),
-                        exclusion_start=exclusion_start, by=actor.sub)
+                        exclusion_start=exclusion_start, by=actor.sub, urgency=urgency)
     uow.commit()
     return _council_view(uow, referral)
 
@@ -200,17 +218,70 @@ def remove_question(uow: UnitOfWork, actor: Actor, referral_id: UUID, question_i
 
 # --- publish, cancel, close ----------------------------------------------------------
 
-def publish_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> tuple[UUID, ...]:
-    """Invite every provider admitted and not suspended on the lot now, by event and webhook."""
-    referral = _for_team_officer(uow, actor, referral_id)
-    now = uow.now()
-    invited = referral.publish(uow.registry.memberships_on(referral.lot, council_date(now)), by=actor.sub, now=now)
+@dataclass(frozen=True)
+class Publishing:
+    """What publishing on a DPS's lot reads: the DPS record, who is on the lot, the SLA versions they
+    accepted (for an agreed minimum window)."""
+
+    dps: DpsRecord | None
+    memberships: list[Membership]
+    accepted: dict[UUID, set[str]]
+
+    @property
+    def rules(self) -> dict:
+        return {"dps": self.dps, "accepted": self.accepted}
+
+
+def _publishing(uow: UnitOfWork, dps_id: UUID, lot: int) -> Publishing:
+    memberships = uow.registry.memberships_on(lot, council_date(uow.now()), dps_id)
+    return Publishing(uow.registry.dps(dps_id), memberships,
+                      uow.registry.sla_accepted(dps_id, [m.provider_id for m in memberships]))
+
+
+def _tell_invited(uow: UnitOfWork, referral: Referral) -> None:
+    """Every provider invited hears of the new referral by webhook (and by the event the commit publishes)."""
     published = next(e for e in referral.events if isinstance(e, ReferralPublished))
     type_, data = messages.message_for(published)
-    webhooks.enqueue(uow.session, event_type=type_, referral_id=referral.id, provider_ids=invited,
-                     payload=provider_payload(data), now=now)
+    webhooks.enqueue(uow.session, event_type=type_, referral_id=referral.id, provider_ids=published.invited,
+                     payload=provider_payload(data), now=published.at)
+
+
+def publish_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> tuple[UUID, ...]:
+    """Invite every provider admitted and not suspended on the DPS's lot now, by event and webhook."""
+    referral = _for_team_officer(uow, actor, referral_id)
+    publishing = _publishing(uow, referral.dps_id, referral.lot)
+    invited = referral.publish(publishing.memberships, by=actor.sub, now=uow.now(), **publishing.rules)
+    _tell_invited(uow, referral)
     uow.commit()
     return invited
+
+
+def extend_window(uow: UnitOfWork, actor: Actor, referral_id: UUID, *, deadline: datetime,
+                  urgency: str | None = None) -> CouncilView:
+    """A later deadline before the window closes; every invited provider is told by webhook."""
+    referral = _for_team_officer(uow, actor, referral_id)
+    publishing = _publishing(uow, referral.dps_id, referral.lot)
+    referral.extend_window(_utc(deadline), by=actor.sub, now=uow.now(), urgency=urgency, **publishing.rules)
+    extended = next(e for e in referral.events if isinstance(e, WindowExtended))
+    webhooks.enqueue(uow.session, event_type="referral.window_extended", referral_id=referral.id,
+                     provider_ids=extended.invited, payload=messages.window_extended_data(extended), now=uow.now())
+    uow.commit()
+    return _council_view(uow, referral)
+
+
+def republish_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, *, deadline: datetime,
+                       urgency: str | None = None, dps_id: UUID | None = None) -> CouncilView:
+    """Send a closed or unsuccessful referral to the lot again with a new window (a new referral; providers
+    admitted since are invited); this one is cancelled, naming it.  Returns the new referral."""
+    referral = _for_team_officer(uow, actor, referral_id)
+    dps_id = referral.dps_id if dps_id is None else _dps_for(uow, dps_id, referral.lot)
+    publishing = _publishing(uow, dps_id, referral.lot)
+    again = referral.republish(publishing.memberships, deadline=_utc(deadline), by=actor.sub, now=uow.now(),
+                               urgency=urgency, dps_id=dps_id, **publishing.rules)
+    uow.referrals.add(again)
+    _tell_invited(uow, again)
+    uow.commit()
+    return _council_view(uow, again)
 
 
 def provider_payload(published: dict) -> dict:
@@ -226,7 +297,7 @@ def cancel_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: st
 
 def close_referral_early(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> CouncilView:
     referral = _for_team_officer(uow, actor, referral_id)
-    registry = uow.registry.memberships_on(referral.lot, council_date(uow.now()))
+    registry = uow.registry.memberships_on(referral.lot, council_date(uow.now()), referral.dps_id)
     referral.close_early(by=actor.sub, now=uow.now(), unable_to_answer=unable_to_answer(referral, registry))
     uow.commit()
     return _council_view(uow, referral)
@@ -243,9 +314,10 @@ def close_due_referrals(uow: UnitOfWork, now: datetime) -> int:
 
 # --- offers (providers) ------------------------------------------------------------------
 
-def _membership(uow: UnitOfWork, provider_id: UUID, lot: int) -> Membership:
-    found = uow.registry.membership(provider_id, lot, council_date(uow.now()))
-    return found or Membership(provider_id, lot, MembershipStatus.REMOVED)
+def _membership(uow: UnitOfWork, provider_id: UUID, referral: Referral) -> Membership:
+    """The provider's membership of the referral's DPS and lot (removed if it has none)."""
+    found = uow.registry.membership(provider_id, referral.lot, council_date(uow.now()), referral.dps_id)
+    return found or Membership(provider_id, referral.lot, MembershipStatus.REMOVED, dps_id=referral.dps_id)
 
 
 def submit_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, terms: Mapping[str, Any], *,
@@ -262,7 +334,7 @@ def submit_offer(uow: UnitOfWork, actor: Actor, referral_id: UUID, terms: Mappin
                 raise InvalidInput("this Idempotency-Key was already used for a different request",
                                    field="Idempotency-Key", location="headers")
             return referral, next(o for o in referral.offers if o.id == prior.id), False
-    offer = referral.submit_offer(_membership(uow, provider_id, referral.lot), build_terms(terms), now=uow.now())
+    offer = referral.submit_offer(_membership(uow, provider_id, referral), build_terms(terms), now=uow.now())
     if idempotency_key:
         uow.referrals.remember_idempotency_key(offer, idempotency_key, fingerprint or "")
     uow.commit()
@@ -282,7 +354,7 @@ def change_offer(uow: UnitOfWork, actor: Actor, offer_id: UUID, terms: Mapping[s
     referral, provider_id = _own_offer(uow, actor, offer_id)
     built = build_terms(terms)
     _require_live(referral, provider_id, offer_id)
-    offer = referral.change_offer(_membership(uow, provider_id, referral.lot), built, now=uow.now())
+    offer = referral.change_offer(_membership(uow, provider_id, referral), built, now=uow.now())
     uow.commit()
     return referral, offer
 
@@ -370,7 +442,7 @@ def _check_provider_access(uow: UnitOfWork, referral: Referral, provider_id: UUI
     """Invited, and its membership of the lot still gives it access (see `visibility.check_provider_access`)."""
     membership = None
     if provider_id in referral.invited:
-        membership = uow.registry.membership(provider_id, referral.lot, council_date(uow.now()))
+        membership = uow.registry.membership(provider_id, referral.lot, council_date(uow.now()), referral.dps_id)
     check_provider_access(referral, provider_id, membership.status if membership else None)
 
 
@@ -456,21 +528,34 @@ def deliver_webhooks(uow: UnitOfWork, now: datetime) -> int:
 
 # --- from the registry's events (no commit: the consumer commits) ------------------------------------
 
+def dps_configured(uow: UnitOfWork, *, at: datetime, **record) -> None:
+    """dps.configured: the DPS record as the registry now describes it (an older description loses)."""
+    uow.registry.note_dps(record, at)
+
+
+def sla_accepted(uow: UnitOfWork, *, provider_id: UUID, dps_id: UUID, sla_version: str,
+                 accepted_at: datetime) -> None:
+    uow.registry.note_sla_accepted(provider_id, dps_id, sla_version, accepted_at)
+
+
 def membership_admitted(uow: UnitOfWork, *, provider_id: UUID, provider_name: str | None, lot: int,
                         registration_status: str | None, urn: str | None, pricing_lines: list[dict],
-                        capacity: int | None, ends_on: date | None, at: datetime, pricing_version: int = 0) -> None:
+                        capacity: int | None, ends_on: date | None, at: datetime, pricing_version: int = 0,
+                        dps_id: UUID = FIRST_DPS_ID) -> None:
     uow.registry.note_provider(provider_id, provider_name, at,
                                registration={"registration_status": registration_status, "urn": urn})
-    uow.registry.set_status(provider_id, lot, MembershipStatus.ADMITTED, at, capacity=capacity, ends_on=ends_on)
+    uow.registry.set_status(provider_id, lot, MembershipStatus.ADMITTED, at, capacity=capacity, ends_on=ends_on,
+                            dps_id=dps_id)
     # The schedule submitted with the application is in force from admission.
     uow.registry.add_schedule(provider_id, lot, version=pricing_version, effective_from=council_date(at),
                               lines=pricing_lines, at=at)
 
 
 def membership_changed(uow: UnitOfWork, *, provider_id: UUID, provider_name: str | None, lot: int,
-                       status: MembershipStatus, reason: str | None, at: datetime) -> None:
+                       status: MembershipStatus, reason: str | None, at: datetime,
+                       dps_id: UUID = FIRST_DPS_ID) -> None:
     uow.registry.note_provider(provider_id, provider_name, at)
-    uow.registry.set_status(provider_id, lot, status, at, reason=reason)
+    uow.registry.set_status(provider_id, lot, status, at, reason=reason, dps_id=dps_id)
 
 
 def pricing_schedule_effective(uow: UnitOfWork, *, provider_id: UUID, provider_name: str | None, lot: int,
@@ -481,9 +566,9 @@ def pricing_schedule_effective(uow: UnitOfWork, *, provider_id: UUID, provider_n
 
 
 def capacity_changed(uow: UnitOfWork, *, provider_id: UUID, provider_name: str | None, lot: int, capacity: int,
-                     at: datetime) -> None:
+                     at: datetime, dps_id: UUID = FIRST_DPS_ID) -> None:
     uow.registry.note_provider(provider_id, provider_name, at)
-    uow.registry.set_capacity(provider_id, lot, capacity, at)
+    uow.registry.set_capacity(provider_id, lot, capacity, at, dps_id=dps_id)
 
 
 def registration_changed(uow: UnitOfWork, *, provider_id: UUID, provider_name: str | None,
@@ -506,11 +591,22 @@ def mark_awarded(uow: UnitOfWork, *, referral_id: UUID, offer_id: UUID, award_id
     return True
 
 
-def mark_placed_in_block(uow: UnitOfWork, *, referral_id: UUID, allocation_id: UUID, at: datetime) -> bool:
-    """block_place.allocated naming one of our referrals: its need is met by a block place."""
+def _if_ours(uow: UnitOfWork, referral_id: UUID, change: Callable[[Referral], object]) -> bool:
+    """An awards event naming a referral: the change made to it, locked; False if it is not ours."""
     try:
         referral = uow.referrals.get(referral_id, for_update=True)
     except NotFound:
         return False
-    referral.mark_placed_in_block(allocation_id, at)
+    change(referral)
     return True
+
+
+def no_eligible_offers(uow: UnitOfWork, *, referral_id: UUID, reasons: Iterable[str], at: datetime) -> bool:
+    """calloff.no_eligible_offers for one of our referrals: the officer may now go off the DPS, re-publish or
+    cancel."""
+    return _if_ours(uow, referral_id, lambda it: it.note_no_eligible_offers(reasons, at))
+
+
+def mark_placed_in_block(uow: UnitOfWork, *, referral_id: UUID, allocation_id: UUID, at: datetime) -> bool:
+    """block_place.allocated naming one of our referrals: its need is met by a block place."""
+    return _if_ours(uow, referral_id, lambda it: it.mark_placed_in_block(allocation_id, at))

@@ -21,6 +21,7 @@ from marshmallow import Schema, fields
 
 from services.referrals import domain
 from services.referrals.domain.events import (
+    NoEligibleOffersReported,
     OfferAssessed,
     PlacedInBlock,
     QuestionAdded,
@@ -29,6 +30,7 @@ from services.referrals.domain.events import (
     ReferralCreated,
     ReferralRevised,
     WindowClosed,
+    WindowExtended,
 )
 from shared.actor import Actor
 from shared.schemas import cached
@@ -115,17 +117,53 @@ def questions_data(shared: domain.ProfileForProviders) -> list[dict]:
 
 # --- events ------------------------------------------------------------------------
 
+class WindowBasisData(Schema):
+    """The offer window and its recorded basis: standard (10 days or more), agreed_minimum or urgency."""
+
+    kind = fields.String()
+    days = fields.Integer()
+    reason = fields.String()
+
+
+def window_basis_data(basis: domain.WindowBasis | None) -> dict | None:
+    return None if basis is None else cached(WindowBasisData).dump(basis)
+
+
 class ReferralPublishedData(Schema):
     referral_id = fields.UUID()
+    dps_id = fields.UUID()
     lot = fields.Integer()
     team = fields.String()
     deadline = fields.AwareDateTime()
     invited_provider_ids = fields.List(fields.UUID())
     no_eligible_providers = fields.Boolean()
     full_time_provision_by = fields.Date(allow_none=True)
+    hours_per_week = Number()
+    expected_weeks = fields.Integer()
+    window_basis = fields.Raw()  # already dumped by WindowBasisData
+    republished_from = fields.UUID(allow_none=True)
     questions = fields.Raw()  # already dumped by QuestionData
     profile = fields.Raw()  # already dumped by ProfileData
     at = fields.AwareDateTime()
+
+
+class WindowExtendedData(Schema):
+    """What each invited provider's system is told when an officer extends the window (by webhook)."""
+
+    referral_id = fields.UUID()
+    dps_id = fields.UUID()
+    lot = fields.Integer()
+    previous_deadline = fields.AwareDateTime()
+    deadline = fields.AwareDateTime()
+    window_basis = fields.Raw()
+    at = fields.AwareDateTime()
+
+
+def window_extended_data(event: WindowExtended) -> dict:
+    return cached(WindowExtendedData).dump({
+        "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot,
+        "previous_deadline": utc(event.previous_deadline), "deadline": utc(event.deadline),
+        "window_basis": window_basis_data(event.window_basis), "at": utc(event.at)})
 
 
 class OfferData(Schema):
@@ -174,6 +212,7 @@ class DeclineData(Schema):
 
 class ReferralClosedData(Schema):
     referral_id = fields.UUID()
+    dps_id = fields.UUID()
     lot = fields.Integer()
     team = fields.String()
     child_ref = fields.UUID()
@@ -186,6 +225,7 @@ class ReferralClosedData(Schema):
     expected_weeks = fields.Integer()
     no_suitable_offer = fields.Boolean()
     invited_provider_ids = fields.List(fields.UUID())
+    window_basis = fields.Raw(allow_none=True)
     window_closed_at = fields.AwareDateTime()
     offers = fields.List(fields.Nested(ClosedOfferData))
     declines = fields.List(fields.Nested(DeclineData))
@@ -194,9 +234,11 @@ class ReferralClosedData(Schema):
 
 class ReferralCancelledData(Schema):
     referral_id = fields.UUID()
+    dps_id = fields.UUID()
     lot = fields.Integer()
     invited_provider_ids = fields.List(fields.UUID())
     reason = fields.String()
+    republished_as = fields.UUID(allow_none=True)
     at = fields.AwareDateTime()
 
 
@@ -246,8 +288,18 @@ def audit_entry(event: domain.Event) -> AuditEntry | None:
             return AuditEntry("referral.question_removed", "referral", event.referral_id,
                               details={"question_id": str(event.question_id)})
         case domain.ReferralPublished():
-            return AuditEntry("referral.published", "referral", event.referral_id,
-                              details={"invited_provider_ids": [str(p) for p in event.invited], "lot": event.lot})
+            return AuditEntry("referral.published", "referral", event.referral_id, details={
+                "invited_provider_ids": [str(p) for p in event.invited], "lot": event.lot,
+                "dps_id": str(event.dps_id), "window_basis": window_basis_data(event.window_basis),
+                "republished_from": str(event.republished_from) if event.republished_from else None})
+        case WindowExtended():
+            return AuditEntry("referral.window_extended", "referral", event.referral_id, details={
+                "previous_deadline": utc(event.previous_deadline).isoformat(),
+                "deadline": utc(event.deadline).isoformat(), "window_basis": window_basis_data(event.window_basis),
+                "told_provider_ids": [str(p) for p in event.invited]})
+        case NoEligibleOffersReported():
+            return AuditEntry("referral.no_eligible_offers", "referral", event.referral_id,
+                              details={"reasons": list(event.reasons)}, actor=AWARDS)
         case domain.ReferralCancelled():
             return AuditEntry("referral.cancelled", "referral", event.referral_id, reason=event.reason)
         case WindowClosed(by=None):
@@ -297,10 +349,13 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
         case domain.ReferralPublished():
             shared = event.profile
             return "referral.published", cached(ReferralPublishedData).dump({
-                "referral_id": event.referral_id, "lot": event.lot, "team": shared.team,
+                "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot, "team": shared.team,
                 "deadline": utc(shared.deadline), "invited_provider_ids": list(event.invited),
                 "no_eligible_providers": event.no_eligible_providers,
-                "full_time_provision_by": shared.full_time_provision_by, "questions": questions_data(shared),
+                "full_time_provision_by": shared.full_time_provision_by,
+                "hours_per_week": shared.profile.hours_per_week, "expected_weeks": shared.profile.expected_weeks,
+                "window_basis": window_basis_data(event.window_basis), "republished_from": event.republished_from,
+                "questions": questions_data(shared),
                 "profile": profile_data(shared.profile), "at": utc(event.at)})
         case domain.OfferSubmitted() | domain.OfferChanged():
             kind = "offer.submitted" if isinstance(event, domain.OfferSubmitted) else "offer.changed"
@@ -320,20 +375,22 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 raise ValueError("referral.closed needs the child's child_ref")
             profile = event.profile.profile
             return "referral.closed", cached(ReferralClosedData).dump({
-                "referral_id": event.referral_id, "lot": event.lot, "team": event.profile.team,
-                "child_ref": child_ref, "reason_for_ap": profile.reason.value,
+                "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot,
+                "team": event.profile.team, "child_ref": child_ref, "reason_for_ap": profile.reason.value,
                 "hours_per_week": profile.hours_per_week,
                 "full_time": domain.is_full_time(event.lot, profile.hours_per_week), "ehcp": profile.ehcp,
                 "looked_after": profile.looked_after, "start_date": profile.start_date,
                 "expected_weeks": profile.expected_weeks, "no_suitable_offer": event.no_suitable_offer,
-                "invited_provider_ids": list(event.invited), "window_closed_at": utc(event.window_closed_at),
+                "invited_provider_ids": list(event.invited), "window_basis": window_basis_data(event.window_basis),
+                "window_closed_at": utc(event.window_closed_at),
                 "offers": [_closed_offer(o) for o in event.offers],
                 "declines": [{"provider_id": d.provider_id, "reason": d.reason} for d in event.declines],
                 "at": utc(event.at)})
         case domain.ReferralCancelled():
             return "referral.cancelled", cached(ReferralCancelledData).dump({
-                "referral_id": event.referral_id, "lot": event.lot, "invited_provider_ids": list(event.invited),
-                "reason": event.reason, "at": utc(event.at)})
+                "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot,
+                "invited_provider_ids": list(event.invited), "reason": event.reason,
+                "republished_as": event.republished_as, "at": utc(event.at)})
         case domain.OffDpsExceptionRecorded():
             return "off_dps_exception.recorded", cached(OffDpsExceptionData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "team": event.team, "reason": event.reason,

@@ -81,8 +81,34 @@ providers = sa.Table(
     sa.Column("registration_at", UTCDateTime, nullable=True),  # the event time last applied
 )
 
+dps_records = sa.Table(
+    "dps_records", metadata,  # dps.configured: each DPS record as the registry last described it
+    sa.Column("dps_id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("regime", sa.String(40), nullable=False),
+    sa.Column("start", sa.Date, nullable=True),
+    sa.Column("term_ends_on", sa.Date, nullable=True),
+    sa.Column("statutory_end", sa.Date, nullable=True),
+    sa.Column("ends_on", sa.Date, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("lots", sa.JSON, nullable=False),
+    sa.Column("agreed_minimum_window_days", sa.Integer, nullable=True),
+    sa.Column("agreed_in_sla_version", sa.String(100), nullable=True),
+    sa.Column("sla_version", sa.String(100), nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),  # the event time last applied: older events lose
+)
+
+sla_acceptances = sa.Table(
+    "sla_acceptances", metadata,  # provider.sla_accepted: each SLA version a provider accepted, per DPS
+    sa.Column("dps_id", sa.Uuid, primary_key=True),
+    sa.Column("provider_id", sa.Uuid, primary_key=True),
+    sa.Column("sla_version", sa.String(100), primary_key=True),
+    sa.Column("accepted_at", UTCDateTime, nullable=False),
+)
+
 memberships = sa.Table(
-    "memberships", metadata,
+    "memberships", metadata,  # one provider's standing on one lot of one DPS
+    sa.Column("dps_id", sa.Uuid, primary_key=True),
     sa.Column("provider_id", sa.Uuid, primary_key=True),
     sa.Column("lot", sa.Integer, primary_key=True),
     sa.Column("status", sa.String(20), nullable=False),  # admitted | suspended | removed
@@ -116,6 +142,7 @@ referrals = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),  # optimistic lock: bumped when the referral's row changes
     sa.Column("team", sa.String(50), nullable=False),
     sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("dps_id", sa.Uuid, nullable=False),
     sa.Column("status", EnumValue(ReferralStatus, 30), nullable=False),
     sa.Column("deadline", UTCDateTime, nullable=False),
     sa.Column("exclusion_start", sa.Date, nullable=True),
@@ -137,6 +164,13 @@ referrals = sa.Table(
     sa.Column("off_dps_reason", sa.Text, nullable=True),
     sa.Column("off_dps_by", sa.String(200), nullable=True),
     sa.Column("off_dps_at", UTCDateTime, nullable=True),
+    # the urgency of a child without education, in words: a basis for a window shorter than 10 days
+    sa.Column("urgency", sa.Text, nullable=True),
+    sa.Column("window_basis_kind", sa.String(20), nullable=True),  # standard | agreed_minimum | urgency
+    sa.Column("window_basis_days", sa.Integer, nullable=True),
+    sa.Column("window_basis_reason", sa.Text, nullable=True),
+    sa.Column("republished_from", sa.Uuid, nullable=True),
+    sa.Column("no_eligible_offers_at", UTCDateTime, nullable=True),  # awards found none of the offers eligible
     sa.Index("ix_referrals_status_deadline", "status", "deadline"),
     sa.Index("ix_referrals_team_status", "team", "status"),
     sa.Index("ix_referrals_lot", "lot"),

@@ -3,7 +3,8 @@ mapping, as cosmicpython's `adapters/orm.py`): the Session tracks what
 changed and writes only that.
 
 - `Referral` onto `referrals` joined with `referral_children` (one to one): the
-  child's details are the `child` composite; `_child_ref`, the child's opaque
+  child's details are the `child` composite, the offer window's basis the
+  `window_basis` composite; `_child_ref`, the child's opaque
   reference, is kept by `_child_refs` before each flush.  The referral's row
   has its own `version` (optimistic concurrency), bumped only when the row
   itself changes: an offer or a decline is a row of its own and leaves it be.
@@ -35,6 +36,7 @@ from services.referrals.domain import (
     Offer,
     OfferTerms,
     Referral,
+    WindowBasis,
 )
 from shared.db import insert_for
 
@@ -85,6 +87,10 @@ def start_mappers() -> None:
         "_off_dps_reason": r.c.off_dps_reason, "_off_dps_by": r.c.off_dps_by, "_off_dps_at": r.c.off_dps_at,
         "off_dps_exception": composite(OffDpsException, "_off_dps_reason", "_off_dps_by", "_off_dps_at",
                                        return_none_on=lambda *values: all(v is None for v in values)),
+        "_window_basis_kind": r.c.window_basis_kind, "_window_basis_days": r.c.window_basis_days,
+        "_window_basis_reason": r.c.window_basis_reason,
+        "window_basis": composite(WindowBasis, "_window_basis_kind", "_window_basis_days", "_window_basis_reason",
+                                  return_none_on=lambda *values: all(v is None for v in values)),
         "questions": relationship(FurtherQuestion, order_by=models.referral_questions.c.position,
                                   cascade="all, delete-orphan", lazy="selectin"),
         "_invitations": relationship(Invitation, cascade="all, delete-orphan", lazy="selectin"),

@@ -1,7 +1,7 @@
 """Rows <-> referrals' domain objects.
 
-- `RegistryCopy`: the service's own copy of lot memberships, pricing
-  schedules, capacity and registration, written from the registry's events
+- `RegistryCopy`: the service's own copy of DPS records, SLA acceptances,
+  lot memberships (per DPS), pricing schedules, capacity and registration, written from the registry's events
   (each fact keeps the time of the event that set it, so an older event
   arriving late never overwrites a newer one) and read as domain
   `Membership`s.
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from services.referrals import models
 from services.referrals.domain import (
+    DpsRecord,
     Membership,
     MembershipStatus,
     Offer,
@@ -33,6 +34,7 @@ from services.referrals.domain import (
     ReferralStatus,
 )
 from services.referrals.domain.registry import status_on
+from shared.catalogue import FIRST_DPS_ID
 from shared.db import insert_for
 from shared.errors import NotFound
 from shared.unit_of_work import Repository
@@ -96,6 +98,15 @@ def _capacity_changes(table, names, excluded):
     return (*_facts(table, names, excluded, [("capacity_at", ["capacity", "capacity_at"])]), None)
 
 
+def _dps_changes(table, names, excluded):
+    return (*_facts(table, names, excluded, [("at", [n for n in names if n != "dps_id"])]), None)
+
+
+def _membership(row, today: date, lines: tuple[PricingLine, ...] = ()) -> Membership:
+    return Membership(provider_id=row.provider_id, lot=row.lot, status=_status(row, today), pricing_lines=lines,
+                      capacity=row.capacity or 0, dps_id=row.dps_id)
+
+
 # --- the registry copy -----------------------------------------------------------
 
 class RegistryCopy:
@@ -121,10 +132,11 @@ class RegistryCopy:
         self.session.execute(_upsert(self.session, models.providers, tuple(values), _provider_changes), values)
 
     def set_status(self, provider_id: UUID, lot: int, status: MembershipStatus, at: datetime, *,
-                   reason: str | None = None, capacity: int | None = None, ends_on: date | None = None) -> bool:
+                   reason: str | None = None, capacity: int | None = None, ends_on: date | None = None,
+                   dps_id: UUID = FIRST_DPS_ID) -> bool:
         """The membership's status as of `at`; False when a later event already set it."""
-        values: dict = {"provider_id": provider_id, "lot": lot, "status": status.value, "status_at": at,
-                        "reason": reason}
+        values: dict = {"dps_id": dps_id, "provider_id": provider_id, "lot": lot, "status": status.value,
+                        "status_at": at, "reason": reason}
         if ends_on is not None:
             values["ends_on"] = ends_on
         if capacity is not None:
@@ -134,10 +146,11 @@ class RegistryCopy:
         # Applied when the row (new or updated) now holds this event's status time.
         return row is not None and row.status_at == at
 
-    def set_capacity(self, provider_id: UUID, lot: int, capacity: int, at: datetime) -> None:
+    def set_capacity(self, provider_id: UUID, lot: int, capacity: int, at: datetime, *,
+                     dps_id: UUID = FIRST_DPS_ID) -> None:
         # Capacity before admission (out of order): keep it; the membership
         # stays "removed" (not eligible) until the admission arrives.
-        values = {"provider_id": provider_id, "lot": lot, "status": "removed", "status_at": NEVER,
+        values = {"dps_id": dps_id, "provider_id": provider_id, "lot": lot, "status": "removed", "status_at": NEVER,
                   "capacity": capacity, "capacity_at": at}
         self.session.execute(_upsert(self.session, models.memberships, tuple(values), _capacity_changes), values)
 
@@ -149,32 +162,55 @@ class RegistryCopy:
             "effective_from": effective_from, "pricing_lines": lines, "at": at},
             ["provider_id", "lot", "version", "effective_from", "at"])
 
+    def note_dps(self, record: dict, at: datetime) -> None:
+        """A DPS record as `dps.configured` described it at `at` (an older description changes nothing)."""
+        values = {**record, "lots": list(record["lots"]), "at": at}
+        self.session.execute(_upsert(self.session, models.dps_records, tuple(values), _dps_changes), values)
+
+    def note_sla_accepted(self, provider_id: UUID, dps_id: UUID, sla_version: str, at: datetime) -> None:
+        _insert_ignoring_duplicates(self.session, models.sla_acceptances, {
+            "dps_id": dps_id, "provider_id": provider_id, "sla_version": sla_version, "accepted_at": at},
+            ["dps_id", "provider_id", "sla_version"])
+
     # reading, as the rules see it
 
-    def membership(self, provider_id: UUID, lot: int, today: date) -> Membership | None:
-        """The membership with the schedule in force today, in one round trip."""
+    def dps(self, dps_id: UUID) -> DpsRecord | None:
+        row = self.session.execute(sa.select(models.dps_records).where(models.dps_records.c.dps_id == dps_id)).first()
+        return None if row is None else _dps(row)
+
+    def dps_records(self) -> list[DpsRecord]:
+        t = models.dps_records
+        return [_dps(row) for row in self.session.execute(sa.select(t).order_by(t.c.start, t.c.dps_id))]
+
+    def sla_accepted(self, dps_id: UUID, provider_ids: Iterable[UUID]) -> dict[UUID, set[str]]:
+        """The SLA versions of the DPS each provider accepted."""
+        t, accepted = models.sla_acceptances, {}
+        rows = self.session.execute(sa.select(t.c.provider_id, t.c.sla_version).where(
+            (t.c.dps_id == dps_id) & t.c.provider_id.in_(list(provider_ids))))
+        for row in rows:
+            accepted.setdefault(row.provider_id, set()).add(row.sla_version)
+        return accepted
+
+    def membership(self, provider_id: UUID, lot: int, today: date, dps_id: UUID = FIRST_DPS_ID
+                   ) -> Membership | None:
+        """The membership of the DPS's lot with the schedule in force today, in one round trip."""
         t = models.memberships
         lines = self._lines_in_force(t.c.provider_id, t.c.lot, today).scalar_subquery()
-        row = self.session.execute(sa.select(t, lines.label("lines_in_force"))
-                                   .where((t.c.provider_id == provider_id) & (t.c.lot == lot))).first()
-        if row is None:
-            return None
-        return Membership(provider_id=row.provider_id, lot=row.lot, status=_status(row, today),
-                          pricing_lines=_pricing_lines(row.lines_in_force), capacity=row.capacity or 0)
+        row = self.session.execute(sa.select(t, lines.label("lines_in_force")).where(
+            (t.c.dps_id == dps_id) & (t.c.provider_id == provider_id) & (t.c.lot == lot))).first()
+        return None if row is None else _membership(row, today, _pricing_lines(row.lines_in_force))
 
-    def memberships_on(self, lot: int, today: date) -> list[Membership]:
-        """Every membership of the lot, standing as of today (lines are not needed to invite)."""
+    def memberships_on(self, lot: int, today: date, dps_id: UUID = FIRST_DPS_ID) -> list[Membership]:
+        """Every membership of the DPS's lot, standing as of today (lines are not needed to invite)."""
         t = models.memberships
-        rows = self.session.execute(sa.select(t).where(t.c.lot == lot)).all()
-        return [Membership(provider_id=r.provider_id, lot=r.lot, status=_status(r, today), capacity=r.capacity or 0)
-                for r in rows]
+        rows = self.session.execute(sa.select(t).where((t.c.dps_id == dps_id) & (t.c.lot == lot))).all()
+        return [_membership(r, today) for r in rows]
 
     def memberships_of(self, provider_id: UUID, today: date) -> list[Membership]:
-        """Every membership of one provider, standing as of today (without lines)."""
+        """Every membership of one provider, of every DPS, standing as of today (without lines)."""
         t = models.memberships
         rows = self.session.execute(sa.select(t).where(t.c.provider_id == provider_id)).all()
-        return [Membership(provider_id=r.provider_id, lot=r.lot, status=_status(r, today), capacity=r.capacity or 0)
-                for r in rows]
+        return [_membership(r, today) for r in rows]
 
     def pricing_lines(self, provider_id: UUID, lot: int, today: date) -> tuple[PricingLine, ...]:
         return _pricing_lines(self.session.execute(self._lines_in_force(provider_id, lot, today)).scalar())
@@ -207,6 +243,13 @@ def _pricing_lines(lines: list[dict] | None) -> tuple[PricingLine, ...]:
                              unit=line.get("unit", ""), maximum_price_pence=int(line["maximum_price_pence"]),
                              staffing_ratio=line.get("staffing_ratio"))
                  for line in lines or ())
+
+
+def _dps(row) -> DpsRecord:
+    return DpsRecord(id=row.dps_id, name=row.name, regime=row.regime, start=row.start,
+                     term_ends_on=row.term_ends_on, statutory_end=row.statutory_end, ends_on=row.ends_on,
+                     status=row.status, lots=tuple(row.lots), agreed_minimum_window_days=row.agreed_minimum_window_days,
+                     agreed_in_sla_version=row.agreed_in_sla_version, sla_version=row.sla_version)
 
 
 def _status(row, today: date) -> MembershipStatus:

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.referrals.domain import LOTS, ReasonForAP, ReferralStatus, SuccessMeasure
-from services.referrals.messages import Number, ProfileData, QuestionData
+from services.referrals.messages import Number, ProfileData, QuestionData, WindowBasisData
 from shared.auth import TEAMS
 from shared.paging import Paging
 from shared.schemas import AwareDateTime, BirthDate, Date, Integer
@@ -33,6 +33,12 @@ def _lot(strict: bool = True, **kwargs) -> fields.Integer:
 
 def _text(**kwargs) -> fields.String:
     return fields.String(validate=validate.Length(max=10_000), **kwargs)
+
+
+def _urgency(**kwargs) -> fields.String:
+    return _text(allow_none=True, metadata={
+        "description": "The urgency of a child without education, in words: the recorded basis for an offer "
+                       "window shorter than 10 days"}, **kwargs)
 
 
 # --- the referral form -----------------------------------------------------------------
@@ -80,6 +86,10 @@ class ReferralIn(Schema):
     profile = fields.Nested(ProfileIn, required=True)
     questions = fields.List(_text(), load_default=list,
                             metadata={"description": "Further quality criteria every offer must answer"})
+    dps_id = fields.UUID(load_default=None, allow_none=True,
+                         metadata={"description": "The DPS to publish on (default: the only open DPS with the "
+                                                  "lot, else the first DPS)"})
+    urgency = _urgency(load_default=None)
 
 
 class ReferralRevision(Schema):
@@ -88,6 +98,19 @@ class ReferralRevision(Schema):
     exclusion_start = Date()
     child = fields.Nested(ChildIn)
     profile = fields.Nested(ProfileIn)
+    urgency = _urgency()
+
+
+class WindowIn(Schema):
+    """A new window: an extension of an open one, or a re-publication of a closed referral."""
+
+    deadline = AwareDateTime(required=True, metadata={"description": "The new deadline for offers"})
+    urgency = _urgency(load_default=None)
+
+
+class RepublishIn(WindowIn):
+    dps_id = fields.UUID(load_default=None, allow_none=True,
+                         metadata={"description": "Another DPS with the lot (a successor); default: the same"})
 
 
 class QuestionIn(Schema):
@@ -236,6 +259,13 @@ class CouncilReferralOut(Schema):
     awarded_at = AwareDateTime(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     off_dps_exception = fields.Nested(ExceptionOut, allow_none=True)
+    dps_id = fields.UUID()
+    urgency = fields.String(allow_none=True)
+    window_basis = fields.Nested(WindowBasisData, allow_none=True,
+                                 metadata={"description": "The offer window and its recorded basis (once published)"})
+    republished_from = fields.UUID(allow_none=True)
+    no_eligible_offers_at = AwareDateTime(allow_none=True, metadata={
+        "description": "When awards reported none of the offers eligible: off the DPS, re-publish or cancel"})
 
 
 class ProviderReferralOut(Schema):
@@ -309,6 +339,7 @@ class PublishedOut(Schema):
 
 
 class MembershipOut(Schema):
+    dps_id = fields.UUID()
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
     lot = Integer()

@@ -32,6 +32,8 @@ def council_view(referral: Referral, child_ref: UUID) -> dict:
         "closed_by": referral.closed_by, "assessment_completed_at": referral.assessment_completed_at,
         "awarded_offer_id": referral.awarded_offer_id, "awarded_allocation_id": referral.awarded_allocation_id,
         "awarded_at": referral.awarded_at, "cancel_reason": referral.cancel_reason,
+        "dps_id": referral.dps_id, "urgency": referral.urgency, "window_basis": referral.window_basis,
+        "republished_from": referral.republished_from, "no_eligible_offers_at": referral.no_eligible_offers_at,
         "off_dps_exception": None if exception is None else {
             "referral_id": referral.id, "team": referral.team, "lot": referral.lot, "status": referral.status.value,
             "reason": exception.reason, "recorded_by": str(exception.by), "recorded_at": exception.at},

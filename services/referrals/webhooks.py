@@ -246,7 +246,7 @@ def claim_due(session: Session, now: datetime, *, limit: int = BATCH) -> list[Cl
     d, w, r = models.webhook_deliveries, models.webhooks, models.referrals
     due = session.execute(
         sa.select(d.c.id, d.c.provider_id, d.c.attempts, d.c.event_type, d.c.body, d.c.next_attempt_at,
-                  r.c.lot, w.c.url, w.c.secret)
+                  r.c.lot, r.c.dps_id, w.c.url, w.c.secret)
         .select_from(d.join(r, r.c.id == d.c.referral_id).outerjoin(w, w.c.provider_id == d.c.provider_id))
         .where(d.c.next_attempt_at <= now).order_by(d.c.next_attempt_at, d.c.id).limit(limit)
         .with_for_update(of=d, skip_locked=True)).all()
@@ -255,7 +255,7 @@ def claim_due(session: Session, now: datetime, *, limit: int = BATCH) -> list[Cl
     for row in due:
         mine = (d.c.id == row.id) & (d.c.next_attempt_at == row.next_attempt_at)  # nobody claimed it since
         refusal = WEBHOOK_REMOVED if row.url is None else _standing_refusal(
-            registry.membership(row.provider_id, row.lot, today), row.lot)
+            registry.membership(row.provider_id, row.lot, today, row.dps_id), row.lot)
         if refusal is not None:
             session.execute(d.update().where(mine).values(next_attempt_at=None, gave_up_at=now, last_error=refusal))
             continue

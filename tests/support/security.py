@@ -303,6 +303,7 @@ def referral_form(lot: int = 1) -> dict:
     today = london_today()
     return {
         "lot": lot, "deadline": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+        "urgency": "Permanently excluded: no school place (the basis for a window under 10 days)",
         "exclusion_start": (today - timedelta(days=2)).isoformat(), "child": dict(CHILD),
         "questions": ["Describe your experience of supporting SEMH needs"],
         "profile": {"age": 14, "year_group": 9, "primary_need": "Social, emotional and mental health", "ehcp": True,

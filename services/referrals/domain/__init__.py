@@ -5,6 +5,8 @@ Read in this order:
   anonymised profile providers see.
 - `deadlines`: the sixth-day deadline for a permanent exclusion.
 - `registry`: referrals' own copy of lot memberships and pricing schedules.
+- `dps`: the DPS a referral goes to, its last day, and the offer window's
+  minimum and its recorded basis.
 - `offers`: what an offer must say, the price cap, the officer's assessment.
 - `referral`: the aggregate and its states, recording `events`.
 - `visibility`: who may see identifying details, the profile and offers.
@@ -12,6 +14,7 @@ Read in this order:
 
 from .common import LOTS, check_lot, council_date
 from .deadlines import full_time_provision_deadline
+from .dps import DpsRecord, WindowBasis, check_may_invite, choose_dps, offer_window
 from .events import (
                      AssessedOffer,
                      Event,
@@ -49,6 +52,7 @@ from .visibility import (
 )
 
 __all__ = [
+    "DpsRecord", "WindowBasis", "check_may_invite", "choose_dps", "offer_window",
     "LOTS", "check_lot", "is_full_time", "council_date", "full_time_provision_deadline",
     "AssessedOffer", "Event", "OffDpsExceptionRecorded", "OfferChanged", "OfferDeclined", "OfferSubmitted",
     "OfferWithdrawn", "ReferralCancelled", "ReferralClosed", "ReferralPublished",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from .dps import WindowBasis
 from .offers import Assessment, Decline, OfferTerms
 from .profile import ProfileForProviders
 
@@ -27,6 +28,9 @@ class ReferralPublished:
     no_eligible_providers: bool  # published to an empty lot: see Referral.publish
     by: UUID
     at: datetime
+    dps_id: UUID
+    window_basis: WindowBasis
+    republished_from: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,8 @@ class ReferralClosed:
     window_closed_at: datetime
     by: UUID
     at: datetime
+    dps_id: UUID
+    window_basis: WindowBasis | None
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,8 @@ class ReferralCancelled:
     reason: str
     by: UUID
     at: datetime
+    dps_id: UUID
+    republished_as: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,31 @@ class WindowClosed:
 
 
 @dataclass(frozen=True)
+class WindowExtended:
+    """An officer extended the window before it closed: every invited provider is told (by webhook)."""
+
+    referral_id: UUID
+    dps_id: UUID
+    lot: int
+    invited: tuple[UUID, ...]
+    previous_deadline: datetime
+    deadline: datetime
+    window_basis: WindowBasis
+    by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class NoEligibleOffersReported:
+    """Awards ranked the closed referral and found no eligible offer (calloff.no_eligible_offers): the officer
+    may now go off the DPS, re-publish or cancel."""
+
+    referral_id: UUID
+    reasons: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
 class OfferAssessed:
     referral_id: UUID
     assessment: Assessment
@@ -188,4 +221,5 @@ class PlacedInBlock:
 
 Event = (ReferralPublished | OfferSubmitted | OfferChanged | OfferWithdrawn | OfferDeclined | ReferralClosed
          | ReferralCancelled | OffDpsExceptionRecorded | ReferralCreated | ReferralRevised | QuestionAdded
-         | QuestionRemoved | WindowClosed | OfferAssessed | ReferralAwarded | PlacedInBlock)
+         | QuestionRemoved | WindowClosed | OfferAssessed | ReferralAwarded | PlacedInBlock | WindowExtended
+         | NoEligibleOffersReported)

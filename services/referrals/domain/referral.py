@@ -3,7 +3,9 @@
     draft --publish--> published --close / close_if_due / close_early--> closed
     closed --complete_assessment--> closed (an offer meets the needs) --mark_awarded--> awarded
                                  \\-> no_suitable_offer (none does) --record_off_dps_exception
-    draft | published --cancel--> cancelled
+    draft | published | closed | no_suitable_offer --cancel--> cancelled (with a reason)
+    closed | no_suitable_offer --republish--> cancelled, and a new published referral for the same child
+    published --extend_window--> published (a later deadline, every invited provider told)
     any but cancelled or awarded --mark_placed_in_block--> awarded (a block contract's place)
 
 - Publishing invites every provider admitted and not suspended on the lot at
@@ -25,6 +27,17 @@
   records `ReferralClosed` with the offers and their assessments (awards
   ranks from it).  If no offer meets the needs the referral has no suitable
   offer and an officer may record an off-DPS exception.
+- A referral goes to one DPS (`dps_id`): only providers admitted and not
+  suspended on that DPS's lot are invited, and nothing is published after the
+  DPS's last day (`dps.check_may_invite`).  The offer window is at least 10
+  days unless a recorded basis allows a shorter one (`dps.offer_window`); the
+  basis is kept (`window_basis`).
+- No dead ends: whatever happens, an officer can move the child on.  Off the
+  DPS when no offer meets the needs, or when awards reports that none of the
+  offers is eligible (`note_no_eligible_offers`); re-publish a closed or
+  unsuccessful referral with a new window (`republish`: providers admitted
+  since are invited); extend a window before it closes; cancel a closed
+  referral with a reason.
 """
 
 from __future__ import annotations
@@ -36,13 +49,16 @@ from datetime import date, datetime
 from uuid import UUID
 
 from shared.calendar import WORKING_DAYS, Calendar
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .common import check_aware, check_lot, council_date, required_text
 from .deadlines import full_time_provision_deadline
+from .dps import DpsRecord, WindowBasis, check_may_invite, offer_window
 from .events import (
     AssessedOffer,
     Event,
+    NoEligibleOffersReported,
     OffDpsExceptionRecorded,
     OfferAssessed,
     OfferChanged,
@@ -59,6 +75,7 @@ from .events import (
     ReferralPublished,
     ReferralRevised,
     WindowClosed,
+    WindowExtended,
 )
 from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_offer
 from .profile import ChildDetails, FurtherQuestion, Profile, ProfileForProviders, ReasonForAP, check_pseudonymised
@@ -75,6 +92,8 @@ class ReferralStatus(enum.Enum):
 
 
 WINDOW_CLOSED = frozenset({ReferralStatus.CLOSED, ReferralStatus.AWARDED, ReferralStatus.NO_SUITABLE_OFFER})
+OFF_DPS_RULE = ("an off-DPS exception is for a child whose needs no DPS offer can meet (the DPS's call-off rules, "
+                "PCR 2015 regulation 34; the council's policy on exceptions)")
 
 
 def _check_form(*, team: str, lot: int, child: ChildDetails, profile: Profile, deadline: datetime,
@@ -105,8 +124,14 @@ class Referral:
                  deadline: datetime, created_by: str, created_at: datetime,
                  exclusion_start: date | None = None, full_time_provision_by: date | None = None,
                  questions: Iterable[FurtherQuestion] = (),
-                 status: ReferralStatus = ReferralStatus.DRAFT) -> None:
+                 status: ReferralStatus = ReferralStatus.DRAFT, dps_id: UUID = FIRST_DPS_ID,
+                 urgency: str | None = None, republished_from: UUID | None = None) -> None:
         self.id = id
+        self.dps_id = dps_id
+        self.urgency = urgency  # the urgency of a child without education, in words: a basis for a short window
+        self.window_basis: WindowBasis | None = None  # set when published
+        self.republished_from = republished_from
+        self.no_eligible_offers_at: datetime | None = None  # awards found none of the offers eligible
         self.team = team
         self.lot = lot
         self.child = child
@@ -141,22 +166,27 @@ class Referral:
     @classmethod
     def create(cls, *, team: str, lot: int, child: ChildDetails, profile: Profile, deadline: datetime,
                by: str, now: datetime, exclusion_start: date | None = None, questions: Iterable[str] = (),
-               calendar: Calendar = WORKING_DAYS, referral_id: UUID | None = None) -> Referral:
+               calendar: Calendar = WORKING_DAYS, referral_id: UUID | None = None, dps_id: UUID = FIRST_DPS_ID,
+               urgency: str | None = None) -> Referral:
         asked = [FurtherQuestion(uuid.uuid4(), text) for text in questions]
         provision_by = _check_form(team=team, lot=lot, child=child, profile=profile, deadline=deadline,
                                    exclusion_start=exclusion_start, questions=asked, now=now, calendar=calendar)
         referral = cls(id=referral_id or uuid.uuid4(), team=team.strip(), lot=lot, child=child, profile=profile,
                        deadline=deadline, created_by=by, created_at=now, exclusion_start=exclusion_start,
-                       full_time_provision_by=provision_by, questions=asked)
+                       full_time_provision_by=provision_by, questions=asked, dps_id=dps_id,
+                       urgency=_urgency(urgency))
         referral.events.append(ReferralCreated(referral_id=referral.id, lot=lot, team=referral.team, by=by,
                                                at=now))
         return referral
 
     def revise(self, *, now: datetime, calendar: Calendar = WORKING_DAYS, lot: int | None = None,
                child: ChildDetails | None = None, profile: Profile | None = None,
-               deadline: datetime | None = None, exclusion_start: date | None = None, by: str = "") -> None:
-        """Change the form while it is a draft (None leaves a part as it is)."""
+               deadline: datetime | None = None, exclusion_start: date | None = None, by: str = "",
+               urgency: str | None = None) -> None:
+        """Change the form while it is a draft (None leaves a part as it is; an empty urgency clears it)."""
         self._require("revise", ReferralStatus.DRAFT)
+        if urgency is not None:
+            self.urgency = _urgency(urgency)
         given_lot, given_child, given_profile, given_deadline, given_start = (
             lot, child, profile, deadline, exclusion_start)
         lot = self.lot if lot is None else lot
@@ -196,27 +226,93 @@ class Referral:
 
     # --- publish and cancel
 
-    def publish(self, memberships: Iterable[Membership], *, by: str, now: datetime) -> tuple[UUID, ...]:
-        """Invite every provider admitted and not suspended on the lot now; keep the list."""
+    def publish(self, memberships: Iterable[Membership], *, by: str, now: datetime, dps: DpsRecord | None = None,
+                accepted: Mapping[UUID, Iterable[str]] | None = None) -> tuple[UUID, ...]:
+        """Invite every provider admitted and not suspended on the DPS's lot now; keep the list.
+
+        Refused after the DPS's last day (`check_may_invite`), and for a window
+        shorter than 10 days without a recorded basis (`offer_window`;
+        `accepted`: the SLA versions each provider accepted).
+        """
         self._require("publish", ReferralStatus.DRAFT)
         _check_deadline(self.deadline, now)
+        check_may_invite(dps, council_date(now))
+        invited = eligible_providers(memberships, self.lot, self.dps_id)
+        basis = offer_window(published_at=now, deadline=self.deadline, dps=dps, invited=invited,
+                             accepted=accepted or {}, urgency=self.urgency)
         self.status, self.published_by, self.published_at = ReferralStatus.PUBLISHED, by, now
-        self.invited = eligible_providers(memberships, self.lot)  # invited when published
+        self.invited, self.window_basis = invited, basis  # invited when published
         self.events.append(ReferralPublished(
             referral_id=self.id, lot=self.lot, profile=self.profile_for_providers(), invited=self.invited,
-            no_eligible_providers=not self.invited, by=by, at=now))
+            no_eligible_providers=not self.invited, by=by, at=now, dps_id=self.dps_id, window_basis=basis,
+            republished_from=self.republished_from))
         return self.invited
+
+    def extend_window(self, deadline: datetime, *, by: str, now: datetime, dps: DpsRecord | None = None,
+                      accepted: Mapping[UUID, Iterable[str]] | None = None, urgency: str | None = None) -> None:
+        """A later deadline, before the window closes; the basis is worked out again for the longer window
+        (a new urgency, if given, replaces the old).  Every invited provider is told (`WindowExtended`)."""
+        self._require("extend the window of", ReferralStatus.PUBLISHED)
+        if now >= self.deadline:
+            raise Conflict(f"the window closed at {self.deadline.isoformat()}: re-publish the referral instead",
+                           field="deadline")
+        check_aware(deadline, "deadline")
+        if deadline <= self.deadline:
+            raise InvalidInput(f"an extension must be later than the current deadline, "
+                               f"{self.deadline.isoformat()}", field="deadline")
+        check_may_invite(dps, council_date(now))
+        urgency = self.urgency if urgency is None else _urgency(urgency)
+        basis = offer_window(published_at=self.published_at, deadline=deadline, dps=dps, invited=self.invited,
+                             accepted=accepted or {}, urgency=urgency)
+        previous, self.deadline, self.window_basis, self.urgency = self.deadline, deadline, basis, urgency
+        self.events.append(WindowExtended(referral_id=self.id, dps_id=self.dps_id, lot=self.lot,
+                                          invited=self.invited, previous_deadline=previous, deadline=deadline,
+                                          window_basis=basis, by=by, at=now))
+
+    def republish(self, memberships: Iterable[Membership], *, deadline: datetime, by: str, now: datetime,
+                  dps: DpsRecord | None = None, accepted: Mapping[UUID, Iterable[str]] | None = None,
+                  urgency: str | None = None, dps_id: UUID | None = None,
+                  referral_id: UUID | None = None) -> Referral:
+        """Send the child's referral to the lot again with a new window: a new referral (the same child, form
+        and questions; providers admitted since are invited, and the list is kept), published at once.
+        This one is cancelled, naming the new one.  Only once the window has closed without an award (an
+        off-DPS exception already recorded moved the child on)."""
+        self._require("re-publish", ReferralStatus.CLOSED, ReferralStatus.NO_SUITABLE_OFFER)
+        if self.off_dps_exception is not None:
+            raise Conflict("an off-DPS exception is recorded for this referral: the child's place is bought "
+                           "off the DPS")
+        _check_deadline(check_aware(deadline, "deadline"), now)
+        again = Referral(id=referral_id or uuid.uuid4(), team=self.team, lot=self.lot, child=self.child,
+                         profile=self.profile, deadline=deadline, created_by=by, created_at=now,
+                         exclusion_start=self.exclusion_start, full_time_provision_by=self.full_time_provision_by,
+                         questions=[FurtherQuestion(uuid.uuid4(), q.text) for q in self.questions],
+                         dps_id=dps_id or self.dps_id, urgency=_urgency(urgency) if urgency is not None
+                         else self.urgency, republished_from=self.id)
+        again.events.append(ReferralCreated(referral_id=again.id, lot=again.lot, team=again.team, by=by, at=now))
+        again.publish(memberships, by=by, now=now, dps=dps, accepted=accepted)
+        self._cancel(f"re-published as referral {again.id}", by=by, now=now, republished_as=again.id)
+        return again
 
     @property
     def no_eligible_providers(self) -> bool:
         return self.published_at is not None and not self.invited
 
     def cancel(self, reason: str, *, by: str, now: datetime) -> None:
-        self._require("cancel", ReferralStatus.DRAFT, ReferralStatus.PUBLISHED)
-        self.cancel_reason = required_text(reason, "reason", "the reason for cancelling")
+        """Cancel with a reason: a draft, an open window, or a closed referral not awarded (the child may
+        have moved on in some other way); not once an off-DPS exception is recorded."""
+        self._require("cancel", ReferralStatus.DRAFT, ReferralStatus.PUBLISHED, ReferralStatus.CLOSED,
+                      ReferralStatus.NO_SUITABLE_OFFER)
+        if self.off_dps_exception is not None:
+            raise Conflict("an off-DPS exception is recorded for this referral: the child's place is bought "
+                           "off the DPS")
+        self._cancel(required_text(reason, "reason", "the reason for cancelling"), by=by, now=now)
+
+    def _cancel(self, reason: str, *, by: str, now: datetime, republished_as: UUID | None = None) -> None:
+        self.cancel_reason = reason
         self.status, self.cancelled_by, self.cancelled_at = ReferralStatus.CANCELLED, by, now
         self.events.append(ReferralCancelled(referral_id=self.id, lot=self.lot, invited=self.invited,
-                                             reason=self.cancel_reason, by=by, at=now))
+                                             reason=reason, by=by, at=now, dps_id=self.dps_id,
+                                             republished_as=republished_as))
 
     # --- offers, from invited providers, before the deadline
 
@@ -299,7 +395,7 @@ class Referral:
             raise Conflict(f"the referral is {self.status.value}, not open for offers", field="referral_id")
 
     def _check_standing(self, membership: Membership) -> None:
-        if membership.lot != self.lot or not membership.in_good_standing:
+        if membership.lot != self.lot or membership.dps_id != self.dps_id or not membership.in_good_standing:
             raise Forbidden(f"your membership of lot {self.lot} is {membership.status.value}: "
                             "you cannot make offers on it", field="provider_id")
 
@@ -411,7 +507,8 @@ class Referral:
             referral_id=self.id, lot=self.lot, profile=self.profile_for_providers(), invited=self.invited,
             offers=tuple(self._assessed(o) for o in self.live_offers),
             declines=tuple(self.declines.values()), no_suitable_offer=none_meets,
-            window_closed_at=self.window_closed_at, by=by, at=now))
+            window_closed_at=self.window_closed_at, by=by, at=now, dps_id=self.dps_id,
+            window_basis=self.window_basis))
 
     def _assessed(self, offer: Offer) -> AssessedOffer:
         return AssessedOffer(offer_id=offer.id, provider_id=offer.provider_id, terms=offer.terms,
@@ -427,25 +524,39 @@ class Referral:
     # --- outcomes
 
     def record_off_dps_exception(self, reason: str, *, by: str, now: datetime) -> OffDpsException:
-        """No offer can meet the needs: record why the child's place is bought off the DPS.
+        """No offer can meet the needs, or awards found none of them eligible: record why the child's place
+        is bought off the DPS.
 
         On a closed referral with no offers at all, this also completes the
         (empty) assessment, so awards hears the referral closed.
         """
         if self.status is ReferralStatus.CLOSED and self.assessment_completed_at is None and self.live_offers:
-            raise Conflict("assess every offer before recording an off-DPS exception")
-        if self.status is ReferralStatus.CLOSED and self.assessment_completed_at is not None:
-            raise Conflict("an offer meets the needs: award it rather than going off the DPS")
+            raise Conflict(f"assess every offer before recording an off-DPS exception: {OFF_DPS_RULE}")
+        if (self.status is ReferralStatus.CLOSED and self.assessment_completed_at is not None
+                and self.no_eligible_offers_at is None):
+            raise Conflict(f"an offer meets the needs and awards has not reported that none is eligible: award "
+                           f"it rather than going off the DPS ({OFF_DPS_RULE})")
         self._require("record an off-DPS exception on", ReferralStatus.CLOSED, ReferralStatus.NO_SUITABLE_OFFER)
         if self.off_dps_exception is not None:
             raise Conflict("an off-DPS exception is already recorded for this referral")
         reason = required_text(reason, "reason", "the reason for the off-DPS exception")
-        if self.status is ReferralStatus.CLOSED:  # closed with no offers: nothing to assess
-            self.complete_assessment(by=by, now=now)
+        if self.status is ReferralStatus.CLOSED and self.assessment_completed_at is None:
+            self.complete_assessment(by=by, now=now)  # closed with no offers: nothing to assess
         self.off_dps_exception = OffDpsException(reason, by, now)
         self.events.append(OffDpsExceptionRecorded(referral_id=self.id, lot=self.lot, team=self.team,
                                                    reason=reason, by=by, at=now))
         return self.off_dps_exception
+
+    def note_no_eligible_offers(self, reasons: Iterable[str], at: datetime) -> bool:
+        """Awards ranked the offers and none is eligible (calloff.no_eligible_offers): the officer may now go
+        off the DPS, re-publish or cancel.  The same report again, or one about a referral no longer waiting
+        for an award, changes nothing (returns False)."""
+        if (self.status is not ReferralStatus.CLOSED or self.assessment_completed_at is None
+                or self.no_eligible_offers_at is not None):
+            return False
+        self.no_eligible_offers_at = at
+        self.events.append(NoEligibleOffersReported(referral_id=self.id, reasons=tuple(reasons), at=at))
+        return True
 
     def mark_awarded(self, offer_id: UUID, at: datetime, *, award_id: UUID | None = None) -> None:
         """Awards made the placement (placement.awarded).  The same award again is a no-op."""
@@ -481,3 +592,8 @@ class Referral:
     def _require(self, action: str, *states: ReferralStatus) -> None:
         if self.status not in states:
             raise Conflict(f"cannot {action} a referral that is {self.status.value}")
+
+
+def _urgency(text: str | None) -> str | None:
+    """The urgency of a child without education, in words; blank is none."""
+    return text.strip() if isinstance(text, str) and text.strip() else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Forbidden
 
 
@@ -45,13 +46,14 @@ class PricingLine:
 
 @dataclass(frozen=True)
 class Membership:
-    """One provider's standing on one lot, as the registry last told us."""
+    """One provider's standing on one lot of one DPS, as the registry last told us."""
 
     provider_id: UUID
     lot: int
     status: MembershipStatus
     pricing_lines: tuple[PricingLine, ...] = ()
     capacity: int = 0
+    dps_id: UUID = FIRST_DPS_ID
 
     @property
     def in_good_standing(self) -> bool:
@@ -62,13 +64,15 @@ class Membership:
         return next((line for line in self.pricing_lines if line.id == line_id), None)
 
 
-def eligible_providers(memberships: Iterable[Membership], lot: int) -> tuple[UUID, ...]:
-    """Every provider admitted and not suspended on the lot: no one may be left out.
+def eligible_providers(memberships: Iterable[Membership], lot: int, dps_id: UUID = FIRST_DPS_ID
+                       ) -> tuple[UUID, ...]:
+    """Every provider admitted and not suspended on the DPS's lot: no one may be left out.
 
     Sorted, so the invited list does not depend on the order the registry's
     events arrived in.
     """
-    return tuple(sorted({m.provider_id for m in memberships if m.lot == lot and m.in_good_standing}, key=str))
+    return tuple(sorted({m.provider_id for m in memberships
+                         if m.lot == lot and m.dps_id == dps_id and m.in_good_standing}, key=str))
 
 
 def is_member(memberships: Iterable[Membership]) -> bool:

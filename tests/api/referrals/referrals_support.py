@@ -19,7 +19,7 @@ from tests.support.runtime import auth
 
 # A Wednesday in term.
 NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
-DEADLINE = NOW + timedelta(days=7)
+DEADLINE = NOW + timedelta(days=14)  # at least 10 days: the minimum offer window
 AFTER_DEADLINE = DEADLINE + timedelta(minutes=1)
 START = date(2025, 1, 27)
 

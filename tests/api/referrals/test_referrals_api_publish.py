@@ -201,10 +201,12 @@ def test_cancelling_needs_a_reason_and_a_cancelled_referral_cannot_be_cancelled_
     assert client.post(f"/v1/referrals/{rid}/publish", headers=OFFICER).status_code == 409
 
 
-def test_a_closed_referral_cannot_be_cancelled(client, rt):
+def test_a_closed_referral_is_cancelled_with_a_reason(client, rt):
+    """No dead ends (issue #15): a closed referral not awarded can be cancelled, with a reason."""
     referral = published_referral(client)
     rt.clock = lambda: AFTER_DEADLINE
-    response = client.post(f"/v1/referrals/{referral['referral_id']}/cancel", headers=OFFICER,
-                           json={"reason": "Too late"})
-    assert response.status_code == 409
+    url = f"/v1/referrals/{referral['referral_id']}/cancel"
+    assert client.post(url, headers=OFFICER, json={}).status_code == 422
+    response = client.post(url, headers=OFFICER, json={"reason": "The child's school took the child back"})
+    assert response.status_code == 200 and response.json["status"] == "cancelled"
 

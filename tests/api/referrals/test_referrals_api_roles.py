@@ -20,6 +20,8 @@ EXPECTED_ROLES = {
     ("get", "/v1/referrals/{referral_id}"): ["officer", "manager"],
     ("patch", "/v1/referrals/{referral_id}"): ["officer"],
     ("post", "/v1/referrals/{referral_id}/publish"): ["officer"],
+    ("post", "/v1/referrals/{referral_id}/extend"): ["officer"],
+    ("post", "/v1/referrals/{referral_id}/republish"): ["officer"],
     ("get", "/v1/referrals/{referral_id}/offers"): ["officer", "manager"],
     ("put", "/v1/referrals/{referral_id}/offers/{offer_id}/assessment"): ["officer"],
     ("post", "/v1/referrals/{referral_id}/off-dps-exception"): ["officer"],

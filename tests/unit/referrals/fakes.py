@@ -12,8 +12,16 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 from services.referrals import messages
-from services.referrals.domain import Membership, MembershipStatus, Referral, ReferralClosed, ReferralStatus
+from services.referrals.domain import (
+    DpsRecord,
+    Membership,
+    MembershipStatus,
+    Referral,
+    ReferralClosed,
+    ReferralStatus,
+)
 from shared.actor import Actor
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import NotFound
 from shared.unit_of_work import AuditEntry, Message
 
@@ -110,36 +118,66 @@ class FakeReferralRepository:
 
 
 class FakeRegistry:
-    """The registry copy: memberships as the rules see them, and what the registry's events told it."""
+    """The registry copy: DPS records, SLA acceptances, memberships as the rules see them, and what the
+    registry's events told it."""
 
     def __init__(self) -> None:
-        self.memberships: dict[tuple[UUID, int], Membership] = {}
+        self.memberships: dict[tuple[UUID, UUID, int], Membership] = {}
+        self.records: dict[UUID, DpsRecord] = {}
+        self.acceptances: set[tuple[UUID, UUID, str]] = set()
         self.told: list[tuple] = []
 
     def admit(self, membership: Membership) -> None:
-        self.memberships[(membership.provider_id, membership.lot)] = membership
+        self.memberships[(membership.dps_id, membership.provider_id, membership.lot)] = membership
 
-    def membership(self, provider_id: UUID, lot: int, today: date) -> Membership | None:
-        return self.memberships.get((provider_id, lot))
+    def configure(self, record: DpsRecord) -> None:
+        self.records[record.id] = record
 
-    def memberships_on(self, lot: int, today: date) -> list[Membership]:
-        return [m for (_, m_lot), m in self.memberships.items() if m_lot == lot]
+    def accept(self, provider_id: UUID, dps_id: UUID, version: str) -> None:
+        self.acceptances.add((dps_id, provider_id, version))
+
+    def note_dps(self, record: dict, at) -> None:
+        self.told.append(("dps", record["dps_id"]))
+        self.configure(DpsRecord(id=record["dps_id"], **{k: v for k, v in record.items() if k != "dps_id"}))
+
+    def note_sla_accepted(self, provider_id, dps_id, sla_version, at) -> None:
+        self.accept(provider_id, dps_id, sla_version)
+
+    def dps(self, dps_id: UUID) -> DpsRecord | None:
+        return self.records.get(dps_id)
+
+    def dps_records(self) -> list[DpsRecord]:
+        return list(self.records.values())
+
+    def sla_accepted(self, dps_id: UUID, provider_ids) -> dict[UUID, set[str]]:
+        wanted, accepted = set(provider_ids), {}
+        for d, p, version in self.acceptances:
+            if d == dps_id and p in wanted:
+                accepted.setdefault(p, set()).add(version)
+        return accepted
+
+    def membership(self, provider_id: UUID, lot: int, today: date, dps_id: UUID = FIRST_DPS_ID
+                   ) -> Membership | None:
+        return self.memberships.get((dps_id, provider_id, lot))
+
+    def memberships_on(self, lot: int, today: date, dps_id: UUID = FIRST_DPS_ID) -> list[Membership]:
+        return [m for (d, _, m_lot), m in self.memberships.items() if m_lot == lot and d == dps_id]
 
     def memberships_of(self, provider_id: UUID, today: date) -> list[Membership]:
-        return [m for (p, _), m in self.memberships.items() if p == provider_id]
+        return [m for (_, p, _), m in self.memberships.items() if p == provider_id]
 
     def note_provider(self, provider_id, name, at, *, registration=None) -> None:
         self.told.append(("provider", provider_id, name, registration))
 
     def set_status(self, provider_id, lot, status: MembershipStatus, at, *, reason=None, capacity=None,
-                   ends_on=None) -> bool:
+                   ends_on=None, dps_id=FIRST_DPS_ID) -> bool:
         self.told.append(("status", provider_id, lot, status))
-        known = self.memberships.get((provider_id, lot))
-        self.memberships[(provider_id, lot)] = Membership(provider_id, lot, status,
-                                                          known.pricing_lines if known else (), capacity or 0)
+        known = self.memberships.get((dps_id, provider_id, lot))
+        self.memberships[(dps_id, provider_id, lot)] = Membership(
+            provider_id, lot, status, known.pricing_lines if known else (), capacity or 0, dps_id=dps_id)
         return True
 
-    def set_capacity(self, provider_id, lot, capacity, at) -> None:
+    def set_capacity(self, provider_id, lot, capacity, at, *, dps_id=FIRST_DPS_ID) -> None:
         self.told.append(("capacity", provider_id, lot, capacity))
 
     def add_schedule(self, provider_id, lot, *, version, effective_from, lines, at) -> None:

@@ -39,8 +39,9 @@ def published() -> Referral:
         qualification_route="Functional skills", hours_per_week=Decimal(25), pattern="Full days",
         start_date=date(2024, 3, 11), expected_weeks=12, postcode_district="SE15", transport_needed=False)
     child = ChildDetails("Zebedee Quartermaine", date(2010, 1, 2), "A123456789012", "1 Road, London SE15 4QT")
-    referral = Referral.create(team="exclusions", lot=1, child=child, profile=profile, deadline=NOW + timedelta(days=7),
-                               by="officer-1", now=NOW, exclusion_start=date(2024, 3, 4))
+    referral = Referral.create(team="exclusions", lot=1, child=child, profile=profile,
+                               deadline=NOW + timedelta(days=14), by="officer-1", now=NOW,
+                               exclusion_start=date(2024, 3, 4))
     referral.publish([membership()], by="officer-1", now=NOW)
     return referral
 

@@ -46,7 +46,7 @@ def profile(**overrides) -> Profile:
 
 
 def referral(**overrides) -> Referral:
-    fields = dict(team="exclusions", lot=1, child=child(), profile=profile(), deadline=NOW + timedelta(days=7),
+    fields = dict(team="exclusions", lot=1, child=child(), profile=profile(), deadline=NOW + timedelta(days=14),
                   by=OFFICER, now=NOW)
     return Referral.create(**(fields | overrides))
 

@@ -29,7 +29,7 @@ from services.referrals.domain import (
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
-DEADLINE = NOW + timedelta(days=7)
+DEADLINE = NOW + timedelta(days=14)  # at least 10 days: the minimum offer window
 BEFORE, AFTER = NOW + timedelta(hours=1), DEADLINE + timedelta(hours=1)
 OFFICER = "officer-1"
 LINE = PricingLine(uuid.uuid4(), "Group place per week", "week", maximum_price_pence=5000)
@@ -410,9 +410,14 @@ def test_cancel_needs_a_reason():
 
 
 @pytest.mark.parametrize("make", [lambda: closed_with_two_offers()[0], lambda: assessed()[0]])
-def test_closed_referral_cannot_be_cancelled(make):
-    with pytest.raises(Conflict):
-        make().cancel("Too late", by=OFFICER, now=AFTER)
+def test_closed_referral_can_be_cancelled_with_a_reason(make):
+    """No dead ends: a closed referral not awarded can be cancelled (the child moved on some other way)."""
+    referral = make()
+    with pytest.raises(InvalidInput):
+        referral.cancel("", by=OFFICER, now=AFTER)
+    referral.cancel("The child returned to school", by=OFFICER, now=AFTER)
+    assert referral.status is ReferralStatus.CANCELLED
+    assert referral.cancel_reason == "The child returned to school"
 
 
 def test_cancelled_referral_cannot_be_published():

@@ -26,7 +26,7 @@ from services.referrals.domain import (
 from shared.errors import Conflict, Forbidden, InvalidInput
 
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
-DEADLINE = NOW + timedelta(days=7)
+DEADLINE = NOW + timedelta(days=14)  # at least 10 days: the minimum offer window
 OFFICER = "officer-1"
 GROUP_PLACE = PricingLine(uuid.uuid4(), "Group place per week", "week", maximum_price_pence=5000, staffing_ratio="1:4")
 TUITION = PricingLine(uuid.uuid4(), "1:1 tuition per hour", "hour", maximum_price_pence=6000, staffing_ratio="1:1")

@@ -71,7 +71,7 @@ def _referral() -> Referral:
         success_measures={"attendance": "90%"}, curriculum="Core", qualification_route="Functional skills",
         hours_per_week=Decimal("12.5"), pattern="Mornings", start_date=date(2025, 1, 27), expected_weeks=12,
         postcode_district="SE15", transport_needed=False)
-    return Referral.create(team="exclusions", lot=2, child=CHILD, profile=profile, deadline=NOW + timedelta(days=7),
+    return Referral.create(team="exclusions", lot=2, child=CHILD, profile=profile, deadline=NOW + timedelta(days=14),
                            by="officer-1", now=NOW, exclusion_start=date(2025, 1, 13), questions=["SEMH experience?"])
 
 
@@ -84,7 +84,7 @@ def _closed_referral() -> Referral:
         pricing_line_id=LINE.id, unit_price_pence=4000, units_per_week=Decimal("2.5"), weeks=12,
         proposed_start=date(2025, 1, 27), staffing_ratio="1:3", delivery_site="Centre", delivery_postcode="SE15 5AB",
         how_it_meets_needs="Small groups.", place_available=True, answers={question: "Yes"}), now=NOW)
-    later = NOW + timedelta(days=8)
+    later = NOW + timedelta(days=15)
     referral.close(now=later)
     referral.assess_offer(offer.id, meets_needs=True, reason="Good", criteria_met={question: True}, by="officer-1",
                           now=later)

@@ -16,7 +16,7 @@ from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.unit.referrals.fakes import FakeUnitOfWork
 
 NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
-DEADLINE = NOW + timedelta(days=7)
+DEADLINE = NOW + timedelta(days=14)  # at least 10 days: the minimum offer window
 AFTER = DEADLINE + timedelta(minutes=1)
 OFFICER = Actor("officer-1", frozenset({"officer"}), team="exclusions")
 OTHER_OFFICER = Actor("officer-2", frozenset({"officer"}), team="send")

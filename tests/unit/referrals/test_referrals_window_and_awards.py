@@ -22,7 +22,7 @@ from services.referrals.domain import (
 from shared.errors import Conflict, Forbidden
 
 NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
-DEADLINE = NOW + timedelta(days=7)
+DEADLINE = NOW + timedelta(days=14)  # at least 10 days: the minimum offer window
 LINE = PricingLine(uuid.uuid4(), "Group place per week", "week", maximum_price_pence=5000)
 ACORN, BIRCH = uuid.uuid4(), uuid.uuid4()
 
