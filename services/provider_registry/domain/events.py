@@ -233,19 +233,22 @@ class PricingChanged(Event):
 
 
 @dataclass(frozen=True)
-class DeclarationRequested(Event):
-    type: ClassVar[str] = "provider.declaration_requested"
+class _DeclarationEvent(Event):
+    """Of a request for a renewed self-declaration (declarations.py)."""
+
     provider_id: UUID
     requested_on: date
     due_on: date
 
 
 @dataclass(frozen=True)
-class DeclarationAnswered(Event):
+class DeclarationRequested(_DeclarationEvent):
+    type: ClassVar[str] = "provider.declaration_requested"
+
+
+@dataclass(frozen=True)
+class DeclarationAnswered(_DeclarationEvent):
     type: ClassVar[str] = "provider.declaration_answered"
-    provider_id: UUID
-    requested_on: date
-    due_on: date
     answered_on: date
     on_time: bool
     exclusion_grounds_apply: bool
@@ -254,11 +257,8 @@ class DeclarationAnswered(Event):
 
 
 @dataclass(frozen=True)
-class DeclarationLapsed(Event):
+class DeclarationLapsed(_DeclarationEvent):
     """No answer by the last day: the memberships are suspended (membership.suspended follows)."""
 
     type: ClassVar[str] = "provider.declaration_lapsed"
-    provider_id: UUID
-    requested_on: date
-    due_on: date
     reason: str

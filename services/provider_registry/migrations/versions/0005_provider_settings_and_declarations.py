@@ -36,6 +36,20 @@ def _old_registration(new: dict) -> dict:
             "urn": new.get("urn") if school else None, "ofsted_grade": grade}
 
 
+def _move_kinds(kind_column: str, school: dict, others: dict, inspection: tuple) -> None:
+    """Move each provider's kind (from `kind_column`: a school's value is
+    registered_school either way) and its inspection's outcome between the old
+    columns and the new; only a school keeps a URN."""
+    names = ("registration_status", "urn", "ofsted_grade", "setting_kind", "inspectorate", "last_inspection_outcome")
+    providers = sa.table("providers", *(sa.column(name, sa.String()) for name in names))
+    is_school = providers.c[kind_column] == "registered_school"
+    op.execute(providers.update().where(is_school).values(**school))
+    op.execute(providers.update().where(~is_school).values(**others, urn=None))
+    source, target, pairs = inspection
+    for old, new in pairs:
+        op.execute(providers.update().where(is_school, providers.c[source] == old).values({target: new}))
+
+
 def _rewrite_forms(change) -> None:
     applications = sa.table("applications", sa.column("id", sa.Uuid()), sa.column("form", sa.JSON()))
     connection = op.get_bind()
@@ -52,15 +66,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("inspectorate", sa.String(10), nullable=True))
         batch.add_column(sa.Column("last_inspection_date", sa.Date(), nullable=True))
         batch.add_column(sa.Column("last_inspection_outcome", sa.String(200), nullable=True))
-    providers = sa.table("providers", sa.column("registration_status", sa.String()), sa.column("urn", sa.String()),
-                         sa.column("ofsted_grade", sa.String()), sa.column("setting_kind", sa.String()),
-                         sa.column("inspectorate", sa.String()), sa.column("last_inspection_outcome", sa.String()))
-    school = providers.c.registration_status == "registered_school"
-    op.execute(providers.update().where(school).values(setting_kind="registered_school", inspectorate="ofsted"))
-    op.execute(providers.update().where(~school).values(setting_kind="unregistered", urn=None))
-    for grade, words in OUTCOMES.items():
-        op.execute(providers.update().where(school, providers.c.ofsted_grade == grade)
-                   .values(last_inspection_outcome=words))
+    _move_kinds("registration_status", {"setting_kind": "registered_school", "inspectorate": "ofsted"},
+                {"setting_kind": "unregistered"}, ("ofsted_grade", "last_inspection_outcome", OUTCOMES.items()))
     with op.batch_alter_table("providers") as batch:
         batch.alter_column("setting_kind", existing_type=sa.String(30), nullable=False)
         batch.drop_column("registration_status")
@@ -91,16 +98,9 @@ def downgrade() -> None:
     with op.batch_alter_table("providers") as batch:
         batch.add_column(sa.Column("registration_status", sa.String(30), nullable=True))
         batch.add_column(sa.Column("ofsted_grade", sa.String(30), nullable=True))
-    providers = sa.table("providers", sa.column("registration_status", sa.String()), sa.column("urn", sa.String()),
-                         sa.column("ofsted_grade", sa.String()), sa.column("setting_kind", sa.String()),
-                         sa.column("last_inspection_outcome", sa.String()))
-    school = providers.c.setting_kind == "registered_school"
-    op.execute(providers.update().where(school).values(registration_status="registered_school",
-                                                       ofsted_grade="not_yet_inspected"))
-    op.execute(providers.update().where(~school).values(registration_status="unregistered_setting", urn=None))
-    for grade, words in OUTCOMES.items():
-        op.execute(providers.update().where(school, providers.c.last_inspection_outcome == words)
-                   .values(ofsted_grade=grade))
+    _move_kinds("setting_kind", {"registration_status": "registered_school", "ofsted_grade": "not_yet_inspected"},
+                {"registration_status": "unregistered_setting"},
+                ("last_inspection_outcome", "ofsted_grade", ((words, grade) for grade, words in OUTCOMES.items())))
     with op.batch_alter_table("providers") as batch:
         batch.alter_column("registration_status", existing_type=sa.String(30), nullable=False)
         for column in ("setting_kind", "ukprn", "inspectorate", "last_inspection_date", "last_inspection_outcome"):
