@@ -464,8 +464,8 @@ class DeclarationOut(Schema):
     exclusion_grounds_apply = fields.Boolean(allow_none=True)
     selection_criteria_met = fields.Boolean(allow_none=True)
     changes = fields.String(allow_none=True)
-    lapsed_on = Date(allow_none=True, metadata={"description": "the day the memberships were suspended for want "
-                                                               "of an answer"})
+    lapsed_on = Date(allow_none=True, metadata={"description": "the day the daily job found it unanswered and "
+                                                               "suspended the memberships"})
 
 
 class DeclarationRequestOut(DeclarationOut):

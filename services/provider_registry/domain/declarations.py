@@ -39,7 +39,7 @@ class DeclarationRequest:
     exclusion_grounds_apply: bool | None = None  # the provider declares a ground for exclusion applies
     selection_criteria_met: bool | None = None  # the provider still meets the selection criteria
     changes: str | None = None  # what changed since the provider last declared, in its words
-    lapsed_on: date | None = None  # the day the memberships were suspended for want of an answer
+    lapsed_on: date | None = None  # the day the job found it unanswered and suspended the admitted memberships
 
     @classmethod
     def made(cls, now: datetime) -> DeclarationRequest:
