@@ -2,7 +2,7 @@
 before it: a registered school keeps its URN and its Ofsted grade becomes its
 last inspection's outcome in words; an unregistered setting becomes
 `unregistered`; application forms are rewritten in the new shape; and the
-tables match the models.  Then back down to 0004."""
+tables match the models.  Then back down to 0004.  On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -50,8 +50,26 @@ def _old_application(connection, provider_id, registration):
         extended_working_days=15, due_on="2025-01-20"))
 
 
-def test_existing_providers_and_forms_migrate_and_back(tmp_path):
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """A database with nothing migrated yet, on each database the product supports."""
+    if request.param == "sqlite":
+        made = sa.create_engine(f"sqlite:///{tmp_path / 'registry.sqlite3'}")
+        yield made
+    else:
+        postgres, name = request.getfixturevalue("postgres"), f"t_migration_{uuid.uuid4().hex[:10]}"
+        made = sa.create_engine(postgres.create_database(name))
+        yield made
+        made.dispose()
+        postgres.drop_database(name)
+    made.dispose()
+
+
+def _key(value) -> str:
+    return uuid.UUID(str(value)).hex
+
+
+def test_existing_providers_and_forms_migrate_and_back(engine):
     _run(engine, command.upgrade, "0004")
     with engine.begin() as connection:
         _old_provider(connection, SCHOOL, "registered_school", "123456", "requires_improvement")
@@ -62,7 +80,7 @@ def test_existing_providers_and_forms_migrate_and_back(tmp_path):
     _run(engine, command.upgrade, "head")
 
     with engine.connect() as connection:
-        rows = {row.id: row for row in connection.execute(sa.text(
+        rows = {_key(row.id): row for row in connection.execute(sa.text(
             "SELECT id, setting_kind, urn, ukprn, inspectorate, last_inspection_date, last_inspection_outcome "
             "FROM providers"))}
         assert tuple(rows[SCHOOL.hex])[1:] == ("registered_school", "123456", None, "ofsted", None,
@@ -78,6 +96,6 @@ def test_existing_providers_and_forms_migrate_and_back(tmp_path):
     _run(engine, command.downgrade, "0004")
 
     with engine.connect() as connection:
-        rows = dict(connection.execute(sa.text("SELECT id, ofsted_grade FROM providers")).all())
+        grades = connection.execute(sa.text("SELECT id, ofsted_grade FROM providers"))
+        rows = {_key(id_): grade for id_, grade in grades}
         assert rows == {SCHOOL.hex: "requires_improvement", SETTING.hex: None}
-    engine.dispose()
