@@ -71,7 +71,7 @@ def application(lot: int, n: int) -> dict:
         "organisation": {"name": f"Bench Learning {lot}-{n:03d} Ltd", "address": "1 High Street, Newtown",
                          "postcode": "NT1 2AB", "companies_house_number": f"{10_000_000 + n:08d}",
                          "charity_number": None},
-        "registration": {"status": "registered_school", "urn": f"{100_000 + n}", "ofsted_grade": "good"},
+        "registration": {"setting_kind": "registered_school", "urn": f"{100_000 + n}", "inspectorate": "ofsted"},
         "safeguarding_lead": {"name": "Sam Okafor", "email": "sam@bench.example", "phone": "01632 960000"},
         "enhanced_dbs_confirmed": True,
         "documents": [{"kind": kind, "reference": f"{kind}.pdf", "expires_on": expires}

@@ -309,9 +309,9 @@ def application_form(client: Client, name: str, lots: Iterable[int], *, register
             return [dict(line) for line in pricing.get(lot, DEFAULT_PRICING)]
         return [dict(line) for line in pricing]
 
-    registration = ({"status": "registered_school", "urn": f"{random.randint(100000, 999999)}",
-                     "ofsted_grade": "good"} if registered
-                    else {"status": "unregistered_setting", "urn": None, "ofsted_grade": None})
+    registration = ({"setting_kind": "registered_school", "urn": f"{random.randint(100000, 999999)}",
+                     "inspectorate": "ofsted", "last_inspection_outcome": "Good"} if registered
+                    else {"setting_kind": "unregistered"})
     return {
         "organisation": {"name": name, "address": f"1 {name} Way, Newtown", "postcode": "NT1 2AB",
                          "companies_house_number": f"{random.randint(10_000_000, 99_999_999)}", "charity_number": None},

@@ -260,6 +260,38 @@ class ProviderSla(MethodView):
             return _provider_view(uow, provider)
 
 
+@providers_blp.route("/declaration-requests")
+class DeclarationRequests(MethodView):
+    @providers_blp.response(201, s.DeclarationRequestOut(many=True))
+    @requires("manager")
+    def post(self):
+        """Ask every member not already asked for a renewed self-declaration (5 working days to answer)"""
+        with _uow() as uow:
+            return [views.declaration_request_view(p) for p in handlers.request_declarations(uow, current_principal())]
+
+
+@providers_blp.route("/<uuid:provider_id>/declaration-requests")
+class ProviderDeclarationRequest(MethodView):
+    @providers_blp.response(201, s.DeclarationRequestOut)
+    @requires("manager")
+    def post(self, provider_id: UUID):
+        """Ask one provider for a renewed self-declaration (5 working days to answer)"""
+        with _uow() as uow:
+            provider, = handlers.request_declarations(uow, current_principal(), provider_id)
+            return views.declaration_request_view(provider)
+
+
+@providers_blp.route("/<uuid:provider_id>/declarations")
+class ProviderDeclaration(MethodView):
+    @providers_blp.arguments(s.DeclarationAnswerSchema)
+    @providers_blp.response(201, s.ProviderOut)
+    @requires("provider")
+    def post(self, answer, provider_id: UUID):
+        """Give the renewed self-declaration asked for (late, it does not lift a suspension)"""
+        with _uow() as uow:
+            return _provider_view(uow, handlers.answer_declaration(uow, current_principal(), provider_id, **answer))
+
+
 def _membership_action(action: str, body: dict, provider_id: UUID, lot: int) -> dict:
     with _uow() as uow:
         provider = getattr(handlers, action)(uow, current_principal(), provider_id, lot, body["reason"])

@@ -231,6 +231,37 @@ def accept_sla(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, version
     return provider
 
 
+# ------------------------------------------------- renewed self-declarations
+
+
+def request_declarations(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID | None = None) -> list[Provider]:
+    """The manager asks one provider, or every member not already asked, for a
+    renewed self-declaration due in 5 working days."""
+    now = uow.now()
+    if provider_id is not None:
+        provider = uow.providers.get(provider_id, for_update=True)
+        provider.request_declaration(now)
+        asked = [provider]
+    else:
+        today = council_date(now)
+        members = (uow.providers.get(found, for_update=True) for found in uow.providers.members())
+        asked = [p for p in members if p.member_lots(today) and not p.is_asked_for_declaration(today)]
+        for provider in asked:
+            provider.request_declaration(now)
+    uow.commit()
+    return asked
+
+
+def answer_declaration(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, *, exclusion_grounds_apply: bool,
+                       selection_criteria_met: bool, changes: str | None = None) -> Provider:
+    _check_is(actor, provider_id)
+    provider = uow.providers.get(provider_id, for_update=True)
+    _check_member(actor, provider, uow.now())
+    provider.answer_declaration(exclusion_grounds_apply, selection_criteria_met, changes, uow.now())
+    uow.commit()
+    return provider
+
+
 # ------------------------------------------------------------ memberships
 
 
@@ -321,10 +352,13 @@ def withdraw_pricing(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, l
 
 def run_daily_checks(uow: RegistryUnitOfWork, now: datetime) -> None:
     """Suspend memberships whose provider has an expired compliance document,
-    lift the check's own suspensions once all are valid again, and announce
-    approved pricing schedules whose date has come.  The runner commits."""
+    lift the check's own suspensions once all are valid again, suspend those
+    of a provider whose renewed self-declaration is past its last day without
+    an answer, and announce approved pricing schedules whose date has come.
+    The runner commits."""
     uow.actor = COMPLIANCE_CHECK
     for provider_id in uow.providers.to_check():
         provider = uow.providers.get(provider_id, for_update=True)
         provider.check_compliance(now)
+        provider.lapse_declarations(now)
         provider.bring_pricing_into_effect(now)

@@ -27,11 +27,9 @@ DPS_ID = 1
 # job, or the check run straight after a document is uploaded).
 COMPLIANCE_CHECK = Actor.system("compliance_and_pricing")
 
-# The contract's words for registration status; the domain says "unregistered setting".
-REGISTRATION_ON_THE_WIRE = {
-    domain.RegistrationStatus.REGISTERED_SCHOOL.value: "registered_school",
-    domain.RegistrationStatus.UNREGISTERED_SETTING.value: "unregistered",
-}
+# What the registration rule's readers (awards, referrals) keep: a registered school, or not.  A further
+# education college or training provider is not a registered school; `setting_kind` says which it is.
+REGISTRATION_STATUSES = ("registered_school", "unregistered")
 LOT = validate.Range(min=1, max=4)
 
 
@@ -41,6 +39,18 @@ class PricingLineData(Schema):
     unit = fields.String(required=True, validate=validate.OneOf([u.value for u in domain.Unit]))
     staffing_ratio = fields.String(required=True)
     maximum_price_pence = fields.Integer(required=True, strict=True)
+
+
+class IdentifierData(Schema):
+    scheme = fields.String(required=True)  # org-id.guide: GB-URN, GB-UKPRN, GB-COH, GB-CHC (GB-SC, GB-NIC)
+    id = fields.String(required=True)
+
+
+class _SettingData(Schema):
+    registration_status = fields.String(required=True, validate=validate.OneOf(REGISTRATION_STATUSES))
+    setting_kind = fields.String(required=True, validate=validate.OneOf([k.value for k in domain.SettingKind]))
+    urn = fields.String(required=True, allow_none=True)
+    identifiers = fields.List(fields.Nested(IdentifierData), required=True)
 
 
 class _ProviderEvent(Schema):
@@ -54,9 +64,7 @@ class _MembershipEvent(_ProviderEvent):
     status = fields.String(required=True)
 
 
-class MembershipAdmittedData(_MembershipEvent):
-    registration_status = fields.String(required=True, validate=validate.OneOf(list(REGISTRATION_ON_THE_WIRE.values())))
-    urn = fields.String(required=True, allow_none=True)
+class MembershipAdmittedData(_MembershipEvent, _SettingData):
     pricing_version = fields.Integer(required=True, strict=True)
     pricing_lines = fields.List(fields.Nested(PricingLineData), required=True)
     capacity = fields.Integer(required=True, strict=True)
@@ -83,10 +91,10 @@ class CapacityChangedData(_ProviderEvent):
     capacity = fields.Integer(required=True, strict=True)
 
 
-class RegistrationChangedData(_ProviderEvent):
-    registration_status = fields.String(required=True, validate=validate.OneOf(list(REGISTRATION_ON_THE_WIRE.values())))
-    urn = fields.String(required=True, allow_none=True)
-    ofsted_grade = fields.String(required=True, allow_none=True)
+class RegistrationChangedData(_ProviderEvent, _SettingData):
+    inspectorate = fields.String(required=True, allow_none=True)  # ofsted | isi
+    last_inspection_date = fields.Date(required=True, allow_none=True)
+    last_inspection_outcome = fields.String(required=True, allow_none=True)
 
 
 def _lines(provider_id, lot: int, lines: tuple[domain.PricingLine, ...]) -> list[dict]:
@@ -96,8 +104,12 @@ def _lines(provider_id, lot: int, lines: tuple[domain.PricingLine, ...]) -> list
              "maximum_price_pence": line.maximum_price_pence} for line in lines]
 
 
-def _wire_registration(status: str) -> str:
-    return REGISTRATION_ON_THE_WIRE[domain.RegistrationStatus(status).value]
+def _setting(setting_kind: str, urn: str | None, identifiers: tuple[domain.Identifier, ...]) -> dict:
+    kind = domain.SettingKind(setting_kind)
+    registered = kind is domain.SettingKind.REGISTERED_SCHOOL
+    return {"registration_status": "registered_school" if registered else "unregistered",
+            "setting_kind": kind.value, "urn": urn,
+            "identifiers": [{"scheme": i.scheme, "id": i.id} for i in identifiers]}
 
 
 def message_for(event: domain.Event) -> tuple[str, dict]:
@@ -106,7 +118,7 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
     if isinstance(event, domain.MembershipAdmitted):
         data = cached(MembershipAdmittedData).dump({
             **common, "lot": event.lot, "status": event.status,
-            "registration_status": _wire_registration(event.registration_status), "urn": event.urn,
+            **_setting(event.setting_kind, event.urn, event.identifiers),
             "pricing_version": event.pricing_version,
             "pricing_lines": _lines(event.provider_id, event.lot, event.pricing_lines),
             "capacity": event.capacity, "admitted_on": event.admitted_on, "ends_on": event.ends_on})
@@ -123,9 +135,12 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
     elif isinstance(event, domain.CapacityChanged):
         data = cached(CapacityChangedData).dump({**common, "lot": event.lot, "capacity": event.capacity})
     elif isinstance(event, domain.RegistrationChanged):
+        registration = event.registration
         data = cached(RegistrationChangedData).dump({
-            **common, "registration_status": _wire_registration(event.registration_status), "urn": event.urn,
-            "ofsted_grade": event.ofsted_grade})
+            **common, **_setting(registration.setting_kind, registration.urn, event.identifiers),
+            "inspectorate": registration.inspectorate and domain.Inspectorate(registration.inspectorate).value,
+            "last_inspection_date": registration.last_inspection_date,
+            "last_inspection_outcome": registration.last_inspection_outcome})
     else:  # pragma: no cover - every domain event is mapped above
         raise TypeError(f"no message for {type(event).__name__}")
     return event.type, data
@@ -193,6 +208,17 @@ def audit_entry(event: domain.Event) -> AuditEntry | None:
     if isinstance(event, domain.SlaAccepted):
         return AuditEntry("provider.sla_accepted", "provider", event.provider_id, details=_jsonable({
             "version": event.version, "accepted_on": event.accepted_on}))
+    if isinstance(event, domain.DeclarationRequested):
+        return AuditEntry("provider.declaration_requested", "provider", event.provider_id, details=_jsonable({
+            "requested_on": event.requested_on, "due_on": event.due_on}))
+    if isinstance(event, domain.DeclarationAnswered):
+        return AuditEntry("provider.declaration_answered", "provider", event.provider_id, details=_jsonable({
+            "requested_on": event.requested_on, "due_on": event.due_on, "answered_on": event.answered_on,
+            "on_time": event.on_time, "exclusion_grounds_apply": event.exclusion_grounds_apply,
+            "selection_criteria_met": event.selection_criteria_met, "changes": event.changes}))
+    if isinstance(event, domain.DeclarationLapsed):
+        return AuditEntry("provider.declaration_lapsed", "provider", event.provider_id, reason=event.reason,
+                          details=_jsonable({"requested_on": event.requested_on, "due_on": event.due_on}))
     if isinstance(event, (domain.MembershipSuspended, domain.MembershipReinstated, domain.MembershipRemoved)):
         action = {domain.MembershipSuspended: "suspend", domain.MembershipReinstated: "reinstate",
                   domain.MembershipRemoved: "remove"}

@@ -52,14 +52,19 @@ def line_from_json(data: dict) -> domain.PricingLine:
 
 
 def _registration_to_json(reg: domain.Registration) -> dict:
-    return {"status": domain.RegistrationStatus(reg.status).value, "urn": reg.urn,
-            "ofsted_grade": domain.OfstedGrade(reg.ofsted_grade).value if reg.ofsted_grade else None}
+    inspected_on = reg.last_inspection_date
+    return {"setting_kind": domain.SettingKind(reg.setting_kind).value, "urn": reg.urn, "ukprn": reg.ukprn,
+            "inspectorate": domain.Inspectorate(reg.inspectorate).value if reg.inspectorate else None,
+            "last_inspection_date": inspected_on.isoformat() if inspected_on else None,
+            "last_inspection_outcome": reg.last_inspection_outcome}
 
 
 def _registration_from_json(data: dict) -> domain.Registration:
-    grade = data.get("ofsted_grade")
-    return domain.Registration(domain.RegistrationStatus(data["status"]), data.get("urn"),
-                               domain.OfstedGrade(grade) if grade else None)
+    inspectorate, inspected_on = data.get("inspectorate"), data.get("last_inspection_date")
+    return domain.Registration(domain.SettingKind(data["setting_kind"]), data.get("urn"), data.get("ukprn"),
+                               domain.Inspectorate(inspectorate) if inspectorate else None,
+                               date.fromisoformat(inspected_on) if inspected_on else None,
+                               data.get("last_inspection_outcome"))
 
 
 def lead_to_json(lead: domain.SafeguardingLead) -> dict:
@@ -229,9 +234,12 @@ providers = sa.Table(
     sa.Column("postcode", sa.String(10), nullable=False),
     sa.Column("companies_house_number", sa.String(20), nullable=True),
     sa.Column("charity_number", sa.String(20), nullable=True),
-    sa.Column("registration_status", Choice(domain.RegistrationStatus, 30), nullable=False),
+    sa.Column("setting_kind", Choice(domain.SettingKind, 30), nullable=False),
     sa.Column("urn", sa.String(6), nullable=True),
-    sa.Column("ofsted_grade", Choice(domain.OfstedGrade, 30), nullable=True),
+    sa.Column("ukprn", sa.String(8), nullable=True),
+    sa.Column("inspectorate", Choice(domain.Inspectorate, 10), nullable=True),
+    sa.Column("last_inspection_date", sa.Date, nullable=True),
+    sa.Column("last_inspection_outcome", sa.String(200), nullable=True),
     sa.Column("safeguarding_lead", LeadJson, nullable=False),  # {name, email, phone}
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -279,4 +287,18 @@ sla_acceptances = sa.Table(
     sa.Column("version", sa.String(50), primary_key=True),
     sa.Column("accepted_on", sa.Date, nullable=False),
     sa.Column("position", sa.Integer, nullable=False),  # the order accepted
+)
+
+declaration_requests = sa.Table(
+    "declaration_requests", metadata,
+    sa.Column("provider_id", sa.Uuid, sa.ForeignKey("providers.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),  # the order asked
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("requested_on", sa.Date, nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("answered_at", UTCDateTime, nullable=True),
+    sa.Column("exclusion_grounds_apply", sa.Boolean, nullable=True),
+    sa.Column("selection_criteria_met", sa.Boolean, nullable=True),
+    sa.Column("changes", sa.Text, nullable=True),
+    sa.Column("lapsed_on", sa.Date, nullable=True),  # memberships suspended for want of an answer
 )

@@ -8,7 +8,8 @@ Session tracks what changes and writes only that.
   from the domain's values whenever the row is;
 - Provider, its organisation and registration composites of its own columns,
   with its memberships (keyed by lot), pricing schedule versions, compliance
-  documents (keyed by kind) and SLA acceptances (in the order accepted).
+  documents (keyed by kind), SLA acceptances (in the order accepted) and
+  requests for a renewed self-declaration (in the order asked).
 
 Call `start_mappers()` when the service is built (it does nothing the second
 time): never at import time.
@@ -28,6 +29,7 @@ from services.provider_registry.domain import (
     Application,
     ComplianceDocument,
     DecisionDeadline,
+    DeclarationRequest,
     Lot,
     Membership,
     Organisation,
@@ -73,6 +75,8 @@ def _map() -> None:
         "_provider_id": m.compliance_documents.c.provider_id})
     mapper_registry.map_imperatively(SlaAcceptance, m.sla_acceptances, properties={
         "_provider_id": m.sla_acceptances.c.provider_id, "_position": m.sla_acceptances.c.position})
+    mapper_registry.map_imperatively(DeclarationRequest, m.declaration_requests, properties={
+        "_provider_id": m.declaration_requests.c.provider_id, "_position": m.declaration_requests.c.position})
     p = m.providers
     children = {"cascade": "all, delete-orphan", "lazy": "selectin"}
     mapper_registry.map_imperatively(Provider, p, properties={
@@ -80,8 +84,10 @@ def _map() -> None:
         "_companies_house_number": p.c.companies_house_number, "_charity_number": p.c.charity_number,
         "organisation": composite(Organisation, p.c.name, p.c.address, p.c.postcode, p.c.companies_house_number,
                                   p.c.charity_number),
-        "_registration_status": p.c.registration_status, "_urn": p.c.urn, "_ofsted_grade": p.c.ofsted_grade,
-        "registration": composite(Registration, p.c.registration_status, p.c.urn, p.c.ofsted_grade),
+        "_setting_kind": p.c.setting_kind, "_urn": p.c.urn, "_ukprn": p.c.ukprn, "_inspectorate": p.c.inspectorate,
+        "_last_inspection_date": p.c.last_inspection_date, "_last_inspection_outcome": p.c.last_inspection_outcome,
+        "registration": composite(Registration, p.c.setting_kind, p.c.urn, p.c.ukprn, p.c.inspectorate,
+                                  p.c.last_inspection_date, p.c.last_inspection_outcome),
         "_created_at": p.c.created_at, "_updated_at": p.c.updated_at,
         "memberships": relationship(Membership, collection_class=attribute_keyed_dict("lot"),
                                     order_by=m.memberships.c.lot, **children),
@@ -91,6 +97,8 @@ def _map() -> None:
                                   order_by=m.compliance_documents.c.kind, **children),
         "sla_acceptances": relationship(SlaAcceptance, order_by=m.sla_acceptances.c.position,
                                         collection_class=ordering_list("_position"), **children),
+        "declaration_requests": relationship(DeclarationRequest, order_by=m.declaration_requests.c.position,
+                                             collection_class=ordering_list("_position"), **children),
     })
 
     # What the constructors would have set, for aggregates the Session loads.

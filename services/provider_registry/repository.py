@@ -146,6 +146,12 @@ class ProviderRepository(Repository):
         waiting = sa.select(s.c.provider_id).where(s.c.status == ScheduleStatus.APPROVED, s.c.announced.is_(False))
         return sorted(self.session.execute(sa.union(members, waiting)).scalars())
 
+    def members(self) -> list[UUID]:
+        """Providers with a membership admitted or suspended (the domain says whether it has ended)."""
+        m = models.memberships
+        current = m.c.status.in_([MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED])
+        return sorted(self.session.execute(sa.select(m.c.provider_id).where(current).distinct()).scalars())
+
     def schedules(self, *, status: str | None = None, lot: int | None = None, limit: int = 100,
                   offset: int = 0) -> list[tuple[UUID, str, PricingSchedule]]:
         """(provider id, provider name, schedule) across providers, for the manager's approvals."""
@@ -162,4 +168,4 @@ class ProviderRepository(Repository):
 
 def _parts(provider: Provider) -> list:
     return [provider, *provider.memberships.values(), *provider.pricing_schedules, *provider.documents.values(),
-            *provider.sla_acceptances]
+            *provider.sla_acceptances, *provider.declaration_requests]

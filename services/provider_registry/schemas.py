@@ -18,18 +18,18 @@ from services.provider_registry.domain import (
     ApplicationStatus,
     ComplianceDocument,
     DocumentKind,
+    Inspectorate,
     LotApplication,
     MembershipStatus,
-    OfstedGrade,
     Organisation,
     PassFailQuestion,
     PricingLine,
     Reason,
     Registration,
-    RegistrationStatus,
     SafeguardingLead,
     ScheduleStatus,
     ScoredQuestion,
+    SettingKind,
     Unit,
 )
 from services.provider_registry.domain.common import as_member
@@ -83,16 +83,23 @@ class OrganisationSchema(Schema):
 
 
 class RegistrationSchema(Schema):
-    status = _text(30, required=True, metadata={"description": "registered_school or unregistered_setting"})
-    urn = _text(20, load_default=None, allow_none=True, metadata={"description": "DfE URN: six digits"})
-    ofsted_grade = _text(30, load_default=None, allow_none=True,
-                                 metadata={"description": ", ".join(g.value for g in OfstedGrade)})
+    setting_kind = _text(30, required=True, metadata={"description": ", ".join(k.value for k in SettingKind)})
+    urn = _text(20, load_default=None, allow_none=True,
+                metadata={"description": "DfE URN, six digits: required of a registered school"})
+    ukprn = _text(20, load_default=None, allow_none=True, metadata={
+        "description": "UKPRN, eight digits: required of a further education college or training provider"})
+    inspectorate = _text(10, load_default=None, allow_none=True, metadata={
+        "description": "ofsted or isi: required of a registered school"})
+    last_inspection_date = Date(load_default=None, allow_none=True)
+    last_inspection_outcome = _text(200, load_default=None, allow_none=True, metadata={
+        "description": "the outcome in words, as the report gives it (no grade is required)"})
 
     @post_load
     def make(self, data, **_):
-        grade = data["ofsted_grade"]
-        return Registration(_enum(RegistrationStatus, data["status"]), _strip(data["urn"]),
-                            None if grade is None else _enum(OfstedGrade, grade))
+        inspectorate = data["inspectorate"]
+        return Registration(_enum(SettingKind, data["setting_kind"]), _strip(data["urn"]), _strip(data["ukprn"]),
+                            None if inspectorate is None else _enum(Inspectorate, _strip(inspectorate)),
+                            data["last_inspection_date"], _strip(data["last_inspection_outcome"]))
 
 
 class SafeguardingLeadSchema(Schema):
@@ -310,10 +317,18 @@ class OrganisationOut(Schema):
     charity_number = fields.String(allow_none=True)
 
 
+class IdentifierOut(Schema):
+    scheme = fields.String(metadata={"description": "org-id.guide: GB-URN, GB-UKPRN, GB-COH, GB-CHC, GB-SC, GB-NIC"})
+    id = fields.String()
+
+
 class RegistrationOut(Schema):
-    status = fields.String()
+    setting_kind = fields.String()
     urn = fields.String(allow_none=True)
-    ofsted_grade = fields.String(allow_none=True)
+    ukprn = fields.String(allow_none=True)
+    inspectorate = fields.String(allow_none=True)
+    last_inspection_date = Date(allow_none=True)
+    last_inspection_outcome = fields.String(allow_none=True)
 
 
 class LeadOut(Schema):
@@ -431,6 +446,33 @@ class MembershipOut(Schema):
     pricing = fields.Nested(ScheduleOut, allow_none=True, metadata={"description": "the schedule in force"})
 
 
+class DeclarationAnswerSchema(Schema):
+    exclusion_grounds_apply = _boolean(required=True, metadata={
+        "description": "whether any mandatory or discretionary ground for exclusion now applies"})
+    selection_criteria_met = _boolean(required=True, metadata={
+        "description": "whether the provider still meets the DPS's selection criteria"})
+    changes = _text(4000, load_default=None, allow_none=True, metadata={
+        "description": "what has changed since the last declaration (required when a ground applies or a "
+                       "criterion is no longer met)"})
+
+
+class DeclarationOut(Schema):
+    requested_on = Date()
+    due_on = Date(metadata={"description": "the last day to answer: 5 working days (PCR 2015 reg. 34(25))"})
+    answered_at = AwareDateTime(allow_none=True)
+    answered_on_time = fields.Boolean()
+    exclusion_grounds_apply = fields.Boolean(allow_none=True)
+    selection_criteria_met = fields.Boolean(allow_none=True)
+    changes = fields.String(allow_none=True)
+    lapsed_on = Date(allow_none=True, metadata={"description": "the day the daily job found it unanswered and "
+                                                               "suspended the memberships"})
+
+
+class DeclarationRequestOut(DeclarationOut):
+    provider_id = fields.UUID()
+    provider_name = fields.String()
+
+
 class SlaOut(Schema):
     version = fields.String()
     accepted_on = Date()
@@ -446,6 +488,9 @@ class ProviderOut(Schema):
     compliance_problems = fields.List(fields.String())
     sla_acceptances = fields.List(fields.Nested(SlaOut))
     current_sla_accepted = fields.Boolean()
+    identifiers = fields.List(fields.Nested(IdentifierOut))
+    declarations = fields.List(fields.Nested(DeclarationOut), metadata={
+        "description": "renewed self-declarations asked for, oldest first"})
     memberships = fields.List(fields.Nested(MembershipOut))
 
 
@@ -459,9 +504,8 @@ class DirectoryEntryOut(Schema):
     provider_id = fields.UUID()
     name = fields.String()
     postcode_district = fields.String()
-    registration_status = fields.String()
-    urn = fields.String(allow_none=True)
-    ofsted_grade = fields.String(allow_none=True)
+    registration = fields.Nested(RegistrationOut)
+    identifiers = fields.List(fields.Nested(IdentifierOut))
     lots = fields.List(fields.Nested(DirectoryLotOut))
 
 

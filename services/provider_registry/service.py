@@ -22,6 +22,7 @@ def definition() -> ServiceDefinition:
         event_handlers=consumers.event_handlers,
         unit_of_work=RegistryUnitOfWork,
         # Daily: suspend on an expired compliance document, reinstate when valid
-        # again, and bring approved pricing schedules into effect on their date.
+        # again, suspend on a renewed self-declaration unanswered past its last
+        # day, and bring approved pricing schedules into effect on their date.
         jobs=[ScheduledJob("compliance_and_pricing", handlers.run_daily_checks, period="daily")],
     )

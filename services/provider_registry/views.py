@@ -16,6 +16,7 @@ from services.provider_registry.domain import (
     LOT_NAMES,
     Application,
     ComplianceDocument,
+    DeclarationRequest,
     DocumentKind,
     PricingLine,
     PricingSchedule,
@@ -36,8 +37,27 @@ def postcode_district(postcode: str) -> str:
 
 
 def _registration(registration) -> dict:
-    return {"status": _value(registration.status), "urn": registration.urn,
-            "ofsted_grade": _value(registration.ofsted_grade)}
+    return {"setting_kind": _value(registration.setting_kind), "urn": registration.urn, "ukprn": registration.ukprn,
+            "inspectorate": _value(registration.inspectorate),
+            "last_inspection_date": registration.last_inspection_date,
+            "last_inspection_outcome": registration.last_inspection_outcome}
+
+
+def _identifiers(provider: Provider) -> list[dict]:
+    return [{"scheme": i.scheme, "id": i.id} for i in provider.identifiers]
+
+
+def declaration_view(request: DeclarationRequest) -> dict:
+    return {"requested_on": request.requested_on, "due_on": request.due_on, "answered_at": request.answered_at,
+            "answered_on_time": request.answered_on_time, "exclusion_grounds_apply": request.exclusion_grounds_apply,
+            "selection_criteria_met": request.selection_criteria_met, "changes": request.changes,
+            "lapsed_on": request.lapsed_on}
+
+
+def declaration_request_view(provider: Provider) -> dict:
+    """The request just made of a provider, for the manager."""
+    return {"provider_id": provider.id, "provider_name": provider.name,
+            **declaration_view(provider.latest_declaration_request)}
 
 
 def dps_view(dps: DPS, today: date) -> dict:
@@ -128,6 +148,8 @@ def provider_view(provider: Provider, today: date, current_sla: str) -> dict:
         "compliance_problems": compliance_problems(documents, today),
         "sla_acceptances": [{"version": a.version, "accepted_on": a.accepted_on} for a in provider.sla_acceptances],
         "current_sla_accepted": provider.has_accepted(current_sla),
+        "identifiers": _identifiers(provider),
+        "declarations": [declaration_view(r) for r in provider.declaration_requests],
         "memberships": [_membership(provider, lot, today) for lot in sorted(provider.memberships)],
     }
 
@@ -146,7 +168,6 @@ def directory_entry(provider: Provider, today: date, lot: int | None = None) -> 
     lots = [n for n in provider.active_lots(today) if lot is None or n == lot]
     return {"provider_id": provider.id, "name": provider.name,
             "postcode_district": postcode_district(provider.organisation.postcode),
-            "registration_status": _value(provider.registration.status), "urn": provider.registration.urn,
-            "ofsted_grade": _value(provider.registration.ofsted_grade),
+            "registration": _registration(provider.registration), "identifiers": _identifiers(provider),
             "lots": [{"lot": n, "lot_name": LOT_NAMES[n], "admitted_on": provider.memberships[n].admitted_on}
                      for n in lots]}

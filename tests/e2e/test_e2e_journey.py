@@ -104,7 +104,7 @@ def test_four_providers_join_lot_1_and_the_suspended_one_gets_no_referral(client
              for line in record["memberships"][0]["pricing"]["pricing_lines"]}
     assert lines == {"Group place per week": 45_000, "1:1 tuition per hour": 5_500}
     assert client.call("GET", "provider_registry", f"/v1/providers/{oakwood.id}",
-                       j.MANAGER)["registration"]["status"] == "unregistered_setting"
+                       j.MANAGER)["registration"]["setting_kind"] == "unregistered"
     suspended = client.call("GET", "provider_registry", f"/v1/providers/{northgate.id}", j.MANAGER)
     assert suspended["memberships"][0]["status"] == "suspended"
     assert suspended["memberships"][0]["reason"].startswith("Safeguarding concern")

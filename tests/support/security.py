@@ -286,7 +286,7 @@ def application_form(name: str, lots: Iterable[int], maximum: int = 45_000) -> d
     return {
         "organisation": {"name": name, "address": "1 High Street, Newtown", "postcode": "NT1 2AB",
                          "companies_house_number": "01234567", "charity_number": None},
-        "registration": {"status": "registered_school", "urn": "123456", "ofsted_grade": "good"},
+        "registration": {"setting_kind": "registered_school", "urn": "123456", "inspectorate": "ofsted"},
         "safeguarding_lead": {"name": "Sam Okafor", "email": "sam@example.org", "phone": "01632 960000"},
         "enhanced_dbs_confirmed": True,
         "documents": [{"kind": kind, "reference": f"{kind}.pdf", "expires_on": expires}

@@ -11,11 +11,8 @@ from .application import (
     Decision,
     DecisionDeadline,
     LotApplication,
-    OfstedGrade,
     Organisation,
     Reason,
-    Registration,
-    RegistrationStatus,
     SafeguardingLead,
     check_form,
     overdue_applications,
@@ -29,6 +26,7 @@ from .compliance import (
     compliance_actions,
     compliance_problems,
 )
+from .declarations import ANSWER_WORKING_DAYS, DeclarationRequest, declaration_due_on
 from .dps import (
     DECISION_WORKING_DAYS,
     DEFAULT_START,
@@ -48,6 +46,9 @@ from .events import (
     ApplicationSubmitted,
     CapacityChanged,
     DeadlineExtended,
+    DeclarationAnswered,
+    DeclarationLapsed,
+    DeclarationRequested,
     DetailsChanged,
     DocumentUploaded,
     DpsClosed,
@@ -77,6 +78,7 @@ from .questions import (
     assess_answer,
     assess_answers,
 )
+from .setting import Identifier, Inspectorate, Registration, SettingKind, check_registration, identifiers
 
 __all__ = [
     # the DPS and its lots
@@ -87,17 +89,21 @@ __all__ = [
     "assess_answer", "assess_answers",
     # applications and decisions
     "Application", "ApplicationForm", "ApplicationStatus", "Decision", "DecisionDeadline", "LotApplication",
-    "OfstedGrade", "Organisation", "Reason", "Registration", "RegistrationStatus", "SafeguardingLead",
-    "check_form", "overdue_applications", "submit_application",
+    "Organisation", "Reason", "SafeguardingLead", "check_form", "overdue_applications", "submit_application",
+    # the kind of setting and its identifiers
+    "Identifier", "Inspectorate", "Registration", "SettingKind", "check_registration", "identifiers",
     # compliance
     "REQUIRED_DOCUMENTS", "ComplianceActions", "ComplianceDocument", "DocumentKind", "compliance_actions",
     "compliance_problems",
     # providers, memberships, pricing
     "COMPLIANCE_RESTORED", "Membership", "MembershipStatus", "PRICING_LINE_NAMESPACE", "PricingLine",
     "PricingSchedule", "Provider", "ScheduleStatus", "SlaAcceptance", "Unit", "pricing_line_id",
+    # renewed self-declarations
+    "ANSWER_WORKING_DAYS", "DeclarationRequest", "declaration_due_on",
     # events
     "EVENTS", "Event", "CapacityChanged", "MembershipAdmitted", "MembershipReinstated", "MembershipRemoved",
     "MembershipSuspended", "PricingScheduleEffective", "RegistrationChanged",
-    "AnswerMarked", "ApplicationDecided", "ApplicationSubmitted", "DeadlineExtended", "DetailsChanged",
+    "AnswerMarked", "ApplicationDecided", "ApplicationSubmitted", "DeadlineExtended", "DeclarationAnswered",
+    "DeclarationLapsed", "DeclarationRequested", "DetailsChanged",
     "DocumentUploaded", "DpsClosed", "DpsConfigured", "LotQuestionsSet", "PricingChanged", "SlaAccepted", "SlaIssued",
 ]

@@ -27,6 +27,7 @@ from .dps import DPS, check_lot
 from .events import AnswerMarked, ApplicationDecided, ApplicationSubmitted, DeadlineExtended, Event
 from .pricing import PricingLine, check_pricing_lines
 from .questions import Assessment, Question, ScoredQuestion, answer_problem, assess_answers
+from .setting import Registration, check_registration
 
 # ---------------------------------------------------------------- the form
 
@@ -38,26 +39,6 @@ class Organisation:
     postcode: str
     companies_house_number: str | None = None
     charity_number: str | None = None
-
-
-class RegistrationStatus(StrEnum):
-    REGISTERED_SCHOOL = "registered_school"
-    UNREGISTERED_SETTING = "unregistered_setting"
-
-
-class OfstedGrade(StrEnum):
-    OUTSTANDING = "outstanding"
-    GOOD = "good"
-    REQUIRES_IMPROVEMENT = "requires_improvement"
-    INADEQUATE = "inadequate"
-    NOT_YET_INSPECTED = "not_yet_inspected"  # a newly registered school
-
-
-@dataclass(frozen=True)
-class Registration:
-    status: RegistrationStatus
-    urn: str | None = None  # DfE unique reference number: six digits
-    ofsted_grade: OfstedGrade | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +73,6 @@ class ApplicationForm:
 _POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}", re.IGNORECASE)
 _COMPANY_NUMBER = re.compile(r"[0-9]{8}|[A-Z]{2}[0-9]{6}", re.IGNORECASE)  # 01234567, SC123456
 _CHARITY_NUMBER = re.compile(r"[0-9]{6,7}|SC[0-9]{6}|NIC[0-9]{6}", re.IGNORECASE)
-_URN = re.compile(r"[0-9]{6}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -110,27 +90,6 @@ def check_organisation(org: Organisation, refusals: Refusals) -> None:
     if org.charity_number is not None and not (
             isinstance(org.charity_number, str) and _CHARITY_NUMBER.fullmatch(org.charity_number)):
         refusals.add("organisation.charity_number", "not a registered charity number")
-
-
-def check_registration(reg: Registration, refusals: Refusals, path: str = "registration") -> None:
-    """A registered school gives its DfE URN (six digits) and Ofsted grade;
-    an unregistered setting has neither."""
-    status = as_member(RegistrationStatus, reg.status)
-    if status is None:
-        refusals.add(f"{path}.status", "registered_school or unregistered_setting")
-        return
-    if status is RegistrationStatus.REGISTERED_SCHOOL:
-        if reg.urn is None or reg.urn == "":
-            refusals.add(f"{path}.urn", "a registered school must give its DfE URN")
-        elif not isinstance(reg.urn, str) or not _URN.fullmatch(reg.urn):
-            refusals.add(f"{path}.urn", "the URN must be exactly six digits")
-        if as_member(OfstedGrade, reg.ofsted_grade) is None:
-            refusals.add(f"{path}.ofsted_grade", "a registered school must give its Ofsted grade")
-    else:
-        if reg.urn is not None:
-            refusals.add(f"{path}.urn", "an unregistered setting has no URN")
-        if reg.ofsted_grade is not None:
-            refusals.add(f"{path}.ofsted_grade", "an unregistered setting has no Ofsted grade")
 
 
 def check_safeguarding_lead(lead: SafeguardingLead, refusals: Refusals) -> None:
@@ -186,7 +145,7 @@ def check_form(form: ApplicationForm, dps: DPS, today: date) -> None:
     """Every field of the form, all refusals in one 422."""
     refusals = Refusals()
     check_organisation(form.organisation, refusals)
-    check_registration(form.registration, refusals)
+    check_registration(form.registration, refusals, today)
     check_safeguarding_lead(form.safeguarding_lead, refusals)
     if form.enhanced_dbs_confirmed is not True:
         refusals.add("enhanced_dbs_confirmed",

@@ -20,6 +20,7 @@ from uuid import UUID
 
 from .pricing import PricingLine
 from .questions import Question
+from .setting import Identifier, Registration
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class MembershipAdmitted(Event):
     provider_id: UUID
     provider_name: str
     lot: int
-    registration_status: str
+    setting_kind: str  # setting.SettingKind's value
     pricing_version: int
     pricing_lines: tuple[PricingLine, ...]
     capacity: int
@@ -42,6 +43,7 @@ class MembershipAdmitted(Event):
     at: datetime
     status: str = "admitted"
     urn: str | None = None  # the DfE URN of a registered school
+    identifiers: tuple[Identifier, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,9 +109,8 @@ class RegistrationChanged(Event):
     type: ClassVar[str] = "provider.registration_changed"
     provider_id: UUID
     provider_name: str
-    registration_status: str
-    urn: str | None
-    ofsted_grade: str | None
+    registration: Registration
+    identifiers: tuple[Identifier, ...]
     at: datetime
 
 
@@ -229,3 +230,35 @@ class PricingChanged(Event):
     effective_from: date
     lines: tuple[PricingLine, ...] = ()  # with a proposal
     reason: str | None = None  # with a rejection
+
+
+@dataclass(frozen=True)
+class _DeclarationEvent(Event):
+    """Of a request for a renewed self-declaration (declarations.py)."""
+
+    provider_id: UUID
+    requested_on: date
+    due_on: date
+
+
+@dataclass(frozen=True)
+class DeclarationRequested(_DeclarationEvent):
+    type: ClassVar[str] = "provider.declaration_requested"
+
+
+@dataclass(frozen=True)
+class DeclarationAnswered(_DeclarationEvent):
+    type: ClassVar[str] = "provider.declaration_answered"
+    answered_on: date
+    on_time: bool
+    exclusion_grounds_apply: bool
+    selection_criteria_met: bool
+    changes: str | None
+
+
+@dataclass(frozen=True)
+class DeclarationLapsed(_DeclarationEvent):
+    """No answer by the last day: the memberships are suspended (membership.suspended follows)."""
+
+    type: ClassVar[str] = "provider.declaration_lapsed"
+    reason: str

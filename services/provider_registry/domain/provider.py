@@ -21,18 +21,18 @@ from .application import (
     Application,
     ApplicationStatus,
     Organisation,
-    Registration,
     SafeguardingLead,
     check_document,
     check_organisation,
-    check_registration,
     check_safeguarding_lead,
 )
-from .common import Refusals, as_member, is_whole_number, require_reason
+from .common import Refusals, as_member, is_blank, is_whole_number, require_reason
 from .compliance import ComplianceActions, ComplianceDocument, DocumentKind, compliance_actions, compliance_problems
+from .declarations import DeclarationRequest
 from .dps import DPS, check_lot
 from .membership import Membership, MembershipStatus
 from .pricing import PricingLine, PricingSchedule, ScheduleStatus, check_pricing_lines
+from .setting import Identifier, Registration, check_registration, identifiers
 
 COMPLIANCE_RESTORED = "all compliance documents are valid again"
 
@@ -56,6 +56,7 @@ class Provider:
         self.memberships: dict[int, Membership] = {}
         self.pricing_schedules: list[PricingSchedule] = []  # every version of every lot, in order proposed
         self.sla_acceptances: list[SlaAcceptance] = []
+        self.declaration_requests: list[DeclarationRequest] = []  # in the order asked
         self.events: list[events.Event] = []
 
     @classmethod
@@ -67,6 +68,11 @@ class Provider:
     @property
     def name(self) -> str:
         return self.organisation.name
+
+    @property
+    def identifiers(self) -> tuple[Identifier, ...]:
+        """The organisation's identifiers in org-id.guide's schemes (setting.identifiers)."""
+        return identifiers(self.organisation, self.registration)
 
     @property
     def capacity(self) -> dict[int, int]:
@@ -116,9 +122,9 @@ class Provider:
             schedule.status, schedule.decided_at = ScheduleStatus.APPROVED, now
             schedule.announced = True  # events.MembershipAdmitted carries the lines
             self.events.append(events.MembershipAdmitted(
-                self.id, self.name, lot, _status_value(self.registration),
+                self.id, self.name, lot, _value(self.registration.setting_kind),
                 schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
-                urn=self.registration.urn))
+                urn=self.registration.urn, identifiers=self.identifiers))
         self.check_compliance(now)
 
     # ------------------------------------------------- registration details
@@ -143,17 +149,15 @@ class Provider:
         if organisation is not None:
             check_organisation(organisation, refusals)
         if registration is not None:
-            check_registration(registration, refusals)
+            check_registration(registration, refusals, council_date(now))
         refusals.raise_if_any("details refused")
         self._take_details(organisation or self.organisation, registration or self.registration, now)
 
     def _take_details(self, organisation: Organisation, registration: Registration, now: datetime) -> None:
-        published_before = (self.organisation.name, _registration_key(self.registration))
+        published_before = (self.organisation.name, self.registration, self.identifiers)
         self.organisation, self.registration = organisation, registration
-        if (self.organisation.name, _registration_key(self.registration)) != published_before:
-            self.events.append(events.RegistrationChanged(
-                self.id, self.name, _status_value(registration), registration.urn,
-                _value(registration.ofsted_grade), now))
+        if (self.organisation.name, self.registration, self.identifiers) != published_before:
+            self.events.append(events.RegistrationChanged(self.id, self.name, registration, self.identifiers, now))
 
     def change_safeguarding_lead(self, lead: SafeguardingLead) -> None:
         refusals = Refusals()
@@ -261,6 +265,69 @@ class Provider:
             self.memberships[lot].reinstate(COMPLIANCE_RESTORED, today)
             self.events.append(events.MembershipReinstated(self.id, self.name, lot, COMPLIANCE_RESTORED, True, now))
         return actions
+
+    # ------------------------------------------------- renewed self-declarations
+
+    @property
+    def latest_declaration_request(self) -> DeclarationRequest | None:
+        return self.declaration_requests[-1] if self.declaration_requests else None
+
+    def is_asked_for_declaration(self, today: date) -> bool:
+        latest = self.latest_declaration_request
+        return latest is not None and latest.is_awaited(today)
+
+    def request_declaration(self, now: datetime) -> DeclarationRequest:
+        """The manager asks for a renewed self-declaration, due in 5 working days."""
+        today = council_date(now)
+        if not self.member_lots(today):
+            raise Conflict("the provider is no longer a member of any lot: there is nothing to declare for")
+        if self.is_asked_for_declaration(today):
+            raise Conflict(f"a renewed self-declaration is already asked for, due on "
+                           f"{self.latest_declaration_request.due_on.isoformat()}")  # type: ignore[union-attr]
+        request = DeclarationRequest.made(now)
+        self.declaration_requests.append(request)
+        self.events.append(events.DeclarationRequested(self.id, request.requested_on, request.due_on))
+        return request
+
+    def answer_declaration(self, exclusion_grounds_apply: bool, selection_criteria_met: bool,
+                           changes: str | None, now: datetime) -> DeclarationRequest:
+        """The provider gives its renewed self-declaration.  Given late, it is
+        kept, but a suspension for want of it stays until the manager reinstates."""
+        request = self.latest_declaration_request
+        if request is None or request.answered_at is not None:
+            raise Conflict("no renewed self-declaration is asked for")
+        refusals = Refusals()
+        if not isinstance(exclusion_grounds_apply, bool):
+            refusals.add("exclusion_grounds_apply", "true or false: whether any ground for exclusion applies")
+        if not isinstance(selection_criteria_met, bool):
+            refusals.add("selection_criteria_met", "true or false: whether the selection criteria are still met")
+        changes = None if is_blank(changes) else changes.strip()  # type: ignore[union-attr]
+        if (exclusion_grounds_apply is True or selection_criteria_met is False) and changes is None:
+            refusals.add("changes", "say what has changed: a ground for exclusion, or a criterion no longer met")
+        refusals.raise_if_any("declaration refused")
+        request.answered_at, request.changes = now, changes
+        request.exclusion_grounds_apply = exclusion_grounds_apply
+        request.selection_criteria_met = selection_criteria_met
+        self.events.append(events.DeclarationAnswered(
+            self.id, request.requested_on, request.due_on, council_date(now), request.answered_on_time,
+            exclusion_grounds_apply, selection_criteria_met, changes))
+        return request
+
+    def lapse_declarations(self, now: datetime) -> bool:
+        """Suspend every current membership (those the compliance check
+        suspended become the council's) once a renewed self-declaration's
+        last day has passed without it; run by the daily job."""
+        today = council_date(now)
+        lapsed = [r for r in self.declaration_requests if r.lapses(today)]
+        for request in lapsed:
+            request.lapsed_on = today
+            reason = request.lapse_reason()
+            self.events.append(events.DeclarationLapsed(self.id, request.requested_on, request.due_on, reason))
+            for membership in self.memberships.values():
+                if membership.status_on(today) is MembershipStatus.ADMITTED or (
+                        membership.status_on(today) is MembershipStatus.SUSPENDED and membership.automatic):
+                    self.suspend(membership.lot, reason, now)
+        return bool(lapsed)
 
     # ------------------------------------------------------------ capacity
 
@@ -375,11 +442,3 @@ class Provider:
 
 def _value(member: object) -> str | None:
     return getattr(member, "value", member)  # type: ignore[return-value]
-
-
-def _status_value(registration: Registration) -> str:
-    return _value(registration.status)  # type: ignore[return-value]
-
-
-def _registration_key(registration: Registration) -> tuple:
-    return (_value(registration.status), registration.urn, _value(registration.ofsted_grade))

@@ -55,7 +55,8 @@ def application_form(lots=(1,), **changes) -> dict:
     form = {
         "organisation": {"name": "Bridges Learning Ltd", "address": "1 High Street, Newtown", "postcode": "NT1 2AB",
                          "companies_house_number": "01234567", "charity_number": None},
-        "registration": {"status": "registered_school", "urn": "123456", "ofsted_grade": "good"},
+        "registration": {"setting_kind": "registered_school", "urn": "123456", "inspectorate": "ofsted",
+                         "last_inspection_date": "2023-11-08", "last_inspection_outcome": "Good"},
         "safeguarding_lead": {"name": "Sam Okafor", "email": "sam@bridges.example", "phone": "01632 960000"},
         "enhanced_dbs_confirmed": True,
         "documents": [
@@ -127,7 +128,7 @@ def audit_actions(rt) -> list[str]:
 
 
 STORED_TABLES = ("dps", "lots", "applications", "providers", "memberships", "pricing_schedules",
-                 "compliance_documents", "sla_acceptances", "outbox", "audit_log")
+                 "compliance_documents", "sla_acceptances", "declaration_requests", "outbox", "audit_log")
 
 
 def snapshot(rt) -> dict[str, list]:

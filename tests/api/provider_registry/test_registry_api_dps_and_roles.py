@@ -150,6 +150,10 @@ MATRIX = {
     ("post", PROVIDERS + "/lots/{lot}/reinstatement"): ([MGR], {"reason": "resolved"}),
     ("post", PROVIDERS + "/lots/{lot}/removal"): ([MGR], {"reason": "poor performance"}),
     ("put", PROVIDERS + "/lots/{lot}/capacity"): ([PRV, MGR], {"capacity": 3}),
+    ("post", "/v1/providers/declaration-requests"): ([MGR], None),
+    ("post", PROVIDERS + "/declaration-requests"): ([MGR], None),
+    ("post", PROVIDERS + "/declarations"): ([PRV], {"exclusion_grounds_apply": False,
+                                                    "selection_criteria_met": True}),
     ("get", SCHEDULES): ([PRV, OFC, MGR], None),
     ("post", SCHEDULES): ([PRV], PROPOSAL),
     ("post", SCHEDULES + "/{version}/approval"): ([MGR], None),
@@ -162,6 +166,8 @@ MATRIX = {
 # The member's lot 2 is suspended (to reinstate) and takes the new pricing
 # proposal; its lot 1 has version 2 of its schedule awaiting approval.
 LOT_FOR = {"reinstatement": 2, "pricing-schedules": 2}
+# The member has been asked for a renewed self-declaration (to answer); another member has not.
+PROVIDER_FOR = {"declaration-requests": "unasked"}
 
 
 def _spec(client) -> dict[tuple[str, str], list[str]]:
@@ -184,18 +190,22 @@ def _world(client) -> dict:
     application = apply(client, applicant, application_form(sla_version=sla))
     assert application.status_code == 201
     client.post("/v1/dps/sla-versions", headers=MANAGER, json={"version": "2"})
-    return {"member": member, "applicant": applicant, "application_id": application.json["id"]}
+    assert client.post(f"/v1/providers/{member}/declaration-requests", headers=MANAGER).status_code == 201
+    unasked = admitted_provider(client, form=application_form(sla_version="2"))
+    return {"member": member, "unasked": unasked, "applicant": applicant,
+            "application_id": application.json["id"]}
 
 
 def _request(client, world, method, template, role):
-    lot = LOT_FOR.get(template.rstrip("/").split("/")[-1], 1)
-    path = template.format(application_id=world["application_id"], provider_id=world["member"], lot=lot, version=2)
+    last = template.rstrip("/").split("/")[-1]
+    lot, provider = LOT_FOR.get(last, 1), world[PROVIDER_FOR.get(last, "member")]
+    path = template.format(application_id=world["application_id"], provider_id=provider, lot=lot, version=2)
     body = MATRIX[(method, template)][1]
     if body == "a new application":
         body = application_form(lots=(3,), sla_version="2")
     headers = {}
     if role not in (None, PUBLIC):
-        owner = world["applicant"] if "{application_id}" in template else world["member"]
+        owner = world["applicant"] if "{application_id}" in template else provider
         headers = auth(role, provider_id=owner if role == PRV else None)
     return getattr(client, method)(path, headers=headers, json=body)
 

@@ -57,10 +57,11 @@ def test_admission_announces_what_other_services_need(client, rt):
 
 
 def test_unregistered_setting_is_announced_as_unregistered_without_urn(client, rt):
-    form = application_form(registration={"status": "unregistered_setting", "urn": None, "ofsted_grade": None})
+    form = application_form(registration={"setting_kind": "unregistered"})
     admitted_provider(client, form=form)
     data = outbox(rt, "membership.admitted")[0]["data"]
-    assert (data["registration_status"], data["urn"]) == ("unregistered", None)
+    assert (data["registration_status"], data["setting_kind"], data["urn"]) == ("unregistered", "unregistered", None)
+    assert data["identifiers"] == [{"scheme": "GB-COH", "id": "01234567"}]
 
 
 # ------------------------------------------------------------ who sees what
@@ -130,7 +131,10 @@ def test_public_directory_lists_admitted_providers_by_lot_without_private_detail
     assert [e["provider_id"] for e in everyone.json] == [str(on_both)]
     entry = everyone.json[0]
     assert entry == {"provider_id": str(on_both), "name": "Bridges Learning Ltd", "postcode_district": "NT1",
-                     "registration_status": "registered_school", "urn": "123456", "ofsted_grade": "good",
+                     "registration": {"setting_kind": "registered_school", "urn": "123456", "ukprn": None,
+                                      "inspectorate": "ofsted", "last_inspection_date": "2023-11-08",
+                                      "last_inspection_outcome": "Good"},
+                     "identifiers": [{"scheme": "GB-URN", "id": "123456"}, {"scheme": "GB-COH", "id": "01234567"}],
                      "lots": [{"lot": 1, "lot_name": "Full-time education", "admitted_on": "2025-01-15"},
                               {"lot": 2, "lot_name": "Part-time education", "admitted_on": "2025-01-15"}]}
     text = json.dumps(everyone.json)
@@ -258,13 +262,18 @@ def test_registration_change_is_announced(client, rt):
     provider_id = admitted_provider(client)
 
     response = client.patch(f"/v1/providers/{provider_id}", headers=provider_auth(provider_id), json={
-        "registration": {"status": "unregistered_setting", "urn": None, "ofsted_grade": None}})
+        "registration": {"setting_kind": "fe_or_training_provider", "ukprn": "10001234",
+                         "inspectorate": "ofsted", "last_inspection_date": "2024-03-01",
+                         "last_inspection_outcome": "Good"}})
 
     assert response.status_code == 200, response.json
     changed = outbox(rt, "provider.registration_changed")
     assert [e["data"] for e in changed] == [{
         "provider_id": str(provider_id), "provider_name": "Bridges Learning Ltd",
-        "registration_status": "unregistered", "urn": None, "ofsted_grade": None, "at": "2025-01-15T10:00:00+00:00"}]
+        "registration_status": "unregistered", "setting_kind": "fe_or_training_provider", "urn": None,
+        "identifiers": [{"scheme": "GB-UKPRN", "id": "10001234"}, {"scheme": "GB-COH", "id": "01234567"}],
+        "inspectorate": "ofsted", "last_inspection_date": "2024-03-01", "last_inspection_outcome": "Good",
+        "at": "2025-01-15T10:00:00+00:00"}]
 
 
 def test_safeguarding_lead_change_is_recorded_but_not_announced(client, rt):
@@ -277,8 +286,10 @@ def test_safeguarding_lead_change_is_recorded_but_not_announced(client, rt):
 
 
 BAD_DETAILS = [
-    ({"registration": {"status": "registered_school", "urn": "1234567", "ofsted_grade": "good"}}, "urn"),
-    ({"registration": {"status": "registered_school", "urn": None, "ofsted_grade": "good"}}, "urn"),
+    ({"registration": {"setting_kind": "registered_school", "urn": "1234567", "inspectorate": "ofsted"}}, "urn"),
+    ({"registration": {"setting_kind": "registered_school", "urn": None, "inspectorate": "ofsted"}}, "urn"),
+    ({"registration": {"setting_kind": "fe_or_training_provider", "ukprn": "1000123"}}, "ukprn"),
+    ({"registration": {"setting_kind": "fe_or_training_provider", "ukprn": None}}, "ukprn"),
     ({"organisation": {"name": "", "address": "1 High Street", "postcode": "NT1 2AB"}}, "name"),
     ({"safeguarding_lead": {"name": "Ada", "email": "ada"}}, "email"),
 ]

@@ -13,7 +13,7 @@ from tests.api.provider_registry.registry_support import (
     snapshot,
 )
 
-PATCH = {"registration": {"status": "registered_school", "urn": "654321", "ofsted_grade": "outstanding"}}
+PATCH = {"registration": {"setting_kind": "registered_school", "urn": "654321", "inspectorate": "ofsted"}}
 DOCUMENT = {"kind": "insurance", "reference": "insurance-2026.pdf", "expires_on": "2027-01-31"}
 LINES = [{"description": "Session", "unit": "session", "staffing_ratio": "1:1", "maximum_price_pence": 9_000}]
 

@@ -60,6 +60,10 @@ class FakeProviders(Repository):
                       if any(m.status in current for m in p.memberships.values())
                       or any(s.status is ScheduleStatus.APPROVED and not s.announced for s in p.pricing_schedules))
 
+    def members(self) -> list[UUID]:
+        current = (MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED)
+        return sorted(p.id for p in self.stored.values() if any(m.status in current for m in p.memberships.values()))
+
     def schedules(self, *, status=None, lot=None, limit=100, offset=0):
         found = [(p.id, p.name, s) for p in self.stored.values() for s in p.pricing_schedules
                  if (status is None or s.status == status) and (lot is None or s.lot == lot)]

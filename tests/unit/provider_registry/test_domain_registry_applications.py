@@ -17,16 +17,16 @@ from services.provider_registry.domain import (
     ComplianceDocument,
     DocumentKind,
     DPSStatus,
+    Inspectorate,
     LotApplication,
-    OfstedGrade,
     Organisation,
     PassFailQuestion,
     PricingLine,
     Reason,
     Registration,
-    RegistrationStatus,
     SafeguardingLead,
     ScoredQuestion,
+    SettingKind,
     Unit,
     assess_answers,
     check_lot,
@@ -76,7 +76,8 @@ def documents(expires_on=date(2026, 1, 31)):
 def form(lots=None, **changes):
     fields = dict(
         organisation=Organisation("Bridges Learning Ltd", "1 High Street, Newtown", "NT1 2AB", "01234567"),
-        registration=Registration(RegistrationStatus.REGISTERED_SCHOOL, "123456", OfstedGrade.GOOD),
+        registration=Registration(SettingKind.REGISTERED_SCHOOL, "123456", inspectorate=Inspectorate.OFSTED,
+                     last_inspection_outcome="Good"),
         safeguarding_lead=SafeguardingLead("Sam Okafor", "sam@bridges.example"),
         enhanced_dbs_confirmed=True,
         documents=documents(),
@@ -258,24 +259,25 @@ def test_complete_application_is_pending_with_its_questions_kept():
 
 @pytest.mark.parametrize("urn", ["12345", "1234567", "12345a", " 123456", "\u0661\u0662\u0663\u0664\u0665\u0666"])
 def test_urn_that_is_not_six_digits_is_refused(urn):
-    registration = Registration(RegistrationStatus.REGISTERED_SCHOOL, urn, OfstedGrade.GOOD)
+    registration = Registration(SettingKind.REGISTERED_SCHOOL, urn, inspectorate=Inspectorate.OFSTED)
     assert refusal(form(registration=registration)) == {"registration.urn": ["the URN must be exactly six digits"]}
 
 
-def test_registered_school_without_urn_or_ofsted_grade_is_refused():
-    errors = refusal(form(registration=Registration(RegistrationStatus.REGISTERED_SCHOOL)))
+def test_registered_school_without_urn_or_inspectorate_is_refused():
+    errors = refusal(form(registration=Registration(SettingKind.REGISTERED_SCHOOL)))
     assert errors == {"registration.urn": ["a registered school must give its DfE URN"],
-                      "registration.ofsted_grade": ["a registered school must give its Ofsted grade"]}
+                      "registration.inspectorate": ["a registered school must name its inspectorate: ofsted or isi"]}
 
 
 def test_unregistered_setting_has_no_urn():
-    assert submit(form(registration=Registration(RegistrationStatus.UNREGISTERED_SETTING)))
-    errors = refusal(form(registration=Registration(RegistrationStatus.UNREGISTERED_SETTING, "123456")))
-    assert errors == {"registration.urn": ["an unregistered setting has no URN"]}
+    assert submit(form(registration=Registration(SettingKind.UNREGISTERED)))
+    errors = refusal(form(registration=Registration(SettingKind.UNREGISTERED, "123456")))
+    assert errors == {"registration.urn": ["an unregistered setting is not a school and has no URN"]}
 
 
 def test_registration_given_as_plain_strings_is_accepted():
-    assert submit(form(registration=Registration("registered_school", "100234", "requires_improvement")))
+    assert submit(form(registration=Registration("registered_school", "100234", inspectorate="isi",
+                                                 last_inspection_outcome="Excellent")))
 
 
 def test_document_already_expired_at_submission_is_refused_naming_it():

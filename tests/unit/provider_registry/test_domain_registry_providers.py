@@ -15,6 +15,8 @@ from services.provider_registry.domain import (
     CapacityChanged,
     ComplianceDocument,
     DocumentKind,
+    Identifier,
+    Inspectorate,
     LotApplication,
     Membership,
     MembershipAdmitted,
@@ -22,7 +24,6 @@ from services.provider_registry.domain import (
     MembershipRemoved,
     MembershipStatus,
     MembershipSuspended,
-    OfstedGrade,
     Organisation,
     PassFailQuestion,
     PricingChanged,
@@ -32,9 +33,9 @@ from services.provider_registry.domain import (
     Reason,
     Registration,
     RegistrationChanged,
-    RegistrationStatus,
     SafeguardingLead,
     ScheduleStatus,
+    SettingKind,
     SlaAcceptance,
     Unit,
     compliance_actions,
@@ -73,7 +74,7 @@ def form(lots=(1, 2), registration=None, name="Bridges Learning Ltd", docs=None,
                     for n in lots)
     return ApplicationForm(
         Organisation(name, "1 High Street, Newtown", "NT1 2AB"),
-        registration or Registration(RegistrationStatus.UNREGISTERED_SETTING),
+        registration or Registration(SettingKind.UNREGISTERED),
         SafeguardingLead("Sam Okafor", "sam@bridges.example"),
         True, docs or documents(), entries, sla)
 
@@ -124,7 +125,7 @@ def test_admission_announces_what_other_services_need():
     provider = admitted_provider(lots=(2,))
     assert provider.events == [MembershipAdmitted(
         provider_id=provider.id, provider_name="Bridges Learning Ltd", lot=2,
-        registration_status="unregistered_setting", pricing_version=1,
+        setting_kind="unregistered", pricing_version=1,
         pricing_lines=(GROUP_WEEK, TUITION_HOUR), capacity=6, admitted_on=date(2025, 1, 15),
         ends_on=date(2031, 3, 31), at=ADMITTED)]
 
@@ -173,7 +174,8 @@ def test_later_application_adds_lots_and_announces_changed_registration():
     dps = make_dps()
     provider = admitted_provider(dps, lots=(1,))
     provider.events.clear()
-    school = Registration(RegistrationStatus.REGISTERED_SCHOOL, "145678", OfstedGrade.GOOD)
+    school = Registration(SettingKind.REGISTERED_SCHOOL, "145678", inspectorate=Inspectorate.OFSTED,
+                          last_inspection_outcome="Good")
     renewed = documents(insurance=date(2026, 3, 31))
     second = submit_application(dps, form((3,), registration=school, docs=renewed), application_id=uuid4(),
                                 provider_id=provider.id, now=at(2025, 9, 1),
@@ -182,9 +184,9 @@ def test_later_application_adds_lots_and_announces_changed_registration():
     provider.admit(second, dps, at(2025, 9, 2))
     assert sorted(provider.memberships) == [1, 3]
     changed, admitted = provider.events
-    assert changed == RegistrationChanged(provider.id, "Bridges Learning Ltd", "registered_school", "145678",
-                                          "good", at(2025, 9, 2))
-    assert admitted.registration_status == "registered_school"
+    assert changed == RegistrationChanged(provider.id, "Bridges Learning Ltd", school,
+                                          (Identifier("GB-URN", "145678"),), at(2025, 9, 2))
+    assert (admitted.setting_kind, admitted.identifiers) == ("registered_school", (Identifier("GB-URN", "145678"),))
 
 
 def test_provider_removed_from_a_lot_may_be_admitted_to_it_again():
@@ -432,8 +434,8 @@ def test_name_or_registration_change_is_announced():
     renamed = Organisation("Bridges Learning Trust", "1 High Street, Newtown", "NT1 2AB")
     provider.change_details(at(2025, 5, 1), organisation=renamed)
     event, = provider.events
-    assert (event.provider_name, event.registration_status, event.urn) == (
-        "Bridges Learning Trust", "unregistered_setting", None)
+    assert (event.provider_name, event.registration.setting_kind, event.identifiers) == (
+        "Bridges Learning Trust", "unregistered", ())
 
 
 def test_address_change_alone_is_not_announced():
@@ -448,10 +450,10 @@ def test_invalid_registration_change_is_refused_and_changes_nothing():
     provider = admitted_provider()
     provider.events.clear()
     with pytest.raises(InvalidInput) as refused:
-        provider.change_details(at(2025, 5, 1), registration=Registration(RegistrationStatus.REGISTERED_SCHOOL,
-                                                                          "12345", OfstedGrade.GOOD))
+        provider.change_details(at(2025, 5, 1), registration=Registration(SettingKind.REGISTERED_SCHOOL,
+                                                                          "12345", inspectorate=Inspectorate.OFSTED))
     assert refused.value.field == "registration.urn"
-    assert provider.registration.status is RegistrationStatus.UNREGISTERED_SETTING
+    assert provider.registration.setting_kind is SettingKind.UNREGISTERED
     assert provider.events == []
 
 

@@ -14,13 +14,17 @@ from services.provider_registry.domain import (
     EVENTS,
     PRICING_LINE_NAMESPACE,
     CapacityChanged,
+    Identifier,
+    Inspectorate,
     MembershipAdmitted,
     MembershipReinstated,
     MembershipRemoved,
     MembershipSuspended,
     PricingLine,
     PricingScheduleEffective,
+    Registration,
     RegistrationChanged,
+    SettingKind,
     Unit,
     pricing_line_id,
 )
@@ -29,12 +33,14 @@ from shared.errors import Conflict, InvalidInput
 
 AT = datetime(2025, 1, 15, 10, tzinfo=UTC)
 PID = uuid.UUID("2f0a5c1e-6a59-4c55-9e8a-5d8a2d1c9b01")
+SCHOOL = Registration(SettingKind.REGISTERED_SCHOOL, "123456", inspectorate=Inspectorate.ISI,
+                      last_inspection_date=date(2024, 5, 9), last_inspection_outcome="Excellent")
 LINES = (PricingLine("Group place per week", Unit.WEEK, "1:4", 45_000),)
 
 # docs/events.md: the fields each type must carry.
 CONTRACT = {
     "membership.admitted": {"provider_id", "provider_name", "lot", "status", "registration_status", "urn",
-                            "pricing_lines", "capacity", "ends_on", "at"},
+                            "setting_kind", "identifiers", "pricing_lines", "capacity", "ends_on", "at"},
     "membership.suspended": {"provider_id", "provider_name", "lot", "status", "reason", "at"},
     "membership.reinstated": {"provider_id", "provider_name", "lot", "status", "reason", "at"},
     "membership.removed": {"provider_id", "provider_name", "lot", "status", "reason", "at"},
@@ -42,18 +48,20 @@ CONTRACT = {
                                    "pricing_lines", "at"},
     "capacity.changed": {"provider_id", "provider_name", "lot", "capacity", "at"},
     "provider.registration_changed": {"provider_id", "provider_name", "registration_status", "urn",
-                                      "ofsted_grade", "at"},
+                                      "setting_kind", "identifiers", "inspectorate", "last_inspection_date",
+                                      "last_inspection_outcome", "at"},
 }
 
 SAMPLES = [
-    MembershipAdmitted(PID, "Bridges", 1, "unregistered_setting", 1, LINES, 6, date(2025, 1, 15),
+    MembershipAdmitted(PID, "Bridges", 1, "unregistered", 1, LINES, 6, date(2025, 1, 15),
                        date(2031, 3, 31), AT),
     MembershipSuspended(PID, "Bridges", 1, "insurance expired", True, AT),
     MembershipReinstated(PID, "Bridges", 1, "all valid", True, AT),
     MembershipRemoved(PID, "Bridges", 1, "left the area", AT),
     PricingScheduleEffective(PID, "Bridges", 1, 2, date(2025, 2, 3), LINES, AT),
     CapacityChanged(PID, "Bridges", 1, 9, AT),
-    RegistrationChanged(PID, "Bridges", "registered_school", "123456", "good", AT),
+    RegistrationChanged(PID, "Bridges", SCHOOL, (Identifier("GB-URN", "123456"), Identifier("GB-COH", "01234567")),
+                        AT),
 ]
 
 

@@ -17,18 +17,18 @@ from services.provider_registry.domain import (
     ApplicationStatus,
     ComplianceDocument,
     DocumentKind,
+    Inspectorate,
     LotApplication,
     MembershipStatus,
-    OfstedGrade,
     Organisation,
     PassFailQuestion,
     PricingLine,
     Reason,
     Registration,
-    RegistrationStatus,
     SafeguardingLead,
     ScheduleStatus,
     ScoredQuestion,
+    SettingKind,
     Unit,
 )
 from shared.actor import Actor
@@ -53,7 +53,8 @@ def documents(insurance_expires_on=date(2026, 1, 31)):
 def form(lots=(1,), name="Bridges Learning Ltd", docs=None) -> ApplicationForm:
     return ApplicationForm(
         Organisation(name, "1 High Street, Newtown", "NT1 2AB"),
-        Registration(RegistrationStatus.REGISTERED_SCHOOL, "123456", OfstedGrade.GOOD),
+        Registration(SettingKind.REGISTERED_SCHOOL, "123456", inspectorate=Inspectorate.OFSTED,
+                     last_inspection_outcome="Good"),
         SafeguardingLead("Sam Okafor", "sam@bridges.example"), True, docs or documents(),
         tuple(LotApplication(n, {"insured": True} if n == 1 else {}, (GROUP_WEEK,), 6) for n in lots), "1")
 
@@ -263,11 +264,12 @@ def test_registration_change_is_announced_and_audited(uow):
     provider_id = admitted(uow)
     me = provider_user(provider_id)
     handlers.change_details(uow.acting_as(me), me, provider_id,
-                            registration=Registration(RegistrationStatus.REGISTERED_SCHOOL, "654321",
-                                                      OfstedGrade.OUTSTANDING),
+                            registration=Registration(SettingKind.REGISTERED_SCHOOL, "654321",
+                                                      inspectorate=Inspectorate.OFSTED,
+                                                      last_inspection_outcome="Outstanding"),
                             safeguarding_lead=SafeguardingLead("Ada Lee", "ada@bridges.example"))
     (data,) = uow.published("provider.registration_changed")
-    assert (data["urn"], data["ofsted_grade"]) == ("654321", "outstanding")
+    assert (data["urn"], data["inspectorate"], data["last_inspection_outcome"]) == ("654321", "ofsted", "Outstanding")
     (who, entry), = uow.audit
     assert (who, entry.action, entry.details) == (f"user-of-{provider_id}", "provider.details_changed",
                                                  {"changed": ["registration", "safeguarding_lead"]})
@@ -419,7 +421,7 @@ def _changes(uow, provider_id, lot=1):
     uow.acting_as(me)
     return {
         "details": lambda: handlers.change_details(uow, me, provider_id, registration=Registration(
-            RegistrationStatus.REGISTERED_SCHOOL, "654321", OfstedGrade.OUTSTANDING)),
+            SettingKind.REGISTERED_SCHOOL, "654321", inspectorate=Inspectorate.OFSTED)),
         "document": lambda: handlers.upload_document(uow, me, provider_id, ComplianceDocument(
             DocumentKind.INSURANCE, "insurance-2026.pdf", date(2027, 1, 31))),
         "sla": lambda: handlers.accept_sla(uow, me, provider_id, "2"),
@@ -478,7 +480,7 @@ def test_the_council_still_changes_a_removed_providers_record(uow):
     provider_id = admitted(uow)
     handlers.remove(uow.acting_as(MANAGER), MANAGER, provider_id, 1, "left the area")
     handlers.change_details(uow.acting_as(MANAGER), MANAGER, provider_id, registration=Registration(
-        RegistrationStatus.REGISTERED_SCHOOL, "654321", OfstedGrade.OUTSTANDING))
+        SettingKind.REGISTERED_SCHOOL, "654321", inspectorate=Inspectorate.OFSTED))
     assert uow.committed
     assert handlers.provider_for(uow, OFFICER, provider_id).registration.urn == "654321"
 
