@@ -411,6 +411,31 @@ class ReleasePackage(MethodView):
         return Response(json.dumps(package, ensure_ascii=False), mimetype="application/json")
 
 
+@published.route("/ocds/call-offs")
+class QuarterReleasePackage(MethodView):
+    @published.arguments(s.QuarterQuery, location="query")
+    @published.response(200, description="An OCDS 1.1 release package of one quarter's call-offs")
+    @published.alt_response(409, description="The quarter is not over yet")
+    @public
+    def get(self, query):
+        """The call-offs awarded in a calendar quarter that is over, grouped as one OCDS release package."""
+        with _uow(read_only=True) as uow:
+            package = transparency.quarter_package(Reads(uow.session), _publisher(), query["year"],
+                                                   query["quarter"], uri=request.url, now=uow.now())
+        return Response(json.dumps(package, ensure_ascii=False), mimetype="application/json")
+
+
+@published.route("/ocds/award-notices")
+class AwardNotices(MethodView):
+    @published.response(200, s.AwardNoticeOut(many=True))
+    @public
+    def get(self):
+        """Each quarter's grouped contract award notice of call-offs, with its due date (30 days after the
+        quarter), from the first call-off's quarter to the last quarter that is over."""
+        with _uow(read_only=True) as uow:
+            return transparency.award_notices(Reads(uow.session), uow.now())
+
+
 @published.route("/reports/call-offs.csv")
 class CallOffsCsv(MethodView):
     @published.arguments(s.QuarterQuery, location="query")

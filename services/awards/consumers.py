@@ -40,6 +40,14 @@ class Text(fields.Raw):
 # --- provider_registry
 
 
+class OrganisationIdentifier(_Read):
+    """An org-id.guide identifier: GB-COH (Companies House), GB-CHC (Charity Commission), GB-URN (DfE URN),
+    GB-UKPRN (UKPRN); the registry checks the numbers, awards publishes them."""
+
+    scheme = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    id = fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+
 class PricingLine(_Read):
     pricing_line_id = fields.UUID(required=True)
     description = fields.String(required=True, validate=validate.Length(max=300))
@@ -61,6 +69,7 @@ class MembershipAdmitted(_ProviderOnLot):
     pricing_lines = fields.List(fields.Nested(PricingLine), required=True)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
     ends_on = fields.Date(load_default=None, allow_none=True)
+    identifiers = fields.List(fields.Nested(OrganisationIdentifier), load_default=None, allow_none=True)
 
 
 class MembershipChanged(_ProviderOnLot):
@@ -84,6 +93,7 @@ class RegistrationChanged(_Read):
     registration_status = fields.String(required=True, validate=REGISTRATION)
     urn = Text(load_default=None, allow_none=True)
     ofsted_grade = Text(load_default=None, allow_none=True)
+    identifiers = fields.List(fields.Nested(OrganisationIdentifier), load_default=None, allow_none=True)
     at = fields.AwareDateTime(required=True)
 
 

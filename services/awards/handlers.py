@@ -105,6 +105,7 @@ def membership_admitted(uow: AwardsUnitOfWork, data: Mapping) -> None:
     registry.set_membership(data["provider_id"], data["lot"], "admitted", at, ends_on=data.get("ends_on"))
     registry.set_capacity(data["provider_id"], data["lot"], data["capacity"], at)
     registry.set_pricing(data["provider_id"], data["lot"], data["pricing_lines"], at)
+    _note_identifiers(uow, data)
 
 
 def membership_changed(uow: AwardsUnitOfWork, data: Mapping) -> None:
@@ -129,6 +130,13 @@ def registration_changed(uow: AwardsUnitOfWork, data: Mapping) -> None:
     uow.registry.note_provider_name(data["provider_id"], data["provider_name"], data["at"])
     uow.registry.set_registration(data["provider_id"], data["registration_status"], data.get("urn"), data["at"],
                                   ofsted_grade=data.get("ofsted_grade"))
+    _note_identifiers(uow, data)
+
+
+def _note_identifiers(uow: AwardsUnitOfWork, data: Mapping) -> None:
+    """The provider's organisation identifiers, when the event carries them (older events do not)."""
+    if data.get("identifiers") is not None:
+        uow.registry.set_identifiers(data["provider_id"], data["identifiers"], data["at"])
 
 
 # --- referrals and placements, from referrals' and tracking's events

@@ -28,6 +28,9 @@ providers = sa.Table(
     sa.Column("urn", sa.String(20), nullable=True),
     sa.Column("ofsted_grade", sa.String(50), nullable=True),
     sa.Column("registration_at", UTCDateTime, nullable=True),
+    # [{"scheme": "GB-COH", "id": "01234567"}, ...]: org-id.guide identifiers, published with the provider (OCDS)
+    sa.Column("identifiers", sa.JSON, nullable=True),
+    sa.Column("identifiers_at", UTCDateTime, nullable=True),
 )
 
 provider_lots = sa.Table(

@@ -65,6 +65,10 @@ class RegistryCopy(Repository):
             values["ofsted_grade"] = ofsted_grade
         upsert_if_newer(self.session, m.providers, {"provider_id": provider_id}, "registration_at", at, **values)
 
+    def set_identifiers(self, provider_id: UUID, identifiers: list[Mapping], at: datetime) -> None:
+        upsert_if_newer(self.session, m.providers, {"provider_id": provider_id}, "identifiers_at", at,
+                        identifiers=[{"scheme": i["scheme"], "id": i["id"]} for i in identifiers])
+
     def set_membership(self, provider_id: UUID, lot: int, status: str, at: datetime, reason: str | None = None,
                        ends_on: date | None = None) -> None:
         values = {"membership_status": status, "status_reason": reason}

@@ -126,6 +126,21 @@ class QuarterQuery(Schema):
 # --- responses
 
 
+class AwardNoticeOut(Schema):
+    """One quarter's grouped contract award notice of call-offs (PCR 2015 regulation 50)."""
+
+    quarter = fields.String(metadata={"description": "2025-Q1: calendar quarters, January to March the first"})
+    year = fields.Integer()
+    number = fields.Integer()
+    first_day = Date()
+    last_day = Date()
+    published_from = Date(metadata={"description": "The quarter's call-offs are in the open data from this day"})
+    notice_due = Date(metadata={"description": "The grouped notice is due by this day: 30 days after the quarter"})
+    call_offs = fields.Integer()
+    total_pence = fields.Integer()
+    regulation = fields.String()
+
+
 class ReferralOut(Schema):
     referral_id = fields.UUID()
     state = fields.String()

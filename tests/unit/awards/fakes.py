@@ -44,6 +44,7 @@ class Store:
     call_offs: dict[UUID, CallOff] = field(default_factory=dict)
     placements: list[tuple[UUID, UUID, int, bool]] = field(default_factory=list)  # placement, provider, lot, ft
     ended: set[UUID] = field(default_factory=set)
+    identifiers: dict[UUID, list[dict]] = field(default_factory=dict)  # provider -> org-id.guide identifiers
     competitions: dict[UUID, MiniCompetition] = field(default_factory=dict)
     contracts: dict[UUID, BlockContract] = field(default_factory=dict)
     block_places: dict[UUID, UUID] = field(default_factory=dict)  # referral -> contract
@@ -63,6 +64,9 @@ class FakeRegistry(Repository):
 
     def set_registration(self, provider_id, status, urn, at, ofsted_grade=None, keep_grade=False) -> None:
         self.store.registration[provider_id] = status
+
+    def set_identifiers(self, provider_id, identifiers, at) -> None:
+        self.store.identifiers[provider_id] = [dict(i) for i in identifiers]
 
     def set_membership(self, provider_id, lot, status, at, reason=None, ends_on=None) -> None:
         self._lot(provider_id, lot)["membership"] = status

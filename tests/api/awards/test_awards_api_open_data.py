@@ -1,0 +1,238 @@
+"""Open data that stays true (issue #15 item 7), through the API on the real database:
+an ended placement published as ended at what it cost; call-offs grouped by quarter once
+the quarter is over, with no finer date, and the grouped notices' due dates; the DPS
+release's suppliers per lot, stable until its content changes; organisations' identifiers.
+Every package is validated against the official schema and its declared extensions."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.api.awards.awards_ocds import additional_fields, codelist_problems, package_errors
+from tests.api.awards.awards_support import NOW, OFFICER, admit, at, close, feed, membership, offer
+
+IN_Q2 = datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
+AFTER_Q2 = datetime(2025, 7, 2, 9, 0, tzinfo=UTC)
+QUARTER_EDGES = re.compile(r"^\d{4}-(01-01|04-01|07-01|10-01|03-31|06-30|09-30|12-31)T")
+
+
+@pytest.fixture
+def rt(service):
+    runtime = service("awards")
+    at(runtime, NOW)
+    return runtime
+
+
+@pytest.fixture
+def client(rt, client_for):
+    return client_for(rt)
+
+
+def valid(package: dict) -> dict:
+    assert package_errors(package) == []
+    assert codelist_problems(package) == []
+    assert additional_fields(package) == []
+    return package
+
+
+def export(client) -> dict:
+    response = client.get("/v1/ocds/release-package")
+    assert response.status_code == 200
+    return valid(response.json)
+
+
+def call_offs(package: dict) -> list[dict]:
+    return [r for r in package["releases"] if "-calloff-" in r["ocid"]]
+
+
+def award(client, rt, provider, moment, unit_price=4000) -> dict:
+    """A call-off of 15 hours a week for 12 weeks from Monday 7 April 2025, awarded at `moment`."""
+    referral_id, priced = uuid.uuid4(), offer(provider, unit_price)
+    close(rt, referral_id, [priced])
+    at(rt, moment)
+    response = client.post(f"/v1/referrals/{referral_id}/award", json={"offer_id": priced["offer_id"]},
+                           headers=OFFICER)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def dates_in(value) -> list[str]:
+    if isinstance(value, dict):
+        return [d for v in value.values() for d in dates_in(v)]
+    if isinstance(value, list):
+        return [d for v in value for d in dates_in(v)]
+    return [value] if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}T", value) else []
+
+
+# --- a placement that ends early
+
+
+def test_a_placement_that_ends_early_is_published_ended_at_what_it_cost(client, rt):
+    provider = uuid.uuid4()
+    admit(rt, provider, name="Riverside Learning Centre")
+    awarded = award(client, rt, provider, NOW)  # GBP 40 x 15 hours x 12 weeks = GBP 7,200
+    # Friday 2 May: the fourth week of twelve
+    feed(rt, "placement.ended", {"placement_id": awarded["placement_id"], "provider_id": str(provider), "lot": 2,
+                                 "ended_on": "2025-05-02", "end_reason": "moved_school",
+                                 "at": "2025-05-02T16:00:00+00:00"})
+
+    at(rt, IN_Q2)  # the quarter it ended in is not over: still published as awarded
+    [running] = call_offs(export(client))
+    assert running["contracts"][0]["status"] == "active" and "endDate" not in running["contracts"][0]["period"]
+    assert running["contracts"][0]["value"] == {"amount": 7200, "currency": "GBP"}
+
+    at(rt, AFTER_Q2)
+    [ended] = call_offs(export(client))
+    [contract] = ended["contracts"]
+    assert contract["status"] == "terminated"
+    assert contract["period"] == {"startDate": "2025-04-01T00:00:00+01:00", "endDate": "2025-06-30T23:59:59+01:00"}
+    assert contract["value"] == {"amount": 2400, "currency": "GBP"}  # 4 of the 12 weeks
+    [amendment] = contract["amendments"]
+    assert "4 of the 12 weeks" in amendment["rationale"] and amendment["date"] == "2025-07-01T00:00:00+01:00"
+    assert ended["awards"][0]["value"] == {"amount": 7200, "currency": "GBP"}  # what was awarded stays
+    assert ended["tag"] == ["award", "contract", "contractTermination"]
+    assert (ended["id"], ended["date"]) == (f"{ended['ocid']}-ended-2025-Q2", "2025-07-01T00:00:00+01:00")
+    assert "moved_school" not in str(ended)
+
+
+def test_a_placement_that_runs_its_course_ends_at_its_whole_value(client, rt):
+    provider = uuid.uuid4()
+    admit(rt, provider)
+    awarded = award(client, rt, provider, NOW)
+    feed(rt, "placement.ended", {"placement_id": awarded["placement_id"], "provider_id": str(provider), "lot": 2,
+                                 "ended_on": "2025-06-27", "at": "2025-06-27T16:00:00+00:00"})
+    at(rt, AFTER_Q2)
+
+    [contract] = call_offs(export(client))[0]["contracts"]
+    assert (contract["status"], contract["value"]["amount"]) == ("terminated", 7200)
+    assert "amendments" not in contract
+
+
+# --- grouped by quarter
+
+
+def test_call_offs_are_published_by_quarter_once_it_is_over_with_no_finer_date(client, rt):
+    provider = uuid.uuid4()
+    admit(rt, provider, name="Sole Trader Tutoring")
+    first = award(client, rt, provider, NOW)                                        # Q1
+    second = award(client, rt, provider, datetime(2025, 4, 2, 9, 0, tzinfo=UTC))   # Q2
+    at(rt, IN_Q2)
+
+    package = export(client)
+    [published] = call_offs(package)
+    assert published["ocid"].endswith(first["award_id"]) and second["award_id"] not in str(package)
+    assert (published["id"].rsplit("-", 2)[-2:], published["date"]) == (["2025", "Q1"], "2025-04-01T00:00:00+01:00")
+    for moment in dates_in(published):
+        assert QUARTER_EDGES.match(moment), moment
+    assert "2025-03-12" not in str(published) and "2025-04-07" not in str(published)
+
+    q1 = client.get("/v1/ocds/call-offs?year=2025&quarter=1")
+    assert q1.status_code == 200 and [r["ocid"] for r in call_offs(valid(q1.json))] == [published["ocid"]]
+    refused = client.get("/v1/ocds/call-offs?year=2025&quarter=2")
+    assert refused.status_code == 409
+    assert "2025-07-01" in refused.json["message"] and "regulation 50" in refused.json["message"]
+
+    at(rt, AFTER_Q2)
+    assert [r["id"][-7:] for r in call_offs(export(client))] == ["2025-Q1", "2025-Q2"]
+
+
+def test_the_grouped_award_notices_are_listed_with_their_due_dates(client, rt):
+    assert client.get("/v1/ocds/award-notices").json == []
+    provider = uuid.uuid4()
+    admit(rt, provider)
+    award(client, rt, provider, NOW)
+    award(client, rt, provider, datetime(2025, 3, 31, 22, 30, tzinfo=UTC), unit_price=3000)  # 31 March, BST
+    award(client, rt, provider, datetime(2025, 3, 31, 23, 30, tzinfo=UTC))  # 1 April at the council
+    at(rt, AFTER_Q2)
+
+    notices = client.get("/v1/ocds/award-notices")
+
+    assert notices.status_code == 200
+    assert [(n["quarter"], n["call_offs"], n["total_pence"], n["published_from"], n["notice_due"])
+            for n in notices.json] == [("2025-Q1", 2, 1_260_000, "2025-04-01", "2025-04-30"),
+                                       ("2025-Q2", 1, 720_000, "2025-07-01", "2025-07-30")]
+    assert all(n["regulation"] == "PCR 2015 regulation 50" for n in notices.json)
+
+
+# --- the DPS release
+
+
+def test_the_dps_release_lists_its_admitted_suppliers_per_lot(client, rt):
+    both, one, suspended = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    admit(rt, both, lot=1, name="Acorn Academy")
+    admit(rt, both, lot=2, name="Acorn Academy")
+    admit(rt, one, lot=2, name="Birch Tutors")
+    admit(rt, suspended, lot=3, name="Cedar Care")
+    membership(rt, "suspended", suspended, lot=3)
+
+    dps = export(client)["releases"][0]
+
+    assert [(a["suppliers"][0]["name"], a["relatedLots"]) for a in dps["awards"]] == [
+        ("Acorn Academy", ["1", "2"]), ("Birch Tutors", ["2"])]
+    suppliers = {p["id"]: p for p in dps["parties"] if "supplier" in p["roles"]}
+    assert set(suppliers) == {f"provider-{both}", f"provider-{one}"}
+    assert all(a["suppliers"][0]["id"] in suppliers for a in dps["awards"])
+
+
+def test_the_dps_release_changes_its_id_and_date_only_when_its_content_changes(client, rt):
+    provider = uuid.uuid4()
+    admit(rt, provider, name="Acorn Academy")
+    first = export(client)["releases"][0]
+    at(rt, IN_Q2)
+    again = export(client)["releases"][0]
+    assert (again["id"], again["date"]) == (first["id"], first["date"])
+
+    later = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
+    admit(rt, uuid.uuid4(), name="Birch Tutors", at=later)
+    changed = export(client)["releases"][0]
+    assert changed["id"] != first["id"] and changed["date"] == later.isoformat()
+
+
+# --- organisations' identifiers
+
+
+def test_organisations_carry_their_identifiers_from_the_registrys_events(client, rt):
+    provider = uuid.uuid4()
+    earlier = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+    feed(rt, "membership.admitted", {
+        "provider_id": str(provider), "provider_name": "Acorn Academy Trust", "lot": 2, "status": "admitted",
+        "registration_status": "registered_school", "setting_kind": "registered_school", "urn": "100001",
+        "identifiers": [{"scheme": "GB-URN", "id": "100001"}, {"scheme": "GB-COH", "id": "07654321"}],
+        "pricing_lines": [], "capacity": 3, "at": earlier.isoformat(), "dps_id": str(uuid.uuid4())})
+
+    [party] = [p for p in export(client)["releases"][0]["parties"] if p["id"] == f"provider-{provider}"]
+    assert party["identifier"] == {"scheme": "GB-COH", "id": "07654321"}
+    assert party["additionalIdentifiers"] == [{"scheme": "GB-URN", "id": "100001"}]
+
+    registration = {"provider_id": str(provider), "provider_name": "Acorn Academy Trust",
+                    "registration_status": "registered_school", "setting_kind": "registered_school",
+                    "inspectorate": "ofsted", "last_inspection_date": "2024-11-02",
+                    "last_inspection_outcome": "good", "urn": "100001"}
+    feed(rt, "provider.registration_changed", {
+        **registration, "identifiers": [{"scheme": "GB-CHC", "id": "1123456"}, {"scheme": "GB-UKPRN",
+                                                                                 "id": "10012345"}],
+        "at": datetime(2025, 3, 5, 9, 0, tzinfo=UTC).isoformat()})
+    feed(rt, "provider.registration_changed", {  # late and older: ignored
+        **registration, "identifiers": [], "at": datetime(2025, 3, 2, 9, 0, tzinfo=UTC).isoformat()})
+
+    [party] = [p for p in export(client)["releases"][0]["parties"] if p["id"] == f"provider-{provider}"]
+    assert party["identifier"] == {"scheme": "GB-CHC", "id": "1123456"}
+    assert party["additionalIdentifiers"] == [{"scheme": "GB-UKPRN", "id": "10012345"}]
+
+
+def test_a_call_offs_supplier_carries_its_identifiers(client, rt):
+    provider = uuid.uuid4()
+    admit(rt, provider)
+    feed(rt, "provider.registration_changed", {
+        "provider_id": str(provider), "provider_name": "Sole Trader Tutoring", "registration_status": "unregistered",
+        "identifiers": [{"scheme": "GB-UKPRN", "id": "10099999"}], "at": NOW.isoformat()})
+    award(client, rt, provider, NOW)
+    at(rt, IN_Q2)
+
+    [call_off] = call_offs(export(client))
+    [supplier] = [p for p in call_off["parties"] if "supplier" in p["roles"]]
+    assert supplier["identifier"] == {"scheme": "GB-UKPRN", "id": "10099999"}
