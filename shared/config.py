@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from shared.catalogue import SERVICES
@@ -75,6 +76,8 @@ class Settings:
     ocid_prefix: str = "ocds-dpsap1"
     council_name: str = "The Council"
     council_id: str = "council"
+    # the statutory end of a DPS under PCR 2015 (SI 2024/716 regulation 5(4)): no admission or award after it
+    dps_pcr2015_statutory_end: date = date(2029, 2, 23)
 
     @property
     def upper(self) -> str:
@@ -130,6 +133,7 @@ def load_settings(service: str) -> Settings:
         ocid_prefix=_env("DPS_AWARDS_OCID_PREFIX", "ocds-dpsap1"),
         council_name=_env("DPS_COUNCIL_NAME", "The Council"),
         council_id=_env("DPS_COUNCIL_ID", "council"),
+        dps_pcr2015_statutory_end=date.fromisoformat(_env("DPS_PCR2015_STATUTORY_END", "2029-02-23")),
     )
 
 
