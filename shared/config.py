@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from shared.catalogue import SERVICES
@@ -78,6 +79,8 @@ class Settings:
     ocid_prefix: str | None = None
     council_name: str = "The Council"
     council_id: str = "council"
+    # the statutory end of a DPS under PCR 2015 (SI 2024/716 regulation 5(4)): no admission or award after it
+    dps_pcr2015_statutory_end: date = date(2029, 2, 23)
 
     @property
     def upper(self) -> str:
@@ -134,6 +137,7 @@ def load_settings(service: str) -> Settings:
         environment=(_env("DPS_ENVIRONMENT", "development") or "development").strip().lower(),
         council_name=_env("DPS_COUNCIL_NAME", "The Council"),
         council_id=_env("DPS_COUNCIL_ID", "council"),
+        dps_pcr2015_statutory_end=date.fromisoformat(_env("DPS_PCR2015_STATUTORY_END", "2029-02-23")),
     )
 
 

@@ -406,8 +406,8 @@ class ReleasePackage(MethodView):
     def get(self):
         """The DPS and everything awarded through it, as an OCDS 1.1 release package."""
         with _uow(read_only=True) as uow:
-            package = transparency.release_package(Reads(uow.session), _publisher(), uri=request.base_url,
-                                                   now=uow.now())
+            package = transparency.release_package(Reads(uow.session), _publisher(), uow.dps_records.all(),
+                                                   uri=request.base_url, now=uow.now())
         return Response(json.dumps(package, ensure_ascii=False), mimetype="application/json")
 
 
@@ -420,8 +420,8 @@ class QuarterReleasePackage(MethodView):
     def get(self, query):
         """The call-offs awarded in a calendar quarter that is over, grouped as one OCDS release package."""
         with _uow(read_only=True) as uow:
-            package = transparency.quarter_package(Reads(uow.session), _publisher(), query["year"],
-                                                   query["quarter"], uri=request.url, now=uow.now())
+            package = transparency.quarter_package(Reads(uow.session), _publisher(), uow.dps_records.all(),
+                                                   query["year"], query["quarter"], uri=request.url, now=uow.now())
         return Response(json.dumps(package, ensure_ascii=False), mimetype="application/json")
 
 

@@ -34,13 +34,14 @@ import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 from services.awards.domain.publication import REGULATION_50, Quarter, cost_as_run, quarters_over, weeks_run
+from services.awards.domain.registry import Regime
 from shared.calendar import COUNCIL_TIMEZONE
-from shared.catalogue import LOTS
+from shared.catalogue import FIRST_DPS_ID, LOTS
 from shared.errors import Conflict, InvalidInput
 
 OCDS_VERSION = "1.1"
@@ -76,8 +77,11 @@ class Publisher:
     def council(self) -> dict:
         return {"id": self.council_id, "name": self.council_name}
 
-    def dps_ocid(self) -> str:
-        return f"{self.ocid_prefix}-dps"
+    def dps_ocid(self, dps_id: UUID | None = None) -> str:
+        """The first DPS keeps the ocid it was always published under; a successor has its own."""
+        if dps_id is None or dps_id == FIRST_DPS_ID:
+            return f"{self.ocid_prefix}-dps"
+        return f"{self.ocid_prefix}-dps-{dps_id}"
 
 
 def check_ocid_prefix(settings) -> None:
@@ -146,14 +150,39 @@ def _parties(pub: Publisher, suppliers: list[dict]) -> list[dict]:
     return [{**pub.council(), "roles": ["buyer", "procuringEntity"]}, *suppliers]
 
 
-def _framework_link(pub: Publisher) -> list[dict]:
-    return [{"id": "dps", "relationship": ["framework"], "title": DPS_TITLE, "scheme": "ocid",
-             "identifier": pub.dps_ocid()}]
+def _framework_link(pub: Publisher, dps_id: UUID | None = None, regime: Regime = Regime.PCR2015_DPS) -> list[dict]:
+    return [{"id": "dps", "relationship": ["framework"], "title": REGIME_TITLES[regime], "scheme": "ocid",
+             "identifier": pub.dps_ocid(dps_id)}]
 
 
-def _dps_techniques() -> dict:
+REGIME_TITLES = {
+    Regime.PCR2015_DPS: DPS_TITLE,
+    Regime.PA2023_DYNAMIC_MARKET: "Dynamic Market for Alternative Provision",
+    Regime.PA2023_OPEN_FRAMEWORK: "Open Framework for Alternative Provision",
+}
+REGIME_METHODS = {
+    Regime.PCR2015_DPS: "Dynamic purchasing system (Public Contracts Regulations 2015 regulation 34: restricted "
+                        "procedure)",
+    Regime.PA2023_DYNAMIC_MARKET: "Dynamic market (Procurement Act 2023 sections 34 to 39)",
+    Regime.PA2023_OPEN_FRAMEWORK: "Open framework under the Procurement Act 2023's light-touch rules, reopened "
+                                  "in rounds",
+}
+
+
+def _techniques(regime: Regime, status: str | None = None) -> dict:
+    """How OCDS names the arrangement: a DPS (PCR 2015) or a dynamic market (the Act's successor to it, the
+    nearest OCDS technique) as a closed DPS; an open framework as a framework agreement reopened for
+    competition.  `status` (the Techniques extension's DPS status) on the DPS's own release only."""
+    if regime is Regime.PA2023_OPEN_FRAMEWORK:
+        return {"hasFrameworkAgreement": True,
+                **({"frameworkAgreement": {"method": "withReopeningCompetition"}} if status else {})}
     return {"hasDynamicPurchasingSystem": True,
-            "dynamicPurchasingSystem": {"type": "closed", "status": "active"}}
+            **({"dynamicPurchasingSystem": {"type": "closed", "status": status}} if status else {})}
+
+
+def _regime_of(records: dict, dps_id: UUID | None) -> Regime:
+    record = records.get(dps_id or FIRST_DPS_ID)
+    return record.regime if record is not None else Regime.PCR2015_DPS
 
 
 # --- the releases
@@ -165,32 +194,62 @@ def _content_id(ocid: str, content: dict) -> str:
     return f"{ocid}-{digest[:16]}"
 
 
-def dps_release(pub: Publisher, members: list, organisations: dict) -> dict:
-    """The DPS itself: a selective (restricted) procedure that stays open to new providers while it runs, with
-    one lot per kind of provision, and an award per admitted supplier naming the lots it is admitted to.
+def _dps_status(record, today: date) -> str:
+    if record.status == "closed" or today > record.ends_on:
+        return "terminated"
+    return "pending" if today < record.start else "active"
 
-    `members`: the registry copy's rows (provider, lot, membership status, status_at).  Its `id` is a hash of
-    its content and its `date` the latest change among the facts it is made of, so both change only when what
-    it says does."""
+
+def _dps_description(record) -> str:
+    words = ("An electronic list of approved providers of alternative provision, open to new applicants from "
+             f"{record.start.isoformat()} to {record.ends_on.isoformat()}; each placement is a call-off and block "
+             "contracts are let by mini-competition among the providers admitted to a lot.")
+    if record.statutory_end is not None:
+        words += (f" As a DPS under the Public Contracts Regulations 2015 it may admit, invite and award no later "
+                  f"than {record.statutory_end.isoformat()} (SI 2024/716 regulation 5(4), law), whatever its "
+                  f"advertised term (to {record.term_ends_on.isoformat()}); call-offs already awarded run on.")
+    return words
+
+
+def _criteria_of(record) -> str:
+    listed = "; ".join(f"{c.name} ({c.code}): {c.description}" if c.description else f"{c.name} ({c.code})"
+                       for c in record.award_criteria)
+    return ("Each call-off goes to the best value for money among the eligible offers, compared at the volume "
+            "the referral asked for; an officer may award another eligible offer only for one of these "
+            f"published criteria, with words kept with the award: {listed}.")
+
+
+def dps_release(pub: Publisher, record, members: list, organisations: dict, *, at: datetime | None,
+                today: date) -> dict:
+    """One DPS record (awards' replica of the registry's): a selective procedure that stays open to new
+    providers until its last day (`tenderPeriod`, to `ends_on`: the statutory end for a PCR 2015 DPS), its
+    lots, its published call-off award criteria, and an award per admitted supplier naming its lots.
+
+    `members`: the registry copy's rows of this DPS (provider, lot, membership status, status_at); `at`: when
+    the record last changed.  Its `id` is a hash of its content and its `date` the latest change among the
+    facts it is made of, so both change only when what it says does."""
     lots_of: dict[UUID, list[int]] = defaultdict(list)
     for row in members:
         if row.membership_status == "admitted":
             lots_of[row.provider_id].append(row.lot)
     suppliers = sorted(lots_of, key=lambda pid: (_supplier_ref(pid, organisations)["name"], str(pid)))
+    status = _dps_status(record, today)
+    ocid = pub.dps_ocid(record.dps_id)
     release = {
-        "ocid": pub.dps_ocid(), "tag": ["tender", "award"] if suppliers else ["tender"], "initiationType": "tender",
+        "ocid": ocid, "tag": ["tender", "award"] if suppliers else ["tender"], "initiationType": "tender",
         "language": "en", "parties": _parties(pub, [_supplier_party(pid, organisations) for pid in suppliers]),
         "buyer": pub.council(),
         "tender": {
-            "id": "dps", "title": DPS_TITLE,
-            "description": "An electronic list of approved providers of alternative provision, open to new "
-                           "applicants while it runs; each placement is a call-off and block contracts are "
-                           "let by mini-competition among the providers admitted to a lot.",
-            "status": "active", "procurementMethod": "selective",
-            "procurementMethodDetails": "Dynamic purchasing system (restricted procedure)",
-            "mainProcurementCategory": "services", "techniques": _dps_techniques(),
-            "lots": [{"id": str(lot), "title": f"Lot {lot}: {name}", "status": "active",
-                      "techniques": _dps_techniques()} for lot, name in LOTS.items()],
+            "id": str(record.dps_id), "title": record.name or REGIME_TITLES[record.regime],
+            "description": _dps_description(record),
+            "status": "complete" if status == "terminated" else "active", "procurementMethod": "selective",
+            "procurementMethodDetails": REGIME_METHODS[record.regime],
+            "mainProcurementCategory": "services", "techniques": _techniques(record.regime, status),
+            "tenderPeriod": {"startDate": _day_start(record.start), "endDate": _day_end(record.ends_on)},
+            "awardCriteriaDetails": _criteria_of(record),
+            "lots": [{"id": str(lot), "title": f"Lot {lot}: {LOTS[lot]}",
+                      "status": "complete" if status == "terminated" else "active",
+                      "techniques": _techniques(record.regime, status)} for lot in sorted(record.lots)],
         },
         "awards": [{"id": f"admission-{pid}", "title": "Admitted to the dynamic purchasing system",
                     "status": "active", "suppliers": [_supplier_ref(pid, organisations)],
@@ -201,8 +260,15 @@ def dps_release(pub: Publisher, members: list, organisations: dict) -> dict:
     changes = [row.status_at for row in members if row.status_at is not None]
     changes += [moment for pid in suppliers if pid in organisations
                 for moment in (organisations[pid].name_at, organisations[pid].identifiers_at) if moment is not None]
-    dated = max(changes, default=datetime(2024, 4, 1, tzinfo=UTC))
-    return {"ocid": release["ocid"], "id": _content_id(release["ocid"], release), "date": _utc(dated), **release}
+    changes += [at] if at is not None else []
+    # the days its status changed by the calendar alone
+    changes += [_instant(day) for day in (record.start, record.ends_on + timedelta(days=1)) if day <= today]
+    dated = max(changes)
+    return {"ocid": ocid, "id": _content_id(ocid, release), "date": _utc(dated), **release}
+
+
+def _instant(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=COUNCIL_TIMEZONE)
 
 
 def _quarters_note(started: Quarter, ended: Quarter | None) -> str:
@@ -211,7 +277,7 @@ def _quarters_note(started: Quarter, ended: Quarter | None) -> str:
 
 
 def call_off_release(pub: Publisher, award, offers_received: int, organisations: dict, line: str | None,
-                     ended_on: date | None, today: date) -> dict:
+                     ended_on: date | None, today: date, regime: Regime = Regime.PCR2015_DPS) -> dict:
     """One individual placement, as a contract award, published once its quarter is over: no child data and no
     date finer than a quarter.  Once the quarter it ended in is over, an ended placement is published ended."""
     ocid = f"{pub.ocid_prefix}-calloff-{award.award_id}"
@@ -249,15 +315,15 @@ def call_off_release(pub: Publisher, award, offers_received: int, organisations:
         "tender": {
             "id": f"calloff-{award.award_id}", "title": title, "status": "complete",
             "procurementMethod": "selective",
-            "procurementMethodDetails": "Call-off from the dynamic purchasing system: the referral went to "
+            "procurementMethodDetails": f"Call-off from the {REGIME_TITLES[regime]}: the referral went to "
                                         f"every provider admitted to lot {award.lot}",
             "mainProcurementCategory": "services", "awardCriteria": "priceOnly",
             "awardCriteriaDetails": "The lowest total cost among the offers that meet the needs and every "
                                     "eligibility rule; ties by earliest start, then earliest submission.",
             "numberOfTenderers": offers_received, "competitive": True,
-            "techniques": {"hasDynamicPurchasingSystem": True},
+            "techniques": _techniques(regime),
         },
-        "relatedProcesses": _framework_link(pub),
+        "relatedProcesses": _framework_link(pub, getattr(award, "dps_id", None), regime),
         "awards": [{"id": str(award.award_id), "title": title, "status": "active",
                     "description": f"{line or 'Alternative provision'}; awarded in {awarded.label}",
                     "value": _gbp(award.total_pence), "suppliers": [supplier]}],
@@ -332,7 +398,7 @@ def mini_competition_release(pub: Publisher, opportunity, bids_received: int, co
     return release
 
 
-def _call_off_releases(repo, pub: Publisher, awards: list, today: date) -> list[dict]:
+def _call_off_releases(repo, pub: Publisher, awards: list, today: date, records: dict) -> list[dict]:
     """The call-offs of the quarters that are over, grouped by quarter (oldest first)."""
     published = [a for a in awards if Quarter.at(a.awarded_at).is_over(today)]
     published.sort(key=lambda a: (Quarter.at(a.awarded_at), str(a.award_id)))
@@ -343,7 +409,8 @@ def _call_off_releases(repo, pub: Publisher, awards: list, today: date) -> list[
     for award in published:
         line = repo.pricing_line_descriptions(award.provider_id, award.lot).get(award.pricing_line_id)
         releases.append(call_off_release(pub, award, offers.get(award.referral_id, 0), organisations, line,
-                                         ended.get(award.placement_id), today))
+                                         ended.get(award.placement_id), today,
+                                         _regime_of(records, getattr(award, "dps_id", None))))
     return releases
 
 
@@ -354,8 +421,9 @@ def _package(releases: list[dict], *, uri: str, pub: Publisher, now: datetime) -
     }
 
 
-def release_package(repo, pub: Publisher, *, uri: str, now: datetime) -> dict:
-    """Everything published now: the DPS, the call-offs of every quarter that is over, the mini-competitions."""
+def release_package(repo, pub: Publisher, records: list, *, uri: str, now: datetime) -> dict:
+    """Everything published now: each DPS record, the call-offs of every quarter that is over, the
+    mini-competitions."""
     today = now.astimezone(COUNCIL_TIMEZONE).date()
     opportunities = repo.opportunities()
     contracts = {c.opportunity_id: c for c in repo.contracts()}
@@ -363,8 +431,11 @@ def release_package(repo, pub: Publisher, *, uri: str, now: datetime) -> dict:
     winners = {UUID(r["provider_id"]) for o in opportunities if o.evaluation
                for r in o.evaluation["results"] if r["rank"] == 1}
     organisations = repo.organisations({row.provider_id for row in members} | winners)
-    releases = [dps_release(pub, members, organisations)]
-    releases += _call_off_releases(repo, pub, repo.awards(), today)
+    changed = repo.dps_record_times()
+    by_id = {record.dps_id: record for record in records}
+    releases = [dps_release(pub, record, [row for row in members if row.dps_id == record.dps_id], organisations,
+                            at=changed.get(record.dps_id), today=today) for record in records]
+    releases += _call_off_releases(repo, pub, repo.awards(), today, by_id)
     for opportunity in sorted(opportunities, key=lambda o: o.created_at):
         releases.append(mini_competition_release(pub, opportunity, len(repo.bids_of(opportunity.opportunity_id)),
                                                  contracts.get(opportunity.opportunity_id), organisations, now))
@@ -382,12 +453,14 @@ def published_quarter(year: int, quarter: int, now: datetime) -> Quarter:
     return wanted
 
 
-def quarter_package(repo, pub: Publisher, year: int, quarter: int, *, uri: str, now: datetime) -> dict:
+def quarter_package(repo, pub: Publisher, records: list, year: int, quarter: int, *, uri: str,
+                    now: datetime) -> dict:
     """One quarter's call-offs (awarded in it), as published: the quarter must be over."""
     wanted = published_quarter(year, quarter, now)
     start, end = wanted.bounds()
     today = now.astimezone(COUNCIL_TIMEZONE).date()
-    releases = _call_off_releases(repo, pub, repo.awards(awarded_from=start, awarded_before=end), today)
+    releases = _call_off_releases(repo, pub, repo.awards(awarded_from=start, awarded_before=end), today,
+                                  {record.dps_id: record for record in records})
     return _package(releases, uri=uri, pub=pub, now=now)
 
 

@@ -87,8 +87,12 @@ class Reads:
     def memberships(self) -> list:
         """Every provider's standing on every lot, with when it last changed (the DPS's open data)."""
         pl = m.provider_lots
-        return self._all(sa.select(pl.c.provider_id, pl.c.lot, pl.c.membership_status, pl.c.status_at)
-                         .order_by(pl.c.provider_id, pl.c.lot))
+        return self._all(sa.select(pl.c.dps_id, pl.c.provider_id, pl.c.lot, pl.c.membership_status, pl.c.status_at)
+                         .order_by(pl.c.dps_id, pl.c.provider_id, pl.c.lot))
+
+    def dps_record_times(self) -> dict[UUID, datetime]:
+        """When each DPS record awards holds last changed (its dps.configured's `at`)."""
+        return {r.dps_id: r.at for r in self._all(sa.select(m.dps_records.c.dps_id, m.dps_records.c.at))}
 
     def ended_on(self, placement_ids: Iterable[UUID]) -> dict[UUID, date]:
         """The day each of these placements ended, for those tracking has said have ended."""

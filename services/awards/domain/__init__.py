@@ -1,6 +1,7 @@
 """The awards service's rules, in the council's words.
 
-- registry.py: awards' own copy of lot memberships, registration status,
+- registry.py: awards' own copy of each DPS record (its regime, last day and
+  published award criteria), lot memberships, registration status,
   pricing maxima, capacity and places in use.
 - calloffs.py: individual placements: rank a closed referral's offers
   (eligibility with every reason why not), then award exactly once.
@@ -63,9 +64,27 @@ from .mini_competition import (
     in_standstill,
     two_places,
 )
-from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus, Registry
+from .registry import (
+    DEFAULT_AWARD_CRITERIA,
+    STATUTORY_END_RULE,
+    AwardCriterion,
+    DpsRecord,
+    MembershipStatus,
+    PlacesInUse,
+    ProviderOnLot,
+    Regime,
+    RegistrationStatus,
+    Registry,
+    Standstill,
+)
 
 __all__ = [
+    "AwardCriterion",
+    "DEFAULT_AWARD_CRITERIA",
+    "DpsRecord",
+    "Regime",
+    "STATUTORY_END_RULE",
+    "Standstill",
     "AssessmentSummary",
     "BidSubmitted",
     "BidWithdrawn",

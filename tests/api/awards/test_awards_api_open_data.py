@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shared.catalogue import FIRST_DPS_ID
 from tests.api.awards.awards_ocds import additional_fields, codelist_problems, package_errors
 from tests.api.awards.awards_support import NOW, OFFICER, admit, at, close, feed, membership, offer
 
@@ -202,7 +203,7 @@ def test_organisations_carry_their_identifiers_from_the_registrys_events(client,
         "provider_id": str(provider), "provider_name": "Acorn Academy Trust", "lot": 2, "status": "admitted",
         "registration_status": "registered_school", "setting_kind": "registered_school", "urn": "100001",
         "identifiers": [{"scheme": "GB-URN", "id": "100001"}, {"scheme": "GB-COH", "id": "07654321"}],
-        "pricing_lines": [], "capacity": 3, "at": earlier.isoformat(), "dps_id": str(uuid.uuid4())})
+        "pricing_lines": [], "capacity": 3, "at": earlier.isoformat(), "dps_id": str(FIRST_DPS_ID)})
 
     [party] = [p for p in export(client)["releases"][0]["parties"] if p["id"] == f"provider-{provider}"]
     assert party["identifier"] == {"scheme": "GB-COH", "id": "07654321"}
@@ -236,3 +237,71 @@ def test_a_call_offs_supplier_carries_its_identifiers(client, rt):
     [call_off] = call_offs(export(client))
     [supplier] = [p for p in call_off["parties"] if "supplier" in p["roles"]]
     assert supplier["identifier"] == {"scheme": "GB-UKPRN", "id": "10099999"}
+
+
+# --- the DPS records (awards' replica of dps.configured)
+
+SUCCESSOR = uuid.UUID("5b1d2c3e-4f50-4a6b-8c7d-9e0f1a2b3c4d")
+
+
+def configured(**changes) -> dict:
+    return {"dps_id": str(SUCCESSOR), "name": "AP Open Framework", "regime": "pa2023_open_framework",
+            "start": "2025-01-06", "term_ends_on": "2028-12-31", "statutory_end": None, "ends_on": "2028-12-31",
+            "status": "open", "lots": [1, 2], "agreed_minimum_window_days": None, "agreed_in_sla_version": None,
+            "sla_version": "2", "at": "2025-01-06T09:00:00+00:00",
+            "award_criteria": [{"code": "value", "name": "Value", "description": "Best value at the volume asked"},
+                               {"code": "travel", "name": "Travel", "description": "Travel time for this child"}],
+            **changes}
+
+
+def test_the_dps_release_has_its_regime_its_period_to_the_statutory_end_and_its_award_criteria(client, rt):
+    feed(rt, "dps.configured", configured(
+        dps_id=str(FIRST_DPS_ID), name="Alternative Provision DPS", regime="pcr2015_dps",
+        start="2024-04-01", term_ends_on="2031-03-31", statutory_end="2029-02-23", ends_on="2029-02-23",
+        lots=[1, 2, 3, 4]))
+
+    dps = export(client)["releases"][0]
+
+    tender = dps["tender"]
+    assert tender["tenderPeriod"] == {"startDate": "2024-04-01T00:00:00+01:00",
+                                      "endDate": "2029-02-23T23:59:59+00:00"}
+    assert "SI 2024/716 regulation 5(4)" in tender["description"] and "2031-03-31" in tender["description"]
+    assert "regulation 34" in tender["procurementMethodDetails"]
+    assert "Travel (travel): Travel time for this child" in tender["awardCriteriaDetails"]
+    assert tender["techniques"] == {"hasDynamicPurchasingSystem": True,
+                                    "dynamicPurchasingSystem": {"type": "closed", "status": "active"}}
+    assert dps["date"] == "2025-01-06T09:00:00+00:00"  # the record's last change
+
+
+def test_a_successor_is_published_beside_the_first_dps_with_the_providers_admitted_to_it(client, rt):
+    feed(rt, "dps.configured", configured())
+    first_only, both = uuid.uuid4(), uuid.uuid4()
+    admit(rt, first_only, name="Acorn Academy")
+    admit(rt, both, name="Birch Tutors")
+    feed(rt, "membership.admitted", {
+        "dps_id": str(SUCCESSOR), "provider_id": str(both), "provider_name": "Birch Tutors", "lot": 1,
+        "status": "admitted", "registration_status": "registered_school", "pricing_lines": [], "capacity": 2,
+        "at": NOW.isoformat()})
+
+    first, successor = export(client)["releases"][:2]
+
+    assert first["ocid"] != successor["ocid"] and successor["ocid"].endswith(str(SUCCESSOR))
+    assert [a["suppliers"][0]["name"] for a in first["awards"]] == ["Acorn Academy", "Birch Tutors"]
+    assert [(a["suppliers"][0]["name"], a["relatedLots"]) for a in successor["awards"]] == [("Birch Tutors", ["1"])]
+    assert [lot["id"] for lot in successor["tender"]["lots"]] == ["1", "2"]
+    assert successor["tender"]["techniques"] == {"hasFrameworkAgreement": True,
+                                                 "frameworkAgreement": {"method": "withReopeningCompetition"}}
+    assert "Procurement Act 2023" in successor["tender"]["procurementMethodDetails"]
+    assert successor["tender"]["tenderPeriod"]["endDate"].startswith("2028-12-31T23:59:59")
+
+
+def test_a_dps_past_its_last_day_is_published_terminated_dated_the_day_after(client, rt):
+    feed(rt, "dps.configured", configured(ends_on="2025-03-31", term_ends_on="2025-03-31"))
+    at(rt, IN_Q2)
+
+    successor = export(client)["releases"][1]
+
+    assert successor["tender"]["status"] == "complete"
+    assert successor["tender"]["techniques"]["hasFrameworkAgreement"] is True
+    assert [lot["status"] for lot in successor["tender"]["lots"]] == ["complete", "complete"]
+    assert successor["date"] == "2025-03-31T23:00:00+00:00"  # 1 April at the council
