@@ -413,15 +413,17 @@ class ReleasePackage(MethodView):
 
 @published.route("/ocds/call-offs")
 class QuarterReleasePackage(MethodView):
-    @published.arguments(s.QuarterQuery, location="query")
+    @published.arguments(s.PublishedQuarterQuery, location="query")
     @published.response(200, description="An OCDS 1.1 release package of one quarter's call-offs")
     @published.alt_response(409, description="The quarter is not over yet")
     @public
     def get(self, query):
-        """The call-offs awarded in a calendar quarter that is over, grouped as one OCDS release package."""
+        """The call-offs awarded in a calendar quarter that is over (by default the last one), grouped as one
+        OCDS release package."""
         with _uow(read_only=True) as uow:
             package = transparency.quarter_package(Reads(uow.session), _publisher(), uow.dps_records.all(),
-                                                   query["year"], query["quarter"], uri=request.url, now=uow.now())
+                                                   query.get("year"), query.get("quarter"), uri=request.url,
+                                                   now=uow.now())
         return Response(json.dumps(package, ensure_ascii=False), mimetype="application/json")
 
 

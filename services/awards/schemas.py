@@ -5,7 +5,7 @@ timezone-aware (a naive time is refused), ids are UUIDs.  Weights, splits,
 hours and scores shown to people are JSON numbers.
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.awards.domain import TieBreak
 from services.awards.messages import JsonNumber
@@ -121,6 +121,20 @@ class ContractsQuery(Paging):
 class QuarterQuery(Schema):
     year = Integer(required=True, validate=validate.Range(min=2000, max=2100))
     quarter = Integer(required=True, validate=validate.Range(min=1, max=4))
+
+
+class PublishedQuarterQuery(Schema):
+    """A quarter whose call-offs are published; none: the last quarter that is over."""
+
+    year = Integer(validate=validate.Range(min=2000, max=2100))
+    quarter = Integer(validate=validate.Range(min=1, max=4))
+
+    @validates_schema
+    def _both_or_neither(self, data, **kwargs):
+        for given, missing in (("year", "quarter"), ("quarter", "year")):
+            if given in data and missing not in data:
+                raise ValidationError(f"give the {missing} with the {given}, or neither (the last quarter over)",
+                                      field_name=missing)
 
 
 # --- responses

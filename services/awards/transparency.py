@@ -442,10 +442,13 @@ def release_package(repo, pub: Publisher, records: list, *, uri: str, now: datet
     return _package(releases, uri=uri, pub=pub, now=now)
 
 
-def published_quarter(year: int, quarter: int, now: datetime) -> Quarter:
-    """A quarter whose call-offs are published: one that is over (PCR 2015 regulation 50; council policy)."""
-    wanted = _quarter(year, quarter)
+def published_quarter(year: int | None, quarter: int | None, now: datetime) -> Quarter:
+    """A quarter whose call-offs are published: one that is over (PCR 2015 regulation 50; council policy);
+    none named: the last one over."""
     today = now.astimezone(COUNCIL_TIMEZONE).date()
+    if year is None or quarter is None:
+        return Quarter.of(Quarter.of(today).first_day - timedelta(days=1))
+    wanted = _quarter(year, quarter)
     if not wanted.is_over(today):
         raise Conflict(f"the call-offs of {wanted.label} are published once the quarter is over, from "
                        f"{wanted.day_after.isoformat()} ({REGULATION_50}: grouped quarterly notices; council "
@@ -453,7 +456,7 @@ def published_quarter(year: int, quarter: int, now: datetime) -> Quarter:
     return wanted
 
 
-def quarter_package(repo, pub: Publisher, records: list, year: int, quarter: int, *, uri: str,
+def quarter_package(repo, pub: Publisher, records: list, year: int | None, quarter: int | None, *, uri: str,
                     now: datetime) -> dict:
     """One quarter's call-offs (awarded in it), as published: the quarter must be over."""
     wanted = published_quarter(year, quarter, now)

@@ -10,27 +10,22 @@ import re
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-
 from shared.catalogue import FIRST_DPS_ID
 from tests.api.awards.awards_ocds import additional_fields, codelist_problems, package_errors
-from tests.api.awards.awards_support import NOW, OFFICER, admit, at, close, feed, membership, offer
+from tests.api.awards.awards_support import (
+    NOW,
+    OFFICER,
+    admit,
+    at,
+    close,
+    feed,
+    membership,
+    offer,
+)
 
 IN_Q2 = datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
 AFTER_Q2 = datetime(2025, 7, 2, 9, 0, tzinfo=UTC)
 QUARTER_EDGES = re.compile(r"^\d{4}-(01-01|04-01|07-01|10-01|03-31|06-30|09-30|12-31)T")
-
-
-@pytest.fixture
-def rt(service):
-    runtime = service("awards")
-    at(runtime, NOW)
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
 
 
 def valid(package: dict) -> dict:
@@ -136,6 +131,10 @@ def test_call_offs_are_published_by_quarter_once_it_is_over_with_no_finer_date(c
     refused = client.get("/v1/ocds/call-offs?year=2025&quarter=2")
     assert refused.status_code == 409
     assert "2025-07-01" in refused.json["message"] and "regulation 50" in refused.json["message"]
+    last = client.get("/v1/ocds/call-offs")  # the last quarter over
+    assert last.status_code == 200 and last.json["releases"] == q1.json["releases"]
+    half = client.get("/v1/ocds/call-offs?year=2025")
+    assert half.status_code == 422 and "quarter" in half.json["errors"]["query"]
 
     at(rt, AFTER_Q2)
     assert [r["id"][-7:] for r in call_offs(export(client))] == ["2025-Q1", "2025-Q2"]

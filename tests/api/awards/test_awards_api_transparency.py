@@ -39,18 +39,6 @@ OVERRIDE = "the child's sibling attends this provider's other site"
 # --- the data exported
 
 
-@pytest.fixture
-def rt(service):
-    runtime = service("awards")
-    at(runtime, NOW)
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
-
-
 class Published:
     """One call-off awarded with an override reason, one block contract
     confirmed, one mini-competition still taking bids."""
