@@ -318,8 +318,10 @@ def call_off_release(pub: Publisher, award, offers_received: int, organisations:
             "procurementMethodDetails": f"Call-off from the {REGIME_TITLES[regime]}: the referral went to "
                                         f"every provider admitted to lot {award.lot}",
             "mainProcurementCategory": "services", "awardCriteria": "priceOnly",
-            "awardCriteriaDetails": "The lowest total cost among the offers that meet the needs and every "
-                                    "eligibility rule; ties by earliest start, then earliest submission.",
+            "awardCriteriaDetails": "Best value for money among the offers that meet the needs and every "
+                                    "eligibility rule, compared at the volume the referral asked for; ties by "
+                                    "earliest start, then earliest submission. Another eligible offer may be "
+                                    "awarded only for one of the award criteria the DPS published.",
             "numberOfTenderers": offers_received, "competitive": True,
             "techniques": _techniques(regime),
         },
