@@ -1065,6 +1065,10 @@ def call_off_journey(client: Client, *, referral_window: float = 3600.0) -> Call
         client.say(PUBLIC, f"reads the OCDS release {record.ocds_release['ocid']}: {value['amount']} "
                            f"{value['currency']} to {record.ocds_release['awards'][0]['suppliers'][0]['name']}, "
                            f"linked to the DPS as a framework call-off")
+    else:
+        client.say(PUBLIC, "finds the call-off not yet in the OCDS release package: call-offs are published grouped "
+                           "by quarter once the quarter is over (PCR 2015 regulation 50), with no date finer than the "
+                           "quarter; the DPS's release lists the admitted suppliers per lot")
     record.csv = call_offs_csv(client)
     row = next((r for r in csv.DictReader(io.StringIO(record.csv)) if r["award_id"] == made.id), None)
     if row:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from shared.catalogue import SERVICES
@@ -52,6 +53,8 @@ class Settings:
     log_level: str
     job_interval: float
     extra: dict = field(default_factory=dict)
+    # production | development: a production deployment must set what development may default (DPS_ENVIRONMENT)
+    environment: str = "development"
     # Accepted as well during a key rotation, until every token signed with it has expired.
     jwt_previous_secret: str | None = None
     jwt_previous_public_key: str | None = None
@@ -71,10 +74,13 @@ class Settings:
     # tracking: a low-attendance concern below this share over this many weeks
     attendance_threshold: str = "0.80"
     attendance_window_weeks: str = "4"
-    # awards' open data (OCDS): the ocid prefix registered with the Open Contracting Partnership, and the buyer
-    ocid_prefix: str = "ocds-dpsap1"
+    # awards' open data (OCDS): the ocid prefix registered with the Open Contracting Partnership (required in
+    # production; development publishes under an obviously local one), and the buyer
+    ocid_prefix: str | None = None
     council_name: str = "The Council"
     council_id: str = "council"
+    # the statutory end of a DPS under PCR 2015 (SI 2024/716 regulation 5(4)): no admission or award after it
+    dps_pcr2015_statutory_end: date = date(2029, 2, 23)
 
     @property
     def upper(self) -> str:
@@ -127,9 +133,11 @@ def load_settings(service: str) -> Settings:
         closed_dates=(_env("DPS_CLOSED_DATES", "") or "").strip(),
         attendance_threshold=_env("DPS_ATTENDANCE_THRESHOLD", "0.80"),
         attendance_window_weeks=_env("DPS_ATTENDANCE_WINDOW_WEEKS", "4"),
-        ocid_prefix=_env("DPS_AWARDS_OCID_PREFIX", "ocds-dpsap1"),
+        ocid_prefix=_env("DPS_AWARDS_OCID_PREFIX"),
+        environment=(_env("DPS_ENVIRONMENT", "development") or "development").strip().lower(),
         council_name=_env("DPS_COUNCIL_NAME", "The Council"),
         council_id=_env("DPS_COUNCIL_ID", "council"),
+        dps_pcr2015_statutory_end=date.fromisoformat(_env("DPS_PCR2015_STATUTORY_END", "2029-02-23")),
     )
 
 

@@ -428,9 +428,36 @@ class ReleasePackage(MethodView):
     def get(self):
         """The DPS and everything awarded through it, as an OCDS 1.1 release package."""
         with _uow(read_only=True) as uow:
-            package = transparency.release_package(Reads(uow.session), _publisher(), uri=request.base_url,
+            package = transparency.release_package(Reads(uow.session), _publisher(), uow.dps_records.all(),
+                                                   uri=request.base_url, now=uow.now())
+        return Response(json.dumps(package, ensure_ascii=False), mimetype="application/json")
+
+
+@published.route("/ocds/call-offs")
+class QuarterReleasePackage(MethodView):
+    @published.arguments(s.PublishedQuarterQuery, location="query")
+    @published.response(200, description="An OCDS 1.1 release package of one quarter's call-offs")
+    @published.alt_response(409, description="The quarter is not over yet")
+    @public
+    def get(self, query):
+        """The call-offs awarded in a calendar quarter that is over (by default the last one), grouped as one
+        OCDS release package."""
+        with _uow(read_only=True) as uow:
+            package = transparency.quarter_package(Reads(uow.session), _publisher(), uow.dps_records.all(),
+                                                   query.get("year"), query.get("quarter"), uri=request.url,
                                                    now=uow.now())
         return Response(json.dumps(package, ensure_ascii=False), mimetype="application/json")
+
+
+@published.route("/ocds/award-notices")
+class AwardNotices(MethodView):
+    @published.response(200, s.AwardNoticeOut(many=True))
+    @public
+    def get(self):
+        """Each quarter's grouped contract award notice of call-offs, with its due date (30 days after the
+        quarter), from the first call-off's quarter to the last quarter that is over."""
+        with _uow(read_only=True) as uow:
+            return transparency.award_notices(Reads(uow.session), uow.now())
 
 
 @published.route("/reports/call-offs.csv")

@@ -8,11 +8,15 @@ event's `at`, so a repeated or late event never undoes a newer one.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from services.awards import handlers
+from services.awards.domain import Regime
+from shared.catalogue import FIRST_DPS_ID
+from shared.events import Envelope
 from shared.messaging.consumer import Handler, reading
 
 LOT = validate.Range(min=1, max=4)
@@ -40,6 +44,14 @@ class Text(fields.Raw):
 # --- provider_registry
 
 
+class OrganisationIdentifier(_Read):
+    """An org-id.guide identifier: GB-COH (Companies House), GB-CHC (Charity Commission), GB-URN (DfE URN),
+    GB-UKPRN (UKPRN); the registry checks the numbers, awards publishes them."""
+
+    scheme = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    id = fields.String(required=True, validate=validate.Length(min=1, max=50))
+
+
 class PricingLine(_Read):
     pricing_line_id = fields.UUID(required=True)
     description = fields.String(required=True, validate=validate.Length(max=300))
@@ -49,6 +61,7 @@ class PricingLine(_Read):
 
 
 class _ProviderOnLot(_Read):
+    dps_id = fields.UUID(load_default=FIRST_DPS_ID)  # missing: an event from before there were two DPS records
     provider_id = fields.UUID(required=True)
     provider_name = fields.String(required=True, validate=validate.Length(max=300))
     lot = fields.Integer(required=True, strict=True, validate=LOT)
@@ -61,6 +74,7 @@ class MembershipAdmitted(_ProviderOnLot):
     pricing_lines = fields.List(fields.Nested(PricingLine), required=True)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
     ends_on = fields.Date(load_default=None, allow_none=True)
+    identifiers = fields.List(fields.Nested(OrganisationIdentifier), load_default=None, allow_none=True)
 
 
 class MembershipChanged(_ProviderOnLot):
@@ -84,7 +98,44 @@ class RegistrationChanged(_Read):
     registration_status = fields.String(required=True, validate=REGISTRATION)
     urn = Text(load_default=None, allow_none=True)
     ofsted_grade = Text(load_default=None, allow_none=True)
+    identifiers = fields.List(fields.Nested(OrganisationIdentifier), load_default=None, allow_none=True)
     at = fields.AwareDateTime(required=True)
+
+
+class AwardCriterion(_Read):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class DpsConfigured(_Read):
+    dps_id = fields.UUID(required=True)
+    name = fields.String(required=True, validate=validate.Length(max=300))
+    regime = fields.String(required=True, validate=validate.OneOf([r.value for r in Regime]))
+    start = fields.Date(required=True)
+    term_ends_on = fields.Date(required=True)
+    statutory_end = fields.Date(load_default=None, allow_none=True)
+    ends_on = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["open", "closed"]))
+    lots = fields.List(fields.Integer(strict=True, validate=LOT), required=True)
+    award_criteria = fields.List(fields.Nested(AwardCriterion), required=True)
+    agreed_minimum_window_days = fields.Integer(load_default=None, allow_none=True,
+                                                validate=validate.Range(min=0, max=366))
+    agreed_in_sla_version = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    sla_version = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    at = fields.AwareDateTime(required=True)  # the envelope's occurred_at when the data has none
+
+
+def _stamped(handler: Handler) -> Handler:
+    """An event whose data carries no `at`: the envelope's time orders it (newest wins)."""
+
+    def handle(uow, envelope: Envelope) -> None:
+        if "at" not in envelope.data:
+            envelope = replace(envelope, data={**envelope.data, "at": envelope.occurred_at.isoformat()})
+        handler(uow, envelope)
+
+    handle.__name__ = handler.__name__
+    return handle
 
 
 # --- referrals
@@ -107,6 +158,7 @@ class ClosedOffer(_Read):
 
 class ReferralClosed(_Read):
     referral_id = fields.UUID(required=True)
+    dps_id = fields.UUID(load_default=FIRST_DPS_ID)
     lot = fields.Integer(required=True, strict=True, validate=LOT)
     team = fields.String(required=True, validate=validate.Length(min=1, max=50))
     child_ref = fields.UUID(required=True)
@@ -152,6 +204,7 @@ class PlacementEnded(_Read):
 def event_handlers() -> dict[str, Handler]:
     membership = reading(MembershipChanged(), handlers.membership_changed)
     return {
+        "dps.configured": _stamped(reading(DpsConfigured(), handlers.dps_configured)),
         "membership.admitted": reading(MembershipAdmitted(), handlers.membership_admitted),
         "membership.suspended": membership,
         "membership.reinstated": membership,

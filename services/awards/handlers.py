@@ -98,38 +98,52 @@ def check_invited(comp: MiniCompetition, actor: Actor) -> None:
 # --- the registry copy, from provider_registry's events
 
 
+def dps_configured(uow: AwardsUnitOfWork, data: Mapping) -> None:
+    uow.dps_records.record(data)
+
+
 def membership_admitted(uow: AwardsUnitOfWork, data: Mapping) -> None:
     registry, at = uow.registry, data["at"]
     registry.note_provider_name(data["provider_id"], data["provider_name"], at)
     registry.set_registration(data["provider_id"], data["registration_status"], data.get("urn"), at,
                               keep_grade=True)
-    registry.set_membership(data["provider_id"], data["lot"], "admitted", at, ends_on=data.get("ends_on"))
-    registry.set_capacity(data["provider_id"], data["lot"], data["capacity"], at)
-    registry.set_pricing(data["provider_id"], data["lot"], data["pricing_lines"], at)
+    dps_id = data["dps_id"]
+    registry.set_membership(data["provider_id"], data["lot"], "admitted", at, ends_on=data.get("ends_on"),
+                            dps_id=dps_id)
+    registry.set_capacity(data["provider_id"], data["lot"], data["capacity"], at, dps_id=dps_id)
+    registry.set_pricing(data["provider_id"], data["lot"], data["pricing_lines"], at, dps_id=dps_id)
+    _note_identifiers(uow, data)
 
 
 def membership_changed(uow: AwardsUnitOfWork, data: Mapping) -> None:
     """Suspended, reinstated or removed: the status the event names."""
     uow.registry.note_provider_name(data["provider_id"], data["provider_name"], data["at"])
     uow.registry.set_membership(data["provider_id"], data["lot"], data["status"], data["at"],
-                                reason=data.get("reason"))
+                                reason=data.get("reason"), dps_id=data["dps_id"])
 
 
 def pricing_schedule_effective(uow: AwardsUnitOfWork, data: Mapping) -> None:
     uow.registry.note_provider_name(data["provider_id"], data["provider_name"], data["at"])
     uow.registry.set_pricing(data["provider_id"], data["lot"], data["pricing_lines"], data["at"],
-                             data.get("version"), data.get("effective_from"))
+                             data.get("version"), data.get("effective_from"), dps_id=data["dps_id"])
 
 
 def capacity_changed(uow: AwardsUnitOfWork, data: Mapping) -> None:
     uow.registry.note_provider_name(data["provider_id"], data["provider_name"], data["at"])
-    uow.registry.set_capacity(data["provider_id"], data["lot"], data["capacity"], data["at"])
+    uow.registry.set_capacity(data["provider_id"], data["lot"], data["capacity"], data["at"], dps_id=data["dps_id"])
 
 
 def registration_changed(uow: AwardsUnitOfWork, data: Mapping) -> None:
     uow.registry.note_provider_name(data["provider_id"], data["provider_name"], data["at"])
     uow.registry.set_registration(data["provider_id"], data["registration_status"], data.get("urn"), data["at"],
                                   ofsted_grade=data.get("ofsted_grade"))
+    _note_identifiers(uow, data)
+
+
+def _note_identifiers(uow: AwardsUnitOfWork, data: Mapping) -> None:
+    """The provider's organisation identifiers, when the event carries them (older events do not)."""
+    if data.get("identifiers") is not None:
+        uow.registry.set_identifiers(data["provider_id"], data["identifiers"], data["at"])
 
 
 # --- referrals and placements, from referrals' and tracking's events
@@ -161,7 +175,8 @@ def _call_off(uow: AwardsUnitOfWork, referral_id: UUID, *, for_update: bool = Fa
 
 def _standing(uow: AwardsUnitOfWork, call_off: CallOff):
     providers = {offer.provider_id for offer in call_off.offers}
-    return uow.registry.registry_for(call_off.referral.lot, providers), uow.registry.places_in_use(providers)
+    return (uow.registry.registry_for(call_off.referral.lot, providers, call_off.referral.dps_id),
+            uow.registry.places_in_use(providers))
 
 
 @dataclass(frozen=True)

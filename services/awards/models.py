@@ -19,6 +19,25 @@ metadata = new_metadata()
 
 # --- copies from the provider registry
 
+dps_records = sa.Table(
+    # dps.configured: each DPS record (the first, and any successor beside it).
+    "dps_records", metadata,
+    sa.Column("dps_id", sa.Uuid, primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("regime", sa.String(30), nullable=False),  # pcr2015_dps | pa2023_dynamic_market | pa2023_open_framework
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("term_ends_on", sa.Date, nullable=False),
+    sa.Column("statutory_end", sa.Date, nullable=True),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("lots", sa.JSON, nullable=False),
+    sa.Column("award_criteria", sa.JSON, nullable=False),  # [{"code", "name", "description"}]
+    sa.Column("agreed_minimum_window_days", sa.Integer, nullable=True),
+    sa.Column("agreed_in_sla_version", sa.String(50), nullable=True),
+    sa.Column("sla_version", sa.String(50), nullable=True),
+    sa.Column("at", UTCDateTime, nullable=True),
+)
+
 providers = sa.Table(
     "providers", metadata,
     sa.Column("provider_id", sa.Uuid, primary_key=True),
@@ -28,12 +47,17 @@ providers = sa.Table(
     sa.Column("urn", sa.String(20), nullable=True),
     sa.Column("ofsted_grade", sa.String(50), nullable=True),
     sa.Column("registration_at", UTCDateTime, nullable=True),
+    # [{"scheme": "GB-COH", "id": "01234567"}, ...]: org-id.guide identifiers, published with the provider (OCDS)
+    sa.Column("identifiers", sa.JSON, nullable=True),
+    sa.Column("identifiers_at", UTCDateTime, nullable=True),
 )
 
 provider_lots = sa.Table(
     # One provider's standing on one lot.  Awards lock this row (FOR UPDATE) while
     # they count places, so two awards cannot both take a provider's last place.
+    # Per DPS: a provider is admitted to a successor DPS separately.
     "provider_lots", metadata,
+    sa.Column("dps_id", sa.Uuid, primary_key=True),
     sa.Column("provider_id", sa.Uuid, primary_key=True),
     sa.Column("lot", sa.Integer, primary_key=True),
     sa.Column("membership_status", sa.String(20), nullable=True),  # admitted | suspended | removed
@@ -50,6 +74,7 @@ provider_lots = sa.Table(
 
 pricing_lines = sa.Table(
     "pricing_lines", metadata,
+    sa.Column("dps_id", sa.Uuid, primary_key=True),
     sa.Column("provider_id", sa.Uuid, primary_key=True),
     sa.Column("lot", sa.Integer, primary_key=True),
     sa.Column("pricing_line_id", sa.Uuid, primary_key=True),
@@ -67,6 +92,7 @@ referrals = sa.Table(
     "referrals", metadata,
     sa.Column("referral_id", sa.Uuid, primary_key=True),
     sa.Column("state", sa.String(20), nullable=False),  # closed | cancelled
+    sa.Column("dps_id", sa.Uuid, nullable=True),  # null: the first DPS (referrals from before there were two)
     sa.Column("lot", sa.Integer, nullable=True),
     sa.Column("team", sa.String(50), nullable=True),
     sa.Column("child_ref", sa.Uuid, nullable=True),
@@ -131,7 +157,9 @@ awards = sa.Table(
     sa.Column("total_pence", sa.BigInteger, nullable=False),
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("full_time", sa.Boolean, nullable=False),
-    sa.Column("override_reason", sa.Text, nullable=True),
+    sa.Column("override_reason_code", sa.String(50), nullable=True),  # a published award criterion's code
+    sa.Column("override_reason", sa.Text, nullable=True),  # the officer's words
+    sa.Column("dps_id", sa.Uuid, nullable=True),  # null: the first DPS
     sa.Column("awarded_by", sa.String(200), nullable=False),
     sa.Column("awarded_at", UTCDateTime, nullable=False),
     sa.Column("ranking", sa.JSON, nullable=False),  # the snapshot the award was made from

@@ -29,15 +29,20 @@ import sqlalchemy as sa
 
 from services.awards import models as m
 from services.awards.domain import (
+    AwardCriterion,
     BlockContract,
     CallOff,
+    DpsRecord,
     MembershipStatus,
     MiniCompetition,
     PlacesInUse,
     ProviderOnLot,
+    Regime,
     RegistrationStatus,
     Registry,
 )
+from shared.catalogue import FIRST_DPS_ID
+from shared.config import load_settings
 from shared.db import upsert_if_newer
 from shared.unit_of_work import Repository
 
@@ -65,51 +70,59 @@ class RegistryCopy(Repository):
             values["ofsted_grade"] = ofsted_grade
         upsert_if_newer(self.session, m.providers, {"provider_id": provider_id}, "registration_at", at, **values)
 
+    def set_identifiers(self, provider_id: UUID, identifiers: list[Mapping], at: datetime) -> None:
+        upsert_if_newer(self.session, m.providers, {"provider_id": provider_id}, "identifiers_at", at,
+                        identifiers=[{"scheme": i["scheme"], "id": i["id"]} for i in identifiers])
+
     def set_membership(self, provider_id: UUID, lot: int, status: str, at: datetime, reason: str | None = None,
-                       ends_on: date | None = None) -> None:
+                       ends_on: date | None = None, dps_id: UUID = FIRST_DPS_ID) -> None:
         values = {"membership_status": status, "status_reason": reason}
         if ends_on is not None:
             values["ends_on"] = ends_on
-        upsert_if_newer(self.session, m.provider_lots, {"provider_id": provider_id, "lot": lot}, "status_at", at,
-                        **values)
+        upsert_if_newer(self.session, m.provider_lots, {"dps_id": dps_id, "provider_id": provider_id, "lot": lot},
+                        "status_at", at, **values)
 
-    def set_capacity(self, provider_id: UUID, lot: int, capacity: int, at: datetime) -> None:
-        upsert_if_newer(self.session, m.provider_lots, {"provider_id": provider_id, "lot": lot}, "capacity_at", at,
-                        capacity=capacity)
+    def set_capacity(self, provider_id: UUID, lot: int, capacity: int, at: datetime,
+                     dps_id: UUID = FIRST_DPS_ID) -> None:
+        upsert_if_newer(self.session, m.provider_lots, {"dps_id": dps_id, "provider_id": provider_id, "lot": lot},
+                        "capacity_at", at, capacity=capacity)
 
     def set_pricing(self, provider_id: UUID, lot: int, lines: list[Mapping], at: datetime,
-                    version: int | None = None, effective_from: date | None = None) -> None:
+                    version: int | None = None, effective_from: date | None = None,
+                    dps_id: UUID = FIRST_DPS_ID) -> None:
         """The whole schedule of a lot at once: lines not in it are no longer offered."""
-        pl = m.provider_lots
-        key = (pl.c.provider_id == provider_id, pl.c.lot == lot)
+        pl, pricing = m.provider_lots, m.pricing_lines
+        key = (pl.c.dps_id == dps_id, pl.c.provider_id == provider_id, pl.c.lot == lot)
         if self.session.execute(sa.select(pl.c.provider_id).where(*key)).first() is None:
-            self.session.execute(pl.insert().values(provider_id=provider_id, lot=lot))
+            self.session.execute(pl.insert().values(dps_id=dps_id, provider_id=provider_id, lot=lot))
         current = self.session.execute(sa.select(pl.c.pricing_at).where(*key)).scalar_one()
         if current is not None and current > at:
             return  # a newer schedule is already in place
         self.session.execute(pl.update().where(*key).values(
             pricing_at=at, pricing_version=version, pricing_effective_from=effective_from))
-        self.session.execute(m.pricing_lines.delete().where(
-            m.pricing_lines.c.provider_id == provider_id, m.pricing_lines.c.lot == lot))
+        self.session.execute(pricing.delete().where(
+            pricing.c.dps_id == dps_id, pricing.c.provider_id == provider_id, pricing.c.lot == lot))
         if lines:
-            self.session.execute(m.pricing_lines.insert(), [
-                {"provider_id": provider_id, "lot": lot, "pricing_line_id": line["pricing_line_id"],
+            self.session.execute(pricing.insert(), [
+                {"dps_id": dps_id, "provider_id": provider_id, "lot": lot, "pricing_line_id": line["pricing_line_id"],
                  "description": line["description"], "unit": line["unit"],
                  "staffing_ratio": line.get("staffing_ratio"), "maximum_price_pence": line["maximum_price_pence"]}
                 for line in lines])
 
-    def registry_for(self, lot: int, provider_ids: Iterable[UUID] | None = None) -> Registry:
-        """The standing on `lot` of the given providers (all of the lot's when None)."""
+    def registry_for(self, lot: int, provider_ids: Iterable[UUID] | None = None,
+                     dps_id: UUID = FIRST_DPS_ID) -> Registry:
+        """The standing on `lot` of the DPS `dps_id` of the given providers (all of the lot's when None)."""
         pl, p = m.provider_lots, m.providers
         query = (sa.select(pl, p.c.registration_status).join(p, p.c.provider_id == pl.c.provider_id)
-                 .where(pl.c.lot == lot, pl.c.membership_status.is_not(None)))
+                 .where(pl.c.dps_id == dps_id, pl.c.lot == lot, pl.c.membership_status.is_not(None)))
         if provider_ids is not None:
             query = query.where(pl.c.provider_id.in_(list(provider_ids)))
         rows = self.session.execute(query).all()
         prices: dict[UUID, dict[UUID, int]] = {}
         if rows:
             for line in self.session.execute(sa.select(m.pricing_lines).where(
-                    m.pricing_lines.c.lot == lot, m.pricing_lines.c.provider_id.in_([r.provider_id for r in rows]))):
+                    m.pricing_lines.c.dps_id == dps_id, m.pricing_lines.c.lot == lot,
+                    m.pricing_lines.c.provider_id.in_([r.provider_id for r in rows]))):
                 prices.setdefault(line.provider_id, {})[line.pricing_line_id] = line.maximum_price_pence
         # A provider whose registration we have not heard of is judged as unregistered: the stricter rule.
         return Registry.of(
@@ -147,6 +160,44 @@ class RegistryCopy(Repository):
             self.session.execute(ended.insert().values(
                 placement_id=data["placement_id"], provider_id=data["provider_id"], lot=data["lot"],
                 ended_on=data["ended_on"], end_reason=data.get("end_reason"), at=data["at"]))
+
+
+class DpsRecords(Repository):
+    """Awards' copy of each DPS record (dps.configured), newest event wins."""
+
+    def get(self, dps_id: UUID) -> DpsRecord | None:
+        """The record; the first DPS before its record has been heard of is a
+        PCR 2015 DPS with the configured statutory end (as before there were records)."""
+        row = self.session.execute(sa.select(m.dps_records).where(m.dps_records.c.dps_id == dps_id)).first()
+        if row is not None:
+            return _dps_record(row)
+        if dps_id == FIRST_DPS_ID:
+            return DpsRecord.first(load_settings("awards").dps_pcr2015_statutory_end)
+        return None
+
+    def all(self) -> list[DpsRecord]:
+        rows = self.session.execute(sa.select(m.dps_records).order_by(m.dps_records.c.start, m.dps_records.c.dps_id))
+        records = [_dps_record(row) for row in rows]
+        if all(r.dps_id != FIRST_DPS_ID for r in records):
+            records.insert(0, self.get(FIRST_DPS_ID))
+        return records
+
+    def record(self, data: Mapping) -> None:
+        """dps.configured: the record as the registry now describes it, unless a newer one is stored."""
+        values = {name: data.get(name) for name in (
+            "name", "regime", "start", "term_ends_on", "statutory_end", "ends_on", "status",
+            "agreed_minimum_window_days", "agreed_in_sla_version", "sla_version")}
+        values["lots"] = list(data["lots"])
+        values["award_criteria"] = [dict(c) for c in data["award_criteria"]]
+        upsert_if_newer(self.session, m.dps_records, {"dps_id": data["dps_id"]}, "at", data["at"], **values)
+
+
+def _dps_record(row) -> DpsRecord:
+    return DpsRecord(row.dps_id, row.name, Regime(row.regime), row.start, row.term_ends_on, row.statutory_end,
+                     row.ends_on, row.status, tuple(row.lots),
+                     tuple(AwardCriterion(c["code"], c["name"], c.get("description") or "")
+                           for c in row.award_criteria),
+                     row.agreed_minimum_window_days)
 
 
 class CallOffs(Repository):
@@ -192,7 +243,8 @@ class CallOffs(Repository):
             "lot": data["lot"], "team": data["team"], "child_ref": data["child_ref"],
             "reason_for_ap": data["reason_for_ap"], "hours_per_week": data["hours_per_week"],
             "full_time": data["full_time"], "ehcp": data["ehcp"], "looked_after": data["looked_after"],
-            "start_date": data["start_date"], "expected_weeks": data["expected_weeks"], "closed_at": data["at"]}
+            "start_date": data["start_date"], "expected_weeks": data["expected_weeks"], "closed_at": data["at"],
+            "dps_id": data.get("dps_id", FIRST_DPS_ID)}
         if existing is None:
             self.session.execute(m.referrals.insert().values(referral_id=referral_id, state="closed", **values))
         else:

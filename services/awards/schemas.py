@@ -5,7 +5,7 @@ timezone-aware (a naive time is refused), ids are UUIDs.  Weights, splits,
 hours and scores shown to people are JSON numbers.
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.awards.domain import TieBreak
 from services.awards.messages import JsonNumber
@@ -130,7 +130,36 @@ class QuarterQuery(Schema):
     quarter = Integer(required=True, validate=validate.Range(min=1, max=4))
 
 
+class PublishedQuarterQuery(Schema):
+    """A quarter whose call-offs are published; none: the last quarter that is over."""
+
+    year = Integer(validate=validate.Range(min=2000, max=2100))
+    quarter = Integer(validate=validate.Range(min=1, max=4))
+
+    @validates_schema
+    def _both_or_neither(self, data, **kwargs):
+        for given, missing in (("year", "quarter"), ("quarter", "year")):
+            if given in data and missing not in data:
+                raise ValidationError(f"give the {missing} with the {given}, or neither (the last quarter over)",
+                                      field_name=missing)
+
+
 # --- responses
+
+
+class AwardNoticeOut(Schema):
+    """One quarter's grouped contract award notice of call-offs (PCR 2015 regulation 50)."""
+
+    quarter = fields.String(metadata={"description": "2025-Q1: calendar quarters, January to March the first"})
+    year = fields.Integer()
+    number = fields.Integer()
+    first_day = Date()
+    last_day = Date()
+    published_from = Date(metadata={"description": "The quarter's call-offs are in the open data from this day"})
+    notice_due = Date(metadata={"description": "The grouped notice is due by this day: 30 days after the quarter"})
+    call_offs = fields.Integer()
+    total_pence = fields.Integer()
+    regulation = fields.String()
 
 
 class ReferralOut(Schema):

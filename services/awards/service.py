@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.awards import api, consumers, models, orm, retention, subject_access
+from services.awards import api, consumers, models, orm, retention, subject_access, transparency
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.service import ServiceDefinition
 
@@ -19,6 +19,7 @@ def definition() -> ServiceDefinition:
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
         unit_of_work=AwardsUnitOfWork,
+        check_settings=transparency.check_ocid_prefix,
         description=(
             "Who gets the placement, and why. Call-offs: the offers of a closed referral ranked by total cost "
             "among the eligible (meets the needs, admitted and not suspended, within the maximum price, a place "

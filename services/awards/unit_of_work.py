@@ -6,18 +6,20 @@ from __future__ import annotations
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.awards import messages
-from services.awards.repository import BlockContracts, CallOffs, Competitions, RegistryCopy
+from services.awards.repository import BlockContracts, CallOffs, Competitions, DpsRecords, RegistryCopy
 from shared.errors import Conflict
 from shared.unit_of_work import UnitOfWork
 
 
 class AwardsUnitOfWork(UnitOfWork):
+    dps_records: DpsRecords
     registry: RegistryCopy
     call_offs: CallOffs
     competitions: Competitions
     contracts: BlockContracts
 
     def open_repositories(self, session) -> None:
+        self.dps_records = DpsRecords(session)
         self.registry = RegistryCopy(session)
         self.call_offs = CallOffs(session)
         self.competitions = Competitions(session)

@@ -5,7 +5,7 @@ response dicts.  Nothing here writes."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -73,6 +73,35 @@ class Reads:
         rows = self._all(sa.select(m.providers.c.provider_id, m.providers.c.provider_name)
                          .where(m.providers.c.provider_id.in_(ids)))
         return {r.provider_id: r.provider_name for r in rows}
+
+    def organisations(self, provider_ids: Iterable[UUID]) -> dict[UUID, object]:
+        """What the open data says of each provider: its name and identifiers, and when they last changed."""
+        ids = list(provider_ids)
+        if not ids:
+            return {}
+        p = m.providers
+        rows = self._all(sa.select(p.c.provider_id, p.c.provider_name, p.c.name_at, p.c.identifiers,
+                                   p.c.identifiers_at).where(p.c.provider_id.in_(ids)))
+        return {r.provider_id: r for r in rows}
+
+    def memberships(self) -> list:
+        """Every provider's standing on every lot, with when it last changed (the DPS's open data)."""
+        pl = m.provider_lots
+        return self._all(sa.select(pl.c.dps_id, pl.c.provider_id, pl.c.lot, pl.c.membership_status, pl.c.status_at)
+                         .order_by(pl.c.dps_id, pl.c.provider_id, pl.c.lot))
+
+    def dps_record_times(self) -> dict[UUID, datetime]:
+        """When each DPS record awards holds last changed (its dps.configured's `at`)."""
+        return {r.dps_id: r.at for r in self._all(sa.select(m.dps_records.c.dps_id, m.dps_records.c.at))}
+
+    def ended_on(self, placement_ids: Iterable[UUID]) -> dict[UUID, date]:
+        """The day each of these placements ended, for those tracking has said have ended."""
+        ids = list(placement_ids)
+        if not ids:
+            return {}
+        ended = m.ended_placements
+        rows = self._all(sa.select(ended.c.placement_id, ended.c.ended_on).where(ended.c.placement_id.in_(ids)))
+        return {r.placement_id: r.ended_on for r in rows}
 
     def pricing_line_descriptions(self, provider_id: UUID, lot: int) -> dict[UUID, str]:
         rows = self._all(sa.select(m.pricing_lines).where(m.pricing_lines.c.provider_id == provider_id,

@@ -1,6 +1,7 @@
 """The awards service's rules, in the council's words.
 
-- registry.py: awards' own copy of lot memberships, registration status,
+- registry.py: awards' own copy of each DPS record (its regime, last day and
+  published award criteria), lot memberships, registration status,
   pricing maxima, capacity and places in use.
 - registration.py: the registration rule for every child placed (call-off or block place).
 - calloffs.py: individual placements: rank a closed referral's offers
@@ -65,13 +66,32 @@ from .mini_competition import (
     two_places,
 )
 from .registration import FULL_TIME_HOURS, UNREGISTERED_FULL_TIME_LIMIT, registration_breaches
-from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus, Registry, standing_refusal
+from .registry import (
+    DEFAULT_AWARD_CRITERIA,
+    STATUTORY_END_RULE,
+    AwardCriterion,
+    DpsRecord,
+    MembershipStatus,
+    PlacesInUse,
+    ProviderOnLot,
+    Regime,
+    RegistrationStatus,
+    Registry,
+    Standstill,
+    standing_refusal,
+)
 
 __all__ = [
     "Authority",
     "InterestDeclared",
     "InterestDeclaration",
     "standing_refusal",
+    "AwardCriterion",
+    "DEFAULT_AWARD_CRITERIA",
+    "DpsRecord",
+    "Regime",
+    "STATUTORY_END_RULE",
+    "Standstill",
     "AssessmentSummary",
     "BidSubmitted",
     "BidWithdrawn",

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, InvalidInput
 
 from .common import check_lot, refuse
@@ -51,6 +52,7 @@ class Referral:
     reason_for_ap: str = ""
     start_date: date | None = None
     expected_weeks: int | None = None
+    dps_id: UUID = FIRST_DPS_ID  # the DPS the referral was published under
 
     def __post_init__(self) -> None:
         check_lot(self.lot)

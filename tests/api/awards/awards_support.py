@@ -26,7 +26,7 @@ REPORTING = auth("reporting", sub="reporting-system")
 EVALUATOR = auth("evaluator", sub="evaluator-alice")
 EVALUATOR_2 = auth("evaluator", sub="evaluator-bob")
 
-PRODUCERS = {"membership": "provider_registry", "pricing_schedule": "provider_registry",
+PRODUCERS = {"dps": "provider_registry", "membership": "provider_registry", "pricing_schedule": "provider_registry",
              "capacity": "provider_registry", "provider": "provider_registry", "referral": "referrals",
              "placement": "tracking"}
 

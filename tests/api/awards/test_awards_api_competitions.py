@@ -48,18 +48,6 @@ from tests.api.awards.awards_support import (
 
 
 @pytest.fixture
-def rt(service):
-    runtime = service("awards")
-    at(runtime, NOW)
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
-
-
-@pytest.fixture
 def lot1(rt):
     return Lot1(rt)
 

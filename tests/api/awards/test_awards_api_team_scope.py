@@ -13,14 +13,12 @@ import pytest
 
 from tests.api.awards.awards_support import (
     MANAGER,
-    NOW,
     OFFICER,
     OTHER_OFFICER,
     REPORTING,
     Competition,
     Lot1,
     admit,
-    at,
     close,
     errors,
     offer,
@@ -29,18 +27,6 @@ from tests.api.awards.awards_support import (
 from tests.support.runtime import auth
 
 MEDICAL_OFFICER = auth("officer", team="medical", sub="officer-medical")
-
-
-@pytest.fixture
-def rt(service):
-    runtime = service("awards")
-    at(runtime, NOW)
-    return runtime
-
-
-@pytest.fixture
-def client(rt, client_for):
-    return client_for(rt)
 
 
 @pytest.fixture

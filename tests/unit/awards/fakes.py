@@ -15,8 +15,10 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.awards.domain import (
+    AwardCriterion,
     BlockContract,
     CallOff,
+    DpsRecord,
     MembershipStatus,
     MiniCompetition,
     Offer,
@@ -24,12 +26,17 @@ from services.awards.domain import (
     ProviderOnLot,
     Referral,
     ReferralState,
+    Regime,
     RegistrationStatus,
     Registry,
 )
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.actor import Actor
+from shared.catalogue import FIRST_DPS_ID
+from shared.config import Settings
 from shared.unit_of_work import AuditEntry, Repository
+
+STATUTORY_END = Settings.dps_pcr2015_statutory_end  # the default, as the real repository reads it
 
 
 @dataclass
@@ -38,12 +45,14 @@ class Store:
 
     registration: dict[UUID, str] = field(default_factory=dict)
     names: dict[UUID, str] = field(default_factory=dict)
-    lots: dict[tuple[UUID, int], dict] = field(default_factory=dict)  # membership, capacity, prices
+    lots: dict[tuple[UUID, int, UUID], dict] = field(default_factory=dict)  # (provider, lot, dps): membership...
+    dps_records: dict[UUID, DpsRecord] = field(default_factory=dict)
     referrals: dict[UUID, Referral | None] = field(default_factory=dict)  # None: cancelled before closed
     offers: dict[UUID, list[Offer]] = field(default_factory=dict)
     call_offs: dict[UUID, CallOff] = field(default_factory=dict)
     placements: list[tuple[UUID, UUID, int, bool]] = field(default_factory=list)  # placement, provider, lot, ft
     ended: set[UUID] = field(default_factory=set)
+    identifiers: dict[UUID, list[dict]] = field(default_factory=dict)  # provider -> org-id.guide identifiers
     competitions: dict[UUID, MiniCompetition] = field(default_factory=dict)
     contracts: dict[UUID, BlockContract] = field(default_factory=dict)
     block_places: dict[UUID, UUID] = field(default_factory=dict)  # referral -> contract
@@ -55,8 +64,9 @@ class FakeRegistry(Repository):
         self.store = store
         self.locked: list[tuple[UUID, int]] = []
 
-    def _lot(self, provider_id: UUID, lot: int) -> dict:
-        return self.store.lots.setdefault((provider_id, lot), {"membership": None, "capacity": 0, "prices": {}})
+    def _lot(self, provider_id: UUID, lot: int, dps_id: UUID) -> dict:
+        return self.store.lots.setdefault((provider_id, lot, dps_id), {"membership": None, "capacity": 0,
+                                                                       "prices": {}})
 
     def note_provider_name(self, provider_id, name, at) -> None:
         self.store.names[provider_id] = name
@@ -64,24 +74,29 @@ class FakeRegistry(Repository):
     def set_registration(self, provider_id, status, urn, at, ofsted_grade=None, keep_grade=False) -> None:
         self.store.registration[provider_id] = status
 
-    def set_membership(self, provider_id, lot, status, at, reason=None, ends_on=None) -> None:
-        self._lot(provider_id, lot)["membership"] = status
+    def set_identifiers(self, provider_id, identifiers, at) -> None:
+        self.store.identifiers[provider_id] = [dict(i) for i in identifiers]
 
-    def set_capacity(self, provider_id, lot, capacity, at) -> None:
-        self._lot(provider_id, lot)["capacity"] = capacity
+    def set_membership(self, provider_id, lot, status, at, reason=None, ends_on=None, dps_id=FIRST_DPS_ID) -> None:
+        self._lot(provider_id, lot, dps_id)["membership"] = status
 
-    def set_pricing(self, provider_id, lot, lines, at, version=None, effective_from=None) -> None:
-        self._lot(provider_id, lot)["prices"] = {line["pricing_line_id"]: line["maximum_price_pence"]
-                                                 for line in lines}
+    def set_capacity(self, provider_id, lot, capacity, at, dps_id=FIRST_DPS_ID) -> None:
+        self._lot(provider_id, lot, dps_id)["capacity"] = capacity
 
-    def registry_for(self, lot: int, provider_ids: Iterable[UUID] | None = None) -> Registry:
+    def set_pricing(self, provider_id, lot, lines, at, version=None, effective_from=None,
+                    dps_id=FIRST_DPS_ID) -> None:
+        self._lot(provider_id, lot, dps_id)["prices"] = {line["pricing_line_id"]: line["maximum_price_pence"]
+                                                         for line in lines}
+
+    def registry_for(self, lot: int, provider_ids: Iterable[UUID] | None = None,
+                     dps_id: UUID = FIRST_DPS_ID) -> Registry:
         wanted = None if provider_ids is None else set(provider_ids)
         return Registry.of(
             ProviderOnLot(pid, lot, MembershipStatus(facts["membership"]),
                           RegistrationStatus(self.store.registration.get(pid, "unregistered")),
                           dict(facts["prices"]), facts["capacity"])
-            for (pid, on), facts in self.store.lots.items()
-            if on == lot and facts["membership"] is not None and (wanted is None or pid in wanted))
+            for (pid, on, dps), facts in self.store.lots.items()
+            if on == lot and dps == dps_id and facts["membership"] is not None and (wanted is None or pid in wanted))
 
     def lock_provider(self, provider_id: UUID, lot: int) -> None:
         self.locked.append((provider_id, lot))
@@ -102,6 +117,27 @@ class FakeRegistry(Repository):
             for referral_id, allocation in list(contract.allocations.items()):
                 if allocation.placement_id == data["placement_id"]:
                     del contract.allocations[referral_id]
+
+
+class FakeDpsRecords(Repository):
+    def __init__(self, store: Store) -> None:
+        super().__init__(None)
+        self.store = store
+
+    def get(self, dps_id: UUID) -> DpsRecord | None:
+        if dps_id == FIRST_DPS_ID and dps_id not in self.store.dps_records:
+            return DpsRecord.first(STATUTORY_END)
+        return self.store.dps_records.get(dps_id)
+
+    def all(self) -> list[DpsRecord]:
+        return [self.get(FIRST_DPS_ID)] + [r for r in self.store.dps_records.values() if r.dps_id != FIRST_DPS_ID]
+
+    def record(self, data: Mapping) -> None:
+        self.store.dps_records[data["dps_id"]] = DpsRecord(
+            data["dps_id"], data["name"], Regime(data["regime"]), data["start"], data["term_ends_on"],
+            data["statutory_end"], data["ends_on"], data["status"], tuple(data["lots"]),
+            tuple(AwardCriterion(c["code"], c["name"], c.get("description", "")) for c in data["award_criteria"]),
+            data.get("agreed_minimum_window_days"))
 
 
 class FakeCallOffs(Repository):
@@ -135,7 +171,8 @@ class FakeCallOffs(Repository):
             data["referral_id"], data["lot"], Decimal(data["hours_per_week"]), data["ehcp"], data["looked_after"],
             data["full_time"], ReferralState.CANCELLED if cancelled else ReferralState.CLOSED, team=data["team"],
             child_ref=data["child_ref"], reason_for_ap=data["reason_for_ap"],
-            start_date=data["start_date"], expected_weeks=data["expected_weeks"])
+            start_date=data["start_date"], expected_weeks=data["expected_weeks"],
+            dps_id=data.get("dps_id", FIRST_DPS_ID))
         self.store.offers[data["referral_id"]] = [
             Offer(o["offer_id"], o["provider_id"], o["pricing_line_id"], o["unit_price_pence"],
                   Decimal(o["units_per_week"]), o["weeks"], o["total_pence"], o["proposed_start"],
@@ -213,6 +250,7 @@ class FakeUnitOfWork(AwardsUnitOfWork):
         self.open_repositories(None)
 
     def open_repositories(self, session) -> None:
+        self.dps_records = FakeDpsRecords(self.store)
         self.registry = FakeRegistry(self.store)
         self.call_offs = FakeCallOffs(self.store)
         self.competitions = FakeCompetitions(self.store)
