@@ -88,5 +88,7 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
             "providers": "a copy of the registry's current record of each provider, replaced by its events",
             "provider_lots": "a copy of the registry's current memberships and capacity, replaced by its events",
             "pricing_lines": "a copy of the registry's current maximum prices, replaced by its events",
+            "dps_records": "a copy of the registry's DPS records (regime, last day, award criteria), replaced by its "
+                           "events",
         },
     )

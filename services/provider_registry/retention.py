@@ -35,7 +35,8 @@ def _providers_gone(tables: Mapping[str, sa.Table]):
                       providers.c.id.not_in(recent), providers.c.id.not_in(applying))
         return delete_rows(session, providers, due, limit, children=[
             (tables[name], ["provider_id"])
-            for name in ("memberships", "pricing_schedules", "compliance_documents", "sla_acceptances")])
+            for name in ("memberships", "pricing_schedules", "compliance_documents", "sla_acceptances",
+                         "declaration_requests")])
 
     return remove
 
@@ -52,8 +53,9 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
                                                       older_than(applications.c.decided_at, cutoff), n)),
             RetentionRule(
                 "provider", "a provider no longer on the DPS: its details, memberships, pricing schedules, "
-                "compliance evidence and SLA acceptances",
-                ("providers", "memberships", "pricing_schedules", "compliance_documents", "sla_acceptances"),
+                "compliance evidence, SLA acceptances and renewed self-declarations",
+                ("providers", "memberships", "pricing_schedules", "compliance_documents", "sla_acceptances",
+                 "declaration_requests"),
                 Period("DPS_RETENTION_PROVIDER_YEARS", 6, "years", 3, PROCUREMENT),
                 "the end of its last membership", "deleted", _providers_gone(tables)),
         ),

@@ -78,5 +78,8 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
             "memberships": "a copy of the registry's current memberships, replaced by its events",
             "pricing_schedules": "a copy of the registry's current maximum prices, replaced by its events",
             "webhooks": "a provider's current webhook address: kept while registered, deleted when removed",
+            "dps_records": "a copy of the registry's DPS records (regime, last day, agreed window), replaced by its "
+                           "events",
+            "sla_acceptances": "a copy of which providers accepted which DPS terms, replaced by the registry's events",
         },
     )
