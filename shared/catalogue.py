@@ -84,6 +84,8 @@ _EVENTS = [
               "The offer window closed and the officer completed the assessment: "
               "the referral with its offers and their assessments (what awards ranks)."),
     EventType("referral.cancelled", "referrals", 1, "An officer cancelled a referral."),
+    EventType("referral.window_extended", "referrals", 1,
+              "An officer extended a referral's offer window before it closed; every invited provider is told."),
     EventType("off_dps_exception.recorded", "referrals", 1,
               "No DPS provider could meet the needs; an officer recorded an off-DPS exception."),
     # awards

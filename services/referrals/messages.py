@@ -391,6 +391,8 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot,
                 "invited_provider_ids": list(event.invited), "reason": event.reason,
                 "republished_as": event.republished_as, "at": utc(event.at)})
+        case WindowExtended():
+            return "referral.window_extended", window_extended_data(event)
         case domain.OffDpsExceptionRecorded():
             return "off_dps_exception.recorded", cached(OffDpsExceptionData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "team": event.team, "reason": event.reason,

@@ -34,9 +34,8 @@ CONFIRMED = datetime(2025, 4, 9, 9, 0, tzinfo=UTC)
 LATER = datetime(2025, 4, 10, 9, 0, tzinfo=UTC)
 
 
-# the same fixtures as the competitions' API tests, used by name
-rt, client, lot1, competition, contract = (getattr(base, name) for name in
-                                           ("rt", "client", "lot1", "competition", "contract"))
+# the same fixtures as the competitions' API tests, used by name (rt and client: conftest.py)
+lot1, competition, contract = (getattr(base, name) for name in ("lot1", "competition", "contract"))
 allocate = base.allocate
 
 

@@ -116,6 +116,8 @@ def test_extending_the_window_tells_every_invited_provider_by_webhook(uow, no_we
     assert told["event_type"] == "referral.window_extended" and set(told["provider_ids"]) == {ACORN, BIRCH}
     assert told["payload"]["deadline"] == later.isoformat() and "invited_provider_ids" not in told["payload"]
     assert "referral.window_extended" in uow.audited()
+    [published] = uow.published("referral.window_extended")  # on the exchange too: notifications read it
+    assert published["deadline"] == later.isoformat() and published["referral_id"] == str(referral.id)
 
 
 def closed_and_assessed(uow, meets: bool = True):
