@@ -31,14 +31,18 @@ from .compliance import (
 )
 from .dps import (
     DECISION_WORKING_DAYS,
+    DEFAULT_AWARD_CRITERIA,
     DEFAULT_START,
     DEFAULT_TERM_YEARS,
     DPS,
     EXTENDED_DECISION_WORKING_DAYS,
     LOT_NAMES,
     LOTS,
+    AdmissionRound,
+    AwardCriterion,
     DPSStatus,
     Lot,
+    StatutoryEndWarning,
     check_lot,
 )
 from .events import (
@@ -52,6 +56,7 @@ from .events import (
     DocumentUploaded,
     DpsClosed,
     DpsConfigured,
+    DpsStatutoryEndApproaching,
     Event,
     LotQuestionsSet,
     MembershipAdmitted,
@@ -77,11 +82,22 @@ from .questions import (
     assess_answer,
     assess_answers,
 )
+from .regime import (
+    DEFAULT_PCR2015_STATUTORY_END,
+    STATUTORY_END_REGULATION,
+    STATUTORY_END_WARNING_MONTHS,
+    Regime,
+    Standstill,
+)
 
 __all__ = [
     # the DPS and its lots
     "DPS", "DPSStatus", "Lot", "LOTS", "LOT_NAMES", "DEFAULT_START", "DEFAULT_TERM_YEARS",
     "DECISION_WORKING_DAYS", "EXTENDED_DECISION_WORKING_DAYS", "check_lot",
+    "AdmissionRound", "AwardCriterion", "DEFAULT_AWARD_CRITERIA", "StatutoryEndWarning",
+    # the regime and the rules that hang off it
+    "Regime", "Standstill", "DEFAULT_PCR2015_STATUTORY_END", "STATUTORY_END_REGULATION",
+    "STATUTORY_END_WARNING_MONTHS",
     # qualification questions
     "Answer", "Assessment", "PassFailQuestion", "Question", "QuestionResult", "ScoredQuestion",
     "assess_answer", "assess_answers",
@@ -100,4 +116,5 @@ __all__ = [
     "MembershipSuspended", "PricingScheduleEffective", "RegistrationChanged",
     "AnswerMarked", "ApplicationDecided", "ApplicationSubmitted", "DeadlineExtended", "DetailsChanged",
     "DocumentUploaded", "DpsClosed", "DpsConfigured", "LotQuestionsSet", "PricingChanged", "SlaAccepted", "SlaIssued",
+    "DpsStatutoryEndApproaching",
 ]

@@ -19,6 +19,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from shared.calendar import add_working_days, council_date
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, InvalidInput
 
 from .common import Refusals, as_member, is_blank, is_whole_number, require_reason
@@ -274,6 +275,7 @@ class Application:
     status: ApplicationStatus = ApplicationStatus.PENDING
     marks: dict[tuple[int, str], int] = field(default_factory=dict)  # the council's scores
     decision: Decision | None = None
+    dps_id: UUID = FIRST_DPS_ID  # the DPS record applied to
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
@@ -412,8 +414,7 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
     provider has an application pending and which lots it is already a member
     of (admitted or suspended); a provider removed from a lot may apply again."""
     today = council_date(now)
-    if not dps.is_open(today):
-        raise Conflict("the DPS is not open to applications")
+    dps.require_open_to_applications(today)  # closed, ended (by term or by law), or outside a round
     if pending_application_exists:
         raise Conflict("this provider already has an application awaiting a decision")
     check_form(form, dps, today)
@@ -427,6 +428,7 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
         questions={entry.lot: dps.questions_for(entry.lot) for entry in form.lots},
         submitted_at=now,
         deadline=DecisionDeadline(today, dps.decision_working_days, dps.extended_decision_working_days),
+        dps_id=dps.id,
     )
     application.events.append(ApplicationSubmitted(application.id, provider_id, application.lots_applied_for,
                                                    application.deadline.due_on))

@@ -18,6 +18,8 @@ from datetime import date, datetime
 from typing import ClassVar
 from uuid import UUID
 
+from shared.catalogue import FIRST_DPS_ID
+
 from .pricing import PricingLine
 from .questions import Question
 
@@ -42,6 +44,7 @@ class MembershipAdmitted(Event):
     at: datetime
     status: str = "admitted"
     urn: str | None = None  # the DfE URN of a registered school
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,7 @@ class MembershipSuspended(Event):
     automatic: bool  # True when the compliance check suspended it
     at: datetime
     status: str = "suspended"
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class MembershipReinstated(Event):
     automatic: bool
     at: datetime
     status: str = "admitted"
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class MembershipRemoved(Event):
     reason: str
     at: datetime
     status: str = "removed"
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -113,11 +119,44 @@ class RegistrationChanged(Event):
     at: datetime
 
 
+@dataclass(frozen=True)
+class DpsConfigured(Event):
+    """A DPS record set up or changed: `record` is the whole record as it now
+    is (DPS.published); `before`/`after` the settings changed, for the audit
+    trail (None when the change has its own line: closing, a new SLA...)."""
+
+    type: ClassVar[str] = "dps.configured"
+    before: dict | None
+    after: dict | None
+    dps_id: UUID = FIRST_DPS_ID
+    record: dict | None = None
+
+
+@dataclass(frozen=True)
+class DpsStatutoryEndApproaching(Event):
+    type: ClassVar[str] = "dps.statutory_end_approaching"
+    dps_id: UUID
+    statutory_end: date
+    months_before: int
+    regulation: str
+
+
+@dataclass(frozen=True)
+class SlaAccepted(Event):
+    type: ClassVar[str] = "provider.sla_accepted"
+    provider_id: UUID
+    version: str
+    accepted_on: date
+    accepted_at: datetime | None = None
+    dps_id: UUID = FIRST_DPS_ID
+
+
 # ------------------------------------------------ published (the catalogue's)
 
 EVENTS: tuple[type[Event], ...] = (
     MembershipAdmitted, MembershipSuspended, MembershipReinstated, MembershipRemoved,
     PricingScheduleEffective, CapacityChanged, RegistrationChanged,
+    DpsConfigured, DpsStatutoryEndApproaching, SlaAccepted,
 )
 
 
@@ -125,16 +164,10 @@ EVENTS: tuple[type[Event], ...] = (
 
 
 @dataclass(frozen=True)
-class DpsConfigured(Event):
-    type: ClassVar[str] = "dps.configured"
-    before: dict
-    after: dict
-
-
-@dataclass(frozen=True)
 class DpsClosed(Event):
     type: ClassVar[str] = "dps.closed"
     reason: str | None
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -143,6 +176,7 @@ class SlaIssued(Event):
     previous_version: str
     version: str
     reason: str | None
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -151,6 +185,7 @@ class LotQuestionsSet(Event):
     lot: int
     before: tuple[Question, ...]
     after: tuple[Question, ...]
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -207,14 +242,6 @@ class DocumentUploaded(Event):
     kind: str
     reference: str
     expires_on: date
-
-
-@dataclass(frozen=True)
-class SlaAccepted(Event):
-    type: ClassVar[str] = "provider.sla_accepted"
-    provider_id: UUID
-    version: str
-    accepted_on: date
 
 
 @dataclass(frozen=True)
