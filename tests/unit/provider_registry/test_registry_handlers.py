@@ -88,10 +88,12 @@ def test_manager_renames_the_dps_and_the_trail_has_before_and_after(uow):
     dps = handlers.configure_dps(uow.acting_as(MANAGER), MANAGER, name="AP DPS (Newtown)")
     assert dps.name == "AP DPS (Newtown)" and uow.committed
     (who, entry), = uow.audit
-    assert (who, entry.action, entry.subject_type, entry.subject_id) == ("vls-manager", "dps.configured", "dps", FIRST_DPS_ID)
+    assert (who, entry.action, entry.subject_type, entry.subject_id) == (
+        "vls-manager", "dps.configured", "dps", FIRST_DPS_ID)
     assert (entry.details["before"]["name"], entry.details["after"]["name"]) == (
         "Alternative Provision DPS", "AP DPS (Newtown)")
-    assert uow.messages == []
+    (type_, data), = uow.messages  # every change publishes the whole record
+    assert (type_, data["name"], data["dps_id"]) == ("dps.configured", "AP DPS (Newtown)", str(FIRST_DPS_ID))
 
 
 def test_the_term_is_fixed_once_a_provider_is_admitted(uow):
