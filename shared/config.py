@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from shared.catalogue import SERVICES
@@ -75,6 +76,8 @@ class Settings:
     ocid_prefix: str = "ocds-dpsap1"
     council_name: str = "The Council"
     council_id: str = "council"
+    # provider registry: the statutory end of a DPS under the 2015 rules (SI 2024/716 regulation 5(4))
+    pcr2015_statutory_end: date = date(2029, 2, 23)
 
     @property
     def upper(self) -> str:
@@ -130,7 +133,16 @@ def load_settings(service: str) -> Settings:
         ocid_prefix=_env("DPS_AWARDS_OCID_PREFIX", "ocds-dpsap1"),
         council_name=_env("DPS_COUNCIL_NAME", "The Council"),
         council_id=_env("DPS_COUNCIL_ID", "council"),
+        pcr2015_statutory_end=_date("DPS_PCR2015_STATUTORY_END", "2029-02-23"),
     )
+
+
+def _date(name: str, default: str) -> date:
+    raw = _env(name, default) or default
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {raw!r}") from None
 
 
 def _key(name: str) -> str | None:

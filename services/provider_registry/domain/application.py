@@ -88,6 +88,7 @@ class ApplicationForm:
     documents: tuple[ComplianceDocument, ...]
     lots: tuple[LotApplication, ...]
     sla_version: str  # the service level agreement the provider accepts by applying
+    dps_id: UUID = FIRST_DPS_ID  # the DPS record applied to (a successor arrangement is joined separately)
 
 
 _POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}", re.IGNORECASE)
@@ -275,8 +276,11 @@ class Application:
     status: ApplicationStatus = ApplicationStatus.PENDING
     marks: dict[tuple[int, str], int] = field(default_factory=dict)  # the council's scores
     decision: Decision | None = None
-    dps_id: UUID = FIRST_DPS_ID  # the DPS record applied to
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def dps_id(self) -> UUID:
+        return self.form.dps_id
 
     @property
     def lots_applied_for(self) -> tuple[int, ...]:
@@ -413,6 +417,8 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
     """A provider's request to participate.  The service layer says whether the
     provider has an application pending and which lots it is already a member
     of (admitted or suspended); a provider removed from a lot may apply again."""
+    if form.dps_id != dps.id:
+        raise ValueError("the form applies to another DPS record")
     today = council_date(now)
     dps.require_open_to_applications(today)  # closed, ended (by term or by law), or outside a round
     if pending_application_exists:
@@ -428,7 +434,6 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
         questions={entry.lot: dps.questions_for(entry.lot) for entry in form.lots},
         submitted_at=now,
         deadline=DecisionDeadline(today, dps.decision_working_days, dps.extended_decision_working_days),
-        dps_id=dps.id,
     )
     application.events.append(ApplicationSubmitted(application.id, provider_id, application.lots_applied_for,
                                                    application.deadline.due_on))
