@@ -203,7 +203,7 @@ def check_form(form: ApplicationForm, dps: DPS, today: date) -> None:
             if entry.lot in seen:
                 raise InvalidInput(f"lot {entry.lot} is applied for twice", field="lots")
             seen.add(entry.lot)
-            _check_lot_application(entry, dps.questions_for(entry.lot), refusals)
+            _check_lot_application(entry, dps.questions_for(entry.lot, field="lots"), refusals)
     if form.sla_version != dps.sla_version:
         refusals.add("sla_version", f"the current service level agreement is version {dps.sla_version}")
     refusals.raise_if_any("application refused")
@@ -431,7 +431,7 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
         id=application_id,
         provider_id=provider_id,
         form=form,
-        questions={entry.lot: dps.questions_for(entry.lot) for entry in form.lots},
+        questions={entry.lot: dps.questions_for(entry.lot, field="lots") for entry in form.lots},
         submitted_at=now,
         deadline=DecisionDeadline(today, dps.decision_working_days, dps.extended_decision_working_days),
     )

@@ -369,14 +369,15 @@ class DPS:
         self._published({}, {"round": {"opens_on": opens_on, "closes_on": closes_on}})
         return new
 
-    def questions_for(self, lot: int) -> tuple[Question, ...]:
-        return self.lot(lot).questions
+    def questions_for(self, lot: int, field: str = "lot") -> tuple[Question, ...]:
+        return self.lot(lot, field).questions
 
-    def lot(self, lot: int) -> Lot:
-        check_lot(lot)
+    def lot(self, lot: int, field: str = "lot") -> Lot:
+        """One of this record's lots (a successor may have fewer than four)."""
+        check_lot(lot, field=field)
         if lot not in self.lots:
             raise InvalidInput(f"lot {lot} is not a lot of {self.name}; its lots are "
-                               f"{', '.join(map(str, sorted(self.lots)))}", field="lot")
+                               f"{', '.join(map(str, sorted(self.lots)))}", field=field)
         return self.lots[lot]
 
     def set_questions(self, lot: int, questions: tuple[Question, ...] | list[Question]) -> None:
