@@ -65,43 +65,6 @@ def _dps_change(use_case: str, dps_id, *args, **kwargs) -> dict:
         return views.dps_view(dps, _today(uow))
 
 
-@dps_blp.route("/dps")
-class DPSRecord(MethodView):
-    @dps_blp.response(200, s.DPSOut)
-    @public
-    def get(self):
-        """The first DPS: its regime, term and statutory end, status, SLA version, award criteria and lots"""
-        with _uow(read_only=True) as uow:
-            return _dps_view(uow)
-
-    @dps_blp.arguments(s.DPSChangeSchema)
-    @dps_blp.response(200, s.DPSOut)
-    @requires("manager")
-    def patch(self, change):
-        """Change the first DPS's name, start or term (the term only before anyone is admitted)"""
-        return _dps_change("configure_dps", FIRST_DPS_ID, **change)
-
-
-@dps_blp.route("/dps/closure")
-class DPSClosure(MethodView):
-    @dps_blp.arguments(s.ReasonOnlySchema)
-    @dps_blp.response(200, s.DPSOut)
-    @requires("manager")
-    def post(self, body):
-        """Close the first DPS to applications"""
-        return _dps_change("close_dps", FIRST_DPS_ID, body["reason"])
-
-
-@dps_blp.route("/dps/sla-versions")
-class SlaVersions(MethodView):
-    @dps_blp.arguments(s.SlaIssueSchema)
-    @dps_blp.response(201, s.DPSOut)
-    @requires("manager")
-    def post(self, body):
-        """Issue a new version of the first DPS's service level agreement (with any agreed minimum window)"""
-        return _dps_change("issue_sla", FIRST_DPS_ID, **body)
-
-
 @dps_blp.route("/dps-records")
 class DPSRecords(MethodView):
     @dps_blp.arguments(Paging, location="query")
@@ -124,12 +87,14 @@ class DPSRecords(MethodView):
             return views.dps_view(dps, _today(uow))
 
 
+# The first DPS keeps its own paths (/v1/dps...): the same views, for FIRST_DPS_ID.
+@dps_blp.route("/dps", endpoint="DPSRecord", defaults={"dps_id": FIRST_DPS_ID})
 @dps_blp.route("/dps-records/<uuid:dps_id>")
 class DPSRecordById(MethodView):
     @dps_blp.response(200, s.DPSOut)
     @public
     def get(self, dps_id: UUID):
-        """One DPS record"""
+        """One DPS record (/v1/dps: the first): its regime, term, statutory end, SLA, award criteria and lots"""
         with _uow(read_only=True) as uow:
             return _dps_view(uow, dps_id)
 
@@ -141,6 +106,7 @@ class DPSRecordById(MethodView):
         return _dps_change("configure_dps", dps_id, **change)
 
 
+@dps_blp.route("/dps/closure", endpoint="DPSClosure", defaults={"dps_id": FIRST_DPS_ID})
 @dps_blp.route("/dps-records/<uuid:dps_id>/closure")
 class DPSRecordClosure(MethodView):
     @dps_blp.arguments(s.ReasonOnlySchema)
@@ -151,6 +117,7 @@ class DPSRecordClosure(MethodView):
         return _dps_change("close_dps", dps_id, body["reason"])
 
 
+@dps_blp.route("/dps/sla-versions", endpoint="SlaVersions", defaults={"dps_id": FIRST_DPS_ID})
 @dps_blp.route("/dps-records/<uuid:dps_id>/sla-versions")
 class DPSRecordSla(MethodView):
     @dps_blp.arguments(s.SlaIssueSchema)
@@ -183,6 +150,7 @@ class DPSRounds(MethodView):
             return views.dps_view(dps, _today(uow))
 
 
+@dps_blp.route("/lots/<int:lot>/questions", endpoint="LotQuestions", defaults={"dps_id": FIRST_DPS_ID})
 @dps_blp.route("/dps-records/<uuid:dps_id>/lots/<int:lot>/questions")
 class DPSLotQuestions(MethodView):
     @dps_blp.arguments(s.QuestionsSchema)
@@ -206,18 +174,6 @@ class Lots(MethodView):
         with _uow(read_only=True) as uow:
             dps = handlers.dps_record(uow)
             return page.respond(page.window(sorted(dps.lots)), lambda n: views.lot_view(dps, n))
-
-
-@dps_blp.route("/lots/<int:lot>/questions")
-class LotQuestions(MethodView):
-    @dps_blp.arguments(s.QuestionsSchema)
-    @dps_blp.response(200, s.LotOut)
-    @requires("manager")
-    def put(self, body, lot):
-        """Set a lot's qualification questions (applications already made keep theirs)"""
-        with _uow() as uow:
-            dps = handlers.set_questions(uow, current_principal(), lot, body["questions"])
-            return views.lot_view(dps, lot)
 
 
 # ------------------------------------------------------------ applications
