@@ -15,42 +15,23 @@ import pytest
 from services.provider_registry import handlers
 from services.provider_registry.domain import (
     DPS,
-    ApplicationForm,
     AwardCriterion,
-    ComplianceDocument,
-    DocumentKind,
-    LotApplication,
-    Organisation,
     PricingLine,
-    Registration,
-    RegistrationStatus,
-    SafeguardingLead,
     Unit,
 )
 from shared.actor import Actor
 from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, InvalidInput
 from tests.unit.provider_registry.fakes import FakeUnitOfWork
+from tests.unit.provider_registry.test_domain_registry_regime import at, form
 
 MANAGER = Actor("vls-manager", frozenset({"manager"}))
 LINE = PricingLine("Group place per week", Unit.WEEK, "1:4", 45_000)
 NOW = datetime(2025, 3, 3, 10, tzinfo=UTC)
 
 
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
-
-
 def provider_user(provider_id) -> Actor:
     return Actor(f"user-of-{provider_id}", frozenset({"provider"}), provider_id=provider_id)
-
-
-def form(lots=(1,), dps_id=FIRST_DPS_ID, sla="1") -> ApplicationForm:
-    documents = tuple(ComplianceDocument(kind, f"{kind.value}.pdf", date(2030, 1, 31)) for kind in DocumentKind)
-    return ApplicationForm(Organisation("Bridges Learning Ltd", "1 High Street", "NT1 2AB"),
-                           Registration(RegistrationStatus.UNREGISTERED_SETTING),
-                           SafeguardingLead("Sam Okafor", "sam@bridges.example"), True, documents,
-                           tuple(LotApplication(n, {}, (LINE,), 4) for n in lots), sla, dps_id)
 
 
 @pytest.fixture
