@@ -243,7 +243,8 @@ class DPS:
             return (f"the DPS ended by law at the end of {self.ends_on.isoformat()}: a DPS set up under the "
                     f"Public Contracts Regulations 2015 expires on its statutory end ({STATUTORY_END_REGULATION}; "
                     "the law, not council policy)")
-        return f"the DPS term ended on {self.ends_on.isoformat()} (the term the DPS advertised)"
+        return (f"the DPS term ended on {self.ends_on.isoformat()} (the term the council advertised: "
+                "its own terms, before any statutory end)")
 
     def require_in_force(self, today: date) -> None:
         """No admission (and no invitation or award) after `ends_on`; call-offs already made run on."""

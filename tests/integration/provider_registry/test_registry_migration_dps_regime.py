@@ -62,6 +62,10 @@ def test_the_existing_dps_becomes_the_first_record_and_keeps_what_was_of_it(engi
     _at(engine, "0004")
     _rows_of_0004(engine)
     _at(engine, "head")
+    keys = {name: sa.inspect(engine).get_pk_constraint(name) for name in ("dps", "lots", "memberships")}
+    assert {name: (key["name"], key["constrained_columns"]) for name, key in keys.items()} == {
+        "dps": ("pk_dps", ["id"]), "lots": ("pk_lots", ["dps_id", "number"]),
+        "memberships": ("pk_memberships", ["provider_id", "dps_id", "lot"])}
 
     orm.start_mappers()
     with make_session_factory(engine)() as session:
@@ -75,3 +79,19 @@ def test_the_existing_dps_becomes_the_first_record_and_keeps_what_was_of_it(engi
         assert list(provider.memberships) == [(FIRST_DPS_ID, 1)]
         assert provider.membership(1).capacity == 6
         assert provider.has_accepted("1", FIRST_DPS_ID)
+
+
+def test_the_migration_goes_back_to_one_dps(engine):
+    _at(engine, "head")
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO dps (id, name, start, term_years, status, sla_version, decision_working_days, "
+                          "extended_decision_working_days, regime, award_criteria, rounds, warnings_given) VALUES "
+                          "(:id, 'AP market', '2025-02-24', 4, 'open', '1', 10, 15, 'pa2023_dynamic_market', "
+                          "'[]', '[]', '[]')"), {"id": uuid.uuid4() if c.dialect.name == "postgresql"
+                                                 else uuid.uuid4().hex})
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(definition().versions, models.metadata, connection), "0004")
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT id, name FROM dps")).all() == [(1, "Alternative Provision Dynamic "
+                                                                           "Purchasing System")]
+        assert c.execute(sa.text("SELECT count(*) FROM lots")).scalar_one() == 4

@@ -55,6 +55,7 @@ def upgrade() -> None:
         for name, type_ in (("regime", sa.String(40)), ("award_criteria", sa.JSON()), ("rounds", sa.JSON()),
                             ("warnings_given", sa.JSON())):
             batch.alter_column(name, existing_type=type_, nullable=False)
+    with op.batch_alter_table("dps", recreate="always") as batch:  # on the renamed column (SQLite loses it otherwise)
         batch.create_primary_key("pk_dps", ["id"])
 
     for name, key in KEYED_BY_DPS.items():
@@ -98,4 +99,5 @@ def downgrade() -> None:
                      "agreed_in_sla_version", "rounds", "warnings_given"):
             batch.drop_column(name)
         batch.alter_column("old_id", new_column_name="id", existing_type=sa.Integer(), nullable=False)
+    with op.batch_alter_table("dps", recreate="always") as batch:
         batch.create_primary_key("pk_dps", ["id"])
