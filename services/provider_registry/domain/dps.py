@@ -11,6 +11,7 @@ lots and terms, that providers join separately."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -58,12 +59,7 @@ def months_before(day: date, months: int) -> date:
     """The same day `months` months earlier (the month's last day where it has no such day)."""
     year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
     month += 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # ------------------------------------------------ published call-off award criteria
@@ -202,6 +198,7 @@ class DPS:
             regime = Regime(regime)
         except ValueError:
             refusals.add("regime", "one of " + ", ".join(r.value for r in Regime))
+            regime = Regime.PCR2015_DPS  # refused below; the rest of the record is still checked
         numbers = sorted(set(lots))
         for number in numbers:
             with refusals.collect():
@@ -211,8 +208,7 @@ class DPS:
         with refusals.collect():
             dps = cls(name.strip() if isinstance(name, str) else name, start=start, term_years=term_years,
                       lots={n: Lot(n, LOT_NAMES[n]) for n in numbers if is_lot(n)}, sla_version=sla_version,
-                      id=id, regime=regime if not refusals.errors else Regime.PCR2015_DPS,
-                      statutory_end=statutory_end)
+                      id=id, regime=regime, statutory_end=statutory_end)
         refusals.raise_if_any("DPS refused")
         dps.award_criteria = criteria
         dps._published({}, dps.published())
