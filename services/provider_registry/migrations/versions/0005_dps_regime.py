@@ -1,4 +1,4 @@
-"""DPS records get a UUID id, a regime, a statutory end, award criteria, an agreed window, rounds; lots, memberships, applications and SLA acceptances name their DPS  (issue #15)
+"""DPS records: a UUID id, regime, statutory end, criteria, window, rounds; rows name their DPS  (issue #15)
 
 The one DPS there was becomes the first DPS record (shared.catalogue.FIRST_DPS_ID,
 written out here): a DPS under the Public Contracts Regulations 2015, with the
@@ -81,7 +81,8 @@ def downgrade() -> None:
         op.execute(table.delete().where(table.c.dps_id != FIRST_DPS_ID))
     with op.batch_alter_table("applications") as batch:
         batch.drop_column("dps_id")
-    old_keys = {"lots": ["number"], "memberships": ["provider_id", "lot"], "sla_acceptances": ["provider_id", "version"]}
+    old_keys = {"lots": ["number"], "memberships": ["provider_id", "lot"],
+                "sla_acceptances": ["provider_id", "version"]}
     for name, key in old_keys.items():
         with op.batch_alter_table(name, recreate="always") as batch:
             batch.drop_constraint(f"pk_{name}", type_="primary")
