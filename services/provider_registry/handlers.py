@@ -380,5 +380,7 @@ def run_dps_checks(uow: RegistryUnitOfWork, now: datetime, statutory_end: date |
     today = council_date(now)
     for record in uow.dps.list():
         dps = uow.dps.get(record.id, for_update=True)
-        dps.apply_statutory_end(statutory_end)
+        if dps.apply_statutory_end(statutory_end):
+            for provider_id in uow.providers.to_check():  # memberships end with the DPS
+                uow.providers.get(provider_id, for_update=True).end_with(dps)
         dps.warn_of_statutory_end(today)

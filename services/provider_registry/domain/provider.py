@@ -202,6 +202,12 @@ class Provider:
         return tuple(sorted({m.lot for m in self.memberships.values()
                              if (dps_id is None or m.dps_id == dps_id) and m.status_on(today) in current}))
 
+    def end_with(self, dps: DPS) -> None:
+        """Every membership of the DPS ends when it does (its statutory end moved by configuration)."""
+        for membership in self.memberships.values():
+            if membership.dps_id == dps.id:
+                membership.ends_on = dps.ends_on
+
     def require_member(self, today: date) -> None:
         """The provider's own users change its record only while it is a member of some lot (admitted or
         suspended): removed from every lot, or past the end of the DPS term, it may still read its record

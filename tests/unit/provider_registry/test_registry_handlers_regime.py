@@ -144,14 +144,18 @@ def test_the_daily_job_warns_once_at_12_6_and_3_months(uow):
     assert "dps.statutory_end_approaching" in uow.actions()
 
 
-def test_the_daily_job_applies_the_configured_statutory_end(uow):
+def test_the_daily_job_applies_the_configured_statutory_end_and_memberships_end_with_it(uow):
     market = set_up(uow)
+    provider = admit(uow, uuid.uuid4())
+    admit(uow, provider.id, market.id)
     uow.messages.clear()
     handlers.run_dps_checks(uow, NOW, statutory_end=date(2028, 10, 27))
     uow.commit()
     (data,) = uow.published("dps.configured")
     assert (data["dps_id"], data["statutory_end"], data["ends_on"]) == (str(FIRST_DPS_ID), "2028-10-27", "2028-10-27")
     assert market.statutory_end is None  # only a 2015-rules DPS has one
+    assert (provider.membership(1).ends_on, provider.membership(1, market.id).ends_on) == (
+        date(2028, 10, 27), date(2029, 2, 23))
     uow.messages.clear()
     handlers.run_dps_checks(uow, NOW, statutory_end=date(2028, 10, 27))
     assert uow.published("dps.configured") == []
