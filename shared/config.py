@@ -79,8 +79,8 @@ class Settings:
     ocid_prefix: str | None = None
     council_name: str = "The Council"
     council_id: str = "council"
-    # the statutory end of a DPS under PCR 2015 (SI 2024/716 regulation 5(4)): no admission or award after it
-    dps_pcr2015_statutory_end: date = date(2029, 2, 23)
+    # provider registry: the statutory end of a DPS under the 2015 rules (SI 2024/716 regulation 5(4))
+    pcr2015_statutory_end: date = date(2029, 2, 23)
 
     @property
     def upper(self) -> str:
@@ -137,8 +137,16 @@ def load_settings(service: str) -> Settings:
         environment=(_env("DPS_ENVIRONMENT", "development") or "development").strip().lower(),
         council_name=_env("DPS_COUNCIL_NAME", "The Council"),
         council_id=_env("DPS_COUNCIL_ID", "council"),
-        dps_pcr2015_statutory_end=date.fromisoformat(_env("DPS_PCR2015_STATUTORY_END", "2029-02-23")),
+        pcr2015_statutory_end=_date("DPS_PCR2015_STATUTORY_END", "2029-02-23"),
     )
+
+
+def _date(name: str, default: str) -> date:
+    raw = _env(name, default) or default
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {raw!r}") from None
 
 
 def _key(name: str) -> str | None:

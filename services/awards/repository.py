@@ -172,7 +172,7 @@ class DpsRecords(Repository):
         if row is not None:
             return _dps_record(row)
         if dps_id == FIRST_DPS_ID:
-            return DpsRecord.first(load_settings("awards").dps_pcr2015_statutory_end)
+            return DpsRecord.first(load_settings("awards").pcr2015_statutory_end)
         return None
 
     def all(self) -> list[DpsRecord]:

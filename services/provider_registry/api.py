@@ -19,12 +19,14 @@ from services.provider_registry.unit_of_work import RegistryUnitOfWork
 from shared import audit
 from shared.auth import current_principal, public, requires
 from shared.calendar import council_date
+from shared.catalogue import FIRST_DPS_ID
 from shared.paging import LINK_DOC, Page, Paging
 
 COUNCIL = ("officer", "manager")
 
 dps_blp = Blueprint("dps", __name__, url_prefix="/v1",
-                    description="The DPS record, its lots and their qualification questions")
+                    description="The DPS records (the first, /v1/dps, and any successor arrangement beside it), "
+                                "their regime, statutory end, award criteria, lots and qualification questions")
 applications_blp = Blueprint("applications", __name__, url_prefix="/v1/applications",
                              description="Requests to participate and the manager's decision on them")
 providers_blp = Blueprint("providers", __name__, url_prefix="/v1/providers",
@@ -52,49 +54,113 @@ def _today(uow: RegistryUnitOfWork):
 # ------------------------------------------------------------ the DPS, lots
 
 
-def _dps_view(uow: RegistryUnitOfWork) -> dict:
-    return views.dps_view(handlers.dps_record(uow), _today(uow))
+def _dps_view(uow: RegistryUnitOfWork, dps_id=FIRST_DPS_ID) -> dict:
+    return views.dps_view(handlers.dps_record(uow, dps_id), _today(uow))
 
 
-@dps_blp.route("/dps")
-class DPSRecord(MethodView):
+def _dps_change(use_case: str, dps_id, *args, **kwargs) -> dict:
+    """The manager's change of a DPS record, shown as the record now is."""
+    with _uow() as uow:
+        dps = getattr(handlers, use_case)(uow, current_principal(), *args, dps_id=dps_id, **kwargs)
+        return views.dps_view(dps, _today(uow))
+
+
+@dps_blp.route("/dps-records")
+class DPSRecords(MethodView):
+    @dps_blp.arguments(Paging, location="query")
+    @dps_blp.response(200, s.DPSOut(many=True), headers=LINK_DOC)
+    @public
+    def get(self, query):
+        """Every DPS record: the first and any successor arrangement beside it"""
+        page = Page.take(query)
+        with _uow(read_only=True) as uow:
+            return page.respond(page.window(handlers.dps_records(uow)), lambda d: views.dps_view(d, _today(uow)))
+
+    @dps_blp.arguments(s.DPSSetUpSchema)
+    @dps_blp.response(201, s.DPSOut)
+    @requires("manager")
+    def post(self, body):
+        """Set up a DPS record beside the first (a successor arrangement: its own regime, lots and terms)"""
+        statutory_end = current_app.extensions["dps"].settings.pcr2015_statutory_end
+        with _uow() as uow:
+            dps = handlers.set_up_dps(uow, current_principal(), **body, statutory_end=statutory_end)
+            return views.dps_view(dps, _today(uow))
+
+
+# The first DPS keeps its own paths (/v1/dps...): the same views, for FIRST_DPS_ID.
+@dps_blp.route("/dps", endpoint="DPSRecord", defaults={"dps_id": FIRST_DPS_ID})
+@dps_blp.route("/dps-records/<uuid:dps_id>")
+class DPSRecordById(MethodView):
     @dps_blp.response(200, s.DPSOut)
     @public
-    def get(self):
-        """The DPS: its term, status, SLA version and lots"""
+    def get(self, dps_id: UUID):
+        """One DPS record (/v1/dps: the first): its regime, term, statutory end, SLA, award criteria and lots"""
         with _uow(read_only=True) as uow:
-            return _dps_view(uow)
+            return _dps_view(uow, dps_id)
 
     @dps_blp.arguments(s.DPSChangeSchema)
     @dps_blp.response(200, s.DPSOut)
     @requires("manager")
-    def patch(self, change):
-        """Change the DPS's name, start or term (the term only before anyone is admitted)"""
-        with _uow() as uow:
-            return views.dps_view(handlers.configure_dps(uow, current_principal(), **change), _today(uow))
+    def patch(self, change, dps_id: UUID):
+        """Change a DPS record's name, start or term (the term only before anyone is admitted)"""
+        return _dps_change("configure_dps", dps_id, **change)
 
 
-@dps_blp.route("/dps/closure")
-class DPSClosure(MethodView):
+@dps_blp.route("/dps/closure", endpoint="DPSClosure", defaults={"dps_id": FIRST_DPS_ID})
+@dps_blp.route("/dps-records/<uuid:dps_id>/closure")
+class DPSRecordClosure(MethodView):
     @dps_blp.arguments(s.ReasonOnlySchema)
     @dps_blp.response(200, s.DPSOut)
     @requires("manager")
-    def post(self, body):
-        """Close the DPS to applications"""
-        with _uow() as uow:
-            return views.dps_view(handlers.close_dps(uow, current_principal(), body["reason"]), _today(uow))
+    def post(self, body, dps_id: UUID):
+        """Close a DPS record to applications"""
+        return _dps_change("close_dps", dps_id, body["reason"])
 
 
-@dps_blp.route("/dps/sla-versions")
-class SlaVersions(MethodView):
+@dps_blp.route("/dps/sla-versions", endpoint="SlaVersions", defaults={"dps_id": FIRST_DPS_ID})
+@dps_blp.route("/dps-records/<uuid:dps_id>/sla-versions")
+class DPSRecordSla(MethodView):
     @dps_blp.arguments(s.SlaIssueSchema)
     @dps_blp.response(201, s.DPSOut)
     @requires("manager")
-    def post(self, body):
-        """Issue a new version of the service level agreement"""
+    def post(self, body, dps_id: UUID):
+        """Issue a new SLA version of a DPS record; an agreed minimum offer window comes only with one"""
+        return _dps_change("issue_sla", dps_id, **body)
+
+
+@dps_blp.route("/dps-records/<uuid:dps_id>/award-criteria")
+class DPSAwardCriteria(MethodView):
+    @dps_blp.arguments(s.AwardCriteriaSchema)
+    @dps_blp.response(200, s.DPSOut)
+    @requires("manager")
+    def put(self, body, dps_id: UUID):
+        """Publish a DPS record's call-off award criteria"""
+        return _dps_change("set_award_criteria", dps_id, body["award_criteria"])
+
+
+@dps_blp.route("/dps-records/<uuid:dps_id>/rounds")
+class DPSRounds(MethodView):
+    @dps_blp.arguments(s.RoundSchema)
+    @dps_blp.response(201, s.DPSOut)
+    @requires("manager")
+    def post(self, body, dps_id: UUID):
+        """Reopen an open framework to applications from one date to another (an admission round)"""
         with _uow() as uow:
-            dps = handlers.issue_sla(uow, current_principal(), body["version"], body["reason"])
+            dps, _ = handlers.open_round(uow, current_principal(), body["opens_on"], body["closes_on"], dps_id)
             return views.dps_view(dps, _today(uow))
+
+
+@dps_blp.route("/lots/<int:lot>/questions", endpoint="LotQuestions", defaults={"dps_id": FIRST_DPS_ID})
+@dps_blp.route("/dps-records/<uuid:dps_id>/lots/<int:lot>/questions")
+class DPSLotQuestions(MethodView):
+    @dps_blp.arguments(s.QuestionsSchema)
+    @dps_blp.response(200, s.LotOut)
+    @requires("manager")
+    def put(self, body, dps_id: UUID, lot: int):
+        """Set a lot's qualification questions on a DPS record"""
+        with _uow() as uow:
+            dps = handlers.set_questions(uow, current_principal(), lot, body["questions"], dps_id)
+            return views.lot_view(dps, lot)
 
 
 @dps_blp.route("/lots")
@@ -108,18 +174,6 @@ class Lots(MethodView):
         with _uow(read_only=True) as uow:
             dps = handlers.dps_record(uow)
             return page.respond(page.window(sorted(dps.lots)), lambda n: views.lot_view(dps, n))
-
-
-@dps_blp.route("/lots/<int:lot>/questions")
-class LotQuestions(MethodView):
-    @dps_blp.arguments(s.QuestionsSchema)
-    @dps_blp.response(200, s.LotOut)
-    @requires("manager")
-    def put(self, body, lot):
-        """Set a lot's qualification questions (applications already made keep theirs)"""
-        with _uow() as uow:
-            dps = handlers.set_questions(uow, current_principal(), lot, body["questions"])
-            return views.lot_view(dps, lot)
 
 
 # ------------------------------------------------------------ applications
@@ -256,7 +310,8 @@ class ProviderSla(MethodView):
     def post(self, body, provider_id: UUID):
         """Accept the current version of the service level agreement"""
         with _uow() as uow:
-            provider = handlers.accept_sla(uow, current_principal(), provider_id, body["version"].strip())
+            provider = handlers.accept_sla(uow, current_principal(), provider_id, body["version"].strip(),
+                                           body["dps_id"])
             return _provider_view(uow, provider)
 
 
@@ -292,51 +347,57 @@ class ProviderDeclaration(MethodView):
             return _provider_view(uow, handlers.answer_declaration(uow, current_principal(), provider_id, **answer))
 
 
-def _membership_action(action: str, body: dict, provider_id: UUID, lot: int) -> dict:
+def _membership_action(action: str, body: dict, query: dict, provider_id: UUID, lot: int) -> dict:
     with _uow() as uow:
-        provider = getattr(handlers, action)(uow, current_principal(), provider_id, lot, body["reason"])
+        provider = getattr(handlers, action)(uow, current_principal(), provider_id, lot, body["reason"],
+                                             query["dps_id"])
         return _provider_view(uow, provider)
 
 
 @providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/suspension")
 class MembershipSuspension(MethodView):
     @providers_blp.arguments(s.ReasonOnlySchema)
+    @providers_blp.arguments(s.DpsQuery, location="query")
     @providers_blp.response(200, s.ProviderOut)
     @requires("manager")
-    def post(self, body, provider_id: UUID, lot: int):
+    def post(self, body, query, provider_id: UUID, lot: int):
         """Suspend a membership, with a reason (no new referrals or awards)"""
-        return _membership_action("suspend", body, provider_id, lot)
+        return _membership_action("suspend", body, query, provider_id, lot)
 
 
 @providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/reinstatement")
 class MembershipReinstatement(MethodView):
     @providers_blp.arguments(s.ReasonOnlySchema)
+    @providers_blp.arguments(s.DpsQuery, location="query")
     @providers_blp.response(200, s.ProviderOut)
     @requires("manager")
-    def post(self, body, provider_id: UUID, lot: int):
+    def post(self, body, query, provider_id: UUID, lot: int):
         """Reinstate a suspended membership, with a reason"""
-        return _membership_action("reinstate", body, provider_id, lot)
+        return _membership_action("reinstate", body, query, provider_id, lot)
 
 
 @providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/removal")
 class MembershipRemoval(MethodView):
     @providers_blp.arguments(s.ReasonOnlySchema)
+    @providers_blp.arguments(s.DpsQuery, location="query")
     @providers_blp.response(200, s.ProviderOut)
     @requires("manager")
-    def post(self, body, provider_id: UUID, lot: int):
+    def post(self, body, query, provider_id: UUID, lot: int):
         """Remove a provider from a lot, with a reason"""
-        return _membership_action("remove", body, provider_id, lot)
+        return _membership_action("remove", body, query, provider_id, lot)
 
 
 @providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/capacity")
 class ProviderCapacity(MethodView):
     @providers_blp.arguments(s.CapacitySchema)
+    @providers_blp.arguments(s.DpsQuery, location="query")
     @providers_blp.response(200, s.ProviderOut)
     @requires("provider", "manager")
-    def put(self, body, provider_id: UUID, lot: int):
+    def put(self, body, query, provider_id: UUID, lot: int):
         """Change the places offered on a lot (at once)"""
         with _uow() as uow:
-            provider = handlers.change_capacity(uow, current_principal(), provider_id, lot, body["capacity"])
+            provider = handlers.change_capacity(uow, current_principal(), provider_id, lot, body["capacity"],
+                                                query["dps_id"])
             return _provider_view(uow, provider)
 
 
@@ -429,5 +490,6 @@ class Directory(MethodView):
         """Providers admitted (and not suspended) by lot, as the council publishes them"""
         page = Page.take(query)
         with _uow(read_only=True) as uow:
-            today, found = handlers.directory(uow, query.get("lot"))
-            return page.respond(page.window(found), lambda p: views.directory_entry(p, today, query.get("lot")))
+            today, found = handlers.directory(uow, query.get("lot"), query["dps_id"])
+            return page.respond(page.window(found),
+                                lambda p: views.directory_entry(p, today, query.get("lot"), query["dps_id"]))

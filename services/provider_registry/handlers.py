@@ -20,8 +20,10 @@ from uuid import UUID
 
 from services.provider_registry.domain import (
     DPS,
+    AdmissionRound,
     Application,
     ApplicationForm,
+    AwardCriterion,
     ComplianceDocument,
     MembershipStatus,
     Organisation,
@@ -38,6 +40,8 @@ from services.provider_registry.messages import COMPLIANCE_CHECK
 from services.provider_registry.unit_of_work import RegistryUnitOfWork
 from shared.actor import Actor
 from shared.calendar import council_date
+from shared.catalogue import FIRST_DPS_ID
+from shared.config import load_settings
 from shared.errors import Forbidden
 
 COUNCIL_ROLES = ("officer", "manager")
@@ -68,42 +72,71 @@ def _check_member(actor: Actor, provider: Provider, now: datetime) -> None:
 # ------------------------------------------------------------ the DPS, lots
 
 
-def dps_record(uow: RegistryUnitOfWork) -> DPS:
-    return uow.dps.get()
+def dps_record(uow: RegistryUnitOfWork, dps_id: UUID = FIRST_DPS_ID) -> DPS:
+    return uow.dps.get(dps_id)
 
 
-def current_sla(uow: RegistryUnitOfWork) -> str:
+def dps_records(uow: RegistryUnitOfWork) -> list[DPS]:
+    """The first DPS and any successor arrangement beside it."""
+    return uow.dps.list()
+
+
+def current_sla(uow: RegistryUnitOfWork, dps_id: UUID = FIRST_DPS_ID) -> str:
     """The version of the service level agreement providers accept now."""
-    return uow.dps.sla_version()
+    return uow.dps.sla_version(dps_id)
 
 
-def configure_dps(uow: RegistryUnitOfWork, actor: Actor, **changes) -> DPS:
+def set_up_dps(uow: RegistryUnitOfWork, actor: Actor, *, name: str, regime: str, lots: list[int], start: date,
+               term_years: int, statutory_end: date, award_criteria: list[AwardCriterion] | None = None) -> DPS:
+    """The manager sets up a DPS record beside the first (a successor arrangement);
+    `statutory_end` is the configured one, applying only to a 2015-rules DPS."""
+    dps = DPS.set_up(id=uuid.uuid4(), name=name, regime=regime, lots=lots, start=start, term_years=term_years,
+                     statutory_end=statutory_end, award_criteria=award_criteria)
+    uow.dps.add(dps)
+    uow.commit()
+    return dps
+
+
+def _change_dps(uow: RegistryUnitOfWork, dps_id: UUID, change: str, *args, **kwargs) -> DPS:
+    """One change of a DPS record, as the record says it may be made."""
+    dps = uow.dps.get(dps_id, for_update=True)
+    getattr(dps, change)(*args, **kwargs)
+    uow.commit()
+    return dps
+
+
+def configure_dps(uow: RegistryUnitOfWork, actor: Actor, dps_id: UUID = FIRST_DPS_ID, **changes) -> DPS:
     """Name, start, term_years, decision_working_days, extended_decision_working_days."""
-    dps = uow.dps.get(for_update=True)
-    dps.reconfigure(has_members=uow.dps.any_members(), **changes)
+    return _change_dps(uow, dps_id, "reconfigure", has_members=uow.dps.any_members(dps_id), **changes)
+
+
+def close_dps(uow: RegistryUnitOfWork, actor: Actor, reason: str, dps_id: UUID = FIRST_DPS_ID) -> DPS:
+    return _change_dps(uow, dps_id, "close", uow.now(), reason)
+
+
+def issue_sla(uow: RegistryUnitOfWork, actor: Actor, version: str, reason: str | None = None,
+              dps_id: UUID = FIRST_DPS_ID, **agreed_window) -> DPS:
+    """A new SLA version; with `agreed_minimum_window_days` it carries (or clears) an agreed minimum window."""
+    return _change_dps(uow, dps_id, "issue_sla", version.strip(), reason, **agreed_window)
+
+
+def set_questions(uow: RegistryUnitOfWork, actor: Actor, lot: int, questions: list[Question],
+                  dps_id: UUID = FIRST_DPS_ID) -> DPS:
+    return _change_dps(uow, dps_id, "set_questions", lot, questions)
+
+
+def set_award_criteria(uow: RegistryUnitOfWork, actor: Actor, criteria: list[AwardCriterion],
+                       dps_id: UUID = FIRST_DPS_ID) -> DPS:
+    return _change_dps(uow, dps_id, "set_award_criteria", criteria)
+
+
+def open_round(uow: RegistryUnitOfWork, actor: Actor, opens_on: date, closes_on: date,
+               dps_id: UUID = FIRST_DPS_ID) -> tuple[DPS, AdmissionRound]:
+    """An open framework reopened to new members from `opens_on` to `closes_on`."""
+    dps = uow.dps.get(dps_id, for_update=True)
+    round_ = dps.open_round(opens_on, closes_on, council_date(uow.now()))
     uow.commit()
-    return dps
-
-
-def close_dps(uow: RegistryUnitOfWork, actor: Actor, reason: str) -> DPS:
-    dps = uow.dps.get(for_update=True)
-    dps.close(uow.now(), reason)
-    uow.commit()
-    return dps
-
-
-def issue_sla(uow: RegistryUnitOfWork, actor: Actor, version: str, reason: str | None = None) -> DPS:
-    dps = uow.dps.get(for_update=True)
-    dps.issue_sla(version.strip(), reason)
-    uow.commit()
-    return dps
-
-
-def set_questions(uow: RegistryUnitOfWork, actor: Actor, lot: int, questions: list[Question]) -> DPS:
-    dps = uow.dps.get(for_update=True)
-    dps.set_questions(lot, questions)
-    uow.commit()
-    return dps
+    return dps, round_
 
 
 # ------------------------------------------------------------- applications
@@ -115,10 +148,11 @@ def submit_application(uow: RegistryUnitOfWork, actor: Actor, form: ApplicationF
         raise Forbidden("only a provider user may apply")
     now = uow.now()
     provider = uow.providers.find(actor.provider_id, for_update=True)
+    dps = uow.dps.get(form.dps_id)
     application = submit(
-        uow.dps.get(), form, application_id=uuid.uuid4(), provider_id=actor.provider_id, now=now,
+        dps, form, application_id=uuid.uuid4(), provider_id=actor.provider_id, now=now,
         pending_application_exists=uow.applications.has_pending(actor.provider_id),
-        member_lots=provider.member_lots(council_date(now)) if provider else ())
+        member_lots=provider.member_lots(council_date(now), dps.id) if provider else ())
     uow.applications.add(application)
     uow.commit()
     return application
@@ -169,7 +203,7 @@ def decide(uow: RegistryUnitOfWork, actor: Actor, application_id: UUID, *, admit
         if provider is None:
             provider = Provider.from_application(application)
             uow.providers.add(provider)
-        provider.admit(application, uow.dps.get(), now)
+        provider.admit(application, uow.dps.get(application.dps_id), now)
     else:
         application.reject(reasons, now)
     uow.commit()
@@ -190,11 +224,12 @@ def providers(uow: RegistryUnitOfWork, actor: Actor, *, lot: int | None = None, 
     return uow.providers.list(ids=ids, lot=lot, status=status, name=name, limit=limit, offset=offset)
 
 
-def directory(uow: RegistryUnitOfWork, lot: int | None = None) -> tuple[date, list[Provider]]:
-    """Providers admitted and not suspended today, on `lot` or any lot."""
+def directory(uow: RegistryUnitOfWork, lot: int | None = None,
+              dps_id: UUID = FIRST_DPS_ID) -> tuple[date, list[Provider]]:
+    """Providers admitted to a DPS and not suspended today, on `lot` or any lot."""
     today = council_date(uow.now())
     found = uow.providers.list(lot=lot, status=MembershipStatus.ADMITTED.value, limit=10_000)
-    return today, [p for p in found if p.active_lots(today)]
+    return today, [p for p in found if p.active_lots(today, dps_id)]
 
 
 def change_details(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, *,
@@ -222,11 +257,12 @@ def upload_document(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID,
     return provider
 
 
-def accept_sla(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, version: str) -> Provider:
+def accept_sla(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, version: str,
+               dps_id: UUID = FIRST_DPS_ID) -> Provider:
     _check_is(actor, provider_id)
     provider = uow.providers.get(provider_id, for_update=True)
     _check_member(actor, provider, uow.now())
-    provider.accept_sla(uow.dps.get(), version, uow.now())
+    provider.accept_sla(uow.dps.get(dps_id), version, uow.now())
     uow.commit()
     return provider
 
@@ -265,33 +301,37 @@ def answer_declaration(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID,
 # ------------------------------------------------------------ memberships
 
 
-def _change_membership(uow: RegistryUnitOfWork, provider_id: UUID, change: str, lot: int, reason: str) -> Provider:
+def _change_membership(uow: RegistryUnitOfWork, provider_id: UUID, change: str, lot: int, reason: str,
+                       dps_id: UUID) -> Provider:
     """Suspend, reinstate or remove one membership (the provider says whether it may)."""
     provider = uow.providers.get(provider_id, for_update=True)
-    getattr(provider, change)(lot, reason, uow.now())
+    getattr(provider, change)(lot, reason, uow.now(), dps_id)
     uow.commit()
     return provider
 
 
-def suspend(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
-    return _change_membership(uow, provider_id, "suspend", lot, reason)
+def suspend(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str,
+            dps_id: UUID = FIRST_DPS_ID) -> Provider:
+    return _change_membership(uow, provider_id, "suspend", lot, reason, dps_id)
 
 
-def reinstate(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
-    return _change_membership(uow, provider_id, "reinstate", lot, reason)
+def reinstate(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str,
+              dps_id: UUID = FIRST_DPS_ID) -> Provider:
+    return _change_membership(uow, provider_id, "reinstate", lot, reason, dps_id)
 
 
-def remove(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str) -> Provider:
-    return _change_membership(uow, provider_id, "remove", lot, reason)
+def remove(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int, reason: str,
+           dps_id: UUID = FIRST_DPS_ID) -> Provider:
+    return _change_membership(uow, provider_id, "remove", lot, reason, dps_id)
 
 
 def change_capacity(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lot: int,
-                    capacity: int) -> Provider:
+                    capacity: int, dps_id: UUID = FIRST_DPS_ID) -> Provider:
     """Takes effect at once."""
     _check_own(actor, provider_id)
     provider = uow.providers.get(provider_id, for_update=True)
     _check_member(actor, provider, uow.now())
-    provider.change_capacity(lot, capacity, uow.now())
+    provider.change_capacity(lot, capacity, uow.now(), dps_id)
     uow.commit()
     return provider
 
@@ -362,3 +402,19 @@ def run_daily_checks(uow: RegistryUnitOfWork, now: datetime) -> None:
         provider.check_compliance(now)
         provider.lapse_declarations(now)
         provider.bring_pricing_into_effect(now)
+
+
+def run_dps_checks(uow: RegistryUnitOfWork, now: datetime, statutory_end: date | None = None) -> None:
+    """Daily, for every DPS record: apply the configured statutory end of a
+    2015-rules DPS (DPS_PCR2015_STATUTORY_END, SI 2024/716 regulation 5(4)),
+    and warn the manager 12, 6 and 3 months before it (each warning once per
+    DPS: the record keeps the warnings given).  The runner commits."""
+    if statutory_end is None:
+        statutory_end = load_settings("provider_registry").pcr2015_statutory_end
+    today = council_date(now)
+    for record in uow.dps.list():
+        dps = uow.dps.get(record.id, for_update=True)
+        if dps.apply_statutory_end(statutory_end):
+            for provider_id in uow.providers.to_check():  # memberships end with the DPS
+                uow.providers.get(provider_id, for_update=True).end_with(dps)
+        dps.warn_of_statutory_end(today)

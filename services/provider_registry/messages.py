@@ -22,7 +22,6 @@ from shared.actor import Actor
 from shared.schemas import cached
 from shared.unit_of_work import AuditEntry, Message
 
-DPS_ID = 1
 # Who the trail names for what the compliance check does by itself (the daily
 # job, or the check run straight after a document is uploaded).
 COMPLIANCE_CHECK = Actor.system("compliance_and_pricing")
@@ -60,6 +59,7 @@ class _ProviderEvent(Schema):
 
 
 class _MembershipEvent(_ProviderEvent):
+    dps_id = fields.UUID(required=True)  # a membership is of a lot of one DPS record
     lot = fields.Integer(required=True, strict=True, validate=LOT)
     status = fields.String(required=True)
 
@@ -97,6 +97,44 @@ class RegistrationChangedData(_ProviderEvent, _SettingData):
     last_inspection_outcome = fields.String(required=True, allow_none=True)
 
 
+class AwardCriterionData(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+
+
+class DpsConfiguredData(Schema):
+    """The whole DPS record, on every set-up and change (contracts: dps.configured v1)."""
+
+    dps_id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    regime = fields.String(required=True, validate=validate.OneOf([r.value for r in domain.Regime]))
+    start = fields.Date(required=True)
+    term_ends_on = fields.Date(required=True)
+    statutory_end = fields.Date(required=True, allow_none=True)  # SI 2024/716 regulation 5(4): PCR 2015 only
+    ends_on = fields.Date(required=True)  # the last day anything may be admitted, invited or awarded
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in domain.DPSStatus]))
+    lots = fields.List(fields.Integer(strict=True, validate=LOT), required=True)
+    award_criteria = fields.List(fields.Nested(AwardCriterionData), required=True)
+    agreed_minimum_window_days = fields.Integer(required=True, strict=True, allow_none=True)
+    agreed_in_sla_version = fields.String(required=True, allow_none=True)
+    sla_version = fields.String(required=True)
+
+
+class StatutoryEndApproachingData(Schema):
+    dps_id = fields.UUID(required=True)
+    statutory_end = fields.Date(required=True)
+    months_before = fields.Integer(required=True, strict=True)
+    regulation = fields.String(required=True)
+
+
+class SlaAcceptedData(Schema):
+    provider_id = fields.UUID(required=True)
+    dps_id = fields.UUID(required=True)
+    sla_version = fields.String(required=True)
+    accepted_at = fields.AwareDateTime(required=True, format="iso")
+
+
 def _lines(provider_id, lot: int, lines: tuple[domain.PricingLine, ...]) -> list[dict]:
     return [{"pricing_line_id": domain.pricing_line_id(provider_id, lot, line.description),
              "description": line.description, "unit": domain.Unit(line.unit).value,
@@ -114,20 +152,30 @@ def _setting(setting_kind: str, urn: str | None, identifiers: tuple[domain.Ident
 
 def message_for(event: domain.Event) -> tuple[str, dict]:
     """The outbox message (type, JSON-ready data) for a domain event."""
+    if isinstance(event, domain.DpsConfigured):
+        return event.type, cached(DpsConfiguredData).dump(event.record)
+    if isinstance(event, domain.DpsStatutoryEndApproaching):
+        return event.type, cached(StatutoryEndApproachingData).dump(asdict(event))
+    if isinstance(event, domain.SlaAccepted):
+        return event.type, cached(SlaAcceptedData).dump({
+            "provider_id": event.provider_id, "dps_id": event.dps_id, "sla_version": event.version,
+            "accepted_at": event.accepted_at})
     common = {"provider_id": event.provider_id, "provider_name": event.provider_name, "at": event.at}
     if isinstance(event, domain.MembershipAdmitted):
         data = cached(MembershipAdmittedData).dump({
-            **common, "lot": event.lot, "status": event.status,
+            **common, "dps_id": event.dps_id, "lot": event.lot, "status": event.status,
             **_setting(event.setting_kind, event.urn, event.identifiers),
             "pricing_version": event.pricing_version,
             "pricing_lines": _lines(event.provider_id, event.lot, event.pricing_lines),
             "capacity": event.capacity, "admitted_on": event.admitted_on, "ends_on": event.ends_on})
     elif isinstance(event, (domain.MembershipSuspended, domain.MembershipReinstated)):
-        data = cached(MembershipChangedData).dump({**common, "lot": event.lot, "status": event.status,
-                                             "reason": event.reason, "automatic": event.automatic})
+        data = cached(MembershipChangedData).dump({**common, "dps_id": event.dps_id, "lot": event.lot,
+                                                   "status": event.status, "reason": event.reason,
+                                                   "automatic": event.automatic})
     elif isinstance(event, domain.MembershipRemoved):
-        data = cached(MembershipChangedData).dump({**common, "lot": event.lot, "status": event.status,
-                                             "reason": event.reason, "automatic": False})
+        data = cached(MembershipChangedData).dump({**common, "dps_id": event.dps_id, "lot": event.lot,
+                                                   "status": event.status, "reason": event.reason,
+                                                   "automatic": False})
     elif isinstance(event, domain.PricingScheduleEffective):
         data = cached(PricingScheduleEffectiveData).dump({
             **common, "lot": event.lot, "version": event.version, "effective_from": event.effective_from,
@@ -147,6 +195,9 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
 
 
 DATA_SCHEMAS: dict[str, type[Schema]] = {
+    "dps.configured": DpsConfiguredData,
+    "dps.statutory_end_approaching": StatutoryEndApproachingData,
+    "provider.sla_accepted": SlaAcceptedData,
     "membership.admitted": MembershipAdmittedData,
     "membership.suspended": MembershipChangedData,
     "membership.reinstated": MembershipChangedData,
@@ -172,15 +223,19 @@ def translate(event: domain.Event) -> Iterator[Message | AuditEntry]:
 
 def audit_entry(event: domain.Event) -> AuditEntry | None:
     if isinstance(event, domain.DpsConfigured):
-        return AuditEntry("dps.configured", "dps", DPS_ID, details=_jsonable(
+        if event.after is None:  # closing, a new SLA version: their own line of the trail
+            return None
+        return AuditEntry("dps.configured", "dps", event.dps_id, details=_jsonable(
             {"before": event.before, "after": event.after}))
+    if isinstance(event, domain.DpsStatutoryEndApproaching):
+        return AuditEntry("dps.statutory_end_approaching", "dps", event.dps_id, details=_jsonable(asdict(event)))
     if isinstance(event, domain.DpsClosed):
-        return AuditEntry("dps.closed", "dps", DPS_ID, reason=event.reason)
+        return AuditEntry("dps.closed", "dps", event.dps_id, reason=event.reason)
     if isinstance(event, domain.SlaIssued):
-        return AuditEntry("sla.issued", "dps", DPS_ID, reason=event.reason,
+        return AuditEntry("sla.issued", "dps", event.dps_id, reason=event.reason,
                           details={"previous_version": event.previous_version, "version": event.version})
     if isinstance(event, domain.LotQuestionsSet):
-        return AuditEntry("lot.questions_set", "lot", event.lot, details={
+        return AuditEntry("lot.questions_set", "lot", f"{event.dps_id}:{event.lot}", details={
             "before": [question_to_json(q) for q in event.before], "after": [question_to_json(q) for q in event.after]})
     if isinstance(event, domain.ApplicationSubmitted):
         return AuditEntry("application.submitted", "application", event.application_id, details=_jsonable({
@@ -207,7 +262,7 @@ def audit_entry(event: domain.Event) -> AuditEntry | None:
             "kind": event.kind, "reference": event.reference, "expires_on": event.expires_on}))
     if isinstance(event, domain.SlaAccepted):
         return AuditEntry("provider.sla_accepted", "provider", event.provider_id, details=_jsonable({
-            "version": event.version, "accepted_on": event.accepted_on}))
+            "dps_id": event.dps_id, "version": event.version, "accepted_on": event.accepted_on}))
     if isinstance(event, domain.DeclarationRequested):
         return AuditEntry("provider.declaration_requested", "provider", event.provider_id, details=_jsonable({
             "requested_on": event.requested_on, "due_on": event.due_on}))

@@ -2,7 +2,8 @@
 column types that hold the domain's values (orm.py maps the aggregates onto
 these tables; the repositories query them).
 
-The DPS is one row (id 1) and its lots four rows, seeded by the migration.
+A DPS record is a row (the first, FIRST_DPS_ID, seeded by the migration; a
+successor arrangement another) and its lots rows keyed by (DPS, lot).
 An application keeps the form as submitted (JSON) and the questions it
 answered, so later changes to a lot's questions do not change it.  A provider
 is the admitted organisation; its memberships, pricing schedule versions,
@@ -17,10 +18,12 @@ the same shape.
 from __future__ import annotations
 
 from datetime import date, datetime
+from uuid import UUID
 
 import sqlalchemy as sa
 
 from services.provider_registry import domain
+from shared.catalogue import FIRST_DPS_ID
 from shared.db import Choice, UTCDateTime, new_metadata
 
 # ------------------------------------------------------------------ values as JSON
@@ -93,6 +96,7 @@ def form_to_json(form: domain.ApplicationForm) -> dict:
         "lots": [{"lot": e.lot, "answers": dict(e.answers), "pricing_lines": [line_to_json(x) for x in e.pricing_lines],
                   "capacity": e.capacity} for e in form.lots],
         "sla_version": form.sla_version,
+        "dps_id": str(form.dps_id),
     }
 
 
@@ -107,6 +111,7 @@ def form_from_json(data: dict) -> domain.ApplicationForm:
                                          tuple(line_from_json(x) for x in e["pricing_lines"]), e["capacity"])
                    for e in data["lots"]),
         sla_version=data["sla_version"],
+        dps_id=UUID(data["dps_id"]) if "dps_id" in data else FIRST_DPS_ID,  # forms stored before #15: the first
     )
 
 
@@ -173,6 +178,28 @@ class DecisionJson(_Json):
     to_json, from_json = staticmethod(_decision_to_json), staticmethod(_decision_from_json)
 
 
+class CriteriaJson(_Json):
+    to_json = staticmethod(lambda criteria: [{"code": c.code, "name": c.name, "description": c.description}
+                                             for c in criteria])
+    from_json = staticmethod(lambda data: tuple(domain.AwardCriterion(**c) for c in data))
+
+
+class RoundsJson(_Json):
+    to_json = staticmethod(lambda rounds: [{"opens_on": r.opens_on.isoformat(), "closes_on": r.closes_on.isoformat()}
+                                           for r in rounds])
+    from_json = staticmethod(lambda data: tuple(domain.AdmissionRound(date.fromisoformat(r["opens_on"]),
+                                                                      date.fromisoformat(r["closes_on"]))
+                                                for r in data))
+
+
+class WarningsJson(_Json):
+    to_json = staticmethod(lambda warnings: [{"months_before": w.months_before, "given_on": w.given_on.isoformat()}
+                                             for w in warnings])
+    from_json = staticmethod(lambda data: tuple(domain.StatutoryEndWarning(w["months_before"],
+                                                                           date.fromisoformat(w["given_on"]))
+                                                for w in data))
+
+
 class LeadJson(_Json):
     to_json, from_json = staticmethod(lead_to_json), staticmethod(lambda data: domain.SafeguardingLead(**data))
 
@@ -185,7 +212,7 @@ audit_log = metadata.tables["audit_log"]
 
 dps = sa.Table(
     "dps", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),  # always 1: there is one DPS
+    sa.Column("id", sa.Uuid, primary_key=True),  # the first DPS: shared.catalogue.FIRST_DPS_ID
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("start", sa.Date, nullable=False),
     sa.Column("term_years", sa.Integer, nullable=False),
@@ -194,10 +221,18 @@ dps = sa.Table(
     sa.Column("decision_working_days", sa.Integer, nullable=False),
     sa.Column("extended_decision_working_days", sa.Integer, nullable=False),
     sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.Column("regime", Choice(domain.Regime, 40), nullable=False),
+    sa.Column("statutory_end", sa.Date, nullable=True),  # a 2015-rules DPS: SI 2024/716 regulation 5(4)
+    sa.Column("award_criteria", CriteriaJson, nullable=False),  # [{code, name, description}]
+    sa.Column("agreed_minimum_window_days", sa.Integer, nullable=True),
+    sa.Column("agreed_in_sla_version", sa.String(50), nullable=True),
+    sa.Column("rounds", RoundsJson, nullable=False),  # an open framework's admission rounds
+    sa.Column("warnings_given", WarningsJson, nullable=False),  # the statutory end's warnings given
 )
 
 lots = sa.Table(
     "lots", metadata,
+    sa.Column("dps_id", sa.Uuid, primary_key=True),
     sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("questions", QuestionsJson, nullable=False),  # [{kind, id, text, pass_answer | pass_mark, ...}]
@@ -207,6 +242,7 @@ applications = sa.Table(
     "applications", metadata,
     sa.Column("id", sa.Uuid, primary_key=True),
     sa.Column("provider_id", sa.Uuid, nullable=False, index=True),
+    sa.Column("dps_id", sa.Uuid, nullable=False),  # the DPS record applied to
     sa.Column("organisation_name", sa.String(300), nullable=False),
     sa.Column("status", Choice(domain.ApplicationStatus, 20), nullable=False, index=True),
     sa.Column("form", FormJson, nullable=False),
@@ -248,6 +284,7 @@ providers = sa.Table(
 memberships = sa.Table(
     "memberships", metadata,
     sa.Column("provider_id", sa.Uuid, sa.ForeignKey("providers.id"), primary_key=True),
+    sa.Column("dps_id", sa.Uuid, primary_key=True),  # a membership is of a lot of one DPS record
     sa.Column("lot", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("status", Choice(domain.MembershipStatus, 20), nullable=False),
     sa.Column("admitted_on", sa.Date, nullable=False),
@@ -284,6 +321,7 @@ compliance_documents = sa.Table(
 sla_acceptances = sa.Table(
     "sla_acceptances", metadata,
     sa.Column("provider_id", sa.Uuid, sa.ForeignKey("providers.id"), primary_key=True),
+    sa.Column("dps_id", sa.Uuid, primary_key=True),  # each DPS record has its own SLA versions
     sa.Column("version", sa.String(50), primary_key=True),
     sa.Column("accepted_on", sa.Date, nullable=False),
     sa.Column("position", sa.Integer, nullable=False),  # the order accepted

@@ -2,7 +2,7 @@
 cosmicpython's `adapters/orm.py`: the domain classes stay plain Python, the
 Session tracks what changes and writes only that.
 
-- DPS (one row) and its lots (four rows, read with it by the repository);
+- DPS records (one row each) and their lots (rows keyed by DPS and number, read with it by the repository);
 - Application, its deadline a composite of five columns; `due_on`,
   `organisation_name` and `decided_at` are columns kept for queries, written
   from the domain's values whenever the row is;
@@ -54,12 +54,13 @@ def start_mappers() -> None:
 def _map() -> None:
     m = models
     mapper_registry.map_imperatively(Lot, m.lots)
-    # The lots are rows of their own with no key to the DPS (there is one DPS):
-    # the repository reads them with it, and the Session tracks each.
-    mapper_registry.map_imperatively(DPS, m.dps, properties={"_id": m.dps.c.id})
+    # The lots are rows of their own keyed by (DPS, number): the repository
+    # reads them with their DPS, and the Session tracks each.
+    mapper_registry.map_imperatively(DPS, m.dps)
 
     mapper_registry.map_imperatively(Application, m.applications, properties={
         "_organisation_name": m.applications.c.organisation_name,
+        "_dps_id": m.applications.c.dps_id,
         "_due_on": m.applications.c.due_on,
         "_decided_at": m.applications.c.decided_at,
         "deadline": composite(DecisionDeadline, m.applications.c.submitted_on, m.applications.c.working_days,
@@ -89,8 +90,8 @@ def _map() -> None:
         "registration": composite(Registration, p.c.setting_kind, p.c.urn, p.c.ukprn, p.c.inspectorate,
                                   p.c.last_inspection_date, p.c.last_inspection_outcome),
         "_created_at": p.c.created_at, "_updated_at": p.c.updated_at,
-        "memberships": relationship(Membership, collection_class=attribute_keyed_dict("lot"),
-                                    order_by=m.memberships.c.lot, **children),
+        "memberships": relationship(Membership, collection_class=attribute_keyed_dict("key"),
+                                    order_by=(m.memberships.c.dps_id, m.memberships.c.lot), **children),
         "pricing_schedules": relationship(PricingSchedule, order_by=(m.pricing_schedules.c.lot,
                                                                      m.pricing_schedules.c.version), **children),
         "documents": relationship(ComplianceDocument, collection_class=attribute_keyed_dict("kind"),
@@ -115,5 +116,6 @@ def _no_events_yet(aggregate, _context) -> None:
 def _application_columns(_mapper, _connection, application: Application) -> None:
     """The columns kept for queries (the overdue list, the names), from the domain's values."""
     application._organisation_name = application.form.organisation.name
+    application._dps_id = application.form.dps_id
     application._due_on = application.deadline.due_on
     application._decided_at = application.decision.decided_at if application.decision else None

@@ -26,10 +26,9 @@ from services.provider_registry.domain import (
     Provider,
     ScheduleStatus,
 )
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, NotFound
 from shared.unit_of_work import Repository
-
-DPS_ID = 1
 
 
 def _locked(query, for_update: bool, of):
@@ -37,20 +36,38 @@ def _locked(query, for_update: bool, of):
 
 
 class DpsRepository(Repository):
-    def get(self, *, for_update: bool = False) -> DPS:
-        """The DPS and its lots (small: read per unit of work)."""
-        query = _locked(sa.select(DPS).where(models.dps.c.id == DPS_ID), for_update, models.dps)
+    def get(self, dps_id: UUID = FIRST_DPS_ID, *, for_update: bool = False) -> DPS:
+        """A DPS record and its lots (small: read per unit of work)."""
+        query = _locked(sa.select(DPS).where(models.dps.c.id == dps_id), for_update, models.dps)
         dps = self.session.scalars(query).one_or_none()
         if dps is None:
-            raise NotFound("the DPS has not been set up: run the migrations")
-        dps.lots = {lot.number: lot for lot in self.session.scalars(sa.select(Lot).order_by(models.lots.c.number))}
-        return self._seen(dps)
+            if dps_id == FIRST_DPS_ID:
+                raise NotFound("the DPS has not been set up: run the migrations")
+            raise NotFound(f"no DPS record {dps_id}")
+        return self._seen(self._with_lots(dps))
 
-    def sla_version(self) -> str:
-        return self.session.execute(sa.select(models.dps.c.sla_version).where(models.dps.c.id == DPS_ID)).scalar_one()
+    def _with_lots(self, dps: DPS) -> DPS:
+        lots = models.lots
+        dps.lots = {lot.number: lot for lot in self.session.scalars(
+            sa.select(Lot).where(lots.c.dps_id == dps.id).order_by(lots.c.number))}
+        return dps
 
-    def any_members(self) -> bool:
-        return self.session.execute(sa.select(models.memberships.c.provider_id).limit(1)).first() is not None
+    def list(self) -> list[DPS]:
+        """Every DPS record, the first first (then by start)."""
+        found = self.session.scalars(sa.select(DPS).order_by(models.dps.c.start, models.dps.c.id))
+        return sorted((self._with_lots(d) for d in found), key=lambda d: (d.id != FIRST_DPS_ID, d.start))
+
+    def add(self, dps: DPS) -> None:
+        self.session.add(dps)
+        self.session.add_all(dps.lots.values())
+        self._seen(dps)
+
+    def sla_version(self, dps_id: UUID = FIRST_DPS_ID) -> str:
+        return self.session.execute(sa.select(models.dps.c.sla_version).where(models.dps.c.id == dps_id)).scalar_one()
+
+    def any_members(self, dps_id: UUID = FIRST_DPS_ID) -> bool:
+        m = models.memberships
+        return self.session.execute(sa.select(m.c.provider_id).where(m.c.dps_id == dps_id).limit(1)).first() is not None
 
 
 class ApplicationRepository(Repository):

@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, post_load, validate
 from services.provider_registry.domain import (
     ApplicationForm,
     ApplicationStatus,
+    AwardCriterion,
     ComplianceDocument,
     DocumentKind,
     Inspectorate,
@@ -33,6 +34,7 @@ from services.provider_registry.domain import (
     Unit,
 )
 from services.provider_registry.domain.common import as_member
+from shared.catalogue import FIRST_DPS_ID
 from shared.paging import Paging
 from shared.schemas import AwareDateTime, Date, Integer
 
@@ -160,12 +162,14 @@ class ApplicationSchema(Schema):
     documents = fields.List(fields.Nested(DocumentSchema), required=True)
     lots = fields.List(fields.Nested(LotApplicationSchema), required=True)
     sla_version = _text(50, required=True, metadata={"description": "the SLA version the provider accepts"})
+    dps_id = fields.UUID(load_default=FIRST_DPS_ID, metadata={
+        "description": "the DPS record applied to (default the first; a successor is joined separately)"})
 
     @post_load
     def make(self, data, **_):
         return ApplicationForm(data["organisation"], data["registration"], data["safeguarding_lead"],
                                data["enhanced_dbs_confirmed"], tuple(data["documents"]), tuple(data["lots"]),
-                               _strip(data["sla_version"]))
+                               _strip(data["sla_version"]), data["dps_id"])
 
 
 class ReasonSchema(Schema):
@@ -238,6 +242,43 @@ class DPSChangeSchema(Schema):
 class SlaIssueSchema(Schema):
     version = fields.String(required=True, validate=validate.Length(min=1, max=50))
     reason = _text(2000, load_default=None, allow_none=True)
+    agreed_minimum_window_days = Integer(strict=True, allow_none=True, error_messages=WHOLE_NUMBER, metadata={
+        "description": "a call-off offer window shorter than 10 days agreed with every provider in this SLA "
+                       "version (null clears it; absent keeps the one in force)"})
+
+
+class DpsQuery(Schema):
+    dps_id = fields.UUID(load_default=FIRST_DPS_ID, metadata={"description": "the DPS record (default the first)"})
+
+
+class AwardCriterionSchema(Schema):
+    code = _text(40, required=True)
+    name = _text(200, required=True)
+    description = _text(2000, required=True)
+
+    @post_load
+    def make(self, data, **_):
+        return AwardCriterion(_strip(data["code"]), data["name"], data["description"])
+
+
+class AwardCriteriaSchema(Schema):
+    award_criteria = fields.List(fields.Nested(AwardCriterionSchema), required=True)
+
+
+class DPSSetUpSchema(Schema):
+    name = _text(200, required=True)
+    regime = fields.String(required=True, metadata={
+        "description": "pcr2015_dps, pa2023_dynamic_market or pa2023_open_framework"})
+    lots = fields.List(Integer(strict=True, validate=LOT), required=True)
+    start = Date(required=True, validate=validate.Range(min=date(2000, 1, 1), max=date(2100, 1, 1)))
+    term_years = _count(required=True, validate=validate.Range(min=1, max=25, error="the term is 1 to 25 years"))
+    award_criteria = fields.List(fields.Nested(AwardCriterionSchema), load_default=None, metadata={
+        "description": "the published call-off award criteria (default: the council's five)"})
+
+
+class RoundSchema(Schema):
+    opens_on = Date(required=True)
+    closes_on = Date(required=True)
 
 
 class QuestionOut(Schema):
@@ -256,11 +297,55 @@ class LotOut(Schema):
     questions = fields.List(fields.Nested(QuestionOut))
 
 
+class AwardCriterionOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    description = fields.String()
+
+
+class RoundOut(Schema):
+    opens_on = Date()
+    closes_on = Date()
+
+
+class WarningOut(Schema):
+    months_before = Integer()
+    given_on = Date()
+
+
+class StandstillOut(Schema):
+    required = fields.Boolean()
+    days = Integer()
+    working_days = fields.Boolean()
+    rule = fields.String()
+
+
+class RegimeRulesOut(Schema):
+    law = fields.String()
+    rolling_admission = fields.Boolean()
+    admission_rule = fields.String()
+    call_off_standstill = fields.Nested(StandstillOut)
+    unsuccessful_bidder_told = fields.String()
+    notices = fields.List(fields.String())
+
+
 class DPSOut(Schema):
+    id = fields.UUID()
+    regime = fields.String()
+    rules = fields.Nested(RegimeRulesOut, metadata={"description": "the rules that hang off the regime"})
+    term_ends_on = Date(metadata={"description": "the last day of the advertised term"})
+    statutory_end = Date(allow_none=True, metadata={"description": "a 2015-rules DPS: SI 2024/716 regulation 5(4)"})
+    statutory_end_regulation = fields.String(allow_none=True)
+    ends_by_law = fields.Boolean()
+    statutory_end_warnings = fields.List(fields.Nested(WarningOut))
+    award_criteria = fields.List(fields.Nested(AwardCriterionOut))
+    agreed_minimum_window_days = Integer(allow_none=True)
+    agreed_in_sla_version = fields.String(allow_none=True)
+    rounds = fields.List(fields.Nested(RoundOut))
     name = fields.String()
     start = Date()
     term_years = Integer()
-    ends_on = Date()
+    ends_on = Date(metadata={"description": "the last day anything may be admitted, invited or awarded"})
     status = fields.String()
     open = fields.Boolean(metadata={"description": "providers may apply today"})
     sla_version = fields.String()
@@ -280,6 +365,7 @@ class DetailsChangeSchema(Schema):
 
 class SlaAcceptanceSchema(Schema):
     version = _text(50, required=True)
+    dps_id = fields.UUID(load_default=FIRST_DPS_ID, metadata={"description": "the DPS record (default the first)"})
 
 
 class CapacitySchema(Schema):
@@ -299,6 +385,7 @@ class ProviderQuery(Paging):
 
 class DirectoryQuery(Paging):
     lot = Integer(validate=LOT)
+    dps_id = fields.UUID(load_default=FIRST_DPS_ID, metadata={"description": "the DPS record (default the first)"})
 
 
 class ScheduleQuery(Paging):
@@ -403,6 +490,7 @@ class MarkOut(Schema):
 
 class ApplicationOut(Schema):
     id = fields.UUID()
+    dps_id = fields.UUID()
     provider_id = fields.UUID()
     status = fields.String()
     submitted_at = AwareDateTime()
@@ -434,6 +522,7 @@ class ScheduleOut(Schema):
 
 
 class MembershipOut(Schema):
+    dps_id = fields.UUID()
     lot = Integer()
     lot_name = fields.String()
     status = fields.String()
@@ -474,6 +563,7 @@ class DeclarationRequestOut(DeclarationOut):
 
 
 class SlaOut(Schema):
+    dps_id = fields.UUID()
     version = fields.String()
     accepted_on = Date()
 

@@ -24,5 +24,7 @@ def definition() -> ServiceDefinition:
         # Daily: suspend on an expired compliance document, reinstate when valid
         # again, suspend on a renewed self-declaration unanswered past its last
         # day, and bring approved pricing schedules into effect on their date.
-        jobs=[ScheduledJob("compliance_and_pricing", handlers.run_daily_checks, period="daily")],
+        jobs=[ScheduledJob("compliance_and_pricing", handlers.run_daily_checks, period="daily"),
+              # Daily: each DPS record's statutory end (the setting) and its warnings at 12, 6 and 3 months.
+              ScheduledJob("dps_statutory_end", handlers.run_dps_checks, period="daily")],
     )

@@ -14,17 +14,21 @@ from uuid import UUID
 from services.provider_registry.domain import (
     DPS,
     LOT_NAMES,
+    STATUTORY_END_REGULATION,
     Application,
     ComplianceDocument,
     DeclarationRequest,
     DocumentKind,
+    Membership,
     PricingLine,
     PricingSchedule,
     Provider,
+    Regime,
     compliance_problems,
     pricing_line_id,
 )
 from services.provider_registry.models import line_to_json, question_to_json
+from shared.catalogue import FIRST_DPS_ID
 
 
 def _value(member) -> str | None:
@@ -61,11 +65,25 @@ def declaration_request_view(provider: Provider) -> dict:
 
 
 def dps_view(dps: DPS, today: date) -> dict:
-    return {"name": dps.name, "start": dps.start, "term_years": dps.term_years, "ends_on": dps.ends_on,
+    return {"id": dps.id, "regime": dps.regime.value, "rules": regime_rules(dps.regime),
+            "name": dps.name, "start": dps.start, "term_years": dps.term_years,
+            "term_ends_on": dps.term_ends_on, "statutory_end": dps.statutory_end,
+            "statutory_end_regulation": STATUTORY_END_REGULATION if dps.statutory_end else None,
+            "ends_by_law": dps.ends_by_law, "ends_on": dps.ends_on,
+            "statutory_end_warnings": [w.__dict__ for w in dps.warnings_given],
             "status": dps.status.value, "open": dps.is_open(today), "sla_version": dps.sla_version,
+            "award_criteria": [c.__dict__ for c in dps.award_criteria],
+            "agreed_minimum_window_days": dps.agreed_minimum_window_days,
+            "agreed_in_sla_version": dps.agreed_in_sla_version, "rounds": [r.__dict__ for r in dps.rounds],
             "decision_working_days": dps.decision_working_days,
             "extended_decision_working_days": dps.extended_decision_working_days,
             "lots": [lot_view(dps, n) for n in sorted(dps.lots)]}
+
+
+def regime_rules(regime: Regime) -> dict:
+    return {"law": regime.law, "rolling_admission": regime.rolling_admission,
+            "admission_rule": regime.admission_rule, "call_off_standstill": regime.call_off_standstill.__dict__,
+            "unsuccessful_bidder_told": regime.unsuccessful_bidder_told, "notices": list(regime.notices)}
 
 
 def lot_view(dps: DPS, number: int) -> dict:
@@ -89,7 +107,8 @@ def _document(document: ComplianceDocument, today: date) -> dict:
 def application_view(application: Application, today: date) -> dict:
     form, deadline, decision = application.form, application.deadline, application.decision
     return {
-        "id": application.id, "provider_id": application.provider_id, "status": application.status.value,
+        "id": application.id, "dps_id": application.dps_id, "provider_id": application.provider_id,
+        "status": application.status.value,
         "submitted_at": application.submitted_at, "overdue": application.is_overdue(today),
         "organisation": form.organisation.__dict__, "registration": _registration(form.registration),
         "safeguarding_lead": form.safeguarding_lead.__dict__, "enhanced_dbs_confirmed": form.enhanced_dbs_confirmed,
@@ -146,28 +165,34 @@ def provider_view(provider: Provider, today: date, current_sla: str) -> dict:
         "safeguarding_lead": provider.safeguarding_lead.__dict__,
         "documents": [_document(d, today) for d in documents],
         "compliance_problems": compliance_problems(documents, today),
-        "sla_acceptances": [{"version": a.version, "accepted_on": a.accepted_on} for a in provider.sla_acceptances],
+        "sla_acceptances": [{"dps_id": a.dps_id, "version": a.version, "accepted_on": a.accepted_on}
+                            for a in provider.sla_acceptances],
         "current_sla_accepted": provider.has_accepted(current_sla),
         "identifiers": _identifiers(provider),
         "declarations": [declaration_view(r) for r in provider.declaration_requests],
-        "memberships": [_membership(provider, lot, today) for lot in sorted(provider.memberships)],
+        "memberships": [_membership(provider, m, today) for m in _in_order(provider)],
     }
 
 
-def _membership(provider: Provider, lot: int, today: date) -> dict:
-    m = provider.memberships[lot]
+def _in_order(provider: Provider) -> list[Membership]:
+    """The first DPS's memberships first, then a successor's; by lot."""
+    return sorted(provider.memberships.values(), key=lambda m: (m.dps_id != FIRST_DPS_ID, str(m.dps_id), m.lot))
+
+
+def _membership(provider: Provider, m: Membership, today: date) -> dict:
+    lot = m.lot
     in_force = provider.schedule_in_force(lot, today)
-    return {"lot": lot, "lot_name": LOT_NAMES[lot], "status": m.status_on(today).value, "admitted_on": m.admitted_on,
-            "ends_on": m.ends_on, "since": m.since, "reason": m.reason, "automatic": m.automatic,
-            "capacity": m.capacity,
+    return {"dps_id": m.dps_id, "lot": lot, "lot_name": LOT_NAMES[lot], "status": m.status_on(today).value,
+            "admitted_on": m.admitted_on, "ends_on": m.ends_on, "since": m.since, "reason": m.reason,
+            "automatic": m.automatic, "capacity": m.capacity,
             "pricing": schedule_view(provider.id, provider.name, in_force, True) if in_force else None}
 
 
-def directory_entry(provider: Provider, today: date, lot: int | None = None) -> dict:
+def directory_entry(provider: Provider, today: date, lot: int | None = None, dps_id: UUID = FIRST_DPS_ID) -> dict:
     """What the council publishes: nothing private."""
-    lots = [n for n in provider.active_lots(today) if lot is None or n == lot]
+    lots = [n for n in provider.active_lots(today, dps_id) if lot is None or n == lot]
     return {"provider_id": provider.id, "name": provider.name,
             "postcode_district": postcode_district(provider.organisation.postcode),
             "registration": _registration(provider.registration), "identifiers": _identifiers(provider),
-            "lots": [{"lot": n, "lot_name": LOT_NAMES[n], "admitted_on": provider.memberships[n].admitted_on}
+            "lots": [{"lot": n, "lot_name": LOT_NAMES[n], "admitted_on": provider.membership(n, dps_id).admitted_on}
                      for n in lots]}

@@ -21,7 +21,7 @@ import jwt
 import requests
 
 from shared.auth import PUBLIC, ROLES
-from shared.catalogue import SERVICES, exchange_for
+from shared.catalogue import FIRST_DPS_ID, SERVICES, exchange_for
 from tests.support.runtime import TEST_JWT_SECRET, EventWaiter, auth, wait_until
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -107,7 +107,7 @@ def operations(service: str, document: dict) -> list[Operation]:
 
 def fill_path(path: str, values: dict | None = None) -> str:
     """The path with each parameter filled: a given value, a valid lot (1),
-    a version (1), or a random UUID."""
+    a version (1), the first DPS record, or a random UUID."""
     values = values or {}
     out, rest = [], path
     while "{" in rest:
@@ -118,6 +118,8 @@ def fill_path(path: str, values: dict | None = None) -> str:
             out.append(str(values[name]))
         elif name in ("lot", "version"):
             out.append("1")
+        elif name == "dps_id":  # every registry has the first DPS record
+            out.append(str(FIRST_DPS_ID))
         else:
             out.append(str(uuid.uuid4()))
     out.append(rest)

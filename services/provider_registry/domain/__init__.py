@@ -29,14 +29,18 @@ from .compliance import (
 from .declarations import ANSWER_WORKING_DAYS, DeclarationRequest, declaration_due_on
 from .dps import (
     DECISION_WORKING_DAYS,
+    DEFAULT_AWARD_CRITERIA,
     DEFAULT_START,
     DEFAULT_TERM_YEARS,
     DPS,
     EXTENDED_DECISION_WORKING_DAYS,
     LOT_NAMES,
     LOTS,
+    AdmissionRound,
+    AwardCriterion,
     DPSStatus,
     Lot,
+    StatutoryEndWarning,
     check_lot,
 )
 from .events import (
@@ -53,6 +57,7 @@ from .events import (
     DocumentUploaded,
     DpsClosed,
     DpsConfigured,
+    DpsStatutoryEndApproaching,
     Event,
     LotQuestionsSet,
     MembershipAdmitted,
@@ -78,12 +83,23 @@ from .questions import (
     assess_answer,
     assess_answers,
 )
+from .regime import (
+    DEFAULT_PCR2015_STATUTORY_END,
+    STATUTORY_END_REGULATION,
+    STATUTORY_END_WARNING_MONTHS,
+    Regime,
+    Standstill,
+)
 from .setting import Identifier, Inspectorate, Registration, SettingKind, check_registration, identifiers
 
 __all__ = [
     # the DPS and its lots
     "DPS", "DPSStatus", "Lot", "LOTS", "LOT_NAMES", "DEFAULT_START", "DEFAULT_TERM_YEARS",
     "DECISION_WORKING_DAYS", "EXTENDED_DECISION_WORKING_DAYS", "check_lot",
+    "AdmissionRound", "AwardCriterion", "DEFAULT_AWARD_CRITERIA", "StatutoryEndWarning",
+    # the regime and the rules that hang off it
+    "Regime", "Standstill", "DEFAULT_PCR2015_STATUTORY_END", "STATUTORY_END_REGULATION",
+    "STATUTORY_END_WARNING_MONTHS",
     # qualification questions
     "Answer", "Assessment", "PassFailQuestion", "Question", "QuestionResult", "ScoredQuestion",
     "assess_answer", "assess_answers",
@@ -106,4 +122,5 @@ __all__ = [
     "AnswerMarked", "ApplicationDecided", "ApplicationSubmitted", "DeadlineExtended", "DeclarationAnswered",
     "DeclarationLapsed", "DeclarationRequested", "DetailsChanged",
     "DocumentUploaded", "DpsClosed", "DpsConfigured", "LotQuestionsSet", "PricingChanged", "SlaAccepted", "SlaIssued",
+    "DpsStatutoryEndApproaching",
 ]

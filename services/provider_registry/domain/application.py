@@ -19,6 +19,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from shared.calendar import add_working_days, council_date
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, InvalidInput
 
 from .common import Refusals, as_member, is_blank, is_whole_number, require_reason
@@ -68,6 +69,7 @@ class ApplicationForm:
     documents: tuple[ComplianceDocument, ...]
     lots: tuple[LotApplication, ...]
     sla_version: str  # the service level agreement the provider accepts by applying
+    dps_id: UUID = FIRST_DPS_ID  # the DPS record applied to (a successor arrangement is joined separately)
 
 
 _POSTCODE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}", re.IGNORECASE)
@@ -160,7 +162,7 @@ def check_form(form: ApplicationForm, dps: DPS, today: date) -> None:
             if entry.lot in seen:
                 raise InvalidInput(f"lot {entry.lot} is applied for twice", field="lots")
             seen.add(entry.lot)
-            _check_lot_application(entry, dps.questions_for(entry.lot), refusals)
+            _check_lot_application(entry, dps.questions_for(entry.lot, field="lots"), refusals)
     if form.sla_version != dps.sla_version:
         refusals.add("sla_version", f"the current service level agreement is version {dps.sla_version}")
     refusals.raise_if_any("application refused")
@@ -234,6 +236,10 @@ class Application:
     marks: dict[tuple[int, str], int] = field(default_factory=dict)  # the council's scores
     decision: Decision | None = None
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def dps_id(self) -> UUID:
+        return self.form.dps_id
 
     @property
     def lots_applied_for(self) -> tuple[int, ...]:
@@ -370,9 +376,10 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
     """A provider's request to participate.  The service layer says whether the
     provider has an application pending and which lots it is already a member
     of (admitted or suspended); a provider removed from a lot may apply again."""
+    if form.dps_id != dps.id:
+        raise ValueError("the form applies to another DPS record")
     today = council_date(now)
-    if not dps.is_open(today):
-        raise Conflict("the DPS is not open to applications")
+    dps.require_open_to_applications(today)  # closed, ended (by term or by law), or outside a round
     if pending_application_exists:
         raise Conflict("this provider already has an application awaiting a decision")
     check_form(form, dps, today)
@@ -383,7 +390,7 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
         id=application_id,
         provider_id=provider_id,
         form=form,
-        questions={entry.lot: dps.questions_for(entry.lot) for entry in form.lots},
+        questions={entry.lot: dps.questions_for(entry.lot, field="lots") for entry in form.lots},
         submitted_at=now,
         deadline=DecisionDeadline(today, dps.decision_working_days, dps.extended_decision_working_days),
     )

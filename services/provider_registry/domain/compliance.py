@@ -53,8 +53,8 @@ def compliance_problems(documents: Iterable[ComplianceDocument], today: date) ->
 
 @dataclass(frozen=True)
 class ComplianceActions:
-    suspend: tuple[tuple[int, str], ...]  # (lot, reason)
-    reinstate: tuple[int, ...]
+    suspend: tuple[tuple[tuple, str], ...]  # (membership key (dps, lot), reason)
+    reinstate: tuple[tuple, ...]  # membership keys
 
     def __bool__(self) -> bool:
         return bool(self.suspend or self.reinstate)
@@ -69,10 +69,10 @@ def compliance_actions(documents: Iterable[ComplianceDocument], memberships: Ite
     if problems:
         reason = "; ".join(problems)
         return ComplianceActions(
-            suspend=tuple((m.lot, reason) for m in current if m.status is MembershipStatus.ADMITTED),
+            suspend=tuple((m.key, reason) for m in current if m.status is MembershipStatus.ADMITTED),
             reinstate=(),
         )
     return ComplianceActions(
         suspend=(),
-        reinstate=tuple(m.lot for m in current if m.status is MembershipStatus.SUSPENDED and m.automatic),
+        reinstate=tuple(m.key for m in current if m.status is MembershipStatus.SUSPENDED and m.automatic),
     )

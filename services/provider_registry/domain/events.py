@@ -18,6 +18,8 @@ from datetime import date, datetime
 from typing import ClassVar
 from uuid import UUID
 
+from shared.catalogue import FIRST_DPS_ID
+
 from .pricing import PricingLine
 from .questions import Question
 from .setting import Identifier, Registration
@@ -44,6 +46,7 @@ class MembershipAdmitted(Event):
     status: str = "admitted"
     urn: str | None = None  # the DfE URN of a registered school
     identifiers: tuple[Identifier, ...] = ()
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class MembershipSuspended(Event):
     automatic: bool  # True when the compliance check suspended it
     at: datetime
     status: str = "suspended"
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class MembershipReinstated(Event):
     automatic: bool
     at: datetime
     status: str = "admitted"
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class MembershipRemoved(Event):
     reason: str
     at: datetime
     status: str = "removed"
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -114,11 +120,44 @@ class RegistrationChanged(Event):
     at: datetime
 
 
+@dataclass(frozen=True)
+class DpsConfigured(Event):
+    """A DPS record set up or changed: `record` is the whole record as it now
+    is (DPS.published); `before`/`after` the settings changed, for the audit
+    trail (None when the change has its own line: closing, a new SLA...)."""
+
+    type: ClassVar[str] = "dps.configured"
+    before: dict | None
+    after: dict | None
+    dps_id: UUID = FIRST_DPS_ID
+    record: dict | None = None
+
+
+@dataclass(frozen=True)
+class DpsStatutoryEndApproaching(Event):
+    type: ClassVar[str] = "dps.statutory_end_approaching"
+    dps_id: UUID
+    statutory_end: date
+    months_before: int
+    regulation: str
+
+
+@dataclass(frozen=True)
+class SlaAccepted(Event):
+    type: ClassVar[str] = "provider.sla_accepted"
+    provider_id: UUID
+    version: str
+    accepted_on: date
+    accepted_at: datetime | None = None
+    dps_id: UUID = FIRST_DPS_ID
+
+
 # ------------------------------------------------ published (the catalogue's)
 
 EVENTS: tuple[type[Event], ...] = (
     MembershipAdmitted, MembershipSuspended, MembershipReinstated, MembershipRemoved,
     PricingScheduleEffective, CapacityChanged, RegistrationChanged,
+    DpsConfigured, DpsStatutoryEndApproaching, SlaAccepted,
 )
 
 
@@ -126,16 +165,10 @@ EVENTS: tuple[type[Event], ...] = (
 
 
 @dataclass(frozen=True)
-class DpsConfigured(Event):
-    type: ClassVar[str] = "dps.configured"
-    before: dict
-    after: dict
-
-
-@dataclass(frozen=True)
 class DpsClosed(Event):
     type: ClassVar[str] = "dps.closed"
     reason: str | None
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -144,6 +177,7 @@ class SlaIssued(Event):
     previous_version: str
     version: str
     reason: str | None
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -152,6 +186,7 @@ class LotQuestionsSet(Event):
     lot: int
     before: tuple[Question, ...]
     after: tuple[Question, ...]
+    dps_id: UUID = FIRST_DPS_ID
 
 
 @dataclass(frozen=True)
@@ -208,14 +243,6 @@ class DocumentUploaded(Event):
     kind: str
     reference: str
     expires_on: date
-
-
-@dataclass(frozen=True)
-class SlaAccepted(Event):
-    type: ClassVar[str] = "provider.sla_accepted"
-    provider_id: UUID
-    version: str
-    accepted_on: date
 
 
 @dataclass(frozen=True)

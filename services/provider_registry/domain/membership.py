@@ -1,7 +1,7 @@
 """Membership of a lot: admitted, suspended (with a reason) and reinstated,
 or removed (with a reason).  A suspended member gets no new referrals and
 cannot be awarded; its current placements continue.  Every membership ends
-with the DPS term.
+with its DPS (the earlier of its term and, for a 2015-rules DPS, its statutory end).
 
     admitted  --suspend-->   suspended
     suspended --reinstate--> admitted
@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from uuid import UUID
 
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict
 
 from .common import require_reason
@@ -36,9 +38,15 @@ class Membership:
     reason: str | None = None  # why it is suspended or removed
     automatic: bool = False  # suspended by the compliance check, not by the manager
     capacity: int = 0  # places the provider declares on the lot (changes take effect at once)
+    dps_id: UUID = FIRST_DPS_ID  # a membership is of one lot of one DPS record
 
     def __post_init__(self) -> None:
         self.since = self.since or self.admitted_on
+
+    @property
+    def key(self) -> tuple[UUID, int]:
+        """How a provider's record holds it: (DPS, lot)."""
+        return (self.dps_id, self.lot)
 
     def status_on(self, today: date) -> MembershipStatus:
         if self.status is not MembershipStatus.REMOVED and today > self.ends_on:
@@ -51,7 +59,7 @@ class Membership:
 
     def _require_current(self, today: date) -> None:
         if self.status_on(today) is MembershipStatus.ENDED:
-            raise Conflict(f"the membership of lot {self.lot} ended with the DPS term on {self.ends_on}")
+            raise Conflict(f"the membership of lot {self.lot} ended with the DPS on {self.ends_on}")
 
     def suspend(self, reason: str, today: date, automatic: bool = False) -> None:
         """Suspend an admitted membership.  The manager may also suspend one

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from shared.calendar import council_date
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from . import events
@@ -41,6 +42,7 @@ COMPLIANCE_RESTORED = "all compliance documents are valid again"
 class SlaAcceptance:
     version: str
     accepted_on: date
+    dps_id: UUID = FIRST_DPS_ID  # each DPS record has its own SLA versions
 
 
 class Provider:
@@ -53,7 +55,7 @@ class Provider:
         self.documents: dict[DocumentKind, ComplianceDocument] = {}
         for document in documents:
             self.documents[DocumentKind(document.kind)] = document
-        self.memberships: dict[int, Membership] = {}
+        self.memberships: dict[tuple[UUID, int], Membership] = {}  # by (DPS, lot): Membership.key
         self.pricing_schedules: list[PricingSchedule] = []  # every version of every lot, in order proposed
         self.sla_acceptances: list[SlaAcceptance] = []
         self.declaration_requests: list[DeclarationRequest] = []  # in the order asked
@@ -75,9 +77,9 @@ class Provider:
         return identifiers(self.organisation, self.registration)
 
     @property
-    def capacity(self) -> dict[int, int]:
-        """Places declared, by lot."""
-        return {lot: m.capacity for lot, m in self.memberships.items()}
+    def capacity(self) -> dict[tuple[UUID, int], int]:
+        """Places declared, by (DPS, lot)."""
+        return {key: m.capacity for key, m in self.memberships.items()}
 
     @property
     def schedules(self) -> dict[int, list[PricingSchedule]]:
@@ -100,10 +102,9 @@ class Provider:
         if application.status is not ApplicationStatus.ADMITTED:
             raise Conflict(f"the application is {application.status.value}, not admitted")
         today = council_date(now)
-        if today > dps.ends_on:
-            raise Conflict(f"the DPS term ended on {dps.ends_on}")
+        dps.require_in_force(today)  # no admission after the DPS ends (by its term or by law)
         for lot in application.admitted_lots:
-            held = self.memberships.get(lot)
+            held = self.memberships.get((dps.id, lot))
             if held and held.status_on(today) in (MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED):
                 raise Conflict(f"the provider is already a member of lot {lot}")
 
@@ -112,19 +113,20 @@ class Provider:
         self.safeguarding_lead = form.safeguarding_lead
         for document in form.documents:
             self.documents[DocumentKind(document.kind)] = document
-        if not self.has_accepted(form.sla_version):
-            self.sla_acceptances.append(SlaAcceptance(form.sla_version, application.deadline.submitted_on))
+        if not self.has_accepted(form.sla_version, dps.id):
+            self.sla_acceptances.append(SlaAcceptance(form.sla_version, application.deadline.submitted_on, dps.id))
 
         for lot in application.admitted_lots:
             entry = application.lot(lot)
-            self.memberships[lot] = Membership(lot, admitted_on=today, ends_on=dps.ends_on, capacity=entry.capacity)
+            membership = Membership(lot, admitted_on=today, ends_on=dps.ends_on, capacity=entry.capacity, dps_id=dps.id)
+            self.memberships[membership.key] = membership
             schedule = self._add_schedule(lot, tuple(entry.pricing_lines), today, now)
             schedule.status, schedule.decided_at = ScheduleStatus.APPROVED, now
             schedule.announced = True  # events.MembershipAdmitted carries the lines
             self.events.append(events.MembershipAdmitted(
                 self.id, self.name, lot, _value(self.registration.setting_kind),
                 schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
-                urn=self.registration.urn, identifiers=self.identifiers))
+                urn=self.registration.urn, identifiers=self.identifiers, dps_id=dps.id))
         self.check_compliance(now)
 
     # ------------------------------------------------- registration details
@@ -167,74 +169,86 @@ class Provider:
 
     # ------------------------------------------------- service level agreement
 
-    def has_accepted(self, version: str) -> bool:
-        return any(a.version == version for a in self.sla_acceptances)
+    def has_accepted(self, version: str, dps_id: UUID = FIRST_DPS_ID) -> bool:
+        return any(a.version == version and a.dps_id == dps_id for a in self.sla_acceptances)
 
     @property
     def current_sla(self) -> SlaAcceptance | None:
-        return self.sla_acceptances[-1] if self.sla_acceptances else None
+        """The latest SLA accepted of the first DPS."""
+        return next((a for a in reversed(self.sla_acceptances) if a.dps_id == FIRST_DPS_ID), None)
 
     def accept_sla(self, dps: DPS, version: str, now: datetime) -> SlaAcceptance:
         """The provider accepts the council's current SLA version."""
         if version != dps.sla_version:
             raise InvalidInput(f"the current service level agreement is version {dps.sla_version}",
                                field="sla_version")
-        if self.has_accepted(version):
+        if self.has_accepted(version, dps.id):
             raise Conflict(f"SLA version {version} is already accepted")
-        acceptance = SlaAcceptance(version, council_date(now))
+        acceptance = SlaAcceptance(version, council_date(now), dps.id)
         self.sla_acceptances.append(acceptance)
-        self.events.append(events.SlaAccepted(self.id, acceptance.version, acceptance.accepted_on))
+        self.events.append(events.SlaAccepted(self.id, acceptance.version, acceptance.accepted_on, now, dps.id))
         return acceptance
 
     # ------------------------------------------------------------ memberships
 
-    def membership(self, lot: int) -> Membership:
+    def membership(self, lot: int, dps_id: UUID = FIRST_DPS_ID) -> Membership:
         lot = check_lot(lot)
-        if lot not in self.memberships:
-            raise NotFound(f"the provider has no membership of lot {lot}")
-        return self.memberships[lot]
+        if (dps_id, lot) not in self.memberships:
+            raise NotFound(f"the provider has no membership of lot {lot}"
+                           + ("" if dps_id == FIRST_DPS_ID else f" of DPS {dps_id}"))
+        return self.memberships[(dps_id, lot)]
 
-    def member_lots(self, today: date) -> tuple[int, ...]:
-        """Lots the provider is a member of (admitted or suspended): it may not
-        apply for them again; a lot it was removed from it may."""
+    def member_lots(self, today: date, dps_id: UUID | None = FIRST_DPS_ID) -> tuple[int, ...]:
+        """Lots of a DPS (of any, with None) the provider is a member of
+        (admitted or suspended): it may not apply for them again; a lot it
+        was removed from it may."""
         current = (MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED)
-        return tuple(sorted(lot for lot, m in self.memberships.items() if m.status_on(today) in current))
+        return tuple(sorted({m.lot for m in self.memberships.values()
+                             if (dps_id is None or m.dps_id == dps_id) and m.status_on(today) in current}))
+
+    def end_with(self, dps: DPS) -> None:
+        """Every membership of the DPS ends when it does (its statutory end moved by configuration)."""
+        for membership in self.memberships.values():
+            if membership.dps_id == dps.id:
+                membership.ends_on = dps.ends_on
 
     def require_member(self, today: date) -> None:
         """The provider's own users change its record only while it is a member of some lot (admitted or
         suspended): removed from every lot, or past the end of the DPS term, it may still read its record
         (and its placements) but no longer change it."""
-        if not self.member_lots(today):
+        if not self.member_lots(today, None):
             raise Forbidden("your organisation's membership of every lot has been removed or has ended: "
                             "you may read your record but no longer change it")
 
-    def active_lots(self, today: date) -> tuple[int, ...]:
-        """Lots on which the provider is admitted and not suspended: it is
-        invited to their referrals and may be awarded."""
-        return tuple(sorted(lot for lot, m in self.memberships.items() if m.is_active(today)))
+    def active_lots(self, today: date, dps_id: UUID = FIRST_DPS_ID) -> tuple[int, ...]:
+        """Lots of a DPS on which the provider is admitted and not suspended:
+        it is invited to their referrals and may be awarded."""
+        return tuple(sorted(m.lot for m in self.memberships.values() if m.dps_id == dps_id and m.is_active(today)))
 
-    def suspend(self, lot: int, reason: str, now: datetime) -> None:
+    def suspend(self, lot: int, reason: str, now: datetime, dps_id: UUID = FIRST_DPS_ID) -> None:
         """The manager suspends a membership (e.g. a safeguarding concern)."""
-        membership = self.membership(lot)
+        membership = self.membership(lot, dps_id)
         membership.suspend(reason, council_date(now))
         self.events.append(events.MembershipSuspended(self.id, self.name, membership.lot, membership.reason,
-                                               False, now))
+                                               False, now, dps_id=dps_id))
 
-    def reinstate(self, lot: int, reason: str, now: datetime) -> None:
+    def reinstate(self, lot: int, reason: str, now: datetime, dps_id: UUID = FIRST_DPS_ID) -> None:
         """The manager lifts a suspension; not while a compliance document is
         expired (the check would only suspend it again)."""
-        membership = self.membership(lot)
+        membership = self.membership(lot, dps_id)
         reason = require_reason(reason)
         problems = compliance_problems(self.documents.values(), council_date(now))
         if problems and membership.status is MembershipStatus.SUSPENDED:
             raise Conflict(f"cannot reinstate while {'; '.join(problems)}")
         membership.reinstate(reason, council_date(now))
-        self.events.append(events.MembershipReinstated(self.id, self.name, membership.lot, reason, False, now))
+        self.events.append(events.MembershipReinstated(self.id, self.name, membership.lot, reason, False, now,
+                                                       dps_id=dps_id))
 
-    def remove(self, lot: int, reason: str, now: datetime) -> None:
-        membership = self.membership(lot)
+    def remove(self, lot: int, reason: str, now: datetime, dps_id: UUID = FIRST_DPS_ID) -> None:
+        membership = self.membership(lot, dps_id)
         membership.remove(reason, council_date(now))
-        self.events.append(events.MembershipRemoved(self.id, self.name, membership.lot, membership.reason, now))
+        self.events.append(events.MembershipRemoved(self.id, self.name, membership.lot, membership.reason, now,
+                                                    dps_id=dps_id))
 
     # ------------------------------------------------------------ compliance
 
@@ -258,12 +272,13 @@ class Provider:
         the check's own suspensions once all are valid again."""
         today = council_date(now)
         actions = compliance_actions(self.documents.values(), self.memberships.values(), today)
-        for lot, reason in actions.suspend:
-            self.memberships[lot].suspend(reason, today, automatic=True)
-            self.events.append(events.MembershipSuspended(self.id, self.name, lot, reason, True, now))
-        for lot in actions.reinstate:
-            self.memberships[lot].reinstate(COMPLIANCE_RESTORED, today)
-            self.events.append(events.MembershipReinstated(self.id, self.name, lot, COMPLIANCE_RESTORED, True, now))
+        for (dps_id, lot), reason in actions.suspend:
+            self.memberships[(dps_id, lot)].suspend(reason, today, automatic=True)
+            self.events.append(events.MembershipSuspended(self.id, self.name, lot, reason, True, now, dps_id=dps_id))
+        for dps_id, lot in actions.reinstate:
+            self.memberships[(dps_id, lot)].reinstate(COMPLIANCE_RESTORED, today)
+            self.events.append(events.MembershipReinstated(self.id, self.name, lot, COMPLIANCE_RESTORED, True, now,
+                                                           dps_id=dps_id))
         return actions
 
     # ------------------------------------------------- renewed self-declarations
@@ -331,19 +346,24 @@ class Provider:
 
     # ------------------------------------------------------------ capacity
 
-    def change_capacity(self, lot: int, capacity: int, now: datetime) -> None:
+    def change_capacity(self, lot: int, capacity: int, now: datetime, dps_id: UUID = FIRST_DPS_ID) -> None:
         """Capacity changes take effect at once."""
-        self._current_membership(lot, council_date(now))
+        membership = self._current_membership(lot, council_date(now), dps_id)
         if not is_whole_number(capacity) or capacity < 0:
             raise InvalidInput("capacity is a whole number of places, zero or more", field="capacity")
-        membership = self.memberships[lot]
         if membership.capacity == capacity:
             return
         previous, membership.capacity = membership.capacity, capacity
         self.events.append(events.CapacityChanged(self.id, self.name, lot, capacity, now, previous))
 
-    def _current_membership(self, lot: int, today: date) -> Membership:
-        membership = self.membership(lot)
+    def _current_membership(self, lot: int, today: date, dps_id: UUID | None = None) -> Membership:
+        """The membership of the lot of a DPS (of any DPS, with None: a pricing
+        schedule is the provider's for the lot) that has not been removed or ended."""
+        if dps_id is None:
+            held = [m for m in self.memberships.values() if m.lot == lot]
+            dps_id = next((m.dps_id for m in held if m.status_on(today) not in (
+                MembershipStatus.REMOVED, MembershipStatus.ENDED)), held[0].dps_id if held else FIRST_DPS_ID)
+        membership = self.membership(lot, dps_id)
         status = membership.status_on(today)
         if status in (MembershipStatus.REMOVED, MembershipStatus.ENDED):
             raise Conflict(f"the membership of lot {lot} is {status.value}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from shared.catalogue import FIRST_DPS_ID
 from tests.api.provider_registry.registry_support import (
     DUE_ON,
     MANAGER,
@@ -293,7 +294,7 @@ def test_admission_to_some_lots_records_the_reason_for_the_others_and_announces_
     assert [(e["data"]["provider_id"], e["data"]["lot"]) for e in admitted] == [(str(provider_id), 1)]
     provider = client.get(f"/v1/providers/{provider_id}", headers=provider_auth(provider_id)).json
     assert [(m["lot"], m["status"]) for m in provider["memberships"]] == [(1, "admitted")]
-    assert provider["sla_acceptances"] == [{"version": "1", "accepted_on": "2025-01-15"}]
+    assert provider["sla_acceptances"] == [{"dps_id": str(FIRST_DPS_ID), "version": "1", "accepted_on": "2025-01-15"}]
     assert "application.admitted" in audit_actions(rt)
 
 

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.provider_registry import models
+from shared.catalogue import FIRST_DPS_ID
 from tests.api.provider_registry.registry_support import (
     MANAGER,
     NOW,
@@ -103,7 +104,7 @@ def test_each_change_writes_only_its_own_rows_and_keeps_every_other(client, rt):
                   "maximum_price_pence": 9_000}]
     steps = [
         (lambda: client.put(f"{base}/lots/1/capacity", headers=me, json={"capacity": 9}),
-         {("memberships", 1, "capacity")}),
+         {("memberships", FIRST_DPS_ID, 1, "capacity")}),
         (lambda: client.post(f"{base}/lots/3/pricing-schedules", headers=me,
                              json={"effective_from": "2025-03-03", "pricing_lines": new_lines}),
          {("pricing_schedules", 3, 2, "added")}),
@@ -113,9 +114,10 @@ def test_each_change_writes_only_its_own_rows_and_keeps_every_other(client, rt):
             "kind": "insurance", "reference": "insurance-2026.pdf", "expires_on": "2027-01-31"}),
          {("compliance_documents", "insurance", "reference"), ("compliance_documents", "insurance", "expires_on")}),
         (lambda: client.post(f"{base}/sla-acceptances", headers=me, json={"version": "2"}),
-         {("sla_acceptances", "2", "added")}),
+         {("sla_acceptances", FIRST_DPS_ID, "2", "added")}),
         (lambda: client.post(f"{base}/lots/3/suspension", headers=MANAGER, json={"reason": "concern"}),
-         {("memberships", 3, "status"), ("memberships", 3, "reason"), ("memberships", 3, "since")}),
+         {("memberships", FIRST_DPS_ID, 3, "status"), ("memberships", FIRST_DPS_ID, 3, "reason"),
+              ("memberships", FIRST_DPS_ID, 3, "since")}),
         (lambda: client.patch(base, headers=me, json={
             "registration": {"setting_kind": "registered_school", "urn": "654321", "inspectorate": "isi",
                              "last_inspection_date": "2023-11-08", "last_inspection_outcome": "Good"}}),

@@ -29,7 +29,7 @@ def test_anyone_reads_the_dps_its_term_and_its_four_lots_with_their_questions(cl
     dps = client.get("/v1/dps")
     assert dps.status_code == 200
     assert {k: dps.json[k] for k in ("start", "term_years", "ends_on", "status", "open", "sla_version")} == {
-        "start": "2024-04-01", "term_years": 7, "ends_on": "2031-03-31", "status": "open", "open": True,
+        "start": "2024-04-01", "term_years": 7, "ends_on": "2029-02-23", "status": "open", "open": True,
         "sla_version": "1"}
     assert (dps.json["decision_working_days"], dps.json["extended_decision_working_days"]) == (10, 15)
     lots = client.get("/v1/lots").json
@@ -127,11 +127,24 @@ APPLICATIONS, PROVIDERS = "/v1/applications/{application_id}", "/v1/providers/{p
 SCHEDULES = PROVIDERS + "/lots/{lot}/pricing-schedules"
 
 # Every operation: the roles that may call it, and a body that succeeds for them.
+# The successor the world sets up beside the first DPS: an open framework (it takes admission rounds).
+DPS_RECORD = "/v1/dps-records/{dps_id}"
 MATRIX = {
     ("get", "/v1/dps"): ([PUBLIC], None),
     ("patch", "/v1/dps"): ([MGR], {"name": "AP DPS"}),
     ("post", "/v1/dps/closure"): ([MGR], {"reason": "re-procurement"}),
     ("post", "/v1/dps/sla-versions"): ([MGR], {"version": "3"}),
+    ("get", "/v1/dps-records"): ([PUBLIC], None),
+    ("post", "/v1/dps-records"): ([MGR], {"name": "AP Dynamic Market", "regime": "pa2023_dynamic_market",
+                                          "lots": [1, 2], "start": "2025-02-24", "term_years": 4}),
+    ("get", DPS_RECORD): ([PUBLIC], None),
+    ("patch", DPS_RECORD): ([MGR], {"name": "AP open framework"}),
+    ("post", DPS_RECORD + "/closure"): ([MGR], {"reason": "re-procurement"}),
+    ("post", DPS_RECORD + "/sla-versions"): ([MGR], {"version": "3", "agreed_minimum_window_days": 5}),
+    ("put", DPS_RECORD + "/award-criteria"): ([MGR], {"award_criteria": [
+        {"code": "value", "name": "Value", "description": "Best value at the volume asked for"}]}),
+    ("post", DPS_RECORD + "/rounds"): ([MGR], {"opens_on": "2025-02-03", "closes_on": "2025-02-28"}),
+    ("put", DPS_RECORD + "/lots/{lot}/questions"): ([MGR], {"questions": QUESTIONS}),
     ("get", "/v1/lots"): ([PUBLIC], None),
     ("put", "/v1/lots/{lot}/questions"): ([MGR], {"questions": QUESTIONS}),
     ("get", "/v1/applications"): ([PRV, OFC, MGR], None),
@@ -192,14 +205,19 @@ def _world(client) -> dict:
     client.post("/v1/dps/sla-versions", headers=MANAGER, json={"version": "2"})
     assert client.post(f"/v1/providers/{member}/declaration-requests", headers=MANAGER).status_code == 201
     unasked = admitted_provider(client, form=application_form(sla_version="2"))
+    successor = client.post("/v1/dps-records", headers=MANAGER, json={
+        "name": "AP open framework", "regime": "pa2023_open_framework", "lots": [1, 2, 3, 4],
+        "start": "2025-01-01", "term_years": 4})
+    assert successor.status_code == 201, successor.json
     return {"member": member, "unasked": unasked, "applicant": applicant,
-            "application_id": application.json["id"]}
+            "application_id": application.json["id"], "dps_id": successor.json["id"]}
 
 
 def _request(client, world, method, template, role):
     last = template.rstrip("/").split("/")[-1]
     lot, provider = LOT_FOR.get(last, 1), world[PROVIDER_FOR.get(last, "member")]
-    path = template.format(application_id=world["application_id"], provider_id=provider, lot=lot, version=2)
+    path = template.format(application_id=world["application_id"], provider_id=provider, lot=lot, version=2,
+                           dps_id=world["dps_id"])
     body = MATRIX[(method, template)][1]
     if body == "a new application":
         body = application_form(lots=(3,), sla_version="2")

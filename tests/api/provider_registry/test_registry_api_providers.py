@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 from services.provider_registry.domain import PRICING_LINE_NAMESPACE
+from shared.catalogue import FIRST_DPS_ID
 from tests.api.provider_registry.registry_support import (
     MANAGER,
     NOW,
@@ -46,7 +47,8 @@ def test_admission_announces_what_other_services_need(client, rt):
     assert data["provider_id"] == str(provider_id)
     assert data["provider_name"] == "Bridges Learning Ltd"
     assert (data["status"], data["registration_status"], data["urn"]) == ("admitted", "registered_school", "123456")
-    assert data["capacity"] == 6 and data["ends_on"] == "2031-03-31"
+    assert data["capacity"] == 6 and data["ends_on"] == "2029-02-23"  # the statutory end, before the term's
+    assert data["dps_id"] == str(FIRST_DPS_ID)
     assert data["at"] == "2025-01-15T10:00:00+00:00"
     line = data["pricing_lines"][0]
     assert line == {"pricing_line_id": str(uuid.uuid5(PRICING_LINE_NAMESPACE,
@@ -243,8 +245,9 @@ def test_new_sla_version_is_accepted_by_the_provider(client, rt):
 
     assert accepted.status_code == 201
     assert accepted.json["current_sla_accepted"] is True
-    assert accepted.json["sla_acceptances"] == [{"version": "1", "accepted_on": "2025-01-15"},
-                                                {"version": "2", "accepted_on": "2025-01-15"}]
+    first = str(FIRST_DPS_ID)
+    assert accepted.json["sla_acceptances"] == [{"dps_id": first, "version": "1", "accepted_on": "2025-01-15"},
+                                                {"dps_id": first, "version": "2", "accepted_on": "2025-01-15"}]
     before = snapshot(rt)
     again = client.post(f"/v1/providers/{provider_id}/sla-acceptances", headers=provider_auth(provider_id),
                         json={"version": "2"})

@@ -96,7 +96,7 @@ def test_admission_reaches_rabbitmq_as_an_event_another_service_reads(registry, 
     assert admission["provider_id"] == provider_id
     assert (admission["status"], admission["registration_status"], admission["urn"]) == (
         "admitted", "registered_school", "123456")
-    assert admission["capacity"] == 6 and str(admission["ends_on"]) == "2031-03-31"
+    assert admission["capacity"] == 6 and str(admission["ends_on"]) == "2029-02-23"
     line = admission["pricing_lines"][0]
     assert line["pricing_line_id"] == uuid.uuid5(PRICING_LINE_NAMESPACE, f"{provider_id}:1:group place per week")
     assert line["maximum_price_pence"] == 45_000

@@ -1,4 +1,4 @@
-"""Migration 0005 on a database that holds providers and applications from
+"""Migration 0006 on a database that holds providers and applications from
 before it: a registered school keeps its URN and its Ofsted grade becomes its
 last inspection's outcome in words; an unregistered setting becomes
 `unregistered`; application forms are rewritten in the new shape; and the

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from services.provider_registry.domain import MembershipStatus
+from shared.catalogue import FIRST_DPS_ID
 from tests.api.provider_registry.registry_support import MANAGER, NOW, admitted_provider, outbox, provider_auth
 from tests.support.runtime import build_runtime
 
@@ -35,8 +36,8 @@ def test_a_change_rolled_back_is_not_stored_and_the_next_one_is(client, rt):
         uow.commit()
     with rt.unit_of_work() as uow:
         stored = uow.providers.get(provider_id)
-        assert stored.capacity == {1: 6, 3: 6}
-        assert stored.memberships[3].status is MembershipStatus.SUSPENDED
+        assert (stored.membership(1).capacity, stored.membership(3).capacity) == (6, 6)
+        assert stored.membership(3).status is MembershipStatus.SUSPENDED
 
 
 def test_every_change_of_one_unit_of_work_is_stored_and_announced(client, rt):
@@ -48,7 +49,7 @@ def test_every_change_of_one_unit_of_work_is_stored_and_announced(client, rt):
         provider.change_capacity(3, 2, NOW)
         uow.commit()
     with rt.unit_of_work() as uow:
-        assert uow.providers.get(provider_id).capacity == {1: 6, 3: 2}
+        assert set(uow.providers.get(provider_id).capacity.items()) == {((FIRST_DPS_ID, 1), 6), ((FIRST_DPS_ID, 3), 2)}
     assert [(e["data"]["lot"], e["data"]["capacity"]) for e in outbox(rt, "capacity.changed")] == [
         (1, 9), (1, 6), (3, 2)]
 

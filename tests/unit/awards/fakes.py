@@ -36,7 +36,7 @@ from shared.catalogue import FIRST_DPS_ID
 from shared.config import Settings
 from shared.unit_of_work import AuditEntry, Repository
 
-STATUTORY_END = Settings.dps_pcr2015_statutory_end  # the default, as the real repository reads it
+STATUTORY_END = Settings.pcr2015_statutory_end  # the default, as the real repository reads it
 
 
 @dataclass

@@ -19,6 +19,7 @@ from services.provider_registry.domain import (
 )
 from services.provider_registry.unit_of_work import RegistryUnitOfWork
 from shared.actor import Actor
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, NotFound
 from shared.unit_of_work import AuditEntry, Repository
 
@@ -101,16 +102,26 @@ class FakeApplications(Repository):
 class FakeDps(Repository):
     def __init__(self, dps: DPS, providers: FakeProviders) -> None:
         super().__init__(None)
-        self.dps, self.providers = dps, providers
+        self.dps, self.providers = dps, providers  # the first DPS record
+        self.stored: dict[UUID, DPS] = {dps.id: dps}
 
-    def get(self, *, for_update: bool = False) -> DPS:
-        return self._seen(self.dps)
+    def get(self, dps_id: UUID = FIRST_DPS_ID, *, for_update: bool = False) -> DPS:
+        if dps_id not in self.stored:
+            raise NotFound(f"no DPS record {dps_id}")
+        return self._seen(self.stored[dps_id])
 
-    def sla_version(self) -> str:
-        return self.dps.sla_version
+    def list(self) -> list[DPS]:
+        return sorted(self.stored.values(), key=lambda d: (d.id != FIRST_DPS_ID, d.start))
 
-    def any_members(self) -> bool:
-        return any(p.memberships for p in self.providers.stored.values())
+    def add(self, dps: DPS) -> None:
+        self.stored[dps.id] = dps
+        self._seen(dps)
+
+    def sla_version(self, dps_id: UUID = FIRST_DPS_ID) -> str:
+        return self.stored[dps_id].sla_version
+
+    def any_members(self, dps_id: UUID = FIRST_DPS_ID) -> bool:
+        return any(m.dps_id == dps_id for p in self.providers.stored.values() for m in p.memberships.values())
 
 
 class FakeUnitOfWork(RegistryUnitOfWork):

@@ -102,14 +102,16 @@ def refusal(the_form, dps=None, now=NOW) -> dict:
 # ------------------------------------------------------------------ the DPS
 
 
-def test_term_runs_seven_years_from_1_april_2024_to_31_march_2031():
+def test_term_runs_seven_years_from_1_april_2024_to_31_march_2031_but_the_statutory_end_comes_first():
     dps = DPS("AP DPS")
     assert dps.start == date(2024, 4, 1)
-    assert dps.ends_on == date(2031, 3, 31)
+    assert dps.term_ends_on == date(2031, 3, 31)
+    assert dps.statutory_end == date(2029, 2, 23)  # SI 2024/716 regulation 5(4)
+    assert dps.ends_on == date(2029, 2, 23)
     assert not dps.is_open(date(2024, 3, 31))
     assert dps.is_open(date(2024, 4, 1))
-    assert dps.is_open(date(2031, 3, 31))
-    assert not dps.is_open(date(2031, 4, 1))
+    assert dps.is_open(date(2029, 2, 23))
+    assert not dps.is_open(date(2029, 2, 24))
 
 
 def test_term_starting_on_29_february_ends_on_28_february():

@@ -41,7 +41,7 @@ from services.provider_registry.domain import (
     compliance_actions,
     submit_application,
 )
-from shared.catalogue import CATALOGUE
+from shared.catalogue import CATALOGUE, FIRST_DPS_ID
 from shared.errors import Conflict, InvalidInput, NotFound
 
 UTC = UTC
@@ -114,10 +114,10 @@ def test_every_event_is_in_the_catalogue_under_its_own_name():
 
 def test_admission_creates_a_membership_per_lot_until_the_end_of_the_term():
     provider = admitted_provider()
-    assert sorted(provider.memberships) == [1, 2]
-    membership = provider.memberships[1]
+    assert sorted(lot for _, lot in provider.memberships) == [1, 2]
+    membership = provider.membership(1)
     assert (membership.status, membership.admitted_on, membership.ends_on) == (
-        MembershipStatus.ADMITTED, date(2025, 1, 15), date(2031, 3, 31))
+        MembershipStatus.ADMITTED, date(2025, 1, 15), date(2029, 2, 23))
     assert provider.active_lots(date(2025, 1, 15)) == (1, 2)
 
 
@@ -127,7 +127,7 @@ def test_admission_announces_what_other_services_need():
         provider_id=provider.id, provider_name="Bridges Learning Ltd", lot=2,
         setting_kind="unregistered", pricing_version=1,
         pricing_lines=(GROUP_WEEK, TUITION_HOUR), capacity=6, admitted_on=date(2025, 1, 15),
-        ends_on=date(2031, 3, 31), at=ADMITTED)]
+        ends_on=date(2029, 2, 23), at=ADMITTED)]
 
 
 def test_admission_records_the_sla_accepted_on_applying_and_puts_pricing_in_force():
@@ -137,7 +137,7 @@ def test_admission_records_the_sla_accepted_on_applying_and_puts_pricing_in_forc
     assert (schedule.version, schedule.status, schedule.lines) == (1, ScheduleStatus.APPROVED,
                                                                    (GROUP_WEEK, TUITION_HOUR))
     assert provider.schedule_in_force(1, date(2025, 1, 14)) is None
-    assert provider.capacity == {1: 5, 2: 6}
+    assert provider.capacity == {(FIRST_DPS_ID, 1): 5, (FIRST_DPS_ID, 2): 6}
 
 
 def test_only_lots_admitted_become_memberships():
@@ -147,7 +147,7 @@ def test_only_lots_admitted_become_memberships():
     application.admit([1], ADMITTED, reasons=[Reason(2, None, "no evidence of part-time timetable")])
     provider = Provider.from_application(application)
     provider.admit(application, dps, ADMITTED)
-    assert list(provider.memberships) == [1]
+    assert [lot for _, lot in provider.memberships] == [1]
 
 
 def test_rejected_or_pending_application_admits_nobody():
@@ -166,7 +166,7 @@ def test_rejected_or_pending_application_admits_nobody():
 def test_document_expired_since_submission_suspends_the_new_membership_at_once():
     # Insurance valid on 6 January when the provider applied, expired on the 10th.
     provider = admitted_provider(lots=(1,), docs=documents(insurance=date(2025, 1, 10)))
-    assert provider.memberships[1].status is MembershipStatus.SUSPENDED
+    assert provider.membership(1).status is MembershipStatus.SUSPENDED
     assert [type(e) for e in provider.events] == [MembershipAdmitted, MembershipSuspended]
 
 
@@ -182,7 +182,7 @@ def test_later_application_adds_lots_and_announces_changed_registration():
                                 member_lots=provider.member_lots(date(2025, 9, 1)))
     second.admit([3], at(2025, 9, 2))
     provider.admit(second, dps, at(2025, 9, 2))
-    assert sorted(provider.memberships) == [1, 3]
+    assert sorted(lot for _, lot in provider.memberships) == [1, 3]
     changed, admitted = provider.events
     assert changed == RegistrationChanged(provider.id, "Bridges Learning Ltd", school,
                                           (Identifier("GB-URN", "145678"),), at(2025, 9, 2))
@@ -199,7 +199,7 @@ def test_provider_removed_from_a_lot_may_be_admitted_to_it_again():
                                now=at(2025, 3, 3), member_lots=provider.member_lots(date(2025, 3, 3)))
     again.admit([1], at(2025, 3, 4))
     provider.admit(again, dps, at(2025, 3, 4))
-    assert provider.memberships[1].status is MembershipStatus.ADMITTED
+    assert provider.membership(1).status is MembershipStatus.ADMITTED
     assert provider.schedule_in_force(1, date(2025, 3, 4)).version == 2
 
 
@@ -242,7 +242,7 @@ def provider_in(status: MembershipStatus) -> Provider:
 def test_allowed_transitions_record_their_event(start, action, end, event):
     provider = provider_in(start)
     TRANSITIONS[action](provider, "the manager's reason")
-    membership = provider.memberships[1]
+    membership = provider.membership(1)
     assert membership.status is end
     assert membership.since == date(2025, 2, 3)
     recorded, = provider.events
@@ -259,10 +259,10 @@ def test_allowed_transitions_record_their_event(start, action, end, event):
 ])
 def test_wrong_transitions_are_conflicts_and_change_nothing(start, action):
     provider = provider_in(start)
-    before = vars(provider.memberships[1]).copy()
+    before = vars(provider.membership(1)).copy()
     with pytest.raises(Conflict):
         TRANSITIONS[action](provider, "a reason")
-    assert vars(provider.memberships[1]) == before
+    assert vars(provider.membership(1)) == before
     assert provider.events == []
 
 
@@ -275,13 +275,13 @@ def test_transition_without_a_reason_is_refused(action, start, reason):
     with pytest.raises(InvalidInput) as refused:
         TRANSITIONS[action](provider, reason)
     assert refused.value.field == "reason"
-    assert provider.memberships[1].status is start
+    assert provider.membership(1).status is start
 
 
 def test_suspended_membership_gets_no_referrals():
     provider = provider_in(MembershipStatus.SUSPENDED)
     assert provider.active_lots(date(2025, 2, 3)) == ()
-    assert provider.memberships[1].reason == "safeguarding concern under investigation"
+    assert provider.membership(1).reason == "safeguarding concern under investigation"
 
 
 def test_action_on_a_lot_without_membership_is_not_found_and_unknown_lot_is_refused():
@@ -294,12 +294,12 @@ def test_action_on_a_lot_without_membership_is_not_found_and_unknown_lot_is_refu
 
 def test_membership_ends_with_the_dps_term():
     provider = admitted_provider(lots=(1,))
-    membership = provider.memberships[1]
-    assert membership.is_active(date(2031, 3, 31))
-    assert membership.status_on(date(2031, 4, 1)) is MembershipStatus.ENDED
-    assert provider.active_lots(date(2031, 4, 1)) == ()
-    with pytest.raises(Conflict, match="ended with the DPS term on 2031-03-31"):
-        provider.suspend(1, "too late", at(2031, 4, 2))
+    membership = provider.membership(1)
+    assert membership.is_active(date(2029, 2, 23))  # the statutory end, before the term's end
+    assert membership.status_on(date(2029, 2, 24)) is MembershipStatus.ENDED
+    assert provider.active_lots(date(2029, 2, 24)) == ()
+    with pytest.raises(Conflict, match="ended with the DPS on 2029-02-23"):
+        provider.suspend(1, "too late", at(2029, 2, 25))
 
 
 def test_removed_membership_stays_removed_after_the_term():
@@ -316,9 +316,9 @@ def test_expired_insurance_suspends_every_admitted_membership_the_day_after_expi
     assert not provider.check_compliance(at(2025, 3, 31))
     actions = provider.check_compliance(at(2025, 4, 1))
     reason = "compliance document insurance expired on 2025-03-31"
-    assert actions.suspend == ((1, reason), (2, reason))
+    assert actions.suspend == (((FIRST_DPS_ID, 1), reason), ((FIRST_DPS_ID, 2), reason))
     for lot in (1, 2):
-        membership = provider.memberships[lot]
+        membership = provider.membership(lot)
         assert (membership.status, membership.reason, membership.automatic) == (
             MembershipStatus.SUSPENDED, reason, True)
     assert provider.events == [MembershipSuspended(provider.id, "Bridges Learning Ltd", lot, reason, True,
@@ -339,7 +339,7 @@ def test_valid_document_uploaded_lifts_the_automatic_suspensions():
     provider.events.clear()
     provider.upload_document(ComplianceDocument(DocumentKind.INSURANCE, "insurance-2025.pdf", date(2026, 3, 31)),
                              at(2025, 4, 3))
-    assert provider.memberships[1].status is MembershipStatus.SUSPENDED  # until the check runs
+    assert provider.membership(1).status is MembershipStatus.SUSPENDED  # until the check runs
     provider.check_compliance(at(2025, 4, 3))
     assert provider.active_lots(date(2025, 4, 3)) == (1, 2)
     assert published(provider) == [MembershipReinstated(provider.id, "Bridges Learning Ltd", lot, COMPLIANCE_RESTORED,
@@ -350,22 +350,22 @@ def test_manual_suspension_is_never_lifted_by_the_compliance_check():
     provider = admitted_provider()
     provider.suspend(2, "safeguarding concern", at(2025, 3, 1))
     provider.check_compliance(at(2025, 4, 1))
-    assert provider.memberships[2].reason == "safeguarding concern"  # not overwritten either
+    assert provider.membership(2).reason == "safeguarding concern"  # not overwritten either
     provider.upload_document(ComplianceDocument(DocumentKind.INSURANCE, "new.pdf", date(2026, 3, 31)), at(2025, 4, 2))
     provider.check_compliance(at(2025, 4, 2))
-    assert provider.memberships[1].status is MembershipStatus.ADMITTED
-    assert provider.memberships[2].status is MembershipStatus.SUSPENDED
+    assert provider.membership(1).status is MembershipStatus.ADMITTED
+    assert provider.membership(2).status is MembershipStatus.SUSPENDED
 
 
 def test_manager_suspending_an_automatically_suspended_membership_makes_it_manual():
     provider = admitted_provider()
     provider.check_compliance(at(2025, 4, 1))
     provider.suspend(1, "safeguarding concern", at(2025, 4, 2))
-    assert (provider.memberships[1].reason, provider.memberships[1].automatic) == ("safeguarding concern", False)
+    assert (provider.membership(1).reason, provider.membership(1).automatic) == ("safeguarding concern", False)
     provider.upload_document(ComplianceDocument(DocumentKind.INSURANCE, "new.pdf", date(2026, 3, 31)), at(2025, 4, 3))
     provider.check_compliance(at(2025, 4, 3))
-    assert provider.memberships[1].status is MembershipStatus.SUSPENDED
-    assert provider.memberships[2].status is MembershipStatus.ADMITTED
+    assert provider.membership(1).status is MembershipStatus.SUSPENDED
+    assert provider.membership(2).status is MembershipStatus.ADMITTED
 
 
 def test_manager_cannot_reinstate_while_a_document_is_expired():
@@ -373,14 +373,14 @@ def test_manager_cannot_reinstate_while_a_document_is_expired():
     provider.check_compliance(at(2025, 4, 1))
     with pytest.raises(Conflict, match="insurance expired on 2025-03-31"):
         provider.reinstate(1, "spoke to the provider", at(2025, 4, 2))
-    assert provider.memberships[1].status is MembershipStatus.SUSPENDED
+    assert provider.membership(1).status is MembershipStatus.SUSPENDED
 
 
 def test_removed_and_ended_memberships_are_left_alone_by_the_check():
     provider = admitted_provider()
     provider.remove(2, "closed down", at(2025, 3, 1))
     actions = provider.check_compliance(at(2025, 4, 1))
-    assert [lot for lot, _ in actions.suspend] == [1]
+    assert [lot for (_, lot), _ in actions.suspend] == [1]
     ended = Membership(1, date(2024, 4, 1), date(2031, 3, 31))
     assert not compliance_actions(documents(), [ended], date(2031, 4, 1))
 
@@ -389,7 +389,7 @@ def test_every_expired_or_missing_document_is_named_in_the_reason():
     membership = Membership(1, date(2025, 1, 1), date(2031, 3, 31))
     docs = documents(insurance=date(2025, 3, 31), dbs=date(2025, 2, 28))[:2]
     actions = compliance_actions(docs, [membership], date(2025, 4, 1))
-    assert actions.suspend == ((1, "compliance document insurance expired on 2025-03-31; "
+    assert actions.suspend == (((FIRST_DPS_ID, 1), "compliance document insurance expired on 2025-03-31; "
                                    "compliance document dbs_confirmation expired on 2025-02-28; "
                                    "compliance document safeguarding_policy is missing"),)
 
@@ -567,7 +567,7 @@ def test_capacity_change_takes_effect_at_once_and_is_announced():
     provider = admitted_provider()
     provider.events.clear()
     provider.change_capacity(1, 0, at(2025, 3, 3))
-    assert provider.capacity[1] == 0
+    assert provider.membership(1).capacity == 0
     assert provider.events == [CapacityChanged(provider.id, "Bridges Learning Ltd", 1, 0, at(2025, 3, 3), previous=5)]
     provider.change_capacity(1, 0, at(2025, 3, 4))
     assert len(provider.events) == 1  # nothing changed, nothing announced
@@ -579,13 +579,13 @@ def test_capacity_below_zero_or_not_whole_is_refused(capacity):
     with pytest.raises(InvalidInput) as refused:
         provider.change_capacity(1, capacity, at(2025, 3, 3))
     assert refused.value.field == "capacity"
-    assert provider.capacity[1] == 5
+    assert provider.membership(1).capacity == 5
 
 
 def test_suspended_member_may_still_change_capacity():
     provider = provider_in(MembershipStatus.SUSPENDED)
     provider.change_capacity(1, 2, at(2025, 3, 3))
-    assert provider.capacity[1] == 2
+    assert provider.membership(1).capacity == 2
 
 
 def test_admission_announces_one_membership_per_lot_at_the_moment_of_admission():

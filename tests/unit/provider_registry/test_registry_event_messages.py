@@ -14,6 +14,8 @@ from services.provider_registry.domain import (
     EVENTS,
     PRICING_LINE_NAMESPACE,
     CapacityChanged,
+    DpsConfigured,
+    DpsStatutoryEndApproaching,
     Identifier,
     Inspectorate,
     MembershipAdmitted,
@@ -25,10 +27,12 @@ from services.provider_registry.domain import (
     Registration,
     RegistrationChanged,
     SettingKind,
+    SlaAccepted,
     Unit,
     pricing_line_id,
 )
 from services.provider_registry.messages import DATA_SCHEMAS, message_for
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, InvalidInput
 
 AT = datetime(2025, 1, 15, 10, tzinfo=UTC)
@@ -39,11 +43,16 @@ LINES = (PricingLine("Group place per week", Unit.WEEK, "1:4", 45_000),)
 
 # docs/events.md: the fields each type must carry.
 CONTRACT = {
-    "membership.admitted": {"provider_id", "provider_name", "lot", "status", "registration_status", "urn",
+    "dps.configured": {"dps_id", "name", "regime", "start", "term_ends_on", "statutory_end", "ends_on", "status",
+                       "lots", "award_criteria", "agreed_minimum_window_days", "agreed_in_sla_version",
+                       "sla_version"},
+    "dps.statutory_end_approaching": {"dps_id", "statutory_end", "months_before", "regulation"},
+    "provider.sla_accepted": {"provider_id", "dps_id", "sla_version", "accepted_at"},
+    "membership.admitted": {"dps_id", "provider_id", "provider_name", "lot", "status", "registration_status", "urn",
                             "setting_kind", "identifiers", "pricing_lines", "capacity", "ends_on", "at"},
-    "membership.suspended": {"provider_id", "provider_name", "lot", "status", "reason", "at"},
-    "membership.reinstated": {"provider_id", "provider_name", "lot", "status", "reason", "at"},
-    "membership.removed": {"provider_id", "provider_name", "lot", "status", "reason", "at"},
+    "membership.suspended": {"dps_id", "provider_id", "provider_name", "lot", "status", "reason", "at"},
+    "membership.reinstated": {"dps_id", "provider_id", "provider_name", "lot", "status", "reason", "at"},
+    "membership.removed": {"dps_id", "provider_id", "provider_name", "lot", "status", "reason", "at"},
     "pricing_schedule.effective": {"provider_id", "provider_name", "lot", "version", "effective_from",
                                    "pricing_lines", "at"},
     "capacity.changed": {"provider_id", "provider_name", "lot", "capacity", "at"},
@@ -62,6 +71,9 @@ SAMPLES = [
     CapacityChanged(PID, "Bridges", 1, 9, AT),
     RegistrationChanged(PID, "Bridges", SCHOOL, (Identifier("GB-URN", "123456"), Identifier("GB-COH", "01234567")),
                         AT),
+    DpsConfigured(None, None, record=DPS("AP DPS").published()),
+    DpsStatutoryEndApproaching(FIRST_DPS_ID, date(2029, 2, 23), 12, "SI 2024/716 regulation 5(4)"),
+    SlaAccepted(PID, "2", date(2025, 1, 15), AT),
 ]
 
 
@@ -77,7 +89,7 @@ def test_message_carries_the_contracts_fields_as_json_and_loads_with_its_schema(
     assert type_ == event.type
     assert CONTRACT[type_] <= set(data)
     assert json.loads(json.dumps(data)) == data
-    assert data["at"] == "2025-01-15T10:00:00+00:00"
+    assert data.get("at", data.get("accepted_at", "2025-01-15T10:00:00+00:00")) == "2025-01-15T10:00:00+00:00"
     DATA_SCHEMAS[type_]().load(data)  # the producer's own schema accepts what it writes
 
 
@@ -126,3 +138,18 @@ def test_decision_periods_may_change_but_the_extension_is_never_shorter():
         dps.reconfigure(has_members=True, decision_working_days=13)
     assert "extended_decision_working_days" in refused.value.field_errors
     assert dps.decision_working_days == 8
+
+
+def test_dps_configured_carries_the_whole_record_with_the_statutory_end_and_the_criteria():
+    _, data = message_for(SAMPLES[7])
+    assert data["dps_id"] == str(FIRST_DPS_ID) and data["regime"] == "pcr2015_dps"
+    assert (data["term_ends_on"], data["statutory_end"], data["ends_on"]) == ("2031-03-31", "2029-02-23", "2029-02-23")
+    assert [c["code"] for c in data["award_criteria"]] == ["value", "travel", "continuity", "specialism", "start"]
+    assert data["award_criteria"][0]["description"] == "Best value for money at the volume asked for"
+    assert (data["agreed_minimum_window_days"], data["agreed_in_sla_version"]) == (None, None)
+
+
+def test_membership_events_name_their_dps():
+    assert message_for(SAMPLES[0])[1]["dps_id"] == str(FIRST_DPS_ID)
+    other = uuid.uuid4()
+    assert message_for(MembershipRemoved(PID, "Bridges", 1, "gone", AT, dps_id=other))[1]["dps_id"] == str(other)

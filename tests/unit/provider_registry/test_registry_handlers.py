@@ -32,6 +32,7 @@ from services.provider_registry.domain import (
     Unit,
 )
 from shared.actor import Actor
+from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.unit.provider_registry.fakes import NOW, FakeUnitOfWork
 
@@ -88,10 +89,12 @@ def test_manager_renames_the_dps_and_the_trail_has_before_and_after(uow):
     dps = handlers.configure_dps(uow.acting_as(MANAGER), MANAGER, name="AP DPS (Newtown)")
     assert dps.name == "AP DPS (Newtown)" and uow.committed
     (who, entry), = uow.audit
-    assert (who, entry.action, entry.subject_type, entry.subject_id) == ("vls-manager", "dps.configured", "dps", 1)
+    assert (who, entry.action, entry.subject_type, entry.subject_id) == (
+        "vls-manager", "dps.configured", "dps", FIRST_DPS_ID)
     assert (entry.details["before"]["name"], entry.details["after"]["name"]) == (
         "Alternative Provision DPS", "AP DPS (Newtown)")
-    assert uow.messages == []
+    (type_, data), = uow.messages  # every change publishes the whole record
+    assert (type_, data["name"], data["dps_id"]) == ("dps.configured", "AP DPS (Newtown)", str(FIRST_DPS_ID))
 
 
 def test_the_term_is_fixed_once_a_provider_is_admitted(uow):
@@ -122,7 +125,7 @@ def test_questions_set_on_a_lot_are_audited_with_what_they_replaced(uow):
     dps = handlers.set_questions(uow.acting_as(MANAGER), MANAGER, 2, [question])
     assert dps.questions_for(2) == (question,)
     (_, entry), = uow.audit
-    assert (entry.action, entry.subject_id, entry.details["before"]) == ("lot.questions_set", 2, [])
+    assert (entry.action, entry.subject_id, entry.details["before"]) == ("lot.questions_set", f"{FIRST_DPS_ID}:2", [])
     assert [q["id"] for q in entry.details["after"]] == ["ofsted"]
 
 
@@ -210,7 +213,7 @@ def test_admission_makes_a_provider_and_announces_each_lot(uow):
     application = apply(uow, lots=(1, 2))
     handlers.decide(uow.acting_as(MANAGER), MANAGER, application.id, admit=True, lots=(1, 2))
     provider = uow.providers.stored[application.provider_id]
-    assert sorted(provider.memberships) == [1, 2] and provider.capacity == {1: 6, 2: 6}
+    assert sorted(lot for _, lot in provider.memberships) == [1, 2] and set(provider.capacity.values()) == {6}
     assert [(d["lot"], d["status"], d["capacity"]) for d in uow.published("membership.admitted")] == [
         (1, "admitted", 6), (2, "admitted", 6)]
     assert uow.actions()[-1] == "application.admitted"
@@ -294,7 +297,7 @@ def test_valid_document_uploaded_lifts_the_checks_suspension(uow):
     uow.time = datetime(2025, 7, 3, 10, tzinfo=UTC)
     provider = handlers.upload_document(uow.acting_as(me), me, provider_id,
                                         ComplianceDocument(DocumentKind.INSURANCE, "new.pdf", date(2026, 6, 30)))
-    assert provider.memberships[1].status is MembershipStatus.ADMITTED
+    assert provider.membership(1).status is MembershipStatus.ADMITTED
     assert [t for t, _ in uow.messages] == ["membership.reinstated"]
     assert [(who, e.action) for who, e in uow.audit] == [
         (f"user-of-{provider_id}", "provider.document_uploaded"),

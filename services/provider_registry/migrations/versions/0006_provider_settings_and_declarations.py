@@ -13,7 +13,7 @@ from alembic import op
 
 import shared.db
 
-revision, down_revision, branch_labels, depends_on = "0005", "0004", None, None
+revision, down_revision, branch_labels, depends_on = "0006", "0005", None, None
 
 OUTCOMES = {"outstanding": "Outstanding", "good": "Good", "requires_improvement": "Requires improvement",
             "inadequate": "Inadequate"}
