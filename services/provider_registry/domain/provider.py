@@ -338,10 +338,10 @@ class Provider:
             request.lapsed_on = today
             reason = request.lapse_reason()
             self.events.append(events.DeclarationLapsed(self.id, request.requested_on, request.due_on, reason))
-            for membership in self.memberships.values():
+            for (dps_id, lot), membership in self.memberships.items():
                 if membership.status_on(today) is MembershipStatus.ADMITTED or (
                         membership.status_on(today) is MembershipStatus.SUSPENDED and membership.automatic):
-                    self.suspend(membership.lot, reason, now)
+                    self.suspend(lot, reason, now, dps_id)
         return bool(lapsed)
 
     # ------------------------------------------------------------ capacity

@@ -42,7 +42,7 @@ def asked_provider(lots=(1, 2)):
 
 
 def statuses(provider):
-    return {lot: (m.status, m.automatic) for lot, m in provider.memberships.items()}
+    return {lot: (m.status, m.automatic) for (_dps, lot), m in provider.memberships.items()}
 
 
 # ------------------------------------------------------------ the deadline
@@ -151,19 +151,19 @@ def test_a_late_answer_is_kept_but_does_not_reinstate():
     assert statuses(provider) == {1: (MembershipStatus.SUSPENDED, False), 2: (MembershipStatus.SUSPENDED, False)}
     assert [type(e) for e in provider.events] == [DeclarationAnswered]
     provider.reinstate(1, "renewed declaration received and checked", at(2025, 4, 30))  # the manager's
-    assert provider.memberships[1].status is MembershipStatus.ADMITTED
+    assert provider.membership(1).status is MembershipStatus.ADMITTED
 
 
 def test_an_answer_after_the_last_day_but_before_the_job_still_lapses():
     provider = asked_provider()
     provider.answer_declaration(False, True, None, at(2025, 4, 26))
     assert provider.lapse_declarations(at(2025, 4, 28)) is True
-    assert provider.memberships[1].status is MembershipStatus.SUSPENDED
+    assert provider.membership(1).status is MembershipStatus.SUSPENDED
 
 
 def test_a_compliance_suspension_becomes_the_councils_and_a_managers_stays_as_it_was():
     provider = asked_provider(lots=(1, 2))
-    provider.memberships[1].suspend("compliance document insurance expired on 2025-03-31", date(2025, 4, 1),
+    provider.membership(1).suspend("compliance document insurance expired on 2025-03-31", date(2025, 4, 1),
                                     automatic=True)
     provider.suspend(2, "safeguarding concern", at(2025, 4, 17))
     provider.events.clear()
@@ -171,7 +171,7 @@ def test_a_compliance_suspension_becomes_the_councils_and_a_managers_stays_as_it
     provider.lapse_declarations(at(2025, 4, 28))
 
     assert statuses(provider) == {1: (MembershipStatus.SUSPENDED, False), 2: (MembershipStatus.SUSPENDED, False)}
-    assert provider.memberships[2].reason == "safeguarding concern"
+    assert provider.membership(2).reason == "safeguarding concern"
     assert [e.lot for e in events_of(provider, MembershipSuspended)] == [1]
 
 

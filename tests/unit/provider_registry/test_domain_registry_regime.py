@@ -28,8 +28,8 @@ from services.provider_registry.domain import (
     Provider,
     Regime,
     Registration,
-    RegistrationStatus,
     SafeguardingLead,
+    SettingKind,
     SlaAccepted,
     Unit,
     submit_application,
@@ -50,7 +50,7 @@ def at(day: date, hour: int = 12) -> datetime:
 def form(lots=(1,), dps_id=FIRST_DPS_ID, sla="1") -> ApplicationForm:
     documents = tuple(ComplianceDocument(kind, f"{kind.value}.pdf", date(2030, 1, 31)) for kind in DocumentKind)
     return ApplicationForm(Organisation("Bridges Learning Ltd", "1 High Street", "NT1 2AB"),
-                           Registration(RegistrationStatus.UNREGISTERED_SETTING),
+                           Registration(SettingKind.UNREGISTERED),
                            SafeguardingLead("Sam Okafor", "sam@bridges.example"), True, documents,
                            tuple(LotApplication(n, {}, (LINE,), 4) for n in lots), sla, dps_id)
 

@@ -116,5 +116,5 @@ def test_a_late_answer_leaves_the_suspension_to_the_manager(uow):
 
     assert uow.published("membership.reinstated") == []
     provider = handlers.provider_for(uow, MANAGER, provider_id)
-    assert provider.memberships[1].status == "suspended"
+    assert provider.membership(1).status == "suspended"
     assert provider.declaration_requests[0].answered_on == date(2025, 4, 28)
