@@ -25,8 +25,13 @@ from .calloffs import (
     Referral,
     ReferralState,
     Rule,
+    Volume,
+    check_override,
+    cost_at_volume,
     rank_offers,
     reasons_against,
+    requested_volume,
+    unsuccessful_reason,
 )
 from .common import EVALUATOR, LOTS, council_date
 from .events import (
@@ -35,6 +40,7 @@ from .events import (
     BlockContractAwarded,
     BlockContractConfirmed,
     BlockPlaceAllocated,
+    NoEligibleOffers,
     OfferUnsuccessful,
     OpportunityCreated,
     PlacementAwarded,
@@ -80,6 +86,12 @@ from .registry import (
 
 __all__ = [
     "AwardCriterion",
+    "NoEligibleOffers",
+    "Volume",
+    "check_override",
+    "cost_at_volume",
+    "requested_volume",
+    "unsuccessful_reason",
     "DEFAULT_AWARD_CRITERIA",
     "DpsRecord",
     "Regime",

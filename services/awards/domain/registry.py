@@ -34,6 +34,13 @@ class Regime(enum.Enum):
     def under_the_act(self) -> bool:
         return self is not Regime.PCR2015_DPS
 
+    @property
+    def award_criteria_rule(self) -> str:
+        """Why a call-off goes only on the award criteria the DPS published."""
+        if self.under_the_act:
+            return "Procurement Act 2023 ss.19 and 23: award on the published award criteria (law)"
+        return "PCR 2015 regulation 34: award on the criteria published for the DPS (law)"
+
     def call_off_standstill(self, decided_on: date, *, used: bool = False) -> Standstill:
         """The standstill after a call-off award, by regime (the one place this rule lives).
 
@@ -134,6 +141,7 @@ class ProviderOnLot:
     registration: RegistrationStatus
     maximum_prices: Mapping[UUID, int] = field(default_factory=dict)  # pricing line id -> pence
     capacity: int = 0  # places declared on this lot
+    units: Mapping[UUID, str] = field(default_factory=dict)  # pricing line id -> its unit (hour, session, week...)
 
     @property
     def can_be_awarded(self) -> bool:

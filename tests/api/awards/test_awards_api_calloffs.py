@@ -93,10 +93,10 @@ def ranking(client, worked, headers=OFFICER):
     return client.get(f"/v1/referrals/{worked.referral_id}/ranking", headers=headers)
 
 
-def award(client, referral_id, offer_id, reason=None, headers=OFFICER):
+def award(client, referral_id, offer_id, reason=None, headers=OFFICER, code="continuity"):
     body = {"offer_id": str(offer_id)}
     if reason is not None:
-        body["reason"] = reason
+        body.update(reason=reason, reason_code=code)
     return client.post(f"/v1/referrals/{referral_id}/award", json=body, headers=headers)
 
 
@@ -202,24 +202,37 @@ def test_every_other_provider_is_told_its_offer_was_unsuccessful_and_why(client,
 
     told = {e["data"]["offer_id"]: e["data"] for e in outbox(rt, "offer.unsuccessful")}
     assert set(told) == {worked.offer_id(n) for n in "BCDE"}
-    assert told[worked.offer_id("E")]["reason"] == "ranked 2 of 2 eligible offers; another offer was awarded"
+    assert told[worked.offer_id("E")]["reason"] == (
+        "ranked 2 of 2 eligible offers at the volume asked for (15 hours a week for 12 weeks); "
+        "the offer ranked 1 was awarded as the best value")
     assert told[worked.offer_id("D")]["reason"] == "not eligible: the provider is suspended on lot 2"
+    assert (told[worked.offer_id("E")]["rank"], told[worked.offer_id("D")]["rank"]) == (2, None)
+    assert {d["winner_provider_id"] for d in told.values()} == {str(worked.a)}
     assert all(d["referral_id"] == str(worked.referral_id) and "opportunity_id" not in d for d in told.values())
     assert told[worked.offer_id("C")]["provider_id"] == str(worked.c)
 
 
-def test_another_eligible_offer_is_awarded_only_with_a_recorded_reason(client, rt, worked):
+def test_another_eligible_offer_is_awarded_only_for_a_published_criterion_with_words(client, rt, worked):
     before = snapshot(rt)
-    for blank in (None, "", "   "):
+    for blank in ("", "   "):
         refused = award(client, worked.referral_id, worked.offer_id("E"), reason=blank)
         assert refused.status_code == 422 and "reason" in errors(refused)
+    for code in (None, "", "closer to home"):
+        refused = award(client, worked.referral_id, worked.offer_id("E"), reason="the child's sibling attends there",
+                        code=code)
+        assert refused.status_code == 422 and "reason_code" in errors(refused)
+        assert "value, travel, continuity, specialism, start" in refused.json["message"]
+    assert award(client, worked.referral_id, worked.offer_id("E")).status_code == 422  # neither
     assert snapshot(rt) == before
 
     response = award(client, worked.referral_id, worked.offer_id("E"), reason="the child's sibling attends there")
 
     assert response.status_code == 201
     assert response.json["override_reason"] == "the child's sibling attends there"
-    assert outbox(rt, "placement.awarded")[0]["data"]["override_reason"] == "the child's sibling attends there"
+    assert response.json["override_reason_code"] == "continuity"
+    data = outbox(rt, "placement.awarded")[0]["data"]
+    assert (data["override_reason_code"], data["override_reason"]) == ("continuity",
+                                                                       "the child's sibling attends there")
     with rt.engine.connect() as c:
         row = c.execute(rt.audit_table.select().where(rt.audit_table.c.action == "placement.awarded")).one()
     assert row.reason == "the child's sibling attends there" and row.actor == "officer-exclusions"
