@@ -85,4 +85,10 @@ def test_the_migration_puts_existing_memberships_and_schedules_on_the_first_dps(
         for table in (models.provider_lots, models.pricing_lines):
             assert connection.execute(sa.select(table.c.dps_id, table.c.provider_id)).one() == (FIRST_DPS_ID,
                                                                                                 provider)
+    for target in ("0003", "head"):  # and back again, the first DPS's rows kept
+        with engine.begin() as connection:
+            migrate = command.downgrade if target == "0003" else command.upgrade
+            migrate(_alembic_config(versions, models.metadata, connection), target)
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(models.provider_lots.c.dps_id)).scalar_one() == FIRST_DPS_ID
     engine.dispose()
