@@ -158,6 +158,16 @@ class AwardById(MethodView):
             return award_view(reads, row, actor)
 
 
+@calloffs.route("/dps")
+class DpsRecords(MethodView):
+    @calloffs.response(200, s.DpsOut(many=True))
+    @requires("officer", "manager", "evaluator", "provider", "reporting")
+    def get(self):
+        """The DPS records awards works to: each one's last day for awards and its published award criteria."""
+        with _uow(read_only=True) as uow:
+            return [{**vars(record), "regime": record.regime.value} for record in uow.dps_records.all()]
+
+
 @calloffs.route("/providers")
 class Providers(MethodView):
     @calloffs.arguments(s.ProvidersQuery, location="query")

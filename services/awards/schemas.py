@@ -230,7 +230,29 @@ class OfferResultOut(Schema):
     decided_at = AwareDateTime()
 
 
+class AwardCriterionOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    description = fields.String()
+
+
+class DpsOut(Schema):
+    dps_id = fields.UUID()
+    name = fields.String()
+    regime = fields.String(metadata={"description": "pcr2015_dps, pa2023_dynamic_market or pa2023_open_framework"})
+    start = Date()
+    term_ends_on = Date()
+    statutory_end = Date(allow_none=True)
+    ends_on = Date(metadata={"description": "The last day a call-off may be awarded"})
+    status = fields.String()
+    lots = fields.List(Integer())
+    award_criteria = fields.List(fields.Nested(AwardCriterionOut), metadata={
+        "description": "The published call-off award criteria: an override names one by its code"})
+    agreed_minimum_window_days = Integer(allow_none=True)
+
+
 class ProviderStandingOut(Schema):
+    dps_id = fields.UUID()
     provider_id = fields.UUID()
     provider_name = fields.String()
     lot = Integer()
