@@ -231,7 +231,7 @@ class OfferResultOut(Schema):
 
 
 class AwardCriterionOut(Schema):
-    code = fields.String()
+    code = fields.String(metadata={"description": "What an award passing over the top offer names (reason_code)"})
     name = fields.String()
     description = fields.String()
 
