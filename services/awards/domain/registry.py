@@ -109,7 +109,14 @@ class DpsRecord:
         return next((c for c in self.award_criteria if c.code == code), None)
 
     def check_may_award(self, on: date) -> None:
-        """No call-off after the DPS's last day; those already awarded run on."""
+        """No call-off outside the DPS's life (before its start, once it is closed,
+        after its last day); those already awarded run on."""
+        if self.status == "closed":
+            raise Conflict(f"the DPS {self.name!r} is closed: no call-off may be awarded under it (the council "
+                           f"closed it; its call-offs already awarded run on)", field="dps_id")
+        if on < self.start:
+            raise Conflict(f"the DPS {self.name!r} starts on {self.start.isoformat()}: no call-off may be awarded "
+                           f"under it before then", field="dps_id")
         if on <= self.ends_on:
             return
         if self.ends_on == self.statutory_end:
