@@ -1,4 +1,4 @@
-"""awards' copy of each DPS record; memberships, pricing lines, referrals and awards by DPS; override codes  (issue #15)"""
+"""awards' copy of each DPS record; memberships, pricing, referrals and awards by DPS; override codes  (issue #15)"""
 import uuid
 
 import sqlalchemy as sa
