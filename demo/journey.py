@@ -652,14 +652,16 @@ class Award:
 
 
 def award(client: Client, referral: Referral, offer_id: str | None = None, reason: str | None = None,
-          officer: Actor = OFFICER, *, wait: bool = True) -> Award:
-    """Award the placement to the top-ranked offer (or another eligible one, with a reason).
+          officer: Actor = OFFICER, *, wait: bool = True, reason_code: str = "travel") -> Award:
+    """Award the placement to the top-ranked offer (or another eligible one, for a published award
+    criterion, `reason_code`, with a reason in words).
 
     With `wait`, returns once tracking has the placement and referrals marks the referral awarded."""
     if offer_id is None:
         top = next(e for e in ranking(client, referral, officer)["entries"] if e["rank"] == 1)
         offer_id = str(top["offer_id"])
-    body = {"offer_id": offer_id} if reason is None else {"offer_id": offer_id, "reason": reason}
+    body = {"offer_id": offer_id} if reason is None else {"offer_id": offer_id, "reason": reason,
+                                                          "reason_code": reason_code}
     view = client.call("POST", "awards", f"/v1/referrals/{referral.id}/award", officer, expect=201, body=body)
     made = Award(str(view["award_id"]), str(view["placement_id"]), str(view["provider_id"]), str(view["offer_id"]),
                  view["total_pence"], view)

@@ -29,6 +29,7 @@ from services.awards.views import (
     evaluation_view,
     opportunity_view,
     ranking_view,
+    result_view,
     summary_view,
 )
 from shared import audit
@@ -104,10 +105,24 @@ class ReferralAward(MethodView):
         """Award the placement: the top-ranked offer, or another eligible one with a reason."""
         actor = current_principal()
         with _uow(actor) as uow:
-            award = handlers.award_placement(uow, actor, referral_id, body["offer_id"], body.get("reason"))
+            award = handlers.award_placement(uow, actor, referral_id, body["offer_id"], body.get("reason"),
+                                             body.get("reason_code"))
         with _uow(actor, read_only=True) as uow:
             reads = Reads(uow.session)
             return award_view(reads, reads.awards(award_id=award.award_id)[0], actor)
+
+
+@calloffs.route("/referrals/<uuid:referral_id>/offers/<uuid:offer_id>/result")
+class OfferResult(MethodView):
+    @calloffs.response(200, s.OfferResultOut)
+    @requires("officer", "manager", "provider")
+    def get(self, referral_id, offer_id):
+        """What became of an offer once the placement is awarded: its rank at the volume asked for (or why it
+        was not eligible), the reason, and the winner.  A provider reads only its own offers'."""
+        actor = current_principal()
+        with _uow(actor, read_only=True) as uow:
+            result = handlers.offer_result(uow, actor, referral_id, offer_id)
+            return result_view(result, Reads(uow.session).provider_names({result.award.offer.provider_id}))
 
 
 @calloffs.route("/awards")
@@ -141,6 +156,16 @@ class AwardById(MethodView):
                 raise NotFound("no such award")
             handlers.ensure_may_read(actor, team=row.team, provider_id=row.provider_id)
             return award_view(reads, row, actor)
+
+
+@calloffs.route("/dps")
+class DpsRecords(MethodView):
+    @calloffs.response(200, s.DpsOut(many=True))
+    @requires("officer", "manager", "evaluator", "provider", "reporting")
+    def get(self):
+        """The DPS records awards works to: each one's last day for awards and its published award criteria."""
+        with _uow(read_only=True) as uow:
+            return [{**vars(record), "regime": record.regime.value} for record in uow.dps_records.all()]
 
 
 @calloffs.route("/providers")

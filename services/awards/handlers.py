@@ -25,6 +25,7 @@ from services.awards.domain import (
     BlockContract,
     CallOff,
     Criterion,
+    DpsRecord,
     Evaluation,
     EvaluatorScore,
     InterestDeclaration,
@@ -32,11 +33,13 @@ from services.awards.domain import (
     ModeratedScore,
     OpportunityTerms,
     PlaceAllocation,
+    RankedOffer,
     Ranking,
     ReferralState,
     ScoringScale,
     Split,
     TieBreak,
+    unsuccessful_reason,
 )
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.actor import SEES_EVERY_TEAM, Actor
@@ -199,8 +202,16 @@ def rank_referral(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) -> Ran
     return RankingView(ranking, None)
 
 
+def _dps(uow: AwardsUnitOfWork, call_off: CallOff) -> DpsRecord:
+    dps = uow.dps_records.get(call_off.referral.dps_id)
+    if dps is None:
+        raise Conflict("awards has not yet heard of the DPS this referral was published under: try again shortly",
+                       field="dps_id")
+    return dps
+
+
 def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUID,
-                    reason: str | None = None) -> Award:
+                    reason: str | None = None, reason_code: str | None = None) -> Award:
     """Award the referral's placement to one offer, judged on the registry as it is now.
 
     Two officers pressing at once: the referral row is locked, so the second
@@ -217,10 +228,36 @@ def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offe
         uow.registry.lock_provider(chosen.provider_id, call_off.referral.lot)
     registry, places = _standing(uow, call_off)
     award = call_off.award(offer_id, awarded_by=actor.sub, registry=registry, places=places, now=uow.now(),
-                           reason=reason)
+                           dps=_dps(uow, call_off), reason=reason, reason_code=reason_code)
     _commit_unless_taken(uow, lambda: uow.call_offs.save(call_off),
                          Conflict("a placement has already been awarded for this referral", field="referral_id"))
     return award
+
+
+@dataclass(frozen=True)
+class OfferResult:
+    entry: RankedOffer  # the offer as the award's ranking had it
+    award: Award
+    outcome: str  # awarded | unsuccessful
+    reason: str
+
+
+def offer_result(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUID) -> OfferResult:
+    """What became of one offer: a provider reads only its own; the council its team's."""
+    if not uow.call_offs.known(referral_id):
+        raise NotFound("awards has no closed referral with this id", field="referral_id")
+    call_off = _call_off(uow, referral_id)
+    offer = next((o for o in call_off.offers if o.offer_id == offer_id), None)
+    if offer is None:
+        raise NotFound("this is not an offer on this referral", field="offer_id")
+    ensure_may_read(actor, team=call_off.referral.team, provider_id=offer.provider_id)
+    award = call_off.award_made
+    if award is None:
+        raise Conflict("no offer on this referral has been awarded yet: the result is told once one is")
+    entry = award.ranking.entry(offer_id)
+    if entry.offer.offer_id == award.offer.offer_id:
+        return OfferResult(entry, award, "awarded", "this offer was awarded the placement")
+    return OfferResult(entry, award, "unsuccessful", unsuccessful_reason(entry, award, _dps(uow, call_off)))
 
 
 # --- mini-competitions

@@ -48,6 +48,7 @@ class PlacementAwardedData(Schema):
     start_date = fields.Date(required=True)
     full_time = fields.Boolean(required=True)
     override_reason = fields.String(allow_none=True)
+    override_reason_code = fields.String(allow_none=True)  # the published award criterion it was passed over for
     awarded_by = fields.String(required=True)
     at = fields.AwareDateTime(required=True)
 
@@ -61,7 +62,22 @@ class OfferUnsuccessfulData(Schema):
     offer_id = fields.UUID()
     opportunity_id = fields.UUID()
     bid_id = fields.UUID()
+    rank = fields.Integer(allow_none=True)  # among the eligible; null when not eligible
     reason = fields.String(required=True)
+    winner_provider_id = fields.UUID(allow_none=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class IneligibleOfferData(Schema):
+    offer_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    reasons = fields.List(fields.String(), required=True)
+
+
+class NoEligibleOffersData(Schema):
+    referral_id = fields.UUID(required=True)
+    dps_id = fields.UUID(required=True)
+    offers = fields.List(fields.Nested(IneligibleOfferData), required=True)
     at = fields.AwareDateTime(required=True)
 
 
@@ -118,7 +134,8 @@ def _data(event) -> dict:
 
 
 def _offer_unsuccessful(event: domain.OfferUnsuccessful) -> dict:
-    data = {"provider_id": event.provider_id, "reason": event.reason, "at": event.at}
+    data = {"provider_id": event.provider_id, "reason": event.reason, "at": event.at, "rank": event.rank,
+            "winner_provider_id": event.winner_provider_id}
     if event.opportunity_id is not None:
         data.update(opportunity_id=event.opportunity_id, bid_id=event.offer_id)
     else:
@@ -126,9 +143,16 @@ def _offer_unsuccessful(event: domain.OfferUnsuccessful) -> dict:
     return data
 
 
+def _no_eligible_offers(event: domain.NoEligibleOffers) -> dict:
+    return {"referral_id": event.referral_id, "dps_id": event.dps_id, "at": event.at,
+            "offers": [{"offer_id": offer_id, "provider_id": provider_id, "reasons": list(reasons)}
+                       for offer_id, provider_id, reasons in event.offers]}
+
+
 _MESSAGES: dict[type, tuple[str, Schema, Callable[..., dict]]] = {
     domain.PlacementAwarded: ("placement.awarded", PlacementAwardedData(), _data),
     domain.OfferUnsuccessful: ("offer.unsuccessful", OfferUnsuccessfulData(), _offer_unsuccessful),
+    domain.NoEligibleOffers: ("calloff.no_eligible_offers", NoEligibleOffersData(), _no_eligible_offers),
     domain.BlockContractAwarded: ("block_contract.awarded", BlockContractAwardedData(), _data),
     domain.BlockContractConfirmed: ("block_contract.confirmed", BlockContractConfirmedData(), _data),
     domain.BlockPlaceAllocated: ("block_place.allocated", BlockPlaceAllocatedData(), _data),
@@ -146,19 +170,21 @@ def message(event) -> tuple[str, dict]:
 
 def _ranking_entries(ranking, *, total: bool = False) -> list[dict]:
     return [{"offer_id": str(e.offer.offer_id), "rank": e.rank,
-             **({"total_pence": e.offer.total_pence} if total else {}),
+             **({"total_pence": e.offer.total_pence, "cost_pence": e.cost_pence} if total else {}),
              "reasons": [r.message for r in e.reasons]} for e in ranking.entries]
 
 
 def _audit(event) -> AuditEntry | None:  # noqa: PLR0911 - one case per kind of event
     match event:
         case domain.RankingMade(ranking=ranking):
-            return AuditEntry("ranking.made", "referral", ranking.referral_id,
-                              details={"entries": _ranking_entries(ranking, total=True)})
+            volume = ranking.volume
+            return AuditEntry("ranking.made", "referral", ranking.referral_id, details={
+                "volume": {"hours_per_week": str(volume.hours_per_week), "weeks": volume.weeks},
+                "entries": _ranking_entries(ranking, total=True)})
         case domain.PlacementAwarded():
             entry = event.ranking.entry(event.offer_id) if event.ranking is not None else None
             return AuditEntry("placement.awarded", "referral", event.referral_id, reason=event.override_reason,
-                              details={
+                              details={"override_reason_code": event.override_reason_code,
                                   "award_id": str(event.award_id), "placement_id": str(event.placement_id),
                                   "offer_id": str(event.offer_id), "provider_id": str(event.provider_id),
                                   "rank": entry.rank if entry else None, "total_pence": event.total_pence,

@@ -25,8 +25,7 @@ dps_records = sa.Table(
     sa.Column("dps_id", sa.Uuid, primary_key=True),
     sa.Column("name", sa.String(300), nullable=False),
     sa.Column("regime", sa.String(30), nullable=False),  # pcr2015_dps | pa2023_dynamic_market | pa2023_open_framework
-    sa.Column("start", sa.Date, nullable=False),
-    sa.Column("term_ends_on", sa.Date, nullable=False),
+    sa.Column("start", sa.Date, nullable=False), sa.Column("term_ends_on", sa.Date, nullable=False),  # advertised
     sa.Column("statutory_end", sa.Date, nullable=True),
     sa.Column("ends_on", sa.Date, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),

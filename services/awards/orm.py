@@ -150,7 +150,7 @@ def _award_columns(_mapper, _connection, award: domain.Award) -> None:
     """The award's row repeats what it was made of (the read side and the open data read it)."""
     referral, offer = award.call_off.referral, award.offer
     columns = {"_offer_id": offer.offer_id, "_lot": referral.lot, "_team": referral.team,
-               "_hours": referral.hours_per_week, "_full_time": referral.full_time}
+               "_hours": referral.hours_per_week, "_full_time": referral.full_time, "dps_id": referral.dps_id}
     columns.update((name, getattr(offer, name)) for name in (
         "provider_id", "pricing_line_id", "unit_price_pence", "units_per_week", "weeks", "total_pence", "start_date"))
     for name, value in columns.items():
@@ -164,8 +164,10 @@ def _number(value) -> Decimal:
 
 
 def ranking_to_json(ranking: domain.Ranking) -> dict:
+    volume = ranking.volume
     return {
         "referral_id": str(ranking.referral_id), "lot": ranking.lot, "made_at": ranking.made_at.isoformat(),
+        "volume": None if volume is None else {"hours_per_week": str(volume.hours_per_week), "weeks": volume.weeks},
         "entries": [{
             "offer_id": str(e.offer.offer_id), "provider_id": str(e.offer.provider_id),
             "pricing_line_id": str(e.offer.pricing_line_id), "unit_price_pence": e.offer.unit_price_pence,
@@ -173,6 +175,7 @@ def ranking_to_json(ranking: domain.Ranking) -> dict:
             "total_pence": e.offer.total_pence, "start_date": e.offer.start_date.isoformat(),
             "submitted_at": e.offer.submitted_at.isoformat(), "meets_needs": e.offer.meets_needs,
             "assessment_reason": e.offer.needs_reason, "rank": e.rank, "eligible": e.eligible,
+            "cost_pence": e.cost_pence,
             "reasons": [{"rule": r.rule.value, "message": r.message} for r in e.reasons],
         } for e in ranking.entries],
     }
@@ -186,9 +189,11 @@ def ranking_from_json(data: dict) -> domain.Ranking:
                       date.fromisoformat(e["start_date"]), datetime.fromisoformat(e["submitted_at"]),
                       e["meets_needs"], e["assessment_reason"] or "")
         reasons = tuple(domain.Reason(domain.Rule(r["rule"]), r["message"]) for r in e["reasons"])
-        entries.append(domain.RankedOffer(offer, reasons, e["rank"]))
+        entries.append(domain.RankedOffer(offer, reasons, e["rank"], e.get("cost_pence")))
+    volume = data.get("volume")  # none in rankings made before offers were costed at the volume asked for
     return domain.Ranking(UUID(data["referral_id"]), data["lot"], datetime.fromisoformat(data["made_at"]),
-                          tuple(entries))
+                          tuple(entries), None if volume is None else
+                          domain.Volume(_number(volume["hours_per_week"]), volume["weeks"]))
 
 
 def _loaded(aggregate, _context) -> None:

@@ -119,16 +119,18 @@ class RegistryCopy(Repository):
             query = query.where(pl.c.provider_id.in_(list(provider_ids)))
         rows = self.session.execute(query).all()
         prices: dict[UUID, dict[UUID, int]] = {}
+        units: dict[UUID, dict[UUID, str]] = {}
         if rows:
             for line in self.session.execute(sa.select(m.pricing_lines).where(
                     m.pricing_lines.c.dps_id == dps_id, m.pricing_lines.c.lot == lot,
                     m.pricing_lines.c.provider_id.in_([r.provider_id for r in rows]))):
                 prices.setdefault(line.provider_id, {})[line.pricing_line_id] = line.maximum_price_pence
+                units.setdefault(line.provider_id, {})[line.pricing_line_id] = line.unit
         # A provider whose registration we have not heard of is judged as unregistered: the stricter rule.
         return Registry.of(
             ProviderOnLot(r.provider_id, lot, MembershipStatus(r.membership_status),
                           RegistrationStatus(r.registration_status or "unregistered"),
-                          prices.get(r.provider_id, {}), r.capacity or 0)
+                          prices.get(r.provider_id, {}), r.capacity or 0, units.get(r.provider_id, {}))
             for r in rows)
 
     def lock_provider(self, provider_id: UUID, lot: int) -> None:

@@ -29,8 +29,11 @@ class ReferralsQuery(Paging):
 
 class AwardRequest(Schema):
     offer_id = fields.UUID(required=True)
+    reason_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50), metadata={
+        "description": "Required when the offer is not the top-ranked one: the code of one of the award criteria "
+                       "the DPS published (GET /v1/dps)"})
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000),
-                           metadata={"description": "Required when the offer is not the top-ranked one"})
+                           metadata={"description": "Required with reason_code: why, in words"})
 
 
 class AwardsQuery(Paging):
@@ -185,6 +188,9 @@ class ReasonOut(Schema):
 
 class RankedOfferOut(Schema):
     rank = Integer(allow_none=True, metadata={"description": "1 is the best value; null when not eligible"})
+    cost_at_volume_pence = Integer(allow_none=True, metadata={
+        "description": "What the offer costs at the ranking's volume (the hours a week and weeks the referral "
+                       "asked for) at its unit price: what offers are ranked by"})
     eligible = fields.Boolean()
     reasons = fields.List(fields.Nested(ReasonOut))
     offer_id = fields.UUID()
@@ -201,10 +207,18 @@ class RankedOfferOut(Schema):
     assessment_reason = fields.String()
 
 
+class VolumeOut(Schema):
+    hours_per_week = JsonNumber()
+    weeks = Integer()
+    description = fields.String()
+
+
 class RankingOut(Schema):
     referral_id = fields.UUID()
     lot = Integer()
     made_at = AwareDateTime()
+    volume = fields.Nested(VolumeOut, allow_none=True, metadata={
+        "description": "Every offer is costed at this volume, like for like (null in rankings made before)"})
     award_id = fields.UUID(allow_none=True, metadata={"description": "Set once awarded: this is then the "
                                                                      "ranking the award was made from"})
     entries = fields.List(fields.Nested(RankedOfferOut))
@@ -228,13 +242,53 @@ class AwardOut(Schema):
     start_date = Date()
     full_time = fields.Boolean()
     override_reason = fields.String(allow_none=True)
+    override_reason_code = fields.String(allow_none=True, metadata={
+        "description": "The published award criterion the top-ranked offer was passed over for"})
     awarded_by = fields.String()
     awarded_at = AwareDateTime()
     ranking = fields.Nested(RankingOut, metadata={"description": "Council only: the snapshot the award was made "
                                                                  "from"})
 
 
+class OfferResultOut(Schema):
+    referral_id = fields.UUID()
+    offer_id = fields.UUID()
+    provider_id = fields.UUID()
+    outcome = fields.String(metadata={"description": "awarded or unsuccessful"})
+    rank = Integer(allow_none=True, metadata={"description": "Among the eligible offers; null when not eligible"})
+    eligible_offers = Integer()
+    reasons = fields.List(fields.String(), metadata={"description": "Why the offer was not eligible"})
+    reason = fields.String(metadata={"description": "What the provider is told (as on offer.unsuccessful)"})
+    cost_at_volume_pence = Integer(allow_none=True)
+    volume = fields.Nested(VolumeOut, allow_none=True)
+    winner_provider_id = fields.UUID()
+    winner_provider_name = fields.String(allow_none=True)
+    decided_at = AwareDateTime()
+
+
+class AwardCriterionOut(Schema):
+    code = fields.String(metadata={"description": "What an award passing over the top offer names (reason_code)"})
+    name = fields.String()
+    description = fields.String()
+
+
+class DpsOut(Schema):
+    dps_id = fields.UUID()
+    name = fields.String()
+    regime = fields.String(metadata={"description": "pcr2015_dps, pa2023_dynamic_market or pa2023_open_framework"})
+    start = Date()
+    term_ends_on = Date()
+    statutory_end = Date(allow_none=True)
+    ends_on = Date(metadata={"description": "The last day a call-off may be awarded"})
+    status = fields.String()
+    lots = fields.List(Integer())
+    award_criteria = fields.List(fields.Nested(AwardCriterionOut), metadata={
+        "description": "The published call-off award criteria: an override names one by its code"})
+    agreed_minimum_window_days = Integer(allow_none=True)
+
+
 class ProviderStandingOut(Schema):
+    dps_id = fields.UUID()
     provider_id = fields.UUID()
     provider_name = fields.String()
     lot = Integer()

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.awards import models as m
-from services.awards.domain import AssessmentSummary, Ranking, ScoringScale, competition_status
+from services.awards.domain import AssessmentSummary, Ranking, ScoringScale, Volume, competition_status
 from services.awards.orm import ranking_from_json
 from services.awards.schemas import AwardOut, OpportunityOut, SummaryOut
 from shared.actor import Actor
@@ -168,11 +168,18 @@ class Reads:
 # --- response builders
 
 
+def volume_view(volume: Volume | None) -> dict | None:
+    if volume is None:
+        return None
+    return {"hours_per_week": volume.hours_per_week, "weeks": volume.weeks, "description": volume.describe()}
+
+
 def ranking_view(ranking: Ranking, names: dict, award_id: UUID | None = None) -> dict:
     return {
         "referral_id": ranking.referral_id, "lot": ranking.lot, "made_at": ranking.made_at, "award_id": award_id,
+        "volume": volume_view(ranking.volume),
         "entries": [{
-            "rank": e.rank, "eligible": e.eligible,
+            "rank": e.rank, "eligible": e.eligible, "cost_at_volume_pence": e.cost_pence,
             "reasons": [{"rule": r.rule.value, "message": r.message} for r in e.reasons],
             "offer_id": e.offer.offer_id, "provider_id": e.offer.provider_id,
             "provider_name": names.get(e.offer.provider_id), "pricing_line_id": e.offer.pricing_line_id,
@@ -187,13 +194,24 @@ def award_view(reads: Reads, row, actor: Actor) -> dict:
     view = {name: getattr(row, name) for name in cached(AwardOut).fields if name != "ranking" and hasattr(row, name)}
     if actor.is_provider_only:
         # The provider learns it won; never the other offers, who pressed award, or why.
-        for private in ("override_reason", "awarded_by", "team"):
+        for private in ("override_reason", "override_reason_code", "awarded_by", "team"):
             view.pop(private, None)
         return view
     ranking = ranking_from_json(row.ranking)
     names = reads.provider_names({e.offer.provider_id for e in ranking.entries})
     view["ranking"] = ranking_view(ranking, names, row.award_id)
     return view
+
+
+def result_view(result, names: dict) -> dict:
+    """One provider's result on a call-off (handlers.OfferResult)."""
+    entry, award = result.entry, result.award
+    return {"referral_id": award.referral_id, "offer_id": entry.offer.offer_id,
+            "provider_id": entry.offer.provider_id, "outcome": result.outcome, "rank": entry.rank,
+            "eligible_offers": len(award.ranking.eligible), "reasons": [r.message for r in entry.reasons],
+            "reason": result.reason, "cost_at_volume_pence": entry.cost_pence,
+            "volume": volume_view(award.ranking.volume), "winner_provider_id": award.offer.provider_id,
+            "winner_provider_name": names.get(award.offer.provider_id), "decided_at": award.at}
 
 
 def opportunity_view(reads: Reads, row, actor: Actor, now: datetime) -> dict:

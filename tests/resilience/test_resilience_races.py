@@ -131,7 +131,8 @@ def test_two_officers_awarding_one_referral_at_once_make_exactly_one_award(runni
 
         answers = at_once(running_system.url("awards"), [
             (path, {"offer_id": top["offer_id"]}, OFFICER),
-            (path, {"offer_id": other["offer_id"], "reason": "closer to the child's home"}, SECOND_OFFICER)])
+            (path, {"offer_id": other["offer_id"], "reason": "closer to the child's home", "reason_code": "travel"},
+             SECOND_OFFICER)])
 
         assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
         won = next(a for a in answers if a.status_code == 201).json()

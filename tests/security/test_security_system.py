@@ -227,6 +227,12 @@ def test_a_provider_cannot_read_another_providers_awards_or_bids(client, world):
     assert client.call("awards", "get", f"/v1/awards/{world.award_id}", as_b).status_code == 403
     won = client.ok("awards", "get", f"/v1/awards/{world.award_id}", as_a)
     assert won["provider_id"] == str(a) and "ranking" not in won and "awarded_by" not in won, won
+    # Each bidder reads its own offer's result, and no one else's.
+    result = f"/v1/referrals/{world.referral_id}/offers/{{}}/result"
+    lost = client.ok("awards", "get", result.format(world.offers[b]), as_b)
+    assert lost["outcome"] == "unsuccessful" and lost["winner_provider_id"] == str(a), lost
+    for offer_of, headers in ((a, as_b), (b, as_a), (b, as_c)):
+        assert client.call("awards", "get", result.format(world.offers[offer_of]), headers).status_code == 403
 
     bids_of_a = client.ok("awards", "get", f"/v1/opportunities/{opportunity}/bids", as_a)
     assert {x["bid_id"] for x in bids_of_a} == {world.bids[a]}, bids_of_a

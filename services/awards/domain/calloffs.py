@@ -4,10 +4,14 @@ The placement goes to the best value for money among eligible offers.  An
 offer is eligible when it meets the child's needs (the officer's assessment),
 its provider is admitted and not suspended on the lot now, its unit price is
 within the maximum of its pricing line, the provider has a place free, and the
-registration rule holds.  Eligible offers rank by total cost, then earliest
-start, then earliest submission (then offer id, so the order never depends on
-the order offers arrived in).  The officer awards the top offer, or another
-eligible offer only with a recorded reason; the award keeps the ranking.
+registration rule holds.  Eligible offers rank like for like: by their cost at
+the volume the referral asked for (`cost_at_volume`: its hours a week and
+weeks, at each offer's unit price), never one offer's own total against
+another's; then earliest start, then earliest submission (then offer id, so the
+order never depends on the order offers arrived in).  The officer awards the
+top offer, or another eligible offer only for one of the DPS's published award
+criteria, with words; the award keeps the ranking.  No call-off is awarded
+after the DPS's last day (`DpsRecord.check_may_award`).
 """
 
 from __future__ import annotations
@@ -17,16 +21,23 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
 from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, InvalidInput
 
-from .common import check_lot, refuse
-from .events import OfferUnsuccessful, PlacementAwarded, RankingMade
+from .common import check_lot, council_date, refuse
+from .events import NoEligibleOffers, OfferUnsuccessful, PlacementAwarded, RankingMade
 from .registration import registration_breaches
-from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, Registry
+from .registry import (
+    AwardCriterion,
+    DpsRecord,
+    MembershipStatus,
+    PlacesInUse,
+    ProviderOnLot,
+    Registry,
+)
 
 
 class ReferralState(enum.Enum):
@@ -149,11 +160,44 @@ def reasons_against(offer: Offer, referral: Referral, registry: Registry,
 # --- ranking
 
 
+HOURLY = "hour"
+"""The pricing unit whose units a week are the hours themselves."""
+
+
+@dataclass(frozen=True)
+class Volume:
+    """What the referral asked for: every offer is costed at it, like for like."""
+
+    hours_per_week: Decimal
+    weeks: int
+
+    def describe(self) -> str:
+        return f"{self.hours_per_week} hours a week for {self.weeks} weeks"
+
+
+def requested_volume(referral: Referral, offers: Iterable[Offer]) -> Volume:
+    """The referral's hours a week and expected weeks (a referral that gave no
+    length is costed at the longest offer's weeks, so no shorter offer gains)."""
+    weeks = referral.expected_weeks or max((o.weeks for o in offers), default=1)
+    return Volume(referral.hours_per_week, weeks)
+
+
+def cost_at_volume(offer: Offer, volume: Volume, unit: str | None) -> int:
+    """The offer's cost at the volume asked for, at its own unit price, in whole
+    pence (half up): an hourly line for the hours a week asked, any other unit
+    (session, day, week, term) at the units a week the provider offered for
+    those hours; for the weeks asked, whatever weeks the offer ran to."""
+    units = volume.hours_per_week if unit == HOURLY else offer.units_per_week
+    exact = offer.unit_price_pence * units * volume.weeks
+    return int(Decimal(exact).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 @dataclass(frozen=True)
 class RankedOffer:
     offer: Offer
     reasons: tuple[Reason, ...]
     rank: int | None  # 1 is the best value; None when not eligible
+    cost_pence: int | None = None  # the offer's cost at the ranking's volume (None in rankings made before it)
 
     @property
     def eligible(self) -> bool:
@@ -168,6 +212,7 @@ class Ranking:
     lot: int
     made_at: datetime
     entries: tuple[RankedOffer, ...]
+    volume: Volume | None = None  # what every offer was costed at (None in rankings made before it)
 
     @property
     def eligible(self) -> tuple[RankedOffer, ...]:
@@ -181,18 +226,23 @@ class Ranking:
         return next((e for e in self.entries if e.offer.offer_id == offer_id), None)
 
 
-def _best_value_first(offer: Offer) -> tuple:
-    return (offer.total_pence, offer.start_date, offer.submitted_at, offer.offer_id)
-
-
 def rank_offers(referral: Referral, offers: Iterable[Offer], registry: Registry,
                 places: PlacesInUse, now: datetime) -> Ranking:
-    judged = [(offer, reasons_against(offer, referral, registry, places)) for offer in offers]
-    eligible = sorted((o for o, r in judged if not r), key=_best_value_first)
-    ranked = [RankedOffer(offer, (), rank) for rank, offer in enumerate(eligible, start=1)]
-    ineligible = sorted(((o, r) for o, r in judged if r), key=lambda pair: (pair[0].submitted_at, pair[0].offer_id))
-    ranked += [RankedOffer(offer, reasons, None) for offer, reasons in ineligible]
-    return Ranking(referral.referral_id, referral.lot, now, tuple(ranked))
+    offers = list(offers)
+    volume = requested_volume(referral, offers)
+
+    def judged(offer: Offer) -> RankedOffer:
+        standing = registry.on_lot(offer.provider_id, referral.lot)
+        unit = standing.units.get(offer.pricing_line_id) if standing is not None else None
+        return RankedOffer(offer, reasons_against(offer, referral, registry, places), None,
+                           cost_at_volume(offer, volume, unit))
+
+    entries = [judged(offer) for offer in offers]
+    eligible = sorted((e for e in entries if e.eligible),
+                      key=lambda e: (e.cost_pence, e.offer.start_date, e.offer.submitted_at, e.offer.offer_id))
+    ranked = [RankedOffer(e.offer, (), rank, e.cost_pence) for rank, e in enumerate(eligible, start=1)]
+    ranked += sorted((e for e in entries if not e.eligible), key=lambda e: (e.offer.submitted_at, e.offer.offer_id))
+    return Ranking(referral.referral_id, referral.lot, now, tuple(ranked), volume)
 
 
 # --- the award
@@ -204,10 +254,31 @@ class Award:
     referral_id: UUID
     offer: Offer
     ranking: Ranking  # the snapshot the decision was made from
-    override_reason: str | None
+    override_reason: str | None  # the officer's words, when the top-ranked offer was passed over
     awarded_by: str  # the officer's sub (token subject)
     at: datetime
     placement_id: UUID = field(default_factory=uuid.uuid4)  # the placement tracking will follow
+    override_reason_code: str | None = None  # the published award criterion it was passed over for
+
+
+def check_override(dps: DpsRecord, code: str | None, words: str | None) -> tuple[AwardCriterion, str]:
+    """Another eligible offer than the top one: only for one of the DPS's
+    published award criteria (its code), with the officer's words as well."""
+    rule = dps.regime.award_criteria_rule
+    published = ", ".join(c.code for c in dps.award_criteria)
+    code, words = (code or "").strip(), (words or "").strip()
+    if not code:
+        raise InvalidInput(f"an offer other than the top-ranked one may be awarded only for one of the award "
+                           f"criteria the DPS published ({published}): give its code ({rule})", field="reason_code")
+    criterion = dps.criterion(code)
+    if criterion is None:
+        raise InvalidInput(f"{code!r} is not one of the award criteria the DPS published ({published}) ({rule})",
+                           field="reason_code")
+    if not words:
+        raise InvalidInput(f"say in words why the {criterion.name.lower()} criterion makes this offer the better "
+                           f"one for this child (the council's policy: a criterion alone is no reason)",
+                           field="reason")
+    return criterion, words
 
 
 class CallOff:
@@ -228,31 +299,36 @@ class CallOff:
         self.events: list = []
 
     def rank(self, registry: Registry, places: PlacesInUse, now: datetime) -> Ranking:
-        """The offers ranked on the registry as it is now (the audit trail keeps it)."""
+        """The offers ranked on the registry as it is now (the audit trail keeps it).
+        None eligible: the officer is told so on the wire, to move the child on."""
         ranking = rank_offers(self.referral, self.offers, registry, places, now)
         self.events.append(RankingMade(ranking))
+        if not ranking.eligible:
+            self.events.append(NoEligibleOffers(self.referral.referral_id, self.referral.dps_id, tuple(
+                (e.offer.offer_id, e.offer.provider_id, tuple(r.message for r in e.reasons))
+                for e in ranking.entries), now))
         return ranking
 
     def award(self, offer_id: UUID, *, awarded_by: str, registry: Registry, places: PlacesInUse,
-              now: datetime, reason: str | None = None, award_id: UUID | None = None,
-              placement_id: UUID | None = None) -> Award:
+              now: datetime, dps: DpsRecord, reason: str | None = None, reason_code: str | None = None,
+              award_id: UUID | None = None, placement_id: UUID | None = None) -> Award:
         """Award the placement to `offer_id`, ranked afresh from the registry as it is now."""
         self._check_can_award()
+        dps.check_may_award(council_date(now))
         ranking = rank_offers(self.referral, self.offers, registry, places, now)
         chosen = ranking.entry(offer_id)
         if chosen is None:
             raise InvalidInput("this is not an offer on this referral", field="offer_id")
         if not chosen.eligible:
             raise refuse("offer_id", "this offer is not eligible", [r.message for r in chosen.reasons])
-        reason = (reason or "").strip() or None
-        if chosen.rank != 1 and reason is None:
-            raise InvalidInput("an offer other than the top-ranked one may be awarded only with a "
-                               "recorded reason", field="reason")
+        code = words = None
+        if chosen.rank != 1:
+            criterion, words = check_override(dps, reason_code, reason)
+            code = criterion.code
         self.award_made = Award(award_id or uuid.uuid4(), self.referral.referral_id, chosen.offer,
-                                ranking, reason if chosen.rank != 1 else None, awarded_by, now,
-                                placement_id or uuid.uuid4())
+                                ranking, words, awarded_by, now, placement_id or uuid.uuid4(), code)
         self.version += 1
-        self._record_award(self.award_made)
+        self._record_award(self.award_made, dps)
         return self.award_made
 
     def _check_can_award(self) -> None:
@@ -264,7 +340,7 @@ class CallOff:
             raise Conflict("the referral is not closed: offers are evaluated once the window closes",
                            field="referral_id")
 
-    def _record_award(self, award: Award) -> None:
+    def _record_award(self, award: Award, dps: DpsRecord) -> None:
         offer, referral = award.offer, self.referral
         self.events.append(PlacementAwarded(
             award_id=award.award_id, placement_id=award.placement_id, referral_id=referral.referral_id,
@@ -274,14 +350,25 @@ class CallOff:
             units_per_week=offer.units_per_week, hours_per_week=referral.hours_per_week, weeks=offer.weeks,
             total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.full_time,
             override_reason=award.override_reason, awarded_by=award.awarded_by, at=award.at,
-            ranking=award.ranking))
-        eligible_count = len(award.ranking.eligible)
+            override_reason_code=award.override_reason_code, ranking=award.ranking))
         for entry in award.ranking.entries:
-            if entry.offer.offer_id == offer.offer_id:
-                continue
-            if entry.eligible:
-                why = f"ranked {entry.rank} of {eligible_count} eligible offers; another offer was awarded"
-            else:
-                why = "not eligible: " + "; ".join(r.message for r in entry.reasons)
-            self.events.append(OfferUnsuccessful(entry.offer.offer_id, entry.offer.provider_id, why,
-                                                 award.at, referral_id=referral.referral_id))
+            if entry.offer.offer_id != offer.offer_id:
+                self.events.append(OfferUnsuccessful(
+                    entry.offer.offer_id, entry.offer.provider_id, unsuccessful_reason(entry, award, dps), award.at,
+                    referral_id=referral.referral_id, rank=entry.rank, winner_provider_id=offer.provider_id))
+
+
+def unsuccessful_reason(entry: RankedOffer, award: Award, dps: DpsRecord) -> str:
+    """What an unsuccessful provider is told: its rank at the volume asked for, or why it was not eligible,
+    and why the winning offer won."""
+    if not entry.eligible:
+        return "not eligible: " + "; ".join(r.message for r in entry.reasons)
+    ranking, won = award.ranking, award.ranking.entry(award.offer.offer_id)
+    volume = f" at the volume asked for ({ranking.volume.describe()})" if ranking.volume else ""
+    why = f"ranked {entry.rank} of {len(ranking.eligible)} eligible offers{volume}"
+    if award.override_reason_code is None:
+        return f"{why}; the offer ranked {won.rank} was awarded as the best value"
+    criterion = dps.criterion(award.override_reason_code)
+    name = criterion.name if criterion is not None else award.override_reason_code
+    return (f"{why}; the offer ranked {won.rank} was awarded for the published award criterion "
+            f"\"{name}\": {award.override_reason}")

@@ -34,9 +34,10 @@ class PlacementAwarded:
     total_pence: int
     start_date: date
     full_time: bool
-    override_reason: str | None  # set when the top-ranked offer was passed over
+    override_reason: str | None  # set when the top-ranked offer was passed over: the officer's words
     awarded_by: str
     at: datetime
+    override_reason_code: str | None = None  # and the published award criterion it was passed over for
     ranking: Any = field(default=None, compare=False, repr=False)  # the Ranking the award was made from
 
 
@@ -51,6 +52,18 @@ class OfferUnsuccessful:
     at: datetime
     referral_id: UUID | None = None
     opportunity_id: UUID | None = None
+    rank: int | None = None  # among the eligible; None when not eligible
+    winner_provider_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class NoEligibleOffers:
+    """A closed referral's offers were ranked and none may be awarded: the officer must move the child on."""
+
+    referral_id: UUID
+    dps_id: UUID
+    offers: tuple[tuple[UUID, UUID, tuple[str, ...]], ...]  # offer id, provider id, the reasons against it
+    at: datetime
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,13 @@ class Regime(enum.Enum):
     def under_the_act(self) -> bool:
         return self is not Regime.PCR2015_DPS
 
+    @property
+    def award_criteria_rule(self) -> str:
+        """Why a call-off goes only on the award criteria the DPS published."""
+        if self.under_the_act:
+            return "Procurement Act 2023 ss.19 and 23: award on the published award criteria (law)"
+        return "PCR 2015 regulation 34: award on the criteria published for the DPS (law)"
+
     def call_off_standstill(self, decided_on: date, *, used: bool = False) -> Standstill:
         """The standstill after a call-off award, by regime (the one place this rule lives).
 
@@ -109,7 +116,14 @@ class DpsRecord:
         return next((c for c in self.award_criteria if c.code == code), None)
 
     def check_may_award(self, on: date) -> None:
-        """No call-off after the DPS's last day; those already awarded run on."""
+        """No call-off outside the DPS's life (before its start, once it is closed,
+        after its last day); those already awarded run on."""
+        if self.status == "closed":
+            raise Conflict(f"the DPS {self.name!r} is closed: no call-off may be awarded under it (the council "
+                           f"closed it; its call-offs already awarded run on)", field="dps_id")
+        if on < self.start:
+            raise Conflict(f"the DPS {self.name!r} starts on {self.start.isoformat()}: no call-off may be awarded "
+                           f"under it before then", field="dps_id")
         if on <= self.ends_on:
             return
         if self.ends_on == self.statutory_end:
@@ -141,6 +155,7 @@ class ProviderOnLot:
     registration: RegistrationStatus
     maximum_prices: Mapping[UUID, int] = field(default_factory=dict)  # pricing line id -> pence
     capacity: int = 0  # places declared on this lot
+    units: Mapping[UUID, str] = field(default_factory=dict)  # pricing line id -> its unit (hour, session, week...)
 
     @property
     def can_be_awarded(self) -> bool:

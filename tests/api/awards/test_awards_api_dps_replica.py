@@ -16,7 +16,7 @@ from services.awards import models
 from services.awards.domain import Regime
 from shared.catalogue import FIRST_DPS_ID
 from shared.db import _alembic_config, make_engine
-from tests.api.awards.awards_support import EARLIER, NOW, admit, feed
+from tests.api.awards.awards_support import EARLIER, NOW, OFFICER, admit, feed
 from tests.support import runtime as support
 
 SUCCESSOR = uuid.uuid4()
@@ -85,4 +85,22 @@ def test_the_migration_puts_existing_memberships_and_schedules_on_the_first_dps(
         for table in (models.provider_lots, models.pricing_lines):
             assert connection.execute(sa.select(table.c.dps_id, table.c.provider_id)).one() == (FIRST_DPS_ID,
                                                                                                 provider)
+    for target in ("0003", "head"):  # and back again, the first DPS's rows kept
+        with engine.begin() as connection:
+            migrate = command.downgrade if target == "0003" else command.upgrade
+            migrate(_alembic_config(versions, models.metadata, connection), target)
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(models.provider_lots.c.dps_id)).scalar_one() == FIRST_DPS_ID
     engine.dispose()
+
+
+def test_the_dps_records_and_their_published_criteria_are_listed(rt, client_for):
+    client = client_for(rt)
+    feed(rt, "dps.configured", configured())
+    shown = client.get("/v1/dps", headers=OFFICER)
+    assert shown.status_code == 200
+    first, successor = shown.json
+    assert (first["dps_id"], first["regime"], first["ends_on"]) == (str(FIRST_DPS_ID), "pcr2015_dps", "2029-02-23")
+    assert [c["code"] for c in first["award_criteria"]] == ["value", "travel", "continuity", "specialism", "start"]
+    assert successor["award_criteria"] == [{"code": "value", "name": "Value", "description": "Best value"}]
+    assert client.get("/v1/dps").status_code == 401

@@ -39,7 +39,8 @@ def awarded(client, rt):
     cheap, dear = offer(other, 3000), offer(won, 4000)
     close(rt, exclusions, [cheap, dear])
     made = client.post(f"/v1/referrals/{exclusions}/award",
-                       json={"offer_id": dear["offer_id"], "reason": "continuity with a current provider"},
+                       json={"offer_id": dear["offer_id"], "reason": "continuity with a current provider",
+                             "reason_code": "continuity"},
                        headers=OFFICER)
     assert made.status_code == 201, made.json
     send_offer = offer(won, 4000)

@@ -51,7 +51,8 @@ class Published:
         offers = [offer(cheap, 3000), offer(chosen, 4005)]
         close(rt, self.referral_id, offers, child_ref=self.child_ref)
         self.award = client.post(f"/v1/referrals/{self.referral_id}/award",
-                                 json={"offer_id": offers[1]["offer_id"], "reason": OVERRIDE}, headers=OFFICER).json
+                                 json={"offer_id": offers[1]["offer_id"], "reason": OVERRIDE, "reason_code": "travel"},
+                                 headers=OFFICER).json
         at(rt, NOW)
         self.lot1 = Lot1(rt)
         self.competition = Competition(client, rt, self.lot1)

@@ -62,7 +62,8 @@ def test_two_officers_pressing_award_on_one_referral_make_exactly_one_award(rt, 
 
         responses = at_once(app, [
             (url, {"offer_id": top["offer_id"]}, OFFICER),
-            (url, {"offer_id": second["offer_id"], "reason": "closer to home"}, SECOND_OFFICER)])
+            (url, {"offer_id": second["offer_id"], "reason": "closer to home", "reason_code": "travel"},
+             SECOND_OFFICER)])
 
         assert sorted(r.status_code for r in responses) == [201, 409], [r.json for r in responses]
         loser = next(r for r in responses if r.status_code == 409)

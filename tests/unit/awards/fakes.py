@@ -87,6 +87,7 @@ class FakeRegistry(Repository):
                     dps_id=FIRST_DPS_ID) -> None:
         self._lot(provider_id, lot, dps_id)["prices"] = {line["pricing_line_id"]: line["maximum_price_pence"]
                                                          for line in lines}
+        self._lot(provider_id, lot, dps_id)["units"] = {line["pricing_line_id"]: line["unit"] for line in lines}
 
     def registry_for(self, lot: int, provider_ids: Iterable[UUID] | None = None,
                      dps_id: UUID = FIRST_DPS_ID) -> Registry:
@@ -94,7 +95,7 @@ class FakeRegistry(Repository):
         return Registry.of(
             ProviderOnLot(pid, lot, MembershipStatus(facts["membership"]),
                           RegistrationStatus(self.store.registration.get(pid, "unregistered")),
-                          dict(facts["prices"]), facts["capacity"])
+                          dict(facts["prices"]), facts["capacity"], dict(facts.get("units", {})))
             for (pid, on, dps), facts in self.store.lots.items()
             if on == lot and dps == dps_id and facts["membership"] is not None and (wanted is None or pid in wanted))
 

@@ -4,6 +4,7 @@ memberships held per DPS: the domain value and the handlers on the fakes."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -67,6 +68,16 @@ def test_a_dps_whose_term_ends_first_refuses_after_its_term_naming_the_councils_
     with pytest.raises(Conflict) as refused:
         short.check_may_award(date(2028, 1, 1))
     assert "2027-12-31" in refused.value.message and STATUTORY_END_RULE not in refused.value.message
+
+
+def test_no_call_off_under_a_closed_dps_or_before_a_successor_starts():
+    successor = DpsRecord(SUCCESSOR, "AP dynamic market", Regime.PA2023_DYNAMIC_MARKET, date(2029, 1, 1),
+                          date(2035, 12, 31), None, date(2035, 12, 31))
+    successor.check_may_award(date(2029, 1, 1))
+    with pytest.raises(Conflict, match="starts on 2029-01-01"):
+        successor.check_may_award(date(2028, 12, 31))
+    with pytest.raises(Conflict, match="is closed"):
+        replace(successor, status="closed").check_may_award(date(2030, 1, 1))
 
 
 def test_the_call_off_standstill_hangs_off_the_regime():

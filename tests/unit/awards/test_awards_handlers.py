@@ -150,16 +150,25 @@ def test_award_of_the_top_offer_publishes_the_placement_and_tells_the_others(uow
     assert not again.committed and again.messages == []
 
 
-def test_passing_over_the_top_offer_needs_a_reason_which_is_audited(uow, two_offers):
-    referral_id, _a, _b, _cheap, dear = two_offers
-    refused = uow(OFFICER)
-    with pytest.raises(InvalidInput) as error:
-        handlers.award_placement(refused, OFFICER, referral_id, dear)
-    assert error.value.field == "reason" and not refused.committed
+def test_passing_over_the_top_offer_needs_a_published_criterion_and_words_which_are_audited(uow, two_offers):
+    referral_id, _a, b, _cheap, dear = two_offers
+    for code, words, field in ((None, "closer to home", "reason_code"), ("nearby", "closer to home", "reason_code"),
+                               ("travel", " ", "reason")):
+        refused = uow(OFFICER)
+        with pytest.raises(InvalidInput) as error:
+            handlers.award_placement(refused, OFFICER, referral_id, dear, reason=words, reason_code=code)
+        assert error.value.field == field and not refused.committed
     unit = uow(OFFICER)
-    award = handlers.award_placement(unit, OFFICER, referral_id, dear, reason="closer to home")
-    assert award.override_reason == "closer to home"
+    award = handlers.award_placement(unit, OFFICER, referral_id, dear, reason="closer to home", reason_code="travel")
+    assert award.override_reason == "closer to home" and award.override_reason_code == "travel"
     assert unit.audit[0].reason == "closer to home" and unit.audit[0].details["rank"] == 2
+    assert unit.audit[0].details["override_reason_code"] == "travel"
+    [awarded] = unit.published("placement.awarded")
+    assert awarded["override_reason_code"] == "travel" and awarded["override_reason"] == "closer to home"
+    [told] = unit.published("offer.unsuccessful")
+    assert told["rank"] == 1 and told["winner_provider_id"] == str(b)
+    assert told["reason"].endswith('the offer ranked 2 was awarded for the published award criterion "Travel": '
+                                   'closer to home')
 
 
 def test_only_the_referrals_team_or_the_manager_awards(uow, two_offers):

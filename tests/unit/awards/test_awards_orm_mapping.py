@@ -18,6 +18,7 @@ from services.awards import models, orm
 from services.awards.domain import (
     CallOff,
     Criterion,
+    DpsRecord,
     MembershipStatus,
     MiniCompetition,
     Offer,
@@ -27,6 +28,7 @@ from services.awards.domain import (
     Referral,
     RegistrationStatus,
     Registry,
+    Volume,
 )
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.errors import Conflict
@@ -153,10 +155,11 @@ def test_a_call_off_comes_back_with_its_offers_and_its_award(sessions):
         assert call_off.referral == Referral(referral_id, 1, Decimal(25), False, False, True, team="north")
         assert call_off.offers == [offer]
         call_off.award(offer.offer_id, awarded_by="officer-1", registry=registry(), places=PlacesInUse({}, {}),
-                       now=NOW)
+                       now=NOW, dps=DpsRecord.first(date(2029, 2, 23)))
         s.commit()
     with sessions() as s:
         award = s.get(CallOff, referral_id).award_made
         assert award.offer == offer and award.ranking.top.offer == offer
+        assert award.ranking.volume == Volume(Decimal(25), 12) and award.ranking.top.cost_pence == 2_700_000
         row = s.execute(sa.select(models.awards)).one()
         assert (row.provider_id, row.team, row.full_time, row.total_pence) == (A, "north", True, 2_700_000)

@@ -32,9 +32,11 @@ def test_placement_awarded_data_has_hours_as_json_numbers_and_ids_as_strings():
 
 def test_an_unsuccessful_bid_names_the_opportunity_and_bid_not_a_referral_and_offer():
     _, data = message(OfferUnsuccessful(UUID(int=1), UUID(int=2), "ranked 2 of 3", AT, opportunity_id=UUID(int=3)))
-    assert set(data) == {"provider_id", "opportunity_id", "bid_id", "reason", "at"}
-    _, data = message(OfferUnsuccessful(UUID(int=1), UUID(int=2), "ranked 2 of 3", AT, referral_id=UUID(int=3)))
-    assert set(data) == {"provider_id", "referral_id", "offer_id", "reason", "at"}
+    assert set(data) == {"provider_id", "opportunity_id", "bid_id", "reason", "at", "rank", "winner_provider_id"}
+    _, data = message(OfferUnsuccessful(UUID(int=1), UUID(int=2), "ranked 2 of 3", AT, referral_id=UUID(int=3),
+                                        rank=2, winner_provider_id=UUID(int=4)))
+    assert set(data) == {"provider_id", "referral_id", "offer_id", "reason", "at", "rank", "winner_provider_id"}
+    assert data["rank"] == 2 and data["winner_provider_id"] == str(UUID(int=4))
 
 
 @pytest.mark.parametrize("pence, amount", [(720_000, 7200), (720_900, 7209), (1234, 12.34), (5, 0.05)])

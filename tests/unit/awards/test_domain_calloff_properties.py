@@ -1,6 +1,6 @@
 """Property tests of the call-off award: whatever the offers and the registry,
-the awarded offer is eligible, and never costlier than an eligible offer
-unless the officer recorded a reason."""
+the awarded offer is eligible, and never costlier at the volume asked for than
+an eligible offer unless the officer gave a published criterion and words."""
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from services.awards.domain import (
     CallOff,
+    DpsRecord,
     MembershipStatus,
     Offer,
     PlacesInUse,
@@ -25,6 +26,7 @@ from shared.errors import InvalidInput
 
 NOW = datetime(2024, 4, 29, 12, 0, tzinfo=UTC)
 LOT = 2
+DPS = DpsRecord.first(date(2029, 2, 23))
 # Weighted towards eligible offers, so that awards are made as well as refused.
 MEMBERSHIPS = st.sampled_from([MembershipStatus.ADMITTED] * 8 + [MembershipStatus.SUSPENDED, MembershipStatus.REMOVED])
 REGISTRATIONS = st.sampled_from([RegistrationStatus.REGISTERED_SCHOOL] * 3 + [RegistrationStatus.UNREGISTERED])
@@ -62,22 +64,23 @@ def test_awarded_offer_is_always_eligible_and_never_costlier_than_an_eligible_of
     pool = data.draw(st.sampled_from([offers, eligible[1:], eligible[:1]]))
     chosen = data.draw(st.sampled_from(pool or offers))
     reason = data.draw(st.sampled_from([None, "", "  ", "closer to the child's home"]))
+    code = data.draw(st.sampled_from([None, "", "travel", "not published"]))
     call_off = CallOff(ref, offers)
     try:
         made = call_off.award(chosen.offer_id, awarded_by="officer-1", registry=registry, places=places, now=NOW,
-                              reason=reason)
+                              dps=DPS, reason=reason, reason_code=code)
     except InvalidInput as refused:
         event(f"refused on {refused.field}")
         assert call_off.award_made is None and call_off.events == []
         return
 
     assert reasons_against(made.offer, ref, registry, places) == ()
-    eligible_totals = [o.total_pence for o in offers if not reasons_against(o, ref, registry, places)]
+    costs = {e.offer.offer_id: e.cost_pence for e in made.ranking.eligible}
     event("awarded with a reason" if made.override_reason else "awarded the top offer")
     if made.override_reason is None:
-        assert made.offer.total_pence == min(eligible_totals)
+        assert costs[made.offer.offer_id] == min(costs.values())
     else:
-        assert made.override_reason.strip()
+        assert made.override_reason.strip() and made.override_reason_code == "travel"
 
 
 @settings(max_examples=200, deadline=None)
@@ -88,7 +91,7 @@ def test_the_top_offer_can_always_be_awarded_without_a_reason(case):
     if top is None:
         return
     made = CallOff(ref, offers).award(top.offer.offer_id, awarded_by="officer-1", registry=registry,
-                                      places=places, now=NOW)
+                                      places=places, now=NOW, dps=DPS)
     assert made.override_reason is None
 
 
@@ -102,7 +105,7 @@ def test_ranking_lists_every_offer_once_eligible_first_in_order_of_best_value(ca
     eligible = ranking.eligible
     assert ranking.entries[:len(eligible)] == eligible  # eligible first
     assert [e.rank for e in eligible] == list(range(1, len(eligible) + 1))
-    keys = [(e.offer.total_pence, e.offer.start_date, e.offer.submitted_at) for e in eligible]
+    keys = [(e.cost_pence, e.offer.start_date, e.offer.submitted_at) for e in eligible]
     assert keys == sorted(keys)
     assert all(e.rank is None and e.reasons for e in ranking.entries[len(eligible):])
     # Ranking does not depend on the order the offers arrived in.

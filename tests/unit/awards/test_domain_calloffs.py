@@ -1,5 +1,6 @@
 """Call-offs: ranking a closed referral's offers, and awarding one."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID
@@ -7,8 +8,12 @@ from uuid import UUID
 import pytest
 
 from services.awards.domain import (
+    STATUTORY_END_RULE,
+    AwardCriterion,
     CallOff,
+    DpsRecord,
     MembershipStatus,
+    NoEligibleOffers,
     Offer,
     OfferUnsuccessful,
     PlacementAwarded,
@@ -19,12 +24,15 @@ from services.awards.domain import (
     RegistrationStatus,
     Registry,
     Rule,
+    Volume,
+    cost_at_volume,
     rank_offers,
     reasons_against,
 )
 from shared.errors import Conflict, InvalidInput
 
 NOW = datetime(2024, 4, 29, 12, 0, tzinfo=UTC)
+DPS = DpsRecord.first(date(2029, 2, 23))
 OFFICER = "officer-1"  # the token subject
 ADMITTED, SUSPENDED, REMOVED = MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED, MembershipStatus.REMOVED
 SCHOOL, UNREGISTERED = RegistrationStatus.REGISTERED_SCHOOL, RegistrationStatus.UNREGISTERED
@@ -222,9 +230,10 @@ def worked_call_off(state=ReferralState.CLOSED) -> CallOff:
     return CallOff(referral(state=state), worked_offers())
 
 
-def award(call_off: CallOff, offer_id: UUID, reason=None, registry=None, places=WORKED_PLACES):
+def award(call_off: CallOff, offer_id: UUID, reason=None, registry=None, places=WORKED_PLACES, code=None,
+          now=NOW, dps=DPS):
     return call_off.award(offer_id, awarded_by=OFFICER, registry=registry or worked_registry(),
-                          places=places, now=NOW, reason=reason)
+                          places=places, now=now, dps=dps, reason=reason, reason_code=code)
 
 
 def test_officer_awards_the_top_offer_and_the_award_keeps_its_ranking():
@@ -249,25 +258,124 @@ def test_award_records_placement_awarded_and_tells_every_other_provider():
     assert all(isinstance(e, OfferUnsuccessful) and e.referral_id == uid(900) for e in unsuccessful)
     told = {e.offer_id: e.reason for e in unsuccessful}
     assert set(told) == {uid(n) for n in (1, 2, 3, 4, 5, 7)}
-    assert told[uid(2)] == "ranked 2 of 4 eligible offers; another offer was awarded"
+    assert told[uid(2)] == ("ranked 2 of 4 eligible offers at the volume asked for (15 hours a week for 12 weeks); "
+                            "the offer ranked 1 was awarded as the best value")
+    ranks = {e.offer_id: (e.rank, e.winner_provider_id) for e in unsuccessful}
+    assert ranks[uid(2)] == (2, F) and ranks[uid(3)] == (None, F)
     assert told[uid(3)] == "not eligible: no place free: capacity 2, 2 in use"
 
 
-def test_another_eligible_offer_may_be_awarded_with_a_recorded_reason():
+def test_another_eligible_offer_may_be_awarded_for_a_published_criterion_with_words():
     call_off = worked_call_off()
-    made = award(call_off, uid(7), reason="  the child's sibling attends this provider's other site  ")
+    made = award(call_off, uid(7), reason="  the child's sibling attends this provider's other site  ",
+                 code="continuity")
     assert made.offer.offer_id == uid(7)
     assert made.override_reason == "the child's sibling attends this provider's other site"
+    assert made.override_reason_code == "continuity"
     assert call_off.events[0].override_reason == made.override_reason
+    assert call_off.events[0].override_reason_code == "continuity"
+    told = {e.offer_id: e.reason for e in call_off.events[1:]}
+    assert told[uid(6)].endswith("the offer ranked 3 was awarded for the published award criterion \"Continuity\": "
+                                 "the child's sibling attends this provider's other site")
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
-def test_award_of_another_offer_without_a_reason_is_refused(reason):
+def test_award_of_another_offer_without_words_is_refused(reason):
     call_off = worked_call_off()
     with pytest.raises(InvalidInput) as refused:
-        award(call_off, uid(2), reason=reason)
+        award(call_off, uid(2), reason=reason, code="travel")
     assert refused.value.field == "reason"
     assert call_off.award_made is None and call_off.events == []
+
+
+@pytest.mark.parametrize("code", [None, "", "closer to home", "Travel"])
+def test_award_of_another_offer_for_a_criterion_the_dps_did_not_publish_is_refused(code):
+    call_off = worked_call_off()
+    with pytest.raises(InvalidInput) as refused:
+        award(call_off, uid(2), reason="the child's sibling attends there", code=code)
+    assert refused.value.field == "reason_code"
+    assert "value, travel, continuity, specialism, start" in refused.value.message
+    assert "PCR 2015 regulation 34" in refused.value.message and "(law)" in refused.value.message
+    assert call_off.award_made is None and call_off.events == []
+
+
+def test_a_criterion_published_by_another_dps_is_no_reason_under_this_one():
+    narrow = replace(DPS, award_criteria=(AwardCriterion("value", "Value"),))
+    with pytest.raises(InvalidInput) as refused:
+        award(worked_call_off(), uid(2), reason="near home", code="travel", dps=narrow)
+    assert refused.value.field == "reason_code"
+
+
+# --- the DPS's last day
+
+
+def test_a_call_off_may_be_awarded_on_the_day_of_the_statutory_end_but_not_the_day_after():
+    last_day = datetime(2029, 2, 23, 16, 0, tzinfo=UTC)
+    assert award(worked_call_off(), uid(6), now=last_day).offer.offer_id == uid(6)
+    call_off = worked_call_off()
+    with pytest.raises(Conflict) as refused:
+        award(call_off, uid(6), now=datetime(2029, 2, 24, 9, 0, tzinfo=UTC))
+    assert "2029-02-23" in refused.value.message and STATUTORY_END_RULE in refused.value.message
+    assert call_off.award_made is None and call_off.events == []
+
+
+def test_the_statutory_end_is_the_councils_day_not_utcs():
+    # 23:30 UTC on 23 February is still 23 February in London (GMT).
+    award(worked_call_off(), uid(6), now=datetime(2029, 2, 23, 23, 30, tzinfo=UTC))
+
+
+# --- like for like: every offer costed at the volume the referral asked for
+
+
+def long_referral(**changes) -> Referral:
+    return replace(referral(), expected_weeks=38, **changes)
+
+
+def test_a_ten_week_offer_does_not_beat_a_thirty_eight_week_offer_at_a_lower_unit_price():
+    short = offer(1, A, LINE[A], 4100, weeks=10)   # own total 615,000
+    full = offer(2, F, LINE[F], 4000, weeks=38)    # own total 2,280,000
+    ranking = rank_offers(long_referral(), [short, full], worked_registry(), PlacesInUse(), NOW)
+    assert ranking.volume == Volume(Decimal(15), 38)
+    assert [(e.offer.offer_id, e.rank, e.cost_pence) for e in ranking.eligible] == [
+        (uid(2), 1, 4000 * 15 * 38), (uid(1), 2, 4100 * 15 * 38)]
+
+
+def test_at_the_same_unit_price_a_shorter_offer_only_ties_and_the_tie_goes_by_start_then_submission():
+    short = offer(1, A, LINE[A], 4000, weeks=10, submitted=at(10))
+    full = offer(2, F, LINE[F], 4000, weeks=38, submitted=at(9))
+    ranking = rank_offers(long_referral(), [short, full], worked_registry(), PlacesInUse(), NOW)
+    assert [e.cost_pence for e in ranking.eligible] == [2_280_000, 2_280_000]
+    assert ranking.top.offer.offer_id == uid(2)  # submitted first, not cheaper for being shorter
+    later_start = offer(2, F, LINE[F], 4000, weeks=38, submitted=at(9), start=date(2024, 5, 7))
+    assert rank_offers(long_referral(), [short, later_start], worked_registry(), PlacesInUse(),
+                       NOW).top.offer.offer_id == uid(1)
+
+
+def test_an_hourly_offer_of_fewer_hours_is_costed_at_the_hours_asked_for():
+    fewer = offer(1, A, LINE[A], 4000, units="10")  # 10 hours of a 15-hour referral
+    assert cost_at_volume(fewer, Volume(Decimal(15), 12), "hour") == 4000 * 15 * 12
+    assert cost_at_volume(fewer, Volume(Decimal(15), 12), "session") == 4000 * 10 * 12  # sessions as offered
+    assert cost_at_volume(offer(2, A, LINE[A], 3333, units="7.5"), Volume(Decimal("7.5"), 1), "week") == 24998
+
+
+def test_a_referral_without_a_length_is_costed_at_the_longest_offer():
+    short, full = offer(1, A, LINE[A], 4000, weeks=10), offer(2, F, LINE[F], 4100, weeks=38)
+    ranking = rank_offers(referral(), [short, full], worked_registry(), PlacesInUse(), NOW)
+    assert ranking.volume == Volume(Decimal(15), 38) and ranking.top.offer.offer_id == uid(1)
+
+
+# --- no eligible offer: the officer is told, to move the child on
+
+
+def test_ranking_with_no_eligible_offer_records_that_for_the_officer():
+    call_off = CallOff(referral(), [offer(3, C, LINE[C], 3000), offer(5, E, LINE[E], 3200, meets=False)])
+    call_off.rank(worked_registry(), WORKED_PLACES, NOW)
+    _made, none = call_off.events
+    assert isinstance(none, NoEligibleOffers) and none.referral_id == uid(900) and none.at == NOW
+    assert none.offers[0] == (uid(3), C, ("no place free: capacity 2, 2 in use",))
+    busy = CallOff(referral(), worked_offers())
+    busy.rank(worked_registry(), WORKED_PLACES, NOW)
+    assert len(busy.events) == 1  # eligible offers: nothing to tell
 
 
 def test_award_of_an_ineligible_offer_is_refused_with_every_reason_listed():

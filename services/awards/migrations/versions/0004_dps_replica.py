@@ -1,4 +1,4 @@
-"""awards' copy of each DPS record; memberships, pricing lines, referrals and awards by DPS; override codes  (issue #15)"""
+"""awards' copy of each DPS record; memberships, pricing, referrals and awards by DPS; override codes  (issue #15)"""
 import uuid
 
 import sqlalchemy as sa
@@ -44,17 +44,11 @@ def upgrade() -> None:
     op.add_column("awards", sa.Column("dps_id", sa.Uuid(), nullable=True))
 
 
-def _drop_column(table: str, column: str) -> None:
-    if op.get_context().dialect.name == "sqlite":
-        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # SQLite 3.35 and later
-    else:
-        op.drop_column(table, column)
-
-
 def downgrade() -> None:
-    _drop_column("awards", "dps_id")
-    _drop_column("awards", "override_reason_code")
-    _drop_column("referrals", "dps_id")
+    for name, columns in (("awards", ("dps_id", "override_reason_code")), ("referrals", ("dps_id",))):
+        with op.batch_alter_table(name) as batch:
+            for column in columns:
+                batch.drop_column(column)
     for name, key in KEYED.items():
         op.execute(sa.table(name, sa.column("dps_id", sa.Uuid())).delete().where(
             sa.column("dps_id") != FIRST_DPS_ID))
