@@ -3,7 +3,7 @@
 - `/v1/referrals...`: the council side (officers of a commissioning team; the
   manager reads everything).
 - `/v1/provider/...`: providers' own systems: the referrals they were invited
-  to (anonymised profile only), their offers, declines and webhook.
+  to (pseudonymised profile only), their offers, declines and webhook.
 - `/v1/off-dps-exceptions`, `/v1/registry/memberships`,
   `/v1/webhook-deliveries`, `/v1/audit`: oversight.
 """
@@ -278,7 +278,7 @@ class ProviderReferral(MethodView):
     @provider.response(200, s.ProviderReferralOut)
     @requires("provider")
     def get(self, referral_id: UUID):
-        """The anonymised profile of a referral you were invited to"""
+        """The pseudonymised profile of a referral you were invited to"""
         actor = _actor()
         with _reading() as uow:
             return views.provider_view(handlers.referral_for_provider(uow, actor, referral_id), actor.provider_id)

@@ -375,7 +375,7 @@ def _check_provider_access(uow: UnitOfWork, referral: Referral, provider_id: UUI
 
 
 def referral_for_provider(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Referral:
-    """The anonymised profile only, to an invited provider whose membership still gives it access; anyone
+    """The pseudonymised profile only, to an invited provider whose membership still gives it access; anyone
     not invited hears of no such referral."""
     provider_id = require_provider(actor)
     referral = _as_of_now(uow, uow.referrals.get(referral_id))

@@ -2,7 +2,7 @@
 
 Two views of a referral, built by two separate functions so they can never
 mix: `council_view` (officers of the team and the manager: the child's
-identifying details included) and `provider_view` (the anonymised profile and
+identifying details included) and `provider_view` (the pseudonymised profile and
 the referral's terms only: no field for a name, date of birth, UPN, address
 or child_ref).
 """
@@ -47,7 +47,7 @@ class ChildIn(Schema):
 
 
 class ProfileIn(Schema):
-    """The anonymised profile providers see."""
+    """The pseudonymised profile providers see."""
 
     age = Integer(required=True, strict=True)
     year_group = Integer(strict=True, load_default=None, allow_none=True)
@@ -183,7 +183,7 @@ class QuestionOut(QuestionData):
 
 
 class ProfileOut(ProfileData):
-    """The anonymised profile as the events carry it (already dumped by
+    """The pseudonymised profile as the events carry it (already dumped by
     `profile_data`, so its start date is ISO text here)."""
 
     start_date = fields.String()

@@ -6,7 +6,7 @@
   officers of the team) sees them only once the referral is closed (or
   awarded, or has no suitable offer); a provider sees only its own, always.
 - A provider sees a referral's profile only if it was invited, and only the
-  anonymised profile; and only while its membership of the referral's lot
+  pseudonymised profile; and only while its membership of the referral's lot
   gives it access (`provider_access`): admitted, every referral it was
   invited to; suspended, only those it has a live offer on (suspension stops
   new referrals, not the offers already made); removed (or past the end of
@@ -164,7 +164,7 @@ def may_see_profile(referral: Referral, viewer: Viewer) -> bool:
 
 
 def profile_for(referral: Referral, viewer: Viewer) -> ProfileForProviders:
-    """The anonymised profile; a provider not invited is told there is no such referral."""
+    """The pseudonymised profile; a provider not invited is told there is no such referral."""
     if not may_see_profile(referral, viewer):
         raise NotFound("no such referral")
     return referral.profile_for_providers()

@@ -127,7 +127,7 @@ def test_a_published_referral_cannot_be_revised_or_given_questions(client, rt):
 
 # --- what providers see ------------------------------------------------------------------------
 
-def test_invited_provider_lists_and_reads_the_anonymised_profile(client, rt):
+def test_invited_provider_lists_and_reads_the_pseudonymised_profile(client, rt):
     acorn = admit(rt)
     referral = published_referral(client)
     listed = client.get("/v1/provider/referrals", headers=provider_auth(acorn))
