@@ -343,3 +343,7 @@ class DeliveryOut(Schema):
     last_error = fields.String(allow_none=True)
     delivered_at = AwareDateTime(allow_none=True)
     gave_up_at = AwareDateTime(allow_none=True)
+    body = fields.String(allow_none=True, metadata={
+        "description": "The JSON body exactly as signed and sent; null once withheld"})
+    withheld = fields.String(allow_none=True, metadata={
+        "description": "Why the body is no longer shown to you (the referral closed to you, and when)"})
