@@ -463,7 +463,7 @@ def webhook_deliveries_of_provider(uow: UnitOfWork, actor: Actor, *, referral_id
         else:
             ended = closed_to(_as_of_now(uow, referral), provider_id)
             withheld = ended.notice if ended else None
-        shown.append({**row, "body": None, "withheld": withheld} if withheld else row)
+        shown.append({**row, "body": None if withheld else row["body"], "withheld": withheld})
     return shown
 
 
