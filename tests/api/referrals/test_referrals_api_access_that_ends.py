@@ -117,47 +117,53 @@ def test_the_award_ends_access_of_the_other_offers_and_the_winner_keeps_it(stack
     assert _listed(client, birch) == [referral["referral_id"]]
 
 
-def test_a_block_place_ends_access_of_every_provider(stack):
+def _one_offer(stack):
+    """Acorn admitted, a referral published, and Acorn's offer on it."""
     rt, client = stack
     acorn = admit(rt)
     referral = published_referral(client)
-    made = offer(client, referral, acorn).json
+    return rt, client, acorn, referral, offer(client, referral, acorn).json
+
+
+def _officer(client, referral, action, reason, status=200):
+    response = client.post(f"/v1/referrals/{referral['referral_id']}/{action}", headers=OFFICER,
+                           json={"reason": reason})
+    assert response.status_code == status, response.json
+
+
+def _gone(client, provider_id, referral, notice):
+    """Closed to the provider: its read says when and why, its listing leaves the referral out."""
+    assert notice in _closed(client, provider_id, referral)
+    assert _listed(client, provider_id) == []
+
+
+def test_a_block_place_ends_access_of_every_provider(stack):
+    rt, client, acorn, referral, made = _one_offer(stack)
     deliver(rt, "block_place.allocated", {"allocation_id": str(uuid.uuid4()), "referral_id": referral["referral_id"],
                                           "at": (NOW + timedelta(hours=1)).isoformat()}, producer="awards")
-    assert "closed to you on 2025-01-15: the child was given a place of a block contract" in _closed(
-        client, acorn, referral)
-    assert _listed(client, acorn) == [] and _own_offer(client, acorn, made["offer_id"])
+    _gone(client, acorn, referral, "closed to you on 2025-01-15: the child was given a place of a block contract")
+    assert _own_offer(client, acorn, made["offer_id"])
 
 
 def test_cancelling_ends_access_even_with_a_live_offer(stack):
-    rt, client = stack
-    acorn = admit(rt)
-    referral = published_referral(client)
-    offer(client, referral, acorn)
-    assert client.post(f"/v1/referrals/{referral['referral_id']}/cancel", headers=OFFICER,
-                       json={"reason": "The family moved away"}).status_code == 200
-    assert "closed to you on 2025-01-15: the referral was cancelled" in _closed(client, acorn, referral)
-    assert _listed(client, acorn) == []
+    rt, client, acorn, referral, _ = _one_offer(stack)
+    _officer(client, referral, "cancel", "The family moved away")
+    _gone(client, acorn, referral, "closed to you on 2025-01-15: the referral was cancelled")
 
 
 def test_no_suitable_offer_ends_access_and_the_referral_goes_off_the_dps(stack):
-    rt, client = stack
-    acorn = admit(rt)
-    referral = published_referral(client)
-    made = offer(client, referral, acorn).json
+    rt, client, acorn, referral, made = _one_offer(stack)
     rt.clock = lambda: AFTER_DEADLINE
     _assess_and_complete(client, referral, made, meets_needs=False)
-    assert client.post(f"/v1/referrals/{referral['referral_id']}/off-dps-exception", headers=OFFICER,
-                       json={"reason": "No provider within travelling distance"}).status_code == 201
-    assert "closed to you on 2025-01-22: no offer met the needs" in _closed(client, acorn, referral)
-    assert _listed(client, acorn) == []
+    _officer(client, referral, "off-dps-exception", "No provider within travelling distance", status=201)
+    _gone(client, acorn, referral, "closed to you on 2025-01-22: no offer met the needs")
 
 
 def test_the_listing_leaves_closed_referrals_out_in_the_query_so_pages_stay_full(stack):
     rt, client = stack
     acorn = admit(rt)
     closed, first, second = (published_referral(client) for _ in range(3))
-    client.post(f"/v1/referrals/{closed['referral_id']}/cancel", headers=OFFICER, json={"reason": "Moved away"})
+    _officer(client, closed, "cancel", "Moved away")
     pages = [client.get("/v1/provider/referrals", headers=provider_auth(acorn),
                         query_string={"open_only": "false", "page_size": 1, "page": page}) for page in (1, 2, 3)]
     shown = [[r["referral_id"] for r in page.json] for page in pages]
@@ -196,7 +202,7 @@ def test_a_pending_delivery_is_not_sent_once_the_referral_is_closed_to_the_provi
     for provider_id in (acorn, birch):
         client.put("/v1/provider/webhook", headers=provider_auth(provider_id), json={"url": "https://hooks.example/d"})
     cancelled, sent = published_referral(client), published_referral(client)
-    client.post(f"/v1/referrals/{cancelled['referral_id']}/cancel", headers=OFFICER, json={"reason": "Moved away"})
+    _officer(client, cancelled, "cancel", "Moved away")
     rt.clock = lambda: NOW + timedelta(seconds=1)
     assert "deliver_webhooks" in rt.run_jobs(force=True)
     assert sorted(str(c.id) for c in posted) == sorted(
