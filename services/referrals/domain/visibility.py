@@ -223,7 +223,11 @@ def may_see_profile(referral: Referral, viewer: Viewer) -> bool:
 
 
 def profile_for(referral: Referral, viewer: Viewer) -> ProfileForProviders:
-    """The pseudonymised profile; a provider not invited is told there is no such referral."""
+    """The pseudonymised profile; a provider not invited is told there is no such referral, one whose access
+    has ended (`closed_to`) when and why."""
     if not may_see_profile(referral, viewer):
         raise NotFound("no such referral")
+    ended = None if is_council_side(referral, viewer) else closed_to(referral, viewer.provider_id)
+    if ended is not None:
+        raise NotFound(ended.notice)
     return referral.profile_for_providers()

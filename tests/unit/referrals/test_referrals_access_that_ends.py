@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.referrals.domain import MembershipStatus
-from services.referrals.domain.visibility import AccessEnded, check_provider_reads, closed_to
+from services.referrals.domain.visibility import AccessEnded, check_provider_reads, closed_to, profile_for
+from shared.actor import Actor
 from shared.errors import Forbidden, NotFound
 from tests.unit.referrals.test_referral_offers import ACORN, BIRCH, DEADLINE, NOW, OFFICER, published, terms
 from tests.unit.referrals.test_referral_offers import membership as admitted
@@ -150,6 +151,15 @@ def test_a_provider_whose_access_ended_is_told_when_in_the_councils_time_zone_an
     assert "UK GDPR Article 5(1)(c)" in refused.value.message and "law" in refused.value.message
     summer = AccessEnded(datetime(2024, 7, 1, 23, 30, tzinfo=UTC), "the referral was cancelled")
     assert "closed to you on 2024-07-02" in summer.notice  # 00:30 in London: already the next day
+
+
+def test_the_profile_itself_is_refused_to_a_provider_whose_access_ended_not_to_the_council():
+    referral = published()
+    referral.cancel("The child moved away", by=OFFICER, now=DURING)
+    with pytest.raises(NotFound, match="closed to you"):
+        profile_for(referral, Actor("user", frozenset({"provider"}), provider_id=ACORN))
+    officer = Actor("officer-1", frozenset({"officer"}), team="exclusions")
+    assert profile_for(referral, officer).referral_id == referral.id
 
 
 def test_a_provider_not_invited_still_hears_of_no_such_referral_not_of_its_closing():
