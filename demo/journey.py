@@ -414,7 +414,7 @@ def a_child(age: int = 14) -> dict:
 def a_profile(*, start_date: date | None = None, hours_per_week: int = 25, ehcp: bool = True,
               looked_after: bool = False, reason: str = "permanent_exclusion", expected_weeks: int = 12,
               **changes) -> dict:
-    """The anonymised profile providers see."""
+    """The pseudonymised profile providers see."""
     profile = {
         "age": 14, "year_group": 9, "primary_need": "Social, emotional and mental health", "ehcp": ehcp,
         "looked_after": looked_after, "reason": reason,
@@ -453,7 +453,7 @@ def refer_child(client: Client, *, lot: int = 1, child: dict | None = None, prof
                 questions: Sequence[str] = ("How will you help this child settle in the first fortnight?",),
                 officer: Actor = OFFICER, publish: bool = True, urgency: str | None = URGENCY) -> Referral:
     """An officer completes the referral form (the child's details stay on the council's side) and,
-    with `publish`, sends the anonymised profile to every provider admitted and not suspended on the lot.
+    with `publish`, sends the pseudonymised profile to every provider admitted and not suspended on the lot.
     A window shorter than 10 days needs a recorded basis: the demo's windows are minutes long, so the
     form gives the urgency of a child without education, in words."""
     child = child or a_child()
@@ -485,7 +485,7 @@ def publish_referral(client: Client, referral: Referral, officer: Actor = OFFICE
 
 
 def provider_view_of_referral(client: Client, provider: Provider, referral: Referral) -> Response:
-    """What the provider's system gets asking for the referral (200 with the anonymised profile, or 404)."""
+    """What the provider's system gets asking for the referral (200 with the pseudonymised profile, or 404)."""
     return client.send("GET", "referrals", f"/v1/provider/referrals/{referral.id}", provider.actor)
 
 
@@ -994,7 +994,7 @@ def call_off_journey(client: Client, *, referral_window: float = 3600.0) -> Call
         seen = provider_view_of_referral(client, provider, referral)
         if seen.status != 200:
             raise JourneyError(f"{provider.name} was invited but cannot read the referral: {seen.status} {seen.text}")
-        client.say(provider.actor, f"receives the anonymised profile (full-time provision by "
+        client.say(provider.actor, f"receives the pseudonymised profile (full-time provision by "
                                    f"{seen.json['full_time_provision_by']})")
     record.suspended_view_status = provider_view_of_referral(client, northgate, referral).status
     client.say(northgate.actor, f"(suspended) was not invited: asking for the referral gets "

@@ -75,7 +75,7 @@ _EVENTS = [
               "A provider's name or registration details (registered school / unregistered) changed."),
     # referrals
     EventType("referral.published", "referrals", 1,
-              "A referral's anonymised profile was sent to the invited providers of a lot."),
+              "A referral's pseudonymised profile was sent to the invited providers of a lot."),
     EventType("offer.submitted", "referrals", 1, "A provider made an offer on a referral."),
     EventType("offer.changed", "referrals", 1, "A provider changed its offer before the deadline."),
     EventType("offer.withdrawn", "referrals", 1, "A provider withdrew its offer before the deadline."),

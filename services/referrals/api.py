@@ -3,7 +3,7 @@
 - `/v1/referrals...`: the council side (officers of a commissioning team; the
   manager reads everything).
 - `/v1/provider/...`: providers' own systems: the referrals they were invited
-  to (anonymised profile only), their offers, declines and webhook.
+  to (pseudonymised profile only), their offers, declines and webhook.
 - `/v1/off-dps-exceptions`, `/v1/registry/memberships`,
   `/v1/webhook-deliveries`, `/v1/audit`: oversight.
 """
@@ -301,7 +301,10 @@ class ProviderReferral(MethodView):
     @provider.response(200, s.ProviderReferralOut)
     @requires("provider")
     def get(self, referral_id: UUID):
-        """The anonymised profile of a referral you were invited to"""
+        """The pseudonymised profile of a referral you were invited to, while it is open to you
+
+        Open while you may still offer and while your offer is live and not yet decided; then 404, saying
+        when and why it closed to you (the provider awarded it keeps it)."""
         actor = _actor()
         with _reading() as uow:
             return views.provider_view(handlers.referral_for_provider(uow, actor, referral_id), actor.provider_id)
@@ -432,11 +435,12 @@ class ProviderDeliveries(MethodView):
     @provider.response(200, s.DeliveryOut(many=True), headers=LINK_DOC)
     @requires("provider")
     def get(self, query):
-        """Deliveries to your webhook and their outcome"""
+        """Deliveries to your webhook and their outcome; the body withheld once the referral is closed to you"""
         page = Page.take(query)
-        query["provider_id"] = _actor().provider_id  # only ever your own
+        query.pop("provider_id", None)  # only ever your own
         with _reading() as uow:
-            return page.respond(webhooks.deliveries(uow.session, **query, limit=page.fetch, offset=page.offset))
+            return page.respond(handlers.webhook_deliveries_of_provider(uow, _actor(), **query, limit=page.fetch,
+                                                                        offset=page.offset))
 
 
 # --- oversight -------------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ from services.referrals.domain.registry import require_member
 from services.referrals.domain.visibility import (
     ProviderAccess,
     check_provider_access,
+    check_provider_reads,
+    closed_to,
     council_listing_team,
     lots_by_access,
     require_council_side,
@@ -438,20 +440,22 @@ def offers_for_council(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Refe
     return referral
 
 
-def _check_provider_access(uow: UnitOfWork, referral: Referral, provider_id: UUID) -> None:
-    """Invited, and its membership of the lot still gives it access (see `visibility.check_provider_access`)."""
+def _check_provider_access(uow: UnitOfWork, referral: Referral, provider_id: UUID,
+                           check=check_provider_access) -> None:
+    """Invited, and its membership of the lot still gives it access (see `visibility.check_provider_access`;
+    a read also asks whether its access has ended: `check_provider_reads`)."""
     membership = None
     if provider_id in referral.invited:
         membership = uow.registry.membership(provider_id, referral.lot, council_date(uow.now()), referral.dps_id)
-    check_provider_access(referral, provider_id, membership.status if membership else None)
+    check(referral, provider_id, membership.status if membership else None)
 
 
 def referral_for_provider(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Referral:
-    """The anonymised profile only, to an invited provider whose membership still gives it access; anyone
-    not invited hears of no such referral."""
+    """The pseudonymised profile only, to an invited provider whose membership still gives it access and
+    whose access has not ended (`visibility.closed_to`); anyone not invited hears of no such referral."""
     provider_id = require_provider(actor)
     referral = _as_of_now(uow, uow.referrals.get(referral_id))
-    _check_provider_access(uow, referral, provider_id)
+    _check_provider_access(uow, referral, provider_id, check=check_provider_reads)
     return referral
 
 
@@ -467,7 +471,7 @@ def referrals_for_provider(uow: UnitOfWork, actor: Actor, *, open_only: bool = T
                                    statuses=OPEN_TO_PROVIDERS if open_only else SEEN_BY_PROVIDERS, lot=lot,
                                    all_on=access[ProviderAccess.ALL],
                                    own_live_offers_on=access[ProviderAccess.OWN_LIVE_OFFERS],
-                                   limit=limit, offset=offset)
+                                   access_open=True, limit=limit, offset=offset)
     found = uow.referrals.get_many(ids)
     return [_as_of_now(uow, found[i]) for i in ids]
 
@@ -513,6 +517,26 @@ def remove_webhook(uow: UnitOfWork, actor: Actor) -> None:
         raise NotFound("your organisation has no webhook")
     uow.record(AuditEntry("webhook.removed", "provider", provider_id))
     uow.commit()
+
+
+def webhook_deliveries_of_provider(uow: UnitOfWork, actor: Actor, *, referral_id: UUID | None = None,
+                                   state: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+    """Deliveries to the provider's own webhook.  The body of one about a referral closed to it
+    (`visibility.closed_to`) is withheld, and the delivery says when and why."""
+    provider_id = require_provider(actor)
+    rows = webhooks.deliveries(uow.session, provider_id=provider_id, referral_id=referral_id, state=state,
+                               limit=limit, offset=offset)
+    found = uow.referrals.get_many(row["referral_id"] for row in rows)
+    shown = []
+    for row in rows:
+        referral = found.get(row["referral_id"])
+        if referral is None:
+            withheld = "the referral is no longer held"
+        else:
+            ended = closed_to(_as_of_now(uow, referral), provider_id)
+            withheld = ended.notice if ended else None
+        shown.append({**row, "body": None if withheld else row["body"], "withheld": withheld})
+    return shown
 
 
 def deliver_webhooks(uow: UnitOfWork, now: datetime) -> int:

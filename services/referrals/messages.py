@@ -5,7 +5,7 @@ it writes in the audit trail (`AuditEntry`s).  The unit of work applies it to
 every event of every referral it saw when it commits.
 
 Nothing here can carry a child's identifying details: every schema is built
-from the anonymised profile; `child_ref` (an opaque UUID) is the only link to
+from the pseudonymised profile; `child_ref` (an opaque UUID) is the only link to
 the child, and only `referral.closed` carries it.
 """
 
@@ -64,7 +64,7 @@ def utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
 
 
-# --- the anonymised profile, as events and providers see it ----------------------
+# --- the pseudonymised profile, as events and providers see it ----------------------
 
 class ProfileData(Schema):
     age = fields.Integer()

@@ -5,7 +5,7 @@ Three groups:
   from the provider registry's events and only ever read by the rules;
 - the referral and what hangs off it; the child's identifying details live
   in `referral_children` (and `children`, which gives each UPN its opaque
-  `child_ref`), apart from the anonymised profile in `referrals`, so nothing
+  `child_ref`), apart from the pseudonymised profile in `referrals`, so nothing
   that serves providers ever reads them;
 - provider webhooks and their `webhook_deliveries`, an outbox of HTTP calls
   that the scheduled job works through.
@@ -43,7 +43,7 @@ class EnumValue(sa.TypeDecorator):
 
 
 class ProfileJSON(sa.TypeDecorator):
-    """The anonymised profile as JSON (`messages.profile_data` and back)."""
+    """The pseudonymised profile as JSON (`messages.profile_data` and back)."""
 
     impl = sa.JSON
     cache_ok = True
@@ -147,7 +147,7 @@ referrals = sa.Table(
     sa.Column("deadline", UTCDateTime, nullable=False),
     sa.Column("exclusion_start", sa.Date, nullable=True),
     sa.Column("full_time_provision_by", sa.Date, nullable=True),
-    sa.Column("profile", ProfileJSON, nullable=False),  # the anonymised profile only
+    sa.Column("profile", ProfileJSON, nullable=False),  # the pseudonymised profile only
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("published_by", sa.String(200), nullable=True),

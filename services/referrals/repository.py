@@ -339,19 +339,25 @@ class ReferralRepository(Repository):
 
     def invited_to(self, provider_id: UUID, *, now: datetime, statuses: Iterable[str] | None = None,
                    lot: int | None = None, all_on: Iterable[int] | None = None, own_live_offers_on: Iterable[int] = (),
-                   limit: int = 100, offset: int = 0) -> list[UUID]:
+                   access_open: bool = False, limit: int = 100, offset: int = 0) -> list[UUID]:
         """Referrals the provider was invited to; with `all_on`, only those its memberships still open to
         it (the domain's `lots_by_access`): every one on `all_on` lots, those it has a live offer on on
-        `own_live_offers_on` lots, and any awarded to one of its offers."""
+        `own_live_offers_on` lots, and any awarded to one of its offers.  With `access_open`, only those
+        whose profile is still open to it (the domain's `closed_to` is None): the window open, or its offer
+        live on a referral not yet decided (published past its deadline, or closed), or awarded to it."""
         r, i, o = models.referrals, models.invitations, models.offers
         query = (sa.select(r.c.id).select_from(r.join(i, i.c.referral_id == r.c.id))
                  .where(i.c.provider_id == provider_id))
+        its_offers = sa.select(o.c.id).where(o.c.provider_id == provider_id)
+        live_offer = sa.exists(its_offers.where((o.c.referral_id == r.c.id) & o.c.withdrawn_at.is_(None)))
         if all_on is not None:
-            its_offers = sa.select(o.c.id).where(o.c.provider_id == provider_id)
-            live_offer = sa.exists(its_offers.where((o.c.referral_id == r.c.id) & o.c.withdrawn_at.is_(None)))
             query = query.where(r.c.lot.in_(list(all_on))
                                 | (r.c.lot.in_(list(own_live_offers_on)) & live_offer)
                                 | r.c.awarded_offer_id.in_(its_offers))
+        if access_open:
+            undecided = r.c.status.in_([ReferralStatus.PUBLISHED.value, ReferralStatus.CLOSED.value])
+            query = query.where(((r.c.status == ReferralStatus.PUBLISHED.value) & (r.c.deadline > now))
+                                | (undecided & live_offer) | r.c.awarded_offer_id.in_(its_offers))
         if statuses is not None:
             query = query.where(_status_as_of(statuses, now))
         if lot is not None:

@@ -2,7 +2,7 @@
 
 Two views of a referral, built by two separate functions so they can never
 mix: `council_view` (officers of the team and the manager: the child's
-identifying details included) and `provider_view` (the anonymised profile and
+identifying details included) and `provider_view` (the pseudonymised profile and
 the referral's terms only: no field for a name, date of birth, UPN, address
 or child_ref).
 """
@@ -53,7 +53,7 @@ class ChildIn(Schema):
 
 
 class ProfileIn(Schema):
-    """The anonymised profile providers see."""
+    """The pseudonymised profile providers see."""
 
     age = Integer(required=True, strict=True)
     year_group = Integer(strict=True, load_default=None, allow_none=True)
@@ -206,7 +206,7 @@ class QuestionOut(QuestionData):
 
 
 class ProfileOut(ProfileData):
-    """The anonymised profile as the events carry it (already dumped by
+    """The pseudonymised profile as the events carry it (already dumped by
     `profile_data`, so its start date is ISO text here)."""
 
     start_date = fields.String()
@@ -374,3 +374,7 @@ class DeliveryOut(Schema):
     last_error = fields.String(allow_none=True)
     delivered_at = AwareDateTime(allow_none=True)
     gave_up_at = AwareDateTime(allow_none=True)
+    body = fields.String(allow_none=True, metadata={
+        "description": "The JSON body exactly as signed and sent; null once withheld"})
+    withheld = fields.String(allow_none=True, metadata={
+        "description": "Why the body is no longer shown to you (the referral closed to you, and when)"})

@@ -1,5 +1,5 @@
 """What a response shows of a referral: the council's view, a provider's view
-(built from the anonymised profile alone) and an offer.  The HTTP schemas
+(built from the pseudonymised profile alone) and an offer.  The HTTP schemas
 (schemas.py) say which fields are sent and how."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ PROVIDER_STATUS = {ReferralStatus.PUBLISHED: "open", ReferralStatus.CLOSED: "clo
 
 
 def provider_view(referral: Referral, provider_id: UUID) -> dict:
-    """Built from the anonymised profile alone (ProfileForProviders): nothing else."""
+    """Built from the pseudonymised profile alone (ProfileForProviders): nothing else."""
     shared = referral.profile_for_providers()
     live = referral.live_offer_of(provider_id)
     return {

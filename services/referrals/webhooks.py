@@ -20,7 +20,9 @@
   may read (`HTTP 5xx`, `no answer`, `refused address`): the text of an
   internal error goes to the log only.
 - A provider whose membership of the referral's lot has ended is sent nothing
-  more about that lot's referrals.
+  more about that lot's referrals, nor is one the referral has closed to
+  (`domain.visibility.closed_to`: its offer decided, or the window closed
+  without it, or the referral cancelled); the delivery log then says why.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ from sqlalchemy.orm import Session
 from services.referrals import models
 from services.referrals.domain import council_date
 from services.referrals.domain.registry import Membership, MembershipStatus
+from services.referrals.domain.visibility import closed_to
 from services.referrals.domain.webhook_addresses import WebhookRule, WebhookTarget
-from services.referrals.repository import RegistryCopy
+from services.referrals.repository import ReferralRepository, RegistryCopy
 from shared.config import webhook_settings
 from shared.errors import InvalidInput
 
@@ -241,20 +244,22 @@ def attempt(claimed: Claimed, *, webhook_rule: WebhookRule | None = None,
 def claim_due(session: Session, now: datetime, *, limit: int = BATCH) -> list[Claimed]:
     """Claim the deliveries due by `now` for one attempt: each is leased (next attempt pushed back by
     CLAIM_LEASE) so another runner leaves it alone, whichever database.  One whose webhook was removed,
-    or whose provider's membership of the lot has ended, is given up instead.  The caller commits the
-    claim before making any call."""
+    whose provider's membership of the lot has ended, or whose referral has closed to the provider, is
+    given up instead.  The caller commits the claim before making any call."""
     d, w, r = models.webhook_deliveries, models.webhooks, models.referrals
     due = session.execute(
-        sa.select(d.c.id, d.c.provider_id, d.c.attempts, d.c.event_type, d.c.body, d.c.next_attempt_at,
-                  r.c.lot, r.c.dps_id, w.c.url, w.c.secret)
+        sa.select(d.c.id, d.c.provider_id, d.c.referral_id, d.c.attempts, d.c.event_type, d.c.body,
+                  d.c.next_attempt_at, r.c.lot, r.c.dps_id, w.c.url, w.c.secret)
         .select_from(d.join(r, r.c.id == d.c.referral_id).outerjoin(w, w.c.provider_id == d.c.provider_id))
         .where(d.c.next_attempt_at <= now).order_by(d.c.next_attempt_at, d.c.id).limit(limit)
         .with_for_update(of=d, skip_locked=True)).all()
     registry, today = RegistryCopy(session), council_date(now)
+    referrals = ReferralRepository(session).get_many(row.referral_id for row in due)  # as stored: nothing changes
     claimed = []
     for row in due:
         mine = (d.c.id == row.id) & (d.c.next_attempt_at == row.next_attempt_at)  # nobody claimed it since
-        refusal = WEBHOOK_REMOVED if row.url is None else _standing_refusal(
+        ended = closed_to(referrals[row.referral_id], row.provider_id)
+        refusal = WEBHOOK_REMOVED if row.url is None else ended.notice if ended else _standing_refusal(
             registry.membership(row.provider_id, row.lot, today, row.dps_id), row.lot)
         if refusal is not None:
             session.execute(d.update().where(mine).values(next_attempt_at=None, gave_up_at=now, last_error=refusal))

@@ -21,7 +21,7 @@ import pytest
 from demo import journey as j
 from shared.calendar import WORKING_DAYS
 from shared.catalogue import CATALOGUE, SERVICES
-from tests.support.runtime import EventWaiter, token
+from tests.support.runtime import EventWaiter, token, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -131,9 +131,19 @@ def test_four_providers_join_lot_1_and_the_suspended_one_gets_no_referral(client
     assert [e["data"]["referral_id"] for e in published] == [referral.id]
     assert set(published[0]["data"]["invited_provider_ids"]) == set(referral.invited)
     assert not any(str(northgate.id) in e["data"]["invited_provider_ids"] for e in published)
-    for provider in (bridges, oakwood, harbour):
+    # Each read it while it could offer; once the award decided their offers, only the winner keeps it.
+    winner = call_off.award.provider_id
+
+    def listed_by(provider) -> bool:
         seen = client.call("GET", "referrals", "/v1/provider/referrals", provider.actor, query={"open_only": "false"})
-        assert referral.id in {r["referral_id"] for r in seen}, provider.name
+        return referral.id in {r["referral_id"] for r in seen}
+
+    wait_until(lambda: [listed_by(p) for p in (bridges, oakwood, harbour)] == [
+        str(p.id) == winner for p in (bridges, oakwood, harbour)], timeout=30,
+        message="referrals has the award: only the winner lists the referral")
+    loser = next(p for p in (bridges, oakwood, harbour) if str(p.id) != winner)
+    closed = j.provider_view_of_referral(client, loser, referral)
+    assert closed.status == 404 and "closed to you" in closed.text
     assert client.call("GET", "referrals", "/v1/provider/referrals", northgate.actor,
                        query={"open_only": "false"}) == []
     assert call_off.suspended_view_status == 404
@@ -155,8 +165,8 @@ def test_the_referral_shows_the_sixth_school_day_and_providers_see_only_the_prof
     published = of_type(events, "referral.published")[0]["data"]
     assert published["full_time_provision_by"] == sixth_day
     assert published["profile"]["reason"] == "permanent_exclusion"
-    bridges = call_off.providers["bridges"]
-    shown = client.call("GET", "referrals", f"/v1/provider/referrals/{referral.id}", bridges.actor)
+    winner = next(p for p in call_off.providers.values() if str(p.id) == call_off.award.provider_id)
+    shown = client.call("GET", "referrals", f"/v1/provider/referrals/{referral.id}", winner.actor)  # it keeps it
     assert shown["full_time_provision_by"] == sixth_day
     assert "child" not in shown and "child_ref" not in shown
     text = json.dumps(shown)

@@ -177,7 +177,7 @@ def test_a_provider_cannot_read_or_change_another_providers_registry_record_appl
 
 
 def test_a_provider_sees_no_referral_of_a_lot_it_is_not_on(client, world):
-    c, b = world.c, world.b
+    c = world.c
     as_c = provider_headers(c)
     listed = client.ok("referrals", "get", "/v1/provider/referrals", as_c, params={"open_only": "false"})
     assert world.referral_id not in str(listed), listed
@@ -192,9 +192,9 @@ def test_a_provider_sees_no_referral_of_a_lot_it_is_not_on(client, world):
         assert response.status_code != 409 or "invited" in response.text, response.text
     response = client.call("referrals", "get", f"/v1/provider/referrals/{world.referral_id}/offers", as_c)
     assert response.status_code in REFUSED or response.json() == [], response.text
-    # an invited provider does see it (the refusal above is about the lot)
+    # an invited provider does see it (the refusal above is about the lot): A, whose offer won it
     assert client.ok("referrals", "get", f"/v1/provider/referrals/{world.referral_id}",
-                     provider_headers(b))["referral_id"] == world.referral_id
+                     provider_headers(world.a))["referral_id"] == world.referral_id
 
 
 def test_a_provider_cannot_read_or_change_another_providers_offers(client, world):
@@ -213,8 +213,10 @@ def test_a_provider_cannot_read_or_change_another_providers_offers(client, world
     assert {o["offer_id"] for o in mine} == {world.offers[b]}, mine
     on_referral = client.ok("referrals", "get", f"/v1/provider/referrals/{world.referral_id}/offers", as_b)
     assert {o["offer_id"] for o in on_referral} == {world.offers[b]}, on_referral
-    seen = client.ok("referrals", "get", f"/v1/provider/referrals/{world.referral_id}", as_b)
-    assert seen["my_live_offer_id"] == world.offers[b] and offer_of_a not in str(seen), seen
+    seen = client.ok("referrals", "get", f"/v1/provider/referrals/{world.referral_id}", as_a)
+    assert seen["my_live_offer_id"] == offer_of_a and world.offers[b] not in str(seen), seen
+    closed = client.call("referrals", "get", f"/v1/provider/referrals/{world.referral_id}", as_b)
+    assert closed.status_code == 404 and "closed to you" in closed.text  # B's offer lost: the profile is gone
     assert client.ok("referrals", "get", f"/v1/provider/offers/{offer_of_a}", as_a) == before
 
 

@@ -424,6 +424,9 @@ def make_world(client: Client, tap: EventWaiter) -> World:
         return rows[0]["placement_id"] if isinstance(rows, list) and rows else None
 
     wait_until(lambda: placement_of_a() is not None, timeout=30, message="tracking has A's placement")
+    wait_until(lambda: client.call("referrals", "get", f"/v1/provider/referrals/{referral_id}",
+                                   provider_headers(b)).status_code == 404, timeout=30,
+               message="referrals has the award: the referral is closed to B, whose offer lost")
     placement_id = placement_of_a()
     today = london_today()
     client.ok("tracking", "post", f"/v1/placements/{placement_id}/start", provider_headers(a),

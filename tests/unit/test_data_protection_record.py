@@ -31,7 +31,7 @@ PERSONAL = set("""
     sessions_offered correction corrections
     attainment attitude behaviour notes note engagement qualifications next_step concerns rate acknowledgement
     reason cancel_reason end_reason override_reason assessment_reason overlap_reason off_dps_exception
-    answers how_it_meets_needs delivery_postcode text question questions
+    answers how_it_meets_needs delivery_postcode text question questions body
     created_by recorded_by acknowledged_by assessed_by awarded_by closed_by allocated_by confirmed_by
     moderated_by start_confirmed_by evaluator_id by conflict details winner_name
     urgency window_basis changes exclusion_grounds_apply

@@ -2,7 +2,7 @@
 
 Read in this order:
 - `profile`: the referral form; identifying details kept apart from the
-  anonymised profile providers see.
+  pseudonymised profile providers see.
 - `deadlines`: the sixth-day deadline for a permanent exclusion.
 - `registry`: referrals' own copy of lot memberships and pricing schedules.
 - `dps`: the DPS a referral goes to, its last day, and the offer window's

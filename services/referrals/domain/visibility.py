@@ -6,13 +6,18 @@
   officers of the team) sees them only once the referral is closed (or
   awarded, or has no suitable offer); a provider sees only its own, always.
 - A provider sees a referral's profile only if it was invited, and only the
-  anonymised profile; and only while its membership of the referral's lot
+  pseudonymised profile; and only while its membership of the referral's lot
   gives it access (`provider_access`): admitted, every referral it was
   invited to; suspended, only those it has a live offer on (suspension stops
   new referrals, not the offers already made); removed (or past the end of
   its membership), none: removal ends what the membership gave.  The referral
   awarded to one of its offers stays visible to it whatever happens: that is
   its placement.  Its own offers are always its own to read.
+- A provider's access to the profile ends (`closed_to`): it reads the
+  profile, its questions and the webhook copy only while it may still offer
+  (the window open) and while its offer is live and not yet decided.  The
+  winning provider keeps it for the placement.  UK GDPR Article 5(1)(c) and
+  (e): no more than it needs, for no longer than it needs it.
 
 The viewer is who is acting (`shared.actor.Actor`): its `roles`, `team` and
 `provider_id`.  Every check of who may see or do what on a referral is here;
@@ -23,11 +28,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from shared.actor import Actor
 from shared.errors import Forbidden, NotFound
 
+from .common import council_date
 from .offers import Offer
 from .profile import ChildDetails, ProfileForProviders
 from .referral import Referral, ReferralStatus
@@ -147,6 +155,57 @@ def check_provider_access(referral: Referral, provider_id: UUID, status: Members
                     "that lot's referrals are no longer open to you", field="provider_id")
 
 
+@dataclass(frozen=True)
+class AccessEnded:
+    """When a provider's access to a referral's profile ended, and why."""
+
+    at: datetime
+    why: str
+
+    @property
+    def notice(self) -> str:
+        """What the provider is told (the date as the council counts days)."""
+        return (f"this referral closed to you on {council_date(self.at).isoformat()}: {self.why}; its "
+                "pseudonymised profile, questions and webhook copy are no longer shown to you (UK GDPR "
+                "Article 5(1)(c) and (e), data minimisation and storage limitation: law)")
+
+
+def closed_to(referral: Referral, provider_id: UUID) -> AccessEnded | None:
+    """The moment an invited provider's access to the referral's profile ended, or None while it lasts.
+
+    It lasts while the provider may still offer (the window open, whatever it answered so far) and while its
+    offer is live and not yet decided.  It ends at the earliest of: the window closing without a live offer
+    of its (never answered, declined, withdrew); the referral awarded to another offer or a block place (the
+    award); no offer meeting the needs (the assessment that decided it, before the referral goes off the
+    DPS); the referral cancelled.  The provider awarded the referral keeps it.  The repository's listing of
+    a provider's referrals (`invited_to`) asks the same in SQL."""
+    if is_awarded_to(referral, provider_id):
+        return None
+    ended = []
+    if referral.status is ReferralStatus.CANCELLED and referral.cancelled_at is not None:
+        ended.append(AccessEnded(referral.cancelled_at, "the referral was cancelled"))
+    if referral.status is ReferralStatus.AWARDED and referral.awarded_at is not None:
+        ended.append(AccessEnded(referral.awarded_at, "the child was given a place of a block contract"
+                                 if referral.awarded_offer_id is None else "the referral was awarded to another offer"))
+    if referral.status is ReferralStatus.NO_SUITABLE_OFFER and referral.assessment_completed_at is not None:
+        ended.append(AccessEnded(referral.assessment_completed_at,
+                                 "no offer met the needs: the referral goes off the DPS"))
+    if (referral.status not in (ReferralStatus.DRAFT, ReferralStatus.PUBLISHED)
+            and referral.window_closed_at is not None and referral.live_offer_of(provider_id) is None):
+        ended.append(AccessEnded(referral.window_closed_at, "the window for offers closed without a live offer "
+                                                            "from you"))
+    return min(ended, key=lambda e: e.at, default=None)
+
+
+def check_provider_reads(referral: Referral, provider_id: UUID, status: MembershipStatus | None) -> None:
+    """Every provider's read of a referral's profile: `check_provider_access`, then `closed_to` (404 saying
+    when and why its access ended)."""
+    check_provider_access(referral, provider_id, status)
+    ended = closed_to(referral, provider_id)
+    if ended is not None:
+        raise NotFound(ended.notice)
+
+
 def unable_to_answer(referral: Referral, memberships: Iterable[Membership]) -> tuple[UUID, ...]:
     """Invited providers yet to answer whose membership of the lot no longer lets them offer or decline:
     an officer closing early does not wait for them."""
@@ -164,7 +223,11 @@ def may_see_profile(referral: Referral, viewer: Viewer) -> bool:
 
 
 def profile_for(referral: Referral, viewer: Viewer) -> ProfileForProviders:
-    """The anonymised profile; a provider not invited is told there is no such referral."""
+    """The pseudonymised profile; a provider not invited is told there is no such referral, one whose access
+    has ended (`closed_to`) when and why."""
     if not may_see_profile(referral, viewer):
         raise NotFound("no such referral")
+    ended = None if is_council_side(referral, viewer) else closed_to(referral, viewer.provider_id)
+    if ended is not None:
+        raise NotFound(ended.notice)
     return referral.profile_for_providers()

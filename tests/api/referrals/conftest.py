@@ -49,3 +49,19 @@ def rt(referrals_runtime):
 @pytest.fixture
 def client(rt, referrals_app):
     return referrals_app.test_client()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def stack(request, tmp_path):
+    """(runtime, client) of the referrals service on either database, its clock at NOW."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("rt"), request.getfixturevalue("client")
+        return
+    from shared.web import create_app
+
+    runtime = build_runtime("referrals", f"sqlite:///{tmp_path}/referrals.sqlite3", "amqp://unused//")
+    runtime.clock = lambda: NOW
+    app = create_app(runtime.definition, runtime.settings, runtime)
+    app.testing = True
+    yield runtime, app.test_client()
+    runtime.engine.dispose()

@@ -17,6 +17,7 @@ from tests.api.referrals.referrals_support import (
     create,
     deliver,
     fields_of,
+    offer,
     outbox,
     provider_auth,
     publish,
@@ -127,7 +128,7 @@ def test_a_published_referral_cannot_be_revised_or_given_questions(client, rt):
 
 # --- what providers see ------------------------------------------------------------------------
 
-def test_invited_provider_lists_and_reads_the_anonymised_profile(client, rt):
+def test_invited_provider_lists_and_reads_the_pseudonymised_profile(client, rt):
     acorn = admit(rt)
     referral = published_referral(client)
     listed = client.get("/v1/provider/referrals", headers=provider_auth(acorn))
@@ -164,9 +165,10 @@ def test_provider_endpoints_are_for_providers_only(client, rt):
         assert client.get(f"/v1/provider/referrals/{referral['referral_id']}", headers=headers).status_code == status
 
 
-def test_closed_referrals_leave_the_open_list_but_stay_readable_to_invitees(client, rt):
+def test_closed_referrals_leave_the_open_list_but_stay_readable_to_invitees_with_a_live_offer(client, rt):
     acorn = admit(rt)
     referral = published_referral(client)
+    offer(client, referral, acorn)  # without one, its access ends with the window (test_referrals_api_access_that_ends)
     rt.clock = lambda: AFTER_DEADLINE
     assert client.get("/v1/provider/referrals", headers=provider_auth(acorn)).json == []
     every = client.get("/v1/provider/referrals?open_only=false", headers=provider_auth(acorn)).json
@@ -184,8 +186,8 @@ def test_officer_cancels_a_published_referral_with_a_reason(client, rt):
     [event] = outbox(rt, "referral.cancelled")
     assert event["data"]["referral_id"] == referral["referral_id"]
     assert event["data"]["reason"] == "The child moved out of the borough" and event["data"]["at"] == NOW.isoformat()
-    seen = client.get(f"/v1/provider/referrals/{referral['referral_id']}", headers=provider_auth(acorn)).json
-    assert seen["status"] == "cancelled"
+    seen = client.get(f"/v1/provider/referrals/{referral['referral_id']}", headers=provider_auth(acorn))
+    assert seen.status_code == 404 and "closed to you on 2025-01-15: the referral was cancelled" in seen.json["message"]
 
 
 def test_cancelling_needs_a_reason_and_a_cancelled_referral_cannot_be_cancelled_again(client, rt):

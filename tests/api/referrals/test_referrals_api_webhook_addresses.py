@@ -40,7 +40,6 @@ from tests.api.referrals.referrals_support import (
     snapshot,
     status_data,
 )
-from tests.support.runtime import build_runtime
 
 PUBLIC = "93.184.216.34"  # an address on the public internet (nothing is sent to it in these tests)
 
@@ -199,22 +198,7 @@ def test_the_development_switch_allows_http_to_loopback_only(client, rt, loopbac
 
 
 # --- delivering: PostgreSQL and SQLite -------------------------------------------------------------------
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def stack(request, tmp_path):
-    """(runtime, client) of the referrals service on either database, its clock at NOW."""
-    if request.param == "postgresql":
-        yield request.getfixturevalue("rt"), request.getfixturevalue("client")
-        return
-    from shared.web import create_app
-
-    runtime = build_runtime("referrals", f"sqlite:///{tmp_path}/referrals.sqlite3", "amqp://unused//")
-    runtime.clock = lambda: NOW
-    app = create_app(runtime.definition, runtime.settings, runtime)
-    app.testing = True
-    yield runtime, app.test_client()
-    runtime.engine.dispose()
-
+# `stack` (conftest.py): the service on either database
 
 def test_a_webhook_to_loopback_stored_before_the_rule_gets_nothing(stack, names):
     rt, client = stack

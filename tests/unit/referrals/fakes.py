@@ -6,6 +6,7 @@ unit of work does, and keeps them here to look at."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections import namedtuple
 from datetime import UTC, date, datetime
@@ -20,12 +21,21 @@ from services.referrals.domain import (
     ReferralClosed,
     ReferralStatus,
 )
+from services.referrals.domain.visibility import closed_to
 from shared.actor import Actor
 from shared.catalogue import FIRST_DPS_ID
 from shared.errors import NotFound
 from shared.unit_of_work import AuditEntry, Message
 
 Prior = namedtuple("Prior", "id referral_id request_fingerprint")
+
+
+def _as_of(referral: Referral, now: datetime) -> Referral:
+    """The referral as the domain sees it now (closed past its deadline), without changing the stored one."""
+    if referral.status is ReferralStatus.PUBLISHED and now >= referral.deadline:
+        referral = copy.deepcopy(referral)
+        referral.close_if_due(now)
+    return referral
 
 
 def _status_as_of(referral: Referral, now: datetime) -> str:
@@ -86,7 +96,7 @@ class FakeReferralRepository:
         return [r.id for r in found][offset:offset + limit]
 
     def invited_to(self, provider_id, *, now, statuses=None, lot=None, all_on=None, own_live_offers_on=(),
-                   limit=100, offset=0):
+                   access_open=False, limit=100, offset=0):
         def open_to_it(r: Referral) -> bool:
             if all_on is None or r.lot in all_on:
                 return True
@@ -95,6 +105,7 @@ class FakeReferralRepository:
 
         found = [r for r in sorted(self.referrals.values(), key=lambda r: r.deadline)
                  if provider_id in r.invited and open_to_it(r) and (lot is None or r.lot == lot)
+                 and not (access_open and closed_to(_as_of(r, now), provider_id))
                  and (statuses is None or _status_as_of(r, now) in statuses)]
         return [r.id for r in found][offset:offset + limit]
 

@@ -1,4 +1,4 @@
-"""The referral form: the anonymised profile, its required parts, and the
+"""The referral form: the pseudonymised profile, its required parts, and the
 child's identifying details that never reach a provider."""
 
 import dataclasses

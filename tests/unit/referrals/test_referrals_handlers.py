@@ -46,12 +46,17 @@ def terms(referral, **changes) -> dict:
             "place_available": True, "answers": {q.id: "Ten years" for q in referral.questions}, **changes}
 
 
-@pytest.fixture
-def uow():
+def admitted_uow() -> FakeUnitOfWork:
+    """A fake unit of work with Acorn and Birch admitted on lot 1."""
     uow = FakeUnitOfWork(NOW)
     for p in (ACORN, BIRCH):
         uow.registry.admit(Membership(p, 1, MembershipStatus.ADMITTED, (LINE,), capacity=3))
     return uow
+
+
+@pytest.fixture
+def uow():
+    return admitted_uow()
 
 
 def draft(uow, **changes):
@@ -285,6 +290,7 @@ def test_a_block_place_meets_the_referrals_need(uow):
 
 def test_reads_show_a_referral_past_its_deadline_closed_and_write_nothing(uow):
     referral = published(uow)
+    handlers.submit_offer(uow, provider(ACORN), referral.id, terms(referral))  # so it may still read it
     uow.committed, uow.clock = False, AFTER
     assert handlers.referral_for_council(uow, OFFICER, referral.id).referral.status is ReferralStatus.CLOSED
     assert [v.referral.id for v in handlers.referrals_for_council(uow, OFFICER, status="closed")] == [referral.id]
