@@ -29,9 +29,9 @@ from tests.api.referrals.referrals_support import (
     published_referral,
 )
 
-CLOSED_WITHOUT_OFFER = ("this referral closed to you on 2025-01-22: the window for offers closed without a live "
+CLOSED_WITHOUT_OFFER = ("this referral closed to you on 2025-01-29: the window for offers closed without a live "
                         "offer from you")
-AWARDED_AT = AFTER_DEADLINE + timedelta(days=2)  # 2025-01-24
+AWARDED_AT = AFTER_DEADLINE + timedelta(days=2)  # 2025-01-31
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +109,7 @@ def test_the_award_ends_access_of_the_other_offers_and_the_winner_keeps_it(stack
                                       "award_id": str(uuid.uuid4()), "at": AWARDED_AT.isoformat()},
             producer="awards")
     rt.clock = lambda: AWARDED_AT + timedelta(days=30)
-    assert _closed(client, acorn, referral).startswith("this referral closed to you on 2025-01-24: the referral was "
+    assert _closed(client, acorn, referral).startswith("this referral closed to you on 2025-01-31: the referral was "
                                                        "awarded to another offer")
     assert _listed(client, acorn) == []
     assert _own_offer(client, acorn, acorns["offer_id"])["status"] == "live"
@@ -156,7 +156,7 @@ def test_no_suitable_offer_ends_access_and_the_referral_goes_off_the_dps(stack):
     rt.clock = lambda: AFTER_DEADLINE
     _assess_and_complete(client, referral, made, meets_needs=False)
     _officer(client, referral, "off-dps-exception", "No provider within travelling distance", status=201)
-    _gone(client, acorn, referral, "closed to you on 2025-01-22: no offer met the needs")
+    _gone(client, acorn, referral, "closed to you on 2025-01-29: no offer met the needs")
 
 
 def test_the_listing_leaves_closed_referrals_out_in_the_query_so_pages_stay_full(stack):

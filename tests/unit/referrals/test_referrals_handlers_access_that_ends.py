@@ -52,7 +52,7 @@ def test_a_provider_whose_access_ended_is_told_when_and_why_and_its_listing_leav
     referral = published(uow)
     _, offer, _ = handlers.submit_offer(uow, provider(BIRCH), referral.id, terms(referral))
     uow.clock = AFTER  # the window closed at the deadline: Acorn never answered
-    with pytest.raises(NotFound, match="closed to you on 2025-01-22: the window for offers closed"):
+    with pytest.raises(NotFound, match="closed to you on 2025-01-29: the window for offers closed"):
         handlers.referral_for_provider(uow, provider(ACORN), referral.id)
     assert handlers.referrals_for_provider(uow, provider(ACORN), open_only=False) == []
     assert handlers.referral_for_provider(uow, provider(BIRCH), referral.id) is referral  # live, undecided
@@ -84,7 +84,7 @@ def test_the_award_closes_the_referral_to_the_others_and_the_winner_keeps_it(uow
     assert handlers.referral_for_provider(uow, provider(ACORN), referral.id) is referral  # not yet decided
     handlers.mark_awarded(uow, referral_id=referral.id, offer_id=birch.id, award_id=None,
                           at=AFTER + timedelta(days=2))
-    with pytest.raises(NotFound, match="closed to you on 2025-01-24: the referral was awarded to another offer"):
+    with pytest.raises(NotFound, match="closed to you on 2025-01-31: the referral was awarded to another offer"):
         handlers.referral_for_provider(uow, provider(ACORN), referral.id)
     assert handlers.referrals_for_provider(uow, provider(ACORN), open_only=False) == []
     assert handlers.referral_for_provider(uow, provider(BIRCH), referral.id) is referral
@@ -100,7 +100,7 @@ def test_the_webhook_log_withholds_the_body_once_the_referral_is_closed_to_the_p
     uow.clock = AFTER
     [withheld] = handlers.webhook_deliveries_of_provider(uow, provider(ACORN))
     assert withheld["body"] is None and withheld["state"] == "delivered"
-    assert withheld["withheld"].startswith("this referral closed to you on 2025-01-22")
+    assert withheld["withheld"].startswith("this referral closed to you on 2025-01-29")
     [kept] = handlers.webhook_deliveries_of_provider(uow, provider(BIRCH))  # its offer live, undecided
     assert kept["body"] and kept["withheld"] is None
 
