@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
-from services.awards import handlers
+from services.awards import erasure, handlers
 from shared.messaging.consumer import Handler, reading
 
 LOT = validate.Range(min=1, max=4)
@@ -162,4 +162,6 @@ def event_handlers() -> dict[str, Handler]:
         "referral.closed": reading(ReferralClosed(), handlers.referral_closed),
         "referral.cancelled": reading(ReferralCancelled(), handlers.referral_cancelled),
         "placement.ended": reading(PlacementEnded(), handlers.placement_ended),
+        "child.corrected": reading(erasure.ChildCorrected(), erasure.child_corrected),
+        "child.erased": reading(erasure.ChildErased(), erasure.child_erased),
     }

@@ -17,7 +17,7 @@ import logging
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.referrals import handlers
+from services.referrals import erasure, handlers
 from services.referrals.domain import LOTS, MembershipStatus
 from shared.messaging.consumer import Handler, reading
 from shared.schemas import cached
@@ -91,6 +91,18 @@ class BlockPlaceAllocated(_Data):
     at = fields.AwareDateTime(required=True)
 
 
+class PlacementStarted(_Data):
+    placement_id = fields.UUID(required=True)
+    referral_id = fields.UUID(required=True)
+    started_on = fields.Date(required=True)
+
+
+class PlacementEnded(_Data):
+    placement_id = fields.UUID(required=True)
+    referral_id = fields.UUID(required=True)
+    ended_on = fields.Date(required=True)
+
+
 def _lines(data: dict) -> list[dict]:
     return [{**line, "pricing_line_id": str(line["pricing_line_id"])} for line in data["pricing_lines"]]
 
@@ -138,4 +150,7 @@ def event_handlers() -> dict[str, Handler]:
                                                  lambda uow, data: handlers.registration_changed(uow, **data)),
         "placement.awarded": reading(cached(PlacementAwarded), placement_awarded),
         "block_place.allocated": reading(cached(BlockPlaceAllocated), block_place_allocated),
+        # a child's placements, for the holds on erasing its record (services/referrals/erasure.py)
+        "placement.started": reading(cached(PlacementStarted), erasure.placement_started),
+        "placement.ended": reading(cached(PlacementEnded), erasure.placement_ended),
     }
