@@ -18,7 +18,7 @@ from uuid import UUID
 from shared.actor import Actor
 from shared.errors import Forbidden, InvalidInput
 
-from .profile import ChildDetails
+from .profile import ChildDetails, check_pseudonymised
 from .referral import Referral
 from .visibility import is_council_side
 
@@ -74,10 +74,12 @@ class ChildRecord:
                          if any(getattr(r.profile, name) != value for r in self.referrals)}
         if not changed and not changed_facts:
             return ()
-        for referral in self.referrals:
-            referral.child = replace(referral.child, **given)  # each referral keeps what was not corrected
-            if changed_facts:
-                referral.profile = replace(referral.profile, **changed_facts)
+        corrections = [(referral, replace(referral.child, **given),  # each keeps what was not corrected
+                        replace(referral.profile, **changed_facts)) for referral in self.referrals]
+        for referral, child, profile in corrections:  # the profile may not name the child as corrected either
+            check_pseudonymised(child, profile, referral.questions)
+        for referral, child, profile in corrections:
+            referral.child, referral.profile = child, profile
         names = (*changed, *changed_facts)
         self.events.append(ChildCorrected(self.child_ref, names, tuple(r.id for r in self.referrals),
                                           changed_facts, now))
