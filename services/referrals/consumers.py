@@ -91,15 +91,16 @@ class BlockPlaceAllocated(_Data):
     at = fields.AwareDateTime(required=True)
 
 
-class PlacementStarted(_Data):
+class _PlacementEvent(_Data):
     placement_id = fields.UUID(required=True)
     referral_id = fields.UUID(required=True)
+
+
+class PlacementStarted(_PlacementEvent):
     started_on = fields.Date(required=True)
 
 
-class PlacementEnded(_Data):
-    placement_id = fields.UUID(required=True)
-    referral_id = fields.UUID(required=True)
+class PlacementEnded(_PlacementEvent):
     ended_on = fields.Date(required=True)
 
 

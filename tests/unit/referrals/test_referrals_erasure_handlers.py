@@ -13,22 +13,11 @@ import pytest
 from services.referrals import erasure, handlers
 from services.referrals.domain import ReferralStatus
 from services.referrals.domain.erasure import ErasureStatus
-from shared.actor import Actor
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.unit.referrals.erasure_fakes import ErasureUnitOfWork
+from tests.unit.referrals.test_referrals_handlers import CHILD, MANAGER, OFFICER, OTHER_OFFICER, PROFILE
 
 NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
-OFFICER = Actor("officer-1", frozenset({"officer"}), team="exclusions")
-OTHER_OFFICER = Actor("officer-2", frozenset({"officer"}), team="send")
-MANAGER = Actor("manager-1", frozenset({"manager"}))
-CHILD = {"name": "Zebedee Quartermaine", "date_of_birth": date(2010, 6, 2), "upn": "A123456789012",
-         "address": "14 Larch Walk, London SE15 4QT"}
-PROFILE = {"age": 14, "year_group": 9, "primary_need": "SEMH", "ehcp": True, "looked_after": False,
-           "reason": "permanent_exclusion", "needs_and_risks": "Needs a small group.", "aims": "Move on.",
-           "success_measures": {"attendance": "Above 90%"}, "curriculum": "Core subjects",
-           "qualification_route": "Functional skills", "hours_per_week": 25, "pattern": "Mornings",
-           "start_date": date(2025, 1, 27), "expected_weeks": 12, "postcode_district": "SE15",
-           "transport_needed": True}
 
 
 @pytest.fixture
