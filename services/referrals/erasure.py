@@ -96,11 +96,11 @@ class ChildRecords(Repository):
         parts = {name: self.session.execute(sa.select(sa.func.count()).select_from(tables[name])
                                             .where(tables[name].c.referral_id.in_(ids))).scalar_one()
                  for name in REFERRAL_PARTS}
-        removed = {"referrals": 0, **parts}
+        removed = {"referrals": 0, **parts, "children": int(self.known(child_ref))}
         while done := delete_referrals(self.session, tables, models.referrals.c.id.in_(ids), BATCH):
             removed["referrals"] += done
-        index = models.children
-        removed["children"] = self.session.execute(index.delete().where(index.c.child_ref == child_ref)).rowcount
+        index = models.children  # gone with its last referral; a child without one goes too
+        self.session.execute(index.delete().where(index.c.child_ref == child_ref))
         return {kind: count for kind, count in removed.items() if count}
 
     def note_placement(self, placement_id: UUID, referral_id: UUID, *, started_on: date | None = None,
