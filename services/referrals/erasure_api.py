@@ -22,8 +22,8 @@ children = Blueprint("children", __name__, url_prefix="/v1",
                      description="A child's data: rectification and erasure (UK GDPR Articles 16 and 17)")
 
 
-def _uow():
-    return current_app.extensions["dps"].unit_of_work(current_principal())
+def _uow(read_only: bool = False):
+    return current_app.extensions["dps"].unit_of_work(current_principal(), read_only=read_only)
 
 
 @children.route("/children/<uuid:child_ref>")
@@ -50,7 +50,7 @@ class ErasureRequests(MethodView):
     @requires("manager")
     def get(self, child_ref: UUID):
         """The erasure requests made for this child, oldest first"""
-        return erasure.erasure_requests(_uow(), current_principal(), child_ref)
+        return erasure.erasure_requests(_uow(read_only=True), current_principal(), child_ref)
 
 
 @children.route("/children/<uuid:child_ref>/erasure-requests/<uuid:request_id>/decision")

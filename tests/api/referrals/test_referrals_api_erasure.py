@@ -119,6 +119,9 @@ def test_a_placement_tracking_reported_holds_the_record_until_six_years_after_it
     ended = _decide(client, child_ref, request_id)
     assert ended.status_code == 409 and "education_record" in ended.json["message"]
     assert "until 2030-12-20" in " ".join(fields_of(ended)["holds"])
+    records = client.get(f"/v1/subject-access/{child_ref}", headers=MANAGER).json["records"]
+    assert [p["ended_on"] for p in records["placements"]] == ["2024-12-20"]
+    assert [r["status"] for r in records["erasure_requests"]] == ["pending"]
 
 
 def test_a_granted_erasure_deletes_the_child_everywhere_in_referrals_and_keeps_only_that_it_happened(rt, client):
