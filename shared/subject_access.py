@@ -12,6 +12,7 @@ reads another service's database.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import urllib.error
@@ -32,8 +33,10 @@ Gatherer = Callable[[Session, UUID], "dict[str, list[dict]] | None"]
 
 def jsonable(value: Any) -> Any:
     """Stored values as JSON carries them (ids and Decimals as strings, times in ISO 8601)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a stored value object (the profile)
+        return jsonable(dataclasses.asdict(value))
     if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]
     if isinstance(value, (datetime, date)):
