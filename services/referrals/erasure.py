@@ -142,48 +142,44 @@ def _require_manager(actor: Actor, what: str) -> None:
 
 def correct_child(uow, actor: Actor, child_ref: UUID, changes: Mapping[str, object]) -> tuple[str, ...]:
     """Correct the child's details on every referral of it; the fields that changed."""
-    with uow:
-        record = uow.children.get(child_ref)
-        upn = record.corrected_details(changes, by=actor).upn  # refused here if the correction is
-        if upn != record.child.upn:
-            uow.children.move_upn(child_ref, upn)  # before the referrals change: the child keeps its child_ref
-        changed = record.correct(changes, by=actor, now=uow.now())
-        uow.commit()
-        return changed
+    record = uow.children.get(child_ref)
+    upn = record.corrected_details(changes, by=actor).upn  # a correction that is none is refused here
+    if upn != record.child.upn:
+        uow.children.move_upn(child_ref, upn)  # before the referrals change: the child keeps its child_ref
+    changed = record.correct(changes, by=actor, now=uow.now())
+    uow.commit()
+    return changed
 
 
 def request_erasure(uow, actor: Actor, child_ref: UUID, grounds: str) -> ErasureRequest:
     """Record a request to erase the child's data (the manager decides it)."""
-    with uow:
-        if not uow.children.known(child_ref):
-            raise NotFound(f"no child {child_ref} is known here")
-        request = ErasureRequest.make(uuid.uuid4(), child_ref, grounds, actor.id, uow.now())
-        uow.erasures.add(request)
-        uow.commit()
-        return request
+    if not uow.children.known(child_ref):
+        raise NotFound(f"no child {child_ref} is known here")
+    request = ErasureRequest.make(uuid.uuid4(), child_ref, grounds, actor.id, uow.now())
+    uow.erasures.add(request)
+    uow.commit()
+    return request
 
 
 def decide_erasure(uow, actor: Actor, child_ref: UUID, request_id: UUID, *, grant: bool,
                    reason: str) -> ErasureRequest:
     """The manager grants or refuses; granting under a hold is refused (409 naming it), deleting nothing."""
     _require_manager(actor, "decides an erasure request")
-    with uow:
-        request = uow.erasures.get(request_id, for_update=True)
-        if request.child_ref != child_ref:
-            raise NotFound("no such erasure request for this child")
-        now = uow.now()
-        holds = erasure_holds(*uow.children.facts(child_ref), now)
-        request.decide(grant=grant, reason=reason, by=actor.id, now=now, holds=holds)
-        if grant:
-            request.erased(uow.children.erase(child_ref), now)
-        uow.commit()
-        return request
+    request = uow.erasures.get(request_id, for_update=True)
+    if request.child_ref != child_ref:
+        raise NotFound("no such erasure request for this child")
+    now = uow.now()
+    holds = erasure_holds(*uow.children.facts(child_ref), now)
+    request.decide(grant=grant, reason=reason, by=actor.id, now=now, holds=holds)
+    if grant:
+        request.erased(uow.children.erase(child_ref), now)
+    uow.commit()
+    return request
 
 
 def erasure_requests(uow, actor: Actor, child_ref: UUID) -> list[ErasureRequest]:
     _require_manager(actor, "reads erasure requests")
-    with uow:
-        return uow.erasures.of_child(child_ref)
+    return uow.erasures.of_child(child_ref)
 
 
 # --- from tracking's events (no commit) -----------------------------------------------------------

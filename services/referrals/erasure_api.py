@@ -33,7 +33,8 @@ class Child(MethodView):
     @requires("officer", "manager")
     def patch(self, changes, child_ref: UUID):
         """Correct the child's details on every referral of the child (audited: the fields, not the values)"""
-        changed = erasure.correct_child(_uow(), current_principal(), child_ref, changes)
+        with _uow() as uow:
+            changed = erasure.correct_child(uow, current_principal(), child_ref, changes)
         return {"child_ref": child_ref, "changed": list(changed)}
 
 
@@ -44,13 +45,15 @@ class ErasureRequests(MethodView):
     @requires("officer", "manager")
     def post(self, body, child_ref: UUID):
         """Record a request to erase the child's data (the manager decides it)"""
-        return erasure.request_erasure(_uow(), current_principal(), child_ref, body["grounds"])
+        with _uow() as uow:
+            return erasure.request_erasure(uow, current_principal(), child_ref, body["grounds"])
 
     @children.response(200, s.ErasureRequestOut(many=True))
     @requires("manager")
     def get(self, child_ref: UUID):
         """The erasure requests made for this child, oldest first"""
-        return erasure.erasure_requests(_uow(read_only=True), current_principal(), child_ref)
+        with _uow(read_only=True) as uow:
+            return erasure.erasure_requests(uow, current_principal(), child_ref)
 
 
 @children.route("/children/<uuid:child_ref>/erasure-requests/<uuid:request_id>/decision")
@@ -60,4 +63,5 @@ class ErasureDecision(MethodView):
     @requires("manager")
     def post(self, body, child_ref: UUID, request_id: UUID):
         """Grant or refuse an erasure request, with the reason (409 naming the hold where a record must be kept)"""
-        return erasure.decide_erasure(_uow(), current_principal(), child_ref, request_id, **body)
+        with _uow() as uow:
+            return erasure.decide_erasure(uow, current_principal(), child_ref, request_id, **body)
