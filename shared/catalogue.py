@@ -88,6 +88,12 @@ _EVENTS = [
               "An officer extended a referral's offer window before it closed; every invited provider is told."),
     EventType("off_dps_exception.recorded", "referrals", 1,
               "No DPS provider could meet the needs; an officer recorded an off-DPS exception."),
+    EventType("child.corrected", "referrals", 1,
+              "A child's details were corrected: the profile facts other services copy (ehcp, looked_after), "
+              "by child_ref; never the child's identity."),
+    EventType("child.erased", "referrals", 1,
+              "The manager granted the erasure of a child's data: every service deletes what it holds "
+              "of this child_ref."),
     # awards
     EventType("placement.awarded", "awards", 1,
               "A call-off: a referral's placement was awarded to a provider's offer."),

@@ -143,6 +143,10 @@ def older_than(column: sa.ColumnElement, cutoff: datetime) -> sa.ColumnElement:
     return sa.and_(column.is_not(None), column < cutoff)
 
 
+AUDIT_PERIOD = Period("DPS_RETENTION_AUDIT_YEARS", 7, "years", 6,
+                      "the Limitation Act 1980 s.5: six years to bring a claim on a contract")
+
+
 def messaging_rules(tables: dict[str, sa.Table]) -> tuple[RetentionRule, ...]:
     """What every service keeps alike: its outbox, inbox, audit trail and job claims."""
     outbox, inbox, audit, runs = tables["outbox"], tables["inbox"], tables["audit_log"], tables["job_runs"]
@@ -159,8 +163,7 @@ def messaging_rules(tables: dict[str, sa.Table]) -> tuple[RetentionRule, ...]:
             lambda s, cutoff, now, n: delete_rows(s, inbox, inbox.c.received_at < cutoff, n)),
         RetentionRule(
             "audit", "the audit trail: who did what, read what, when and why", ("audit_log",),
-            Period("DPS_RETENTION_AUDIT_YEARS", 7, "years", 6,
-                   "the Limitation Act 1980 s.5: six years to bring a claim on a contract"),
+            AUDIT_PERIOD,
             "the entry", "deleted",
             lambda s, cutoff, now, n: delete_rows(s, audit, audit.c.at < cutoff, n)),
         RetentionRule(

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
-from services.awards import handlers
+from services.awards import erasure, handlers
 from services.awards.domain import Regime
 from shared.catalogue import FIRST_DPS_ID
 from shared.events import Envelope
@@ -215,4 +215,6 @@ def event_handlers() -> dict[str, Handler]:
         "referral.closed": reading(ReferralClosed(), handlers.referral_closed),
         "referral.cancelled": reading(ReferralCancelled(), handlers.referral_cancelled),
         "placement.ended": reading(PlacementEnded(), handlers.placement_ended),
+        "child.corrected": reading(erasure.ChildCorrected(), erasure.child_corrected),
+        "child.erased": reading(erasure.ChildErased(), erasure.child_erased),
     }

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from shared.retention import Period, RetentionRule, RetentionTable, delete_rows
 
+CALLOFF_PARTS = ("awards", "offers")  # what hangs off awards' copy of a referral (an erasure ends them too)
 PROCUREMENT = "PCR 2015 regulation 84: procurement records kept at least 3 years"
 
 
@@ -28,8 +29,8 @@ def _calloffs(tables: Mapping[str, sa.Table]):
             .scalar_subquery(), referrals.c.cancelled_at, referrals.c.closed_at)
         placed = sa.select(tables["block_allocations"].c.referral_id)
         due = sa.and_(last.is_not(None), last < cutoff, referrals.c.referral_id.not_in(placed))
-        return delete_rows(session, referrals, due, limit, children=[
-            (awards, ["referral_id"]), (tables["offers"], ["referral_id"])])
+        return delete_rows(session, referrals, due, limit,
+                           children=[(tables[name], ["referral_id"]) for name in CALLOFF_PARTS])
 
     return remove
 

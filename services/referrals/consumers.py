@@ -20,7 +20,7 @@ import logging
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.referrals import handlers
+from services.referrals import erasure, handlers
 from services.referrals.domain import LOTS, MembershipStatus
 from shared.catalogue import FIRST_DPS_ID
 from shared.messaging.consumer import Handler, reading
@@ -134,6 +134,19 @@ class BlockPlaceAllocated(_Data):
     at = fields.AwareDateTime(required=True)
 
 
+class _PlacementEvent(_Data):
+    placement_id = fields.UUID(required=True)
+    referral_id = fields.UUID(required=True)
+
+
+class PlacementStarted(_PlacementEvent):
+    started_on = fields.Date(required=True)
+
+
+class PlacementEnded(_PlacementEvent):
+    ended_on = fields.Date(required=True)
+
+
 def _lines(data: dict) -> list[dict]:
     return [{**line, "pricing_line_id": str(line["pricing_line_id"])} for line in data["pricing_lines"]]
 
@@ -200,4 +213,7 @@ def event_handlers() -> dict[str, Handler]:
         "placement.awarded": reading(cached(PlacementAwarded), placement_awarded),
         "calloff.no_eligible_offers": reading(cached(NoEligibleOffers), no_eligible_offers),
         "block_place.allocated": reading(cached(BlockPlaceAllocated), block_place_allocated),
+        # a child's placements, for the holds on erasing its record (services/referrals/erasure.py)
+        "placement.started": reading(cached(PlacementStarted), erasure.placement_started),
+        "placement.ended": reading(cached(PlacementEnded), erasure.placement_ended),
     }

@@ -20,6 +20,7 @@ from uuid import UUID
 from marshmallow import Schema, fields
 
 from services.referrals import domain
+from services.referrals.domain.erasure import ChildErased, ErasureDecided, ErasureRequested
 from services.referrals.domain.events import (
     NoEligibleOffersReported,
     OfferAssessed,
@@ -32,6 +33,7 @@ from services.referrals.domain.events import (
     WindowClosed,
     WindowExtended,
 )
+from services.referrals.domain.rectification import ChildCorrected
 from shared.actor import Actor
 from shared.schemas import cached
 from shared.unit_of_work import AuditEntry, Message
@@ -251,6 +253,22 @@ class OffDpsExceptionData(Schema):
     at = fields.AwareDateTime()
 
 
+class ChildCorrectedData(Schema):
+    """A correction of a child's profile facts that awards and tracking copy: only those changed are sent."""
+
+    child_ref = fields.UUID(required=True)
+    ehcp = fields.Boolean()
+    looked_after = fields.Boolean()
+    at = fields.AwareDateTime(required=True)
+
+
+class ChildErasedData(Schema):
+    """A child's data was erased (the manager granted the request): delete what you hold of this child_ref."""
+
+    child_ref = fields.UUID(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
 def _closed_offer(offer: domain.AssessedOffer) -> dict:
     terms = offer.terms
     return {"offer_id": offer.offer_id, "provider_id": offer.provider_id, "pricing_line_id": terms.pricing_line_id,
@@ -340,6 +358,20 @@ def audit_entry(event: domain.Event) -> AuditEntry | None:
         case PlacedInBlock():
             return AuditEntry("referral.placed_in_block", "referral", event.referral_id,
                               details={"allocation_id": str(event.allocation_id)}, actor=AWARDS)
+        # a child's data: the fields' names and counts, never the values
+        case ChildCorrected():
+            return AuditEntry("child.corrected", "child", event.child_ref, details={
+                "changed": list(event.changed), "referral_ids": [str(i) for i in event.referral_ids]})
+        case ErasureRequested():
+            return AuditEntry("erasure.requested", "child", event.child_ref,
+                              details={"request_id": str(event.request_id)})
+        case ErasureDecided():
+            return AuditEntry("erasure.granted" if event.granted else "erasure.refused", "child", event.child_ref,
+                              reason=event.reason, details={"request_id": str(event.request_id),
+                                                            "holds": list(event.holds)})
+        case ChildErased():
+            return AuditEntry("child.erased", "child", event.child_ref,
+                              details={"request_id": str(event.request_id), "removed": event.removed})
     return None
 
 
@@ -397,4 +429,9 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
             return "off_dps_exception.recorded", cached(OffDpsExceptionData).dump({
                 "referral_id": event.referral_id, "lot": event.lot, "team": event.team, "reason": event.reason,
                 "recorded_by": str(event.by), "at": utc(event.at)})
+        case ChildCorrected() if event.facts:  # only what other services keep: no identity ever travels
+            return "child.corrected", cached(ChildCorrectedData).dump(
+                {"child_ref": event.child_ref, **event.facts, "at": utc(event.at)})
+        case ChildErased():
+            return "child.erased", cached(ChildErasedData).dump({"child_ref": event.child_ref, "at": utc(event.at)})
     return None

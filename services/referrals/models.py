@@ -17,6 +17,7 @@ import uuid
 import sqlalchemy as sa
 
 from services.referrals.domain import ReferralStatus
+from services.referrals.domain.erasure import ErasureStatus
 from services.referrals.messages import profile_data, profile_from_json
 from shared.db import UTCDateTime, new_metadata
 
@@ -296,4 +297,32 @@ webhook_deliveries = sa.Table(
     sa.Column("gave_up_at", UTCDateTime, nullable=True),
     sa.Index("ix_webhook_deliveries_due", "next_attempt_at"),
     sa.Index("ix_webhook_deliveries_provider", "provider_id", "created_at"),
+)
+
+# --- rectification and erasure (services/referrals/erasure.py) ----------------------------------
+
+erasure_requests = sa.Table(
+    # A request to erase a child's data and the manager's decision: by the opaque child_ref, never the identity.
+    "erasure_requests", metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("child_ref", sa.Uuid, nullable=False),
+    sa.Column("grounds", sa.Text, nullable=False),
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
+    sa.Column("status", EnumValue(ErasureStatus, 20), nullable=False),  # pending | granted | refused
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("decision_reason", sa.Text, nullable=True),
+    sa.Column("removed", sa.JSON, nullable=True),  # counts by kind of record, once carried out
+    sa.Index("ix_erasure_requests_child_ref", "child_ref"),
+)
+
+child_placements = sa.Table(
+    # Placements of referred children, as tracking's events tell them: the holds on erasure.
+    "child_placements", metadata,
+    sa.Column("placement_id", sa.Uuid, primary_key=True),
+    sa.Column("referral_id", sa.Uuid, nullable=False),
+    sa.Column("started_on", sa.Date, nullable=True),
+    sa.Column("ended_on", sa.Date, nullable=True),
+    sa.Index("ix_child_placements_referral", "referral_id"),
 )

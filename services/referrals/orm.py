@@ -38,6 +38,7 @@ from services.referrals.domain import (
     Referral,
     WindowBasis,
 )
+from services.referrals.domain.erasure import ErasureRequest
 from shared.db import insert_for
 
 mapper_registry = registry()
@@ -102,14 +103,16 @@ def start_mappers() -> None:
                                     lazy="selectin"),
     })
     Referral.invited = property(_invited, _invite)
+    mapper_registry.map_imperatively(ErasureRequest, models.erasure_requests)
+    event.listen(ErasureRequest, "load", _receive_load)
     event.listen(Referral, "load", _receive_load)
     event.listen(Offer, "before_insert", _total)
     event.listen(Offer, "before_update", _total)
     event.listen(Session, "before_flush", _before_flush)
 
 
-def _receive_load(referral: Referral, _context) -> None:
-    referral.events = []
+def _receive_load(aggregate: Referral | ErasureRequest, _context) -> None:
+    aggregate.events = []
 
 
 def _total(_mapper, _connection, offer: Offer) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from shared.retention import Period, RetentionRule, RetentionTable, delete_rows, older_than
+from shared.retention import AUDIT_PERIOD, Period, RetentionRule, RetentionTable, delete_rows, older_than
 
 PROCUREMENT_MINIMUM_YEARS = 3  # PCR 2015 regulation 84: procurement records kept 3 years after award
 
@@ -33,23 +33,32 @@ def _referrals_of_children_over(tables: Mapping[str, sa.Table], ehcp: bool):
             referrals.c.id.in_(sa.select(children.c.referral_id).where(children.c.date_of_birth < cutoff.date())),
             decided < procurement_cutoff,
             has_ehcp if ehcp else sa.not_(has_ehcp))
-        removed = delete_rows(session, referrals, due, limit, children=[
-            (tables["assessments"], ["referral_id"]), (tables["offers"], ["referral_id"]),
-            (tables["declines"], ["referral_id"]), (tables["invitations"], ["referral_id"]),
-            (tables["referral_questions"], ["referral_id"]), (tables["webhook_deliveries"], ["referral_id"]),
-            (children, ["referral_id"])])
-        # A child with no referral left: its entry in the index of children goes too.
-        index = tables["children"]
-        session.execute(index.delete().where(index.c.child_ref.not_in(sa.select(children.c.child_ref))))
-        return removed
+        return delete_referrals(session, tables, due, limit)
 
     return remove
 
 
+# What hangs off a referral, deleted before it (in this order: an assessment names an offer).
+REFERRAL_PARTS = ("assessments", "offers", "declines", "invitations", "referral_questions", "webhook_deliveries",
+                  "child_placements", "referral_children")
+
+
+def delete_referrals(session: Session, tables: Mapping[str, sa.Table], where: sa.ColumnElement, limit: int) -> int:
+    """Delete up to `limit` referrals matching `where`, with everything of them (the child's identity
+    included), and the index entry of a child left with no referral; how many referrals went.
+    The retention rule and an erasure (services/referrals/erasure.py) both end referrals through it."""
+    children = tables["referral_children"]
+    removed = delete_rows(session, tables["referrals"], where, limit,
+                          children=[(tables[name], ["referral_id"]) for name in REFERRAL_PARTS])
+    index = tables["children"]
+    session.execute(index.delete().where(index.c.child_ref.not_in(sa.select(children.c.child_ref))))
+    return removed
+
+
 def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
-    deliveries = tables["webhook_deliveries"]
+    deliveries, requests = tables["webhook_deliveries"], tables["erasure_requests"]
     referral_tables = ("referrals", "referral_children", "children", "offers", "assessments", "declines",
-                       "invitations", "referral_questions")
+                       "invitations", "referral_questions", "child_placements")
     return RetentionTable(
         rules=(
             RetentionRule(
@@ -72,6 +81,11 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
                 "delivery, or giving up", "deleted",
                 lambda s, cutoff, now, n: delete_rows(s, deliveries, sa.or_(
                     older_than(deliveries.c.delivered_at, cutoff), older_than(deliveries.c.gave_up_at, cutoff)), n)),
+            RetentionRule(
+                "erasure_request", "a request to erase a child's data and its decision (by the child's opaque "
+                "reference; never the erased data)", ("erasure_requests",), AUDIT_PERIOD,
+                "the request", "deleted",
+                lambda s, cutoff, now, n: delete_rows(s, requests, requests.c.requested_at < cutoff, n)),
         ),
         kept={
             "providers": "a copy of the registry's current record of each provider, replaced by its events",

@@ -378,3 +378,45 @@ class DeliveryOut(Schema):
         "description": "The JSON body exactly as signed and sent; null once withheld"})
     withheld = fields.String(allow_none=True, metadata={
         "description": "Why the body is no longer shown to you (the referral closed to you, and when)"})
+
+
+# --- rectification and erasure of a child's data (services/referrals/erasure.py) ---------------------------
+
+class ChildCorrectionIn(Schema):
+    """Only the details to correct: the child's identity, and the profile facts other services copy."""
+
+    name = fields.String(validate=validate.Length(min=1, max=300))
+    date_of_birth = BirthDate()
+    upn = fields.String(validate=validate.Length(min=1, max=20))
+    address = fields.String(validate=validate.Length(min=1, max=1000))
+    ehcp = fields.Boolean()
+    looked_after = fields.Boolean()
+
+
+class ChildCorrectionOut(Schema):
+    child_ref = fields.UUID()
+    changed = fields.List(fields.String(), metadata={"description": "The fields corrected (never their values)"})
+
+
+class ErasureRequestIn(Schema):
+    grounds = fields.String(required=True, validate=validate.Length(min=1, max=10_000),
+                            metadata={"description": "Why erasure is asked for, and by whom"})
+
+
+class ErasureDecisionIn(Schema):
+    grant = fields.Boolean(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+
+
+class ErasureRequestOut(Schema):
+    request_id = fields.UUID(attribute="id")
+    child_ref = fields.UUID()
+    grounds = fields.String()
+    requested_by = fields.String()
+    requested_at = AwareDateTime()
+    status = fields.Function(lambda request: request.status.value)
+    decided_by = fields.String(allow_none=True)
+    decided_at = AwareDateTime(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    removed = fields.Dict(keys=fields.String(), values=Integer(), allow_none=True,
+                          metadata={"description": "Once granted: how many records of each kind were deleted"})

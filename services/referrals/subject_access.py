@@ -1,6 +1,7 @@
 """What referrals holds about one child, for subject access (shared/subject_access.py):
 the child's identity, every referral with its profile, questions, invitations,
-offers, declines and assessments, the webhook bodies sent about it, and the
+offers, declines and assessments, the webhook bodies sent about it, its
+placements as tracking reported them, the requests to erase its data, and the
 audit trail about the child and its referrals (who read or changed what)."""
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def gather(session: Session, child_ref: UUID) -> dict[str, list[dict]] | None:
         "declines": of_them("declines"),
         "assessments": of_them("assessments"),
         "webhook_deliveries": of_them("webhook_deliveries"),
+        "placements": of_them("child_placements"),
+        "erasure_requests": rows(session, t["erasure_requests"], t["erasure_requests"].c.child_ref == child_ref),
         "audit": audit_of(session, t["audit_log"], [("child", child_ref), *(("referral", i) for i in ids)]),
     }
 

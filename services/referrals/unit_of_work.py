@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from services.referrals import messages
 from services.referrals.domain import Event, ReferralClosed
+from services.referrals.erasure import ChildRecords, ErasureRequests
 from services.referrals.repository import ReferralRepository, RegistryCopy
 from shared.errors import Conflict
 from shared.unit_of_work import AuditEntry, Message, UnitOfWork
@@ -18,6 +19,8 @@ from shared.unit_of_work import AuditEntry, Message, UnitOfWork
 class ReferralsUnitOfWork(UnitOfWork):
     referrals: ReferralRepository
     registry: RegistryCopy
+    children: ChildRecords
+    erasures: ErasureRequests
 
     def open_repositories(self, session: Session) -> None:
         if self.read_only:
@@ -25,6 +28,8 @@ class ReferralsUnitOfWork(UnitOfWork):
             session.autoflush = False
         self.referrals = ReferralRepository(session)
         self.registry = RegistryCopy(session)
+        self.children = ChildRecords(session, self.referrals)
+        self.erasures = ErasureRequests(session)
 
     def translate(self, event: Event) -> Iterable[Message | AuditEntry]:
         child_ref = self.referrals.child_ref(event.referral_id) if isinstance(event, ReferralClosed) else None

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from services.tracking import handlers
+from services.tracking import erasure, handlers
 from services.tracking.domain import PlacementSource
 from shared.messaging.consumer import Handler, reading
 from shared.schemas import cached
@@ -118,4 +118,5 @@ def event_handlers() -> dict[str, Handler]:
         # for the providers' names in the reports, and a clean membership history
         "membership.admitted": reading(membership, _membership("admitted", with_reason=False)),
         "provider.registration_changed": reading(cached(ProviderNamed), _provider_named),
+        "child.erased": reading(cached(erasure.ChildErased), erasure.child_erased),
     }

@@ -35,6 +35,7 @@ PERSONAL = set("""
     created_by recorded_by acknowledged_by assessed_by awarded_by closed_by allocated_by confirmed_by
     moderated_by start_confirmed_by evaluator_id by conflict details winner_name
     urgency window_basis changes exclusion_grounds_apply
+    grounds decision_reason requested_by decided_by
 """.split())
 
 # Fields that hold no personal data: ids, dates of the process, money, the
