@@ -14,6 +14,19 @@ import pytest
 
 from services.awards import handlers
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tests.api.awards.awards_support import (
+    ANSWERS,
+    AWARDED,
+    BIDDING,
+    DEADLINE,
+    EDUCATION,
+    LAST_DAY_OF_STANDSTILL,
+    OPENS,
+    OUTCOMES,
+    SAFEGUARDING,
+    SCORING,
+)
+from tests.api.awards.awards_support import Competition as OverHttp
 from tests.unit.awards.fakes import FakeUnitOfWork, Store
 from tests.unit.awards.test_awards_handlers import (
     ALICE,
@@ -44,14 +57,8 @@ def _suspend(store: Store, provider_id, lot: int = 2, at: datetime = NOW) -> Non
 
 
 class Worked:
-    """Five offers on one part-time referral (lot 2, 15 hours a week, 12 weeks):
-
-    A  4000p/h  admitted school                 -> eligible, 720,000p, rank 1
-    E  4200p/h  admitted unregistered setting   -> eligible, 756,000p, rank 2
-    B  3800p/h  the officer says it does not meet the needs
-    C  3600p/h  above its maximum of 3500p
-    D  3000p/h  suspended on lot 2
-    """
+    """The API tests' worked referral (test_awards_api_calloffs.Worked) on the fakes: offers A and E
+    eligible (A cheaper), B not meeting the needs, C above its maximum, D from a suspended provider."""
 
     def __init__(self, store: Store):
         self.store = store
@@ -152,29 +159,16 @@ def test_award_for_a_referral_that_is_not_closed_is_refused(worked):
 
 # --- a mini-competition on lot 1 (was tests/api/awards/test_awards_api_competitions.py)
 
-OPENS = datetime(2025, 3, 13, 10, 0, tzinfo=UTC)
-BIDDING = datetime(2025, 3, 20, 10, 0, tzinfo=UTC)
-DEADLINE = datetime(2025, 3, 26, 12, 0, tzinfo=UTC)
-SCORING = datetime(2025, 3, 27, 9, 0, tzinfo=UTC)
-AWARDED = datetime(2025, 3, 27, 10, 0, tzinfo=UTC)  # a Thursday
-LAST_DAY_OF_STANDSTILL = date(2025, 4, 8)  # 8 working days later
-EDUCATION, SAFEGUARDING, OUTCOMES = "quality of education", "safeguarding", "outcomes"
-ANSWERS = {EDUCATION: "our curriculum...", SAFEGUARDING: "our safeguarding lead...", OUTCOMES: "last year..."}
 CRITERIA = [{"name": EDUCATION, "weight": Decimal("0.5"), "minimum_score": 2, "question": "Your curriculum?"},
             {"name": SAFEGUARDING, "weight": Decimal("0.3"), "minimum_score": 3},
             {"name": OUTCOMES, "weight": Decimal("0.2")}]
 
 
 class Competition:
-    """P1, P2, P3 admitted on lot 1 bid and are scored and moderated:
+    """The API tests' competition (awards_support.Competition) on the fakes: P1, P2 and P3 admitted on
+    lot 1 bid, and their scores are moderated; P3 falls below the minimum on safeguarding."""
 
-    P1  8,000,000p  moderated 4 / 4 / 3
-    P2 10,000,000p  moderated 5 / 4 / 5
-    P3 12,000,000p  moderated 3 / 2 / 4   -> excluded: safeguarding 2, below the minimum of 3
-    """
-
-    PRICES = {"p1": 8_000_000, "p2": 10_000_000, "p3": 12_000_000}
-    AGREED = {"p1": (4, 4, 3), "p2": (5, 4, 5), "p3": (3, 2, 4)}
+    PRICES, AGREED = OverHttp.PRICES, OverHttp.AGREED
 
     def __init__(self, *, moderated: bool = True):
         self.store = Store()
@@ -243,7 +237,7 @@ def test_award_goes_to_the_top_bid_starts_the_standstill_and_tells_the_others():
                                     "contract_end", "price_pence", "standstill_ends_on", "at")} == {
         "opportunity_id": str(comp.id), "provider_id": str(comp.p1), "lot": 1, "places": 2,
         "contract_start": "2025-09-01", "contract_end": "2026-08-31", "price_pence": 8_000_000,
-        "standstill_ends_on": LAST_DAY_OF_STANDSTILL.isoformat(), "at": AWARDED.isoformat()}
+        "standstill_ends_on": LAST_DAY_OF_STANDSTILL, "at": AWARDED.isoformat()}
     told = {d["bid_id"]: d for d in unit.published("offer.unsuccessful")}
     assert set(told) == {str(comp.bids["p2"]), str(comp.bids["p3"])}
     assert told[str(comp.bids["p2"])]["reason"] == "ranked 2 of 2 with a total of 87.00"
@@ -271,7 +265,7 @@ def test_contract_is_confirmed_only_after_the_standstill():
     unit = comp.uow(OFFICER, datetime(2025, 4, 8, 16, 0, tzinfo=UTC))
     with pytest.raises(Conflict) as refused:
         handlers.confirm_block_contract(unit, OFFICER, comp.id)
-    assert LAST_DAY_OF_STANDSTILL.isoformat() in refused.value.message and not unit.committed
+    assert LAST_DAY_OF_STANDSTILL in refused.value.message and not unit.committed
     unit = comp.uow(OFFICER, datetime(2025, 4, 9, 9, 0, tzinfo=UTC))
     contract = handlers.confirm_block_contract(unit, OFFICER, comp.id)
     assert (contract.provider_id, contract.places, contract.places_left, contract.price_pence) == (
