@@ -289,13 +289,3 @@ def test_each_decision_is_in_the_audit_trail_for_the_manager(rt, client_for):
     assert actions["placement.ended"]["reason"] == "refused to attend"
     assert client.get("/v1/audit", headers=OFFICER).status_code == 403
 
-
-def test_an_award_from_before_awards_said_full_time_is_judged_as_then(rt, client_for):
-    """Transition (consumers.full_time_of): an event without `full_time` is full-time
-    above 18 hours a week or on lot 1."""
-    client = client_for(rt)
-    data = award_data(lot=2, hours_per_week=6)
-    del data["full_time"]
-    deliver(rt, "placement.awarded", data)
-    body = client.get(f"/v1/placements/{data['placement_id']}", headers=MANAGER).json
-    assert body["full_time"] is False

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 
-from services.tracking import handlers
+from services.tracking import consumers, handlers
 from services.tracking.domain import PlacementStatus
 from shared.errors import Conflict, Forbidden
+from shared.events import new_event
+from tests.api.tracking.tracking_support import award_data
 from tests.unit.tracking.fakes import FakeUnitOfWork
 from tests.unit.tracking.test_tracking_handlers import (
     OFFICER,
@@ -202,3 +205,16 @@ def test_a_correction_never_raises_the_same_concern_twice():
     assert _return(uow, made, date(2024, 1, 8), 4, unauthorised=6) == []
     assert uow.types().count("concern.raised") == 2  # unexplained absence and low attendance, once each
 
+
+
+# -- from awards: the transition of `full_time` (was tests/api/tracking/test_tracking_api_placements.py) -----
+
+def test_an_award_from_before_awards_said_full_time_is_judged_as_then():
+    """Transition (consumers.full_time_of): an event without `full_time` is full-time
+    above 18 hours a week or on lot 1; the consumer's own schema reads it."""
+    uow = FakeUnitOfWork()
+    for lot, hours, full_time in ((2, 6, False), (2, 25, True), (1, 6, True)):
+        data = award_data(lot=lot, hours_per_week=hours)
+        del data["full_time"]
+        consumers.event_handlers()["placement.awarded"](uow, new_event("placement.awarded", data, "awards"))
+        assert uow.placements.stored[UUID(data["placement_id"])].full_time is full_time, (lot, hours)
