@@ -1,8 +1,9 @@
 """Tracking's rules through its handlers on the fake unit of work, moved down
 from the API tests (issue #14, item 3): the registry's news and the flags it
-raises, the overlap rule, the order of a placement's life, and the attendance
-concerns.  The API tests keep one refusal of each kind for its status code and
-error body."""
+raises, the overlap rule, the order of a placement's life, the attendance
+concerns, and the `full_time` transition of an award event (through the
+consumer's own schema).  The API tests keep one refusal of each kind for its
+status code and error body."""
 
 from __future__ import annotations
 
