@@ -4,7 +4,8 @@ award of the top offer or (for a published criterion, with words) another, the
 events and audit rows it writes, who may do it, and each refusal changing
 nothing stored.  Issue #15: no award after the DPS's last day (409 naming the
 date and regulation), offers ranked at the volume asked for, every bidder able
-to read its own result, and the officer told when no offer is eligible."""
+to read its own result, and the officer told when no offer is eligible.  The
+rules alone are tested on the handlers: tests/unit/awards/test_awards_handlers_rules.py."""
 
 from __future__ import annotations
 
@@ -128,23 +129,6 @@ def test_ranking_orders_eligible_offers_by_total_cost_and_gives_every_reason_aga
     assert audit_actions(rt) == ["ranking.made"]
 
 
-def test_registration_rule_keeps_an_unregistered_setting_from_a_full_time_child_with_an_ehcp(client, rt):
-    school, setting = ids(2)
-    admit(rt, school)
-    admit(rt, setting, registration="unregistered")
-    referral_id = uuid.uuid4()
-    close(rt, referral_id, [offer(school, 4000, units="25"), offer(setting, 3000, units="25")], hours="25",
-          full_time=True, ehcp=True)
-
-    entries = client.get(f"/v1/referrals/{referral_id}/ranking", headers=OFFICER).json["entries"]
-
-    assert [e["provider_id"] for e in entries if e["eligible"]] == [str(school)]
-    [refused] = [e for e in entries if not e["eligible"]]
-    assert [r["message"] for r in refused["reasons"]] == [
-        "an unregistered setting may not give a child more than 18 hours a week (25 asked)",
-        "an unregistered setting may not educate full-time a child with an EHCP"]
-
-
 RANKING_ROLES = [
     ({}, 401),
     (provider_auth(uuid.uuid4()), 403),
@@ -251,37 +235,6 @@ def test_award_of_an_ineligible_offer_is_refused_with_the_reason(client, rt, wor
             ("D", "the provider is suspended on lot 2")):
         refused = award(client, worked.referral_id, worked.offer_id(name), reason="the officer prefers it")
         assert refused.status_code == 422 and errors(refused)["offer_id"] == [reason_shown]
-    assert snapshot(rt) == before
-
-
-def test_award_of_an_offer_not_on_the_referral_is_refused(client, rt, worked):
-    before = snapshot(rt)
-    refused = award(client, worked.referral_id, uuid.uuid4())
-    assert refused.status_code == 422 and "offer_id" in errors(refused)
-    assert snapshot(rt) == before
-
-
-def test_award_is_judged_on_the_registry_as_it_is_when_the_officer_presses(client, rt, worked):
-    assert ranking(client, worked).json["entries"][0]["offer_id"] == worked.offer_id("A")
-    membership(rt, "suspended", worked.a)  # after the officer looked
-
-    refused = award(client, worked.referral_id, worked.offer_id("A"))
-
-    assert refused.status_code == 422 and errors(refused)["offer_id"] == ["the provider is suspended on lot 2"]
-    # E is now top and needs no reason
-    assert award(client, worked.referral_id, worked.offer_id("E")).json["override_reason"] is None
-
-
-def test_award_for_a_referral_that_is_not_closed_is_refused(client, rt, worked):
-    before = snapshot(rt)
-    unknown = award(client, uuid.uuid4(), worked.offer_id("A"))
-    assert unknown.status_code == 409 and "referral_id" in errors(unknown)
-
-    feed(rt, "referral.cancelled", {"referral_id": str(worked.referral_id), "reason": "moved out of the borough",
-                                    "at": NOW.isoformat()})
-    before = snapshot(rt)
-    cancelled = award(client, worked.referral_id, worked.offer_id("A"))
-    assert cancelled.status_code == 409 and "referral_id" in errors(cancelled)
     assert snapshot(rt) == before
 
 

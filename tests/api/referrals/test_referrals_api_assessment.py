@@ -1,7 +1,8 @@
 """After the window: closing (at the deadline, by the job or on any read; or
 early once everyone has answered), the officers' assessment, referral.closed
 for awards, off-DPS exceptions for the manager, and the awards' events
-marking a referral awarded."""
+marking a referral awarded.  The rules alone are tested on the handlers:
+tests/unit/referrals/test_referrals_handlers_lifecycle.py."""
 
 from __future__ import annotations
 
@@ -17,14 +18,11 @@ from tests.api.referrals.referrals_support import (
     OTHER_TEAM_OFFICER,
     admit,
     audit_actions,
-    create,
     deliver,
-    fields_of,
     offer,
     outbox,
     provider_auth,
     published_referral,
-    referral_form,
     snapshot,
 )
 
@@ -98,11 +96,6 @@ def test_only_the_teams_officers_close_early(client, rt):
         assert client.post(f"/v1/referrals/{referral['referral_id']}/close", headers=headers).status_code == 403
 
 
-def test_closing_a_draft_is_a_conflict(client, rt):
-    draft = create(client)
-    assert client.post(f"/v1/referrals/{draft['referral_id']}/close", headers=OFFICER).status_code == 409
-
-
 # --- assessment ------------------------------------------------------------------------------
 
 def test_officers_assess_each_offer_and_complete_the_assessment(client, rt):
@@ -147,41 +140,6 @@ def test_referral_closed_event_carries_the_offers_their_assessments_and_child_re
     assert data["at"] == AFTER_DEADLINE.isoformat()
 
 
-def test_part_time_on_lot_2_is_not_full_time(client, rt):
-    acorn = admit(rt, lot=2)
-    part_time = published_referral(client, lot=2, profile_changes={"hours_per_week": 12})
-    made = offer(client, part_time, acorn, pricing_line_id=str(_line(acorn, lot=2))).json
-    rt.clock = lambda: AFTER_DEADLINE
-    _assess(client, part_time, made["offer_id"])
-    _complete(client, part_time)
-    [event] = outbox(rt, "referral.closed")
-    assert event["data"]["full_time"] is False
-
-
-def _line(provider_id, lot):
-    from tests.api.referrals.referrals_support import line_id
-
-    return line_id(provider_id, lot=lot)
-
-
-def test_assessment_is_refused_before_the_window_closes_and_without_a_reason(client, rt):
-    referral, (acorn, _) = _referral(client, rt)
-    made = offer(client, referral, acorn).json
-    assert _assess(client, referral, made["offer_id"]).status_code == 409
-    rt.clock = lambda: AFTER_DEADLINE
-    client.get(f"/v1/referrals/{referral['referral_id']}", headers=OFFICER)  # closes it
-    before = snapshot(rt)
-    response = _assess(client, referral, made["offer_id"], reason=" ")
-    assert response.status_code == 422 and "reason" in fields_of(response)
-    response = _assess(client, referral, made["offer_id"], marks={})
-    assert response.status_code == 422 and "criteria_met" in fields_of(response)
-    question = referral["questions"][0]["question_id"]
-    response = _assess(client, referral, made["offer_id"], meets_needs=True, marks={question: False})
-    assert response.status_code == 422 and "meets_needs" in fields_of(response)
-    assert _assess(client, referral, uuid.uuid4()).status_code == 404
-    assert snapshot(rt) == before
-
-
 def test_only_the_teams_officers_assess(client, rt):
     referral, (acorn, _) = _referral(client, rt)
     made = offer(client, referral, acorn).json
@@ -208,31 +166,6 @@ def test_no_offer_meeting_the_needs_leaves_no_suitable_offer_then_an_off_dps_exc
                              "reason": "Only an out-of-borough specialist setting fits", "recorded_by": "officer-1",
                              "at": AFTER_DEADLINE.isoformat()}
     assert client.post(url, headers=OFFICER, json={"reason": "Again"}).status_code == 409
-
-
-def test_off_dps_exception_after_no_offers_at_all_also_tells_awards_the_referral_closed(client, rt):
-    referral, _ = _referral(client, rt, providers=0)
-    client.post(f"/v1/referrals/{referral['referral_id']}/close", headers=OFFICER)  # nobody to wait for
-    response = client.post(f"/v1/referrals/{referral['referral_id']}/off-dps-exception", headers=OFFICER,
-                           json={"reason": "No provider on lot 1"})
-    assert response.status_code == 201
-    assert [e["type"] for e in outbox(rt) if e["type"] != "referral.published"] == [
-        "referral.closed", "off_dps_exception.recorded"]
-
-
-def test_off_dps_exception_is_refused_while_an_offer_meets_the_needs_or_without_a_reason(client, rt):
-    referral, (acorn, _) = _referral(client, rt)
-    made = offer(client, referral, acorn).json
-    url = f"/v1/referrals/{referral['referral_id']}/off-dps-exception"
-    assert client.post(url, headers=OFFICER, json={"reason": "Too early"}).status_code == 409
-    rt.clock = lambda: AFTER_DEADLINE
-    assert client.post(url, headers=OFFICER, json={"reason": "Not assessed"}).status_code == 409
-    _assess(client, referral, made["offer_id"])
-    _complete(client, referral)
-    before = snapshot(rt)
-    assert client.post(url, headers=OFFICER, json={"reason": "Prefer another"}).status_code == 409
-    assert client.post(url, headers=OFFICER, json={"reason": ""}).status_code in (409, 422)
-    assert snapshot(rt) == before
 
 
 def test_the_manager_lists_off_dps_exceptions(client, rt):
@@ -299,11 +232,6 @@ def test_a_block_place_for_one_of_our_referrals_marks_it_awarded(client, rt):
     council = client.get(f"/v1/referrals/{referral['referral_id']}", headers=OFFICER).json
     assert council["status"] == "awarded" and council["awarded_allocation_id"] is not None
     assert council["window_closed_at"] == (NOW + timedelta(hours=1)).isoformat()
-
-
-def test_a_draft_form_is_never_in_the_outbox(client, rt):
-    create(client, referral_form())
-    assert outbox(rt) == []
 
 
 def test_declines_are_sealed_with_the_offers_then_shown_to_the_council(client, rt):

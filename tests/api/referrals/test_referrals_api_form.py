@@ -1,7 +1,8 @@
 """The referral form through the API and the real database: who may make and
 read one, the sixth-day deadline from the configured term calendar, further
 questions, the child's details kept apart with one child_ref per child, and
-every refused input changing nothing."""
+every refused input changing nothing.  The rules alone are tested on the
+handlers: tests/unit/referrals/test_referrals_handlers_lifecycle.py."""
 
 from __future__ import annotations
 
@@ -102,15 +103,6 @@ def test_identifying_details_are_stored_apart_from_the_profile(client, rt):
 
 # --- the sixth-day deadline -------------------------------------------------------------------------
 
-def test_referral_for_a_permanent_exclusion_shows_the_sixth_school_day(client):
-    # Monday 13 January 2025 is school day 1; Monday 20 is day 6.
-    assert create(client)["full_time_provision_by"] == "2025-01-20"
-
-
-def test_looked_after_child_needs_provision_from_the_first_school_day(client):
-    form = referral_form(exclusion_start="2025-01-11", profile_changes={"looked_after": True})  # a Saturday
-    assert create(client, form)["full_time_provision_by"] == "2025-01-13"
-
 
 def test_sixth_day_counts_only_days_of_the_configured_term_calendar(client, rt, monkeypatch):
     # The spring term breaks after Thursday 13 February until Monday 24; Tuesday 25 is an INSET day.
@@ -119,18 +111,6 @@ def test_sixth_day_counts_only_days_of_the_configured_term_calendar(client, rt, 
     form = referral_form(exclusion_start="2025-02-11")  # Tue 11 (1), Wed 12 (2), Thu 13 (3), Mon 24 (4) ...
     # ... Tue 25 closed, Wed 26 (5), Thu 27 (6)
     assert create(client, form)["full_time_provision_by"] == "2025-02-27"
-
-
-def test_other_reasons_have_no_sixth_day_deadline(client):
-    form = referral_form(exclusion_start=None, profile_changes={"reason": "medical"})
-    assert create(client, form)["full_time_provision_by"] is None
-
-
-def test_permanent_exclusion_needs_its_start_date(client, rt):
-    before = snapshot(rt)
-    response = client.post("/v1/referrals", json=referral_form(exclusion_start=None), headers=OFFICER)
-    assert response.status_code == 422 and "exclusion_start" in fields_of(response)
-    assert snapshot(rt) == before
 
 
 # --- refused forms change nothing -------------------------------------------------------------------
@@ -213,13 +193,6 @@ def test_officer_revises_a_draft(client):
                             json={"lot": 2, "profile": profile(hours_per_week=12)})
     assert response.status_code == 200, response.json
     assert response.json["lot"] == 2 and response.json["profile"]["hours_per_week"] == 12
-
-
-def test_officer_of_another_team_cannot_revise(client, rt):
-    referral_id = create(client)["referral_id"]
-    before = snapshot(rt)
-    assert client.patch(f"/v1/referrals/{referral_id}", headers=OTHER_TEAM_OFFICER, json={"lot": 2}).status_code == 403
-    assert snapshot(rt) == before
 
 
 def test_further_questions_are_added_and_removed_on_a_draft(client):

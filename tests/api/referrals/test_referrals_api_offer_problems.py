@@ -1,6 +1,7 @@
 """An offer hears every problem at once (not one per try), and may quote
 whatever staffing ratio the registry accepted for the line it prices: the
-vocabulary of a pricing line is the registry's, defined once."""
+vocabulary of a pricing line is the registry's, defined once.  The rules
+alone are tested on the handlers: tests/unit/referrals/test_referrals_handlers_offers.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import uuid
 
 import pytest
 
-from services.provider_registry.domain.pricing import PricingLine, Unit, pricing_line_problems
 from tests.api.referrals.referrals_support import (
     admit,
     fields_of,
@@ -36,30 +36,11 @@ def referral(client, acorn):
     return published_referral(client)
 
 
-def test_the_registry_accepts_a_group_line():
-    assert pricing_line_problems(PricingLine(GROUP, Unit.SESSION, "group", 3_000)) == []
-
-
-def test_an_offer_quoting_a_group_line_with_its_own_ratio_is_accepted(client, rt, referral, acorn):
-    made = offer(client, referral, acorn, pricing_line_id=str(line_id(acorn, GROUP)), unit_price_pence=2_500,
-                 staffing_ratio="group")
-    assert made.status_code == 201, made.json
-    assert made.json["staffing_ratio"] == "group"
-
-
 def test_an_offer_leaving_the_ratio_out_takes_the_lines(client, rt, referral, acorn):
     made = offer(client, referral, acorn, pricing_line_id=str(line_id(acorn, GROUP)), unit_price_pence=2_500,
                  staffing_ratio=None)
     assert made.status_code == 201, made.json
     assert made.json["staffing_ratio"] == "group"
-
-
-def test_an_offer_quoting_another_ratio_than_its_lines_is_refused_naming_the_line(client, rt, referral, acorn):
-    before = snapshot(rt)
-    refused = offer(client, referral, acorn, staffing_ratio="1:1")  # the "Group place per week" line is 1:4
-    assert refused.status_code == 422
-    assert "1:4" in " ".join(fields_of(refused)["staffing_ratio"])
-    assert snapshot(rt) == before
 
 
 def test_every_problem_of_an_offer_is_reported_at_once(client, rt, referral, acorn):

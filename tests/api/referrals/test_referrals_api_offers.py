@@ -1,6 +1,7 @@
 """Offers from providers' systems: making one (safely retried with an
 Idempotency-Key), the price cap and the other refusals, changing,
-withdrawing and declining, and offers sealed from everyone else."""
+withdrawing and declining, and offers sealed from everyone else.  The rules
+alone are tested on the handlers: tests/unit/referrals/test_referrals_handlers_offers.py."""
 
 from __future__ import annotations
 
@@ -11,12 +12,10 @@ import pytest
 
 from tests.api.referrals.referrals_support import (
     AFTER_DEADLINE,
-    DEADLINE,
     MANAGER,
     NOW,
     OFFICER,
     admit,
-    create,
     fields_of,
     offer,
     offer_terms,
@@ -24,7 +23,6 @@ from tests.api.referrals.referrals_support import (
     provider_auth,
     published_referral,
     snapshot,
-    suspend,
 )
 
 
@@ -91,19 +89,6 @@ def test_the_same_idempotency_key_with_a_different_body_is_refused(client, rt, a
     assert snapshot(rt) == before
 
 
-def test_a_retry_after_the_deadline_still_gets_the_offer_it_made(client, rt, acorn, referral):
-    headers = {**provider_auth(acorn), "Idempotency-Key": "k-1"}
-    first = offer(client, referral, acorn, headers=headers)
-    rt.clock = lambda: AFTER_DEADLINE
-    again = offer(client, referral, acorn, headers=headers)
-    assert again.status_code == 200 and again.json["offer_id"] == first.json["offer_id"]
-
-
-def test_without_an_idempotency_key_a_second_offer_is_a_conflict(client, acorn, referral):
-    offer(client, referral, acorn)
-    assert offer(client, referral, acorn).status_code == 409
-
-
 # --- refused offers change nothing ---------------------------------------------------------------
 
 def _refused(client, rt, referral, provider_id, status: int, field: str, **changes):
@@ -120,57 +105,15 @@ def test_offer_above_the_maximum_price_is_refused_naming_the_maximum(client, rt,
     assert "50000" in fields_of(response)["unit_price_pence"][0]
 
 
-def test_offer_at_the_maximum_price_is_accepted(client, acorn, referral):
-    assert offer(client, referral, acorn, unit_price_pence=50_000).status_code == 201
-
-
-def test_offer_on_a_line_not_in_the_providers_schedule_is_refused(client, rt, acorn, referral):
-    birch = admit(rt, name="Birch")
-    _refused(client, rt, referral, acorn, 422, "pricing_line_id", pricing_line_id=str(uuid.uuid4()))
-    # another provider's line is not in this provider's schedule either
-    from tests.api.referrals.referrals_support import line_id
-
-    _refused(client, rt, referral, acorn, 422, "pricing_line_id", pricing_line_id=str(line_id(birch)))
-
-
 def test_offer_from_a_provider_not_invited_is_refused(client, rt, referral):
     latecomer = admit(rt, at=NOW)
     _refused(client, rt, referral, latecomer, 403, "provider_id")
-
-
-def test_offer_from_a_provider_suspended_since_invitation_is_refused(client, rt, acorn, referral):
-    suspend(rt, acorn, at=NOW)
-    response = _refused(client, rt, referral, acorn, 403, "provider_id")
-    assert "suspended" in response.json["message"]
 
 
 def test_offer_after_the_deadline_is_refused_naming_it(client, rt, acorn, referral):
     rt.clock = lambda: AFTER_DEADLINE
     client.get(f"/v1/provider/referrals/{referral['referral_id']}", headers=provider_auth(acorn))  # closes it
     _refused(client, rt, referral, acorn, 409, "deadline")
-
-
-def test_offer_at_the_deadline_itself_is_refused(client, rt, acorn, referral):
-    rt.clock = lambda: DEADLINE
-    _refused(client, rt, referral, acorn, 409, "deadline")
-
-
-def test_offer_on_a_referral_not_published_is_refused(client, rt, acorn):
-    draft = create(client)
-    _refused(client, rt, draft, acorn, 409, "referral_id")
-
-
-def test_offer_on_a_cancelled_referral_is_refused(client, rt, acorn, referral):
-    client.post(f"/v1/referrals/{referral['referral_id']}/cancel", json={"reason": "Moved away"}, headers=OFFICER)
-    _refused(client, rt, referral, acorn, 409, "referral_id")
-
-
-def test_offer_must_answer_every_further_question(client, rt, acorn, referral):
-    _refused(client, rt, referral, acorn, 422, "answers", answers={})
-
-
-def test_offer_must_confirm_a_place_is_available(client, rt, acorn, referral):
-    _refused(client, rt, referral, acorn, 422, "place_available", place_available=False)
 
 
 def test_malformed_offers_are_refused_by_field(client, rt, acorn, referral):
@@ -210,19 +153,6 @@ def test_provider_changes_its_offer_before_the_deadline(client, rt, acorn, refer
     assert event["data"]["offer_id"] == made["offer_id"] and "unit_price_pence" not in event["data"]
 
 
-def test_a_change_is_held_to_the_price_cap_and_the_deadline(client, rt, acorn, referral):
-    made = offer(client, referral, acorn).json
-    url = f"/v1/provider/offers/{made['offer_id']}"
-    before = snapshot(rt)
-    response = client.put(url, headers=provider_auth(acorn),
-                          json=offer_terms(acorn, referral["questions"], unit_price_pence=50_001))
-    assert response.status_code == 422 and "unit_price_pence" in fields_of(response)
-    assert snapshot(rt) == before
-    rt.clock = lambda: AFTER_DEADLINE
-    response = client.put(url, headers=provider_auth(acorn), json=offer_terms(acorn, referral["questions"]))
-    assert response.status_code == 409 and "deadline" in fields_of(response)
-
-
 def test_provider_withdraws_its_offer_and_may_offer_again(client, rt, acorn, referral):
     made = offer(client, referral, acorn).json
     withdrawn = client.post(f"/v1/provider/offers/{made['offer_id']}/withdraw", headers=provider_auth(acorn))
@@ -259,26 +189,6 @@ def test_provider_declines_with_a_reason(client, rt, acorn, referral):
     [event] = outbox(rt, "offer.declined")
     assert event["data"] == {"referral_id": referral["referral_id"], "provider_id": str(acorn), "lot": 1,
                              "reason": "No places until September", "at": NOW.isoformat()}
-
-
-def test_declining_is_refused_without_a_reason_with_a_live_offer_or_twice(client, rt, acorn, referral):
-    url = f"/v1/provider/referrals/{referral['referral_id']}/decline"
-    before = snapshot(rt)
-    response = client.post(url, headers=provider_auth(acorn), json={"reason": " "})
-    assert response.status_code == 422 and "reason" in fields_of(response)
-    assert snapshot(rt) == before
-    made = offer(client, referral, acorn).json
-    assert client.post(url, headers=provider_auth(acorn), json={"reason": "Full"}).status_code == 409
-    client.post(f"/v1/provider/offers/{made['offer_id']}/withdraw", headers=provider_auth(acorn))
-    assert client.post(url, headers=provider_auth(acorn), json={"reason": "Full"}).status_code == 200
-    assert client.post(url, headers=provider_auth(acorn), json={"reason": "Full"}).status_code == 409
-
-
-def test_provider_not_invited_cannot_decline(client, rt, referral):
-    stranger = admit(rt, lot=3)
-    response = client.post(f"/v1/provider/referrals/{referral['referral_id']}/decline",
-                           headers=provider_auth(stranger), json={"reason": "Not for us"})
-    assert response.status_code == 403
 
 
 # --- sealed offers ----------------------------------------------------------------------------------

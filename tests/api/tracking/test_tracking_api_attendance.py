@@ -1,6 +1,7 @@
 """Attendance returns from providers, their rates, and the concerns officers
 see at once (unexplained absence; attendance below the threshold over the
-latest four weeks)."""
+latest four weeks).  The rules alone are tested on the handlers:
+tests/unit/tracking/test_tracking_handlers_rules.py."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from tests.api.tracking.tracking_support import (
     PROVIDER,
     PROVIDER_A,
     REPORTING,
-    awarded,
     mondays,
     outbox,
     snapshot,
@@ -116,14 +116,6 @@ def test_a_bad_return_is_refused_with_the_field_named_and_nothing_stored(rt, cli
     assert snapshot(rt) == before
 
 
-def test_no_return_before_the_placement_has_started(rt, client_for):
-    placement_id = awarded(rt)
-    before = snapshot(rt)
-    response = _return(client_for(rt), placement_id, week("2024-01-08"))
-    assert response.status_code == 409 and "placement_id" in response.json["errors"]["path"]
-    assert snapshot(rt) == before
-
-
 # -- concerns --------------------------------------------------------------------------------
 
 
@@ -141,36 +133,6 @@ def test_an_unexplained_absence_raises_a_concern_officers_see_at_once(rt, client
         "concern_id": raised["concern_id"], "placement_id": str(placement_id),
         "provider_id": raised["provider_id"], "lot": 1, "team": "exclusions", "kind": "unexplained_absence",
         "week_commencing": "2024-01-08", "rate": 0.9, "at": None}
-
-
-def test_attendance_below_80_percent_over_the_latest_four_weeks_raises_a_concern(rt, client_for):
-    client = client_for(rt)
-    placement_id = started(client, rt)
-    weeks = mondays("2024-01-08", 4)
-    # 10/10, 8/10, 7/10: 25/30 = 83.3% over three weeks, no concern yet
-    for monday, attended in zip(weeks[:3], (10, 8, 7), strict=True):
-        assert _return(client, placement_id, week(monday, 10, attended, 10 - attended)).json[
-            "concerns_raised"] == []
-    # then 6/10: 31/40 = 77.5% over four weeks, below 80%
-    raised = _return(client, placement_id, week(weeks[3], 10, 6, 4)).json["concerns_raised"]
-    assert [(c["kind"], c["rate"], c["week_commencing"]) for c in raised] == [
-        ("low_attendance", 0.775, weeks[3])]
-
-
-def test_exactly_80_percent_is_not_below_the_threshold(rt, client_for):
-    client = client_for(rt)
-    placement_id = started(client, rt)
-    for monday in mondays("2024-01-08", 4):
-        assert _return(client, placement_id, week(monday, 10, 8, 2)).json["concerns_raised"] == []
-
-
-def test_a_correction_never_raises_the_same_concern_twice(rt, client_for):
-    client = client_for(rt)
-    placement_id = started(client, rt)
-    _return(client, placement_id, week("2024-01-08", 10, 5, unauthorised=5))
-    again = _return(client, placement_id, week("2024-01-08", 10, 4, unauthorised=6))
-    assert again.json["concerns_raised"] == []
-    assert len(outbox(rt, "concern.raised")) == 2  # unexplained absence and low attendance, once each
 
 
 def test_the_threshold_is_the_councils_setting(rt, client_for):

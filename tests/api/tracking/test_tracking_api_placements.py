@@ -1,6 +1,7 @@
 """Placements through the API: made from awards, read by whom may, started,
 ended, cancelled when the child never starts, and their safeguarding and
-provision recorded."""
+provision recorded.  The rules alone are tested on the handlers:
+tests/unit/tracking/test_tracking_handlers_rules.py."""
 
 from __future__ import annotations
 
@@ -183,15 +184,6 @@ def test_a_second_overlapping_full_time_placement_needs_an_officers_reason(rt, c
     assert seen_by_provider["overlap_reason"] is None and seen_by_provider["child_ref"] is None
 
 
-def test_a_part_time_supplementary_placement_alongside_needs_no_reason(rt, client_for):
-    client = client_for(rt)
-    child = str(uuid.uuid4())
-    started(client, rt, child_ref=child)
-    extra = awarded(rt, child_ref=child, lot=2, hours_per_week=6, full_time=False)  # as awards says
-    response = client.post(f"/v1/placements/{extra}/start", json={"started_on": "2024-02-05"}, headers=PROVIDER)
-    assert response.status_code == 200
-
-
 # -- ending ------------------------------------------------------------------------------
 
 
@@ -226,23 +218,6 @@ def test_a_bad_end_is_refused_with_the_field_named(rt, client_for, body, field):
     assert snapshot(rt) == before
 
 
-def test_ending_a_placement_that_has_not_started_is_a_conflict(rt, client_for):
-    placement_id = awarded(rt)
-    before = snapshot(rt)
-    response = client_for(rt).post(f"/v1/placements/{placement_id}/end", headers=OFFICER, json={
-        "end_date": "2024-03-08", "end_reason": "completed", "next_step": "employment"})
-    assert response.status_code == 409 and "placement_id" in response.json["errors"]["path"]
-    assert snapshot(rt) == before
-
-
-def test_ending_twice_is_a_conflict(rt, client_for):
-    client = client_for(rt)
-    placement_id = started(client, rt)
-    body = {"end_date": "2024-03-08", "end_reason": "completed", "next_step": "employment"}
-    assert client.post(f"/v1/placements/{placement_id}/end", json=body, headers=OFFICER).status_code == 200
-    assert client.post(f"/v1/placements/{placement_id}/end", json=body, headers=OFFICER).status_code == 409
-
-
 # -- an award that never starts -----------------------------------------------------------------
 
 
@@ -261,18 +236,6 @@ def test_an_officer_cancels_an_award_the_child_never_took_up(rt, client_for):
     # it commits no spend, and does not count for or against the provider
     assert client.get("/v1/reports/committed-spend", headers=MANAGER).json == []
     assert client.get("/v1/reports/accountability", headers=MANAGER).json == []
-
-
-def test_a_provider_may_not_cancel_and_a_started_placement_is_ended_not_cancelled(rt, client_for):
-    client = client_for(rt)
-    body = {"reason": "never came", "next_step": "other"}
-    placement_id = awarded(rt)
-    assert client.post(f"/v1/placements/{placement_id}/cancel", json=body, headers=PROVIDER).status_code == 403
-    running = started(client, rt)
-    before = snapshot(rt)
-    response = client.post(f"/v1/placements/{running}/cancel", json=body, headers=OFFICER)
-    assert response.status_code == 409 and "placement_id" in response.json["errors"]["path"]
-    assert snapshot(rt) == before
 
 
 def test_a_cancellation_needs_a_reason_and_a_known_next_step(rt, client_for):
@@ -295,22 +258,6 @@ def test_an_officer_records_safeguarding_with_the_home_school_and_supplementary_
         "safeguarding": "home_school", "provision": "supplementary", "reason": "stays on the school's roll"})
     assert response.status_code == 200
     assert (response.json["safeguarding"], response.json["provision"]) == ("home_school", "supplementary")
-
-
-def test_making_a_running_placement_the_main_one_follows_the_overlap_rule(rt, client_for):
-    client = client_for(rt)
-    child = str(uuid.uuid4())
-    started(client, rt, child_ref=child)
-    second = awarded(rt, child_ref=child)
-    client.patch(f"/v1/placements/{second}", json={"provision": "supplementary"}, headers=OFFICER)
-    client.post(f"/v1/placements/{second}/start", json={"started_on": "2024-02-05"}, headers=OFFICER)
-    before = snapshot(rt)
-    refused = client.patch(f"/v1/placements/{second}", json={"provision": "main"}, headers=OFFICER)
-    assert refused.status_code == 409 and "overlap_reason" in refused.json["errors"]["json"]
-    assert snapshot(rt) == before
-    allowed = client.patch(f"/v1/placements/{second}", headers=OFFICER,
-                           json={"provision": "main", "overlap_reason": "first placement winding down"})
-    assert allowed.status_code == 200 and allowed.json["provision"] == "main"
 
 
 @pytest.mark.parametrize("headers, body, status, field", [
@@ -342,13 +289,3 @@ def test_each_decision_is_in_the_audit_trail_for_the_manager(rt, client_for):
     assert actions["placement.ended"]["reason"] == "refused to attend"
     assert client.get("/v1/audit", headers=OFFICER).status_code == 403
 
-
-def test_an_award_from_before_awards_said_full_time_is_judged_as_then(rt, client_for):
-    """Transition (consumers.full_time_of): an event without `full_time` is full-time
-    above 18 hours a week or on lot 1."""
-    client = client_for(rt)
-    data = award_data(lot=2, hours_per_week=6)
-    del data["full_time"]
-    deliver(rt, "placement.awarded", data)
-    body = client.get(f"/v1/placements/{data['placement_id']}", headers=MANAGER).json
-    assert body["full_time"] is False

@@ -1,6 +1,7 @@
 """What the registry tells tracking: a suspended (or removed) provider's
 open placements on that lot are flagged for review; a late copy of an older
-event changes nothing; bad events are refused for the dead-letter queue."""
+event changes nothing; bad events are refused for the dead-letter queue.  The rules alone are tested on the handlers:
+tests/unit/tracking/test_tracking_handlers_rules.py."""
 
 from __future__ import annotations
 
@@ -51,58 +52,6 @@ def test_a_suspension_flags_the_providers_open_placements_on_that_lot(rt, client
     assert _flags(client, finished)[0] is False
     overdue = client.get("/v1/reports/overdue-reviews", headers=OFFICER).json
     assert {row["placement_id"] for row in overdue} >= {str(running), str(not_started)}
-
-
-def test_a_review_clears_the_flag_and_reinstatement_leaves_it(rt, client_for):
-    client = client_for(rt)
-    placement_id = started(client, rt, on="2024-03-04")
-    deliver(rt, "membership.suspended", membership("membership.suspended", "2024-03-11T09:00:00+00:00"),
-            "provider_registry")
-    deliver(rt, "membership.reinstated", membership("membership.reinstated", "2024-03-13T09:00:00+00:00",
-                                                    reason="insurance renewed"), "provider_registry")
-    assert _flags(client, placement_id)[0] is True
-    client.post(f"/v1/placements/{placement_id}/reviews", headers=OFFICER, json={
-        "review_date": "2024-03-15", "attendance": "steady", "attitude": "steady", "attainment": "steady",
-        "behaviour": "steady", "notes": "met the provider; new insurance seen"})
-    assert _flags(client, placement_id) == (False, [])
-
-
-def test_a_removal_flags_too(rt, client_for):
-    client = client_for(rt)
-    placement_id = started(client, rt)
-    deliver(rt, "membership.removed", membership("membership.removed", "2024-03-14T09:00:00+00:00",
-                                                 reason="safeguarding concern"), "provider_registry")
-    assert _flags(client, placement_id)[1] == [
-        "Northside Learning was removed from lot 1 on 2024-03-14: safeguarding concern"]
-
-
-def test_a_late_copy_of_an_older_suspension_changes_nothing(rt, client_for):
-    client = client_for(rt)
-    placement_id = started(client, rt)
-    deliver(rt, "membership.reinstated", membership("membership.reinstated", "2024-03-13T09:00:00+00:00"),
-            "provider_registry")
-    before = snapshot(rt)
-    deliver(rt, "membership.suspended", membership("membership.suspended", "2024-03-11T09:00:00+00:00"),
-            "provider_registry")
-    after = snapshot(rt)
-    assert after["placements"] == before["placements"] and after["memberships"] == before["memberships"]
-    assert _flags(client, placement_id)[0] is False
-
-
-def test_an_award_arriving_after_its_providers_suspension_is_flagged(rt, client_for):
-    deliver(rt, "membership.suspended", membership("membership.suspended", "2024-03-11T09:00:00+00:00"),
-            "provider_registry")
-    placement_id = awarded(rt)
-    assert _flags(client_for(rt), placement_id)[0] is True
-
-
-def test_the_same_suspension_twice_flags_once(rt, client_for):
-    client = client_for(rt)
-    placement_id = started(client, rt)
-    data = membership("membership.suspended", "2024-03-14T09:00:00+00:00")
-    deliver(rt, "membership.suspended", data, "provider_registry")
-    deliver(rt, "membership.suspended", data, "provider_registry")
-    assert len(_flags(client, placement_id)[1]) == 1
 
 
 def test_the_reports_use_the_registrys_provider_names(rt, client_for):

@@ -1,5 +1,6 @@
 """Reviews at least every six weeks against the aims, the overdue list, and
-outcomes (attainment, qualifications, engagement, next step)."""
+outcomes (attainment, qualifications, engagement, next step).  The rules alone are tested on the handlers:
+tests/unit/tracking/test_tracking_handlers_rules.py."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from tests.api.tracking.tracking_support import (
     OTHER_TEAM,
     PROVIDER,
     REPORTING,
-    awarded,
     outbox,
     snapshot,
     started,
@@ -46,22 +46,6 @@ def test_a_review_records_progress_against_the_aims_and_sets_the_next_due_date(r
     assert "notes" not in event["data"]  # an officer's notes stay here
     listed = client.get(f"/v1/placements/{placement_id}/reviews", headers=PROVIDER).json
     assert [r["review_id"] for r in listed] == [response.json["review_id"]]
-
-
-def test_reviewing_an_ended_placement_is_refused(rt, client_for):
-    client = client_for(rt)
-    placement_id = started(client, rt)
-    client.post(f"/v1/placements/{placement_id}/end", headers=OFFICER, json={
-        "end_date": "2024-03-01", "end_reason": "completed", "next_step": "further_education"})
-    before = snapshot(rt)
-    response = _review(client, placement_id, review_date="2024-03-08")
-    assert response.status_code == 409 and "placement_id" in response.json["errors"]["path"]
-    assert snapshot(rt) == before
-
-
-def test_reviewing_a_placement_not_yet_started_is_a_conflict(rt, client_for):
-    placement_id = awarded(rt)
-    assert _review(client_for(rt), placement_id).status_code == 409
 
 
 @pytest.mark.parametrize("changes, field", [
