@@ -34,7 +34,7 @@ PERSONAL = set("""
     answers how_it_meets_needs delivery_postcode text question questions body
     created_by recorded_by acknowledged_by assessed_by awarded_by closed_by allocated_by confirmed_by
     moderated_by start_confirmed_by evaluator_id by conflict details winner_name
-    urgency window_basis changes exclusion_grounds_apply
+    urgency window_basis changes exclusion_grounds_apply winner_provider_name
     grounds decision_reason requested_by decided_by
 """.split())
 

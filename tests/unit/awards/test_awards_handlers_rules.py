@@ -79,7 +79,9 @@ class Worked:
 
     def award(self, name: str, actor=OFFICER, reason=None) -> tuple[FakeUnitOfWork, object]:
         unit = unit_of_work(self.store, actor)
-        return unit, handlers.award_placement(unit, actor, self.referral_id, self.offer_id(name), reason=reason)
+        code = "continuity" if reason else None  # passing over the top offer: a published criterion, with words
+        return unit, handlers.award_placement(unit, actor, self.referral_id, self.offer_id(name), reason=reason,
+                                              reason_code=code)
 
 
 @pytest.fixture
@@ -107,20 +109,30 @@ def test_every_other_provider_is_told_its_offer_was_unsuccessful_and_why(worked)
     unit, _ = worked.award("A")
     told = {d["offer_id"]: d for d in unit.published("offer.unsuccessful")}
     assert set(told) == {str(worked.offer_id(n)) for n in "BCDE"}
-    assert told[str(worked.offer_id("E"))]["reason"] == "ranked 2 of 2 eligible offers; another offer was awarded"
+    assert told[str(worked.offer_id("E"))]["reason"] == (
+        "ranked 2 of 2 eligible offers at the volume asked for (15 hours a week for 12 weeks); "
+        "the offer ranked 1 was awarded as the best value")
+    assert told[str(worked.offer_id("E"))]["rank"] == 2 and told[str(worked.offer_id("D"))]["rank"] is None
     assert told[str(worked.offer_id("D"))]["reason"] == "not eligible: the provider is suspended on lot 2"
     assert all(d["referral_id"] == str(worked.referral_id) and "opportunity_id" not in d for d in told.values())
     assert told[str(worked.offer_id("C"))]["provider_id"] == str(worked.c)
 
 
-def test_another_eligible_offer_is_awarded_only_with_a_recorded_reason(worked):
+def test_another_eligible_offer_is_awarded_only_for_a_published_criterion_with_words(worked):
     for blank in (None, "", "   "):
         unit = unit_of_work(worked.store, OFFICER)
         with pytest.raises(InvalidInput) as refused:
-            handlers.award_placement(unit, OFFICER, worked.referral_id, worked.offer_id("E"), reason=blank)
+            handlers.award_placement(unit, OFFICER, worked.referral_id, worked.offer_id("E"), reason=blank,
+                                     reason_code="continuity")
         assert refused.value.field == "reason" and not unit.committed
+    for code in (None, "", "closer to home"):  # not one of the DPS's published criteria
+        unit = unit_of_work(worked.store, OFFICER)
+        with pytest.raises(InvalidInput) as refused:
+            handlers.award_placement(unit, OFFICER, worked.referral_id, worked.offer_id("E"),
+                                     reason="the child's sibling attends there", reason_code=code)
+        assert refused.value.field == "reason_code" and not unit.committed
     unit, award = worked.award("E", reason="the child's sibling attends there")
-    assert award.override_reason == "the child's sibling attends there"
+    assert (award.override_reason, award.override_reason_code) == ("the child's sibling attends there", "continuity")
     assert unit.published("placement.awarded")[0]["override_reason"] == "the child's sibling attends there"
     [entry] = unit.audit
     assert (entry.reason, entry.details["rank"], award.awarded_by) == (
@@ -182,6 +194,8 @@ class Competition:
         self.bids = {name: handlers.submit_bid(self.uow(provider(getattr(self, name)), BIDDING),
                                                provider(getattr(self, name)), self.id, price, ANSWERS).bid_id
                      for name, price in self.PRICES.items()}
+        for evaluator in (ALICE, BOB):  # each declares no conflict of interest before scoring
+            handlers.declare_interests(self.uow(evaluator, SCORING), evaluator, self.id, conflict=False)
         if moderated:
             for name, scores in self.AGREED.items():
                 for criterion, agreed in zip((EDUCATION, SAFEGUARDING, OUTCOMES), scores, strict=True):

@@ -123,10 +123,12 @@ def test_a_draft_is_seen_by_no_provider(uow):
         handlers.referral_for_provider(uow, provider(ACORN), referral.id)
 
 
-def test_a_closed_referral_cannot_be_cancelled(uow):
+def test_a_closed_referral_not_awarded_is_cancelled_with_a_reason(uow):
+    """No dead ends (issue #15): a closed referral can still be cancelled, with a reason."""
     referral = published(uow)
     uow.clock = AFTER
-    refused(Conflict, handlers.cancel_referral, uow, OFFICER, referral.id, "Too late")
+    view = handlers.cancel_referral(uow, OFFICER, referral.id, "The child's school took the child back")
+    assert view.referral.status is ReferralStatus.CANCELLED
 
 
 # --- closing and the assessment (was tests/api/referrals/test_referrals_api_assessment.py) ----------------
