@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.provider_registry import api, consumers, handlers, models, orm, retention, subject_access
+from services.provider_registry import api, consumers, handlers, models, orm, retention
 from services.provider_registry.unit_of_work import RegistryUnitOfWork
 from shared.service import ScheduledJob, ServiceDefinition
 
@@ -16,7 +16,6 @@ def definition() -> ServiceDefinition:
                     "prices, with how many places.",
         metadata=models.metadata,
         retention=retention.retention,
-        subject_access=subject_access.gather,
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,

@@ -21,7 +21,7 @@ def _app(service, tmp_path):
     return runtime, create_app(runtime.definition, runtime.settings, runtime).test_client()
 
 
-@pytest.mark.parametrize("service", ["provider_registry", "referrals", "awards", "tracking"])
+@pytest.mark.parametrize("service", ["referrals", "awards", "tracking"])
 def test_only_the_manager_asks_and_an_unknown_child_is_404(service, tmp_path):
     runtime, client = _app(service, tmp_path)
     child = uuid.uuid4()
@@ -67,3 +67,9 @@ def test_the_readable_page_escapes_what_it_shows():
         "provider_registry": None}})
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "This service holds nothing about this child." in page
+
+
+def test_the_registry_holds_nothing_about_children_and_has_no_such_endpoint(tmp_path):
+    runtime, client = _app("provider_registry", tmp_path)
+    assert client.get(f"/v1/subject-access/{uuid.uuid4()}", headers=MANAGER).status_code == 404
+    runtime.engine.dispose()
