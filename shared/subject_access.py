@@ -5,9 +5,10 @@ Each service answers for itself, through its own API: `GET
 holds about the child, gathered by the service's `subject_access` function
 (`services/<service>/subject_access.py`), and records in its audit trail that
 it was made and by whom.  A service that holds nothing about the child says
-404; the registry, which holds no child's data at all, has no such endpoint.  `dps subject-access CHILD_REF` calls every service's endpoint and puts
-the answers into one bundle: JSON, and a page a person can read.  Nothing
-reads another service's database.
+404; the registry, which holds no child's data at all, has no such endpoint.
+`dps subject-access CHILD_REF` calls every service's endpoint and puts the
+answers into one bundle: JSON, and a page a person can read.  Nothing reads
+another service's database.
 """
 
 from __future__ import annotations
