@@ -156,6 +156,12 @@ class ClosedOffer(_Read):
     assessment_reason = fields.String(load_default=None, allow_none=True)
 
 
+class WindowBasis(_Read):
+    kind = fields.String(required=True, validate=validate.OneOf(("standard", "agreed_minimum", "urgency")))
+    days = fields.Integer(required=True, validate=validate.Range(min=0, max=3650))
+    reason = fields.String(load_default="", allow_none=True, validate=validate.Length(max=10_000))
+
+
 class ReferralClosed(_Read):
     referral_id = fields.UUID(required=True)
     dps_id = fields.UUID(load_default=FIRST_DPS_ID)
@@ -170,6 +176,7 @@ class ReferralClosed(_Read):
     looked_after = fields.Boolean(required=True)
     start_date = fields.Date(required=True)
     expected_weeks = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=520))
+    window_basis = fields.Nested(WindowBasis, load_default=None, allow_none=True)
     offers = fields.List(fields.Nested(ClosedOffer), required=True)
     at = fields.AwareDateTime(required=True)
 

@@ -102,6 +102,8 @@ referrals = sa.Table(
     sa.Column("looked_after", sa.Boolean, nullable=True),
     sa.Column("start_date", sa.Date, nullable=True),
     sa.Column("expected_weeks", sa.Integer, nullable=True),
+    # the offer window and its recorded basis: {kind: standard | agreed_minimum | urgency, days, reason}
+    sa.Column("window_basis", sa.JSON, nullable=True),
     sa.Column("closed_at", UTCDateTime, nullable=True),
     sa.Column("cancelled_at", UTCDateTime, nullable=True),
     sa.Column("cancel_reason", sa.Text, nullable=True),

@@ -246,7 +246,7 @@ class CallOffs(Repository):
             "reason_for_ap": data["reason_for_ap"], "hours_per_week": data["hours_per_week"],
             "full_time": data["full_time"], "ehcp": data["ehcp"], "looked_after": data["looked_after"],
             "start_date": data["start_date"], "expected_weeks": data["expected_weeks"], "closed_at": data["at"],
-            "dps_id": data.get("dps_id", FIRST_DPS_ID)}
+            "dps_id": data.get("dps_id", FIRST_DPS_ID), "window_basis": data.get("window_basis")}
         if existing is None:
             self.session.execute(m.referrals.insert().values(referral_id=referral_id, state="closed", **values))
         else:

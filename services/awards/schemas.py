@@ -246,6 +246,9 @@ class AwardOut(Schema):
         "description": "The published award criterion the top-ranked offer was passed over for"})
     awarded_by = fields.String()
     awarded_at = AwareDateTime()
+    window_basis = fields.Dict(allow_none=True, metadata={
+        "description": "Council only: the offer window and its recorded basis (kind: standard, agreed_minimum or "
+                       "urgency; days; reason in words), kept with the award"})
     ranking = fields.Nested(RankingOut, metadata={"description": "Council only: the snapshot the award was made "
                                                                  "from"})
 

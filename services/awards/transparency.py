@@ -331,7 +331,22 @@ def call_off_release(pub: Publisher, award, offers_received: int, organisations:
                     "value": _gbp(award.total_pence), "suppliers": [supplier]}],
         "contracts": [contract],
     }
+    basis = getattr(award, "window_basis", None)
+    if basis:
+        # The window and its basis, published with the award (issue #15); never the officer's words about
+        # the child, and no dates: only how many days, and on what basis.
+        release["tender"]["tenderPeriod"] = {"durationInDays": basis["days"]}
+        release["tender"]["procurementMethodDetails"] += (f"; the offer window was {basis['days']} days"
+                                                          + WINDOW_BASES.get(basis["kind"], ""))
     return release
+
+
+WINDOW_BASES = {
+    "standard": " (at least the 10 days a call-off is given)",
+    "agreed_minimum": ", shorter than 10 days as agreed with every admitted provider in the DPS's terms",
+    "urgency": ", shorter than 10 days for the urgency of a child without education (the council keeps the "
+               "reasons)",
+}
 
 
 def _competition_stage(opportunity, contract) -> tuple[list[str], str, datetime]:

@@ -46,8 +46,9 @@ class Reads:
                referral_id: UUID | None = None, award_id: UUID | None = None, awarded_from: datetime | None = None,
                awarded_before: datetime | None = None, limit: int | None = None, offset: int = 0) -> list:
         a = m.awards
-        query = sa.select(a, m.providers.c.provider_name).outerjoin(
-            m.providers, m.providers.c.provider_id == a.c.provider_id).order_by(a.c.awarded_at, a.c.award_id)
+        query = sa.select(a, m.providers.c.provider_name, m.referrals.c.window_basis).outerjoin(
+            m.providers, m.providers.c.provider_id == a.c.provider_id).outerjoin(
+            m.referrals, m.referrals.c.referral_id == a.c.referral_id).order_by(a.c.awarded_at, a.c.award_id)
         for column, value in ((a.c.provider_id, provider_id), (a.c.lot, lot), (a.c.team, team),
                               (a.c.referral_id, referral_id), (a.c.award_id, award_id)):
             if value is not None:
@@ -194,7 +195,7 @@ def award_view(reads: Reads, row, actor: Actor) -> dict:
     view = {name: getattr(row, name) for name in cached(AwardOut).fields if name != "ranking" and hasattr(row, name)}
     if actor.is_provider_only:
         # The provider learns it won; never the other offers, who pressed award, or why.
-        for private in ("override_reason", "override_reason_code", "awarded_by", "team"):
+        for private in ("override_reason", "override_reason_code", "awarded_by", "team", "window_basis"):
             view.pop(private, None)
         return view
     ranking = ranking_from_json(row.ranking)

@@ -18,6 +18,7 @@ from tests.api.awards.awards_support import (
     admit,
     at,
     close,
+    closed_referral,
     feed,
     membership,
     offer,
@@ -304,3 +305,26 @@ def test_a_dps_past_its_last_day_is_published_terminated_dated_the_day_after(cli
     assert successor["tender"]["techniques"]["hasFrameworkAgreement"] is True
     assert [lot["status"] for lot in successor["tender"]["lots"]] == ["complete", "complete"]
     assert successor["date"] == "2025-03-31T23:00:00+00:00"  # 1 April at the council
+
+
+def test_the_offer_window_and_its_basis_are_kept_and_published_with_the_award(client, rt):
+    """Issue #15 item 3: a window shorter than 10 days has a recorded basis, kept with the award (the council
+    sees the words) and published with it (days and basis only: never the words about the child)."""
+    provider, referral_id = uuid.uuid4(), uuid.uuid4()
+    admit(rt, provider, name="Sole Trader Tutoring")
+    priced = offer(provider, 4000)
+    data = closed_referral(referral_id, [priced])
+    data["window_basis"] = {"kind": "urgency", "days": 3, "reason": "Excluded on Monday; no school place at all"}
+    feed(rt, "referral.closed", data)
+    at(rt, NOW)
+    made = client.post(f"/v1/referrals/{referral_id}/award", json={"offer_id": priced["offer_id"]}, headers=OFFICER)
+    assert made.status_code == 201, made.json
+    kept = client.get(f"/v1/awards/{made.json['award_id']}", headers=OFFICER).json
+    assert kept["window_basis"] == data["window_basis"]
+
+    at(rt, IN_Q2)
+    [published] = call_offs(export(client))
+    assert published["tender"]["tenderPeriod"] == {"durationInDays": 3}
+    assert "the offer window was 3 days, shorter than 10 days for the urgency of a child without education" in (
+        published["tender"]["procurementMethodDetails"])
+    assert "Excluded on Monday" not in str(published)
