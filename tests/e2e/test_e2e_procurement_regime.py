@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from datetime import timedelta
 
 import pytest
 
 from demo import journey as j
-from shared.catalogue import FIRST_DPS_ID, SERVICES
+from shared.catalogue import FIRST_DPS_ID
 from tests.conftest import _clean_broker
-from tests.support.runtime import EventWaiter, token
 from tests.support.system import DPS, ROOT, System
 
 pytestmark = pytest.mark.integration
@@ -55,23 +53,6 @@ def running_system(postgres, rabbitmq, _templates, tmp_path_factory):
     system.start()
     yield system
     system.stop()
-
-
-@pytest.fixture(scope="module")
-def tap(running_system, rabbitmq):
-    waiter = EventWaiter(rabbitmq.amqp_url, [(f"dps.{service}", "#") for service in SERVICES])
-    yield waiter
-    waiter.close()
-
-
-@pytest.fixture(scope="module")
-def client(running_system, tap):
-    started = time.monotonic()
-
-    def narrate(who: str, what: str) -> None:
-        print(f"[{time.monotonic() - started:6.2f}s] {who}: {what}")
-
-    return j.Client({s: running_system.url(s) for s in SERVICES}, token, narrate=narrate, wait_timeout=30)
 
 
 def registry_record(client: j.Client, dps_id: str) -> dict | None:
