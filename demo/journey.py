@@ -246,6 +246,26 @@ def pounds(pence: int) -> str:
     return f"£{pence / 100:,.2f}"
 
 
+# --------------------------------------------------------------------------- DPS records
+
+
+def dps_record(client: Client, dps_id: str | uuid.UUID) -> dict:
+    """One DPS record as the registry publishes it: regime, term, statutory end, lots and their questions."""
+    return client.call("GET", "provider_registry", f"/v1/dps-records/{dps_id}", PUBLIC)
+
+
+def set_up_dps(client: Client, name: str, *, regime: str = "pa2023_dynamic_market", lots: Iterable[int] = (1,),
+               start: date | None = None, term_years: int = 4) -> dict:
+    """The manager sets up a DPS record beside the first (a successor arrangement: its own regime, lots
+    and term, from `start`, by default today); providers join it separately."""
+    body = {"name": name, "regime": regime, "lots": list(lots), "start": (start or council_today()).isoformat(),
+            "term_years": term_years}
+    record = client.call("POST", "provider_registry", "/v1/dps-records", MANAGER, expect=201, body=body)
+    client.say(MANAGER, f"sets up {name} ({regime}) for {_lots_text(tuple(lots))} from {body['start']}, "
+                        f"to {record['ends_on']}")
+    return record
+
+
 # --------------------------------------------------------------------------- providers
 
 
@@ -282,9 +302,11 @@ def pricing_line_id(provider_id: uuid.UUID, lot: int, description: str) -> uuid.
     return uuid.uuid5(PRICING_LINE_NAMESPACE, f"{provider_id}:{lot}:{description.casefold()}")
 
 
-def _passing_answers(client: Client, lot: int) -> dict:
-    """Passing answers to the lot's qualification questions, as the registry publishes them."""
-    questions = next(entry for entry in client.lots() if entry["number"] == lot)["questions"]
+def _passing_answers(client: Client, lot: int, dps_id: str | uuid.UUID | None = None) -> dict:
+    """Passing answers to the lot's qualification questions, as the registry publishes them
+    (the first DPS's, or those of the DPS record `dps_id`)."""
+    lots = client.lots() if dps_id is None else dps_record(client, dps_id)["lots"]
+    questions = next(entry for entry in lots if entry["number"] == lot)["questions"]
     answers: dict[str, Any] = {}
     for question in questions:
         if question["kind"] == "pass_fail":
@@ -296,8 +318,9 @@ def _passing_answers(client: Client, lot: int) -> dict:
 
 def application_form(client: Client, name: str, lots: Iterable[int], *, registered: bool = True,
                      pricing: Mapping[int, Sequence[dict]] | Sequence[dict] | None = None,
-                     capacity: int = 6) -> dict:
-    """A complete request to participate that passes every qualification question."""
+                     capacity: int = 6, dps_id: str | uuid.UUID | None = None) -> dict:
+    """A complete request to participate that passes every qualification question (of the first DPS,
+    or of the DPS record `dps_id`: a successor is joined separately)."""
     lots = tuple(lots)
     expires = (council_today() + timedelta(days=365)).isoformat()
     slug = "".join(ch for ch in name.lower() if ch.isalnum())[:20] or "provider"
@@ -312,7 +335,7 @@ def application_form(client: Client, name: str, lots: Iterable[int], *, register
     registration = ({"setting_kind": "registered_school", "urn": f"{random.randint(100000, 999999)}",
                      "inspectorate": "ofsted", "last_inspection_outcome": "Good"} if registered
                     else {"setting_kind": "unregistered"})
-    return {
+    form = {
         "organisation": {"name": name, "address": f"1 {name} Way, Newtown", "postcode": "NT1 2AB",
                          "companies_house_number": f"{random.randint(10_000_000, 99_999_999)}", "charity_number": None},
         "registration": registration,
@@ -321,22 +344,28 @@ def application_form(client: Client, name: str, lots: Iterable[int], *, register
         "documents": [{"kind": "insurance", "reference": "insurance-certificate.pdf", "expires_on": expires},
                       {"kind": "dbs_confirmation", "reference": "single-central-record.pdf", "expires_on": expires},
                       {"kind": "safeguarding_policy", "reference": "safeguarding-policy.pdf", "expires_on": expires}],
-        "lots": [{"lot": lot, "answers": _passing_answers(client, lot), "pricing_lines": lines_for(lot),
+        "lots": [{"lot": lot, "answers": _passing_answers(client, lot, dps_id), "pricing_lines": lines_for(lot),
                   "capacity": capacity} for lot in lots],
         "sla_version": "1",
     }
+    if dps_id is not None:
+        form["dps_id"] = str(dps_id)
+    return form
 
 
 def admit_provider(client: Client, name: str, lots: Iterable[int] = (1,), *, registered: bool = True,
                    pricing: Mapping[int, Sequence[dict]] | Sequence[dict] | None = None, capacity: int = 6,
-                   provider_id: uuid.UUID | None = None, wait: bool = True) -> Provider:
-    """The provider applies for `lots` with its pricing schedule; the manager admits it to all of them.
+                   provider_id: uuid.UUID | None = None, wait: bool = True,
+                   dps_id: str | uuid.UUID | None = None) -> Provider:
+    """The provider applies for `lots` with its pricing schedule (to the first DPS, or to the DPS record
+    `dps_id`); the manager admits it to all of them.
 
     With `wait`, returns once referrals and awards (which invite and rank by
     their own copies of the registry) show it admitted on every lot."""
     lots = tuple(lots)
     provider = Provider(provider_id or uuid.uuid4(), name, registered, lots, capacity)
-    form = application_form(client, name, lots, registered=registered, pricing=pricing, capacity=capacity)
+    form = application_form(client, name, lots, registered=registered, pricing=pricing, capacity=capacity,
+                            dps_id=dps_id)
     application = client.call("POST", "provider_registry", "/v1/applications", provider.actor, expect=201, body=form)
     provider.application_id = application["id"]
     for entry in application["lots"]:
@@ -344,13 +373,14 @@ def admit_provider(client: Client, name: str, lots: Iterable[int] = (1,), *, reg
     kind = "a registered school" if registered else "an unregistered setting"
     schedule = "; ".join(f"{line['description']} at most {pounds(line['maximum_price_pence'])}"
                          for line in application["lots"][0]["pricing_lines"])
-    client.say(provider.actor, f"applies to join {_lots_text(lots)} as {kind}, capacity {capacity} "
+    of_dps = "" if dps_id is None else f" of DPS record {str(dps_id)[:8]}…"
+    client.say(provider.actor, f"applies to join {_lots_text(lots)}{of_dps} as {kind}, capacity {capacity} "
                                f"(pricing schedule: {schedule})")
     client.call("POST", "provider_registry", f"/v1/applications/{provider.application_id}/decision", MANAGER,
                 body={"outcome": "admit", "lots": list(lots), "reasons": []})
-    client.say(MANAGER, f"admits {name} to {_lots_text(lots)}")
+    client.say(MANAGER, f"admits {name} to {_lots_text(lots)}{of_dps}")
     if wait:
-        wait_for_membership(client, provider, lots, "admitted")
+        wait_for_membership(client, provider, lots, "admitted", dps_id=dps_id)
     return provider
 
 
@@ -370,20 +400,26 @@ def remove_provider(client: Client, provider: Provider, lot: int, reason: str, *
         wait_for_membership(client, provider, (lot,), "removed")
 
 
-def wait_for_membership(client: Client, provider: Provider, lots: Iterable[int], status: str) -> None:
-    """Referrals' and awards' copies of the registry show `status` on every lot."""
+def wait_for_membership(client: Client, provider: Provider, lots: Iterable[int], status: str, *,
+                        dps_id: str | uuid.UUID | None = None) -> None:
+    """Referrals' and awards' copies of the registry show `status` on every lot (of the DPS record
+    `dps_id` where given, else of any)."""
     lots = tuple(lots)
+
+    def of_dps(row: dict) -> bool:
+        return dps_id is None or row.get("dps_id") == str(dps_id)
 
     def in_referrals() -> bool:
         rows = client.call_all("referrals", "/v1/registry/memberships", MANAGER,
                                query={"provider_id": provider.id})
-        seen = {row["lot"]: row["status"] for row in rows}
+        seen = {row["lot"]: row["status"] for row in rows if of_dps(row)}
         return all(seen.get(lot) == status for lot in lots)
 
     def in_awards() -> bool:
         for lot in lots:
             rows = client.call_all("awards", "/v1/providers", MANAGER, query={"lot": lot})
-            if not any(r["provider_id"] == str(provider.id) and r["membership_status"] == status for r in rows):
+            if not any(r["provider_id"] == str(provider.id) and r["membership_status"] == status and of_dps(r)
+                       for r in rows):
                 return False
         return True
 
@@ -451,9 +487,11 @@ URGENCY = "The child is out of education now and needs a place this week"
 def refer_child(client: Client, *, lot: int = 1, child: dict | None = None, profile: dict | None = None,
                 exclusion_start: date | None = None, deadline: datetime | None = None,
                 questions: Sequence[str] = ("How will you help this child settle in the first fortnight?",),
-                officer: Actor = OFFICER, publish: bool = True, urgency: str | None = URGENCY) -> Referral:
+                officer: Actor = OFFICER, publish: bool = True, urgency: str | None = URGENCY,
+                dps_id: str | uuid.UUID | None = None) -> Referral:
     """An officer completes the referral form (the child's details stay on the council's side) and,
-    with `publish`, sends the pseudonymised profile to every provider admitted and not suspended on the lot.
+    with `publish`, sends the pseudonymised profile to every provider admitted and not suspended on the lot
+    (of the DPS record `dps_id`, or the one referrals chooses: the only open DPS with the lot, else the first).
     A window shorter than 10 days needs a recorded basis: the demo's windows are minutes long, so the
     form gives the urgency of a child without education, in words."""
     child = child or a_child()
@@ -461,6 +499,8 @@ def refer_child(client: Client, *, lot: int = 1, child: dict | None = None, prof
     deadline = deadline or now_utc() + timedelta(hours=1)
     form = {"lot": lot, "deadline": deadline.isoformat(), "child": child, "profile": profile,
             "questions": list(questions), "urgency": urgency}
+    if dps_id is not None:
+        form["dps_id"] = str(dps_id)
     if profile.get("reason") == "permanent_exclusion":
         form["exclusion_start"] = (exclusion_start or council_today()).isoformat()
     view = client.call("POST", "referrals", "/v1/referrals", officer, expect=201, body=form)

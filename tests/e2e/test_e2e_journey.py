@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from collections import Counter
 from datetime import date
 
@@ -20,8 +19,8 @@ import pytest
 
 from demo import journey as j
 from shared.calendar import WORKING_DAYS
-from shared.catalogue import CATALOGUE, SERVICES
-from tests.support.runtime import EventWaiter, token, wait_until
+from shared.catalogue import CATALOGUE
+from tests.support.runtime import token, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -35,24 +34,6 @@ EXPECTED_EVENTS = Counter({
 
 
 # --------------------------------------------------------------------------- the journey, once
-
-
-@pytest.fixture(scope="module")
-def tap(running_system, rabbitmq):
-    """Bound to all four exchanges before anything happens."""
-    waiter = EventWaiter(rabbitmq.amqp_url, [(f"dps.{service}", "#") for service in SERVICES])
-    yield waiter
-    waiter.close()
-
-
-@pytest.fixture(scope="module")
-def client(running_system, tap):
-    started = time.monotonic()
-
-    def narrate(who: str, what: str) -> None:
-        print(f"[{time.monotonic() - started:6.2f}s] {who}: {what}")
-
-    return j.Client({s: running_system.url(s) for s in SERVICES}, token, narrate=narrate, wait_timeout=30)
 
 
 @pytest.fixture(scope="module")
