@@ -4,7 +4,7 @@ types that behave the same on SQLite and PostgreSQL, and Alembic migrations."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -328,14 +328,44 @@ def _alembic_config(versions: Path, metadata: sa.MetaData, connection=None):
     return cfg
 
 
+@contextmanager
+def migrating(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection in one transaction for migrations.
+
+    PostgreSQL: two replicas starting together must not both migrate, so the
+    second waits.  On SQLite the whole migration, DDL included, is one
+    transaction.  SQLite rebuilds a table to change a column, and a table
+    other tables refer to cannot be rebuilt with foreign keys enforced: as
+    SQLite's documentation for ALTER TABLE says, they are switched off outside
+    the transaction, and every key is checked before it commits."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        raw = connection.connection.driver_connection
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")
+            # BEGIN IMMEDIATE (`_sqlite_begin`): the DDL is inside the transaction too, so a
+            # migration that fails leaves nothing half done (sqlite3 alone would commit each statement).
+            connection = connection.execution_options(**{WRITE_LOCK: True})
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(7231959)"))
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration would leave {len(broken)} rows of "
+                                           f"{sorted({row[0] for row in broken})} referring to rows that are gone")
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def migrate(engine: Engine, versions: Path, metadata: sa.MetaData) -> None:
     """Bring the service's database to the latest migration."""
     from alembic import command
 
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Two replicas starting together must not both migrate: the second waits.
-            connection.execute(sa.text("SELECT pg_advisory_xact_lock(7231959)"))
+    with migrating(engine) as connection:
         command.upgrade(_alembic_config(versions, metadata, connection), "head")
 
 

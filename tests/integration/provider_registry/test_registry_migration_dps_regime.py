@@ -17,7 +17,7 @@ from services.provider_registry.domain import Regime
 from services.provider_registry.repository import DpsRepository, ProviderRepository
 from services.provider_registry.service import definition
 from shared.catalogue import FIRST_DPS_ID
-from shared.db import _alembic_config, make_engine, make_session_factory
+from shared.db import _alembic_config, make_engine, make_session_factory, migrating
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +26,7 @@ WHEN = datetime(2025, 1, 15, 10, tzinfo=UTC)
 
 
 def _at(engine, revision: str) -> None:
-    with engine.begin() as connection:
+    with migrating(engine) as connection:
         command.upgrade(_alembic_config(definition().versions, models.metadata, connection), revision)
 
 
@@ -89,7 +89,7 @@ def test_the_migration_goes_back_to_one_dps(engine):
                           "(:id, 'AP market', '2025-02-24', 4, 'open', '1', 10, 15, 'pa2023_dynamic_market', "
                           "'[]', '[]', '[]')"), {"id": uuid.uuid4() if c.dialect.name == "postgresql"
                                                  else uuid.uuid4().hex})
-    with engine.begin() as connection:
+    with migrating(engine) as connection:
         command.downgrade(_alembic_config(definition().versions, models.metadata, connection), "0004")
     with engine.connect() as c:
         assert c.execute(sa.text("SELECT id, name FROM dps")).all() == [(1, "Alternative Provision Dynamic "

@@ -17,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from services.provider_registry import models
-from shared.db import _alembic_config
+from shared.db import _alembic_config, migrating
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ SCHOOL, SETTING = uuid.uuid4(), uuid.uuid4()
 
 
 def _run(engine, step, revision):
-    with engine.begin() as connection:
+    with migrating(engine) as connection:
         step(_alembic_config(VERSIONS, models.metadata, connection), revision)
 
 
