@@ -160,12 +160,15 @@ class AwardById(MethodView):
 
 @calloffs.route("/dps")
 class DpsRecords(MethodView):
-    @calloffs.response(200, s.DpsOut(many=True))
+    @calloffs.arguments(Paging, location="query")
+    @calloffs.response(200, s.DpsOut(many=True), headers=LINK_DOC)
     @requires("officer", "manager", "evaluator", "provider", "reporting")
-    def get(self):
+    def get(self, query):
         """The DPS records awards works to: each one's last day for awards and its published award criteria."""
+        page = Page.take(query)
         with _uow(read_only=True) as uow:
-            return [{**vars(record), "regime": record.regime.value} for record in uow.dps_records.all()]
+            return page.respond(page.window(uow.dps_records.all()),
+                                lambda record: {**vars(record), "regime": record.regime.value})
 
 
 @calloffs.route("/providers")
@@ -274,13 +277,14 @@ class BidById(MethodView):
 
 @competitions.route("/opportunities/<uuid:opportunity_id>/declarations")
 class Declarations(MethodView):
-    @competitions.response(200, s.DeclarationOut(many=True))
+    @competitions.arguments(Paging, location="query")
+    @competitions.response(200, s.DeclarationOut(many=True), headers=LINK_DOC)
     @requires(EVALUATOR, "manager")
-    def get(self, opportunity_id):
+    def get(self, query, opportunity_id):
         """Evaluators' declarations of interests: an evaluator's own; the manager sees every one."""
-        actor = current_principal()
+        actor, page = current_principal(), Page.take(query)
         with _uow(actor, read_only=True) as uow:
-            return handlers.declarations_for(uow, actor, opportunity_id)
+            return page.respond(page.window(handlers.declarations_for(uow, actor, opportunity_id)))
 
     @competitions.arguments(s.DeclarationRequest)
     @competitions.response(201, s.DeclarationOut)
@@ -476,13 +480,15 @@ class QuarterReleasePackage(MethodView):
 
 @published.route("/ocds/award-notices")
 class AwardNotices(MethodView):
-    @published.response(200, s.AwardNoticeOut(many=True))
+    @published.arguments(Paging, location="query")
+    @published.response(200, s.AwardNoticeOut(many=True), headers=LINK_DOC)
     @public
-    def get(self):
+    def get(self, query):
         """Each quarter's grouped contract award notice of call-offs, with its due date (30 days after the
         quarter), from the first call-off's quarter to the last quarter that is over."""
+        page = Page.take(query)
         with _uow(read_only=True) as uow:
-            return transparency.award_notices(Reads(uow.session), uow.now())
+            return page.respond(page.window(transparency.award_notices(Reads(uow.session), uow.now())))
 
 
 @published.route("/reports/call-offs.csv")

@@ -17,6 +17,7 @@ from flask_smorest import Blueprint
 from services.referrals import erasure
 from services.referrals import schemas as s
 from shared.auth import current_principal, requires
+from shared.paging import LINK_DOC, Page, Paging
 
 children = Blueprint("children", __name__, url_prefix="/v1",
                      description="A child's data: rectification and erasure (UK GDPR Articles 16 and 17)")
@@ -48,12 +49,14 @@ class ErasureRequests(MethodView):
         with _uow() as uow:
             return erasure.request_erasure(uow, current_principal(), child_ref, body["grounds"])
 
-    @children.response(200, s.ErasureRequestOut(many=True))
+    @children.arguments(Paging, location="query")
+    @children.response(200, s.ErasureRequestOut(many=True), headers=LINK_DOC)
     @requires("manager")
-    def get(self, child_ref: UUID):
+    def get(self, query, child_ref: UUID):
         """The erasure requests made for this child, oldest first"""
+        page = Page.take(query)
         with _uow(read_only=True) as uow:
-            return erasure.erasure_requests(uow, current_principal(), child_ref)
+            return page.respond(page.window(erasure.erasure_requests(uow, current_principal(), child_ref)))
 
 
 @children.route("/children/<uuid:child_ref>/erasure-requests/<uuid:request_id>/decision")
