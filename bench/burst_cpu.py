@@ -95,10 +95,11 @@ def _kind(group: str) -> str:
     return group.split()[0]
 
 
-def profile(system: BenchSystem, ctx, supply: Supply, mix: list, repeat: int, path: str) -> None:
-    """Each endpoint `repeat` times through its service's own app in this process, under cProfile
-    counting CPU time (not the wall clock: waiting for the database is not this process's cost);
-    one file per endpoint in the directory `path`."""
+def in_process(system: BenchSystem, ctx, supply: Supply, mix: list, repeat: int, path: str = "") -> dict:
+    """Each endpoint `repeat` times through its service's own app in this process (the test client, one
+    thread): this process's CPU time per request, finer than /proc's ticks and free of the other processes;
+    no gunicorn, no socket.  With `path`, `repeat` more under cProfile counting CPU time (not the wall clock:
+    waiting for the database is not this process's cost), one file per endpoint in the directory `path`."""
     import cProfile
 
     from shared.web import create_app
@@ -108,22 +109,35 @@ def profile(system: BenchSystem, ctx, supply: Supply, mix: list, repeat: int, pa
     for name, service in system.system.services.items():
         runtime = rt.build_runtime(name, service.database_url, ctx.rabbitmq.amqp_url, migrate=False)
         clients[name] = create_app(runtime.definition, runtime.settings, runtime).test_client()
-    Path(path).mkdir(parents=True, exist_ok=True)
+    if path:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    out = {}
     for service, name, _weight, _write in mix:
         client = clients[service]
-        profiler = cProfile.Profile(time.process_time)
-        for i in range(repeat + 1):
+        profiler = cProfile.Profile(time.process_time) if path else None
+        spent, sent = 0.0, 0
+        for i in range(2 * repeat + 1 if path else repeat + 1):
             request = supply.build(name)
-            if i:
+            profiling = profiler is not None and i > repeat
+            began = time.process_time()
+            if profiling:
                 profiler.enable()
             response = client.open(request.path, method=request.method, headers=request.headers, json=request.body)
-            profiler.disable()
+            if profiling:
+                profiler.disable()
+            elif i:
+                spent, sent = spent + time.process_time() - began, sent + 1
             if response.status_code not in request.expect:
-                print(f"profile: {name} -> {response.status_code} (profiled all the same)", flush=True)
+                print(f"   in process: {name} -> {response.status_code} after {i} (its records ran out)", flush=True)
                 break
-        slug = "".join(ch if ch.isalnum() else "_" for ch in f"{service} {name}").strip("_")
-        profiler.dump_stats(Path(path) / f"{slug}.prof")
-    print(f"profiles: {path} (python -m pstats FILE)", flush=True)
+        out[name] = round(spent * 1000 / sent, 2) if sent else None
+        print(f"{service:<18} {name[:54]:<54} {out[name]!s:>7} ms in process ({sent} requests)", flush=True)
+        if profiler is not None:
+            slug = "".join(ch if ch.isalnum() else "_" for ch in f"{service} {name}").strip("_")
+            profiler.dump_stats(Path(path) / f"{slug}.prof")
+    if path:
+        print(f"profiles: {path} (python -m pstats FILE)", flush=True)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,8 +145,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=40)
     parser.add_argument("--only", default="", help="only the endpoints whose name contains this")
     parser.add_argument("--json", default="", help="also write the figures to this file")
-    parser.add_argument("--profile", default="", help="then profile the chosen endpoints in this process "
-                                                        "(the app's test client, cProfile) into this directory")
+    parser.add_argument("--in-process", type=int, default=0, metavar="N",
+                        help="then send each endpoint N times through its app in this process (the test client), "
+                             "timing this process's CPU")
+    parser.add_argument("--profile", default="", help="with --in-process: N more under cProfile, one file per "
+                                                        "endpoint in this directory")
     args = parser.parse_args(argv)
     mix = [m for m in MIX if args.only in m[1]]
     ctx = _Ctx()
@@ -140,8 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     try:
         with BenchSystem(ctx) as system:
-            copies = 2 if args.profile else 1
-            needs = Counter({name: (args.repeat + 1) * copies for _, name, _, write in mix if write})
+            each = args.repeat + 1 + (args.in_process * (2 if args.profile else 1) + 1 if args.in_process else 0)
+            needs = Counter({name: each for _, name, _, write in mix if write})
             journey, pools = prepare(system, needs)
             supply = Supply(journey, pools)
             consumers = consumers_of()
@@ -187,8 +204,12 @@ def main(argv: list[str] | None = None) -> int:
             mean_web = sum(r["web_ms"] * r["weight"] for r in rows) / weights
             mean_all = sum(r["all_ms"] * r["weight"] for r in rows) / weights
             print(f"{'mix (weighted)':<18} {'':<54} {mean_web:>7.2f} {mean_all:>7.2f}", flush=True)
-            if args.profile:
-                profile(system, ctx, supply, mix, args.repeat, args.profile)
+            if args.in_process:
+                for name, ms in in_process(system, ctx, supply, mix, args.in_process, args.profile).items():
+                    next(r for r in rows if r["request"] == name)["in_process_ms"] = ms
+                known = [r for r in rows if r.get("in_process_ms") is not None]
+                mean = sum(r["in_process_ms"] * r["weight"] for r in known) / sum(r["weight"] for r in known)
+                print(f"{'mix (weighted)':<18} {'':<54} {mean:>7.2f} ms in process", flush=True)
             if args.json:
                 Path(args.json).write_text(json.dumps({"repeat": args.repeat, "idle_ms_per_s": {
                     g: round(v * 1000, 1) for g, v in idle.items()}, "rows": rows,
