@@ -10,7 +10,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 
 from tests.api.awards.awards_support import (
     MANAGER,
@@ -27,7 +26,7 @@ from tests.api.awards.awards_support import (
     offer,
     provider_auth,
 )
-from tests.support.runtime import auth
+from tests.support.runtime import auth, statements_run
 
 MEDICAL_OFFICER = auth("officer", team="medical", sub="officer-medical")
 
@@ -74,20 +73,12 @@ def test_an_officer_lists_only_their_own_teams_awards(client, awarded):
 
 def test_the_managers_list_reads_the_rankings_providers_once_for_the_page(client, rt, awarded):
     """Each award's ranking names its providers; a page reads their names in one query, not one per award."""
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    sa.event.listen(rt.engine, "before_cursor_execute", count)
-    try:
+    with statements_run(rt.engine) as reading_one:
         one = client.get("/v1/awards?page_size=1", headers=MANAGER)
-        read_one, statements[:] = len(statements), []
+    with statements_run(rt.engine) as reading_two:
         both = client.get("/v1/awards?page_size=2", headers=MANAGER)
-    finally:
-        sa.event.remove(rt.engine, "before_cursor_execute", count)
     assert one.status_code == both.status_code == 200 and len(both.json) == 2
-    assert len(statements) == read_one
+    assert len(reading_two) == len(reading_one), reading_two
     for listed in both.json:
         alone = client.get(f"/v1/awards/{listed['award_id']}", headers=MANAGER).json
         assert listed == alone and all(e["provider_name"] for e in listed["ranking"]["entries"])
