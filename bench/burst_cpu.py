@@ -16,7 +16,9 @@ taken off.  Printed per endpoint: web ms/request, and all-in ms/request
 (web + relays + consumers + PostgreSQL + RabbitMQ), then the mix's weighted mean.
 Not part of `make bench`:
 
-    .venv/bin/python -m bench.burst_cpu [--repeat 40] [--only SUBSTRING] [--json FILE]
+    .venv/bin/python -m bench.burst_cpu [--repeat 40] [--concurrency 1] [--only SUBSTRING] [--json FILE]
+                                        [--in-process N [--profile DIR]]
+    DPS_WEB_WORKERS=4 DPS_WEB_THREADS=2 .venv/bin/python -m bench.burst_cpu --concurrency 8   # other settings
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -143,6 +147,9 @@ def in_process(system: BenchSystem, ctx, supply: Supply, mix: list, repeat: int,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--concurrency", type=int, default=1,
+                        help="requests in flight at once (1: one at a time); the web processes' threads then "
+                             "contend for their GIL as in a burst")
     parser.add_argument("--only", default="", help="only the endpoints whose name contains this")
     parser.add_argument("--json", default="", help="also write the figures to this file")
     parser.add_argument("--in-process", type=int, default=0, metavar="N",
@@ -163,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             supply = Supply(journey, pools)
             consumers = consumers_of()
             meter = Meter(roots_of(system, ctx))
-            http = requests.Session()
+            local = threading.local()
             time.sleep(2)
             before, started = meter.snapshot(), time.perf_counter()
             time.sleep(5)
@@ -176,16 +183,22 @@ def main(argv: list[str] | None = None) -> int:
                 due = [supply.build(name) for _ in range(args.repeat + 1)]
 
                 def send(request, name=name):
-                    response = http.request(request.method, system.url(request.service) + request.path,
-                                            json=request.body, headers=request.headers, timeout=60)
+                    if not hasattr(local, "http"):
+                        local.http = requests.Session()  # one keep-alive connection per client thread
+                    response = local.http.request(request.method, system.url(request.service) + request.path,
+                                                  json=request.body, headers=request.headers, timeout=60)
                     assert response.status_code in request.expect, (name, response.status_code, response.text[:300])
 
                 send(due[0])  # warm: the first of each kind fills caches
                 system.wait_drained(60)
                 since = system.outbox_position()
                 before, started = meter.snapshot(), time.perf_counter()
-                for request in due[1:]:
-                    send(request)
+                if args.concurrency > 1:  # as a burst sends them: several in flight at once
+                    with ThreadPoolExecutor(args.concurrency) as pool:
+                        list(pool.map(send, due[1:]))
+                else:
+                    for request in due[1:]:
+                        send(request)
                 if write:
                     system.wait_drained(60)
                     system.effects(system.produced_since(since), consumers, timeout=60)
