@@ -36,8 +36,7 @@ from pathlib import Path
 import requests
 
 from bench.national_peak import MIX, Supply, prepare
-from bench.system import BenchSystem, consumers_of
-from tests.support.servers import start_postgres, start_rabbitmq
+from bench.system import BenchSystem, consumers_of, own_servers
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -160,76 +159,71 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mix = [m for m in MIX if args.only in m[1]]
     ctx = _Ctx()
-    ctx.rabbitmq, ctx.postgres = start_rabbitmq(), start_postgres()
     rows = []
-    try:
-        with BenchSystem(ctx) as system:
-            each = args.repeat + 1 + (args.in_process * (2 if args.profile else 1) + 1 if args.in_process else 0)
-            needs = Counter({name: each for _, name, _, write in mix if write})
-            journey, pools = prepare(system, needs)
-            supply = Supply(journey, pools)
-            consumers = consumers_of()
-            meter = Meter(roots_of(system, ctx))
-            local = threading.local()
-            time.sleep(2)
+    with own_servers(ctx), BenchSystem(ctx) as system:
+        each = args.repeat + 1 + (args.in_process * (2 if args.profile else 1) + 1 if args.in_process else 0)
+        needs = Counter({name: each for _, name, _, write in mix if write})
+        journey, pools = prepare(system, needs)
+        supply = Supply(journey, pools)
+        consumers = consumers_of()
+        meter = Meter(roots_of(system, ctx))
+        local = threading.local()
+        time.sleep(2)
+        before, started = meter.snapshot(), time.perf_counter()
+        time.sleep(5)
+        idle_seconds = time.perf_counter() - started
+        idle = {g: s / idle_seconds for g, s in (meter.snapshot() - before).items()}
+        print("idle CPU ms/s: " + ", ".join(f"{g} {v * 1000:.1f}" for g, v in sorted(idle.items()) if v),
+              flush=True)
+        print(f"{'service':<18} {'request':<54} {'web ms':>7} {'all ms':>7}  breakdown (ms/request)", flush=True)
+        for service, name, weight, write in mix:
+            due = [supply.build(name) for _ in range(args.repeat + 1)]
+
+            def send(request, name=name):
+                if not hasattr(local, "http"):
+                    local.http = requests.Session()  # one keep-alive connection per client thread
+                response = local.http.request(request.method, system.url(request.service) + request.path,
+                                              json=request.body, headers=request.headers, timeout=60)
+                assert response.status_code in request.expect, (name, response.status_code, response.text[:300])
+
+            send(due[0])  # warm: the first of each kind fills caches
+            system.wait_drained(60)
+            since = system.outbox_position()
             before, started = meter.snapshot(), time.perf_counter()
-            time.sleep(5)
-            idle_seconds = time.perf_counter() - started
-            idle = {g: s / idle_seconds for g, s in (meter.snapshot() - before).items()}
-            print("idle CPU ms/s: " + ", ".join(f"{g} {v * 1000:.1f}" for g, v in sorted(idle.items()) if v),
-                  flush=True)
-            print(f"{'service':<18} {'request':<54} {'web ms':>7} {'all ms':>7}  breakdown (ms/request)", flush=True)
-            for service, name, weight, write in mix:
-                due = [supply.build(name) for _ in range(args.repeat + 1)]
-
-                def send(request, name=name):
-                    if not hasattr(local, "http"):
-                        local.http = requests.Session()  # one keep-alive connection per client thread
-                    response = local.http.request(request.method, system.url(request.service) + request.path,
-                                                  json=request.body, headers=request.headers, timeout=60)
-                    assert response.status_code in request.expect, (name, response.status_code, response.text[:300])
-
-                send(due[0])  # warm: the first of each kind fills caches
+            if args.concurrency > 1:  # as a burst sends them: several in flight at once
+                with ThreadPoolExecutor(args.concurrency) as pool:
+                    list(pool.map(send, due[1:]))
+            else:
+                for request in due[1:]:
+                    send(request)
+            if write:
                 system.wait_drained(60)
-                since = system.outbox_position()
-                before, started = meter.snapshot(), time.perf_counter()
-                if args.concurrency > 1:  # as a burst sends them: several in flight at once
-                    with ThreadPoolExecutor(args.concurrency) as pool:
-                        list(pool.map(send, due[1:]))
-                else:
-                    for request in due[1:]:
-                        send(request)
-                if write:
-                    system.wait_drained(60)
-                    system.effects(system.produced_since(since), consumers, timeout=60)
-                after, seconds = meter.snapshot(), time.perf_counter() - started
-                used = {g: max(0.0, after[g] - before[g] - idle.get(g, 0.0) * seconds) for g in meter.roots}
-                by_kind: Counter = Counter()
-                for g, s in used.items():
-                    by_kind[_kind(g)] += s * 1000 / args.repeat
-                web = used.get(f"web {service}", 0.0) * 1000 / args.repeat
-                total = sum(by_kind.values())
-                rows.append({"service": service, "request": name, "weight": weight, "web_ms": round(web, 2),
-                             "all_ms": round(total, 2), "by_kind": {k: round(v, 2) for k, v in by_kind.items()}})
-                parts = ", ".join(f"{k} {v:.2f}" for k, v in by_kind.most_common() if v >= 0.05)
-                print(f"{service:<18} {name[:54]:<54} {web:>7.2f} {total:>7.2f}  {parts}", flush=True)
-            weights = sum(r["weight"] for r in rows)
-            mean_web = sum(r["web_ms"] * r["weight"] for r in rows) / weights
-            mean_all = sum(r["all_ms"] * r["weight"] for r in rows) / weights
-            print(f"{'mix (weighted)':<18} {'':<54} {mean_web:>7.2f} {mean_all:>7.2f}", flush=True)
-            if args.in_process:
-                for name, ms in in_process(system, ctx, supply, mix, args.in_process, args.profile).items():
-                    next(r for r in rows if r["request"] == name)["in_process_ms"] = ms
-                known = [r for r in rows if r.get("in_process_ms") is not None]
-                mean = sum(r["in_process_ms"] * r["weight"] for r in known) / sum(r["weight"] for r in known)
-                print(f"{'mix (weighted)':<18} {'':<54} {mean:>7.2f} ms in process", flush=True)
-            if args.json:
-                Path(args.json).write_text(json.dumps({"repeat": args.repeat, "idle_ms_per_s": {
-                    g: round(v * 1000, 1) for g, v in idle.items()}, "rows": rows,
-                    "mix_web_ms": round(mean_web, 2), "mix_all_ms": round(mean_all, 2)}, indent=1))
-    finally:
-        ctx.rabbitmq.stop()
-        ctx.postgres.stop()
+                system.effects(system.produced_since(since), consumers, timeout=60)
+            after, seconds = meter.snapshot(), time.perf_counter() - started
+            used = {g: max(0.0, after[g] - before[g] - idle.get(g, 0.0) * seconds) for g in meter.roots}
+            by_kind: Counter = Counter()
+            for g, s in used.items():
+                by_kind[_kind(g)] += s * 1000 / args.repeat
+            web = used.get(f"web {service}", 0.0) * 1000 / args.repeat
+            total = sum(by_kind.values())
+            rows.append({"service": service, "request": name, "weight": weight, "web_ms": round(web, 2),
+                         "all_ms": round(total, 2), "by_kind": {k: round(v, 2) for k, v in by_kind.items()}})
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in by_kind.most_common() if v >= 0.05)
+            print(f"{service:<18} {name[:54]:<54} {web:>7.2f} {total:>7.2f}  {parts}", flush=True)
+        weights = sum(r["weight"] for r in rows)
+        mean_web = sum(r["web_ms"] * r["weight"] for r in rows) / weights
+        mean_all = sum(r["all_ms"] * r["weight"] for r in rows) / weights
+        print(f"{'mix (weighted)':<18} {'':<54} {mean_web:>7.2f} {mean_all:>7.2f}", flush=True)
+        if args.in_process:
+            for name, ms in in_process(system, ctx, supply, mix, args.in_process, args.profile).items():
+                next(r for r in rows if r["request"] == name)["in_process_ms"] = ms
+            known = [r for r in rows if r.get("in_process_ms") is not None]
+            mean = sum(r["in_process_ms"] * r["weight"] for r in known) / sum(r["weight"] for r in known)
+            print(f"{'mix (weighted)':<18} {'':<54} {mean:>7.2f} ms in process", flush=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps({"repeat": args.repeat, "idle_ms_per_s": {
+                g: round(v * 1000, 1) for g, v in idle.items()}, "rows": rows,
+                "mix_web_ms": round(mean_web, 2), "mix_all_ms": round(mean_all, 2)}, indent=1))
     return 0
 
 
