@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, raiseload, selectinload
+from sqlalchemy.orm import Session, joinedload, raiseload
 
 from services.referrals import models
 from services.referrals.domain import (
@@ -263,13 +263,15 @@ class ReferralRepository(Repository):
             return {}
         query = sa.select(Referral).where(Referral.id.in_(ids))
         if seen_by is not None:
-            query = query.options(selectinload(Referral.offers.and_(Offer.provider_id == seen_by)),
-                                  selectinload(Referral.declines.and_(Decline.provider_id == seen_by)),
+            # One provider's answers are a row or two a referral: joined to it, all in one statement.
+            query = query.options(joinedload(Referral.questions),
+                                  joinedload(Referral.offers.and_(Offer.provider_id == seen_by)),
+                                  joinedload(Referral.declines.and_(Decline.provider_id == seen_by)),
                                   raiseload(Referral._invitations))
             assessments = False
         if not assessments:
             query = query.options(raiseload(Referral.assessments))
-        return {r.id: self._seen(r) for r in self.session.scalars(query)}
+        return {r.id: self._seen(r) for r in self.session.scalars(query).unique()}
 
     def _one(self, query, *, for_update: bool = False, answering: bool = False) -> Referral | None:
         if for_update or answering:

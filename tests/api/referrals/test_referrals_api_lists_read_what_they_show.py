@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from services.referrals.domain import Decline, Offer
 from tests.api.referrals.referrals_support import OFFICER, admit, offer, provider_auth, published_referral
+from tests.support.runtime import statements_run
 
 
 @contextlib.contextmanager
@@ -46,9 +47,10 @@ def test_a_providers_referrals_list_shows_its_own_answer_reading_only_its_own(cl
     referral, (acorn, birch, cedar), made = _answered(client, rt)
     for provider, live_offer, declined in ((acorn, made[acorn]["offer_id"], False), (birch, None, True),
                                            (cedar, made[cedar]["offer_id"], False)):
-        with loaded() as seen:
+        with loaded() as seen, statements_run(rt.engine) as run:
             listed = client.get("/v1/provider/referrals", headers=provider_auth(provider))
         assert listed.status_code == 200
+        assert len(run) == 3, run  # its memberships, the page's ids, the referrals with their parts it sees
         [shown] = listed.json
         assert (shown["referral_id"], shown["my_live_offer_id"], shown["declined"]) == (
             referral["referral_id"], live_offer, declined)
