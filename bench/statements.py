@@ -21,11 +21,10 @@ import sqlalchemy as sa
 
 from bench.event_path import RegistryOutbox
 from bench.http_services import State
-from bench.system import BenchSystem
+from bench.system import BenchSystem, own_servers
 from shared.events import new_event
 from shared.web import create_app
 from tests.support import runtime as rt
-from tests.support.servers import start_postgres, start_rabbitmq
 
 REPEAT = 50
 
@@ -51,52 +50,47 @@ def _counted(service: str, url: str, amqp_url: str):
 
 def main() -> int:
     ctx = _Ctx()
-    ctx.rabbitmq, ctx.postgres = start_rabbitmq(), start_postgres()
-    try:
-        with BenchSystem(ctx) as system:
-            state = State(system)
-            print(f"{'service':<18} {'request':<58} {'statements':>10} {'ms (in process)':>16}")
-            apps = {}
-            for name, service in system.system.services.items():
-                runtime, counter = _counted(name, service.database_url, ctx.rabbitmq.amqp_url)
-                apps[name] = (create_app(runtime.definition, runtime.settings, runtime).test_client(), counter)
-            for endpoint in state.endpoints():
-                client, counter = apps[endpoint["service"]]
+    with own_servers(ctx), BenchSystem(ctx) as system:
+        state = State(system)
+        print(f"{'service':<18} {'request':<58} {'statements':>10} {'ms (in process)':>16}")
+        apps = {}
+        for name, service in system.system.services.items():
+            runtime, counter = _counted(name, service.database_url, ctx.rabbitmq.amqp_url)
+            apps[name] = (create_app(runtime.definition, runtime.settings, runtime).test_client(), counter)
+        for endpoint in state.endpoints():
+            client, counter = apps[endpoint["service"]]
 
-                def send(i, endpoint=endpoint, client=client):
-                    path, headers, *template = endpoint["targets"][i % len(endpoint["targets"])]
-                    body = template[0].replace("@N@", str(7 + i % 3)) if template and template[0] else None
-                    response = client.open(path, method=endpoint["method"], headers=headers, data=body)
-                    assert response.status_code < 300, (response.status_code, response.get_data(as_text=True))
+            def send(i, endpoint=endpoint, client=client):
+                path, headers, *template = endpoint["targets"][i % len(endpoint["targets"])]
+                body = template[0].replace("@N@", str(7 + i % 3)) if template and template[0] else None
+                response = client.open(path, method=endpoint["method"], headers=headers, data=body)
+                assert response.status_code < 300, (response.status_code, response.get_data(as_text=True))
 
-                send(0)
-                counter["n"] = 0
-                started = time.perf_counter()
-                for i in range(REPEAT):
-                    send(i)
-                seconds = (time.perf_counter() - started) / REPEAT
-                print(f"{endpoint['service']:<18} {endpoint['name']:<58} "
-                      f"{counter['n'] / REPEAT:>10.1f} {seconds * 1000:>16.1f}")
-            # the consumers: stop the real ones so this process does the work
-            outbox = RegistryOutbox(system, state.providers, 1)
-            for name in ("referrals", "awards"):
-                system.system[name].signal("consumer", signal.SIGTERM)
-                runtime, counter = _counted(name, system.system[name].database_url, ctx.rabbitmq.amqp_url)
-                consumer = runtime.consumer()
-                bodies = [new_event("capacity.changed", {**outbox._data_for(i), "at": runtime.clock().isoformat()},
-                                    "provider_registry").to_json() for i in range(REPEAT + 1)]
-                consumer.handle(bodies[0])
-                counter["n"] = 0
-                started = time.perf_counter()
-                for body in bodies[1:]:
-                    assert consumer.handle(body).action == "done"
-                seconds = (time.perf_counter() - started) / REPEAT
-                print(f"{name:<18} {'consumer: capacity.changed':<58} {counter['n'] / REPEAT:>10.1f} "
-                      f"{seconds * 1000:>16.1f}")
-            outbox.close()
-    finally:
-        ctx.rabbitmq.stop()
-        ctx.postgres.stop()
+            send(0)
+            counter["n"] = 0
+            started = time.perf_counter()
+            for i in range(REPEAT):
+                send(i)
+            seconds = (time.perf_counter() - started) / REPEAT
+            print(f"{endpoint['service']:<18} {endpoint['name']:<58} "
+                  f"{counter['n'] / REPEAT:>10.1f} {seconds * 1000:>16.1f}")
+        # the consumers: stop the real ones so this process does the work
+        outbox = RegistryOutbox(system, state.providers, 1)
+        for name in ("referrals", "awards"):
+            system.system[name].signal("consumer", signal.SIGTERM)
+            runtime, counter = _counted(name, system.system[name].database_url, ctx.rabbitmq.amqp_url)
+            consumer = runtime.consumer()
+            bodies = [new_event("capacity.changed", {**outbox._data_for(i), "at": runtime.clock().isoformat()},
+                                "provider_registry").to_json() for i in range(REPEAT + 1)]
+            consumer.handle(bodies[0])
+            counter["n"] = 0
+            started = time.perf_counter()
+            for body in bodies[1:]:
+                assert consumer.handle(body).action == "done"
+            seconds = (time.perf_counter() - started) / REPEAT
+            print(f"{name:<18} {'consumer: capacity.changed':<58} {counter['n'] / REPEAT:>10.1f} "
+                  f"{seconds * 1000:>16.1f}")
+        outbox.close()
     return 0
 
 

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -38,6 +39,19 @@ PRODUCTION_ENV = {
     "DPS_WEB_WORKERS": os.environ.get("DPS_WEB_WORKERS", "2"),
     "DPS_WEB_THREADS": os.environ.get("DPS_WEB_THREADS", "4"),
 }
+
+
+@contextmanager
+def own_servers(ctx):
+    """The run's own RabbitMQ and PostgreSQL (started as the tests start them) on `ctx`, stopped after."""
+    from tests.support.servers import start_postgres, start_rabbitmq
+
+    ctx.rabbitmq, ctx.postgres = start_rabbitmq(), start_postgres()
+    try:
+        yield ctx
+    finally:
+        ctx.rabbitmq.stop()
+        ctx.postgres.stop()
 
 
 def consumers_of() -> dict[str, set[str]]:

@@ -24,6 +24,7 @@ from services.awards.unit_of_work import AwardsUnitOfWork
 from services.awards.views import (
     Reads,
     award_view,
+    award_views,
     bid_view,
     contract_view,
     evaluation_view,
@@ -139,8 +140,8 @@ class Awards(MethodView):
             query["team"] = handlers.team_scope(actor, query.get("team"))
         with _uow(actor, read_only=True) as uow:
             reads = Reads(uow.session)
-            return page.respond(reads.awards(**query, limit=page.fetch, offset=page.offset),
-                                lambda row: award_view(reads, row, actor))
+            rows, headers = page.respond(reads.awards(**query, limit=page.fetch, offset=page.offset))
+            return award_views(reads, rows, actor), headers
 
 
 @calloffs.route("/awards/<uuid:award_id>")

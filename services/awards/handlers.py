@@ -189,9 +189,11 @@ class RankingView:
 
 
 def rank_referral(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) -> RankingView:
-    if not uow.call_offs.known(referral_id):
-        raise NotFound("awards has no closed referral with this id", field="referral_id")
-    call_off = _call_off(uow, referral_id)
+    call_off = uow.call_offs.get(referral_id)
+    if call_off is None:  # why not, asked only then: never heard of (404), or not closed (409)
+        if not uow.call_offs.known(referral_id):
+            raise NotFound("awards has no closed referral with this id", field="referral_id")
+        call_off = _call_off(uow, referral_id)
     _check_service_area(actor, call_off.referral.team)
     if call_off.award_made is not None:
         return RankingView(call_off.award_made.ranking, call_off.award_made)

@@ -192,16 +192,24 @@ def ranking_view(ranking: Ranking, names: dict, award_id: UUID | None = None) ->
 
 
 def award_view(reads: Reads, row, actor: Actor) -> dict:
-    view = {name: getattr(row, name) for name in cached(AwardOut).fields if name != "ranking" and hasattr(row, name)}
+    return award_views(reads, [row], actor)[0]
+
+
+def award_views(reads: Reads, rows, actor: Actor) -> list[dict]:
+    """The awards as `actor` may see them; the providers' names of all their rankings in one query."""
+    fields = [name for name in cached(AwardOut).fields if name != "ranking"]
+    views = [{name: getattr(row, name) for name in fields if hasattr(row, name)} for row in rows]
     if actor.is_provider_only:
         # The provider learns it won; never the other offers, who pressed award, or why.
-        for private in ("override_reason", "override_reason_code", "awarded_by", "team", "window_basis"):
-            view.pop(private, None)
-        return view
-    ranking = ranking_from_json(row.ranking)
-    names = reads.provider_names({e.offer.provider_id for e in ranking.entries})
-    view["ranking"] = ranking_view(ranking, names, row.award_id)
-    return view
+        for view in views:
+            for private in ("override_reason", "override_reason_code", "awarded_by", "team", "window_basis"):
+                view.pop(private, None)
+        return views
+    rankings = [ranking_from_json(row.ranking) for row in rows]
+    names = reads.provider_names({e.offer.provider_id for ranking in rankings for e in ranking.entries})
+    for view, ranking, row in zip(views, rankings, rows, strict=True):
+        view["ranking"] = ranking_view(ranking, names, row.award_id)
+    return views
 
 
 def result_view(result, names: dict) -> dict:

@@ -416,7 +416,7 @@ def record_identity_reads(uow: UnitOfWork, actor: Actor, shown: Iterable[Council
 
 
 def referral_for_council(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> CouncilView:
-    referral = _as_of_now(uow, uow.referrals.get(referral_id))
+    referral = _as_of_now(uow, uow.referrals.get(referral_id, assessments=False))  # the view shows none
     require_council_side(referral, actor)
     return _council_view(uow, referral)
 
@@ -428,7 +428,7 @@ def referrals_for_council(uow: UnitOfWork, actor: Actor, *, team: str | None = N
     ids = uow.referrals.find(now=uow.now(), team=council_listing_team(actor, team), status=status, lot=lot,
                              upn=upn.replace(" ", "").upper() if upn else None, child_ref=child_ref,
                              limit=limit, offset=offset)
-    found = uow.referrals.get_many(ids)
+    found = uow.referrals.get_many(ids, assessments=False)  # the council's view shows none
     return [CouncilView(_as_of_now(uow, found[i]), uow.referrals.child_ref(i)) for i in ids]
 
 
@@ -472,7 +472,7 @@ def referrals_for_provider(uow: UnitOfWork, actor: Actor, *, open_only: bool = T
                                    all_on=access[ProviderAccess.ALL],
                                    own_live_offers_on=access[ProviderAccess.OWN_LIVE_OFFERS],
                                    access_open=True, limit=limit, offset=offset)
-    found = uow.referrals.get_many(ids)
+    found = uow.referrals.get_many(ids, seen_by=provider_id)  # what the provider's view shows, no more
     return [_as_of_now(uow, found[i]) for i in ids]
 
 
@@ -480,7 +480,7 @@ def offers_of_provider(uow: UnitOfWork, actor: Actor, *, referral_id: UUID | Non
                        live: bool | None = None, limit: int = 100, offset: int = 0) -> list[tuple[Referral, Offer]]:
     provider_id = require_provider(actor)
     pairs = uow.referrals.offer_ids_of(provider_id, referral_id=referral_id, live=live, limit=limit, offset=offset)
-    found = uow.referrals.get_many(r for r, _ in pairs)
+    found = uow.referrals.get_many((r for r, _ in pairs), seen_by=provider_id)
     return [(_as_of_now(uow, found[r]), next(o for o in found[r].offers if o.id == o_id)) for r, o_id in pairs]
 
 

@@ -21,10 +21,11 @@ from datetime import UTC, date, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, raiseload
 
 from services.referrals import models
 from services.referrals.domain import (
+    Decline,
     DpsRecord,
     Membership,
     MembershipStatus,
@@ -265,14 +266,18 @@ class ReferralRepository(Repository):
         self.session.add(referral)
         self._seen(referral)
 
-    def get(self, referral_id: UUID, *, for_update: bool = False, answering: UUID | None = None) -> Referral:
+    def get(self, referral_id: UUID, *, for_update: bool = False, answering: UUID | None = None,
+            assessments: bool = True) -> Referral:
         """`for_update`: the referral's state is to change: its row locked (PostgreSQL; SQLite's unit of work
         holds the database's write lock anyway).  `answering`: a provider's offer or decline: the row is
         shared with other providers' answers (a closing waits for them all), and the provider's own
-        invitation is locked, so only that provider's own answers wait for each other."""
+        invitation is locked, so only that provider's own answers wait for each other.  `assessments=False`:
+        to show to the council, whose view has none (reading them raises)."""
         if answering is not None:  # first: what is read next is what the provider's last answer left
             self._lock_invitation(referral_id, answering)
         query = sa.select(Referral).where(Referral.id == referral_id)
+        if not assessments:
+            query = query.options(raiseload(Referral.assessments))
         referral = self._one(query, for_update=for_update, answering=answering is not None)
         if referral is None:
             raise NotFound("no such referral")
@@ -290,11 +295,26 @@ class ReferralRepository(Repository):
             raise NotFound("no such offer from your organisation")
         return self._one(sa.select(Referral).where(Referral.id == referral_id), answering=answering)
 
-    def get_many(self, ids: Iterable[UUID]) -> dict[UUID, Referral]:
+    def get_many(self, ids: Iterable[UUID], *, seen_by: UUID | None = None,
+                 assessments: bool = True) -> dict[UUID, Referral]:
+        """Referrals to show.  `seen_by`: for that provider's views alone, each with its questions and that
+        provider's own offers and decline only, its invitations and the other providers' answers not read
+        (reading them raises): a page of referrals each open to a whole lot of providers reads the rows it
+        shows, not every provider's.  `assessments=False`: the assessments are not read (reading raises)."""
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
-        return {r.id: self._seen(r) for r in self.session.scalars(sa.select(Referral).where(Referral.id.in_(ids)))}
+        query = sa.select(Referral).where(Referral.id.in_(ids))
+        if seen_by is not None:
+            # One provider's answers are a row or two a referral: joined to it, all in one statement.
+            query = query.options(joinedload(Referral.questions),
+                                  joinedload(Referral.offers.and_(Offer.provider_id == seen_by)),
+                                  joinedload(Referral.declines.and_(Decline.provider_id == seen_by)),
+                                  raiseload(Referral._invitations))
+            assessments = False
+        if not assessments:
+            query = query.options(raiseload(Referral.assessments))
+        return {r.id: self._seen(r) for r in self.session.scalars(query).unique()}
 
     def _one(self, query, *, for_update: bool = False, answering: bool = False) -> Referral | None:
         if for_update or answering:

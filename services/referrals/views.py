@@ -16,7 +16,7 @@ def _questions(referral: Referral) -> list[dict]:
 
 
 def council_view(referral: Referral, child_ref: UUID) -> dict:
-    child, exception = referral.child, referral.off_dps_exception
+    child, exception, invited = referral.child, referral.off_dps_exception, referral.invited
     return {
         "referral_id": referral.id, "team": referral.team, "lot": referral.lot, "status": referral.status.value,
         "deadline": referral.deadline, "exclusion_start": referral.exclusion_start,
@@ -24,9 +24,8 @@ def council_view(referral: Referral, child_ref: UUID) -> dict:
         "child": {"name": child.name, "date_of_birth": child.date_of_birth, "upn": child.upn,
                   "address": child.address},
         "profile": profile_data(referral.profile), "questions": _questions(referral),
-        "invited_provider_ids": list(referral.invited), "no_eligible_providers": referral.no_eligible_providers,
-        "invited_count": len(referral.invited),
-        "answered_count": sum(1 for p in referral.invited if referral.has_answered(p)),
+        "invited_provider_ids": list(invited), "no_eligible_providers": referral.no_eligible_providers,
+        "invited_count": len(invited), "answered_count": len(referral.answered.intersection(invited)),
         "created_by": referral.created_by, "created_at": referral.created_at,
         "published_at": referral.published_at, "window_closed_at": referral.window_closed_at,
         "closed_by": referral.closed_by, "assessment_completed_at": referral.assessment_completed_at,

@@ -135,3 +135,20 @@ def wait_until(predicate, timeout: float = 15, interval: float = 0.05, message: 
         time.sleep(interval)
     if not predicate():
         raise AssertionError(f"{message} not met within {timeout}s")
+
+
+@contextmanager
+def statements_run(engine):
+    """The SQL text of every statement `engine` runs meanwhile (what a request costs, in round trips)."""
+    import sqlalchemy as sa
+
+    seen: list[str] = []
+
+    def note(_connection, _cursor, statement, *_args):
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)

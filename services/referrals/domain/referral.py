@@ -378,8 +378,15 @@ class Referral:
         return provider_id in self.declines or self.live_offer_of(provider_id) is not None
 
     @property
+    def answered(self) -> frozenset[UUID]:
+        """The providers that have answered (`has_answered`), all at once: one pass over the offers however
+        many providers a lot invites."""
+        return frozenset(self.declines).union(o.provider_id for o in self.offers if o.live)
+
+    @property
     def unanswered(self) -> tuple[UUID, ...]:
-        return tuple(p for p in self.invited if not self.has_answered(p))
+        answered = self.answered
+        return tuple(p for p in self.invited if p not in answered)
 
     def _check_window(self, provider_id: UUID, now: datetime) -> None:
         # A draft was never sent to anyone: say so rather than "not invited".

@@ -37,7 +37,7 @@ from tests.api.awards.awards_support import (
     provider_auth,
     snapshot,
 )
-from tests.support.runtime import auth
+from tests.support.runtime import auth, statements_run
 
 PLACEMENT_AWARDED_FIELDS = {
     "award_id", "placement_id", "referral_id", "offer_id", "provider_id", "lot", "team", "child_ref",
@@ -148,6 +148,13 @@ def test_who_may_see_a_ranking(client, worked):
 def test_ranking_of_a_referral_awards_has_not_seen_closed_is_not_found(client):
     response = client.get(f"/v1/referrals/{uuid.uuid4()}/ranking", headers=OFFICER)
     assert response.status_code == 404 and "referral_id" in errors(response)
+
+
+def test_a_ranking_reads_the_referrals_row_once(client, rt, worked):
+    """Whether awards has heard of the referral at all is asked only when there is no call-off to rank."""
+    with statements_run(rt.engine) as run:
+        assert ranking(client, worked).status_code == 200
+    assert [s for s in run if s.startswith("SELECT") and "\nFROM referrals" in s][1:] == []
 
 
 # --- the award

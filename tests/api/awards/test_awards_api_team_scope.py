@@ -24,7 +24,7 @@ from tests.api.awards.awards_support import (
     offer,
     provider_auth,
 )
-from tests.support.runtime import auth
+from tests.support.runtime import auth, statements_run
 
 MEDICAL_OFFICER = auth("officer", team="medical", sub="officer-medical")
 
@@ -56,6 +56,19 @@ def test_an_officer_lists_only_their_own_teams_awards(client, awarded):
     assert mine.status_code == 200
     assert [a["referral_id"] for a in mine.json] == [awarded["referral_id"]]
     assert client.get("/v1/awards", headers=MEDICAL_OFFICER).json == []
+
+
+def test_the_managers_list_reads_the_rankings_providers_once_for_the_page(client, rt, awarded):
+    """Each award's ranking names its providers; a page reads their names in one query, not one per award."""
+    with statements_run(rt.engine) as reading_one:
+        one = client.get("/v1/awards?page_size=1", headers=MANAGER)
+    with statements_run(rt.engine) as reading_two:
+        both = client.get("/v1/awards?page_size=2", headers=MANAGER)
+    assert one.status_code == both.status_code == 200 and len(both.json) == 2
+    assert len(reading_two) == len(reading_one), reading_two
+    for listed in both.json:
+        alone = client.get(f"/v1/awards/{listed['award_id']}", headers=MANAGER).json
+        assert listed == alone and all(e["provider_name"] for e in listed["ranking"]["entries"])
 
 
 def test_an_officer_asking_for_another_teams_awards_by_name_is_refused(client, awarded):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -27,7 +26,7 @@ from tests.api.provider_registry.registry_support import (
     lot_entry,
     provider_auth,
 )
-from tests.support.runtime import build_runtime
+from tests.support.runtime import build_runtime, statements_run
 
 
 @pytest.fixture
@@ -39,18 +38,8 @@ def other(rt, client_for):
     runtime.engine.dispose()
 
 
-@contextmanager
 def statements(rt):
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    sa.event.listen(rt.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(rt.engine, "before_cursor_execute", record)
+    return statements_run(rt.engine)
 
 
 def writes(seen: list[str]) -> list[tuple]:

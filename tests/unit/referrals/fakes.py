@@ -61,7 +61,8 @@ class FakeReferralRepository:
         self.referrals[referral.id] = referral
         self._seen(referral)
 
-    def get(self, referral_id: UUID, *, for_update: bool = False, answering: UUID | None = None) -> Referral:
+    def get(self, referral_id: UUID, *, for_update: bool = False, answering: UUID | None = None,
+            assessments: bool = True) -> Referral:
         if referral_id not in self.referrals:
             raise NotFound("no such referral")
         if for_update:
@@ -76,7 +77,8 @@ class FakeReferralRepository:
                 return self.get(referral.id, answering=provider_id if answering else None)
         raise NotFound("no such offer from your organisation")
 
-    def get_many(self, ids) -> dict[UUID, Referral]:
+    def get_many(self, ids, *, seen_by: UUID | None = None, assessments: bool = True) -> dict[UUID, Referral]:
+        # the whole referral whatever the view (the real one reads only what the view shows)
         return {i: self._seen(self.referrals[i]) for i in ids if i in self.referrals}
 
     def child_ref(self, referral_id: UUID) -> UUID:

@@ -277,3 +277,16 @@ def test_offer_after_a_decline_replaces_it():
     referral.submit_offer(membership(), terms(), now=LATER)
     assert ACORN not in referral.declines
     assert referral.has_answered(ACORN)
+
+
+def test_the_providers_that_answered_are_those_with_a_live_offer_or_a_decline():
+    dale, elm = uuid.uuid4(), uuid.uuid4()
+    referral = published(memberships=[membership(p) for p in (ACORN, BIRCH, CEDAR, dale, elm)])
+    referral.submit_offer(membership(ACORN), terms(), now=LATER)
+    referral.decline(BIRCH, "Full", now=LATER)
+    referral.submit_offer(membership(CEDAR), terms(), now=LATER)
+    referral.withdraw_offer(CEDAR, now=LATER)  # withdrawn: no answer any more
+    referral.submit_offer(membership(dale), terms(), now=LATER)
+    assert referral.answered == {ACORN, BIRCH, dale}
+    assert referral.answered == {p for p in referral.invited if referral.has_answered(p)}
+    assert set(referral.unanswered) == {CEDAR, elm}
