@@ -489,7 +489,8 @@ class AwardNotices(MethodView):
         quarter), from the first call-off's quarter to the last quarter that is over."""
         page = Page.take(query)
         with _uow(read_only=True) as uow:
-            return page.respond(page.window(transparency.award_notices(Reads(uow.session), uow.now())))
+            return page.respond(page.window(transparency.award_notices(Reads(uow.session), uow.now(),
+                                                                       uow.dps_records.all())))
 
 
 @published.route("/reports/call-offs.csv")

@@ -151,7 +151,8 @@ class PublishedQuarterQuery(Schema):
 
 
 class AwardNoticeOut(Schema):
-    """One quarter's grouped contract award notice of call-offs (PCR 2015 regulation 50)."""
+    """One quarter's contract award notices of call-offs: grouped (PCR 2015 regulation 50), or counted (the
+    Procurement Act 2023's notice for each call-off)."""
 
     quarter = fields.String(metadata={"description": "2025-Q1: calendar quarters, January to March the first"})
     year = fields.Integer()
@@ -159,10 +160,13 @@ class AwardNoticeOut(Schema):
     first_day = Date()
     last_day = Date()
     published_from = Date(metadata={"description": "The quarter's call-offs are in the open data from this day"})
-    notice_due = Date(metadata={"description": "The grouped notice is due by this day: 30 days after the quarter"})
+    notice_due = Date(allow_none=True, metadata={
+        "description": "The grouped notice is due by this day, 30 days after the quarter (PCR 2015); null under the "
+                       "Procurement Act 2023, where each call-off's notice comes before its contract"})
     call_offs = fields.Integer()
     total_pence = fields.Integer()
     regulation = fields.String()
+    regime = fields.String(metadata={"description": "pcr2015_dps, or pa2023 (a dynamic market or open framework)"})
 
 
 class ReferralOut(Schema):

@@ -484,23 +484,39 @@ def quarter_package(repo, pub: Publisher, records: list, year: int | None, quart
     return _package(releases, uri=uri, pub=pub, now=now)
 
 
-def award_notices(repo, now: datetime) -> list[dict]:
-    """Each quarter's grouped contract award notice, from the quarter of the first call-off to the last quarter
-    that is over, with its due date (30 days after the quarter's end) and what it lists."""
+def award_notices(repo, now: datetime, records: list | None = None) -> list[dict]:
+    """The contract award notices of call-offs, by quarter and by regime, from the quarter of the first
+    call-off to the last quarter that is over.  Under the 2015 rules one grouped notice a quarter, due 30
+    days after it (regulation 50); under the Procurement Act 2023 a notice for each call-off, before its
+    contract is entered into (section 50): the list counts them by quarter, and the open data stays grouped."""
     awards = repo.awards()
     if not awards:
         return []
+    by_id = {r.dps_id: r for r in records or []}
     today = now.astimezone(COUNCIL_TIMEZONE).date()
-    by_quarter: dict[Quarter, list] = defaultdict(list)
+    by_quarter: dict[tuple[Quarter, bool], list] = defaultdict(list)
     for award in awards:
-        by_quarter[Quarter.at(award.awarded_at)].append(award)
-    first = min(by_quarter)
-    return [{"quarter": q.label, "year": q.year, "number": q.number, "first_day": q.first_day,
-             "last_day": q.last_day, "published_from": q.day_after, "notice_due": q.notice_due,
-             "call_offs": len(by_quarter.get(q, [])),
-             "total_pence": sum(a.total_pence for a in by_quarter.get(q, [])),
-             "regulation": REGULATION_50}
-            for q in quarters_over(first, today)]
+        under_the_act = _regime_of(by_id, getattr(award, "dps_id", None)).under_the_act
+        by_quarter[(Quarter.at(award.awarded_at), under_the_act)].append(award)
+    first = min(q for q, _ in by_quarter)
+    rows = []
+    for q in quarters_over(first, today):
+        for under_the_act in (False, True):
+            listed = by_quarter.get((q, under_the_act), [])
+            if under_the_act and not listed:
+                continue
+            rows.append({
+                "quarter": q.label, "year": q.year, "number": q.number, "first_day": q.first_day,
+                "last_day": q.last_day, "published_from": q.day_after, "call_offs": len(listed),
+                "total_pence": sum(a.total_pence for a in listed),
+                "notice_due": None if under_the_act else q.notice_due,
+                "regulation": SECTION_50 if under_the_act else REGULATION_50,
+                "regime": "pa2023" if under_the_act else "pcr2015_dps"})
+    return rows
+
+
+SECTION_50 = ("Procurement Act 2023 section 50: a contract award notice for each call-off, published before "
+              "its contract is entered into")
 
 
 # --- the quarterly list of call-offs

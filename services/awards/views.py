@@ -46,7 +46,7 @@ class Reads:
                referral_id: UUID | None = None, award_id: UUID | None = None, awarded_from: datetime | None = None,
                awarded_before: datetime | None = None, limit: int | None = None, offset: int = 0) -> list:
         a = m.awards
-        query = sa.select(a, m.providers.c.provider_name, m.referrals.c.window_basis).outerjoin(
+        query = sa.select(a, m.providers.c.provider_name, m.referrals.c.window_basis, m.referrals.c.dps_id).outerjoin(
             m.providers, m.providers.c.provider_id == a.c.provider_id).outerjoin(
             m.referrals, m.referrals.c.referral_id == a.c.referral_id).order_by(a.c.awarded_at, a.c.award_id)
         for column, value in ((a.c.provider_id, provider_id), (a.c.lot, lot), (a.c.team, team),

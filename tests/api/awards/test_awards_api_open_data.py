@@ -328,3 +328,32 @@ def test_the_offer_window_and_its_basis_are_kept_and_published_with_the_award(cl
     assert "the offer window was 3 days, shorter than 10 days for the urgency of a child without education" in (
         published["tender"]["procurementMethodDetails"])
     assert "Excluded on Monday" not in str(published)
+
+
+def test_the_notices_follow_each_call_offs_regime(client, rt):
+    """Issue #15: under the 2015 rules a grouped notice a quarter (regulation 50); a call-off under a successor
+    made under the Procurement Act 2023 has its own notice before its contract (section 50)."""
+    feed(rt, "dps.configured", configured())
+    provider = uuid.uuid4()
+    line = admit(rt, provider)
+    feed(rt, "membership.admitted", {
+        "dps_id": str(SUCCESSOR), "provider_id": str(provider), "provider_name": "Acorn", "lot": 2,
+        "status": "admitted", "registration_status": "registered_school", "capacity": 5, "at": NOW.isoformat(),
+        "pricing_lines": [line]})
+    award(client, rt, provider, NOW)
+    referral_id, priced = uuid.uuid4(), offer(provider, 4000)
+    feed(rt, "referral.closed", {**closed_referral(referral_id, [priced]), "dps_id": str(SUCCESSOR)})
+    made = client.post(f"/v1/referrals/{referral_id}/award", json={"offer_id": priced["offer_id"]},
+                       headers=OFFICER)
+    assert made.status_code == 201, made.json
+    at(rt, IN_Q2)
+
+    notices = client.get("/v1/ocds/award-notices").json
+
+    assert [(n["quarter"], n["regime"], n["call_offs"], n["notice_due"]) for n in notices] == [
+        ("2025-Q1", "pcr2015_dps", 1, "2025-04-30"), ("2025-Q1", "pa2023", 1, None)]
+    assert notices[1]["regulation"].startswith("Procurement Act 2023 section 50")
+    methods = sorted(r["tender"]["procurementMethodDetails"] for r in call_offs(export(client)))
+    assert [m.split(":")[0] for m in methods] == [  # each call-off names the arrangement it came from
+        "Call-off from the Dynamic Purchasing System for Alternative Provision",
+        "Call-off from the Open Framework for Alternative Provision"]
