@@ -81,6 +81,8 @@ class Settings:
     council_id: str = "council"
     # provider registry: the statutory end of a DPS under the 2015 rules (SI 2024/716 regulation 5(4))
     pcr2015_statutory_end: date = date(2029, 2, 23)
+    # awards: whether the council uses the voluntary call-off standstill under a PCR 2015 DPS (regulations 86-87)
+    calloff_standstill_pcr2015: bool = False
 
     @property
     def upper(self) -> str:
@@ -138,6 +140,7 @@ def load_settings(service: str) -> Settings:
         council_name=_env("DPS_COUNCIL_NAME", "The Council"),
         council_id=_env("DPS_COUNCIL_ID", "council"),
         pcr2015_statutory_end=_date("DPS_PCR2015_STATUTORY_END", "2029-02-23"),
+        calloff_standstill_pcr2015=_bool("DPS_CALLOFF_STANDSTILL_PCR2015", False),
     )
 
 

@@ -106,8 +106,9 @@ class ReferralAward(MethodView):
         """Award the placement: the top-ranked offer, or another eligible one with a reason."""
         actor = current_principal()
         with _uow(actor) as uow:
-            award = handlers.award_placement(uow, actor, referral_id, body["offer_id"], body.get("reason"),
-                                             body.get("reason_code"))
+            award = handlers.award_placement(
+                uow, actor, referral_id, body["offer_id"], body.get("reason"), body.get("reason_code"),
+                standstill_used=current_app.extensions["dps"].settings.calloff_standstill_pcr2015)
         with _uow(actor, read_only=True) as uow:
             reads = Reads(uow.session)
             return award_view(reads, reads.awards(award_id=award.award_id)[0], actor)

@@ -213,8 +213,10 @@ def _dps(uow: AwardsUnitOfWork, call_off: CallOff) -> DpsRecord:
 
 
 def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUID,
-                    reason: str | None = None, reason_code: str | None = None) -> Award:
-    """Award the referral's placement to one offer, judged on the registry as it is now.
+                    reason: str | None = None, reason_code: str | None = None, *,
+                    standstill_used: bool = False) -> Award:
+    """Award the referral's placement to one offer, judged on the registry as it is now;
+    the standstill by the DPS's regime (`standstill_used`: DPS_CALLOFF_STANDSTILL_PCR2015).
 
     Two officers pressing at once: the referral row is locked, so the second
     waits and then finds the award made (409); the unique referral_id of the
@@ -230,7 +232,8 @@ def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offe
         uow.registry.lock_provider(chosen.provider_id, call_off.referral.lot)
     registry, places = _standing(uow, call_off)
     award = call_off.award(offer_id, awarded_by=actor.sub, registry=registry, places=places, now=uow.now(),
-                           dps=_dps(uow, call_off), reason=reason, reason_code=reason_code)
+                           dps=_dps(uow, call_off), reason=reason, reason_code=reason_code,
+                           standstill_used=standstill_used)
     _commit_unless_taken(uow, lambda: uow.call_offs.save(call_off),
                          Conflict("a placement has already been awarded for this referral", field="referral_id"))
     return award

@@ -49,6 +49,7 @@ class PlacementAwardedData(Schema):
     full_time = fields.Boolean(required=True)
     override_reason = fields.String(allow_none=True)
     override_reason_code = fields.String(allow_none=True)  # the published award criterion it was passed over for
+    standstill_ends_on = fields.Date(allow_none=True)  # the standstill's last day (null: none)
     awarded_by = fields.String(required=True)
     at = fields.AwareDateTime(required=True)
 
@@ -65,6 +66,7 @@ class OfferUnsuccessfulData(Schema):
     rank = fields.Integer(allow_none=True)  # among the eligible; null when not eligible
     reason = fields.String(required=True)
     winner_provider_id = fields.UUID(allow_none=True)
+    standstill_ends_on = fields.Date(allow_none=True)  # a call-off's standstill's last day, where there is one
     at = fields.AwareDateTime(required=True)
 
 
@@ -139,7 +141,7 @@ def _offer_unsuccessful(event: domain.OfferUnsuccessful) -> dict:
     if event.opportunity_id is not None:
         data.update(opportunity_id=event.opportunity_id, bid_id=event.offer_id)
     else:
-        data.update(referral_id=event.referral_id, offer_id=event.offer_id)
+        data.update(referral_id=event.referral_id, offer_id=event.offer_id, standstill_ends_on=event.standstill_ends_on)
     return data
 
 

@@ -160,6 +160,9 @@ awards = sa.Table(
     sa.Column("full_time", sa.Boolean, nullable=False),
     sa.Column("override_reason_code", sa.String(50), nullable=True),  # a published award criterion's code
     sa.Column("override_reason", sa.Text, nullable=True),  # the officer's words
+    # The standstill by the DPS's regime: its last day (null: none) and its basis in words.
+    sa.Column("standstill_ends_on", sa.Date, nullable=True),
+    sa.Column("standstill_basis", sa.Text, nullable=True),
     sa.Column("dps_id", sa.Uuid, nullable=True),  # null: the first DPS
     sa.Column("awarded_by", sa.String(200), nullable=False),
     sa.Column("awarded_at", UTCDateTime, nullable=False),

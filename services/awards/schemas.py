@@ -248,6 +248,12 @@ class AwardOut(Schema):
     override_reason = fields.String(allow_none=True)
     override_reason_code = fields.String(allow_none=True, metadata={
         "description": "The published award criterion the top-ranked offer was passed over for"})
+    standstill_ends_on = Date(allow_none=True, metadata={
+        "description": "The last day of the call-off's standstill, by the DPS's regime (null: none); the placement "
+                       "may start from the day after"})
+    standstill_basis = fields.String(allow_none=True, metadata={
+        "description": "The standstill's rule in words (Procurement Act 2023 s.51, or PCR 2015 regulations 86-87 "
+                       "and whether the council uses it)"})
     awarded_by = fields.String()
     awarded_at = AwareDateTime()
     window_basis = fields.Dict(allow_none=True, metadata={
@@ -271,6 +277,9 @@ class OfferResultOut(Schema):
     winner_provider_id = fields.UUID()
     winner_provider_name = fields.String(allow_none=True)
     decided_at = AwareDateTime()
+    standstill_ends_on = Date(allow_none=True, metadata={
+        "description": "The last day of the standstill, where there is one: the contract is not entered into "
+                       "before the day after"})
 
 
 class AwardCriterionOut(Schema):

@@ -220,7 +220,8 @@ def result_view(result, names: dict) -> dict:
             "eligible_offers": len(award.ranking.eligible), "reasons": [r.message for r in entry.reasons],
             "reason": result.reason, "cost_at_volume_pence": entry.cost_pence,
             "volume": volume_view(award.ranking.volume), "winner_provider_id": award.offer.provider_id,
-            "winner_provider_name": names.get(award.offer.provider_id), "decided_at": award.at}
+            "winner_provider_name": names.get(award.offer.provider_id), "decided_at": award.at,
+            "standstill_ends_on": award.standstill_ends_on}
 
 
 def opportunity_view(reads: Reads, row, actor: Actor, now: datetime) -> dict:

@@ -47,6 +47,7 @@ class PlacementAwarded(_Award):
     units_per_week = fields.Decimal(load_default=None, allow_none=True)
     total_pence = fields.Integer(required=True, strict=True)
     awarded_by = fields.String(load_default=None, allow_none=True)
+    standstill_ends_on = fields.Date(load_default=None, allow_none=True)  # missing (an older event): none
 
 
 class BlockPlaceAllocated(_Award):

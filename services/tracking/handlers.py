@@ -68,7 +68,8 @@ def place_award(uow: UnitOfWork, award: dict, source: domain.PlacementSource) ->
         hours_per_week=award["hours_per_week"], full_time=award["full_time"],
         agreed_cost_pence=award["agreed_cost_pence"], start_date=award["start_date"],
         expected_end_date=domain.expected_end(award["start_date"], award["weeks"]),
-        safeguarding=Safeguarding.COMMISSIONING_TEAM, provision=Provision.MAIN)
+        safeguarding=Safeguarding.COMMISSIONING_TEAM, provision=Provision.MAIN,
+        standstill_ends_on=award.get("standstill_ends_on"))
     placement = (Placement.from_call_off(**terms) if source is domain.PlacementSource.CALL_OFF
                  else Placement.from_block_place(**terms))
     uow.placements.add(placement, **{name: award.get(name) for name in (

@@ -95,6 +95,7 @@ placements = sa.Table(
     sa.Column("end_reason", Choice(values.EndReason, 30), nullable=True),
     sa.Column("next_step", Choice(values.NextStep, 40), nullable=True),
     sa.Column("cancel_reason", sa.Text, nullable=True),
+    sa.Column("standstill_ends_on", sa.Date, nullable=True),  # the call-off's standstill's last day (null: none)
     sa.Column("last_review_on", sa.Date, nullable=True),
     sa.Column("review_due_on", sa.Date, nullable=True),  # null unless running
     sa.Column("flagged_for_review", sa.Boolean, nullable=False, default=False),

@@ -176,6 +176,8 @@ class PlacementSchema(Schema):
     agreed_cost_pence = Integer()
     start_date = Date()
     expected_end_date = Date()
+    standstill_ends_on = Date(allow_none=True, metadata={
+        "description": "The last day of the call-off's standstill (null: none): the placement starts after it"})
     safeguarding = fields.String()
     provision = fields.String()
     status = fields.String()

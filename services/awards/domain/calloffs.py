@@ -20,7 +20,7 @@ import enum
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
@@ -259,6 +259,9 @@ class Award:
     at: datetime
     placement_id: UUID = field(default_factory=uuid.uuid4)  # the placement tracking will follow
     override_reason_code: str | None = None  # the published award criterion it was passed over for
+    # The standstill by the DPS's regime (Regime.call_off_standstill): its last day (None: none) and why.
+    standstill_ends_on: date | None = None
+    standstill_basis: str | None = None
 
 
 def check_override(dps: DpsRecord, code: str | None, words: str | None) -> tuple[AwardCriterion, str]:
@@ -311,10 +314,15 @@ class CallOff:
 
     def award(self, offer_id: UUID, *, awarded_by: str, registry: Registry, places: PlacesInUse,
               now: datetime, dps: DpsRecord, reason: str | None = None, reason_code: str | None = None,
-              award_id: UUID | None = None, placement_id: UUID | None = None) -> Award:
-        """Award the placement to `offer_id`, ranked afresh from the registry as it is now."""
+              award_id: UUID | None = None, placement_id: UUID | None = None,
+              standstill_used: bool = False) -> Award:
+        """Award the placement to `offer_id`, ranked afresh from the registry as it is now.
+
+        The standstill follows from the DPS's regime (`standstill_used`: the
+        council's choice to use the voluntary one under a PCR 2015 DPS)."""
         self._check_can_award()
-        dps.check_may_award(council_date(now))
+        today = council_date(now)
+        dps.check_may_award(today)
         ranking = rank_offers(self.referral, self.offers, registry, places, now)
         chosen = ranking.entry(offer_id)
         if chosen is None:
@@ -325,8 +333,10 @@ class CallOff:
         if chosen.rank != 1:
             criterion, words = check_override(dps, reason_code, reason)
             code = criterion.code
+        standstill = dps.regime.call_off_standstill(today, used=standstill_used)
         self.award_made = Award(award_id or uuid.uuid4(), self.referral.referral_id, chosen.offer,
-                                ranking, words, awarded_by, now, placement_id or uuid.uuid4(), code)
+                                ranking, words, awarded_by, now, placement_id or uuid.uuid4(), code,
+                                standstill.ends_on, standstill.basis)
         self.version += 1
         self._record_award(self.award_made, dps)
         return self.award_made
@@ -350,17 +360,31 @@ class CallOff:
             units_per_week=offer.units_per_week, hours_per_week=referral.hours_per_week, weeks=offer.weeks,
             total_pence=offer.total_pence, start_date=offer.start_date, full_time=referral.full_time,
             override_reason=award.override_reason, awarded_by=award.awarded_by, at=award.at,
-            override_reason_code=award.override_reason_code, ranking=award.ranking))
+            override_reason_code=award.override_reason_code, standstill_ends_on=award.standstill_ends_on,
+            ranking=award.ranking))
         for entry in award.ranking.entries:
             if entry.offer.offer_id != offer.offer_id:
                 self.events.append(OfferUnsuccessful(
                     entry.offer.offer_id, entry.offer.provider_id, unsuccessful_reason(entry, award, dps), award.at,
-                    referral_id=referral.referral_id, rank=entry.rank, winner_provider_id=offer.provider_id))
+                    referral_id=referral.referral_id, rank=entry.rank, winner_provider_id=offer.provider_id,
+                    standstill_ends_on=award.standstill_ends_on))
 
 
 def unsuccessful_reason(entry: RankedOffer, award: Award, dps: DpsRecord) -> str:
     """What an unsuccessful provider is told: its rank at the volume asked for, or why it was not eligible,
-    and why the winning offer won."""
+    and why the winning offer won; then when the standstill ends, where there is one."""
+    return _because(entry, award, dps) + standstill_words(award.standstill_ends_on, award.standstill_basis)
+
+
+def standstill_words(ends_on: date | None, basis: str | None) -> str:
+    """The sentence an unsuccessful bidder is told of the standstill ("" where there is none)."""
+    if ends_on is None:
+        return ""
+    return (f"; the standstill ends at the end of {ends_on.isoformat()} ({basis}): the contract is not entered "
+            f"into before {(ends_on + timedelta(days=1)).isoformat()}")
+
+
+def _because(entry: RankedOffer, award: Award, dps: DpsRecord) -> str:
     if not entry.eligible:
         return "not eligible: " + "; ".join(r.message for r in entry.reasons)
     ranking, won = award.ranking, award.ranking.entry(award.offer.offer_id)

@@ -38,6 +38,7 @@ class PlacementAwarded:
     awarded_by: str
     at: datetime
     override_reason_code: str | None = None  # and the published award criterion it was passed over for
+    standstill_ends_on: date | None = None  # the standstill's last day (None: none): no start until after it
     ranking: Any = field(default=None, compare=False, repr=False)  # the Ranking the award was made from
 
 
@@ -54,6 +55,7 @@ class OfferUnsuccessful:
     opportunity_id: UUID | None = None
     rank: int | None = None  # among the eligible; None when not eligible
     winner_provider_id: UUID | None = None
+    standstill_ends_on: date | None = None  # a call-off's standstill's last day, where there is one
 
 
 @dataclass(frozen=True)

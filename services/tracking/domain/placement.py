@@ -128,6 +128,7 @@ class Placement:
     end_reason: values.EndReason | None = None
     next_step: values.NextStep | None = None
     cancel_reason: str | None = None
+    standstill_ends_on: date | None = None  # the call-off's standstill's last day, from placement.awarded
     attendance: dict[date, AttendanceReturn] = field(default_factory=dict)
     concerns: list[Concern] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
@@ -191,6 +192,7 @@ class Placement:
         if started_on > self.expected_end_date:
             raise InvalidInput(f"is after the expected end date {self.expected_end_date}",
                                field="started_on")
+        check_after_standstill(started_on, self.standstill_ends_on)
         reason = self._check_overlap(started_on, others, overlap_reason, by)
         self.status = values.PlacementStatus.STARTED
         self.started_on = started_on
@@ -475,6 +477,20 @@ class Placement:
         if day < self.started_on:
             raise InvalidInput(f"is before the placement started on {self.started_on}",
                                field=field_name)
+
+
+STANDSTILL_RULE = "Procurement Act 2023 s.51 (law): the contract is not entered into during the standstill"
+"""Why a placement may not start during its call-off's standstill (a PCR 2015 DPS's voluntary one, where the
+council uses it, holds the same way: regulation 87)."""
+
+
+def check_after_standstill(started_on: date, standstill_ends_on: date | None) -> None:
+    """A placement starts only after the last day of its call-off's standstill (none: any day)."""
+    if standstill_ends_on is not None and started_on <= standstill_ends_on:
+        raise Conflict(f"the placement cannot start on {started_on.isoformat()}: the call-off's standstill runs "
+                       f"to the end of {standstill_ends_on.isoformat()}, so the earliest start is "
+                       f"{(standstill_ends_on + timedelta(days=1)).isoformat()} ({STANDSTILL_RULE})",
+                       field="started_on")
 
 
 def overlapping(candidate: Placement, started_on: date,

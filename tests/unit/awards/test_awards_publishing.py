@@ -35,7 +35,8 @@ def test_an_unsuccessful_bid_names_the_opportunity_and_bid_not_a_referral_and_of
     assert set(data) == {"provider_id", "opportunity_id", "bid_id", "reason", "at", "rank", "winner_provider_id"}
     _, data = message(OfferUnsuccessful(UUID(int=1), UUID(int=2), "ranked 2 of 3", AT, referral_id=UUID(int=3),
                                         rank=2, winner_provider_id=UUID(int=4)))
-    assert set(data) == {"provider_id", "referral_id", "offer_id", "reason", "at", "rank", "winner_provider_id"}
+    assert set(data) == {"provider_id", "referral_id", "offer_id", "reason", "at", "rank", "winner_provider_id",
+                         "standstill_ends_on"}  # a call-off's standstill (null: none)
     assert data["rank"] == 2 and data["winner_provider_id"] == str(UUID(int=4))
 
 
