@@ -479,9 +479,9 @@ class Placement:
                                field=field_name)
 
 
-STANDSTILL_RULE = "Procurement Act 2023 s.51 (law): the contract is not entered into during the standstill"
-"""Why a placement may not start during its call-off's standstill (a PCR 2015 DPS's voluntary one, where the
-council uses it, holds the same way: regulation 87)."""
+STANDSTILL_RULE = ("the contract is not entered into during the call-off's standstill: Procurement Act 2023 s.51 "
+                   "(law), or PCR 2015 regulation 87 where the council uses the voluntary one")
+"""Why a placement may not start during its call-off's standstill."""
 
 
 def check_after_standstill(started_on: date, standstill_ends_on: date | None) -> None:
