@@ -73,3 +73,11 @@ def test_the_registry_holds_nothing_about_children_and_has_no_such_endpoint(tmp_
     runtime, client = _app("provider_registry", tmp_path)
     assert client.get(f"/v1/subject-access/{uuid.uuid4()}", headers=MANAGER).status_code == 404
     runtime.engine.dispose()
+
+
+def test_the_command_needs_a_managers_token(monkeypatch, capsys):
+    from shared.cli import main
+
+    monkeypatch.delenv("DPS_TOKEN", raising=False)
+    assert main(["subject-access", str(uuid.uuid4())]) == 2
+    assert "DPS_TOKEN" in capsys.readouterr().err
