@@ -6,7 +6,8 @@ filter and group on are plain, indexed columns:
 - `attendance_returns` repeats the placement's provider, lot and team (they
   never change) so attendance is grouped without a join;
 - `committed_spend` holds each placement's agreed cost spread over the
-  calendar months (the domain's `allocate_by_month`), rewritten whenever the
+  calendar months (the domain's `commitment_by_month`: to its end if it
+  ended early, none if cancelled), rewritten whenever the
   placement's period changes, so spend by provider, lot and month is a SUM.
 """
 

@@ -30,7 +30,8 @@ from shared.unit_of_work import Repository
 _CHILD_LOCKS = 0x6368  # "ch"
 
 # what moves the committed spend
-_SPEND_ATTRIBUTES = ("status", "started_on", "start_date", "expected_end_date", "agreed_cost_pence")
+_SPEND_ATTRIBUTES = ("status", "started_on", "start_date", "expected_end_date", "end_date",
+                     "agreed_cost_pence")
 
 
 def _lock_key(child_ref: UUID) -> int:
@@ -167,14 +168,14 @@ def _after_flush(session: Session, _context) -> None:
 
 
 def _write_spend(session: Session, placement: Placement) -> None:
-    """The agreed cost spread over its months; a cancelled award commits nothing."""
+    """The agreed cost spread over its months, cut short when it ended early;
+    a cancelled award commits nothing (domain.commitment_by_month)."""
     table = models.committed_spend
     connection = session.connection()
     connection.execute(table.delete().where(table.c.placement_id == placement.placement_id))
-    if placement.status is PlacementStatus.CANCELLED:
-        return
-    first_day = placement.started_on or placement.start_date
-    months = domain.allocate_by_month(placement.agreed_cost_pence, first_day, placement.expected_end_date)
+    months = domain.commitment_by_month(placement.agreed_cost_pence, placement.started_on or placement.start_date,
+                                        placement.expected_end_date, status=placement.status,
+                                        end_date=placement.end_date)
     rows = [dict(placement_id=placement.placement_id, month=month, provider_id=placement.provider_id,
                  lot=placement.lot, team=placement.commissioning_team, pence=pence)
             for month, pence in months.items()]

@@ -176,7 +176,8 @@ def _add_names(session: Session, rows: list[dict]) -> None:
 def committed_spend(session: Session, seen: dict, from_month: date | None = None,
                     to_month: date | None = None) -> list[dict]:
     """Committed pence by provider, lot and month (each placement's agreed
-    cost spread over its days, see domain.allocate_by_month)."""
+    cost spread over its days, to its end if it ended early: see
+    domain.commitment_by_month)."""
     query = sa.select(S.c.provider_id, S.c.lot, S.c.month, sa.func.sum(S.c.pence).label("committed_pence"))
     query = _within(seen, query, S)
     if from_month is not None:

@@ -255,7 +255,11 @@ def test_the_reports_and_the_ocds_export_show_the_placement(client, call_off):
     assert (row["placements"], row["ended"], row["concerns"]) == (1, 1, 1)
     assert row["reintegration_rate"] == pytest.approx(1.0)
     assert row["average_attendance_rate"] == pytest.approx(0.6)
-    assert sum(r["committed_pence"] for r in reports["committed_spend"]) == award.total_pence
+    # it ended on the day it started: one day's share of the agreed cost, not the whole (issue #16)
+    first, expected_end = (date.fromisoformat(call_off.started[k]) for k in ("started_on", "expected_end_date"))
+    agreed_days = (expected_end - first).days + 1
+    one_day = (2 * award.total_pence + agreed_days) // (2 * agreed_days)
+    assert sum(r["committed_pence"] for r in reports["committed_spend"]) == one_day
     assert [(r["lot"], r["team"], r["reason_for_ap"], r["placements"]) for r in reports["active_placements"]] == [
         (1, "exclusions", "permanent_exclusion", 1)]
     as_csv = client.send("GET", "tracking", "/v1/reports/accountability", j.REPORTING, query={"format": "csv"})

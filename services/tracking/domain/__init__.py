@@ -65,6 +65,7 @@ from .reports import (
                          attendance_by_week,
                          census_day,
                          census_extract,
+                         commitment_by_month,
                          committed_spend_by_month,
                          overdue_reviews,
 )
@@ -133,6 +134,7 @@ __all__ = [
     "attendance_by_week",
     "census_day",
     "census_extract",
+    "commitment_by_month",
     "committed_spend_by_month",
     "overdue_reviews",
     "PLANNED_END_REASONS",

@@ -16,7 +16,10 @@ they are shown:
 - committed spend: each placement's agreed cost spread evenly over the
   calendar days from its start (the confirmed start, else the planned one) to
   its expected end, both inclusive, in whole pence per month by the largest
-  remainder, so the months add up exactly to the agreed cost;
+  remainder, so the months add up exactly to the agreed cost.  A placement
+  that ends before its expected end stops committing at its end: it commits
+  the agreed cost's share of the days it ran (half a penny up), spread over
+  those days; an award cancelled before it started commits nothing;
 - January AP census: placements active on census day, the third Thursday of
   January by default (DfE's AP census day).
 """
@@ -220,6 +223,24 @@ def _days_per_month(first_day: date, last_day: date) -> dict[date, int]:
     return days
 
 
+def commitment_by_month(agreed_cost_pence: int, first_day: date, expected_end_date: date, *,
+                        status: PlacementStatus, end_date: date | None = None) -> dict[date, int]:
+    """What one placement commits, per month: the agreed cost spread over
+    first_day..expected_end_date, cut short at its end date when it ended
+    early (the days' share of the cost, at the same rate per day), nothing
+    when it was cancelled before it started."""
+    if status is PlacementStatus.CANCELLED:
+        return {}
+    if status is not PlacementStatus.ENDED or end_date is None or end_date >= expected_end_date:
+        return allocate_by_month(agreed_cost_pence, first_day, expected_end_date)
+    if end_date < first_day:
+        raise ValueError("the placement ends before it starts")
+    ran = (end_date - first_day).days + 1
+    agreed_days = (expected_end_date - first_day).days + 1
+    committed = (2 * agreed_cost_pence * ran + agreed_days) // (2 * agreed_days)
+    return allocate_by_month(committed, first_day, end_date)
+
+
 def committed_spend_by_month(rows: Iterable[PlacementRow],
                              by: tuple[str, ...] = ("provider_id", "lot")) -> dict[tuple, int]:
     """Committed pence per (*by, month): e.g. by provider and lot, by lot
@@ -227,7 +248,8 @@ def committed_spend_by_month(rows: Iterable[PlacementRow],
     totals: dict[tuple, int] = defaultdict(int)
     for row in rows:
         key = tuple(getattr(row, name) for name in by)
-        spread = allocate_by_month(row.agreed_cost_pence, row.period_start, row.expected_end_date)
+        spread = commitment_by_month(row.agreed_cost_pence, row.period_start, row.expected_end_date,
+                                     status=row.status, end_date=row.end_date)
         for month, pence in spread.items():
             totals[(*key, month)] += pence
     return dict(totals)

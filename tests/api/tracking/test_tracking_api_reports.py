@@ -142,6 +142,24 @@ def test_a_later_start_moves_the_commitment(rt, client_for):
     assert [(r["month"], r["committed_pence"]) for r in rows] == [("2024-01", 13_333), ("2024-02", 14_667)]
 
 
+def test_a_placement_that_ends_early_stops_committing_at_its_end(rt, client_for):
+    client = client_for(rt)
+    # each 28 days, 15 Jan to 11 Feb, 1,000p a day
+    first_day = started(client, rt, on="2024-01-15", start_date="2024-01-15", weeks=4, total_pence=28_000)
+    mid_month = started(client, rt, on="2024-01-15", start_date="2024-01-15", weeks=4, total_pence=28_000)
+    never = awarded(rt, start_date="2024-01-15", weeks=4, total_pence=28_000)
+    for placement_id, end_date in ((first_day, "2024-01-15"), (mid_month, "2024-02-05")):
+        response = client.post(f"/v1/placements/{placement_id}/end", headers=OFFICER, json={
+            "end_date": end_date, "end_reason": "breakdown", "next_step": "neet"})
+        assert response.status_code == 200, response.json
+    response = client.post(f"/v1/placements/{never}/cancel", headers=OFFICER, json={
+        "reason": "family moved to another borough before the start", "next_step": "moved_away"})
+    assert response.status_code == 200, response.json
+    # the first: 1 day; the second: 17 days in January, 5 in February; the cancelled award: nothing
+    rows = client.get("/v1/reports/committed-spend", headers=MANAGER).json
+    assert [(r["month"], r["committed_pence"]) for r in rows] == [("2024-01", 1_000 + 17_000), ("2024-02", 5_000)]
+
+
 # -- accountability --------------------------------------------------------------------------------
 
 
