@@ -69,12 +69,12 @@ def place_award(uow: UnitOfWork, award: dict, source: domain.PlacementSource) ->
         agreed_cost_pence=award["agreed_cost_pence"], start_date=award["start_date"],
         expected_end_date=domain.expected_end(award["start_date"], award["weeks"]),
         safeguarding=Safeguarding.COMMISSIONING_TEAM, provision=Provision.MAIN,
-        standstill_ends_on=award.get("standstill_ends_on"))
+        standstill_ends_on=award.get("standstill_ends_on"), awarded_at=award["at"])
     placement = (Placement.from_call_off(**terms) if source is domain.PlacementSource.CALL_OFF
                  else Placement.from_block_place(**terms))
     uow.placements.add(placement, **{name: award.get(name) for name in (
         "award_id", "offer_id", "contract_id", "allocation_id", "unit_price_pence", "units_per_week", "weeks",
-        "awarded_by")}, awarded_at=award["at"])
+        "awarded_by")})
     uow.record(AuditEntry("placement.created", "placement", placement.placement_id, details={
         "source": source.value, "provider_id": str(placement.provider_id), "lot": placement.lot,
         "team": placement.commissioning_team, "agreed_cost_pence": placement.agreed_cost_pence}, actor=AWARDS))

@@ -44,10 +44,10 @@ def _provider_name():
 
 
 def _active_on(day: date):
-    """Started on or before the day and not ended before it (a cancelled
-    award never started, so never counts)."""
+    """Started on or before the day and not ended by it (as domain.active_on: ended
+    that day is not active; a cancelled award never started, so never counts)."""
     return sa.and_(P.c.started_on.is_not(None), P.c.started_on <= day,
-                   sa.or_(P.c.end_date.is_(None), P.c.end_date >= day))
+                   sa.or_(P.c.end_date.is_(None), P.c.end_date > day))
 
 
 # -- placements, attendance, concerns, reviews, outcomes ---------------------------

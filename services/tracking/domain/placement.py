@@ -31,7 +31,16 @@ from .attendance import (
     return_problems,
     window_rate,
 )
-from .common import Actor, check_lot, council_date, ensure_may_see, parse_choice, required_text, week_commencing
+from .common import (
+    Actor,
+    active_on,
+    check_lot,
+    council_date,
+    ensure_may_see,
+    parse_choice,
+    required_text,
+    week_commencing,
+)
 
 REVIEW_INTERVAL = timedelta(days=42)
 """Reviews at least every half term: six weeks from the start or the last review."""
@@ -129,6 +138,7 @@ class Placement:
     next_step: values.NextStep | None = None
     cancel_reason: str | None = None
     standstill_ends_on: date | None = None  # the call-off's standstill's last day, from placement.awarded
+    awarded_at: datetime | None = None  # when the award was made (None: not known, no check)
     attendance: dict[date, AttendanceReturn] = field(default_factory=dict)
     concerns: list[Concern] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
@@ -173,9 +183,8 @@ class Placement:
         return self.full_time and self.provision is values.Provision.MAIN
 
     def active_on(self, day: date) -> bool:
-        """Started on or before `day` and not ended before it."""
-        return (self.started_on is not None and self.started_on <= day
-                and (self.end_date is None or day <= self.end_date))
+        """Started on or before `day` and not ended by it (ended that day: not active)."""
+        return active_on(self.started_on, self.end_date, day)
 
     # Starting
 
@@ -192,6 +201,7 @@ class Placement:
         if started_on > self.expected_end_date:
             raise InvalidInput(f"is after the expected end date {self.expected_end_date}",
                                field="started_on")
+        check_not_before_award(started_on, self.awarded_at)
         check_after_standstill(started_on, self.standstill_ends_on)
         reason = self._check_overlap(started_on, others, overlap_reason, by)
         self.status = values.PlacementStatus.STARTED
@@ -477,6 +487,18 @@ class Placement:
         if day < self.started_on:
             raise InvalidInput(f"is before the placement started on {self.started_on}",
                                field=field_name)
+
+
+AWARD_RULE = ("a placement exists only from its award, so attendance and spend cannot come before it "
+              "(council policy, on the award as the start of the contract)")
+"""Why a placement may not start before the day it was awarded."""
+
+
+def check_not_before_award(started_on: date, awarded_at: datetime | None) -> None:
+    """A start is dated on or after the award's council date (an unknown award date: any day)."""
+    if awarded_at is not None and started_on < council_date(awarded_at):
+        raise InvalidInput(f"cannot be before the award on {council_date(awarded_at).isoformat()}, "
+                           f"the earliest start ({AWARD_RULE})", field="started_on")
 
 
 STANDSTILL_RULE = ("the contract is not entered into during the call-off's standstill: Procurement Act 2023 s.51 "

@@ -13,7 +13,7 @@ import pytest
 from services.tracking import handlers
 from services.tracking.domain import ConcernPolicy, Placement, PlacementSource, PlacementStatus
 from shared.actor import Actor
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.unit.tracking.fakes import NOW, FakeUnitOfWork
 
 PROVIDER_ID, OTHER_PROVIDER_ID = uuid4(), uuid4()
@@ -132,6 +132,17 @@ def test_only_the_placements_provider_and_team_touch_it(actor, message):
         handlers.start_placement(uow, actor, made.placement_id, date(2024, 1, 8))
     assert message in refused.value.message
     assert not uow.committed and made.status is PlacementStatus.AWARDED
+
+
+def test_a_start_before_the_award_is_refused_and_nothing_is_stored():
+    made = placement(start_date=date(2024, 1, 1), at=datetime(2024, 1, 2, 10, tzinfo=UTC))
+    uow = FakeUnitOfWork([made], actor=PROVIDER)
+    with pytest.raises(InvalidInput) as refused:
+        handlers.start_placement(uow, PROVIDER, made.placement_id, date(2024, 1, 1))
+    assert refused.value.field == "started_on" and "2024-01-02" in refused.value.message
+    assert not uow.committed and made.status is PlacementStatus.AWARDED and uow.messages == []
+    handlers.start_placement(uow, PROVIDER, made.placement_id, date(2024, 1, 2))
+    assert uow.committed and made.started_on == date(2024, 1, 2)
 
 
 def test_a_placement_not_there_is_not_found():
