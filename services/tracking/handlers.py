@@ -184,8 +184,15 @@ def record_attendance(uow: UnitOfWork, actor: Actor, placement_id: UUID, *, week
     week = placement.new_return(week_commencing, today=domain.council_date(uow.now()),
                                 sessions_offered=sessions_offered, attended=attended,
                                 authorised_absence=authorised_absence, unauthorised_absence=unauthorised_absence)
+    still_open = placement.open_concern(domain.ConcernKind.LOW_ATTENDANCE)
+    weeks_low = still_open and still_open.weeks_low
     with _about_placement():
         concerns = placement.record_attendance(week, by=actor, now=uow.now(), policy=policy)
+    if still_open is not None and still_open.weeks_low != weeks_low:
+        # not published: dps.tracking has no event type for it yet
+        uow.record(AuditEntry("concern.escalated", "concern", still_open.concern_id, details={
+            "placement_id": str(placement_id), "week_commencing": still_open.week_commencing.isoformat(),
+            "weeks_low": still_open.weeks_low, "rate": None if still_open.rate is None else str(still_open.rate)}))
     uow.commit()
     return placement, week, concerns
 

@@ -103,7 +103,7 @@ def attendance_returns(weeks: list[dict]) -> list[domain.AttendanceReturn]:
 
 def concern_row(concern: domain.Concern) -> dict:
     return {**{name: getattr(concern, name) for name in (
-        "concern_id", "kind", "week_commencing", "rate", "raised_at", "acknowledged_at", "acknowledged_by",
+        "concern_id", "kind", "week_commencing", "rate", "weeks_low", "raised_at", "acknowledged_at", "acknowledged_by",
         "acknowledgement", "provider_id", "lot", "team")}, "placement_id": concern.placement_id}
 
 

@@ -25,7 +25,10 @@ from .attendance import (
     AttendanceReturn,
     Concern,
     ConcernPolicy,
+    Finding,
     assess_week,
+    fell_low_again,
+    open_concern,
     overall_rate,
     refuse,
     return_problems,
@@ -41,6 +44,7 @@ from .common import (
     required_text,
     week_commencing,
 )
+from .values import ConcernKind
 
 REVIEW_INTERVAL = timedelta(days=42)
 """Reviews at least every half term: six weeks from the start or the last review."""
@@ -363,9 +367,10 @@ class Placement:
         refuse(self._week_problems(week, today))
 
     def _raise_concerns(self, week: date, policy: ConcernPolicy, now: datetime) -> list[Concern]:
-        raised = {(c.kind, c.week_commencing) for c in self.concerns}
+        raised = {(c.kind, c.week_commencing) for c in self.concerns if c.kind is not ConcernKind.LOW_ATTENDANCE}
         new = [Concern(f.kind, f.week_commencing, f.rate, now)
-               for f in assess_week(self.attendance.values(), week, policy, raised)]
+               for f in assess_week(self.attendance.values(), week, policy, raised)
+               if f.kind is not ConcernKind.LOW_ATTENDANCE or self._low_attendance_is_new(f, policy)]
         for concern in new:
             self.concerns.append(concern)
             self.events.append(events.ConcernRaised(
@@ -374,6 +379,19 @@ class Placement:
                 kind=concern.kind,
                 week_commencing=concern.week_commencing, rate=concern.rate, at=now))
         return new
+
+    def _low_attendance_is_new(self, finding: Finding, policy: ConcernPolicy) -> bool:
+        """One open low-attendance concern per placement (attendance.py): the open one follows the
+        finding; after it is acknowledged, a new one only once attendance has fallen low again."""
+        if (still_open := self.open_concern(ConcernKind.LOW_ATTENDANCE)) is not None:
+            still_open.follow(finding.week_commencing, finding.rate)
+            return False
+        last = max((c.week_commencing for c in self.concerns if c.kind is ConcernKind.LOW_ATTENDANCE),
+                   default=None)
+        return last is None or fell_low_again(self.attendance.values(), last, finding.week_commencing, policy)
+
+    def open_concern(self, kind: ConcernKind) -> Concern | None:
+        return open_concern(self.concerns, kind)
 
     @property
     def attendance_rate(self) -> Decimal | None:

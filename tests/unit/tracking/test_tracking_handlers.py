@@ -224,6 +224,20 @@ def test_a_return_is_published_with_the_concerns_it_raises_and_a_correction_coun
     assert uow.messages[-1].data["correction"] is True
 
 
+def test_a_low_week_while_the_concern_is_open_escalates_it_in_the_audit_trail_not_a_new_concern():
+    made = running()
+    uow = FakeUnitOfWork([made], actor=PROVIDER)
+    _, _, [concern] = _return(uow, made.placement_id, attended=5)
+    _, _, raised = _return(uow, made.placement_id, attended=5, monday=date(2024, 1, 15))
+    assert raised == [] and concern.weeks_low == 2 and concern.week_commencing == date(2024, 1, 15)
+    assert uow.types() == ["attendance.recorded", "concern.raised", "attendance.recorded"]
+    [escalated] = [entry for entry in uow.audit if entry.action == "concern.escalated"]
+    assert escalated.subject_id == concern.concern_id
+    assert escalated.details["weeks_low"] == 2 and escalated.details["rate"] == "0.5000"
+    _return(uow, made.placement_id, attended=4, monday=date(2024, 1, 15))  # a correction: not escalated
+    assert [e.action for e in uow.audit].count("concern.escalated") == 1
+
+
 def test_only_the_provider_returns_attendance():
     made = running()
     with pytest.raises(Forbidden):
