@@ -69,12 +69,12 @@ def place_award(uow: UnitOfWork, award: dict, source: domain.PlacementSource) ->
         agreed_cost_pence=award["agreed_cost_pence"], start_date=award["start_date"],
         expected_end_date=domain.expected_end(award["start_date"], award["weeks"]),
         safeguarding=Safeguarding.COMMISSIONING_TEAM, provision=Provision.MAIN,
-        standstill_ends_on=award.get("standstill_ends_on"))
+        standstill_ends_on=award.get("standstill_ends_on"), awarded_at=award["at"])
     placement = (Placement.from_call_off(**terms) if source is domain.PlacementSource.CALL_OFF
                  else Placement.from_block_place(**terms))
     uow.placements.add(placement, **{name: award.get(name) for name in (
         "award_id", "offer_id", "contract_id", "allocation_id", "unit_price_pence", "units_per_week", "weeks",
-        "awarded_by")}, awarded_at=award["at"])
+        "awarded_by")})
     uow.record(AuditEntry("placement.created", "placement", placement.placement_id, details={
         "source": source.value, "provider_id": str(placement.provider_id), "lot": placement.lot,
         "team": placement.commissioning_team, "agreed_cost_pence": placement.agreed_cost_pence}, actor=AWARDS))
@@ -184,8 +184,15 @@ def record_attendance(uow: UnitOfWork, actor: Actor, placement_id: UUID, *, week
     week = placement.new_return(week_commencing, today=domain.council_date(uow.now()),
                                 sessions_offered=sessions_offered, attended=attended,
                                 authorised_absence=authorised_absence, unauthorised_absence=unauthorised_absence)
+    still_open = placement.open_concern(domain.ConcernKind.LOW_ATTENDANCE)
+    weeks_low = still_open and still_open.weeks_low
     with _about_placement():
         concerns = placement.record_attendance(week, by=actor, now=uow.now(), policy=policy)
+    if still_open is not None and still_open.weeks_low != weeks_low:
+        # not published: dps.tracking has no event type for it yet
+        uow.record(AuditEntry("concern.escalated", "concern", still_open.concern_id, details={
+            "placement_id": str(placement_id), "week_commencing": still_open.week_commencing.isoformat(),
+            "weeks_low": still_open.weeks_low, "rate": None if still_open.rate is None else str(still_open.rate)}))
     uow.commit()
     return placement, week, concerns
 

@@ -150,6 +150,8 @@ concerns = sa.Table(
     sa.Column("acknowledged_at", UTCDateTime, nullable=True),
     sa.Column("acknowledged_by", sa.String(200), nullable=True),
     sa.Column("acknowledgement", sa.Text, nullable=True),
+    # low attendance: the weeks found low while it was open (its escalation); week_commencing is the latest
+    sa.Column("weeks_low", sa.Integer, nullable=False, default=1, server_default="1"),
     # a concern of one kind is raised at most once for a week
     sa.UniqueConstraint("placement_id", "kind", "week_commencing", name="uq_concerns_placement_kind_week"),
     sa.Index("ix_concerns_team_raised", "team", "raised_at"),

@@ -223,7 +223,9 @@ class ConcernSchema(Schema):
     team = fields.String()
     kind = fields.String()
     week_commencing = Date()
-    rate = fields.Float(allow_none=True)
+    rate = fields.Float(allow_none=True)  # low attendance: the window's rate up to its latest week
+    weeks_low = Integer(metadata={"description": "Low attendance: weeks found low while the concern was open "
+                                                 "(its escalation; 1 when raised)"})
     raised_at = AwareDateTime()
     acknowledged_at = AwareDateTime(allow_none=True)
     acknowledged_by = fields.String(allow_none=True)

@@ -44,10 +44,10 @@ def _provider_name():
 
 
 def _active_on(day: date):
-    """Started on or before the day and not ended before it (a cancelled
-    award never started, so never counts)."""
+    """Started on or before the day and not ended by it (as domain.active_on: ended
+    that day is not active; a cancelled award never started, so never counts)."""
     return sa.and_(P.c.started_on.is_not(None), P.c.started_on <= day,
-                   sa.or_(P.c.end_date.is_(None), P.c.end_date >= day))
+                   sa.or_(P.c.end_date.is_(None), P.c.end_date > day))
 
 
 # -- placements, attendance, concerns, reviews, outcomes ---------------------------
@@ -103,7 +103,7 @@ def attendance_returns(weeks: list[dict]) -> list[domain.AttendanceReturn]:
 
 def concern_row(concern: domain.Concern) -> dict:
     return {**{name: getattr(concern, name) for name in (
-        "concern_id", "kind", "week_commencing", "rate", "raised_at", "acknowledged_at", "acknowledged_by",
+        "concern_id", "kind", "week_commencing", "rate", "weeks_low", "raised_at", "acknowledged_at", "acknowledged_by",
         "acknowledgement", "provider_id", "lot", "team")}, "placement_id": concern.placement_id}
 
 

@@ -30,6 +30,7 @@ PERSONAL = set("""
     attendance attendance_rate recent_attendance_rate attended authorised_absence unauthorised_absence
     sessions_offered correction corrections
     attainment attitude behaviour notes note engagement qualifications next_step concerns rate acknowledgement
+    weeks_low
     reason cancel_reason end_reason override_reason assessment_reason overlap_reason off_dps_exception
     answers how_it_meets_needs delivery_postcode text question questions body
     created_by recorded_by acknowledged_by assessed_by awarded_by closed_by allocated_by confirmed_by

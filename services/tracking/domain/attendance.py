@@ -12,6 +12,14 @@ Two rules raise a concern that officers see at once:
   Exactly the threshold is not below it.
 A concern of one kind is raised at most once for a week, so a corrected
 return for the same week never raises it twice.
+
+A low-attendance concern is one open concern per placement: while it is
+open and attendance stays low, each later week's return updates it (the
+week and the window's rate) and escalates it by counting the weeks low
+(`weeks_low`: 1 when raised, one more for each later low week); a
+correction of its latest week updates the rate only.  Once acknowledged,
+a new one is raised only when attendance falls low again: some week
+returned after the acknowledged concern's latest week was not low.
 """
 
 from __future__ import annotations
@@ -136,6 +144,19 @@ class Concern:
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     acknowledgement: str | None = None
+    weeks_low: int = 1  # the escalation: how many weeks' returns found attendance low while it was open
+
+    def follow(self, week: date, window_rate: Decimal | None) -> bool:
+        """Attendance is still low in `week`'s return: a later week moves the concern to that week and
+        escalates it (one more week low); a correction of its latest week updates the rate; an earlier
+        week changes nothing.  Returns whether it escalated."""
+        if week < self.week_commencing:
+            return False
+        self.rate = window_rate
+        if week == self.week_commencing:
+            return False
+        self.week_commencing, self.weeks_low = week, self.weeks_low + 1
+        return True
 
     def acknowledge(self, note: str, *, by: Actor, now: datetime) -> None:
         if by.is_provider:
@@ -179,6 +200,20 @@ def overall_rate(returns: Iterable[AttendanceReturn]) -> Decimal | None:
 
 def window_rate(returns: Iterable[AttendanceReturn], up_to: date, weeks: int = 4) -> Decimal | None:
     return rate(*window_totals(returns, up_to, weeks))
+
+
+def open_concern(concerns: Iterable[Concern], kind: ConcernKind) -> Concern | None:
+    """The latest (by week) concern of `kind` not yet acknowledged."""
+    return max((c for c in concerns if c.kind is kind and c.acknowledged_at is None),
+               key=lambda c: c.week_commencing, default=None)
+
+
+def fell_low_again(returns: Iterable[AttendanceReturn], since: date, week: date, policy: ConcernPolicy) -> bool:
+    """Whether some week returned after `since` and before `week` was not low (the window up to it
+    was at or above the threshold), so low attendance in `week` is a new fall."""
+    returns = list(returns)
+    return any(not below(*window_totals(returns, r.week_commencing, policy.window_weeks), policy.threshold)
+               for r in returns if since < r.week_commencing < week)
 
 
 def assess_week(returns: Iterable[AttendanceReturn], week: date, policy: ConcernPolicy,

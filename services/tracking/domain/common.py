@@ -17,7 +17,7 @@ from shared.catalogue import LOTS, is_lot
 from shared.errors import Forbidden, InvalidInput
 
 __all__ = ["LOTS", "Actor", "council_date", "check_lot", "ensure_may_see", "visible_filters", "week_commencing",
-           "rate", "below", "parse_choice", "required_text"]
+           "rate", "below", "parse_choice", "required_text", "active_on"]
 
 
 RATE_PLACES = Decimal("0.0001")
@@ -28,6 +28,12 @@ def check_lot(lot: int) -> int:
     if not is_lot(lot):
         raise InvalidInput(f"lot {lot!r} is not a lot of the DPS (1 to 4)", field="lot")
     return lot
+
+
+def active_on(started_on: date | None, end_date: date | None, day: date) -> bool:
+    """Started on or before `day` and not ended by it: a placement that ended
+    on `day` is no longer active that day (nor is one that never started)."""
+    return started_on is not None and started_on <= day and (end_date is None or day < end_date)
 
 
 def week_commencing(day: date) -> date:

@@ -25,13 +25,26 @@ from .attendance import (
     AttendanceReturn,
     Concern,
     ConcernPolicy,
+    Finding,
     assess_week,
+    fell_low_again,
+    open_concern,
     overall_rate,
     refuse,
     return_problems,
     window_rate,
 )
-from .common import Actor, check_lot, council_date, ensure_may_see, parse_choice, required_text, week_commencing
+from .common import (
+    Actor,
+    active_on,
+    check_lot,
+    council_date,
+    ensure_may_see,
+    parse_choice,
+    required_text,
+    week_commencing,
+)
+from .values import ConcernKind
 
 REVIEW_INTERVAL = timedelta(days=42)
 """Reviews at least every half term: six weeks from the start or the last review."""
@@ -129,6 +142,7 @@ class Placement:
     next_step: values.NextStep | None = None
     cancel_reason: str | None = None
     standstill_ends_on: date | None = None  # the call-off's standstill's last day, from placement.awarded
+    awarded_at: datetime | None = None  # when the award was made (None: not known, no check)
     attendance: dict[date, AttendanceReturn] = field(default_factory=dict)
     concerns: list[Concern] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
@@ -173,9 +187,8 @@ class Placement:
         return self.full_time and self.provision is values.Provision.MAIN
 
     def active_on(self, day: date) -> bool:
-        """Started on or before `day` and not ended before it."""
-        return (self.started_on is not None and self.started_on <= day
-                and (self.end_date is None or day <= self.end_date))
+        """Started on or before `day` and not ended by it (ended that day: not active)."""
+        return active_on(self.started_on, self.end_date, day)
 
     # Starting
 
@@ -192,6 +205,7 @@ class Placement:
         if started_on > self.expected_end_date:
             raise InvalidInput(f"is after the expected end date {self.expected_end_date}",
                                field="started_on")
+        check_not_before_award(started_on, self.awarded_at)
         check_after_standstill(started_on, self.standstill_ends_on)
         reason = self._check_overlap(started_on, others, overlap_reason, by)
         self.status = values.PlacementStatus.STARTED
@@ -353,9 +367,10 @@ class Placement:
         refuse(self._week_problems(week, today))
 
     def _raise_concerns(self, week: date, policy: ConcernPolicy, now: datetime) -> list[Concern]:
-        raised = {(c.kind, c.week_commencing) for c in self.concerns}
+        raised = {(c.kind, c.week_commencing) for c in self.concerns if c.kind is not ConcernKind.LOW_ATTENDANCE}
         new = [Concern(f.kind, f.week_commencing, f.rate, now)
-               for f in assess_week(self.attendance.values(), week, policy, raised)]
+               for f in assess_week(self.attendance.values(), week, policy, raised)
+               if f.kind is not ConcernKind.LOW_ATTENDANCE or self._low_attendance_is_new(f, policy)]
         for concern in new:
             self.concerns.append(concern)
             self.events.append(events.ConcernRaised(
@@ -364,6 +379,19 @@ class Placement:
                 kind=concern.kind,
                 week_commencing=concern.week_commencing, rate=concern.rate, at=now))
         return new
+
+    def _low_attendance_is_new(self, finding: Finding, policy: ConcernPolicy) -> bool:
+        """One open low-attendance concern per placement (attendance.py): the open one follows the
+        finding; after it is acknowledged, a new one only once attendance has fallen low again."""
+        if (still_open := self.open_concern(ConcernKind.LOW_ATTENDANCE)) is not None:
+            still_open.follow(finding.week_commencing, finding.rate)
+            return False
+        last = max((c.week_commencing for c in self.concerns if c.kind is ConcernKind.LOW_ATTENDANCE),
+                   default=None)
+        return last is None or fell_low_again(self.attendance.values(), last, finding.week_commencing, policy)
+
+    def open_concern(self, kind: ConcernKind) -> Concern | None:
+        return open_concern(self.concerns, kind)
 
     @property
     def attendance_rate(self) -> Decimal | None:
@@ -477,6 +505,18 @@ class Placement:
         if day < self.started_on:
             raise InvalidInput(f"is before the placement started on {self.started_on}",
                                field=field_name)
+
+
+AWARD_RULE = ("a placement exists only from its award, so attendance and spend cannot come before it "
+              "(council policy, on the award as the start of the contract)")
+"""Why a placement may not start before the day it was awarded."""
+
+
+def check_not_before_award(started_on: date, awarded_at: datetime | None) -> None:
+    """A start is dated on or after the award's council date (an unknown award date: any day)."""
+    if awarded_at is not None and started_on < council_date(awarded_at):
+        raise InvalidInput(f"cannot be before the award on {council_date(awarded_at).isoformat()}, "
+                           f"the earliest start ({AWARD_RULE})", field="started_on")
 
 
 STANDSTILL_RULE = ("the contract is not entered into during the call-off's standstill: Procurement Act 2023 s.51 "

@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from .common import rate
+from .common import active_on, rate
 from .placement import Placement, review_due
 from .values import (
     PLANNED_END_REASONS,
@@ -92,8 +92,7 @@ class PlacementRow:
         return self.started_on or self.start_date
 
     def active_on(self, day: date) -> bool:
-        return (self.started_on is not None and self.started_on <= day
-                and (self.end_date is None or day <= self.end_date))
+        return active_on(self.started_on, self.end_date, day)
 
 
 # Accountability

@@ -143,6 +143,30 @@ def test_the_threshold_is_the_councils_setting(rt, client_for):
     assert [c["kind"] for c in raised] == ["low_attendance"]  # 90% is below 95%
 
 
+def test_low_attendance_is_one_open_concern_escalated_weekly_then_new_only_after_a_fall_low_again(rt, client_for):
+    client = client_for(rt)
+    placement_id = started(client, rt)
+    low = "?kind=low_attendance"
+    [raised] = _return(client, placement_id, week("2024-01-08", 10, 5, 5)).json["concerns_raised"]
+    for monday in ("2024-01-15", "2024-01-22"):
+        assert _return(client, placement_id, week(monday, 10, 5, 5)).json["concerns_raised"] == []
+    [concern] = client.get(f"/v1/concerns{low}", headers=OFFICER).json
+    assert concern["concern_id"] == raised["concern_id"]
+    assert (concern["week_commencing"], concern["rate"], concern["weeks_low"]) == ("2024-01-22", 0.5, 3)
+    client.post(f"/v1/concerns/{raised['concern_id']}/acknowledge", json={"note": "rang home"}, headers=OFFICER)
+    # still low after the acknowledgement (20/40): nothing new
+    assert _return(client, placement_id, week("2024-01-29", 10, 5, 5)).json["concerns_raised"] == []
+    # recovered (4 weeks of 10/10: 40/40), then low again (30/40): a new concern
+    for monday in mondays("2024-02-05", 4):
+        assert _return(client, placement_id, week(monday)).json["concerns_raised"] == []
+    [again] = _return(client, placement_id, week("2024-03-04", 10, 0, 10)).json["concerns_raised"]
+    assert again["weeks_low"] == 1 and again["concern_id"] != raised["concern_id"]
+    assert [c["concern_id"] for c in client.get(f"/v1/concerns{low}&open=true", headers=OFFICER).json] == [
+        again["concern_id"]]
+    assert [body["data"]["concern_id"] for body in outbox(rt, "concern.raised")] == [
+        raised["concern_id"], again["concern_id"]]
+
+
 def test_an_officer_acknowledges_a_concern_once(rt, client_for):
     client = client_for(rt)
     placement_id = started(client, rt)

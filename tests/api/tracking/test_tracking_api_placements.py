@@ -163,6 +163,21 @@ def test_a_bad_start_date_is_refused(rt, client_for, body, field):
     assert snapshot(rt) == before
 
 
+def test_a_start_before_the_award_is_refused_naming_the_award_date(rt, client_for):
+    placement_id = awarded(rt, start_date="2024-01-01", at="2024-01-02T10:00:00+00:00")
+    before = snapshot(rt)
+    client = client_for(rt)
+    response = client.post(f"/v1/placements/{placement_id}/start", json={"started_on": "2024-01-01"},
+                           headers=PROVIDER)
+    assert response.status_code == 422, response.json
+    [message] = response.json["errors"]["json"]["started_on"]
+    assert "award on 2024-01-02" in message and "council policy" in message
+    assert snapshot(rt) == before
+    response = client.post(f"/v1/placements/{placement_id}/start", json={"started_on": "2024-01-02"},
+                           headers=PROVIDER)
+    assert response.status_code == 200 and response.json["started_on"] == "2024-01-02"
+
+
 # -- one full-time main placement at a time -----------------------------------------------------
 
 

@@ -102,6 +102,14 @@ def test_active_placements_by_lot_team_provider_and_reason(dps):
     assert by_lot == [{"lot": 1, "lot_name": "Full-time education", "placements": 1}]
 
 
+def test_a_placement_that_ended_that_day_is_not_active(dps):
+    rt, client, ids = dps  # A2 ended on 1 March
+    on_the_eve = client.get("/v1/reports/active-placements?on=2024-02-29&by=team", headers=MANAGER).json
+    assert on_the_eve == [{"team": "exclusions", "placements": 2}, {"team": "send", "placements": 1}]
+    on_the_day = client.get("/v1/reports/active-placements?on=2024-03-01&by=team", headers=MANAGER).json
+    assert on_the_day == [{"team": "exclusions", "placements": 2}]
+
+
 def test_an_officer_sees_only_their_teams_rows(dps):
     rt, client, ids = dps
     by_team = client.get("/v1/reports/active-placements?on=2024-02-20&by=team", headers=OFFICER).json
@@ -198,6 +206,15 @@ def test_the_january_census_lists_pupils_in_ap_on_census_day(dps):
     # a placement runs until it is ended, even past its expected end
     later = client.get("/v1/reports/census?year=2025", headers=REPORTING).json["pupils"]
     assert [p["placement_id"] for p in later] == [str(ids["A1"])]
+
+
+def test_a_placement_ended_on_census_day_is_not_in_the_census(rt, client_for):
+    client = client_for(rt)
+    ended = started(client, rt, on="2024-01-08")
+    _end(client, ended, "2024-01-18", "completed", "reintegrated_mainstream")
+    running = started(client, rt, on="2024-01-08")
+    body = client.get("/v1/reports/census?year=2024", headers=REPORTING).json
+    assert [p["placement_id"] for p in body["pupils"]] == [str(running)]
 
 
 @pytest.mark.parametrize("query", ["", "?year=twenty", "?year=1999"])

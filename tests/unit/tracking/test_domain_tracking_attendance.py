@@ -257,8 +257,9 @@ def test_only_the_latest_four_weeks_count():
         send(placement, week(monday))
     raised = send(placement, week(W5, offered=10, attended=6, authorised=4))
     assert raised == []
-    # the weeks before were below: 0/10, 10/20, 20/30, 30/40; each raised its own concern
-    assert [c.week_commencing for c in placement.concerns] == [W1, W2, W3, W4]
+    # the weeks before were below: 0/10, 10/20, 20/30, 30/40; one concern, followed to W4
+    [concern] = placement.concerns
+    assert (concern.week_commencing, concern.weeks_low, concern.rate) == (W4, 4, Decimal("0.7500"))
 
 
 def test_a_first_week_below_the_threshold_raises_a_concern():
@@ -292,12 +293,64 @@ def test_no_duplicate_low_attendance_concern_for_the_same_week():
     assert len(concerns_of(placement, ConcernKind.LOW_ATTENDANCE)) == 1
 
 
-def test_each_new_low_week_raises_its_own_concern():
+def test_while_attendance_stays_low_the_open_concern_is_updated_and_escalated_not_raised_again():
     placement = started()
-    for monday in (W1, W2):
-        send(placement, week(monday, attended=5, authorised=5))
-    low = concerns_of(placement, ConcernKind.LOW_ATTENDANCE)
-    assert [c.week_commencing for c in low] == [W1, W2]
+    [concern] = send(placement, week(W1, attended=5, authorised=5))
+    assert concern.weeks_low == 1
+    assert send(placement, week(W2, attended=4, authorised=6)) == []
+    assert send(placement, week(W3, attended=6, authorised=4)) == []
+    [still] = concerns_of(placement, ConcernKind.LOW_ATTENDANCE)
+    assert still is concern and sum(isinstance(e, ConcernRaised) for e in placement.events) == 1
+    # its week is the latest low one, its rate the window's there (15/30), escalated by a week each week
+    assert (still.week_commencing, still.rate, still.weeks_low) == (W3, Decimal("0.5000"), 3)
+
+
+def test_a_correction_of_the_open_concerns_week_updates_its_rate_but_does_not_escalate_it():
+    placement = started()
+    send(placement, week(W1, attended=5, authorised=5))
+    send(placement, week(W1, attended=7, authorised=3))
+    [concern] = placement.concerns
+    assert (concern.week_commencing, concern.rate, concern.weeks_low) == (W1, Decimal("0.7000"), 1)
+
+
+def test_a_late_return_for_an_earlier_week_leaves_the_open_concern_as_it_is():
+    placement = started()
+    send(placement, week(W2, attended=5, authorised=5))
+    assert send(placement, week(W1, attended=4, authorised=6)) == []
+    [concern] = placement.concerns
+    assert (concern.week_commencing, concern.rate, concern.weeks_low) == (W2, Decimal("0.5000"), 1)
+
+
+def test_an_acknowledged_concern_is_not_raised_again_while_attendance_stays_low():
+    placement = started()
+    [concern] = send(placement, week(W1, attended=5, authorised=5))
+    concern.acknowledge("meeting the family", by=OFFICER, now=NOW)
+    assert send(placement, week(W2, attended=5, authorised=5)) == []
+    assert placement.concerns == [concern] and concern.week_commencing == W1  # closed: not followed
+
+
+def test_a_new_concern_only_after_acknowledgement_and_a_fall_low_again():
+    # W1 5/10 low; acknowledged; W2..W4 10/10 bring the window to 35/40 (not low); W5 0/10: 30/40 low again
+    placement = started()
+    [first] = send(placement, week(W1, attended=5, authorised=5))
+    first.acknowledge("meeting the family", by=OFFICER, now=NOW)
+    for monday in (W2, W3, W4):
+        assert send(placement, week(monday)) == []
+    [second] = send(placement, week(W5, attended=0, authorised=10))
+    assert second is not first and (second.week_commencing, second.weeks_low) == (W5, 1)
+    assert second.rate == Decimal("0.7500")
+
+
+def test_a_fall_low_again_while_the_concern_is_still_open_escalates_that_one():
+    # W1 0/10; W2..W4 10/10 keep the window low (10/20, 20/30, 30/40); W5 40/40 is not; W6 0/10: 30/40
+    placement = started()
+    [concern] = send(placement, week(W1, attended=0, authorised=10))
+    for monday in (W2, W3, W4, W5):
+        send(placement, week(monday))
+    assert concern.weeks_low == 4 and concern.week_commencing == W4
+    assert send(placement, week(W5 + timedelta(weeks=1), attended=0, authorised=10)) == []
+    assert concerns_of(placement, ConcernKind.LOW_ATTENDANCE) == [concern]
+    assert (concern.week_commencing, concern.weeks_low) == (W5 + timedelta(weeks=1), 5)
 
 
 def test_both_concerns_may_be_raised_by_one_return():

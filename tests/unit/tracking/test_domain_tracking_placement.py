@@ -306,10 +306,40 @@ def test_another_provider_may_not_end_the_placement():
                       by=OTHER_PROVIDER, now=NOW)
 
 
-def test_active_on_covers_the_start_and_end_days():
+def test_active_on_covers_the_start_day_but_not_the_day_it_ended():
     placement = started(on=date(2024, 1, 10))
     placement.end(date(2024, 3, 8), end_reason="completed", next_step="employment",
                   by=OFFICER, now=NOW)
     assert not placement.active_on(date(2024, 1, 9))
-    assert placement.active_on(date(2024, 1, 10)) and placement.active_on(date(2024, 3, 8))
+    assert placement.active_on(date(2024, 1, 10)) and placement.active_on(date(2024, 3, 7))
+    assert not placement.active_on(date(2024, 3, 8))  # ended that day: not active
     assert not placement.active_on(date(2024, 3, 9))
+
+
+# A start is not dated before the award (issue #16 item 9)
+
+def test_a_start_may_be_dated_on_the_day_of_the_award():
+    placement = new_placement(awarded_at=datetime(2024, 1, 10, 9, 0, tzinfo=UTC))
+    placement.start(date(2024, 1, 10), by=OFFICER, now=NOW)
+    assert placement.started_on == date(2024, 1, 10)
+
+
+def test_a_start_dated_the_day_before_the_award_is_refused_naming_the_award_date():
+    placement = new_placement(awarded_at=datetime(2024, 1, 10, 9, 0, tzinfo=UTC))
+    with pytest.raises(InvalidInput) as refused:
+        placement.start(date(2024, 1, 9), by=OFFICER, now=NOW)
+    assert refused.value.field == "started_on"
+    assert "2024-01-10" in str(refused.value) and "council policy" in str(refused.value)
+    assert placement.status is PlacementStatus.AWARDED and placement.started_on is None
+    assert placement.events == []
+
+
+def test_the_award_date_is_the_councils_date_not_utcs():
+    # 23:30 UTC on 9 June is 00:30 on 10 June in London: the award's day is the 10th
+    placement = new_placement(start_date=date(2024, 6, 10), expected_end_date=date(2024, 9, 1),
+                              awarded_at=datetime(2024, 6, 9, 23, 30, tzinfo=UTC))
+    later = datetime(2024, 6, 20, 12, 0, tzinfo=UTC)
+    with pytest.raises(InvalidInput, match="2024-06-10"):
+        placement.start(date(2024, 6, 9), by=OFFICER, now=later)
+    placement.start(date(2024, 6, 10), by=OFFICER, now=later)
+    assert placement.started_on == date(2024, 6, 10)

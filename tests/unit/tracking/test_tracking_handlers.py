@@ -13,7 +13,7 @@ import pytest
 from services.tracking import handlers
 from services.tracking.domain import ConcernPolicy, Placement, PlacementSource, PlacementStatus
 from shared.actor import Actor
-from shared.errors import Conflict, Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.unit.tracking.fakes import NOW, FakeUnitOfWork
 
 PROVIDER_ID, OTHER_PROVIDER_ID = uuid4(), uuid4()
@@ -134,6 +134,17 @@ def test_only_the_placements_provider_and_team_touch_it(actor, message):
     assert not uow.committed and made.status is PlacementStatus.AWARDED
 
 
+def test_a_start_before_the_award_is_refused_and_nothing_is_stored():
+    made = placement(start_date=date(2024, 1, 1), at=datetime(2024, 1, 2, 10, tzinfo=UTC))
+    uow = FakeUnitOfWork([made], actor=PROVIDER)
+    with pytest.raises(InvalidInput) as refused:
+        handlers.start_placement(uow, PROVIDER, made.placement_id, date(2024, 1, 1))
+    assert refused.value.field == "started_on" and "2024-01-02" in refused.value.message
+    assert not uow.committed and made.status is PlacementStatus.AWARDED and uow.messages == []
+    handlers.start_placement(uow, PROVIDER, made.placement_id, date(2024, 1, 2))
+    assert uow.committed and made.started_on == date(2024, 1, 2)
+
+
 def test_a_placement_not_there_is_not_found():
     with pytest.raises(NotFound):
         handlers.start_placement(FakeUnitOfWork(), MANAGER, uuid4(), date(2024, 1, 8))
@@ -211,6 +222,20 @@ def test_a_return_is_published_with_the_concerns_it_raises_and_a_correction_coun
     _, again, raised = _return(uow, made.placement_id, attended=7, unauthorised=3)
     assert again.corrections == 1 and raised == []  # a concern of one kind once a week
     assert uow.messages[-1].data["correction"] is True
+
+
+def test_a_low_week_while_the_concern_is_open_escalates_it_in_the_audit_trail_not_a_new_concern():
+    made = running()
+    uow = FakeUnitOfWork([made], actor=PROVIDER)
+    _, _, [concern] = _return(uow, made.placement_id, attended=5)
+    _, _, raised = _return(uow, made.placement_id, attended=5, monday=date(2024, 1, 15))
+    assert raised == [] and concern.weeks_low == 2 and concern.week_commencing == date(2024, 1, 15)
+    assert uow.types() == ["attendance.recorded", "concern.raised", "attendance.recorded"]
+    [escalated] = [entry for entry in uow.audit if entry.action == "concern.escalated"]
+    assert escalated.subject_id == concern.concern_id
+    assert escalated.details["weeks_low"] == 2 and escalated.details["rate"] == "0.5000"
+    _return(uow, made.placement_id, attended=4, monday=date(2024, 1, 15))  # a correction: not escalated
+    assert [e.action for e in uow.audit].count("concern.escalated") == 1
 
 
 def test_only_the_provider_returns_attendance():
