@@ -279,7 +279,9 @@ def census(session: Session, seen: dict, year: int) -> tuple[date, list[dict]]:
     January) with their placement details, by child then start."""
     day = domain.census_day(year)
     query = sa.select(*(P.c[name] for name in CENSUS_COLUMNS), _provider_name()).select_from(
-        P.outerjoin(NAMES, NAMES.c.provider_id == P.c.provider_id)).where(_active_on(day))
+        P.outerjoin(NAMES, NAMES.c.provider_id == P.c.provider_id)).where(
+        P.c.started_on.is_not(None), P.c.started_on <= day,  # as domain.on_roll_on: ending that day counts
+        sa.or_(P.c.end_date.is_(None), P.c.end_date >= day))
     query = _within(seen, query).order_by(P.c.child_ref, P.c.started_on, P.c.placement_id)
     return day, [dict(row) for row in session.execute(query).mappings()]
 

@@ -36,6 +36,12 @@ def active_on(started_on: date | None, end_date: date | None, day: date) -> bool
     return started_on is not None and started_on <= day and (end_date is None or day < end_date)
 
 
+def on_roll_on(started_on: date | None, end_date: date | None, day: date) -> bool:
+    """In the placement at some time on `day`: started by it and not ended before it.  The AP census
+    counts a child whose placement ends on census day (the child was in AP that day); "active" does not."""
+    return started_on is not None and started_on <= day and (end_date is None or day <= end_date)
+
+
 def week_commencing(day: date) -> date:
     """The Monday of the week `day` falls in."""
     return day - timedelta(days=day.weekday())

@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from .common import active_on, rate
+from .common import active_on, on_roll_on, rate
 from .placement import Placement, review_due
 from .values import (
     PLANNED_END_REASONS,
@@ -294,8 +294,9 @@ def census_day(year: int, *, month: int = 1, weekday: int = 3, nth: int = 3) -> 
 
 
 def census_extract(rows: Iterable[PlacementRow], day: date) -> list[PlacementRow]:
-    """Placements (all council-funded) active on census day, by child then start."""
-    active = [row for row in rows if row.active_on(day)]
+    """Placements (all council-funded) the child was in on census day (one ending that day
+    included: `on_roll_on`), by child then start."""
+    active = [row for row in rows if on_roll_on(row.started_on, row.end_date, day)]
     return sorted(active,
                   key=lambda row: (str(row.child_ref), row.started_on, str(row.placement_id)))
 

@@ -208,13 +208,15 @@ def test_the_january_census_lists_pupils_in_ap_on_census_day(dps):
     assert [p["placement_id"] for p in later] == [str(ids["A1"])]
 
 
-def test_a_placement_ended_on_census_day_is_not_in_the_census(rt, client_for):
+def test_a_placement_ended_on_census_day_is_in_the_census_and_one_ended_the_day_before_is_not(rt, client_for):
     client = client_for(rt)
     ended = started(client, rt, on="2024-01-08")
-    _end(client, ended, "2024-01-18", "completed", "reintegrated_mainstream")
+    _end(client, ended, "2024-01-18", "completed", "reintegrated_mainstream")  # census day: in AP that day
+    before = started(client, rt, on="2024-01-08")
+    _end(client, before, "2024-01-17", "completed", "reintegrated_mainstream")
     running = started(client, rt, on="2024-01-08")
     body = client.get("/v1/reports/census?year=2024", headers=REPORTING).json
-    assert [p["placement_id"] for p in body["pupils"]] == [str(running)]
+    assert sorted(p["placement_id"] for p in body["pupils"]) == sorted([str(ended), str(running)])
 
 
 @pytest.mark.parametrize("query", ["", "?year=twenty", "?year=1999"])

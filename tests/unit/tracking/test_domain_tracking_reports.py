@@ -196,7 +196,8 @@ def test_census_extract_takes_placements_active_on_census_day():
     not_started = row(status="awarded", started_on=None)
     extract = census_extract([long_running, started_that_day, started_after, ended_that_day,
                               ended_before, not_started], day)
-    assert set(extract) == {long_running, started_that_day}  # ended on census day: not active
+    # a placement ending on census day counts: the child was in AP that day (it is not "active" that day)
+    assert set(extract) == {long_running, started_that_day, ended_that_day}
     assert extract == sorted(extract, key=lambda r: str(r.child_ref))
 
 
