@@ -9,7 +9,7 @@ or any text with NUL or an unpaired surrogate, or a number no column holds,
 is refused with the field named: `shared.schemas.screen_json`), then the
 schemas.  Every response carries the security headers (SECURITY_HEADERS);
 every /v1 response is `Cache-Control: no-store` (it may carry personal data).
-Every service answers `GET /v1/teams`: the council's commissioning teams
+Every service answers `GET /v1/teams` (anyone signed in): the council's commissioning teams
 (DPS_TEAMS), each code with the name shown to people.
 A web process is ready when its database is: the broker's state is in
 /healthz and the `dps_broker_up` gauge (the outbox keeps requests working
@@ -108,7 +108,7 @@ def create_app(definition: ServiceDefinition, settings: Settings, runtime: Runti
 
 
 def _teams_blueprint() -> Blueprint:
-    from shared.auth import configured_teams, public
+    from shared.auth import ROLES, configured_teams, requires
 
     class TeamOut(Schema):
         code = fields.String(metadata={"description": "What tokens, queries and records carry"})
@@ -122,9 +122,9 @@ def _teams_blueprint() -> Blueprint:
     @blp.route("/teams")
     class Teams(MethodView):
         @blp.response(200, TeamsOut)
-        @public
+        @requires(*ROLES)
         def get(self):
-            """The commissioning teams (DPS_TEAMS): each code with its name"""
+            """The commissioning teams (DPS_TEAMS): each code with its name (anyone signed in)"""
             return {"items": [{"code": code, "name": name} for code, name in configured_teams().items()]}
 
     return blp

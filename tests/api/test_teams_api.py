@@ -3,6 +3,8 @@ their names at GET /v1/teams; a configured team is accepted in tokens and querie
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from shared.catalogue import SERVICES
@@ -18,7 +20,8 @@ def clients(service, client_for):
 
 def test_every_service_lists_the_configured_teams_with_their_names(clients):
     for name, client in clients.items():
-        response = client.get("/v1/teams")
+        assert client.get("/v1/teams").status_code == 401, name  # anyone signed in, not the public
+        response = client.get("/v1/teams", headers=auth("provider", provider_id=uuid.uuid4()))
         assert response.status_code == 200, name
         assert response.get_json() == {"items": [{"code": "early_help", "name": "Early Help"},
                                                  {"code": "exclusions", "name": "Exclusions and Reintegration"}]}
