@@ -18,14 +18,30 @@ from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from flask import g, request
+from flask import current_app, g, has_app_context, request
+from marshmallow import ValidationError
 
 from shared.actor import Actor
+from shared.config import DEFAULT_TEAMS, parse_teams
 from shared.errors import Forbidden, Unauthorized
 
 ROLES = ("officer", "manager", "evaluator", "provider", "reporting")
-TEAMS = ("send", "exclusions", "medical", "virtual_school", "post16")
 PUBLIC = "public"
+_DEFAULT_TEAMS = parse_teams(DEFAULT_TEAMS)
+
+
+def configured_teams() -> dict[str, str]:
+    """The commissioning teams (code -> name) of the running service (DPS_TEAMS), or the default ones."""
+    if has_app_context() and "dps" in current_app.extensions:
+        return current_app.extensions["dps"].settings.teams
+    return _DEFAULT_TEAMS
+
+
+def validate_team(value: str) -> None:
+    """A schema's validator of a team code: one of the configured teams (DPS_TEAMS)."""
+    teams = configured_teams()
+    if value not in teams:
+        raise ValidationError(f"Must be one of: {', '.join(teams)}.")
 
 
 # The person behind a request: the one actor type every service uses.
@@ -45,7 +61,7 @@ class TokenVerifier:
     def __init__(self, secret: str | None = None, public_key: str | None = None, *,
                  previous_secret: str | None = None, previous_public_key: str | None = None,
                  issuer: str | None = None, audience: str | None = None,
-                 max_lifetime: float = 12 * 3600) -> None:
+                 max_lifetime: float = 12 * 3600, teams: dict[str, str] | None = None) -> None:
         if public_key:
             self.keys, self.algorithms = [public_key, previous_public_key], ["RS256"]
         elif secret:
@@ -54,6 +70,7 @@ class TokenVerifier:
             raise ValueError("set DPS_JWT_SECRET (HS256) or DPS_JWT_PUBLIC_KEY (RS256)")
         self.keys = [k for k in self.keys if k]
         self.issuer, self.audience, self.max_lifetime = issuer, audience, max_lifetime
+        self.teams = tuple(teams if teams is not None else _DEFAULT_TEAMS)
         self._verified: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
@@ -81,7 +98,7 @@ class TokenVerifier:
                                     options={"require": ["sub", "exp", "iat", "roles"],
                                              "verify_aud": self.audience is not None})
                 self._check_lifetime(claims)
-                return principal_from_claims(claims), float(claims["exp"])
+                return principal_from_claims(claims, self.teams), float(claims["exp"])
             except jwt.ExpiredSignatureError:
                 raise Unauthorized("token expired") from None
             except jwt.InvalidSignatureError as exc:
@@ -97,13 +114,13 @@ class TokenVerifier:
                                f"at most {self.max_lifetime / 3600:g} are accepted")
 
 
-def principal_from_claims(claims: dict) -> Principal:
+def principal_from_claims(claims: dict, teams: tuple[str, ...] = tuple(_DEFAULT_TEAMS)) -> Principal:
     roles = claims.get("roles")
     if not isinstance(roles, list) or not roles or not all(r in ROLES for r in roles):
         raise Unauthorized(f"invalid token: roles must be a non-empty list of {', '.join(ROLES)}")
     team = claims.get("team")
-    if "officer" in roles and team not in TEAMS:
-        raise Unauthorized(f"invalid token: an officer's team must be one of {', '.join(TEAMS)}")
+    if "officer" in roles and team not in teams:
+        raise Unauthorized(f"invalid token: an officer's team must be one of {', '.join(teams)}")
     provider_id = None
     if "provider" in roles:
         try:
@@ -138,8 +155,6 @@ def mint_token(*, roles: list[str], sub: str = "dev-user", team: str | None = No
 # -- Flask ------------------------------------------------------------------
 
 def _verifier() -> TokenVerifier:
-    from flask import current_app
-
     return current_app.extensions["dps"].verifier
 
 

@@ -4,6 +4,7 @@ same code runs from `make run`, a container or a Kubernetes pod."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,11 @@ DEVELOPMENT_JWT_SECRET = "dps-development-secret-do-not-use-in-production"
 DEVELOPMENT_JWT_ISSUER = "dps-development"
 DEVELOPMENT_JWT_AUDIENCE = "dps-development"
 
+# The council's commissioning teams (DPS_TEAMS): code=name, comma-separated.
+DEFAULT_TEAMS = ("exclusions=Exclusions and Reintegration,send=SEND,medical=Medical and hospital education,"
+                 "virtual_school=Virtual School,post16=Post-16")
+_TEAM_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -29,6 +35,20 @@ def _bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_teams(raw: str, name: str = "DPS_TEAMS") -> dict[str, str]:
+    """The teams of `code=name,code=name` (codes lower-case, unique); a malformed value is refused naming `name`."""
+    teams: dict[str, str] = {}
+    for part in raw.split(","):
+        code, sep, title = (piece.strip() for piece in part.partition("="))
+        if not sep or not _TEAM_CODE.fullmatch(code) or not title:
+            raise ValueError(f"{name} must be code=name pairs separated by commas (a code in lower-case letters, "
+                             f"digits and _), not {part.strip()!r}")
+        if code in teams:
+            raise ValueError(f"{name} names the team {code!r} twice")
+        teams[code] = title
+    return teams
 
 
 def _delays(name: str, default: str) -> tuple[float, ...]:
@@ -53,6 +73,8 @@ class Settings:
     log_level: str
     job_interval: float
     extra: dict = field(default_factory=dict)
+    # the council's commissioning teams, code -> name (DPS_TEAMS)
+    teams: dict[str, str] = field(default_factory=lambda: parse_teams(DEFAULT_TEAMS))
     # production | development: a production deployment must set what development may default (DPS_ENVIRONMENT)
     environment: str = "development"
     # Accepted as well during a key rotation, until every token signed with it has expired.
@@ -141,6 +163,7 @@ def load_settings(service: str) -> Settings:
         council_id=_env("DPS_COUNCIL_ID", "council"),
         pcr2015_statutory_end=_date("DPS_PCR2015_STATUTORY_END", "2029-02-23"),
         calloff_standstill_pcr2015=_bool("DPS_CALLOFF_STANDSTILL_PCR2015", False),
+        teams=parse_teams(_env("DPS_TEAMS", DEFAULT_TEAMS) or DEFAULT_TEAMS),
     )
 
 

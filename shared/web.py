@@ -9,6 +9,8 @@ or any text with NUL or an unpaired surrogate, or a number no column holds,
 is refused with the field named: `shared.schemas.screen_json`), then the
 schemas.  Every response carries the security headers (SECURITY_HEADERS);
 every /v1 response is `Cache-Control: no-store` (it may carry personal data).
+Every service answers `GET /v1/teams` (anyone signed in): the council's commissioning teams
+(DPS_TEAMS), each code with the name shown to people.
 A web process is ready when its database is: the broker's state is in
 /healthz and the `dps_broker_up` gauge (the outbox keeps requests working
 while the broker is away)."""
@@ -24,9 +26,10 @@ import uuid
 
 import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify, request, send_from_directory
-from flask_smorest import Api
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
 from flask_smorest.error_handler import ErrorSchema as SmorestErrorSchema
-from marshmallow import fields
+from marshmallow import Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from werkzeug.exceptions import HTTPException
 
@@ -95,12 +98,36 @@ def create_app(definition: ServiceDefinition, settings: Settings, runtime: Runti
         api.register_blueprint(blueprint)
     if definition.subject_access is not None:
         api.register_blueprint(subject_access.blueprint(definition.subject_access))
+    api.register_blueprint(_teams_blueprint())
     _register_operations(app, runtime)
     _register_errors(app)
     _register_request_ids(app, definition.name)
     _register_input_screen(app)
     _register_security_headers(app)
     return app
+
+
+def _teams_blueprint() -> Blueprint:
+    from shared.auth import ROLES, configured_teams, requires
+
+    class TeamOut(Schema):
+        code = fields.String(metadata={"description": "What tokens, queries and records carry"})
+        name = fields.String(metadata={"description": "The name shown to people"})
+
+    class TeamsOut(Schema):
+        items = fields.List(fields.Nested(TeamOut))
+
+    blp = Blueprint("teams", __name__, url_prefix="/v1", description="The council's commissioning teams")
+
+    @blp.route("/teams")
+    class Teams(MethodView):
+        @blp.response(200, TeamsOut)
+        @requires(*ROLES)
+        def get(self):
+            """The commissioning teams (DPS_TEAMS): each code with its name (anyone signed in)"""
+            return {"items": [{"code": code, "name": name} for code, name in configured_teams().items()]}
+
+    return blp
 
 
 def create_app_for(service: str) -> Flask:

@@ -9,7 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.awards.domain import TieBreak
 from services.awards.messages import JsonNumber
-from shared.auth import TEAMS
+from shared.auth import validate_team
 from shared.paging import Paging
 from shared.schemas import AwareDateTime, Date, Integer
 
@@ -22,7 +22,7 @@ PENCE = {"strict": True, "validate": validate.Range(min=1, max=10**12)}
 
 
 class ReferralsQuery(Paging):
-    team = fields.String(validate=validate.OneOf(TEAMS))
+    team = fields.String(validate=validate_team)
     lot = Integer(validate=LOT)
     state = fields.String(validate=validate.OneOf(["closed", "cancelled"]))
 
@@ -40,7 +40,7 @@ class AwardsQuery(Paging):
     provider_id = fields.UUID()
     referral_id = fields.UUID()
     lot = Integer(validate=LOT)
-    team = fields.String(validate=validate.OneOf(TEAMS))
+    team = fields.String(validate=validate_team)
 
 
 class ProvidersQuery(Paging):
@@ -67,7 +67,7 @@ class SplitIn(Schema):
 class OpportunityRequest(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=300))
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
-    team = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(TEAMS),
+    team = fields.String(load_default=None, allow_none=True, validate=validate_team,
                          metadata={"description": "The service area (the manager's choice; an officer's own team)"})
     lot = Integer(strict=True, required=True, validate=LOT)
     places = Integer(strict=True, required=True, validate=validate.Range(min=1, max=1000))
@@ -88,7 +88,7 @@ class OpportunityRequest(Schema):
 
 class OpportunitiesQuery(Paging):
     lot = Integer(validate=LOT)
-    team = fields.String(validate=validate.OneOf(TEAMS))
+    team = fields.String(validate=validate_team)
 
 
 class BidRequest(Schema):

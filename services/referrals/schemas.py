@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from services.referrals.domain import LOTS, ReasonForAP, ReferralStatus, SuccessMeasure
 from services.referrals.messages import Number, ProfileData, QuestionData, WindowBasisData
-from shared.auth import TEAMS
+from shared.auth import validate_team
 from shared.paging import Paging
 from shared.schemas import AwareDateTime, BirthDate, Date, Integer
 
@@ -129,7 +129,7 @@ class AssessmentIn(Schema):
 
 
 class CouncilReferralQuery(Paging):
-    team = fields.String(validate=validate.OneOf(TEAMS))
+    team = fields.String(validate=validate_team)
     status = fields.String(validate=validate.OneOf(STATUSES))
     lot = _lot(strict=False)
     upn = fields.String(validate=validate.Length(max=20))
@@ -137,7 +137,7 @@ class CouncilReferralQuery(Paging):
 
 
 class ExceptionQuery(Paging):
-    team = fields.String(validate=validate.OneOf(TEAMS))
+    team = fields.String(validate=validate_team)
     lot = _lot(strict=False)
     since = AwareDateTime()
 

@@ -175,6 +175,7 @@ MATRIX = {
     ("get", "/v1/pricing-schedules"): ([OFC, MGR], None),
     ("get", "/v1/directory"): ([PUBLIC], None),
     ("get", "/v1/audit"): ([MGR], None),
+    ("get", "/v1/teams"): (list(ROLES), None),  # shared/web: the commissioning teams, to anyone signed in
 }
 # The member's lot 2 is suspended (to reinstate) and takes the new pricing
 # proposal; its lot 1 has version 2 of its schedule awaiting approval.

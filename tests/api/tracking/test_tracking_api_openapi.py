@@ -30,6 +30,7 @@ EXPECTED = {
     ("get", "/v1/reports/chart.png"): {"manager", "reporting", "officer"},
     ("get", "/v1/audit"): {"manager"},
     ("get", "/v1/subject-access/{child_ref}"): {"manager"},
+    ("get", "/v1/teams"): {"officer", "manager", "evaluator", "provider", "reporting"},
 }
 
 
