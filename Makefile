@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PYTEST_ARGS ?=
 
-.PHONY: run test setup setup-test unit integration api security e2e resilience system deploy-check render lint demo bench clean
+.PHONY: run test setup setup-test unit integration api security e2e resilience system deploy-check render lint demo bench clean asyncapi
 
 run: setup
 	@scripts/run.sh
@@ -27,6 +27,10 @@ deploy-check: setup-test
 
 render: setup-test
 	deploy/k8s/render.sh
+
+# The AsyncAPI documents of the events, generated from the code (a test fails when they differ).
+asyncapi: setup
+	.venv/bin/python -m shared.cli asyncapi
 
 lint: setup-test
 	.venv/bin/ruff check .

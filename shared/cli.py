@@ -254,6 +254,21 @@ def cmd_make_migration(args) -> int:
     return 0
 
 
+def cmd_asyncapi(args) -> int:
+    """Write each service's AsyncAPI document to docs/asyncapi/<service>.json (generated from the code)."""
+    from pathlib import Path
+
+    from shared import asyncapi
+
+    unknown = sorted(set(args.services) - set(SERVICES))
+    if unknown:
+        print(f"no such service: {', '.join(unknown)} (one of {', '.join(SERVICES)})", file=sys.stderr)
+        return 2
+    for path in asyncapi.write(args.services or SERVICES, Path(args.out) if args.out else asyncapi.DOCS):
+        print(path)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dps", description="Run the DPS services.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -302,6 +317,10 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--upn", help="find the child by UPN instead")
     a.add_argument("--out", default=".", help="where to write the bundle (default: here)")
     a.set_defaults(func=cmd_subject_access)
+    d = sub.add_parser("asyncapi", help="write the AsyncAPI documents of the events (docs/asyncapi/)")
+    d.add_argument("services", nargs="*", help="default: all four")
+    d.add_argument("--out", help="the folder (default: docs/asyncapi)")
+    d.set_defaults(func=cmd_asyncapi)
     return p
 
 

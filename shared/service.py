@@ -71,6 +71,9 @@ class ServiceDefinition:
     subject_access: Gatherer | None = None
     # how long each kind of the service's records is kept (its `retention.py`), given its tables
     retention: Callable[[Mapping[str, sa.Table]], RetentionTable] = lambda tables: RetentionTable((), {})
+    # what it publishes on dps.<name>: event type -> the marshmallow schema of its `data`
+    # (its `messages.DATA_SCHEMAS`; the AsyncAPI document is generated from it: shared/asyncapi.py)
+    published: Mapping[str, type] = field(default_factory=dict)
 
 
 def load_definition(service: str) -> ServiceDefinition:

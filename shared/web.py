@@ -33,7 +33,7 @@ from marshmallow import Schema, fields
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from werkzeug.exceptions import HTTPException
 
-from shared import context, logs, subject_access
+from shared import asyncapi, context, logs, subject_access
 from shared.config import Settings, load_settings
 from shared.errors import DPSError
 from shared.schemas import RefusedInput, screen_json, screen_text
@@ -174,6 +174,14 @@ def _register_operations(app: Flask, runtime: Runtime) -> None:
     @app.get("/metrics")
     def metrics():
         return Response(_metrics_text(), mimetype=CONTENT_TYPE_LATEST)
+
+    @app.get("/asyncapi.json")
+    def asyncapi_document():
+        # The events this service publishes, as AsyncAPI 3.0 (shared/asyncapi.py): public, like /openapi.json.
+        if "dps.asyncapi" not in app.extensions:
+            app.extensions["dps.asyncapi"] = asyncapi.render(asyncapi.document(
+                runtime.definition.name, runtime.definition.published, runtime.definition.title))
+        return Response(app.extensions["dps.asyncapi"], mimetype="application/json")
 
     @app.get("/docs/static/<path:filename>")
     def swagger_static(filename):

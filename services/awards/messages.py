@@ -22,6 +22,8 @@ class JsonNumber(fields.Field):
     """Hours and units per week as JSON numbers (15, 17.5): consumers read them
     with Decimal(str(value))."""
 
+    json_schema = {"type": "number"}
+
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
@@ -159,6 +161,10 @@ _MESSAGES: dict[type, tuple[str, Schema, Callable[..., dict]]] = {
     domain.BlockContractConfirmed: ("block_contract.confirmed", BlockContractConfirmedData(), _data),
     domain.BlockPlaceAllocated: ("block_place.allocated", BlockPlaceAllocatedData(), _data),
 }
+
+
+# what dps.awards carries: event type -> the schema of its data (the AsyncAPI document's source)
+DATA_SCHEMAS: dict[str, type[Schema]] = {type_: type(schema) for type_, schema, _ in _MESSAGES.values()}
 
 
 def message(event) -> tuple[str, dict]:

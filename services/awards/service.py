@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.awards import api, consumers, models, orm, retention, subject_access, transparency
+from services.awards import api, consumers, messages, models, orm, retention, subject_access, transparency
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.service import ServiceDefinition
 
@@ -13,6 +13,7 @@ def definition() -> ServiceDefinition:
         name="awards",
         title="DPS for Alternative Provision: Awards and mini-competitions",
         metadata=models.metadata,
+        published=messages.DATA_SCHEMAS,
         retention=retention.retention,
         subject_access=subject_access.gather,
         versions=Path(__file__).parent / "migrations" / "versions",

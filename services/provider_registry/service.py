@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.provider_registry import api, consumers, handlers, models, orm, retention
+from services.provider_registry import api, consumers, handlers, messages, models, orm, retention
 from services.provider_registry.unit_of_work import RegistryUnitOfWork
 from shared.service import ScheduledJob, ServiceDefinition
 
@@ -15,6 +15,7 @@ def definition() -> ServiceDefinition:
         description="The DPS's list of approved providers: who may be invited, on which lots, at what maximum "
                     "prices, with how many places.",
         metadata=models.metadata,
+        published=messages.DATA_SCHEMAS,
         retention=retention.retention,
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,

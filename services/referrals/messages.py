@@ -45,6 +45,8 @@ AWARDS = Actor.system("awards")  # what the awards service told us
 class Number(fields.Field):
     """A Decimal written as a JSON number (12.5, 25): hours and units per week."""
 
+    json_schema = {"type": "number"}
+
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs) -> int | float | None:
         if value is None:
             return None
@@ -142,10 +144,10 @@ class ReferralPublishedData(Schema):
     full_time_provision_by = fields.Date(allow_none=True)
     hours_per_week = Number()
     expected_weeks = fields.Integer()
-    window_basis = fields.Raw()  # already dumped by WindowBasisData
+    window_basis = fields.Raw(metadata={"dumped_by": WindowBasisData})
     republished_from = fields.UUID(allow_none=True)
-    questions = fields.Raw()  # already dumped by QuestionData
-    profile = fields.Raw()  # already dumped by ProfileData
+    questions = fields.Raw(metadata={"dumped_by": QuestionData(many=True)})
+    profile = fields.Raw(metadata={"dumped_by": ProfileData})
     at = fields.AwareDateTime()
 
 
@@ -157,7 +159,7 @@ class WindowExtendedData(Schema):
     lot = fields.Integer()
     previous_deadline = fields.AwareDateTime()
     deadline = fields.AwareDateTime()
-    window_basis = fields.Raw()
+    window_basis = fields.Raw(metadata={"dumped_by": WindowBasisData})
     at = fields.AwareDateTime()
 
 
@@ -227,7 +229,7 @@ class ReferralClosedData(Schema):
     expected_weeks = fields.Integer()
     no_suitable_offer = fields.Boolean()
     invited_provider_ids = fields.List(fields.UUID())
-    window_basis = fields.Raw(allow_none=True)
+    window_basis = fields.Raw(allow_none=True, metadata={"dumped_by": WindowBasisData})
     window_closed_at = fields.AwareDateTime()
     offers = fields.List(fields.Nested(ClosedOfferData))
     declines = fields.List(fields.Nested(DeclineData))
@@ -267,6 +269,27 @@ class ChildErasedData(Schema):
 
     child_ref = fields.UUID(required=True)
     at = fields.AwareDateTime(required=True)
+
+
+# What dps.referrals carries: event type -> the schema its data is dumped with (`message_for` uses
+# nothing else; the AsyncAPI document is generated from it).
+DATA_SCHEMAS: dict[str, type[Schema]] = {
+    "referral.published": ReferralPublishedData,
+    "offer.submitted": OfferData,
+    "offer.changed": OfferData,
+    "offer.withdrawn": OfferWithdrawnData,
+    "offer.declined": OfferDeclinedData,
+    "referral.closed": ReferralClosedData,
+    "referral.cancelled": ReferralCancelledData,
+    "referral.window_extended": WindowExtendedData,
+    "off_dps_exception.recorded": OffDpsExceptionData,
+    "child.corrected": ChildCorrectedData,
+    "child.erased": ChildErasedData,
+}
+
+
+def _dump(type_: str, values: dict) -> tuple[str, dict]:
+    return type_, cached(DATA_SCHEMAS[type_]).dump(values)
 
 
 def _closed_offer(offer: domain.AssessedOffer) -> dict:
@@ -380,7 +403,7 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
     match event:
         case domain.ReferralPublished():
             shared = event.profile
-            return "referral.published", cached(ReferralPublishedData).dump({
+            return _dump("referral.published", {
                 "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot, "team": shared.team,
                 "deadline": utc(shared.deadline), "invited_provider_ids": list(event.invited),
                 "no_eligible_providers": event.no_eligible_providers,
@@ -391,22 +414,22 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "profile": profile_data(shared.profile), "at": utc(event.at)})
         case domain.OfferSubmitted() | domain.OfferChanged():
             kind = "offer.submitted" if isinstance(event, domain.OfferSubmitted) else "offer.changed"
-            return kind, cached(OfferData).dump({"referral_id": event.referral_id, "offer_id": event.offer_id,
+            return _dump(kind, {"referral_id": event.referral_id, "offer_id": event.offer_id,
                                            "provider_id": event.provider_id, "lot": event.lot,
                                            "at": utc(event.at)})
         case domain.OfferWithdrawn():
-            return "offer.withdrawn", cached(OfferWithdrawnData).dump({
+            return _dump("offer.withdrawn", {
                 "referral_id": event.referral_id, "offer_id": event.offer_id, "provider_id": event.provider_id,
                 "lot": event.lot, "at": utc(event.at)})
         case domain.OfferDeclined():
-            return "offer.declined", cached(OfferDeclinedData).dump({
+            return _dump("offer.declined", {
                 "referral_id": event.referral_id, "provider_id": event.provider_id, "lot": event.lot,
                 "reason": event.reason, "at": utc(event.at)})
         case domain.ReferralClosed():
             if child_ref is None:
                 raise ValueError("referral.closed needs the child's child_ref")
             profile = event.profile.profile
-            return "referral.closed", cached(ReferralClosedData).dump({
+            return _dump("referral.closed", {
                 "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot,
                 "team": event.profile.team, "child_ref": child_ref, "reason_for_ap": profile.reason.value,
                 "hours_per_week": profile.hours_per_week,
@@ -419,19 +442,19 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "declines": [{"provider_id": d.provider_id, "reason": d.reason} for d in event.declines],
                 "at": utc(event.at)})
         case domain.ReferralCancelled():
-            return "referral.cancelled", cached(ReferralCancelledData).dump({
+            return _dump("referral.cancelled", {
                 "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot,
                 "invited_provider_ids": list(event.invited), "reason": event.reason,
                 "republished_as": event.republished_as, "at": utc(event.at)})
         case WindowExtended():
             return "referral.window_extended", window_extended_data(event)
         case domain.OffDpsExceptionRecorded():
-            return "off_dps_exception.recorded", cached(OffDpsExceptionData).dump({
+            return _dump("off_dps_exception.recorded", {
                 "referral_id": event.referral_id, "lot": event.lot, "team": event.team, "reason": event.reason,
                 "recorded_by": str(event.by), "at": utc(event.at)})
         case ChildCorrected() if event.facts:  # only what other services keep: no identity ever travels
-            return "child.corrected", cached(ChildCorrectedData).dump(
-                {"child_ref": event.child_ref, **event.facts, "at": utc(event.at)})
+            return _dump("child.corrected",
+                         {"child_ref": event.child_ref, **event.facts, "at": utc(event.at)})
         case ChildErased():
-            return "child.erased", cached(ChildErasedData).dump({"child_ref": event.child_ref, "at": utc(event.at)})
+            return _dump("child.erased", {"child_ref": event.child_ref, "at": utc(event.at)})
     return None

@@ -3,7 +3,7 @@
 from datetime import datetime
 from pathlib import Path
 
-from services.referrals import api, consumers, handlers, models, orm, retention, subject_access
+from services.referrals import api, consumers, handlers, messages, models, orm, retention, subject_access
 from services.referrals.school_calendar import school_calendar
 from services.referrals.unit_of_work import ReferralsUnitOfWork
 from shared.config import Settings
@@ -31,6 +31,7 @@ def definition() -> ServiceDefinition:
         description="Referral forms, publication to every eligible provider on a lot, sealed offers, assessment, "
                     "off-DPS exceptions and signed webhooks to providers' systems.",
         metadata=models.metadata,
+        published=messages.DATA_SCHEMAS,
         retention=retention.retention,
         subject_access=subject_access.gather,
         unit_of_work=ReferralsUnitOfWork,

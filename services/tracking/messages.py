@@ -26,6 +26,10 @@ class _Data(Schema):
 class _EnumValue(fields.Field):
     """An enum member on the wire as its lower-case value."""
 
+    def __init__(self, enum: type, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.json_schema = {"type": "string", "enum": [member.value for member in enum]}
+
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else getattr(value, "value", value)
 
@@ -42,9 +46,9 @@ class PlacementStartedData(_Data):
     reason_for_ap = fields.String()
     hours_per_week = fields.Float()
     full_time = fields.Boolean()
-    provision = _EnumValue()
-    safeguarding = _EnumValue()
-    confirmed_by = _EnumValue()
+    provision = _EnumValue(domain.Provision)
+    safeguarding = _EnumValue(domain.Safeguarding)
+    confirmed_by = _EnumValue(domain.StartConfirmedBy)
 
 
 class PlacementEndedData(_Data):
@@ -54,8 +58,8 @@ class PlacementEndedData(_Data):
     lot = fields.Integer(required=True)
     team = fields.String(required=True)
     ended_on = fields.Date(required=True)
-    end_reason = _EnumValue(required=True)  # `cancelled` when the child never started
-    next_step = _EnumValue(required=True)
+    end_reason = _EnumValue(domain.EndReason, required=True)  # `cancelled` when the child never started
+    next_step = _EnumValue(domain.NextStep, required=True)
     at = fields.AwareDateTime(required=True)
     started_on = fields.Date(allow_none=True)  # null for a cancelled award
 
@@ -81,17 +85,17 @@ class ConcernRaisedData(_Data):
     provider_id = fields.UUID(required=True)
     lot = fields.Integer(required=True)
     team = fields.String(required=True)
-    kind = _EnumValue(required=True)
+    kind = _EnumValue(domain.ConcernKind, required=True)
     week_commencing = fields.Date(required=True)
     rate = fields.Float(required=True, allow_none=True)  # 0..1, null if nothing offered
     at = fields.AwareDateTime(required=True)
 
 
 class ProgressData(_Data):
-    attendance = _EnumValue(required=True)
-    attitude = _EnumValue(required=True)
-    attainment = _EnumValue(required=True)
-    behaviour = _EnumValue(required=True)
+    attendance = _EnumValue(domain.Progress, required=True)
+    attitude = _EnumValue(domain.Progress, required=True)
+    attainment = _EnumValue(domain.Progress, required=True)
+    behaviour = _EnumValue(domain.Progress, required=True)
 
 
 class ReviewRecordedData(_Data):
@@ -116,10 +120,10 @@ class OutcomeRecordedData(_Data):
     outcome_id = fields.UUID(required=True)
     placement_id = fields.UUID(required=True)
     provider_id = fields.UUID(required=True)
-    stage = _EnumValue(required=True)
+    stage = _EnumValue(domain.OutcomeStage, required=True)
     engagement = fields.Integer(required=True, allow_none=True)
     qualifications = fields.List(fields.Nested(QualificationData), required=True)
-    next_step = _EnumValue(required=True, allow_none=True)
+    next_step = _EnumValue(domain.NextStep, required=True, allow_none=True)
     at = fields.AwareDateTime(required=True)
     lot = fields.Integer()
     team = fields.String()
@@ -127,7 +131,7 @@ class OutcomeRecordedData(_Data):
     attainment = fields.Dict(keys=fields.String(), values=fields.String())
 
 
-SCHEMAS: dict[str, type[Schema]] = {
+DATA_SCHEMAS: dict[str, type[Schema]] = {
     "placement.started": PlacementStartedData,
     "placement.ended": PlacementEndedData,
     "attendance.recorded": AttendanceRecordedData,
@@ -192,6 +196,6 @@ def _audit(event: domain.Event) -> AuditEntry:
 
 def translate(event: domain.Event, placement: domain.Placement) -> Iterator[Message | AuditEntry]:
     """A placement's domain event: the message on `dps.tracking` and the audit line."""
-    yield Message(event.type, cached(SCHEMAS[event.type]).dump(_fields(event, placement)))
+    yield Message(event.type, cached(DATA_SCHEMAS[event.type]).dump(_fields(event, placement)))
     yield _audit(event)
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from services.tracking import api, consumers, models, orm, retention, subject_access
+from services.tracking import api, consumers, messages, models, orm, retention, subject_access
 from services.tracking.domain import ConcernPolicy
 from services.tracking.unit_of_work import TrackingUnitOfWork
 from shared.config import Settings
@@ -22,6 +22,7 @@ def definition() -> ServiceDefinition:
         name="tracking",
         title="DPS for Alternative Provision: Placement tracking and reporting",
         metadata=models.metadata,
+        published=messages.DATA_SCHEMAS,
         retention=retention.retention,
         subject_access=subject_access.gather,
         versions=Path(__file__).parent / "migrations" / "versions",

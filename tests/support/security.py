@@ -30,8 +30,8 @@ LONDON = ZoneInfo("Europe/London")
 # Routes every service answers outside its OpenAPI document, on purpose: the
 # health, readiness and metrics probes and the documentation itself.  Any other
 # route must be in the document, with its rule (x-roles).
-INFRASTRUCTURE = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/static/<path:filename>",
-                  "/static/<path:filename>"}
+INFRASTRUCTURE = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/asyncapi.json", "/docs",
+                  "/docs/static/<path:filename>", "/static/<path:filename>"}
 
 
 # --- the documents -----------------------------------------------------------------------------
