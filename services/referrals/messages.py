@@ -6,7 +6,8 @@ every event of every referral it saw when it commits.
 
 Nothing here can carry a child's identifying details: every schema is built
 from the pseudonymised profile; `child_ref` (an opaque UUID) is the only link to
-the child, and only `referral.closed` carries it.
+the child: `referral.closed`, `child.corrected` and `child.erased` carry it
+(and awards passes it on with `placement.awarded` and `block_place.allocated`).
 """
 
 from __future__ import annotations

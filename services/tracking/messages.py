@@ -3,9 +3,10 @@ the `data` of each event, as docs/events.md promises it (those fields
 exactly; a few more are allowed), and the ONE mapping from a domain event to
 what it becomes (`translate`, which the unit of work calls on commit).
 
-Downstream reporting binds its own queue to the exchange: see
-docs/reporting-events.md.  No event carries the child's reference, an
-officer's notes or a review's notes.
+Downstream reporting binds its own queue to the exchange (and to dps.awards
+and dps.provider_registry): see docs/reporting-events.md.  No tracking event
+carries the child's reference (`child_ref` travels on awards' and referrals'
+events, never on these), an officer's notes or a review's notes.
 """
 
 from __future__ import annotations

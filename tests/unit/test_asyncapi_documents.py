@@ -143,3 +143,28 @@ def test_each_service_serves_its_document_to_anyone(tmp_path, documents, service
     response = client.get("/asyncapi.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.get_data(as_text=True) == (asyncapi.DOCS / f"{service}.json").read_text()
+
+
+def _carrying_child_ref(documents) -> set[str]:
+    return {type_ for document in documents.values() for type_, message in document["components"]["messages"].items()
+            if "child_ref" in message["payload"]["properties"]["data"]["properties"]}
+
+
+def test_the_documents_say_which_events_carry_child_ref_as_the_code_does(documents):
+    """docs/reporting-events.md and docs/events.md name exactly the events whose data has `child_ref`."""
+    carrying = _carrying_child_ref(documents)
+    assert carrying == {"referral.closed", "child.corrected", "child.erased", "placement.awarded",
+                        "block_place.allocated"}
+    assert not {t for t in carrying if CATALOGUE[t].producer == "tracking"}
+    docs = asyncapi.DOCS.parent
+    for name in ("reporting-events.md", "events.md"):
+        text = (docs / name).read_text()
+        [paragraph] = [p for p in text.split("\n\n") if "`child_ref`" in p and "carr" in p and "no tracking" in p]
+        named = {t for t in CATALOGUE if f"`{t}`" in paragraph}
+        assert named == carrying, name
+
+
+def test_reporting_events_names_the_three_exchanges_the_reports_need():
+    text = (asyncapi.DOCS.parent / "reporting-events.md").read_text()
+    assert all(f"**`dps.{s}`**" in text for s in ("awards", "provider_registry")) and "`dps.tracking`" in text
+    assert "reporting.tracking" not in text, "the reader's queue is named as the AsyncAPI documents name it"
