@@ -69,8 +69,11 @@ def _self_described(self: _Converter, field: fields.Field, ret: dict) -> dict:
         nested = self.resolve_nested_schema(dumped_by)
         return {"anyOf": [nested, {"type": "null"}]} if field.allow_none else nested
     described = dict(getattr(field, "json_schema", None) or {})
-    if described and field.allow_none and "type" in described:
-        described["type"] = [described["type"], "null"]
+    if described and field.allow_none:
+        if "type" in described:
+            described["type"] = [described["type"], "null"]
+        if "enum" in described:
+            described["enum"] = [*described["enum"], None]
     return described
 
 

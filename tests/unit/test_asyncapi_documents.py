@@ -86,6 +86,16 @@ def test_a_payload_refuses_what_the_producer_would_never_send(documents):
     assert len(list(Draft202012Validator(message["payload"]).iter_errors(bad))) == 2
 
 
+def test_a_nullable_enum_accepts_null(documents):
+    """outcome.recorded's next_step is null until the placement has ended."""
+    message = documents["tracking"]["components"]["messages"]["outcome.recorded"]
+    event = json.loads(json.dumps(message["examples"][0]["payload"]))
+    event["data"]["next_step"] = None
+    assert not list(Draft202012Validator(message["payload"]).iter_errors(event))
+    event["data"]["next_step"] = "nowhere"
+    assert list(Draft202012Validator(message["payload"]).iter_errors(event))
+
+
 def test_every_property_of_every_payload_has_a_type(documents):
     """No typeless field: a reader knows what each one is (numbers, enums, nested data included)."""
     untyped = []
