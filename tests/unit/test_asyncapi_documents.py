@@ -35,7 +35,7 @@ def test_each_document_is_valid_asyncapi_3(documents, service):
 
 
 def test_the_specification_schema_rejects_a_broken_document(documents):
-    """The check above is not vacuous: a message without its payload's type, an unknown field, is refused."""
+    """The check above is not vacuous: a channel with a field the specification does not have is refused."""
     broken = json.loads(json.dumps(documents["tracking"]))
     broken["channels"]["placement.started"]["routing"] = "placement.started"
     assert list(Draft7Validator(SPEC).iter_errors(broken))
