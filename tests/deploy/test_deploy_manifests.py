@@ -462,7 +462,7 @@ def test_ingress_routes_each_api_and_keeps_internal_endpoints_inside():
         for path in rule["http"]["paths"]:
             backends.setdefault(path["backend"]["service"]["name"], set()).add(path["path"])
             assert path["path"] not in ("/", "/metrics", "/readyz", "/healthz")
-    assert backends == {k8s_name(s): {"/v1", "/docs", "/openapi.json"} for s in SERVICES}
+    assert backends == {k8s_name(s): {"/v1", "/docs", "/openapi.json", "/asyncapi.json"} for s in SERVICES}
     hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
     assert hosts == set(ingress["spec"]["tls"][0]["hosts"]), "every host has TLS"
 
