@@ -94,8 +94,6 @@ class ClaimNames:
 
     def roles_of(self, claims: Mapping) -> list:
         roles = self.read(claims, self.roles)
-        if isinstance(roles, str):
-            roles = [roles]  # one role, as some issuers give it
         if not self.role_map or not isinstance(roles, list):
             return roles
         return sorted({self.role_map[r] for r in roles if isinstance(r, str) and r in self.role_map})
