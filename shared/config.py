@@ -84,6 +84,16 @@ class Settings:
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_max_lifetime: float = 12 * 3600  # seconds between a token's iat and exp
+    # The council's identity provider (shared/auth.py, IdentityProviderKeys): its JWKS URL, how long its key
+    # set is kept before it is fetched again, and the algorithms its tokens may use (asymmetric only)
+    jwt_jwks_url: str | None = None
+    jwt_jwks_lifetime: float = 3600
+    jwt_algorithms: tuple[str, ...] = ("RS256", "ES256")
+    # where the identity provider's tokens carry roles, team and provider, and its role names -> ours
+    jwt_roles_claim: str = "roles"
+    jwt_team_claim: str = "team"
+    jwt_provider_claim: str = "provider_id"
+    jwt_role_map: dict[str, str] = field(default_factory=dict)
     max_body_bytes: int = 1024 * 1024  # a larger request body is refused 413 unread
     web_workers: int = 2  # gunicorn processes
     web_threads: int = 4  # and threads in each
@@ -147,6 +157,7 @@ def load_settings(service: str) -> Settings:
         jwt_issuer=_env("DPS_JWT_ISSUER"),
         jwt_audience=_env("DPS_JWT_AUDIENCE"),
         jwt_max_lifetime=float(_env("DPS_JWT_MAX_LIFETIME", str(12 * 3600))),
+        **identity_provider_settings(),
         max_body_bytes=int(_env("DPS_MAX_BODY_BYTES", str(1024 * 1024))),
         web_workers=int(_env("DPS_WEB_WORKERS", "2")),
         web_threads=int(_env("DPS_WEB_THREADS", "4")),
@@ -165,6 +176,49 @@ def load_settings(service: str) -> Settings:
         calloff_standstill_pcr2015=_bool("DPS_CALLOFF_STANDSTILL_PCR2015", False),
         teams=parse_teams(_env("DPS_TEAMS", DEFAULT_TEAMS) or DEFAULT_TEAMS),
     )
+
+
+# Only signatures the identity provider's private key alone can make: never `none`, never a shared secret.
+ASYMMETRIC_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+
+
+def identity_provider_settings() -> dict:
+    """DPS_JWT_JWKS_URL and what goes with it; a value the service cannot use is refused naming its setting."""
+    url = _env("DPS_JWT_JWKS_URL")
+    production = (_env("DPS_ENVIRONMENT", "development") or "").strip().lower() == "production"
+    if url and not url.startswith(("https://",) if production else ("https://", "http://")):
+        raise ValueError(f"DPS_JWT_JWKS_URL must be an https URL{'' if production else ' (or http in development)'}"
+                         f", not {url!r}")
+    if url and not (_env("DPS_JWT_ISSUER") and _env("DPS_JWT_AUDIENCE")):
+        raise ValueError("DPS_JWT_JWKS_URL needs DPS_JWT_ISSUER and DPS_JWT_AUDIENCE: the identity provider's "
+                         "tokens are accepted only for this issuer and this audience")
+    algorithms = tuple(a.strip() for a in (_env("DPS_JWT_ALGORITHMS", "RS256,ES256") or "").split(",") if a.strip())
+    refused = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS]
+    if refused or not algorithms:
+        raise ValueError(f"DPS_JWT_ALGORITHMS may name only {', '.join(ASYMMETRIC_ALGORITHMS)}, not "
+                         f"{', '.join(refused) or 'nothing'}")
+    lifetime = float(_env("DPS_JWT_JWKS_LIFETIME", "3600"))
+    if lifetime <= 0:
+        raise ValueError("DPS_JWT_JWKS_LIFETIME must be a number of seconds above 0")
+    return {"jwt_jwks_url": url, "jwt_jwks_lifetime": lifetime, "jwt_algorithms": algorithms,
+            "jwt_roles_claim": _env("DPS_JWT_ROLES_CLAIM", "roles"),
+            "jwt_team_claim": _env("DPS_JWT_TEAM_CLAIM", "team"),
+            "jwt_provider_claim": _env("DPS_JWT_PROVIDER_CLAIM", "provider_id"),
+            "jwt_role_map": parse_role_map(_env("DPS_JWT_ROLE_MAP", "") or "")}
+
+
+def parse_role_map(raw: str, name: str = "DPS_JWT_ROLE_MAP") -> dict[str, str]:
+    """The identity provider's role names -> ours, from `TheirRole=our_role,...` (several of theirs may map to one)."""
+    from shared.auth import ROLES
+
+    mapping: dict[str, str] = {}
+    for part in (p for p in raw.split(",") if p.strip()):
+        theirs, sep, ours = (piece.strip() for piece in part.rpartition("="))
+        if not sep or not theirs or ours not in ROLES:
+            raise ValueError(f"{name} must be their_role=our_role pairs separated by commas, our role one of "
+                             f"{', '.join(ROLES)}, not {part.strip()!r}")
+        mapping[theirs] = ours
+    return mapping
 
 
 def _date(name: str, default: str) -> date:

@@ -108,11 +108,7 @@ class Runtime:
     @property
     def verifier(self) -> TokenVerifier:
         if self._verifier is None:
-            s = self.settings
-            self._verifier = TokenVerifier(s.jwt_secret, s.jwt_public_key, previous_secret=s.jwt_previous_secret,
-                                           previous_public_key=s.jwt_previous_public_key, issuer=s.jwt_issuer,
-                                           audience=s.jwt_audience, max_lifetime=s.jwt_max_lifetime,
-                                           teams=s.teams)
+            self._verifier = TokenVerifier.of(self.settings)
         return self._verifier
 
     def unit_of_work(self, actor: Actor | None = None, *, read_only: bool = False) -> UnitOfWork:

@@ -393,7 +393,7 @@ class ProviderWithdraw(MethodView):
 
 
 def _webhook_view(hook: dict, secret: str | None = None) -> dict:
-    view = {**hook, "signature_header": f"{webhooks.SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body>"}
+    view = {**hook, "signature_header": webhooks.signature_description(hook["secret"])}
     view.pop("secret", None)
     if secret is not None:
         view["secret"] = secret

@@ -356,8 +356,11 @@ class WebhookOut(Schema):
     url = fields.String()
     registered_at = AwareDateTime()
     secret_issued_at = AwareDateTime()
-    secret = fields.String(metadata={"description": "Shown only when issued (first registration or rotation)"})
-    signature_header = fields.String()
+    secret = fields.String(metadata={"description": "Shown only when issued (first registration or rotation): "
+                                                    "whsec_ and the base64 of the key's bytes (Standard Webhooks)"})
+    signature_header = fields.String(metadata={
+        "description": "How deliveries to this webhook are signed, for its secret (Standard Webhooks: "
+                       "webhook-id, webhook-timestamp, webhook-signature; docs/webhooks.md has a verifier)"})
 
 
 class DeliveryOut(Schema):

@@ -11,10 +11,18 @@
   with no database transaction open, then records each outcome.  The
   connection goes to the address that was checked, with the host name as Host
   and TLS server name, so a name that rebinds to an internal address gets
-  nothing.  The body is JSON; the header
-  `X-DPS-Signature: sha256=<hex HMAC-SHA256(secret, body)>` lets the provider
-  check it came from the council; `X-DPS-Delivery` (the row's id, also in the
-  body) lets it ignore a repeat.  A 2xx answer is delivered; anything else is
+  nothing.  The body is JSON, signed by the Standard Webhooks specification
+  (https://www.standardwebhooks.com/; docs/webhooks.md has a verifier):
+  `webhook-id` (the row's id: the same on every retry, also in the body and in
+  `X-DPS-Delivery`, so the provider can ignore a repeat), `webhook-timestamp`
+  (the attempt's time, whole seconds) and `webhook-signature: v1,<base64
+  HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed with the secret's bytes
+  (`whsec_<base64>`).  The receiver refuses a timestamp more than 5 minutes
+  from its clock: that is the replay protection.  A secret issued before
+  (plain text, no `whsec_`) keeps working: its key is its text's bytes, and
+  its deliveries also carry the old `X-DPS-Signature: sha256=<hex HMAC-SHA256
+  of the body>` until the provider rotates the secret (`standard_secret`
+  gives the `whsec_` form of such a secret).  A 2xx answer is delivered; anything else is
   retried after 1 minute, 5 minutes, 30 minutes, 2 hours and 12 hours, then
   given up.  Every attempt's outcome is kept on the row, in words a provider
   may read (`HTTP 5xx`, `no answer`, `refused address`): the text of an
@@ -27,6 +35,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import http.client
@@ -40,7 +49,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -57,7 +66,13 @@ from shared.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-DPS-Signature"
+# Standard Webhooks (https://www.standardwebhooks.com/)
+ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER = "webhook-id", "webhook-timestamp", "webhook-signature"
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32  # the specification asks for 24 to 64
+TOLERANCE = timedelta(minutes=5)  # how far from the receiver's clock a webhook-timestamp may be
+# Before Standard Webhooks; still sent to a provider whose secret was issued then, until it rotates it.
+LEGACY_SIGNATURE_HEADER = "X-DPS-Signature"
 DELIVERY_HEADER = "X-DPS-Delivery"
 EVENT_HEADER = "X-DPS-Event"
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
@@ -75,11 +90,57 @@ WEBHOOK_REMOVED = "the provider removed its webhook"
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(32)
+    """A Standard Webhooks secret: `whsec_` and the base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+def is_legacy(secret: str) -> bool:
+    """Issued before Standard Webhooks (plain text): its deliveries also carry X-DPS-Signature."""
+    return not secret.startswith(SECRET_PREFIX)
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key: a `whsec_` secret's decoded bytes; a legacy secret's text, as it always signed."""
+    return base64.b64decode(secret[len(SECRET_PREFIX):]) if not is_legacy(secret) else secret.encode("utf-8")
+
+
+def standard_secret(secret: str) -> str:
+    """The `whsec_` form of any secret (for a legacy one: the base64 of its text), which a Standard Webhooks
+    library takes to verify the same signatures."""
+    return secret if not is_legacy(secret) else SECRET_PREFIX + base64.b64encode(secret.encode("utf-8")).decode()
+
+
+def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """`webhook-signature`: v1 and the base64 HMAC-SHA256 of "{id}.{timestamp}.{body}"."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(signing_key(secret), signed, hashlib.sha256).digest()).decode("ascii")
+
+
+def legacy_signature(secret: str, body: bytes) -> str:
+    """X-DPS-Signature, as before Standard Webhooks: sha256= and the hex HMAC-SHA256 of the body."""
+    return "sha256=" + hmac.new(signing_key(secret), body, hashlib.sha256).hexdigest()
+
+
+def signed_headers(secret: str, message_id: str, body: bytes, at: datetime) -> dict[str, str]:
+    """The headers that sign one attempt at `at` (webhook-id stays the message's on every retry)."""
+    timestamp = int(at.timestamp())
+    headers = {ID_HEADER: message_id, TIMESTAMP_HEADER: str(timestamp),
+               SIGNATURE_HEADER: signature(secret, message_id, timestamp, body)}
+    if is_legacy(secret):
+        headers[LEGACY_SIGNATURE_HEADER] = legacy_signature(secret, body)
+    return headers
+
+
+def signature_description(secret: str) -> str:
+    """What a provider's webhook is signed with (`signature_header` in the API), for its secret."""
+    standard = (f"{SIGNATURE_HEADER}: v1,<base64 HMAC-SHA256 of '{{{ID_HEADER}}}.{{{TIMESTAMP_HEADER}}}.{{body}}' "
+                f"keyed with the secret's bytes> (Standard Webhooks; refuse a {TIMESTAMP_HEADER} more than "
+                f"{TOLERANCE.seconds // 60} minutes from your clock)")
+    if is_legacy(secret):
+        return (f"{standard}; this secret predates Standard Webhooks: its key is its text's UTF-8 bytes "
+                f"({SECRET_PREFIX} and their base64 for a Standard Webhooks library), and {LEGACY_SIGNATURE_HEADER}: "
+                "sha256=<hex HMAC-SHA256 of the body> is sent as well until the secret is rotated")
+    return standard
 
 
 def rule() -> WebhookRule:
@@ -230,15 +291,17 @@ def post(target: WebhookTarget, address: str, body: bytes, headers: dict[str, st
 
 
 def attempt(claimed: Claimed, *, webhook_rule: WebhookRule | None = None,
-            send: Callable[[WebhookTarget, str, bytes, dict], Answer] = post) -> Answer:
-    """Resolve, check, then post to the address checked.  Makes no database call."""
+            send: Callable[[WebhookTarget, str, bytes, dict], Answer] = post, at: datetime | None = None) -> Answer:
+    """Resolve, check, then post to the address checked, signed at `at` (the real time unless given: the
+    receiver holds webhook-timestamp against its own clock).  Makes no database call."""
     try:
         target, address = checked_target(claimed.url, webhook_rule)
     except InvalidInput:
         log.warning("webhook delivery refused: the address is not allowed", extra={"delivery_id": str(claimed.id)})
         return Answer(None, REFUSED_ADDRESS)
-    return send(target, address, claimed.body, {SIGNATURE_HEADER: sign(claimed.secret, claimed.body),
-                                                DELIVERY_HEADER: str(claimed.id), EVENT_HEADER: claimed.event_type})
+    headers = signed_headers(claimed.secret, str(claimed.id), claimed.body, at or datetime.now(UTC))
+    return send(target, address, claimed.body, {**headers, DELIVERY_HEADER: str(claimed.id),
+                                                EVENT_HEADER: claimed.event_type})
 
 
 def claim_due(session: Session, now: datetime, *, limit: int = BATCH) -> list[Claimed]:

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from services.referrals import webhooks
+from services.referrals import models, webhooks
 from services.referrals.webhooks import RETRY_DELAYS
 from tests.api.referrals.referrals_support import (
     MANAGER,
@@ -30,6 +30,7 @@ from tests.api.referrals.referrals_support import (
     published_referral,
     snapshot,
 )
+from tests.support.webhook_verifier import documented_verifier
 
 
 @pytest.fixture(autouse=True)
@@ -94,9 +95,11 @@ def _deliveries(client, provider_id):
 def test_provider_registers_a_url_and_is_given_its_secret_once(client, rt):
     acorn = admit(rt)
     registered = _register(client, acorn, "https://acorn.example/dps")
-    assert registered["url"] == "https://acorn.example/dps" and len(registered["secret"]) >= 32
+    assert registered["url"] == "https://acorn.example/dps" and registered["secret"].startswith("whsec_")
+    assert registered["signature_header"] == webhooks.signature_description(registered["secret"])
     shown = client.get("/v1/provider/webhook", headers=provider_auth(acorn)).json
     assert shown["url"] == "https://acorn.example/dps" and "secret" not in shown
+    assert shown["signature_header"].startswith("webhook-signature: v1,")
     moved = _register(client, acorn, "https://acorn.example/v2/dps")
     assert "secret" not in moved  # the same secret stands
     rotated = _register(client, acorn, "https://acorn.example/v2/dps", rotate_secret=True)
@@ -149,11 +152,13 @@ def test_publishing_posts_the_signed_profile_from_the_deliveries_table_not_the_r
         assert pending["state"] == "pending" and pending["referral_id"] == referral["referral_id"]
         _run_jobs_at(rt, NOW + timedelta(seconds=1))
     [post] = system.received
-    expected = "sha256=" + hmac.new(secret.encode(), post["body"], hashlib.sha256).hexdigest()
-    assert post["headers"]["X-DPS-Signature"] == expected
+    # Standard Webhooks: what a provider verifies with the code docs/webhooks.md gives it
+    assert documented_verifier().verify(secret, post["headers"], post["body"]) == post["headers"]["webhook-id"]
+    assert "X-DPS-Signature" not in post["headers"]  # only for secrets issued before Standard Webhooks
     assert post["headers"]["X-DPS-Event"] == "referral.published"
     body = json.loads(post["body"])
     assert body["event"] == "referral.published" and body["delivery_id"] == post["headers"]["X-DPS-Delivery"]
+    assert body["delivery_id"] == post["headers"]["webhook-id"]
     data = body["data"]
     assert data["referral_id"] == referral["referral_id"] and data["profile"] == referral["profile"]
     assert data["questions"] == referral["questions"] and data["status"] == "open"
@@ -161,6 +166,32 @@ def test_publishing_posts_the_signed_profile_from_the_deliveries_table_not_the_r
     [delivered] = _deliveries(client, acorn)
     assert delivered["state"] == "delivered" and delivered["attempts"] == 1 and delivered["last_status"] == 204
     assert _deliveries(client, birch) == []  # no webhook registered: it polls
+
+
+def test_a_secret_issued_before_standard_webhooks_keeps_working(client, rt):
+    """A webhook registered before issue #21 has a plain-text secret: its deliveries carry the old
+    X-DPS-Signature exactly as before, beside the Standard Webhooks headers (keyed with the text's bytes),
+    and the API says so; rotating the secret moves it to a whsec_ one and ends the old header."""
+    acorn = admit(rt)
+    legacy = "Zq1x-legacy_token_urlsafe_32_bytes_of_text_0"
+    with ProviderSystem() as system:
+        _register(client, acorn, system.url)
+        with rt.engine.begin() as connection:  # as the row was stored before
+            connection.execute(models.webhooks.update().values(secret=legacy))
+        shown = client.get("/v1/provider/webhook", headers=provider_auth(acorn)).json
+        assert "X-DPS-Signature: sha256=<hex HMAC-SHA256 of the body>" in shown["signature_header"]
+        published_referral(client)
+        _run_jobs_at(rt, NOW + timedelta(seconds=1))
+        rotated = _register(client, acorn, system.url, rotate_secret=True)
+        published_referral(client)
+        _run_jobs_at(rt, NOW + timedelta(seconds=2))
+    old, new = system.received
+    assert old["headers"]["X-DPS-Signature"] == "sha256=" + hmac.new(legacy.encode(), old["body"],
+                                                                     hashlib.sha256).hexdigest()
+    verify = documented_verifier().verify
+    assert verify(webhooks.standard_secret(legacy), old["headers"], old["body"]) == old["headers"]["webhook-id"]
+    assert "X-DPS-Signature" not in new["headers"] and "X-DPS-Signature" not in rotated["signature_header"]
+    assert verify(rotated["secret"], new["headers"], new["body"]) == new["headers"]["webhook-id"]
 
 
 def test_a_failed_delivery_is_retried_after_its_back_off(client, rt):
@@ -176,7 +207,9 @@ def test_a_failed_delivery_is_retried_after_its_back_off(client, rt):
         assert len(system.received) == 1
         _run_jobs_at(rt, NOW + timedelta(seconds=1) + RETRY_DELAYS[0])
     assert len(system.received) == 2
-    assert system.received[0]["body"] == system.received[1]["body"]  # the same delivery, the same id
+    first, retry = system.received
+    assert first["body"] == retry["body"]  # the same delivery, the same id
+    assert first["headers"]["webhook-id"] == retry["headers"]["webhook-id"]  # the receiver's idempotency key
     [delivered] = _deliveries(client, acorn)
     assert delivered["state"] == "delivered" and delivered["attempts"] == 2
 

@@ -27,7 +27,7 @@ from services.referrals.domain import (
 from services.referrals.domain.webhook_addresses import WebhookRule
 from services.referrals.messages import message_for, translate
 from services.referrals.school_calendar import school_calendar
-from services.referrals.webhooks import RETRY_DELAYS, Answer, _outcome, check_url, sign
+from services.referrals.webhooks import RETRY_DELAYS, Answer, _outcome, check_url, legacy_signature
 from shared.calendar import WORKING_DAYS
 from shared.errors import InvalidInput
 from shared.unit_of_work import Message
@@ -132,9 +132,9 @@ def test_full_time_is_lot_1_or_more_than_18_hours():
 
 # --- webhooks -----------------------------------------------------------------------------------
 
-def test_the_signature_is_the_hmac_sha256_of_the_body():
+def test_the_legacy_signature_is_the_hmac_sha256_of_the_body():
     body = b'{"event":"referral.published"}'
-    assert sign("s3cret", body) == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert legacy_signature("s3cret", body) == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
 
 
 def test_only_https_urls_to_public_addresses_are_webhooks(monkeypatch):
