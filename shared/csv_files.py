@@ -33,6 +33,12 @@ PENCE, POUNDS = "_pence", "_pounds"
 _COLUMN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 
+CSV_DOC = {"responses": {200: {"content": {MEDIA_TYPE: {
+    "schema": {"type": "string"},
+    "example": "\ufeffmonth_start,committed_pence,committed_pounds\r\n2026-12-01,123450,1234.50\r\n"}}}}}
+"""For `@blueprint.doc(**CSV_DOC)`: the operation also answers 200 as text/csv (format=csv or Accept: text/csv)."""
+
+
 def pounds(pence: int | None) -> str:
     """1234.50 from 123450 (exact: whole pence, no floating point)."""
     if pence is None:
