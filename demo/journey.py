@@ -97,7 +97,7 @@ class Response:
 
     @property
     def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
+        return self.body.decode("utf-8-sig", errors="replace")  # a CSV download starts with a byte-order mark
 
     @property
     def json(self) -> Any:
@@ -1115,7 +1115,7 @@ def call_off_journey(client: Client, *, referral_window: float = 3600.0) -> Call
     row = next((r for r in csv.DictReader(io.StringIO(record.csv)) if r["award_id"] == made.id), None)
     if row:
         client.say(REPORTING, f"reads the quarterly call-offs CSV: lot {row['lot']}, {row['provider_name']}, "
-                              f"{row['service_line']}, £{row['total_gbp']}, {row['offers_received']} offers received, "
+                              f"{row['service_line']}, £{row['total_pounds']}, {row['offers_received']} offers received, "
                               f"top-ranked offer: {row['top_ranked_offer']}")
     return record
 
