@@ -1099,7 +1099,7 @@ def call_off_journey(client: Client, *, referral_window: float = 3600.0) -> Call
                               f"{row['ended']} ended, attendance {_percent(row['average_attendance_rate'])}, "
                               f"reintegration {_percent(row['reintegration_rate'])}, {row['concerns']} concern")
     for row in record.reports["committed_spend"]:
-        client.say(REPORTING, f"committed spend: {row['provider_name']}, lot {row['lot']}, {row['month']}: "
+        client.say(REPORTING, f"committed spend: {row['provider_name']}, lot {row['lot']}, {row['month_start'][:7]}: "
                               f"{pounds(row['committed_pence'])}")
     record.ocds_release = ocds_call_off(client, made.id)
     if record.ocds_release:
