@@ -315,6 +315,21 @@ def _scope(provider_id: UUID | None = None) -> dict:
     return domain.visible_filters(_actor(), {"provider_id": provider_id})
 
 
+def _report_operation(query_schema: type, row_schema: type):
+    """What every report's GET declares: its query, its rows (JSON, paged, or the whole as CSV) and who may
+    read it (an officer: their team's rows)."""
+    decorators = (reports_blp.arguments(query_schema, location="query"),
+                  reports_blp.response(200, row_schema(many=True), headers=LINK_DOC),
+                  reports_blp.doc(**CSV_DOC), requires(*REPORTERS))
+
+    def decorate(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
 def _report(query: dict, rows: list[dict], schema: type, name: str):
     """A CSV download is the whole report; the JSON form pages like every list."""
     page = Page.take(query)
@@ -323,10 +338,7 @@ def _report(query: dict, rows: list[dict], schema: type, name: str):
 
 @reports_blp.route("/active-placements")
 class ActivePlacements(MethodView):
-    @reports_blp.arguments(schemas.ActiveQuery, location="query")
-    @reports_blp.response(200, schemas.ActiveRowSchema(many=True), headers=LINK_DOC)
-    @reports_blp.doc(**CSV_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.ActiveQuery, schemas.ActiveRowSchema)
     def get(self, query):
         """Placements active on a day (default today) by lot, team, provider and reason for AP"""
         on = query.get("on") or _today()
@@ -338,10 +350,7 @@ class ActivePlacements(MethodView):
 
 @reports_blp.route("/committed-spend")
 class CommittedSpend(MethodView):
-    @reports_blp.arguments(schemas.SpendQuery, location="query")
-    @reports_blp.response(200, schemas.SpendRowSchema(many=True), headers=LINK_DOC)
-    @reports_blp.doc(**CSV_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.SpendQuery, schemas.SpendRowSchema)
     def get(self, query):
         """Committed spend in pence by provider, lot and month"""
         with _runtime().unit_of_work(read_only=True) as uow:
@@ -352,10 +361,7 @@ class CommittedSpend(MethodView):
 
 @reports_blp.route("/accountability")
 class Accountability(MethodView):
-    @reports_blp.arguments(schemas.AccountabilityQuery, location="query")
-    @reports_blp.response(200, schemas.AccountabilityRowSchema(many=True), headers=LINK_DOC)
-    @reports_blp.doc(**CSV_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.AccountabilityQuery, schemas.AccountabilityRowSchema)
     def get(self, query):
         """Per provider: placements, average attendance, completion, reintegration and progression rates,
         concerns"""
@@ -366,10 +372,7 @@ class Accountability(MethodView):
 
 @reports_blp.route("/overdue-reviews")
 class OverdueReviews(MethodView):
-    @reports_blp.arguments(schemas.OverdueQuery, location="query")
-    @reports_blp.response(200, schemas.OverdueRowSchema(many=True), headers=LINK_DOC)
-    @reports_blp.doc(**CSV_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.OverdueQuery, schemas.OverdueRowSchema)
     def get(self, query):
         """Running placements past their six-weekly review or flagged for review, longest overdue first"""
         today = query.get("on") or _today()
@@ -398,10 +401,7 @@ CHART_TABLES = ("attendance-by-week", "spend-by-month")
 
 @reports_blp.route("/attendance-by-week")
 class AttendanceByWeek(MethodView):
-    @reports_blp.arguments(schemas.ChartTableQuery, location="query")
-    @reports_blp.response(200, schemas.AttendanceWeekRowSchema(many=True), headers=LINK_DOC)
-    @reports_blp.doc(**CSV_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.ChartTableQuery, schemas.AttendanceWeekRowSchema)
     def get(self, query):
         """Attendance by week, every week returned (the table the chart's attendance is drawn from)"""
         with _runtime().unit_of_work(read_only=True) as uow:
@@ -412,10 +412,7 @@ class AttendanceByWeek(MethodView):
 
 @reports_blp.route("/spend-by-month")
 class SpendByMonth(MethodView):
-    @reports_blp.arguments(schemas.ChartTableQuery, location="query")
-    @reports_blp.response(200, schemas.SpendMonthRowSchema(many=True), headers=LINK_DOC)
-    @reports_blp.doc(**CSV_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.ChartTableQuery, schemas.SpendMonthRowSchema)
     def get(self, query):
         """Committed and spent (to today) pence by month, from the first month with either to the last (the
         table the chart's spend is drawn from)"""
