@@ -1115,8 +1115,8 @@ def call_off_journey(client: Client, *, referral_window: float = 3600.0) -> Call
     row = next((r for r in csv.DictReader(io.StringIO(record.csv)) if r["award_id"] == made.id), None)
     if row:
         client.say(REPORTING, f"reads the quarterly call-offs CSV: lot {row['lot']}, {row['provider_name']}, "
-                              f"{row['service_line']}, £{row['total_pounds']}, {row['offers_received']} offers received, "
-                              f"top-ranked offer: {row['top_ranked_offer']}")
+                              f"{row['service_line']}, £{row['total_pounds']}, {row['offers_received']} offers "
+                              f"received, top-ranked offer: {row['top_ranked_offer']}")
     return record
 
 
