@@ -38,8 +38,8 @@ TEAMS = ("send", "exclusions", "medical", "virtual_school", "post16")
 REASONS = ("permanent exclusion", "suspension", "medical needs", "mental health", "SEND needs",
            "unable to cope with full-time curriculum", "16-25 with an EHCP")
 SECRET = "bench-secret-of-at-least-32-bytes-long"
-TRACKING_TABLES = ("committed_spend", "concerns", "reviews", "outcomes", "attendance_returns", "placements",
-                   "providers", "memberships")
+TRACKING_TABLES = ("committed_spend", "block_contracts", "concerns", "reviews", "outcomes", "attendance_returns",
+                   "placements", "providers", "memberships")
 
 
 # -- seeding --------------------------------------------------------------------------------
@@ -182,9 +182,9 @@ def _queries(session, scope: dict, provider_id) -> dict:
         "overdue reviews": lambda: views.overdue_reviews(session, scope, today),
         "January census 2025": lambda: views.census(session, scope, 2025)[1],
         "chart data, whole DPS": lambda: (views.attendance_by_week(session, scope)
-                                          + views.spend_by_month(session, scope)),
+                                          + views.spend_by_month(session, scope, today)),
         "chart data, one provider": lambda: (views.attendance_by_week(session, one)
-                                             + views.spend_by_month(session, one)),
+                                             + views.spend_by_month(session, one, today)),
     }
 
 

@@ -97,7 +97,7 @@ class Response:
 
     @property
     def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
+        return self.body.decode("utf-8-sig", errors="replace")  # a CSV download starts with a byte-order mark
 
     @property
     def json(self) -> Any:
@@ -1099,7 +1099,7 @@ def call_off_journey(client: Client, *, referral_window: float = 3600.0) -> Call
                               f"{row['ended']} ended, attendance {_percent(row['average_attendance_rate'])}, "
                               f"reintegration {_percent(row['reintegration_rate'])}, {row['concerns']} concern")
     for row in record.reports["committed_spend"]:
-        client.say(REPORTING, f"committed spend: {row['provider_name']}, lot {row['lot']}, {row['month']}: "
+        client.say(REPORTING, f"committed spend: {row['provider_name']}, lot {row['lot']}, {row['month_start'][:7]}: "
                               f"{pounds(row['committed_pence'])}")
     record.ocds_release = ocds_call_off(client, made.id)
     if record.ocds_release:
@@ -1115,8 +1115,8 @@ def call_off_journey(client: Client, *, referral_window: float = 3600.0) -> Call
     row = next((r for r in csv.DictReader(io.StringIO(record.csv)) if r["award_id"] == made.id), None)
     if row:
         client.say(REPORTING, f"reads the quarterly call-offs CSV: lot {row['lot']}, {row['provider_name']}, "
-                              f"{row['service_line']}, £{row['total_gbp']}, {row['offers_received']} offers received, "
-                              f"top-ranked offer: {row['top_ranked_offer']}")
+                              f"{row['service_line']}, £{row['total_pounds']}, {row['offers_received']} offers "
+                              f"received, top-ranked offer: {row['top_ranked_offer']}")
     return record
 
 

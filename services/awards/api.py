@@ -36,6 +36,7 @@ from services.awards.views import (
 from shared import audit
 from shared.actor import Actor
 from shared.auth import current_principal, public, requires
+from shared.csv_files import CSV_DOC, csv_response
 from shared.errors import Forbidden, NotFound
 from shared.paging import LINK_DOC, Page, Paging
 
@@ -498,13 +499,13 @@ class AwardNotices(MethodView):
 class CallOffsCsv(MethodView):
     @published.arguments(s.QuarterQuery, location="query")
     @published.response(200, description="text/csv: one row per call-off awarded in the quarter")
+    @published.doc(**CSV_DOC)
     @requires("manager", "reporting")
     def get(self, query):
         """The call-offs awarded in a calendar quarter, as CSV (no child data)."""
         with _uow(read_only=True) as uow:
-            text = transparency.call_offs_csv(Reads(uow.session), _publisher(), query["year"], query["quarter"])
-        name = f"call-offs-{query['year']}-q{query['quarter']}.csv"
-        return Response(text, mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={name}"})
+            rows = transparency.call_offs_rows(Reads(uow.session), _publisher(), query["year"], query["quarter"])
+        return csv_response(transparency.CSV_COLUMNS, rows, f"call-offs-{query['year']}-q{query['quarter']}")
 
 
 def blueprints() -> list[Blueprint]:

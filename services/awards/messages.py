@@ -107,7 +107,8 @@ class BlockContractConfirmedData(Schema):
     places = fields.Integer(required=True)
     contract_start = fields.Date(required=True)
     contract_end = fields.Date(required=True)
-    price_pence = fields.Integer(required=True)
+    price_pence = fields.Integer(required=True)  # the contract's whole value, places filled or not
+    team = fields.String(allow_none=True)  # the commissioning team that ran it (null: the manager)
     confirmed_by = fields.String(required=True)
     at = fields.AwareDateTime(required=True)
 

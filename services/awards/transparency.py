@@ -28,9 +28,7 @@ value changed by its early end is, in OCDS, an amended `contracts.value`.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -523,8 +521,9 @@ SECTION_50 = ("Procurement Act 2023 section 50: a contract award notice for each
 
 
 CSV_COLUMNS = ["award_id", "ocid", "awarded_on", "lot", "lot_name", "team", "provider_id", "provider_name",
-               "service_line", "unit_price_pence", "units_per_week", "weeks", "total_pence", "total_gbp",
-               "start_date", "offers_received", "top_ranked_offer"]
+               "service_line", "unit_price_pence", "units_per_week", "weeks", "total_pence", "start_date",
+               "offers_received", "top_ranked_offer"]
+"""The quarterly list's columns (shared.csv_files writes each `_pence` with its `_pounds` beside it)."""
 
 
 def _quarter(year: int, quarter: int) -> Quarter:
@@ -544,19 +543,18 @@ def _plain(number) -> str:
     return str(value.quantize(Decimal(1))) if value == value.to_integral_value() else str(value.normalize())
 
 
-def call_offs_csv(repo, pub: Publisher, year: int, quarter: int) -> str:
+def call_offs_rows(repo, pub: Publisher, year: int, quarter: int) -> list[dict]:
+    """The call-offs awarded in the quarter, one row each in CSV_COLUMNS (no child data)."""
     start, end = quarter_bounds(year, quarter)
     awards = repo.awards(awarded_from=start, awarded_before=end)
     offers = repo.offer_counts(a.referral_id for a in awards)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    rows = []
     for a in awards:
         line = repo.pricing_line_descriptions(a.provider_id, a.lot).get(a.pricing_line_id, "")
-        writer.writerow([
+        rows.append(dict(zip(CSV_COLUMNS, [
             a.award_id, f"{pub.ocid_prefix}-calloff-{a.award_id}",
-            a.awarded_at.astimezone(COUNCIL_TIMEZONE).date().isoformat(), a.lot, LOTS[a.lot], a.team,
+            a.awarded_at.astimezone(COUNCIL_TIMEZONE).date(), a.lot, LOTS[a.lot], a.team,
             a.provider_id, a.provider_name or "", line, a.unit_price_pence, _plain(a.units_per_week),
-            a.weeks, a.total_pence, f"{Decimal(a.total_pence) / 100:.2f}", a.start_date.isoformat(),
-            offers.get(a.referral_id, 0), "no" if a.override_reason else "yes"])
-    return out.getvalue()
+            a.weeks, a.total_pence, a.start_date, offers.get(a.referral_id, 0),
+            "no" if a.override_reason else "yes"], strict=True)))
+    return rows

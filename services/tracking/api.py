@@ -10,8 +10,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from uuid import UUID
 
@@ -24,6 +22,7 @@ from services.tracking.domain import council_date
 from shared import audit
 from shared.actor import Actor
 from shared.auth import current_principal, requires
+from shared.csv_files import CSV_DOC, csv_response
 from shared.paging import LINK_DOC, Page, Paging
 from shared.schemas import cached
 
@@ -304,21 +303,31 @@ def _wants_csv(query: dict) -> bool:
 
 
 def _csv(rows: list[dict], schema: type, name: str) -> Response:
+    """The rows as the schema dumps them, in a CSV that opens cleanly (shared.csv_files)."""
     dumped = cached(schema, many=True).dump(rows)
     declared = list(cached(schema).fields)
     columns = [c for c in declared if any(c in row for row in dumped)] if dumped else declared
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    for row in dumped:
-        writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()})
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return csv_response(columns, dumped, name)
 
 
 def _scope(provider_id: UUID | None = None) -> dict:
     """What the asker may see of the reports (an officer: their team's rows)."""
     return domain.visible_filters(_actor(), {"provider_id": provider_id})
+
+
+def _report_operation(query_schema: type, row_schema: type):
+    """What every report's GET declares: its query, its rows (JSON, paged, or the whole as CSV) and who may
+    read it (an officer: their team's rows)."""
+    decorators = (reports_blp.arguments(query_schema, location="query"),
+                  reports_blp.response(200, row_schema(many=True), headers=LINK_DOC),
+                  reports_blp.doc(**CSV_DOC), requires(*REPORTERS))
+
+    def decorate(view):
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
 
 
 def _report(query: dict, rows: list[dict], schema: type, name: str):
@@ -329,9 +338,7 @@ def _report(query: dict, rows: list[dict], schema: type, name: str):
 
 @reports_blp.route("/active-placements")
 class ActivePlacements(MethodView):
-    @reports_blp.arguments(schemas.ActiveQuery, location="query")
-    @reports_blp.response(200, schemas.ActiveRowSchema(many=True), headers=LINK_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.ActiveQuery, schemas.ActiveRowSchema)
     def get(self, query):
         """Placements active on a day (default today) by lot, team, provider and reason for AP"""
         on = query.get("on") or _today()
@@ -343,9 +350,7 @@ class ActivePlacements(MethodView):
 
 @reports_blp.route("/committed-spend")
 class CommittedSpend(MethodView):
-    @reports_blp.arguments(schemas.SpendQuery, location="query")
-    @reports_blp.response(200, schemas.SpendRowSchema(many=True), headers=LINK_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.SpendQuery, schemas.SpendRowSchema)
     def get(self, query):
         """Committed spend in pence by provider, lot and month"""
         with _runtime().unit_of_work(read_only=True) as uow:
@@ -356,9 +361,7 @@ class CommittedSpend(MethodView):
 
 @reports_blp.route("/accountability")
 class Accountability(MethodView):
-    @reports_blp.arguments(schemas.AccountabilityQuery, location="query")
-    @reports_blp.response(200, schemas.AccountabilityRowSchema(many=True), headers=LINK_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.AccountabilityQuery, schemas.AccountabilityRowSchema)
     def get(self, query):
         """Per provider: placements, average attendance, completion, reintegration and progression rates,
         concerns"""
@@ -369,9 +372,7 @@ class Accountability(MethodView):
 
 @reports_blp.route("/overdue-reviews")
 class OverdueReviews(MethodView):
-    @reports_blp.arguments(schemas.OverdueQuery, location="query")
-    @reports_blp.response(200, schemas.OverdueRowSchema(many=True), headers=LINK_DOC)
-    @requires(*REPORTERS)
+    @_report_operation(schemas.OverdueQuery, schemas.OverdueRowSchema)
     def get(self, query):
         """Running placements past their six-weekly review or flagged for review, longest overdue first"""
         today = query.get("on") or _today()
@@ -384,6 +385,7 @@ class OverdueReviews(MethodView):
 class Census(MethodView):
     @reports_blp.arguments(schemas.CensusQuery, location="query")
     @reports_blp.response(200, schemas.CensusSchema)
+    @reports_blp.doc(**CSV_DOC)
     @requires(*REPORTERS)
     def get(self, query):
         """The January AP census extract: pupils in council-funded AP on census day with their placements"""
@@ -394,21 +396,59 @@ class Census(MethodView):
         return {"year": query["year"], "census_day": day, "pupils": rows}
 
 
+CHART_TABLES = ("attendance-by-week", "spend-by-month")
+
+
+@reports_blp.route("/attendance-by-week")
+class AttendanceByWeek(MethodView):
+    @_report_operation(schemas.ChartTableQuery, schemas.AttendanceWeekRowSchema)
+    def get(self, query):
+        """Attendance by week, every week returned (the table the chart's attendance is drawn from)"""
+        with _runtime().unit_of_work(read_only=True) as uow:
+            weeks = views.attendance_by_week(uow.session, _scope(query.get("provider_id")))
+        rows = [{**vars(w), "attendance_rate": w.rate} for w in weeks]
+        return _report(query, rows, schemas.AttendanceWeekRowSchema, "attendance-by-week")
+
+
+@reports_blp.route("/spend-by-month")
+class SpendByMonth(MethodView):
+    @_report_operation(schemas.ChartTableQuery, schemas.SpendMonthRowSchema)
+    def get(self, query):
+        """Committed and spent (to today) pence by month, from the first month with either to the last (the
+        table the chart's spend is drawn from)"""
+        with _runtime().unit_of_work(read_only=True) as uow:
+            months = views.spend_by_month(uow.session, _scope(query.get("provider_id")), _today())
+        return _report(query, [vars(m) for m in months], schemas.SpendMonthRowSchema, "spend-by-month")
+
+
+def _chart_tables(provider_id: UUID | None) -> list[str]:
+    """Where the tables a chart is drawn from are (its Link header, and printed under it)."""
+    query = f"?provider_id={provider_id}" if provider_id else ""
+    return [f"{reports_blp.url_prefix}/{table}{query}" for table in CHART_TABLES]
+
+
 @reports_blp.route("/chart.png")
 class Chart(MethodView):
     @reports_blp.arguments(schemas.ChartQuery, location="query")
-    @reports_blp.response(200, content_type="image/png", description="A PNG chart")
+    @reports_blp.response(200, content_type="image/png", headers={"Link": {
+        "description": 'RFC 8288 links (rel="describedby") to the tables the chart is drawn from, as JSON or '
+                       "CSV: /v1/reports/attendance-by-week and /v1/reports/spend-by-month",
+        "schema": {"type": "string"}}},
+        description="A PNG chart: attendance by week, committed and spent money by month, on one time axis")
+    @reports_blp.doc(responses={200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}})
     @requires(*REPORTERS)
     def get(self, query):
-        """Attendance by week and committed spend by month, for one provider or the whole DPS"""
+        """Attendance by week and committed and spent money by month on one time axis, over the period that has
+        data, for one provider or the whole DPS; the tables it is drawn from are linked"""
         caller = _actor()
         scope = _scope(query.get("provider_id"))
         with _runtime().unit_of_work(read_only=True) as uow:
-            weeks = views.attendance_by_week(uow.session, scope)
-            months = views.spend_by_month(uow.session, scope)
+            data = domain.chart_data(views.attendance_by_week(uow.session, scope),
+                                     views.spend_by_month(uow.session, scope, _today()))
             who = uow.registry.name_of(scope["provider_id"]) if scope.get("provider_id") else "The whole DPS"
         if caller.team_scope:
             who += f" ({caller.team_scope} team)"
-        png = chart.render(f"{who}: attendance and committed spend", weeks, months,
-                           float(_policy().threshold))
-        return Response(png, mimetype="image/png")
+        tables = _chart_tables(query.get("provider_id"))
+        png = chart.render(f"{who}: attendance and spend", data, float(_policy().threshold), tables)
+        links = ", ".join(f'<{url}>; rel="describedby"; type="application/json"' for url in tables)
+        return Response(png, mimetype="image/png", headers={"Link": links})

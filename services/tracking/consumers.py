@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.tracking import erasure, handlers
 from services.tracking.domain import PlacementSource
@@ -54,6 +54,24 @@ class BlockPlaceAllocated(_Award):
     contract_id = fields.UUID(required=True)
     allocation_id = fields.UUID(required=True)
     cost_pence = fields.Integer(required=True, strict=True)
+
+
+class BlockContractConfirmed(_Data):
+    contract_id = fields.UUID(required=True)
+    opportunity_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True, strict=True)
+    team = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=50))
+    places = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    price_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    contract_start = fields.Date(required=True)
+    contract_end = fields.Date(required=True)
+    at = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def _period(self, data, **kwargs):
+        if data["contract_end"] < data["contract_start"]:
+            raise ValidationError("the contract ends before it starts", "contract_end")
 
 
 class MembershipChanged(_Data):
@@ -111,6 +129,7 @@ def event_handlers() -> dict[str, Handler]:
     membership = cached(MembershipChanged)
     return {
         "placement.awarded": reading(cached(PlacementAwarded), _award(PlacementSource.CALL_OFF, "total_pence")),
+        "block_contract.confirmed": reading(cached(BlockContractConfirmed), handlers.note_block_contract),
         "block_place.allocated": reading(cached(BlockPlaceAllocated),
                                          _award(PlacementSource.BLOCK_PLACE, "cost_pence")),
         "membership.suspended": reading(membership, _membership("suspended")),

@@ -4,8 +4,8 @@ Each takes a unit of work, who is acting (shared.actor.Actor) and plain
 arguments; it loads the placement through `uow.placements`, lets the domain
 decide, and commits.  The unit of work turns the placement's events into the
 outbox messages and audit lines (messages.translate): no handler publishes.
-Those the consumer calls (`place_award`, `apply_membership`,
-`note_provider_name`) do not commit: the consumer commits their effect with
+Those the consumer calls (`place_award`, `note_block_contract`,
+`apply_membership`, `note_provider_name`) do not commit: the consumer commits their effect with
 its inbox row.
 
 Who may touch a placement is the domain's rule (`domain.ensure_may_see`).
@@ -83,6 +83,20 @@ def place_award(uow: UnitOfWork, award: dict, source: domain.PlacementSource) ->
         # the suspension arrived first (events from two exchanges may cross)
         _flag(uow, placement, domain.flag_reason(uow.registry.name_of(placement.provider_id), membership["status"],
                                                  placement.lot, membership["reason"], membership["as_of"]))
+    return True
+
+
+def note_block_contract(uow: UnitOfWork, contract: dict) -> bool:
+    """A block contract awards confirmed (`block_contract.confirmed`): its
+    whole value is committed spend over its period, places filled or not
+    (domain.block_contract_commitment).  Returns whether it was new."""
+    terms = {name: contract[name] for name in (
+        "opportunity_id", "provider_id", "lot", "team", "places", "price_pence", "contract_start", "contract_end")}
+    if not uow.block_contracts.note(contract["contract_id"], **terms, confirmed_at=contract["at"]):
+        return False
+    uow.record(AuditEntry("block_contract.noted", "block_contract", contract["contract_id"], details={
+        "provider_id": str(contract["provider_id"]), "lot": contract["lot"], "team": contract["team"],
+        "price_pence": contract["price_pence"]}, actor=AWARDS))
     return True
 
 

@@ -8,7 +8,9 @@ filter and group on are plain, indexed columns:
 - `committed_spend` holds each placement's agreed cost spread over the
   calendar months (the domain's `commitment_by_month`: to its end if it
   ended early, none if cancelled), rewritten whenever the
-  placement's period changes, so spend by provider, lot and month is a SUM.
+  placement's period changes, so spend by provider, lot and month is a SUM
+  (a block place's placement commits nothing: its contract, in
+  `block_contracts`, commits its whole value).
 """
 
 from datetime import datetime
@@ -199,6 +201,26 @@ committed_spend = sa.Table(
     sa.Index("ix_spend_month", "month"),
     sa.Index("ix_spend_provider_month", "provider_id", "month"),
     sa.Index("ix_spend_team_month", "team", "month"),
+)
+
+# Awards' confirmed block contracts: each commits its whole value over its
+# period, places filled or not (domain.block_contract_commitment); the
+# reports add it up beside committed_spend (a block place's placement commits
+# nothing of its own).
+block_contracts = sa.Table(
+    "block_contracts", metadata,
+    sa.Column("contract_id", sa.Uuid, primary_key=True),  # given by awards
+    sa.Column("opportunity_id", sa.Uuid, nullable=False),
+    sa.Column("provider_id", sa.Uuid, nullable=False),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("team", sa.String(50), nullable=True),  # the team that ran the mini-competition (null: the manager)
+    sa.Column("places", sa.Integer, nullable=False),
+    sa.Column("price_pence", sa.BigInteger, nullable=False),  # the whole value, all its places
+    sa.Column("contract_start", sa.Date, nullable=False),
+    sa.Column("contract_end", sa.Date, nullable=False),
+    sa.Column("confirmed_at", UTCDateTime, nullable=False),
+    sa.Index("ix_block_contracts_provider", "provider_id"),
+    sa.Index("ix_block_contracts_team", "team"),
 )
 
 # What the registry told us about providers: names for the reports, and each

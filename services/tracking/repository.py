@@ -141,6 +141,22 @@ class RegistryReplica:
         return True
 
 
+class BlockContractReplica:
+    """Awards' confirmed block contracts, as awards told them (a contract is
+    confirmed once; a second copy of the event changes nothing)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def note(self, contract_id: UUID, **terms) -> bool:
+        """Whether it was new (and so was kept)."""
+        table = models.block_contracts
+        if self.session.execute(sa.select(table.c.contract_id).where(table.c.contract_id == contract_id)).first():
+            return False
+        self.session.execute(table.insert().values(contract_id=contract_id, **terms))
+        return True
+
+
 # -- keeping the stored copies up to date ------------------------------------------
 
 def _changed_placements(session: Session) -> list[Placement]:
@@ -169,13 +185,13 @@ def _after_flush(session: Session, _context) -> None:
 
 def _write_spend(session: Session, placement: Placement) -> None:
     """The agreed cost spread over its months, cut short when it ended early;
-    a cancelled award commits nothing (domain.commitment_by_month)."""
+    a cancelled award or a block place commits nothing (domain.commitment_by_month)."""
     table = models.committed_spend
     connection = session.connection()
     connection.execute(table.delete().where(table.c.placement_id == placement.placement_id))
     months = domain.commitment_by_month(placement.agreed_cost_pence, placement.started_on or placement.start_date,
                                         placement.expected_end_date, status=placement.status,
-                                        end_date=placement.end_date)
+                                        end_date=placement.end_date, source=placement.source)
     rows = [dict(placement_id=placement.placement_id, month=month, provider_id=placement.provider_id,
                  lot=placement.lot, team=placement.commissioning_team, pence=pence)
             for month, pence in months.items()]

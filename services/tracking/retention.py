@@ -3,7 +3,8 @@
 A placement, with its attendance, concerns, reviews, outcomes and spend, is an
 education record about a child (by an opaque reference, never by name): kept
 six years after the placement ended, then deleted.  A placement not yet ended
-is kept.
+is kept.  A block contract (no child in it) is a copy of awards' procurement
+record: kept as long as awards keeps it, six years after the contract's end.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ CHILDREN = ("attendance_returns", "committed_spend", "concerns", "outcomes", "re
 
 
 def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
-    placements = tables["placements"]
+    placements, contracts = tables["placements"], tables["block_contracts"]
     # A cancelled placement never started: it ended when it was cancelled.
     ended = sa.func.coalesce(placements.c.end_date, sa.func.date(placements.c.updated_at))
     return RetentionTable(
@@ -33,6 +34,13 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
                     s, placements, sa.and_(placements.c.status.in_(("ended", "cancelled")),
                                            ended < cutoff.date()), n,
                     children=[(tables[name], ["placement_id"]) for name in CHILDREN])),
+            RetentionRule(
+                "block_contract", "a copy of a block contract awards confirmed (its value is committed spend)",
+                ("block_contracts",),
+                Period("DPS_RETENTION_MINI_COMPETITION_YEARS", 6, "years", 3,
+                       "PCR 2015 regulation 84: procurement records kept at least 3 years"),
+                "the contract's end", "deleted",
+                lambda s, cutoff, now, n: delete_rows(s, contracts, contracts.c.contract_end < cutoff.date(), n)),
         ),
         kept={
             "providers": "a copy of the registry's providers' names, replaced by its events",

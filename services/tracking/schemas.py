@@ -150,6 +150,10 @@ class ChartQuery(Schema):
     provider_id = fields.UUID(metadata={"description": "one provider; omitted: the whole DPS"})
 
 
+class ChartTableQuery(ChartQuery, _ReportRows):
+    """A table a chart is drawn from: for one provider or the whole DPS."""
+
+
 # -- responses ----------------------------------------------------------------------------
 
 class FlagSchema(Schema):
@@ -287,23 +291,13 @@ class ActiveRowSchema(Schema):
     placements = Integer()
 
 
-class YearMonth(fields.Field):
-    """A calendar month on the wire as "2026-11" (documented as such, not as a date)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(metadata={"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-11"},
-                         **kwargs)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else value.strftime("%Y-%m")
-
-
 class SpendRowSchema(Schema):
-    month = YearMonth()
+    month_start = Date(metadata={"description": "the month, as its first day"})
     provider_id = fields.UUID()
     provider_name = fields.String(allow_none=True)
     lot = Integer()
-    committed_pence = Integer()
+    committed_pence = Integer(metadata={
+        "description": "call-offs' agreed costs spread over their days, and block contracts' whole values"})
 
 
 class AccountabilityRowSchema(Schema):
@@ -335,6 +329,21 @@ class OverdueRowSchema(Schema):
     days_overdue = Integer(allow_none=True)
     flagged_for_review = fields.Boolean()
     flag_reasons = fields.List(fields.String())
+
+
+class AttendanceWeekRowSchema(Schema):
+    week_commencing = Date()
+    sessions_offered = Integer()
+    attended = Integer()
+    attendance_rate = fields.Float(allow_none=True, metadata={"description": "attended / offered (0..1)"})
+
+
+class SpendMonthRowSchema(Schema):
+    month_start = Date(metadata={"description": "the month, as its first day"})
+    committed_pence = Integer(metadata={"description": "what is committed in the month (as committed-spend)"})
+    spent_pence = Integer(metadata={
+        "description": "what the month's days that have passed cost: placements that started, to today or their "
+                       "end, and block contracts, places filled or not"})
 
 
 class CensusRowSchema(Schema):

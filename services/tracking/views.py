@@ -12,6 +12,7 @@ the single reads apply with `domain.ensure_may_see`.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from uuid import UUID
 
@@ -26,6 +27,7 @@ P = models.placements
 A = models.attendance_returns
 C = models.concerns
 S = models.committed_spend
+B = models.block_contracts
 NAMES = models.providers
 
 DIMENSIONS = {"lot": P.c.lot, "team": P.c.team, "provider": P.c.provider_id, "reason": P.c.reason_for_ap}
@@ -173,29 +175,54 @@ def _add_names(session: Session, rows: list[dict]) -> None:
 
 # -- committed spend --------------------------------------------------------------
 
+def _block_contracts(session: Session, seen: dict) -> list[domain.BlockContractRow]:
+    query = _within(seen, sa.select(
+        B.c.contract_id, B.c.provider_id, B.c.lot, B.c.team.label("commissioning_team"), B.c.places,
+        B.c.price_pence, B.c.contract_start, B.c.contract_end), B)
+    return [domain.BlockContractRow(**row) for row in session.execute(query).mappings()]
+
+
 def committed_spend(session: Session, seen: dict, from_month: date | None = None,
                     to_month: date | None = None) -> list[dict]:
-    """Committed pence by provider, lot and month (each placement's agreed
-    cost spread over its days, to its end if it ended early: see
-    domain.commitment_by_month)."""
-    query = sa.select(S.c.provider_id, S.c.lot, S.c.month, sa.func.sum(S.c.pence).label("committed_pence"))
-    query = _within(seen, query, S)
-    if from_month is not None:
-        query = query.where(S.c.month >= from_month.replace(day=1))
-    if to_month is not None:
-        query = query.where(S.c.month <= to_month.replace(day=1))
-    query = query.group_by(S.c.provider_id, S.c.lot, S.c.month).order_by(S.c.month, S.c.provider_id, S.c.lot)
-    rows = [dict(row) for row in session.execute(query).mappings()]
-    for row in rows:
-        row["committed_pence"] = int(row["committed_pence"])
+    """Committed pence by provider, lot and month: each call-off's agreed
+    cost spread over its days (to its end if it ended early: see
+    domain.commitment_by_month) and each block contract's whole value over
+    its period (a block place adds nothing: domain.committed_spend_by_month)."""
+    query = _within(seen, sa.select(S.c.provider_id, S.c.lot, S.c.month, sa.func.sum(S.c.pence)), S)
+    totals: dict[tuple, int] = defaultdict(int)
+    for provider_id, lot, month, pence in session.execute(query.group_by(S.c.provider_id, S.c.lot, S.c.month)):
+        totals[(provider_id, lot, month)] += int(pence)
+    for key, pence in domain.committed_spend_by_month((), contracts=_block_contracts(session, seen)).items():
+        totals[key] += pence
+    first = from_month.replace(day=1) if from_month else date.min
+    last = to_month.replace(day=1) if to_month else date.max
+    rows = [{"month_start": month, "provider_id": provider_id, "lot": lot, "committed_pence": pence}
+            for (provider_id, lot, month), pence in sorted(totals.items(), key=lambda kv: (
+                kv[0][2], str(kv[0][0]), kv[0][1])) if first <= month <= last]
     _add_names(session, rows)
     return rows
 
 
-def spend_by_month(session: Session, seen: dict) -> list[tuple[date, int]]:
-    query = _within(seen, sa.select(S.c.month, sa.func.sum(S.c.pence)), S)
-    return [(month, int(pence)) for month, pence in
-            session.execute(query.group_by(S.c.month).order_by(S.c.month)).all()]
+def spend_by_month(session: Session, seen: dict, today: date) -> list[domain.MonthOfSpend]:
+    """Committed and spent (to today) pence per month over what `seen` covers,
+    every month from the first with either to the last."""
+    committed = _within(seen, sa.select(S.c.month, sa.func.sum(S.c.pence)), S).group_by(S.c.month)
+    by_month: dict[date, int] = {month: int(pence) for month, pence in session.execute(committed)}
+    spent: dict[date, int] = defaultdict(int)
+    placements = _within(seen, sa.select(
+        P.c.agreed_cost_pence, P.c.started_on, P.c.expected_end_date, P.c.status, P.c.end_date, P.c.source).where(
+        P.c.started_on.is_not(None), P.c.source == domain.PlacementSource.CALL_OFF.value))
+    for row in session.execute(placements).mappings():
+        for month, pence in domain.spent_by_month(row["agreed_cost_pence"], row["started_on"],
+                                                  row["expected_end_date"], status=row["status"], today=today,
+                                                  end_date=row["end_date"], source=row["source"]).items():
+            spent[month] += pence
+    for contract in _block_contracts(session, seen):
+        for month, pence in domain.block_contract_commitment(contract).items():
+            by_month[month] = by_month.get(month, 0) + pence
+        for month, pence in domain.block_contract_spent(contract, today).items():
+            spent[month] += pence
+    return domain.spend_months(by_month, spent)
 
 
 # -- accountability ---------------------------------------------------------------

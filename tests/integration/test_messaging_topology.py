@@ -107,12 +107,12 @@ def test_migrate_declares_the_queues_so_an_event_published_before_its_consumer_r
 def test_an_event_no_queue_is_bound_for_is_kept_and_an_operator_can_read_and_replay_it(runtimes):
     awards = runtimes("awards")
     url = awards.settings.amqp_url
-    _write(awards, "block_contract.confirmed", {"contract_id": "c-1"}, count=2)
+    _write(awards, "block_contract.awarded", {"contract_id": "c-1"}, count=2)
     assert _publish_all(awards) == 2
     wait_until(lambda: _depth(url, unrouted_name("awards")) == 2, message="kept in the unrouted queue")
     letters = peek_dead_letters("awards", url, source=unrouted_name("awards"))
-    assert [json.loads(letter["body"])["type"] for letter in letters] == ["block_contract.confirmed"] * 2
-    assert {letter["original_routing_key"] for letter in letters} == {"block_contract.confirmed"}
+    assert [json.loads(letter["body"])["type"] for letter in letters] == ["block_contract.awarded"] * 2
+    assert {letter["original_routing_key"] for letter in letters} == {"block_contract.awarded"}
     assert _depth(url, unrouted_name("awards")) == 2, "reading took them"
     # A reader binds later (a reporting system); the operator replays what it missed.
     with Connection(url) as connection:

@@ -94,7 +94,8 @@ def test_the_body_of_a_500_matches_the_documented_error_schema(postgres, _templa
 
 def test_committed_spend_month_conforms_to_the_document(apps):
     """Bug: tracking schemas.SpendRowSchema.month is fields.Date(format='%Y-%m'): served as '2025-01' but
-    documented as a string of format date.  Fix: document it as a string with pattern ^[0-9]{4}-[0-9]{2}$."""
+    documented as a string of format date.  Fix: document it as a string with pattern ^[0-9]{4}-[0-9]{2}$.
+    (Since issue #21 the month is `month_start`, its first day: a date, as documented.)"""
     from services.tracking import consumers
 
     runtime, app = apps["tracking"]
@@ -112,13 +113,14 @@ def test_committed_spend_month_conforms_to_the_document(apps):
     assert response.status_code == 200, response.get_data(True)
     rows = response.get_json()
     assert rows, "the award committed spend"
-    documented = DOCUMENTS["tracking"]["components"]["schemas"]["SpendRow"]["properties"]["month"]
+    documented = DOCUMENTS["tracking"]["components"]["schemas"]["SpendRow"]["properties"]["month_start"]
     for row in rows:
         if documented.get("format") == "date":
             try:
-                date.fromisoformat(row["month"])
+                date.fromisoformat(row["month_start"])
             except ValueError:
-                bug(False, f"month {row['month']!r} is not a date, as the document says it is ({documented})")
+                bug(False, f"month_start {row['month_start']!r} is not a date, as the document says it is "
+                           f"({documented})")
 
 
 # --- referrals' lot filters refuse every lot ----------------------------------------------------------------

@@ -96,6 +96,7 @@ class BlockContractConfirmed:
     contract_end: date
     confirmed_by: str
     at: datetime
+    team: str | None = None  # the commissioning team that ran the mini-competition (None: the manager)
 
 
 @dataclass(frozen=True)

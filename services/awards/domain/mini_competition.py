@@ -704,7 +704,7 @@ class MiniCompetition:
         self.version += 1
         self.events.append(BlockContractConfirmed(
             self.contract.contract_id, self.opportunity_id, winner.bid.provider_id, t.lot, t.places,
-            winner.bid.price_pence, t.contract_start, t.contract_end, confirmed_by, now))
+            winner.bid.price_pence, t.contract_start, t.contract_end, confirmed_by, now, team=self.team))
         return self.contract
 
     # what each bidder may read

@@ -20,6 +20,13 @@ they are shown:
   that ends before its expected end stops committing at its end: it commits
   the agreed cost's share of the days it ran (half a penny up), spread over
   those days; an award cancelled before it started commits nothing;
+- a block contract commits its whole value (the price of all its places,
+  filled or not) spread the same way over its period, contract start to
+  contract end; a child's placement in one of its places (source
+  block_place) commits nothing more, however often a place is reused;
+- spent to date ("actual" spend): the same spread, counted only for the days
+  that have passed (to today, or the end), and only for placements that
+  started; a block contract is spent as its days pass, places filled or not;
 - January AP census: placements active on census day, the third Thursday of
   January by default (DfE's AP census day).
 """
@@ -42,6 +49,7 @@ from .values import (
     POSITIVE_NEXT_STEPS,
     EndReason,
     NextStep,
+    PlacementSource,
     PlacementStatus,
     Provision,
     Safeguarding,
@@ -65,6 +73,7 @@ class PlacementRow:
     hours_per_week: Decimal = Decimal(0)
     provision: Provision = Provision.MAIN
     safeguarding: Safeguarding = Safeguarding.COMMISSIONING_TEAM
+    source: PlacementSource = PlacementSource.CALL_OFF
     started_on: date | None = None
     end_date: date | None = None
     end_reason: EndReason | None = None
@@ -75,7 +84,7 @@ class PlacementRow:
     def __post_init__(self) -> None:
         # rows straight from SQL carry the wire values; read them as the enums
         for name, kind in (("status", PlacementStatus), ("provision", Provision),
-                           ("safeguarding", Safeguarding), ("end_reason", EndReason),
+                           ("safeguarding", Safeguarding), ("source", PlacementSource), ("end_reason", EndReason),
                            ("next_step", NextStep)):
             value = getattr(self, name)
             if value is not None and not isinstance(value, kind):
@@ -222,34 +231,92 @@ def _days_per_month(first_day: date, last_day: date) -> dict[date, int]:
     return days
 
 
+def _cost_to(total_pence: int, first_day: date, last_day: date, until: date) -> dict[date, int]:
+    """The share of `total_pence` (spread over first_day..last_day) that falls
+    on first_day..until: the days' share at the same rate per day (half a
+    penny up), spread over those days; all of it when `until` reaches the
+    last day, nothing when it is before the first."""
+    if until >= last_day:
+        return allocate_by_month(total_pence, first_day, last_day)
+    if until < first_day:
+        return {}
+    ran = (until - first_day).days + 1
+    days = (last_day - first_day).days + 1
+    return allocate_by_month((2 * total_pence * ran + days) // (2 * days), first_day, until)
+
+
 def commitment_by_month(agreed_cost_pence: int, first_day: date, expected_end_date: date, *,
-                        status: PlacementStatus, end_date: date | None = None) -> dict[date, int]:
+                        status: PlacementStatus, end_date: date | None = None,
+                        source: PlacementSource = PlacementSource.CALL_OFF) -> dict[date, int]:
     """What one placement commits, per month: the agreed cost spread over
     first_day..expected_end_date, cut short at its end date when it ended
     early (the days' share of the cost, at the same rate per day), nothing
-    when it was cancelled before it started."""
-    if status is PlacementStatus.CANCELLED:
+    when it was cancelled before it started, and nothing for a block place
+    (its contract commits it: `block_contract_commitment`)."""
+    if status is PlacementStatus.CANCELLED or source is PlacementSource.BLOCK_PLACE:
         return {}
-    if status is not PlacementStatus.ENDED or end_date is None or end_date >= expected_end_date:
+    if status is not PlacementStatus.ENDED or end_date is None:
         return allocate_by_month(agreed_cost_pence, first_day, expected_end_date)
     if end_date < first_day:
         raise ValueError("the placement ends before it starts")
-    ran = (end_date - first_day).days + 1
-    agreed_days = (expected_end_date - first_day).days + 1
-    committed = (2 * agreed_cost_pence * ran + agreed_days) // (2 * agreed_days)
-    return allocate_by_month(committed, first_day, end_date)
+    return _cost_to(agreed_cost_pence, first_day, expected_end_date, end_date)
 
 
-def committed_spend_by_month(rows: Iterable[PlacementRow],
-                             by: tuple[str, ...] = ("provider_id", "lot")) -> dict[tuple, int]:
+def spent_by_month(agreed_cost_pence: int, first_day: date, expected_end_date: date, *,
+                   status: PlacementStatus, today: date, end_date: date | None = None,
+                   source: PlacementSource = PlacementSource.CALL_OFF) -> dict[date, int]:
+    """What one placement has cost so far, per month: its commitment's share
+    of the days from its start to today (or to its end, or its expected end,
+    whichever comes first); nothing before it started, and nothing for a
+    block place (its contract is spent: `block_contract_spent`)."""
+    if status not in (PlacementStatus.STARTED, PlacementStatus.ENDED) or source is PlacementSource.BLOCK_PLACE:
+        return {}
+    until = today if end_date is None else min(today, end_date)
+    return _cost_to(agreed_cost_pence, first_day, expected_end_date, until)
+
+
+@dataclass(frozen=True)
+class BlockContractRow:
+    """A confirmed block contract as the reports see it: its whole value
+    (`price_pence`, all its places) over its period."""
+
+    contract_id: UUID
+    provider_id: UUID
+    lot: int
+    commissioning_team: str | None  # the team that ran the mini-competition (None: the manager)
+    places: int
+    price_pence: int
+    contract_start: date
+    contract_end: date
+
+
+def block_contract_commitment(contract: BlockContractRow) -> dict[date, int]:
+    """A block contract commits its whole value, places filled or not, spread
+    over its days from contract start to contract end."""
+    return allocate_by_month(contract.price_pence, contract.contract_start, contract.contract_end)
+
+
+def block_contract_spent(contract: BlockContractRow, today: date) -> dict[date, int]:
+    """What a block contract has cost so far: its days to today, places filled or not."""
+    return _cost_to(contract.price_pence, contract.contract_start, contract.contract_end, today)
+
+
+def committed_spend_by_month(rows: Iterable[PlacementRow], by: tuple[str, ...] = ("provider_id", "lot"),
+                             contracts: Iterable[BlockContractRow] = ()) -> dict[tuple, int]:
     """Committed pence per (*by, month): e.g. by provider and lot, by lot
-    alone (`by=("lot",)`) or over the whole DPS (`by=()`)."""
+    alone (`by=("lot",)`) or over the whole DPS (`by=()`): the call-offs'
+    commitments and the block contracts' whole values (a block place adds
+    nothing)."""
     totals: dict[tuple, int] = defaultdict(int)
     for row in rows:
         key = tuple(getattr(row, name) for name in by)
         spread = commitment_by_month(row.agreed_cost_pence, row.period_start, row.expected_end_date,
-                                     status=row.status, end_date=row.end_date)
+                                     status=row.status, end_date=row.end_date, source=row.source)
         for month, pence in spread.items():
+            totals[(*key, month)] += pence
+    for contract in contracts:
+        key = tuple(getattr(contract, name) for name in by)
+        for month, pence in block_contract_commitment(contract).items():
             totals[(*key, month)] += pence
     return dict(totals)
 
@@ -325,3 +392,49 @@ def attendance_by_week(rows: Iterable[Mapping[str, Any] | Any]) -> list[WeekOfAt
         offered[week] += get("sessions_offered")
         attended[week] += get("attended")
     return [WeekOfAttendance(week, offered[week], attended[week]) for week in sorted(offered)]
+
+
+# Spend over time, and the chart's one time axis
+
+@dataclass(frozen=True)
+class MonthOfSpend:
+    month_start: date  # the first day of the month
+    committed_pence: int
+    spent_pence: int
+
+
+def spend_months(committed: Mapping[date, int], spent: Mapping[date, int]) -> list[MonthOfSpend]:
+    """Committed and spent pence side by side for every month from the first
+    with either to the last (a month with neither shows 0), oldest first."""
+    known = set(committed) | set(spent)
+    if not known:
+        return []
+    months, month, last = [], min(known), max(known)
+    while month <= last:
+        months.append(MonthOfSpend(month, committed.get(month, 0), spent.get(month, 0)))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What the chart is drawn from: attendance by week and spend by month, on
+    one time axis running over the period that has data (first_day..last_day,
+    both None when there is none)."""
+
+    weeks: list[WeekOfAttendance]
+    months: list[MonthOfSpend]
+    first_day: date | None
+    last_day: date | None
+
+
+def chart_data(weeks: Iterable[WeekOfAttendance], months: Iterable[MonthOfSpend]) -> ChartData:
+    """The period the chart shows: from the first week returned or the first
+    month with spend, whichever is earlier, to the end of the last week or
+    month with data (not a fixed window)."""
+    weeks, months = sorted(weeks, key=lambda w: w.week_commencing), sorted(months, key=lambda m: m.month_start)
+    starts = [w.week_commencing for w in weeks[:1]] + [m.month_start for m in months[:1]]
+    ends = [w.week_commencing + timedelta(days=6) for w in weeks[-1:]] + [
+        m.month_start.replace(day=_calendar.monthrange(m.month_start.year, m.month_start.month)[1])
+        for m in months[-1:]]
+    return ChartData(weeks, months, min(starts, default=None), max(ends, default=None))

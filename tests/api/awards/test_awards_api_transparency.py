@@ -147,6 +147,16 @@ def test_the_export_is_public_and_valid_with_nothing_awarded_yet(client):
 # --- the quarterly CSV of call-offs
 
 
+def _csv_rows(response) -> list[dict]:
+    """The CSV as a spreadsheet opens it: UTF-8 with a byte-order mark, CRLF line ends, Excel's dialect."""
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbfaward_id,ocid,awarded_on,") and body.endswith(b"\r\n")
+    assert b"\n" not in body.replace(b"\r\n", b"")
+    header, *lines = csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""), dialect="excel")
+    assert "total_pounds" == header[header.index("total_pence") + 1]
+    return [dict(zip(header, line, strict=True)) for line in lines]
+
+
 def test_quarterly_csv_lists_the_call_offs_awarded_in_that_council_quarter(client, rt):
     provider = uuid.uuid4()
     admit(rt, provider, name="Riverside Learning Centre")
@@ -162,11 +172,11 @@ def test_quarterly_csv_lists_the_call_offs_awarded_in_that_council_quarter(clien
     q2 = client.get("/v1/reports/call-offs.csv?year=2025&quarter=2", headers=MANAGER)
 
     assert q1.status_code == 200 and q1.mimetype == "text/csv"
-    [row] = list(csv.DictReader(io.StringIO(q1.get_data(as_text=True))))
-    assert (row["awarded_on"], row["lot"], row["provider_name"], row["total_pence"], row["total_gbp"],
-            row["units_per_week"], row["top_ranked_offer"]) == (
-        "2025-03-12", "2", "Riverside Learning Centre", "720000", "7200.00", "15", "yes")
-    [row] = list(csv.DictReader(io.StringIO(q2.get_data(as_text=True))))
+    [row] = _csv_rows(q1)
+    assert (row["awarded_on"], row["lot"], row["provider_name"], row["total_pence"], row["total_pounds"],
+            row["unit_price_pence"], row["unit_price_pounds"], row["units_per_week"], row["top_ranked_offer"]) == (
+        "2025-03-12", "2", "Riverside Learning Centre", "720000", "7200.00", "4000", "40.00", "15", "yes")
+    [row] = _csv_rows(q2)
     assert row["awarded_on"] == "2025-04-01"
     assert str(in_q1) not in q1.get_data(as_text=True)
 

@@ -28,6 +28,8 @@ EXPECTED = {
     ("get", "/v1/reports/overdue-reviews"): {"manager", "reporting", "officer"},
     ("get", "/v1/reports/census"): {"manager", "reporting", "officer"},
     ("get", "/v1/reports/chart.png"): {"manager", "reporting", "officer"},
+    ("get", "/v1/reports/attendance-by-week"): {"manager", "reporting", "officer"},
+    ("get", "/v1/reports/spend-by-month"): {"manager", "reporting", "officer"},
     ("get", "/v1/audit"): {"manager"},
     ("get", "/v1/subject-access/{child_ref}"): {"manager"},
     ("get", "/v1/teams"): {"officer", "manager", "evaluator", "provider", "reporting"},
@@ -57,3 +59,14 @@ def test_the_next_steps_are_documented_from_the_domain():
         "reintegrated_mainstream", "special_school", "further_education", "training_or_apprenticeship",
         "employment", "neet", "moved_away", "other"}
     assert "cancelled" not in end["end_reason"]["enum"]  # only a cancellation gives that reason
+
+
+def test_each_report_documents_its_csv_and_the_chart_where_its_tables_are():
+    operations = _operations()
+    for path in ("active-placements", "committed-spend", "accountability", "overdue-reviews", "census",
+                 "attendance-by-week", "spend-by-month"):
+        content = operations[("get", f"/v1/reports/{path}")]["responses"]["200"]["content"]
+        assert {"application/json", "text/csv"} <= set(content), path
+    chart = operations[("get", "/v1/reports/chart.png")]["responses"]["200"]
+    assert set(chart["content"]) == {"image/png"}
+    assert "attendance-by-week" in chart["headers"]["Link"]["description"]

@@ -77,7 +77,8 @@ def dps(rt, client_for):
 # -- who may see reports ------------------------------------------------------------------------
 
 REPORTS = ["/v1/reports/active-placements", "/v1/reports/committed-spend", "/v1/reports/accountability",
-           "/v1/reports/overdue-reviews", "/v1/reports/census?year=2024", "/v1/reports/chart.png"]
+           "/v1/reports/overdue-reviews", "/v1/reports/census?year=2024", "/v1/reports/chart.png",
+           "/v1/reports/attendance-by-week", "/v1/reports/spend-by-month"]
 
 
 @pytest.mark.parametrize("headers, status", [(MANAGER, 200), (REPORTING, 200), (OFFICER, 200), (PROVIDER, 403),
@@ -133,8 +134,9 @@ def test_committed_spend_is_spread_over_the_days_of_each_month(rt, client_for):
     # 28 days, 5 Feb to 3 Mar, 2,000p a day: February 25 days, March 3
     awarded(rt, provider_id=B, lot=2, hours_per_week=10, start_date="2024-02-05", weeks=4, total_pence=56_000)
     rows = client.get("/v1/reports/committed-spend", headers=MANAGER).json
-    assert [(r["month"], r["provider_id"], r["lot"], r["committed_pence"]) for r in rows] == [
-        ("2024-01", A, 1, 17_000), ("2024-02", A, 1, 11_000), ("2024-02", B, 2, 50_000), ("2024-03", B, 2, 6_000)]
+    assert [(r["month_start"], r["provider_id"], r["lot"], r["committed_pence"]) for r in rows] == [
+        ("2024-01-01", A, 1, 17_000), ("2024-02-01", A, 1, 11_000), ("2024-02-01", B, 2, 50_000),
+        ("2024-03-01", B, 2, 6_000)]
     from_february = client.get("/v1/reports/committed-spend?from=2024-02-10&to=2024-02-29", headers=MANAGER).json
     assert [r["committed_pence"] for r in from_february] == [11_000, 50_000]
     only_b = client.get(f"/v1/reports/committed-spend?provider_id={B}", headers=MANAGER).json
@@ -147,7 +149,7 @@ def test_a_later_start_moves_the_commitment(rt, client_for):
     client.post(f"/v1/placements/{placement_id}/start", json={"started_on": "2024-01-22"}, headers=PROVIDER)
     # 21 days to 11 Feb: January 10 days (13,333.33p), February 11 (14,666.67p); the odd penny to February
     rows = client.get("/v1/reports/committed-spend", headers=MANAGER).json
-    assert [(r["month"], r["committed_pence"]) for r in rows] == [("2024-01", 13_333), ("2024-02", 14_667)]
+    assert [(r["month_start"], r["committed_pence"]) for r in rows] == [("2024-01-01", 13_333), ("2024-02-01", 14_667)]
 
 
 def test_a_placement_that_ends_early_stops_committing_at_its_end(rt, client_for):
@@ -165,7 +167,8 @@ def test_a_placement_that_ends_early_stops_committing_at_its_end(rt, client_for)
     assert response.status_code == 200, response.json
     # the first: 1 day; the second: 17 days in January, 5 in February; the cancelled award: nothing
     rows = client.get("/v1/reports/committed-spend", headers=MANAGER).json
-    assert [(r["month"], r["committed_pence"]) for r in rows] == [("2024-01", 1_000 + 17_000), ("2024-02", 5_000)]
+    assert [(r["month_start"], r["committed_pence"]) for r in rows] == [
+        ("2024-01-01", 1_000 + 17_000), ("2024-02-01", 5_000)]
 
 
 # -- accountability --------------------------------------------------------------------------------
@@ -228,30 +231,50 @@ def test_the_census_needs_a_sensible_year(rt, client_for, query):
 # -- downloads ---------------------------------------------------------------------------------------
 
 
+def _csv_rows(response) -> list[dict]:
+    """A download as a spreadsheet opens it: UTF-8 with a byte-order mark, CRLF lines, Excel's dialect."""
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf") and body.endswith(b"\r\n")
+    assert b"\n" not in body.replace(b"\r\n", b"")
+    header, *lines = csv.reader(io.StringIO(body.decode("utf-8-sig"), newline=""), dialect="excel")
+    return [dict(zip(header, line, strict=True)) for line in lines]
+
+
 @pytest.mark.parametrize("url, header", [
     ("/v1/reports/active-placements?on=2024-02-20&format=csv", "lot,lot_name,team,provider_id"),
-    ("/v1/reports/committed-spend?format=csv", "month,provider_id,provider_name,lot,committed_pence"),
+    ("/v1/reports/committed-spend?format=csv",
+     "month_start,provider_id,provider_name,lot,committed_pence,committed_pounds"),
     ("/v1/reports/accountability?format=csv", "provider_id,provider_name,placements,active,ended"),
     ("/v1/reports/overdue-reviews?format=csv", "placement_id,provider_id"),
     ("/v1/reports/census?year=2024&format=csv", "child_ref,placement_id,provider_id"),
+    ("/v1/reports/attendance-by-week?format=csv", "week_commencing,sessions_offered,attended,attendance_rate"),
+    ("/v1/reports/spend-by-month?format=csv",
+     "month_start,committed_pence,committed_pounds,spent_pence,spent_pounds"),
 ])
-def test_each_report_downloads_as_csv(dps, url, header):
+def test_each_report_downloads_as_a_csv_that_opens_cleanly(dps, url, header):
     rt, client, ids = dps
     response = client.get(url, headers=MANAGER)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    text = response.get_data(as_text=True)
-    assert text.startswith(header)
-    rows = list(csv.DictReader(io.StringIO(text)))
+    assert response.get_data().startswith(b"\xef\xbb\xbf" + header.encode())
+    rows = _csv_rows(response)
     json_rows = client.get(url.replace("format=csv", "format=json"), headers=MANAGER).json
     assert len(rows) == len(json_rows["pupils"] if isinstance(json_rows, dict) else json_rows) > 0
+
+
+def test_spend_in_a_csv_is_in_pounds_beside_the_pence_and_months_are_full_dates(rt, client_for):
+    client = client_for(rt)
+    awarded(rt, start_date="2024-01-15", weeks=4, total_pence=28_001)
+    rows = _csv_rows(client.get("/v1/reports/committed-spend?format=csv", headers=MANAGER))
+    assert [(r["month_start"], r["committed_pence"], r["committed_pounds"]) for r in rows] == [
+        ("2024-01-01", "17001", "170.01"), ("2024-02-01", "11000", "110.00")]
 
 
 def test_accept_text_csv_asks_for_the_download_too(dps):
     rt, client, ids = dps
     response = client.get("/v1/reports/accountability", headers={**MANAGER, "Accept": "text/csv"})
     assert response.mimetype == "text/csv"
-    rows = {r["provider_id"]: r for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))}
+    rows = {r["provider_id"]: r for r in _csv_rows(response)}
     assert rows[B]["average_attendance_rate"] == "0.4" and rows[B]["concerns"] == "2"
 
 

@@ -26,7 +26,7 @@ OTHER_PROVIDER = auth("provider", provider_id=PROVIDER_B, sub="provider.b")
 EVALUATOR = auth("evaluator", sub="an.evaluator")
 
 STORED_TABLES = ("placements", "attendance_returns", "concerns", "reviews", "outcomes", "committed_spend",
-                 "memberships", "providers", "outbox", "audit_log")
+                 "block_contracts", "memberships", "providers", "outbox", "audit_log")
 
 
 def award_data(**overrides) -> dict:

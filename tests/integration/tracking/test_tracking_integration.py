@@ -94,3 +94,32 @@ def test_a_suspension_published_by_the_registry_flags_the_placement(service, cli
             uow.commit()
         wait_until(lambda: client.get(f"/v1/placements/{placement_id}", headers=OFFICER).json["flagged_for_review"],
                    message="the placement was flagged for review")
+
+
+def test_a_block_contract_awards_confirms_is_committed_in_full_in_tracking(service, client_for):
+    from datetime import date
+
+    from services.awards import domain as awards_domain
+    from services.awards import messages as awards_messages
+
+    awards, tracking = service("awards"), service("tracking")
+    tracking.clock = lambda: NOW
+    client = client_for(tracking)
+    _bind_tracking_queue(tracking)
+    # what awards' own mapping puts on the wire: 1 February to 31 March 2024, 60 days, two places, 1,000p a day
+    confirmed = awards_domain.BlockContractConfirmed(
+        uuid.uuid4(), uuid.uuid4(), PROVIDER_ID, 2, 2, 60_000, date(2024, 2, 1), date(2024, 3, 31), "the.manager",
+        datetime(2024, 1, 20, 10, tzinfo=UTC), team="exclusions")
+    type_, data = awards_messages.message(confirmed)
+
+    with running(awards, consumer=False), running(tracking):
+        with awards.unit_of_work() as uow:
+            uow.publish(type_, data)
+            uow.commit()
+
+        def spend():
+            return client.get("/v1/reports/committed-spend", headers=OFFICER).json
+
+        wait_until(lambda: spend() != [], message="the block contract reached tracking")
+        assert [(r["month_start"], r["lot"], r["committed_pence"]) for r in spend()] == [
+            ("2024-02-01", 2, 29_000), ("2024-03-01", 2, 31_000)]
