@@ -71,6 +71,10 @@ class ServiceDefinition:
     subject_access: Gatherer | None = None
     # how long each kind of the service's records is kept (its `retention.py`), given its tables
     retention: Callable[[Mapping[str, sa.Table]], RetentionTable] = lambda tables: RetentionTable((), {})
+    # what the service's `relay` process runs, given the runtime (run() and stop()), and its scrape-time
+    # metrics: the outbox relay unless the service says otherwise (notifications sends mail instead)
+    relay: Callable[[Runtime], object] | None = None
+    relay_backlog: Callable[[Runtime], object] | None = None
 
 
 def load_definition(service: str) -> ServiceDefinition:
@@ -145,9 +149,19 @@ class Runtime:
                              s.retry_delays, s.quorum_queues)
 
     def relay(self) -> OutboxRelay:
+        if self.definition.relay is not None:
+            return self.definition.relay(self)
         s = self.settings
         return OutboxRelay(self.definition.name, self.engine, self.outbox_table, s.amqp_url,
                            batch_size=s.relay_batch_size, poll_interval=s.relay_poll_interval)
+
+    def relay_backlog(self):
+        """What the relay process's metrics read when scraped."""
+        if self.definition.relay_backlog is not None:
+            return self.definition.relay_backlog(self)
+        from shared.messaging import metrics
+
+        return metrics.OutboxBacklog(self.definition.name, self.engine, self.outbox_table)
 
     def consumer(self) -> EventConsumer:
         s = self.settings
