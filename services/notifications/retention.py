@@ -25,9 +25,9 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
                 "the delivery's creation", "deleted",
                 lambda s, cutoff, now, n: delete_rows(s, deliveries, deliveries.c.created_at < cutoff, n)),
             RetentionRule(
-                "referral copy", "a published referral's lot, team and deadline, and who answered (for reminders)",
+                "referral_copy", "a published referral's lot, team and deadline, and who answered (for reminders)",
                 ("referrals", "responses"),
-                Period("DPS_RETENTION_REFERRAL_COPY_YEARS", 1, "years", 1, "needed only until the deadline"),
+                Period("DPS_RETENTION_REFERRAL_COPY_DAYS", 365, "days", 1, "needed only until the deadline"),
                 "the referral's deadline", "deleted",
                 lambda s, cutoff, now, n: delete_rows(s, referrals, referrals.c.deadline < cutoff, n,
                                                       children=[(tables["responses"], ["referral_id"])])),
