@@ -111,6 +111,7 @@ class Provider:
             if held and held.status_on(today) in (MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED):
                 raise Conflict(f"the provider is already a member of lot {lot}")
 
+        first_admission = not self.memberships
         form = application.form
         self._take_details(form.organisation, form.registration, now)
         self.safeguarding_lead = form.safeguarding_lead
@@ -130,9 +131,9 @@ class Provider:
                 self.id, self.name, lot, _value(self.registration.setting_kind),
                 schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
                 urn=self.registration.urn, identifiers=self.identifiers, dps_id=dps.id))
-        if not self.notification_addresses:
-            self.notification_addresses = [self.safeguarding_lead.email]
-        self._contacts_changed(now)  # the notifications service learns where to write on admission
+        if first_admission:  # the notifications service learns where to write
+            self.notification_addresses = list(self.notification_addresses) or [self.safeguarding_lead.email]
+            self._contacts_changed(now)
         self.check_compliance(now)
 
     # ------------------------------------------------- registration details
