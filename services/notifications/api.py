@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 from services.notifications import domain, handlers, schemas
 from shared import audit
 from shared.auth import current_principal, requires
-from shared.paging import LINK_DOC, Page
+from shared.paging import LINK_DOC, Page, Paging
 
 deliveries_blp = Blueprint("deliveries", __name__, url_prefix="/v1",
                            description="What was sent to whom, and how it went (not the messages' words)")
@@ -42,12 +42,15 @@ class Deliveries(MethodView):
 
 @preferences_blp.route("/messages")
 class Messages(MethodView):
-    @preferences_blp.response(200, schemas.MessageSchema(many=True))
+    @preferences_blp.arguments(Paging, location="query")
+    @preferences_blp.response(200, schemas.MessageSchema(many=True), headers=LINK_DOC)
     @requires("provider", "officer", "manager")
-    def get(self):
+    def get(self, query):
         """Every message the DPS sends, and whether it may be turned off"""
-        return [{"template": t.name, "audience": t.audience.value, "subject": t.subject, "optional": t.optional,
-                 "why_required": t.why_required or None} for t in domain.TEMPLATES.values()]
+        page = Page.take(query)
+        return page.respond(page.window([
+            {"template": t.name, "audience": t.audience.value, "subject": t.subject, "optional": t.optional,
+             "why_required": t.why_required or None} for t in domain.TEMPLATES.values()]))
 
 
 @preferences_blp.route("/preferences")
