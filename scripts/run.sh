@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole DPS on this machine: four services, each as web, consumer
-# and relay (twelve processes under honcho). Ctrl-C stops everything.
+# Runs the whole DPS on this machine: five services, each as web, consumer
+# and relay, and a local SMTP server keeping each message as a file in
+# data/mail (sixteen processes under honcho). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -27,6 +28,8 @@ if dps wait-ready --timeout 90; then
     referrals          http://${DPS_REFERRALS_HOST:-127.0.0.1}:${DPS_REFERRALS_PORT:-8002}/docs
     awards             http://${DPS_AWARDS_HOST:-127.0.0.1}:${DPS_AWARDS_PORT:-8003}/docs
     tracking           http://${DPS_TRACKING_HOST:-127.0.0.1}:${DPS_TRACKING_PORT:-8004}/docs
+    notifications      http://${DPS_NOTIFICATIONS_HOST:-127.0.0.1}:${DPS_NOTIFICATIONS_PORT:-8005}/docs
+    mail sent          each message is a file in ${DPS_DATA_DIR}/mail (the local SMTP server, 127.0.0.1:1025)
 
   A token (development secret):  .venv/bin/dps token --role officer --team exclusions
                                  .venv/bin/dps token --role manager

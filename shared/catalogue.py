@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-SERVICES = ("provider_registry", "referrals", "awards", "tracking")
+SERVICES = ("provider_registry", "referrals", "awards", "tracking", "notifications")
 
 # The lots of the DPS, by the number every event and API uses for them (the
 # registry owns their names and questions; the numbers are the contract).
@@ -71,6 +71,8 @@ _EVENTS = [
               "A provider's pricing schedule for a lot took effect (all lines with maximum prices)."),
     EventType("capacity.changed", "provider_registry", 1,
               "A provider's declared capacity (places) on a lot changed."),
+    EventType("provider.contacts_changed", "provider_registry", 1,
+              "A provider changed the email addresses the DPS sends its notifications to."),
     EventType("provider.registration_changed", "provider_registry", 1,
               "A provider's name or registration details (registered school / unregistered) changed."),
     # referrals

@@ -9,6 +9,8 @@
     dps dead-letters SERVICE [--unrouted] [--replay] [--limit N]
     dps token --role ROLE [--team T] [--provider-id ID] [--sub S] [--hours H]
     dps wait-ready [--timeout S]      wait for every service's /readyz
+    dps smtp [--port N] [--folder DIR]  a local SMTP server keeping each message as a file
+                                      (development: `make run` starts it; data/mail)
     dps make-migration SERVICE -m MESSAGE
     dps subject-access (CHILD_REF | --upn UPN) [--out DIR]
                                       everything every service holds about one child, as one
@@ -130,8 +132,7 @@ def cmd_relay(args) -> int:
     relay = runtime.relay()
     from shared.messaging import metrics
 
-    backlog = metrics.OutboxBacklog(args.service, runtime.engine, runtime.outbox_table)
-    metrics.serve(_metrics_port(args, settings), backlog, host=settings.host)
+    metrics.serve(_metrics_port(args, settings), runtime.relay_backlog(), host=settings.host)
     _stop_on_signals([relay.stop])
     relay.run()
     return 0
@@ -199,6 +200,22 @@ def cmd_wait_ready(args) -> int:
     for service, url in waiting.items():
         print(f"{service} NOT ready at {url}", file=sys.stderr)
     return 1 if waiting else 0
+
+
+def cmd_smtp(args) -> int:
+    from pathlib import Path
+
+    from services.notifications.mailbox import LocalMailServer
+    from shared.config import data_dir
+
+    folder = Path(args.folder) if args.folder else data_dir() / "mail"
+    server = LocalMailServer(folder, args.host, args.port).start()
+    stopping = threading.Event()
+    _stop_on_signals([stopping.set])
+    print(f"local SMTP server on {args.host}:{args.port}: each message kept as a file in {folder}", flush=True)
+    stopping.wait()
+    server.stop()
+    return 0
 
 
 def _service_url(service: str) -> str:
@@ -273,7 +290,7 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="dps", description="Run the DPS services.")
     sub = p.add_subparsers(dest="command", required=True)
     m = sub.add_parser("migrate")
-    m.add_argument("services", nargs="*", help="default: all four")
+    m.add_argument("services", nargs="*", help="default: all five")
     m.add_argument("--no-broker", action="store_true", help="migrate the databases only")
     m.set_defaults(func=cmd_migrate)
     for name, func in (("web", cmd_web), ("consumer", cmd_consumer), ("relay", cmd_relay), ("run-jobs", cmd_run_jobs),
@@ -312,6 +329,11 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("services", nargs="*")
     w.add_argument("--timeout", type=float, default=60)
     w.set_defaults(func=cmd_wait_ready)
+    smtp = sub.add_parser("smtp", help="a local SMTP server that keeps each message as a file (development)")
+    smtp.add_argument("--host", default="127.0.0.1")
+    smtp.add_argument("--port", type=int, default=1025)
+    smtp.add_argument("--folder", help="default: DPS_DATA_DIR/mail")
+    smtp.set_defaults(func=cmd_smtp)
     a = sub.add_parser("subject-access", help="everything every service holds about one child")
     a.add_argument("child_ref", nargs="?", help="the child's reference (child_ref)")
     a.add_argument("--upn", help="find the child by UPN instead")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shared.catalogue import SERVICES
 
-DEFAULT_PORTS = {"provider_registry": 8001, "referrals": 8002, "awards": 8003, "tracking": 8004}
+DEFAULT_PORTS = {"provider_registry": 8001, "referrals": 8002, "awards": 8003, "tracking": 8004, "notifications": 8005}
 
 # Published in the README: only for a developer's own machine.
 DEVELOPMENT_JWT_SECRET = "dps-development-secret-do-not-use-in-production"
@@ -115,6 +115,20 @@ class Settings:
     pcr2015_statutory_end: date = date(2029, 2, 23)
     # awards: whether the council uses the voluntary call-off standstill under a PCR 2015 DPS (regulations 86-87)
     calloff_standstill_pcr2015: bool = False
+    # notifications: where people act (the portal), and how mail leaves (GOV.UK Notify when a key is set, else SMTP)
+    portal_url: str = "http://127.0.0.1:8000"
+    notify_api_key: str | None = None
+    notify_template_id: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "dps@council.invalid"
+    # the commissioning teams' mailboxes (code -> address) and the DPS manager's
+    team_mailboxes: dict[str, str] = field(default_factory=dict)
+    manager_mailbox: str | None = None
 
     @property
     def upper(self) -> str:
@@ -175,6 +189,18 @@ def load_settings(service: str) -> Settings:
         pcr2015_statutory_end=_date("DPS_PCR2015_STATUTORY_END", "2029-02-23"),
         calloff_standstill_pcr2015=_bool("DPS_CALLOFF_STANDSTILL_PCR2015", False),
         teams=parse_teams(_env("DPS_TEAMS", DEFAULT_TEAMS) or DEFAULT_TEAMS),
+        portal_url=_env("DPS_PORTAL_URL", "http://127.0.0.1:8000"),
+        notify_api_key=_env("DPS_NOTIFY_API_KEY"),
+        notify_template_id=_env("DPS_NOTIFY_TEMPLATE_ID"),
+        notify_base_url=_env("DPS_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"),
+        smtp_host=_env("DPS_SMTP_HOST", "127.0.0.1"),
+        smtp_port=int(_env("DPS_SMTP_PORT", "1025")),
+        smtp_starttls=_bool("DPS_SMTP_STARTTLS", False),
+        smtp_username=_env("DPS_SMTP_USERNAME"),
+        smtp_password=_env("DPS_SMTP_PASSWORD"),
+        mail_from=_env("DPS_MAIL_FROM", "dps@council.invalid"),
+        team_mailboxes=_mailboxes(_env("DPS_TEAM_MAILBOXES", "") or ""),
+        manager_mailbox=_env("DPS_MANAGER_MAILBOX"),
     )
 
 
@@ -219,6 +245,15 @@ def parse_role_map(raw: str, name: str = "DPS_JWT_ROLE_MAP") -> dict[str, str]:
                              f"{', '.join(ROLES)}, not {part.strip()!r}")
         mapping[theirs] = ours
     return mapping
+def _mailboxes(raw: str, name: str = "DPS_TEAM_MAILBOXES") -> dict[str, str]:
+    """team=address pairs, comma-separated; a malformed value is refused naming `name`."""
+    boxes = {}
+    for part in filter(None, (piece.strip() for piece in raw.split(","))):
+        team, sep, address = (piece.strip() for piece in part.partition("="))
+        if not sep or not _TEAM_CODE.fullmatch(team) or "@" not in address:
+            raise ValueError(f"{name} must be team=address pairs separated by commas, not {part!r}")
+        boxes[team] = address
+    return boxes
 
 
 def _date(name: str, default: str) -> date:

@@ -74,6 +74,10 @@ class ServiceDefinition:
     # what it publishes on dps.<name>: event type -> the marshmallow schema of its `data`
     # (its `messages.DATA_SCHEMAS`; the AsyncAPI document is generated from it: shared/asyncapi.py)
     published: Mapping[str, type] = field(default_factory=dict)
+    # what the service's `relay` process runs, given the runtime (run() and stop()), and its scrape-time
+    # metrics: the outbox relay unless the service says otherwise (notifications sends mail instead)
+    relay: Callable[[Runtime], object] | None = None
+    relay_backlog: Callable[[Runtime], object] | None = None
 
 
 def load_definition(service: str) -> ServiceDefinition:
@@ -144,9 +148,19 @@ class Runtime:
                              s.retry_delays, s.quorum_queues)
 
     def relay(self) -> OutboxRelay:
+        if self.definition.relay is not None:
+            return self.definition.relay(self)
         s = self.settings
         return OutboxRelay(self.definition.name, self.engine, self.outbox_table, s.amqp_url,
                            batch_size=s.relay_batch_size, poll_interval=s.relay_poll_interval)
+
+    def relay_backlog(self):
+        """What the relay process's metrics read when scraped."""
+        if self.definition.relay_backlog is not None:
+            return self.definition.relay_backlog(self)
+        from shared.messaging import metrics
+
+        return metrics.OutboxBacklog(self.definition.name, self.engine, self.outbox_table)
 
     def consumer(self) -> EventConsumer:
         s = self.settings

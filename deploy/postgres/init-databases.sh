@@ -6,7 +6,7 @@
 # Passwords come from <SERVICE>_DB_PASSWORD (deploy/.env).
 set -euo pipefail
 
-for service in provider_registry referrals awards tracking; do
+for service in provider_registry referrals awards tracking notifications; do
   var="${service^^}_DB_PASSWORD"
   password="${!var:-}"
   if [ -z "$password" ]; then

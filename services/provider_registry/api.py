@@ -401,6 +401,19 @@ class ProviderCapacity(MethodView):
             return _provider_view(uow, provider)
 
 
+@providers_blp.route("/<uuid:provider_id>/notification-addresses")
+class ProviderNotificationAddresses(MethodView):
+    @providers_blp.arguments(s.NotificationAddressesIn)
+    @providers_blp.response(200, s.ProviderOut)
+    @requires("provider", "manager")
+    def put(self, body, provider_id: UUID):
+        """Change where the DPS sends the provider's notifications (one to five addresses)"""
+        with _uow() as uow:
+            provider = handlers.change_notification_addresses(uow, current_principal(), provider_id,
+                                                              body["notification_addresses"])
+            return _provider_view(uow, provider)
+
+
 @providers_blp.route("/<uuid:provider_id>/lots/<int:lot>/pricing-schedules")
 class ProviderSchedules(MethodView):
     @providers_blp.arguments(Paging, location="query")

@@ -336,6 +336,16 @@ def change_capacity(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, lo
     return provider
 
 
+def change_notification_addresses(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID,
+                                  addresses: list[str]) -> Provider:
+    """The provider (or the manager) says where the DPS writes to it; audited, and published."""
+    _check_own(actor, provider_id)
+    provider = uow.providers.get(provider_id, for_update=True)
+    provider.change_notification_addresses(addresses, uow.now())
+    uow.commit()
+    return provider
+
+
 # ------------------------------------------------------- pricing schedules
 
 

@@ -91,6 +91,10 @@ class CapacityChangedData(_ProviderEvent):
     capacity = fields.Integer(required=True, strict=True)
 
 
+class ContactsChangedData(_ProviderEvent):
+    notification_addresses = fields.List(fields.Email(), required=True)
+
+
 class RegistrationChangedData(_ProviderEvent, _SettingData):
     inspectorate = fields.String(required=True, allow_none=True)  # ofsted | isi
     last_inspection_date = fields.Date(required=True, allow_none=True)
@@ -182,6 +186,9 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
             "pricing_lines": _lines(event.provider_id, event.lot, event.lines)})
     elif isinstance(event, domain.CapacityChanged):
         data = cached(CapacityChangedData).dump({**common, "lot": event.lot, "capacity": event.capacity})
+    elif isinstance(event, domain.ContactsChanged):
+        data = cached(ContactsChangedData).dump({**common,
+                                                 "notification_addresses": list(event.notification_addresses)})
     elif isinstance(event, domain.RegistrationChanged):
         registration = event.registration
         data = cached(RegistrationChangedData).dump({
@@ -205,6 +212,7 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "pricing_schedule.effective": PricingScheduleEffectiveData,
     "capacity.changed": CapacityChangedData,
     "provider.registration_changed": RegistrationChangedData,
+    "provider.contacts_changed": ContactsChangedData,
 }
 
 
@@ -254,6 +262,9 @@ def audit_entry(event: domain.Event) -> AuditEntry | None:
                           event.application_id, reason=reasons or None, details=_jsonable({
                               "provider_id": event.provider_id, "admitted_lots": event.admitted_lots,
                               "reasons": [asdict(r) for r in event.reasons], "on_time": event.on_time}))
+    if isinstance(event, domain.ContactsChanged):
+        return AuditEntry("provider.contacts_changed", "provider", event.provider_id,
+                          details={"addresses": len(event.notification_addresses)})
     if isinstance(event, domain.DetailsChanged):
         return AuditEntry("provider.details_changed", "provider", event.provider_id,
                           details={"changed": list(event.changed)})

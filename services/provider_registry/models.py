@@ -277,6 +277,7 @@ providers = sa.Table(
     sa.Column("last_inspection_date", sa.Date, nullable=True),
     sa.Column("last_inspection_outcome", sa.String(200), nullable=True),
     sa.Column("safeguarding_lead", LeadJson, nullable=False),  # {name, email, phone}
+    sa.Column("notification_addresses", sa.JSON, nullable=False, default=list),  # [email, ...]
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -568,12 +568,19 @@ class SlaOut(Schema):
     accepted_on = Date()
 
 
+class NotificationAddressesIn(Schema):
+    notification_addresses = fields.List(_text(254), required=True, metadata={
+        "description": "one to five email addresses the DPS sends the provider's notifications to"})
+
+
 class ProviderOut(Schema):
     id = fields.UUID()
     name = fields.String()
     organisation = fields.Nested(OrganisationOut)
     registration = fields.Nested(RegistrationOut)
     safeguarding_lead = fields.Nested(LeadOut)
+    notification_addresses = fields.List(fields.String(), metadata={
+        "description": "where the DPS sends the provider's notifications"})
     documents = fields.List(fields.Nested(DocumentOut))
     compliance_problems = fields.List(fields.String())
     sla_acceptances = fields.List(fields.Nested(SlaOut))

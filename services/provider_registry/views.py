@@ -163,6 +163,7 @@ def provider_view(provider: Provider, today: date, current_sla: str) -> dict:
         "id": provider.id, "name": provider.name, "organisation": provider.organisation.__dict__,
         "registration": _registration(provider.registration),
         "safeguarding_lead": provider.safeguarding_lead.__dict__,
+        "notification_addresses": list(provider.notification_addresses),
         "documents": [_document(d, today) for d in documents],
         "compliance_problems": compliance_problems(documents, today),
         "sla_acceptances": [{"dps_id": a.dps_id, "version": a.version, "accepted_on": a.accepted_on}

@@ -19,7 +19,7 @@ from tests.support.security import application_form, offline_documents, provider
 
 NO_BROKER = "amqp://guest:guest@127.0.0.1:1//"  # nothing listens on port 1
 API_PATHS = {"provider_registry": "/v1/applications", "referrals": "/v1/referrals", "awards": "/v1/awards",
-             "tracking": "/v1/placements"}
+             "tracking": "/v1/placements", "notifications": "/v1/deliveries"}
 
 
 @pytest.fixture(scope="module")

@@ -49,6 +49,7 @@ from .events import (
     ApplicationDecided,
     ApplicationSubmitted,
     CapacityChanged,
+    ContactsChanged,
     DeadlineExtended,
     DeclarationAnswered,
     DeclarationLapsed,
@@ -117,7 +118,8 @@ __all__ = [
     # renewed self-declarations
     "ANSWER_WORKING_DAYS", "DeclarationRequest", "declaration_due_on",
     # events
-    "EVENTS", "Event", "CapacityChanged", "MembershipAdmitted", "MembershipReinstated", "MembershipRemoved",
+    "EVENTS", "Event", "CapacityChanged", "ContactsChanged", "MembershipAdmitted", "MembershipReinstated",
+    "MembershipRemoved",
     "MembershipSuspended", "PricingScheduleEffective", "RegistrationChanged",
     "AnswerMarked", "ApplicationDecided", "ApplicationSubmitted", "DeadlineExtended", "DeclarationAnswered",
     "DeclarationLapsed", "DeclarationRequested", "DetailsChanged",

@@ -101,6 +101,25 @@ def check_safeguarding_lead(lead: SafeguardingLead, refusals: Refusals) -> None:
         refusals.add("safeguarding_lead.email", "not an email address")
 
 
+MAX_NOTIFICATION_ADDRESSES = 5
+
+
+def check_notification_addresses(addresses: list, refusals: Refusals) -> None:
+    """One to five email addresses, each once."""
+    if not addresses:
+        refusals.add("notification_addresses", "at least one email address is required")
+    elif len(addresses) > MAX_NOTIFICATION_ADDRESSES:
+        refusals.add("notification_addresses", f"at most {MAX_NOTIFICATION_ADDRESSES} addresses")
+    seen = set()
+    for n, address in enumerate(addresses):
+        if not isinstance(address, str) or len(address) > 254 or not _EMAIL.fullmatch(address):
+            refusals.add(f"notification_addresses.{n}", "not an email address")
+        elif address.lower() in seen:
+            refusals.add(f"notification_addresses.{n}", "given twice")
+        else:
+            seen.add(address.lower())
+
+
 def check_document(document: ComplianceDocument, today: date, refusals: Refusals, path: str) -> None:
     if not isinstance(document.expires_on, date):
         refusals.add(f"{path}.expires_on", "the expiry date is required")

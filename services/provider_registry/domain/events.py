@@ -50,6 +50,17 @@ class MembershipAdmitted(Event):
 
 
 @dataclass(frozen=True)
+class ContactsChanged(Event):
+    """Where the DPS sends the provider's notifications (its admission sets the first)."""
+
+    type: ClassVar[str] = "provider.contacts_changed"
+    provider_id: UUID
+    provider_name: str
+    notification_addresses: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
 class MembershipSuspended(Event):
     type: ClassVar[str] = "membership.suspended"
     provider_id: UUID
@@ -157,7 +168,7 @@ class SlaAccepted(Event):
 EVENTS: tuple[type[Event], ...] = (
     MembershipAdmitted, MembershipSuspended, MembershipReinstated, MembershipRemoved,
     PricingScheduleEffective, CapacityChanged, RegistrationChanged,
-    DpsConfigured, DpsStatutoryEndApproaching, SlaAccepted,
+    DpsConfigured, DpsStatutoryEndApproaching, SlaAccepted, ContactsChanged,
 )
 
 

@@ -24,6 +24,7 @@ from .application import (
     Organisation,
     SafeguardingLead,
     check_document,
+    check_notification_addresses,
     check_organisation,
     check_safeguarding_lead,
 )
@@ -59,6 +60,8 @@ class Provider:
         self.pricing_schedules: list[PricingSchedule] = []  # every version of every lot, in order proposed
         self.sla_acceptances: list[SlaAcceptance] = []
         self.declaration_requests: list[DeclarationRequest] = []  # in the order asked
+        # where the DPS sends the provider's notifications (the safeguarding lead's, until it says otherwise)
+        self.notification_addresses: list[str] = [safeguarding_lead.email] if safeguarding_lead.email else []
         self.events: list[events.Event] = []
 
     @classmethod
@@ -108,6 +111,7 @@ class Provider:
             if held and held.status_on(today) in (MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED):
                 raise Conflict(f"the provider is already a member of lot {lot}")
 
+        first_admission = not self.memberships
         form = application.form
         self._take_details(form.organisation, form.registration, now)
         self.safeguarding_lead = form.safeguarding_lead
@@ -127,6 +131,9 @@ class Provider:
                 self.id, self.name, lot, _value(self.registration.setting_kind),
                 schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
                 urn=self.registration.urn, identifiers=self.identifiers, dps_id=dps.id))
+        if first_admission:  # the notifications service learns where to write
+            self.notification_addresses = list(self.notification_addresses) or [self.safeguarding_lead.email]
+            self._contacts_changed(now)
         self.check_compliance(now)
 
     # ------------------------------------------------- registration details
@@ -160,6 +167,19 @@ class Provider:
         self.organisation, self.registration = organisation, registration
         if (self.organisation.name, self.registration, self.identifiers) != published_before:
             self.events.append(events.RegistrationChanged(self.id, self.name, registration, self.identifiers, now))
+
+    def change_notification_addresses(self, addresses: Iterable[str], now: datetime) -> None:
+        """Where the DPS sends the provider's notifications: one to five email addresses."""
+        addresses = [a.strip() for a in addresses]
+        refusals = Refusals()
+        check_notification_addresses(addresses, refusals)
+        refusals.raise_if_any("notification addresses refused")
+        if addresses != list(self.notification_addresses):
+            self.notification_addresses = addresses
+            self._contacts_changed(now)
+
+    def _contacts_changed(self, now: datetime) -> None:
+        self.events.append(events.ContactsChanged(self.id, self.name, tuple(self.notification_addresses), now))
 
     def change_safeguarding_lead(self, lead: SafeguardingLead) -> None:
         refusals = Refusals()

@@ -163,6 +163,7 @@ MATRIX = {
     ("post", PROVIDERS + "/lots/{lot}/reinstatement"): ([MGR], {"reason": "resolved"}),
     ("post", PROVIDERS + "/lots/{lot}/removal"): ([MGR], {"reason": "poor performance"}),
     ("put", PROVIDERS + "/lots/{lot}/capacity"): ([PRV, MGR], {"capacity": 3}),
+    ("put", PROVIDERS + "/notification-addresses"): ([PRV, MGR], {"notification_addresses": ["a@b.example"]}),
     ("post", "/v1/providers/declaration-requests"): ([MGR], None),
     ("post", PROVIDERS + "/declaration-requests"): ([MGR], None),
     ("post", PROVIDERS + "/declarations"): ([PRV], {"exclusion_grounds_apply": False,

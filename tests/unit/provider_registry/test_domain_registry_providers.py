@@ -14,6 +14,7 @@ from services.provider_registry.domain import (
     ApplicationForm,
     CapacityChanged,
     ComplianceDocument,
+    ContactsChanged,
     DocumentKind,
     Identifier,
     Inspectorate,
@@ -127,7 +128,8 @@ def test_admission_announces_what_other_services_need():
         provider_id=provider.id, provider_name="Bridges Learning Ltd", lot=2,
         setting_kind="unregistered", pricing_version=1,
         pricing_lines=(GROUP_WEEK, TUITION_HOUR), capacity=6, admitted_on=date(2025, 1, 15),
-        ends_on=date(2029, 2, 23), at=ADMITTED)]
+        ends_on=date(2029, 2, 23), at=ADMITTED),
+        ContactsChanged(provider.id, "Bridges Learning Ltd", (provider.safeguarding_lead.email,), ADMITTED)]
 
 
 def test_admission_records_the_sla_accepted_on_applying_and_puts_pricing_in_force():
@@ -167,7 +169,7 @@ def test_document_expired_since_submission_suspends_the_new_membership_at_once()
     # Insurance valid on 6 January when the provider applied, expired on the 10th.
     provider = admitted_provider(lots=(1,), docs=documents(insurance=date(2025, 1, 10)))
     assert provider.membership(1).status is MembershipStatus.SUSPENDED
-    assert [type(e) for e in provider.events] == [MembershipAdmitted, MembershipSuspended]
+    assert [type(e) for e in provider.events] == [MembershipAdmitted, ContactsChanged, MembershipSuspended]
 
 
 def test_later_application_adds_lots_and_announces_changed_registration():

@@ -14,6 +14,7 @@ from services.provider_registry.domain import (
     EVENTS,
     PRICING_LINE_NAMESPACE,
     CapacityChanged,
+    ContactsChanged,
     DpsConfigured,
     DpsStatutoryEndApproaching,
     Identifier,
@@ -59,6 +60,7 @@ CONTRACT = {
     "provider.registration_changed": {"provider_id", "provider_name", "registration_status", "urn",
                                       "setting_kind", "identifiers", "inspectorate", "last_inspection_date",
                                       "last_inspection_outcome", "at"},
+    "provider.contacts_changed": {"provider_id", "provider_name", "notification_addresses", "at"},
 }
 
 SAMPLES = [
@@ -74,6 +76,7 @@ SAMPLES = [
     DpsConfigured(None, None, record=DPS("AP DPS").published()),
     DpsStatutoryEndApproaching(FIRST_DPS_ID, date(2029, 2, 23), 12, "SI 2024/716 regulation 5(4)"),
     SlaAccepted(PID, "2", date(2025, 1, 15), AT),
+    ContactsChanged(PID, "Bridges", ("office@bridges.example",), AT),
 ]
 
 

@@ -223,7 +223,8 @@ def test_admission_with_a_document_expired_since_suspends_at_once(uow):
     application = apply(uow, docs=documents(insurance_expires_on=date(2025, 1, 20)))
     uow.time = NOW + timedelta(days=7)
     handlers.decide(uow.acting_as(MANAGER), MANAGER, application.id, admit=True, lots=(1,))
-    assert [t for t, _ in uow.messages] == ["membership.admitted", "membership.suspended"]
+    assert [t for t, _ in uow.messages] == ["membership.admitted", "provider.contacts_changed",
+                                            "membership.suspended"]
     suspended = [(who, e.action) for who, e in uow.audit if e.action == "membership.suspend"]
     assert suspended == [("system:compliance_and_pricing", "membership.suspend")]
 

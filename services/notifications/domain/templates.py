@@ -1,0 +1,123 @@
+"""The messages the DPS sends, one template per message, in plain English.
+
+No template has a place for a child's name, date of birth, address or pupil
+number: what a provider reads about a child is in the pseudonymised profile
+behind the link, where access is checked and logged.  Each template says who
+it is for and whether a person may turn it off: never one the law or
+safeguarding needs (a decision, a concern, a deadline that is the council's
+duty).
+
+Rendering is strict: a value the template names and the facts lack fails the
+delivery with the reason (nothing half-filled is ever sent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from string import Formatter
+
+
+class Audience(StrEnum):
+    PROVIDER = "provider"
+    OFFICER = "officer"
+    MANAGER = "manager"
+
+
+class MissingValue(Exception):
+    """A template names a value the facts do not have."""
+
+    def __init__(self, template: str, name: str) -> None:
+        super().__init__(f"template {template!r} needs {name!r}, which the event did not give")
+        self.template, self.name = template, name
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    audience: Audience
+    subject: str
+    body: str
+    optional: bool = False  # may the person turn it off?
+    why_required: str = ""  # when not optional: what needs it
+
+    def fields(self) -> set[str]:
+        return {name for text in (self.subject, self.body)
+                for _, name, _, _ in Formatter().parse(text) if name}
+
+    def render(self, values: dict[str, object]) -> Rendered:
+        for name in sorted(self.fields()):
+            if values.get(name) in (None, ""):
+                raise MissingValue(self.name, name)
+        return Rendered(self.subject.format(**values), self.body.format(**values))
+
+
+_SIGN_OFF = "\n\nThis is an automatic message from {council_name}'s Dynamic Purchasing System for Alternative " \
+            "Provision. Do not reply to it."
+
+_TEMPLATES = (
+    # -- providers ---------------------------------------------------------------------------
+    Template("referral.new", Audience.PROVIDER,
+             "New referral on lot {lot}: offers by {deadline}",
+             "{provider_name},\n\nA new referral has been sent to every provider on lot {lot} ({lot_name}).\n\n"
+             "What is asked: {asked}.\n\nMake an offer or decline by {deadline}.\n\n"
+             "Read the referral and respond: {link}" + _SIGN_OFF,
+             why_required="PCR 2015 reg. 34(12): every admitted provider is invited to every call-off on its lot"),
+    Template("referral.reminder", Audience.PROVIDER,
+             "Reminder: the referral on lot {lot} closes at {deadline}",
+             "{provider_name},\n\nYou have not yet made an offer on, or declined, a referral on lot {lot} "
+             "({lot_name}). It closes at {deadline}.\n\nRespond: {link}" + _SIGN_OFF,
+             optional=True),
+    Template("offer.awarded", Audience.PROVIDER,
+             "Your offer was successful (lot {lot})",
+             "{provider_name},\n\nYour offer on a referral on lot {lot} has been awarded the placement, to start on "
+             "{start_date}.{standstill}\n\nSee the award and confirm the start: {link}" + _SIGN_OFF,
+             why_required="the award decision (PCR 2015 reg. 84; PA 2023 s.50)"),
+    Template("offer.unsuccessful", Audience.PROVIDER,
+             "Your offer was not successful",
+             "{provider_name},\n\nYour offer was not successful.\n\nYour rank: {rank}.\nThe reason: {reason}."
+             "{standstill}\n\nSee the outcome: {link}" + _SIGN_OFF,
+             why_required="bidders are told the outcome and reasons (PCR 2015 reg. 55)"),
+    Template("membership.suspended", Audience.PROVIDER,
+             "Your place on lot {lot} is suspended",
+             "{provider_name},\n\nYour membership of lot {lot} ({lot_name}) was suspended on {date}.\n\n"
+             "The reason: {reason}.\n\nYou will not be sent new referrals on this lot while it is suspended. "
+             "Your current placements continue.\n\nSee your record: {link}" + _SIGN_OFF,
+             why_required="a decision about the provider, with its reasons"),
+    Template("membership.reinstated", Audience.PROVIDER,
+             "Your place on lot {lot} is reinstated",
+             "{provider_name},\n\nYour membership of lot {lot} ({lot_name}) was reinstated on {date}. You will be "
+             "sent new referrals on this lot again.\n\nSee your record: {link}" + _SIGN_OFF,
+             why_required="a decision about the provider"),
+    Template("membership.removed", Audience.PROVIDER,
+             "You have been removed from lot {lot}",
+             "{provider_name},\n\nYour membership of lot {lot} ({lot_name}) ended on {date}.\n\n"
+             "The reason: {reason}.\n\nSee your record: {link}" + _SIGN_OFF,
+             why_required="a decision about the provider, with its reasons"),
+    # -- officers ----------------------------------------------------------------------------
+    Template("concern.raised", Audience.OFFICER,
+             "A concern was raised on a placement ({team_name})",
+             "A concern was raised on placement {placement_ref} with {provider_name}: {concern}.\n\n"
+             "Acknowledge it and record what is being done: {link}" + _SIGN_OFF,
+             why_required="safeguarding: a concern is seen at once (Keeping children safe in education)"),
+    Template("referral.no_offers", Audience.OFFICER,
+             "No offers at the deadline ({team_name})",
+             "The referral {referral_ref} on lot {lot} closed with no eligible offer.\n\n"
+             "Decide what happens next for the child: {link}" + _SIGN_OFF,
+             why_required="the council's duty to arrange education (Education Act 1996 s.19)"),
+)
+
+TEMPLATES: dict[str, Template] = {template.name: template for template in _TEMPLATES}
+
+
+def template(name: str) -> Template:
+    try:
+        return TEMPLATES[name]
+    except KeyError:
+        raise KeyError(f"no template {name!r}") from None
