@@ -123,6 +123,8 @@ def _string(schema: dict, path: str) -> str:
             return EXAMPLE_DATE
         case "date-time":
             return EXAMPLE_TIME
+        case "email":
+            return "name@example.org"
     text = path.rsplit(".", 1)[-1].strip("[]") or "text"
     return text.ljust(schema.get("minLength", 0), "x")
 
