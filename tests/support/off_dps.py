@@ -41,3 +41,15 @@ def off_dps_form(**parts) -> dict:
         if isinstance(check, dict) and isinstance(check.get("on"), str):
             check["on"] = date.fromisoformat(check["on"])
     return form
+
+
+def exception_event(referral_id, *, at: str = "2025-01-29T10:00:00+00:00", team: str = "exclusions",
+                    lot: int = 2, ehcp: bool = False, looked_after: bool = False, full_time: bool = False,
+                    child_ref=None, **parts) -> dict:
+    """The data of off_dps_exception.recorded, as referrals publishes it (parts as `off_dps_json`)."""
+    body = off_dps_json(**parts)
+    return {"referral_id": str(referral_id), "dps_id": "8d7f4c1e-2b6a-4e0f-9c3d-5a1b2c3d4e01", "lot": lot,
+            "team": team, "reason": body.pop("reason"), "recorded_by": "officer-1",
+            "child_ref": str(child_ref) if child_ref else "5b0c7e52-3c39-4b8e-a3c1-2f6f1d9a7e10",
+            "reason_for_ap": "permanent_exclusion", "ehcp": ehcp, "looked_after": looked_after,
+            "full_time": full_time, **body, "at": at}
