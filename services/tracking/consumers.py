@@ -56,6 +56,15 @@ class BlockPlaceAllocated(_Award):
     cost_pence = fields.Integer(required=True, strict=True)
 
 
+class OffDpsPlacementApproved(_Award):
+    """An approved off-DPS exception.  Its provider is not on the DPS: its name comes with it."""
+
+    provider_name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    weekly_cost_pence = fields.Integer(required=True, strict=True)
+    total_pence = fields.Integer(required=True, strict=True)
+    approved_by = fields.String(load_default=None, allow_none=True)
+
+
 class MembershipChanged(_Data):
     provider_id = fields.UUID(required=True)
     provider_name = fields.String(required=True)
@@ -93,6 +102,15 @@ def _award(source: PlacementSource, cost: str):
     return place
 
 
+def _off_dps(uow: UnitOfWork, approved: dict) -> None:
+    """The off-DPS provider's name for the reports (no registry event will give it), then the placement:
+    its cost is its weekly cost for its weeks, a week its unit."""
+    handlers.note_provider_name(uow, approved["provider_id"], approved.pop("provider_name"), approved["at"])
+    approved.update(agreed_cost_pence=approved.pop("total_pence"), unit_price_pence=approved.pop("weekly_cost_pence"),
+                    units_per_week=Decimal(1), awarded_by=approved.pop("approved_by"))
+    handlers.place_award(uow, approved, PlacementSource.OFF_DPS)
+
+
 def _membership(status: str, *, with_reason: bool = True):
     def apply(uow: UnitOfWork, data: dict) -> None:
         # the type says what happened; the status field says the same in words
@@ -113,6 +131,7 @@ def event_handlers() -> dict[str, Handler]:
         "placement.awarded": reading(cached(PlacementAwarded), _award(PlacementSource.CALL_OFF, "total_pence")),
         "block_place.allocated": reading(cached(BlockPlaceAllocated),
                                          _award(PlacementSource.BLOCK_PLACE, "cost_pence")),
+        "off_dps_placement.approved": reading(cached(OffDpsPlacementApproved), _off_dps),
         "membership.suspended": reading(membership, _membership("suspended")),
         "membership.reinstated": reading(membership, _membership("admitted")),
         "membership.removed": reading(membership, _membership("removed")),
