@@ -160,7 +160,8 @@ def test_no_offer_meeting_the_needs_leaves_no_suitable_offer_then_an_off_dps_exc
     [closed] = outbox(rt, "referral.closed")
     assert closed["data"]["no_suitable_offer"] is True
     url = f"/v1/referrals/{referral['referral_id']}/off-dps-exception"
-    recorded = client.post(url, headers=OFFICER, json=off_dps_json(reason="Only an out-of-borough specialist setting fits"))
+    recorded = client.post(url, headers=OFFICER,
+                           json=off_dps_json(reason="Only an out-of-borough specialist setting fits"))
     assert recorded.status_code == 201 and recorded.json["recorded_by"] == "officer-1"
     [event] = outbox(rt, "off_dps_exception.recorded")
     assert {k: event["data"][k] for k in ("referral_id", "lot", "team", "reason", "recorded_by", "at")} == {

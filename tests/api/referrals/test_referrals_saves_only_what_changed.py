@@ -27,8 +27,8 @@ from tests.api.referrals.referrals_support import (
     published_referral,
     referral_form,
 )
-from tests.support.runtime import statements_run
 from tests.support.off_dps import off_dps_json
+from tests.support.runtime import statements_run
 
 OFFICER_ACTOR = Actor("officer-1", frozenset({"officer"}), team="exclusions")
 
