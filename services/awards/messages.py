@@ -29,29 +29,34 @@ class JsonNumber(fields.Field):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
-class PlacementAwardedData(Schema):
-    award_id = fields.UUID(required=True)
+class _PlacementData(Schema):
+    """What every event that makes a placement carries (tracking follows each)."""
+
     placement_id = fields.UUID(required=True)
     referral_id = fields.UUID(required=True)
-    offer_id = fields.UUID(required=True)
     provider_id = fields.UUID(required=True)
     lot = fields.Integer(required=True)
     team = fields.String(required=True)
     child_ref = fields.UUID(allow_none=True)
     reason_for_ap = fields.String(required=True)
+    hours_per_week = JsonNumber(required=True)
+    start_date = fields.Date(required=True)
+    full_time = fields.Boolean(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class PlacementAwardedData(_PlacementData):
+    award_id = fields.UUID(required=True)
+    offer_id = fields.UUID(required=True)
     pricing_line_id = fields.UUID(required=True)
     unit_price_pence = fields.Integer(required=True)
     units_per_week = JsonNumber(required=True)
-    hours_per_week = JsonNumber(required=True)
     weeks = fields.Integer(required=True)
     total_pence = fields.Integer(required=True)
-    start_date = fields.Date(required=True)
-    full_time = fields.Boolean(required=True)
     override_reason = fields.String(allow_none=True)
     override_reason_code = fields.String(allow_none=True)  # the published award criterion it was passed over for
     standstill_ends_on = fields.Date(allow_none=True)  # the standstill's last day (null: none)
     awarded_by = fields.String(required=True)
-    at = fields.AwareDateTime(required=True)
 
 
 class OfferUnsuccessfulData(Schema):
@@ -110,50 +115,28 @@ class BlockContractConfirmedData(Schema):
     at = fields.AwareDateTime(required=True)
 
 
-class BlockPlaceAllocatedData(Schema):
+class BlockPlaceAllocatedData(_PlacementData):
     contract_id = fields.UUID(required=True)
     allocation_id = fields.UUID(required=True)
-    placement_id = fields.UUID(required=True)
-    referral_id = fields.UUID(required=True)
-    provider_id = fields.UUID(required=True)
-    lot = fields.Integer(required=True)
-    team = fields.String(required=True)
-    child_ref = fields.UUID(allow_none=True)
-    reason_for_ap = fields.String(required=True)
-    hours_per_week = JsonNumber(required=True)
-    start_date = fields.Date(required=True)
     weeks = fields.Integer(allow_none=True)
     cost_pence = fields.Integer(required=True)
-    full_time = fields.Boolean(required=True)
     places_left = fields.Integer(required=True)
     allocated_by = fields.String(required=True)
-    at = fields.AwareDateTime(required=True)
 
 
-class OffDpsPlacementApprovedData(Schema):
+class OffDpsPlacementApprovedData(_PlacementData):
     """An approved off-DPS exception: the placement tracking follows (source off_dps).  The provider is
     not on the DPS: its id is its own (never a registry provider's), its name and identifiers travel here."""
 
-    placement_id = fields.UUID(required=True)
-    referral_id = fields.UUID(required=True)
     dps_id = fields.UUID(required=True)
-    provider_id = fields.UUID(required=True)
     provider_name = fields.String(required=True)
     setting_kind = fields.String(required=True)
     urn = fields.String(allow_none=True)
     ukprn = fields.String(allow_none=True)
-    lot = fields.Integer(required=True)
-    team = fields.String(required=True)
-    child_ref = fields.UUID(allow_none=True)
-    reason_for_ap = fields.String(required=True)
-    hours_per_week = JsonNumber(required=True)
-    full_time = fields.Boolean(required=True)
-    start_date = fields.Date(required=True)
     weeks = fields.Integer(required=True)
     weekly_cost_pence = fields.Integer(required=True)
     total_pence = fields.Integer(required=True)
     approved_by = fields.String(required=True)
-    at = fields.AwareDateTime(required=True)
 
 
 def _data(event) -> dict:
