@@ -228,6 +228,7 @@ def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offe
     _check_service_area(actor, call_off.referral.team)
     if uow.call_offs.has_block_place(referral_id):
         raise Conflict("this referral already has a place of a block contract", field="referral_id")
+    _check_not_placed_off_dps(uow, referral_id)
     chosen = next((o for o in call_off.offers if o.offer_id == offer_id), None)
     if chosen is not None:
         uow.registry.lock_provider(chosen.provider_id, call_off.referral.lot)
@@ -448,6 +449,7 @@ def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID,
         raise Conflict("a placement has already been awarded for this referral", field="referral_id")
     if uow.call_offs.has_block_place(referral_id):
         raise Conflict("this referral already has a place of a block contract", field="referral_id")
+    _check_not_placed_off_dps(uow, referral_id)
     contract = uow.contracts.get(contract_id, for_update=True)
     if contract is None:
         raise NotFound("no such block contract", field="contract_id")
@@ -471,6 +473,12 @@ def off_dps_exception_recorded(uow: AwardsUnitOfWork, data: Mapping) -> None:
     if data.get("provider") is None or data.get("terms") is None or data.get("checks") is None:
         return
     uow.off_dps.record(data)
+
+
+def _check_not_placed_off_dps(uow: AwardsUnitOfWork, referral_id: UUID) -> None:
+    if uow.off_dps.approved(referral_id):
+        raise Conflict("this referral's child is placed off the DPS (the manager approved the exception)",
+                       field="referral_id")
 
 
 def _off_dps(uow: AwardsUnitOfWork, referral_id: UUID, *, for_update: bool = False) -> OffDpsPlacement:

@@ -37,6 +37,7 @@ from services.awards.domain import (
     MembershipStatus,
     MiniCompetition,
     OffDpsPlacement,
+    OffDpsStatus,
     PlacesInUse,
     ProviderOnLot,
     Regime,
@@ -324,6 +325,12 @@ class OffDpsPlacements(Repository):
             return False
         self.session.add(OffDpsPlacement.from_exception(data))
         return True
+
+    def approved(self, referral_id: UUID) -> bool:
+        """Whether the referral's child is placed off the DPS (one placement per referral, however placed)."""
+        t = m.off_dps_placements
+        return self.session.execute(sa.select(t.c.referral_id).where(
+            t.c.referral_id == referral_id, t.c.status == OffDpsStatus.APPROVED)).first() is not None
 
     def save(self, placement: OffDpsPlacement) -> None:
         self._seen(placement)

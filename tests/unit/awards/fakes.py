@@ -254,6 +254,10 @@ class FakeOffDps(Repository):
         self.store.off_dps[data["referral_id"]] = OffDpsPlacement.from_exception(data)
         return True
 
+    def approved(self, referral_id: UUID) -> bool:
+        found = self.store.off_dps.get(referral_id)
+        return found is not None and found.status.value == "approved"
+
     def save(self, placement: OffDpsPlacement) -> None:
         self._seen(placement)
 

@@ -12,13 +12,16 @@ from services.awards import consumers, handlers
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.off_dps import exception_event
 from tests.unit.awards import test_awards_handlers as base
-from tests.unit.awards.test_awards_handlers import AFTER, MANAGER, OFFICER, OTHER_OFFICER
+from tests.unit.awards.test_awards_handlers import AFTER, MANAGER, OFFICER, OTHER_OFFICER, admit, close, offer
 
 store, uow = base.store, base.uow  # the same fixtures, used by name
 
 
 def recorded(uow, **changes) -> uuid.UUID:
-    referral_id = uuid.uuid4()
+    return feed_exception(uow, uuid.uuid4(), **changes)
+
+
+def feed_exception(uow, referral_id: uuid.UUID, **changes) -> uuid.UUID:
     unit = uow()
     handlers.off_dps_exception_recorded(unit, consumers.OffDpsExceptionRecorded().load(
         exception_event(referral_id, **changes)))
@@ -91,3 +94,22 @@ def test_the_registration_rule_refuses_and_nothing_is_published(uow, store):
 def test_an_unknown_exception_is_not_found(uow):
     with pytest.raises(NotFound):
         handlers.approve_off_dps(uow(MANAGER, AFTER), MANAGER, uuid.uuid4())
+
+
+def test_a_child_placed_off_the_dps_takes_no_call_off_and_a_call_off_blocks_the_approval(uow):
+    provider_id = uuid.uuid4()
+    admit(uow, provider_id)
+    placed_off, awarded = uuid.uuid4(), uuid.uuid4()
+    for referral_id in (placed_off, awarded):
+        close(uow, referral_id, [offer(provider_id, 3000)])
+        feed_exception(uow, referral_id)
+    handlers.approve_off_dps(uow(MANAGER, AFTER), MANAGER, placed_off)
+    [made] = uow().call_offs.get(placed_off).offers
+    refused = uow(OFFICER, AFTER)
+    with pytest.raises(Conflict, match="placed off the DPS"):
+        handlers.award_placement(refused, OFFICER, placed_off, made.offer_id)
+    assert not refused.committed
+    [other] = uow().call_offs.get(awarded).offers
+    handlers.award_placement(uow(OFFICER, AFTER), OFFICER, awarded, other.offer_id)
+    with pytest.raises(Conflict, match="already has a placement"):
+        handlers.approve_off_dps(uow(MANAGER, AFTER), MANAGER, awarded)
