@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from services.awards import subject_access
 from tests.api.awards.awards_support import (
     MANAGER,
     OFFICER,
@@ -88,3 +89,15 @@ def test_a_refusal_needs_its_reason_and_no_placement_follows(client, rt):
     assert outbox(rt, "off_dps_placement.approved") == []
     assert [e["referral_id"] for e in client.get("/v1/off-dps-placements?status=refused",
                                                  headers=MANAGER).json] == [referral_id]
+
+
+def test_a_childs_off_dps_exception_follows_its_correction_erasure_and_subject_access(client, rt):
+    child, other = uuid.uuid4(), uuid.uuid4()
+    mine, theirs = recorded(rt, child_ref=child), recorded(rt, child_ref=other)
+    feed(rt, "child.corrected", {"child_ref": str(child), "looked_after": True, "at": "2025-01-30T10:00:00+00:00"})
+    with rt.unit_of_work(read_only=True) as uow:
+        held = subject_access.gather(uow.session, child)
+    assert [str(r["referral_id"]) for r in held["off_dps_placements"]] == [mine]
+    assert held["off_dps_placements"][0]["looked_after"] is True
+    feed(rt, "child.erased", {"child_ref": str(child), "at": "2025-01-30T11:00:00+00:00"})
+    assert [e["referral_id"] for e in client.get("/v1/off-dps-placements", headers=MANAGER).json] == [theirs]
