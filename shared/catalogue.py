@@ -89,7 +89,8 @@ _EVENTS = [
     EventType("referral.window_extended", "referrals", 1,
               "An officer extended a referral's offer window before it closed; every invited provider is told."),
     EventType("off_dps_exception.recorded", "referrals", 1,
-              "No DPS provider could meet the needs; an officer recorded an off-DPS exception."),
+              "No DPS provider could meet the needs; an officer recorded an off-DPS exception, naming the "
+              "provider, the placement's terms and the minimum checks, for the manager's approval in awards."),
     EventType("child.corrected", "referrals", 1,
               "A child's details were corrected: the profile facts other services copy (ehcp, looked_after), "
               "by child_ref; never the child's identity."),
@@ -105,6 +106,8 @@ _EVENTS = [
     EventType("block_contract.awarded", "awards", 1, "A mini-competition was awarded; standstill begins."),
     EventType("block_contract.confirmed", "awards", 1, "A block contract was confirmed after standstill."),
     EventType("block_place.allocated", "awards", 1, "A referred child was given a place of a block contract."),
+    EventType("off_dps_placement.approved", "awards", 1,
+              "The manager approved an off-DPS exception (the registration rule holds): a placement to track."),
     # tracking
     EventType("placement.started", "tracking", 1, "A placement started."),
     EventType("placement.ended", "tracking", 1, "A placement ended, with its next step."),

@@ -2,7 +2,8 @@
 
 Call-offs (rank and award a closed referral's offers), mini-competitions
 (opportunity, sealed bids, scores, moderation, evaluation, award, standstill,
-confirmation, assessment summaries), block places, and what the council
+confirmation, assessment summaries), block places, off-DPS placements (the
+manager's approval), and what the council
 publishes (OCDS release package, quarterly CSV).  Providers only ever see
 their own organisation's bids, awards, contracts and summaries.
 """
@@ -28,6 +29,7 @@ from services.awards.views import (
     bid_view,
     contract_view,
     evaluation_view,
+    off_dps_view,
     opportunity_view,
     ranking_view,
     result_view,
@@ -447,6 +449,61 @@ class Allocations(MethodView):
             return dict(row._mapping)
 
 
+# --- off-DPS placements: the manager's approval
+
+off_dps = Blueprint("awards-off-dps", __name__, url_prefix="/v1",
+                    description="Off-DPS exceptions recorded by officers: the manager approves (the registration "
+                                "rule holds; the placement is then tracked) or refuses")
+
+
+@off_dps.route("/off-dps-placements")
+class OffDpsPlacements(MethodView):
+    @off_dps.arguments(s.OffDpsQuery, location="query")
+    @off_dps.response(200, s.OffDpsPlacementOut(many=True), headers=LINK_DOC)
+    @requires(*COUNCIL)
+    def get(self, query):
+        """Off-DPS exceptions, newest first (an officer: their team's)"""
+        page = Page.take(query)
+        team = handlers.team_scope(current_principal(), query.get("team"))
+        with _uow(read_only=True) as uow:
+            rows = Reads(uow.session).off_dps_placements(team=team, status=query.get("status"), limit=page.fetch,
+                                                         offset=page.offset)
+            return page.respond(rows, off_dps_view)
+
+
+@off_dps.route("/off-dps-placements/<uuid:referral_id>")
+class OffDpsPlacementById(MethodView):
+    @off_dps.response(200, s.OffDpsPlacementOut)
+    @requires(*COUNCIL)
+    def get(self, referral_id):
+        """One off-DPS exception, with what the registration rule says of it while pending"""
+        with _uow(read_only=True) as uow:
+            return off_dps_view(handlers.off_dps_placement(uow, current_principal(), referral_id))
+
+
+@off_dps.route("/off-dps-placements/<uuid:referral_id>/approve")
+class OffDpsApproval(MethodView):
+    @off_dps.response(200, s.OffDpsPlacementOut)
+    @requires("manager")
+    def post(self, referral_id):
+        """Approve: refused 409 where the registration rule does not hold (law); the placement is then tracked"""
+        actor = current_principal()
+        with _uow(actor) as uow:
+            return off_dps_view(handlers.approve_off_dps(uow, actor, referral_id))
+
+
+@off_dps.route("/off-dps-placements/<uuid:referral_id>/refuse")
+class OffDpsRefusal(MethodView):
+    @off_dps.arguments(s.OffDpsRefusal)
+    @off_dps.response(200, s.OffDpsPlacementOut)
+    @requires("manager")
+    def post(self, body, referral_id):
+        """Refuse, with a reason: no placement follows"""
+        actor = current_principal()
+        with _uow(actor) as uow:
+            return off_dps_view(handlers.refuse_off_dps(uow, actor, referral_id, body["reason"]))
+
+
 # --- what the council publishes, and the audit trail
 
 published = Blueprint("awards-transparency", __name__, url_prefix="/v1",
@@ -509,4 +566,4 @@ class CallOffsCsv(MethodView):
 
 
 def blueprints() -> list[Blueprint]:
-    return [calloffs, competitions, published, audit.blueprint()]
+    return [calloffs, competitions, off_dps, published, audit.blueprint()]

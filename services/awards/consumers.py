@@ -196,6 +196,50 @@ class ReferralCancelled(_Read):
     at = fields.AwareDateTime(required=True)
 
 
+class OffDpsProvider(_Read):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    setting_kind = fields.String(required=True, validate=validate.OneOf(
+        ["registered_school", "fe_or_training_provider", "unregistered"]))
+    urn = Text(load_default=None, allow_none=True)
+    ukprn = Text(load_default=None, allow_none=True)
+    full_time_pupils = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
+
+
+class OffDpsTerms(_Read):
+    hours_per_week = fields.Decimal(required=True, validate=HOURS)
+    start_date = fields.Date(required=True)
+    weekly_cost_pence = fields.Integer(required=True, strict=True, validate=PENCE)
+    weeks = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=520))
+
+
+class OffDpsCheck(_Read):
+    confirmed = fields.Boolean(required=True)
+    by = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    on = fields.Date(required=True)
+
+
+class OffDpsExceptionRecorded(_Read):
+    """The exception and what the placement needs; `provider`, `terms` and `checks` are missing from an
+    exception recorded before they were asked (awards keeps nothing of it)."""
+
+    referral_id = fields.UUID(required=True)
+    dps_id = fields.UUID(load_default=FIRST_DPS_ID, allow_none=True)
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    team = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    reason = fields.String(required=True, validate=validate.Length(max=10_000))
+    recorded_by = fields.String(required=True, validate=validate.Length(max=200))
+    child_ref = fields.UUID(load_default=None, allow_none=True)
+    reason_for_ap = fields.String(load_default="", allow_none=True, validate=validate.Length(max=200))
+    ehcp = fields.Boolean(load_default=False, allow_none=True)
+    looked_after = fields.Boolean(load_default=False, allow_none=True)
+    full_time = fields.Boolean(load_default=False, allow_none=True)
+    provider = fields.Nested(OffDpsProvider, load_default=None, allow_none=True)
+    terms = fields.Nested(OffDpsTerms, load_default=None, allow_none=True)
+    checks = fields.Dict(keys=fields.String(validate=validate.OneOf(["registration_status", "dbs", "insurance"])),
+                         values=fields.Nested(OffDpsCheck), load_default=None, allow_none=True)
+    at = fields.AwareDateTime(required=True)
+
+
 # --- tracking
 
 
@@ -221,6 +265,7 @@ def event_handlers() -> dict[str, Handler]:
         "provider.registration_changed": reading(RegistrationChanged(), handlers.registration_changed),
         "referral.closed": reading(ReferralClosed(), handlers.referral_closed),
         "referral.cancelled": reading(ReferralCancelled(), handlers.referral_cancelled),
+        "off_dps_exception.recorded": reading(OffDpsExceptionRecorded(), handlers.off_dps_exception_recorded),
         "placement.ended": reading(PlacementEnded(), handlers.placement_ended),
         "child.corrected": reading(erasure.ChildCorrected(), erasure.child_corrected),
         "child.erased": reading(erasure.ChildErased(), erasure.child_erased),

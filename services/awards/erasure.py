@@ -1,10 +1,11 @@
 """A child's data corrected or erased in referrals, applied to awards' copy (issue #17 item 5).
 
 - `child.corrected`: the profile facts awards keeps of the child's referrals
-  (`ehcp`, `looked_after`) take their corrected values.
+  and off-DPS exceptions (`ehcp`, `looked_after`) take their corrected values.
 - `child.erased`: the manager granted the erasure (referrals decided it, and
   the holds on it): awards deletes its copy of the child's referrals with
-  their offers, awards and any place in a block contract, and records the
+  their offers, awards, any place in a block contract and any off-DPS
+  exception, and records the
   counts (never the contents) in its audit trail.
 """
 
@@ -42,8 +43,8 @@ class ChildErased(Schema):
 def child_corrected(uow: UnitOfWork, data: Mapping) -> None:
     facts = {name: data[name] for name in FACTS if name in data}
     if facts:
-        referrals = models.referrals
-        uow.session.execute(referrals.update().where(referrals.c.child_ref == data["child_ref"]).values(**facts))
+        for table in (models.referrals, models.off_dps_placements):
+            uow.session.execute(table.update().where(table.c.child_ref == data["child_ref"]).values(**facts))
 
 
 def child_erased(uow: UnitOfWork, data: Mapping) -> None:
@@ -57,5 +58,8 @@ def child_erased(uow: UnitOfWork, data: Mapping) -> None:
                               children=[(models.metadata.tables[name], ["referral_id"]) for name in CALLOFF_PARTS]):
         removed["referrals"] += done
     removed["block_places"] = places
+    off_dps = models.off_dps_placements
+    removed["off_dps_placements"] = uow.session.execute(
+        off_dps.delete().where(off_dps.c.child_ref == data["child_ref"])).rowcount
     uow.record(AuditEntry("child.erased", "child", data["child_ref"],
                           details={"removed": {kind: n for kind, n in removed.items() if n}}))

@@ -31,6 +31,7 @@ from services.awards.domain import (
     InterestDeclaration,
     MiniCompetition,
     ModeratedScore,
+    OffDpsPlacement,
     OpportunityTerms,
     PlaceAllocation,
     RankedOffer,
@@ -227,6 +228,7 @@ def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offe
     _check_service_area(actor, call_off.referral.team)
     if uow.call_offs.has_block_place(referral_id):
         raise Conflict("this referral already has a place of a block contract", field="referral_id")
+    _check_not_placed_off_dps(uow, referral_id)
     chosen = next((o for o in call_off.offers if o.offer_id == offer_id), None)
     if chosen is not None:
         uow.registry.lock_provider(chosen.provider_id, call_off.referral.lot)
@@ -447,6 +449,7 @@ def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID,
         raise Conflict("a placement has already been awarded for this referral", field="referral_id")
     if uow.call_offs.has_block_place(referral_id):
         raise Conflict("this referral already has a place of a block contract", field="referral_id")
+    _check_not_placed_off_dps(uow, referral_id)
     contract = uow.contracts.get(contract_id, for_update=True)
     if contract is None:
         raise NotFound("no such block contract", field="contract_id")
@@ -459,3 +462,57 @@ def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID,
     _commit_unless_taken(uow, lambda: uow.contracts.save(contract),
                          Conflict("this referral already has a placement", field="referral_id"))
     return contract, allocation
+
+
+# --- off-DPS placements: the manager's approval (off_dps_exception.recorded in, off_dps_placement.approved out)
+
+
+def off_dps_exception_recorded(uow: AwardsUnitOfWork, data: Mapping) -> None:
+    """Keep a copy of the exception for the manager.  One recorded before exceptions named their provider
+    (no `provider`) has nothing to approve: it stays referrals' record alone."""
+    if data.get("provider") is None or data.get("terms") is None or data.get("checks") is None:
+        return
+    uow.off_dps.record(data)
+
+
+def _check_not_placed_off_dps(uow: AwardsUnitOfWork, referral_id: UUID) -> None:
+    if uow.off_dps.approved(referral_id):
+        raise Conflict("this referral's child is placed off the DPS (the manager approved the exception)",
+                       field="referral_id")
+
+
+def _off_dps(uow: AwardsUnitOfWork, referral_id: UUID, *, for_update: bool = False) -> OffDpsPlacement:
+    placement = uow.off_dps.get(referral_id, for_update=for_update)
+    if placement is None:
+        raise NotFound("awards has no off-DPS exception for this referral", field="referral_id")
+    return placement
+
+
+def off_dps_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) -> OffDpsPlacement:
+    """One exception: the manager sees every one, an officer their team's."""
+    placement = _off_dps(uow, referral_id)
+    ensure_may_read(actor, team=placement.team, provider_id=None)
+    return placement
+
+
+def approve_off_dps(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) -> OffDpsPlacement:
+    """The manager approves: the registration rule must hold (409 naming it as law); the placement is
+    then tracked (off_dps_placement.approved).  One placement per referral, however placed."""
+    _check_service_area(actor, None)
+    placement = _off_dps(uow, referral_id, for_update=True)
+    if uow.call_offs.has_placement(referral_id):
+        raise Conflict("this referral already has a placement (a call-off or a block place)", field="referral_id")
+    placement.approve(by=actor.sub, now=uow.now())
+    uow.off_dps.save(placement)
+    uow.commit()
+    return placement
+
+
+def refuse_off_dps(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> OffDpsPlacement:
+    """The manager refuses, with a reason: no placement follows."""
+    _check_service_area(actor, None)
+    placement = _off_dps(uow, referral_id, for_update=True)
+    placement.refuse(reason, by=actor.sub, now=uow.now())
+    uow.off_dps.save(placement)
+    uow.commit()
+    return placement

@@ -31,29 +31,34 @@ class JsonNumber(fields.Field):
         return int(value) if value == value.to_integral_value() else float(value)
 
 
-class PlacementAwardedData(Schema):
-    award_id = fields.UUID(required=True)
+class _PlacementData(Schema):
+    """What every event that makes a placement carries (tracking follows each)."""
+
     placement_id = fields.UUID(required=True)
     referral_id = fields.UUID(required=True)
-    offer_id = fields.UUID(required=True)
     provider_id = fields.UUID(required=True)
     lot = fields.Integer(required=True)
     team = fields.String(required=True)
     child_ref = fields.UUID(allow_none=True)
     reason_for_ap = fields.String(required=True)
+    hours_per_week = JsonNumber(required=True)
+    start_date = fields.Date(required=True)
+    full_time = fields.Boolean(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class PlacementAwardedData(_PlacementData):
+    award_id = fields.UUID(required=True)
+    offer_id = fields.UUID(required=True)
     pricing_line_id = fields.UUID(required=True)
     unit_price_pence = fields.Integer(required=True)
     units_per_week = JsonNumber(required=True)
-    hours_per_week = JsonNumber(required=True)
     weeks = fields.Integer(required=True)
     total_pence = fields.Integer(required=True)
-    start_date = fields.Date(required=True)
-    full_time = fields.Boolean(required=True)
     override_reason = fields.String(allow_none=True)
     override_reason_code = fields.String(allow_none=True)  # the published award criterion it was passed over for
     standstill_ends_on = fields.Date(allow_none=True)  # the standstill's last day (null: none)
     awarded_by = fields.String(required=True)
-    at = fields.AwareDateTime(required=True)
 
 
 class OfferUnsuccessfulData(Schema):
@@ -113,24 +118,28 @@ class BlockContractConfirmedData(Schema):
     at = fields.AwareDateTime(required=True)
 
 
-class BlockPlaceAllocatedData(Schema):
+class BlockPlaceAllocatedData(_PlacementData):
     contract_id = fields.UUID(required=True)
     allocation_id = fields.UUID(required=True)
-    placement_id = fields.UUID(required=True)
-    referral_id = fields.UUID(required=True)
-    provider_id = fields.UUID(required=True)
-    lot = fields.Integer(required=True)
-    team = fields.String(required=True)
-    child_ref = fields.UUID(allow_none=True)
-    reason_for_ap = fields.String(required=True)
-    hours_per_week = JsonNumber(required=True)
-    start_date = fields.Date(required=True)
     weeks = fields.Integer(allow_none=True)
     cost_pence = fields.Integer(required=True)
-    full_time = fields.Boolean(required=True)
     places_left = fields.Integer(required=True)
     allocated_by = fields.String(required=True)
-    at = fields.AwareDateTime(required=True)
+
+
+class OffDpsPlacementApprovedData(_PlacementData):
+    """An approved off-DPS exception: the placement tracking follows (source off_dps).  The provider is
+    not on the DPS: its id is its own (never a registry provider's), its name and identifiers travel here."""
+
+    dps_id = fields.UUID(required=True)
+    provider_name = fields.String(required=True)
+    setting_kind = fields.String(required=True)
+    urn = fields.String(allow_none=True)
+    ukprn = fields.String(allow_none=True)
+    weeks = fields.Integer(required=True)
+    weekly_cost_pence = fields.Integer(required=True)
+    total_pence = fields.Integer(required=True)
+    approved_by = fields.String(required=True)
 
 
 def _data(event) -> dict:
@@ -161,6 +170,7 @@ _MESSAGES: dict[type, tuple[str, Schema, Callable[..., dict]]] = {
     domain.BlockContractAwarded: ("block_contract.awarded", BlockContractAwardedData(), _data),
     domain.BlockContractConfirmed: ("block_contract.confirmed", BlockContractConfirmedData(), _data),
     domain.BlockPlaceAllocated: ("block_place.allocated", BlockPlaceAllocatedData(), _data),
+    domain.OffDpsPlacementApproved: ("off_dps_placement.approved", OffDpsPlacementApprovedData(), _data),
 }
 
 
@@ -239,6 +249,12 @@ def _audit(event) -> AuditEntry | None:  # noqa: PLR0911 - one case per kind of 
             return AuditEntry("block_place.allocated", "block_contract", event.contract_id, details={
                 "allocation_id": str(event.allocation_id), "placement_id": str(event.placement_id),
                 "referral_id": str(event.referral_id), "places_left": event.places_left})
+        case domain.OffDpsPlacementApproved():
+            return AuditEntry("off_dps_placement.approved", "referral", event.referral_id, details={
+                "placement_id": str(event.placement_id), "provider_id": str(event.provider_id),
+                "total_pence": event.total_pence})
+        case domain.OffDpsPlacementRefused():
+            return AuditEntry("off_dps_placement.refused", "referral", event.referral_id, reason=event.reason)
     return None  # offer.unsuccessful: told to the provider, the award's own entry says it all
 
 

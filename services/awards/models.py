@@ -13,7 +13,8 @@ event arriving late never overwrites a newer one.
 
 import sqlalchemy as sa
 
-from shared.db import UTCDateTime, new_metadata
+from services.awards.domain.off_dps import OffDpsStatus
+from shared.db import Choice, UTCDateTime, new_metadata
 
 metadata = new_metadata()
 
@@ -283,4 +284,42 @@ block_allocations = sa.Table(
     sa.Column("allocated_by", sa.String(200), nullable=False),
     sa.Column("allocated_at", UTCDateTime, nullable=False),
     sa.Index("ix_block_allocations_provider_lot", "provider_id", "lot"),
+)
+
+
+# --- off-DPS exceptions (referrals' off_dps_exception.recorded), for the manager's approval
+
+off_dps_placements = sa.Table(
+    "off_dps_placements", metadata,
+    sa.Column("referral_id", sa.Uuid, primary_key=True),  # one exception per referral
+    sa.Column("placement_id", sa.Uuid, nullable=False, unique=True),  # the placement tracking follows, if approved
+    sa.Column("version", sa.Integer, nullable=False),  # optimistic lock: one decision
+    sa.Column("dps_id", sa.Uuid, nullable=False),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("team", sa.String(50), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.String(200), nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Column("provider_id", sa.Uuid, nullable=False),  # the off-DPS provider's own id: never a registry one
+    sa.Column("provider_name", sa.String(300), nullable=False),
+    sa.Column("setting_kind", sa.String(30), nullable=False),
+    sa.Column("urn", sa.String(20), nullable=True),
+    sa.Column("ukprn", sa.String(20), nullable=True),
+    sa.Column("declared_full_time_pupils", sa.Integer, nullable=False),
+    sa.Column("hours_per_week", sa.Numeric(6, 2), nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("weekly_cost_pence", sa.BigInteger, nullable=False),
+    sa.Column("weeks", sa.Integer, nullable=False),
+    sa.Column("checks", sa.JSON, nullable=False),  # {name: {"confirmed", "by", "on"}}
+    sa.Column("child_ref", sa.Uuid, nullable=True),
+    sa.Column("reason_for_ap", sa.String(200), nullable=False),
+    sa.Column("ehcp", sa.Boolean, nullable=False),
+    sa.Column("looked_after", sa.Boolean, nullable=False),
+    sa.Column("full_time", sa.Boolean, nullable=False),
+    sa.Column("status", Choice(OffDpsStatus, 20), nullable=False),  # pending | approved | refused
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("refusal_reason", sa.Text, nullable=True),
+    sa.Index("ix_off_dps_placements_status_recorded", "status", "recorded_at"),
+    sa.Index("ix_off_dps_placements_child_ref", "child_ref"),
 )

@@ -8,6 +8,7 @@ the Session tracks what changes.
   the bids found ineligible at the award (JSON); the opportunity row carries
   `version` (optimistic concurrency);
 - a block contract with its places in use;
+- an off-DPS exception for the manager's approval (flat columns; its checks JSON);
 - a call-off: the referral as referrals closed it (a composite of the copied
   columns, written only by the consumer, CallOffs.record_closed), its offers,
   and its award (the ranking it was made from kept as JSON).
@@ -53,6 +54,10 @@ def start_mappers() -> None:
     _map_block_contract()
     _map_competition()
     _map_call_off()
+    t = m.off_dps_placements
+    mapper_registry.map_imperatively(domain.OffDpsPlacement, t, version_id_col=t.c.version,
+                                     properties={"_version": t.c.version})
+    event.listen(domain.OffDpsPlacement, "load", _no_events_yet)
 
 
 def _map_block_contract() -> None:
@@ -194,6 +199,10 @@ def ranking_from_json(data: dict) -> domain.Ranking:
     return domain.Ranking(UUID(data["referral_id"]), data["lot"], datetime.fromisoformat(data["made_at"]),
                           tuple(entries), None if volume is None else
                           domain.Volume(_number(volume["hours_per_week"]), volume["weeks"]))
+
+
+def _no_events_yet(aggregate, _context) -> None:
+    aggregate.events = []
 
 
 def _loaded(aggregate, _context) -> None:

@@ -7,7 +7,8 @@ them and collects the events of every aggregate they hand out or are given.
   an invitation is judged on, and the places in use;
 - CallOffs: a closed referral's call-off (its offers and its award);
 - Competitions: a mini-competition with its bids and scores;
-- BlockContracts: a confirmed block contract with its places in use.
+- BlockContracts: a confirmed block contract with its places in use;
+- OffDpsPlacements: an off-DPS exception for the manager's approval.
 
 Locks: `for_update=True` reads the aggregate's row FOR UPDATE, so two people
 acting on the same referral, opportunity, contract or provider's places wait
@@ -35,6 +36,8 @@ from services.awards.domain import (
     DpsRecord,
     MembershipStatus,
     MiniCompetition,
+    OffDpsPlacement,
+    OffDpsStatus,
     PlacesInUse,
     ProviderOnLot,
     Regime,
@@ -305,4 +308,30 @@ class BlockContracts(Repository):
         """Write what changed now, so the unique constraints speak inside the use case
         (one contract per competition, one place per referral)."""
         self._seen(contract)
+        self.session.flush()
+
+
+class OffDpsPlacements(Repository):
+    """Off-DPS exceptions as referrals recorded them (off_dps_exception.recorded), for the manager (orm.py)."""
+
+    def get(self, referral_id: UUID, *, for_update: bool = False) -> OffDpsPlacement | None:
+        query = sa.select(OffDpsPlacement).where(m.off_dps_placements.c.referral_id == referral_id)
+        return self._seen(self.session.scalars(_locked(query, for_update)).first())
+
+    def record(self, data: Mapping) -> bool:
+        """Keep a copy of the exception; a second copy of the event changes nothing (returns False)."""
+        t = m.off_dps_placements
+        if self.session.execute(sa.select(t.c.referral_id).where(t.c.referral_id == data["referral_id"])).first():
+            return False
+        self.session.add(OffDpsPlacement.from_exception(data))
+        return True
+
+    def approved(self, referral_id: UUID) -> bool:
+        """Whether the referral's child is placed off the DPS (one placement per referral, however placed)."""
+        t = m.off_dps_placements
+        return self.session.execute(sa.select(t.c.referral_id).where(
+            t.c.referral_id == referral_id, t.c.status == OffDpsStatus.APPROVED)).first() is not None
+
+    def save(self, placement: OffDpsPlacement) -> None:
+        self._seen(placement)
         self.session.flush()

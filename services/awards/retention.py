@@ -64,7 +64,7 @@ def _competitions(tables: Mapping[str, sa.Table]):
 
 
 def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
-    ended = tables["ended_placements"]
+    ended, off_dps = tables["ended_placements"], tables["off_dps_placements"]
     return RetentionTable(
         rules=(
             RetentionRule(
@@ -79,6 +79,14 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
                  "block_contracts", "block_allocations", "interest_declarations"),
                 Period("DPS_RETENTION_MINI_COMPETITION_YEARS", 6, "years", 3, PROCUREMENT),
                 "the end of its contracts", "deleted", _competitions(tables)),
+            RetentionRule(
+                "off_dps_placement",
+                "an off-DPS exception for the manager: the provider, the terms, the checks and the decision",
+                ("off_dps_placements",),
+                Period("DPS_RETENTION_OFF_DPS_PLACEMENT_YEARS", 6, "years", 3, PROCUREMENT),
+                "the manager's decision (or the exception, while undecided)", "deleted",
+                lambda s, cutoff, now, n: delete_rows(s, off_dps, sa.func.coalesce(
+                    off_dps.c.decided_at, off_dps.c.recorded_at) < cutoff, n)),
             RetentionRule(
                 "ended_placement", "that a placement ended early, and when (for the open data)", ("ended_placements",),
                 Period("DPS_RETENTION_ENDED_PLACEMENT_YEARS", 6, "years", 3, PROCUREMENT),

@@ -128,6 +128,16 @@ class ContractsQuery(Paging):
     lot = Integer(validate=LOT)
 
 
+class OffDpsQuery(Paging):
+    team = fields.String(validate=validate_team)
+    status = fields.String(validate=validate.OneOf(["pending", "approved", "refused"]))
+
+
+class OffDpsRefusal(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=10_000),
+                           metadata={"description": "Why the manager refuses the off-DPS exception"})
+
+
 class QuarterQuery(Schema):
     year = Integer(required=True, validate=validate.Range(min=2000, max=2100))
     quarter = Integer(required=True, validate=validate.Range(min=1, max=4))
@@ -481,3 +491,40 @@ class AllocationOut(Schema):
     ended_on = Date(allow_none=True)
 
 
+
+
+class OffDpsCheckOut(Schema):
+    confirmed = fields.Boolean()
+    by = fields.String()
+    on = fields.String(metadata={"description": "The day it was checked (ISO 8601 date)"})
+
+
+class OffDpsPlacementOut(Schema):
+    """An off-DPS exception for the manager: the provider, the terms, the checks, the decision."""
+
+    referral_id = fields.UUID()
+    placement_id = fields.UUID(metadata={"description": "The placement tracking follows once approved"})
+    status = fields.String(metadata={"enum": ["pending", "approved", "refused"]})
+    lot = Integer()
+    team = fields.String()
+    reason = fields.String(metadata={"description": "The officer's: why no DPS provider can meet the needs"})
+    recorded_by = fields.String()
+    recorded_at = AwareDateTime()
+    provider_id = fields.UUID(metadata={"description": "The off-DPS provider's own id (never a registry one)"})
+    provider_name = fields.String()
+    setting_kind = fields.String()
+    urn = fields.String(allow_none=True)
+    ukprn = fields.String(allow_none=True)
+    declared_full_time_pupils = Integer()
+    hours_per_week = JsonNumber()
+    start_date = Date()
+    weekly_cost_pence = Integer()
+    weeks = Integer()
+    total_pence = Integer()
+    full_time = fields.Boolean()
+    checks = fields.Dict(keys=fields.String(), values=fields.Nested(OffDpsCheckOut))
+    registration_refusals = fields.List(fields.String(), metadata={
+        "description": "While pending: every way approving would break the registration rule (empty: none)"})
+    decided_by = fields.String(allow_none=True)
+    decided_at = AwareDateTime(allow_none=True)
+    refusal_reason = fields.String(allow_none=True)

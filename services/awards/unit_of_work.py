@@ -6,7 +6,14 @@ from __future__ import annotations
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.awards import messages
-from services.awards.repository import BlockContracts, CallOffs, Competitions, DpsRecords, RegistryCopy
+from services.awards.repository import (
+    BlockContracts,
+    CallOffs,
+    Competitions,
+    DpsRecords,
+    OffDpsPlacements,
+    RegistryCopy,
+)
 from shared.errors import Conflict
 from shared.unit_of_work import UnitOfWork
 
@@ -17,6 +24,7 @@ class AwardsUnitOfWork(UnitOfWork):
     call_offs: CallOffs
     competitions: Competitions
     contracts: BlockContracts
+    off_dps: OffDpsPlacements
 
     def open_repositories(self, session) -> None:
         self.dps_records = DpsRecords(session)
@@ -24,6 +32,7 @@ class AwardsUnitOfWork(UnitOfWork):
         self.call_offs = CallOffs(session)
         self.competitions = Competitions(session)
         self.contracts = BlockContracts(session)
+        self.off_dps = OffDpsPlacements(session)
 
     def translate(self, event):
         return messages.translate(event)

@@ -5,6 +5,7 @@ response dicts.  Nothing here writes."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime
 from uuid import UUID
 
@@ -12,7 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.awards import models as m
-from services.awards.domain import AssessmentSummary, Ranking, ScoringScale, Volume, competition_status
+from services.awards.domain import (
+    AssessmentSummary,
+    OffDpsPlacement,
+    OffDpsStatus,
+    Ranking,
+    ScoringScale,
+    Volume,
+    competition_status,
+)
 from services.awards.orm import ranking_from_json
 from services.awards.schemas import AwardOut, OpportunityOut, SummaryOut
 from shared.actor import Actor
@@ -165,8 +174,27 @@ class Reads:
             query = query.where(a.c.allocation_id == allocation_id)
         return self._all(query, limit, offset)
 
+    def off_dps_placements(self, *, team: str | None = None, status: str | None = None,
+                           limit: int | None = None, offset: int = 0) -> list[OffDpsPlacement]:
+        """Off-DPS exceptions, newest first, as the domain sees them (for the registration rule's view)."""
+        t = m.off_dps_placements
+        query = sa.select(t).order_by(t.c.recorded_at.desc(), t.c.referral_id)
+        for column, value in ((t.c.team, team), (t.c.status, status)):
+            if value is not None:
+                query = query.where(column == value)
+        return [OffDpsPlacement(**{k: v for k, v in row._mapping.items() if k != "version"})
+                for row in self._all(query, limit, offset)]
+
 
 # --- response builders
+
+
+def off_dps_view(placement: OffDpsPlacement) -> dict:
+    """An off-DPS exception for the manager; while pending, what the registration rule says of it now."""
+    pending = placement.status is OffDpsStatus.PENDING
+    return {**{f.name: getattr(placement, f.name) for f in dataclass_fields(placement) if f.name != "events"},
+            "status": placement.status.value, "total_pence": placement.total_pence,
+            "registration_refusals": placement.registration_refusals() if pending else []}
 
 
 def volume_view(volume: Volume | None) -> dict | None:

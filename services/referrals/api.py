@@ -254,13 +254,15 @@ class CompleteAssessment(MethodView):
 
 @council.route("/referrals/<uuid:referral_id>/off-dps-exception")
 class OffDps(MethodView):
-    @council.arguments(s.ReasonIn)
+    @council.arguments(s.OffDpsExceptionIn)
     @council.response(201, s.ExceptionOut)
     @requires("officer")
     def post(self, data, referral_id: UUID):
-        """No offer can meet the needs: record an off-DPS exception, with a reason"""
+        """No offer can meet the needs: record an off-DPS exception, with a reason, the provider, the
+        placement's terms and the minimum checks; the manager approves it in awards"""
         with _uow() as uow:
-            view = handlers.record_off_dps_exception(uow, _actor(), referral_id, data["reason"])
+            reason = data.pop("reason")
+            view = handlers.record_off_dps_exception(uow, _actor(), referral_id, reason, data)
             return _council_view(view)["off_dps_exception"]
 
 

@@ -397,9 +397,12 @@ def complete_assessment(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> Cou
                                  lambda it: it.complete_assessment(by=actor.sub, now=uow.now()))
 
 
-def record_off_dps_exception(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str) -> CouncilView:
-    return _team_officer_changes(uow, actor, referral_id,
-                                 lambda it: it.record_off_dps_exception(reason, by=actor.sub, now=uow.now()))
+def record_off_dps_exception(uow: UnitOfWork, actor: Actor, referral_id: UUID, reason: str,
+                             details: Mapping) -> CouncilView:
+    """The provider, the placement's terms and the minimum checks (`details`): awards keeps a copy for the
+    manager's approval (off_dps_exception.recorded)."""
+    return _team_officer_changes(uow, actor, referral_id, lambda it: it.record_off_dps_exception(
+        reason, details, by=actor.sub, now=uow.now()))
 
 
 # --- reading (a read-only unit of work: nothing here commits) ---------------------------------

@@ -247,13 +247,67 @@ class ReferralCancelledData(Schema):
     at = fields.AwareDateTime()
 
 
+class OffDpsProviderData(Schema):
+    name = fields.String()
+    setting_kind = fields.String()
+    urn = fields.String(allow_none=True)
+    ukprn = fields.String(allow_none=True)
+    full_time_pupils = fields.Integer()
+
+
+class OffDpsTermsData(Schema):
+    hours_per_week = Number()
+    start_date = fields.Date()
+    weekly_cost_pence = fields.Integer()
+    weeks = fields.Integer()
+
+
+class CheckData(Schema):
+    confirmed = fields.Boolean()
+    by = fields.String()
+    on = fields.Date()
+
+
+class OffDpsChecksData(Schema):
+    registration_status = fields.Nested(CheckData)
+    dbs = fields.Nested(CheckData)
+    insurance = fields.Nested(CheckData)
+
+
 class OffDpsExceptionData(Schema):
+    """The exception with what awards needs to approve it (the provider, the terms, the checks) and what the
+    placement carries of the child (opaquely: child_ref and the profile's facts, never an identity)."""
+
     referral_id = fields.UUID()
+    dps_id = fields.UUID(allow_none=True)
     lot = fields.Integer()
     team = fields.String()
     reason = fields.String()
     recorded_by = fields.String()
+    child_ref = fields.UUID(allow_none=True)
+    reason_for_ap = fields.String(allow_none=True)
+    ehcp = fields.Boolean(allow_none=True)
+    looked_after = fields.Boolean(allow_none=True)
+    full_time = fields.Boolean(allow_none=True)  # at the placement's hours (referrals' rule, is_full_time)
+    provider = fields.Nested(OffDpsProviderData, allow_none=True)
+    terms = fields.Nested(OffDpsTermsData, allow_none=True)
+    checks = fields.Nested(OffDpsChecksData, allow_none=True)
     at = fields.AwareDateTime()
+
+
+NAMES_THE_CHILD = (domain.ReferralClosed, domain.OffDpsExceptionRecorded)
+"""The events whose message carries the child's opaque child_ref (the unit of work looks it up)."""
+
+
+def _off_dps_exception(event: domain.OffDpsExceptionRecorded, child_ref: UUID | None) -> dict:
+    data = {"referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot, "team": event.team,
+            "reason": event.reason, "recorded_by": str(event.by), "child_ref": child_ref, "at": utc(event.at)}
+    if event.details is not None and event.profile is not None:
+        profile = event.profile.profile
+        data.update(domain.details_fields(event.details), reason_for_ap=profile.reason.value, ehcp=profile.ehcp,
+                    looked_after=profile.looked_after,
+                    full_time=domain.is_full_time(event.lot, event.details.terms.hours_per_week))
+    return data
 
 
 class ChildCorrectedData(Schema):
@@ -305,7 +359,7 @@ def _closed_offer(offer: domain.AssessedOffer) -> dict:
 
 def translate(event: domain.Event, *, child_ref: UUID | None = None) -> Iterator[Message | AuditEntry]:
     """What one domain event becomes: the message published (if any) and the audit entry.
-    `child_ref` is needed for `domain.ReferralClosed` only (the one event that names the child, opaquely)."""
+    `child_ref` is needed for `NAMES_THE_CHILD` only (the events that name the child, opaquely)."""
     message = message_for(event, child_ref=child_ref)
     if message is not None:
         yield Message(*message)
@@ -450,9 +504,7 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
         case WindowExtended():
             return "referral.window_extended", window_extended_data(event)
         case domain.OffDpsExceptionRecorded():
-            return _dump("off_dps_exception.recorded", {
-                "referral_id": event.referral_id, "lot": event.lot, "team": event.team, "reason": event.reason,
-                "recorded_by": str(event.by), "at": utc(event.at)})
+            return _dump("off_dps_exception.recorded", _off_dps_exception(event, child_ref))
         case ChildCorrected() if event.facts:  # only what other services keep: no identity ever travels
             return _dump("child.corrected",
                          {"child_ref": event.child_ref, **event.facts, "at": utc(event.at)})

@@ -16,7 +16,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from services.referrals.domain import ReferralStatus
+from services.referrals.domain import ReferralStatus, details_data, details_from_data
 from services.referrals.domain.erasure import ErasureStatus
 from services.referrals.messages import profile_data, profile_from_json
 from shared.db import UTCDateTime, new_metadata
@@ -54,6 +54,19 @@ class ProfileJSON(sa.TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else profile_from_json(value)
+
+
+class OffDpsDetailsJSON(sa.TypeDecorator):
+    """An off-DPS exception's provider, terms and checks as JSON (`domain.details_data` and back)."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value if value is None or isinstance(value, dict) else details_data(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else details_from_data(value)
 
 
 class ByQuestion(sa.TypeDecorator):
@@ -165,6 +178,7 @@ referrals = sa.Table(
     sa.Column("off_dps_reason", sa.Text, nullable=True),
     sa.Column("off_dps_by", sa.String(200), nullable=True),
     sa.Column("off_dps_at", UTCDateTime, nullable=True),
+    sa.Column("off_dps_details", OffDpsDetailsJSON, nullable=True),  # provider, terms, minimum checks
     # the urgency of a child without education, in words: a basis for a window shorter than 10 days
     sa.Column("urgency", sa.Text, nullable=True),
     sa.Column("window_basis_kind", sa.String(20), nullable=True),  # standard | agreed_minimum | urgency

@@ -33,6 +33,7 @@ from services.referrals.domain import (
     PricingLine,
     Referral,
     ReferralStatus,
+    details_fields,
 )
 from services.referrals.domain.registry import status_on
 from shared.catalogue import FIRST_DPS_ID
@@ -413,15 +414,16 @@ class ReferralRepository(Repository):
         query = (sa.select(r.c.id.label("referral_id"), r.c.team, r.c.lot,
                            sa.type_coerce(r.c.status, sa.String).label("status"),
                            r.c.off_dps_reason.label("reason"), r.c.off_dps_by.label("recorded_by"),
-                           r.c.off_dps_at.label("recorded_at"))
+                           r.c.off_dps_at.label("recorded_at"), r.c.off_dps_details)
                  .where(r.c.off_dps_at.is_not(None)))
         for column, value in ((r.c.team, team), (r.c.lot, lot)):
             if value is not None:
                 query = query.where(column == value)
         if since is not None:
             query = query.where(r.c.off_dps_at >= since)
-        return [dict(row._mapping) for row in self.session.execute(
-            query.order_by(r.c.off_dps_at.desc(), r.c.id).limit(limit).offset(offset))]
+        rows = self.session.execute(query.order_by(r.c.off_dps_at.desc(), r.c.id).limit(limit).offset(offset))
+        return [{**{k: v for k, v in row._mapping.items() if k != "off_dps_details"},
+                 **(details_fields(row.off_dps_details) or {})} for row in rows]
 
 
 def _status_as_of(statuses: Iterable[str], now: datetime) -> sa.ColumnElement[bool]:

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.referrals.domain import LOTS, ReasonForAP, ReferralStatus, SuccessMeasure
+from services.referrals.domain.off_dps import SETTING_KINDS as OFF_DPS_SETTING_KINDS
 from services.referrals.messages import Number, ProfileData, QuestionData, WindowBasisData
 from shared.auth import validate_team
 from shared.paging import Paging
@@ -119,6 +120,49 @@ class QuestionIn(Schema):
 
 class ReasonIn(Schema):
     reason = _text(required=True)
+
+
+class OffDpsProviderIn(Schema):
+    """The provider an off-DPS placement is bought from: not on the DPS, so named here."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    setting_kind = fields.String(required=True, validate=validate.OneOf(OFF_DPS_SETTING_KINDS), metadata={
+        "description": "As the registry's setting_kind: a registered school has a URN, a college or training "
+                       "provider a UKPRN"})
+    urn = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    ukprn = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    full_time_pupils = Integer(required=True, strict=True, metadata={
+        "description": "Pupils of compulsory school age it educates full-time, from every commissioner, as it "
+                       "declares (the registration rule counts the whole roll)"})
+
+
+class OffDpsTermsIn(Schema):
+    hours_per_week = Number(required=True)
+    start_date = Date(required=True)
+    weekly_cost_pence = Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_PENCE))
+    weeks = Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_WEEKS))
+
+
+class CheckIn(Schema):
+    """A minimum check done: yes, by whom, on which day."""
+
+    confirmed = fields.Boolean(required=True)
+    by = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    on = Date(required=True)
+
+
+class OffDpsChecksIn(Schema):
+    registration_status = fields.Nested(CheckIn, required=True, metadata={
+        "description": "The setting's registration status checked (registered school, or unregistered and "
+                       "within the registration rule)"})
+    dbs = fields.Nested(CheckIn, required=True, metadata={"description": "Enhanced DBS checks confirmed"})
+    insurance = fields.Nested(CheckIn, required=True, metadata={"description": "Insurance confirmed"})
+
+
+class OffDpsExceptionIn(ReasonIn):
+    provider = fields.Nested(OffDpsProviderIn, required=True)
+    terms = fields.Nested(OffDpsTermsIn, required=True)
+    checks = fields.Nested(OffDpsChecksIn, required=True)
 
 
 class AssessmentIn(Schema):
@@ -227,6 +271,9 @@ class ExceptionOut(Schema):
     reason = fields.String()
     recorded_by = fields.String()
     recorded_at = AwareDateTime()
+    provider = fields.Nested(OffDpsProviderIn, allow_none=True)  # null: recorded before these were asked
+    terms = fields.Nested(OffDpsTermsIn, allow_none=True)
+    checks = fields.Nested(OffDpsChecksIn, allow_none=True)
 
 
 class CouncilReferralOut(Schema):

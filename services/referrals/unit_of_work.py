@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.referrals import messages
-from services.referrals.domain import Event, ReferralClosed
+from services.referrals.domain import Event
 from services.referrals.erasure import ChildRecords, ErasureRequests
 from services.referrals.repository import ReferralRepository, RegistryCopy
 from shared.errors import Conflict
@@ -32,7 +32,7 @@ class ReferralsUnitOfWork(UnitOfWork):
         self.erasures = ErasureRequests(session)
 
     def translate(self, event: Event) -> Iterable[Message | AuditEntry]:
-        child_ref = self.referrals.child_ref(event.referral_id) if isinstance(event, ReferralClosed) else None
+        child_ref = self.referrals.child_ref(event.referral_id) if isinstance(event, messages.NAMES_THE_CHILD) else None
         return messages.translate(event, child_ref=child_ref)
 
     def __exit__(self, *exc_info) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 from uuid import UUID
 
-from services.referrals.domain import Offer, OfferTerms, Referral, ReferralStatus
+from services.referrals.domain import Offer, OfferTerms, Referral, ReferralStatus, details_fields
 from services.referrals.messages import profile_data
 
 
@@ -35,7 +35,8 @@ def council_view(referral: Referral, child_ref: UUID) -> dict:
         "republished_from": referral.republished_from, "no_eligible_offers_at": referral.no_eligible_offers_at,
         "off_dps_exception": None if exception is None else {
             "referral_id": referral.id, "team": referral.team, "lot": referral.lot, "status": referral.status.value,
-            "reason": exception.reason, "recorded_by": str(exception.by), "recorded_at": exception.at},
+            "reason": exception.reason, "recorded_by": str(exception.by), "recorded_at": exception.at,
+            **(details_fields(exception.details) or {})},
     }
 
 

@@ -194,9 +194,10 @@ class Attendance(MethodView):
     @attendance_blp.arguments(schemas.AttendanceRequest)
     @attendance_blp.response(201, schemas.AttendanceRecordedSchema)
     @attendance_blp.alt_response(409, description="The placement has not started")
-    @requires("provider")
+    @requires("provider", "officer", "manager")
     def post(self, body, placement_id):
-        """A provider's return for one week of its own placement (again for the same week: a correction)"""
+        """A provider's return for one week of its own placement (again for the same week: a correction);
+        for an off-DPS placement, whose provider has no account here, the team's officer returns it"""
         caller, policy = _actor(), _policy()
         with _runtime().unit_of_work(_actor()) as uow:
             placement, week, concerns = handlers.record_attendance(uow, caller, placement_id, policy=policy,

@@ -72,6 +72,13 @@ class BlockContractConfirmed(_Data):
     def _period(self, data, **kwargs):
         if data["contract_end"] < data["contract_start"]:
             raise ValidationError("the contract ends before it starts", "contract_end")
+class OffDpsPlacementApproved(_Award):
+    """An approved off-DPS exception.  Its provider is not on the DPS: its name comes with it."""
+
+    provider_name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    weekly_cost_pence = fields.Integer(required=True, strict=True)
+    total_pence = fields.Integer(required=True, strict=True)
+    approved_by = fields.String(load_default=None, allow_none=True)
 
 
 class MembershipChanged(_Data):
@@ -111,6 +118,15 @@ def _award(source: PlacementSource, cost: str):
     return place
 
 
+def _off_dps(uow: UnitOfWork, approved: dict) -> None:
+    """The off-DPS provider's name for the reports (no registry event will give it), then the placement:
+    its cost is its weekly cost for its weeks, a week its unit."""
+    handlers.note_provider_name(uow, approved["provider_id"], approved.pop("provider_name"), approved["at"])
+    approved.update(agreed_cost_pence=approved.pop("total_pence"), unit_price_pence=approved.pop("weekly_cost_pence"),
+                    units_per_week=Decimal(1), awarded_by=approved.pop("approved_by"))
+    handlers.place_award(uow, approved, PlacementSource.OFF_DPS)
+
+
 def _membership(status: str, *, with_reason: bool = True):
     def apply(uow: UnitOfWork, data: dict) -> None:
         # the type says what happened; the status field says the same in words
@@ -132,6 +148,7 @@ def event_handlers() -> dict[str, Handler]:
         "block_contract.confirmed": reading(cached(BlockContractConfirmed), handlers.note_block_contract),
         "block_place.allocated": reading(cached(BlockPlaceAllocated),
                                          _award(PlacementSource.BLOCK_PLACE, "cost_pence")),
+        "off_dps_placement.approved": reading(cached(OffDpsPlacementApproved), _off_dps),
         "membership.suspended": reading(membership, _membership("suspended")),
         "membership.reinstated": reading(membership, _membership("admitted")),
         "membership.removed": reading(membership, _membership("removed")),

@@ -53,8 +53,9 @@ def _council_only(actor: Actor, what: str) -> None:
 # -- placements from awards (the consumer commits) -----------------------------------
 
 def place_award(uow: UnitOfWork, award: dict, source: domain.PlacementSource) -> bool:
-    """A placement from `placement.awarded` (call-off) or `block_place.allocated`
-    (a block place).  The placement id is the award's, so a second copy of the
+    """A placement from `placement.awarded` (call-off), `block_place.allocated`
+    (a block place) or `off_dps_placement.approved` (an approved off-DPS
+    exception).  The placement id is the award's, so a second copy of the
     event finds it there and changes nothing.  Returns whether it was new.
 
     Safeguarding starts with the commissioning team and the placement as the
@@ -70,8 +71,9 @@ def place_award(uow: UnitOfWork, award: dict, source: domain.PlacementSource) ->
         expected_end_date=domain.expected_end(award["start_date"], award["weeks"]),
         safeguarding=Safeguarding.COMMISSIONING_TEAM, provision=Provision.MAIN,
         standstill_ends_on=award.get("standstill_ends_on"), awarded_at=award["at"])
-    placement = (Placement.from_call_off(**terms) if source is domain.PlacementSource.CALL_OFF
-                 else Placement.from_block_place(**terms))
+    placement = {domain.PlacementSource.CALL_OFF: Placement.from_call_off,
+                 domain.PlacementSource.BLOCK_PLACE: Placement.from_block_place,
+                 domain.PlacementSource.OFF_DPS: Placement.from_off_dps}[source](**terms)
     uow.placements.add(placement, **{name: award.get(name) for name in (
         "award_id", "offer_id", "contract_id", "allocation_id", "unit_price_pence", "units_per_week", "weeks",
         "awarded_by")})
@@ -189,12 +191,11 @@ def set_arrangements(uow: UnitOfWork, actor: Actor, placement_id: UUID, *,
 def record_attendance(uow: UnitOfWork, actor: Actor, placement_id: UUID, *, week_commencing: date,
                       sessions_offered: int, attended: int, authorised_absence: int, unauthorised_absence: int,
                       policy: domain.ConcernPolicy) -> tuple[Placement, domain.AttendanceReturn, list]:
-    """A provider's return for a week of its own placement; a second return
-    for the same week corrects the first.  Returns the placement, the week
-    and the concerns it raised."""
-    if not actor.is_provider:
-        raise Forbidden("attendance is returned by the provider of the placement")
+    """A provider's return for a week of its own placement (an officer's, for an off-DPS placement); a
+    second return for the same week corrects the first.  Returns the placement, the week and the concerns
+    it raised."""
     placement = _load(uow, actor, placement_id)
+    placement.ensure_may_return_attendance(actor)
     week = placement.new_return(week_commencing, today=domain.council_date(uow.now()),
                                 sessions_offered=sessions_offered, attended=attended,
                                 authorised_absence=authorised_absence, unauthorised_absence=unauthorised_absence)

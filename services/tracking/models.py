@@ -69,7 +69,7 @@ class Qualifications(sa.TypeDecorator):
 placements = sa.Table(
     "placements", metadata,
     sa.Column("placement_id", sa.Uuid, primary_key=True),  # given by awards
-    sa.Column("source", Choice(values.PlacementSource, 20), nullable=False),  # call_off | block_place
+    sa.Column("source", Choice(values.PlacementSource, 20), nullable=False),  # call_off | block_place | off_dps
     sa.Column("award_id", sa.Uuid, nullable=True),
     sa.Column("offer_id", sa.Uuid, nullable=True),
     sa.Column("contract_id", sa.Uuid, nullable=True),

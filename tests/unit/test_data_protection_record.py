@@ -39,6 +39,7 @@ PERSONAL = set("""
     urgency window_basis changes exclusion_grounds_apply winner_provider_name
     grounds decision_reason requested_by decided_by
     notification_addresses
+    approved_by refusal_reason registration_refusals
 """.split())
 
 # Fields that hold no personal data: ids, dates of the process, money, the

@@ -10,6 +10,7 @@
   and moderated scores, exclusion below minimum, quality/price scoring, award,
   standstill, confirmation, assessment summaries.
 - block_contract.py: a confirmed block contract and the allocation of its places.
+- off_dps.py: an off-DPS exception the manager approves (the registration rule holds) or refuses.
 - events.py: what awards tells the world (names as in shared/catalogue.py).
 """
 
@@ -41,6 +42,8 @@ from .events import (
     BlockPlaceAllocated,
     InterestDeclared,
     NoEligibleOffers,
+    OffDpsPlacementApproved,
+    OffDpsPlacementRefused,
     OfferUnsuccessful,
     OpportunityCreated,
     PlacementAwarded,
@@ -71,6 +74,7 @@ from .mini_competition import (
     in_standstill,
     two_places,
 )
+from .off_dps import OffDpsPlacement, OffDpsStatus, off_dps_provider_id
 from .registration import FULL_TIME_HOURS, UNREGISTERED_FULL_TIME_LIMIT, registration_breaches
 from .registry import (
     DEFAULT_AWARD_CRITERIA,
@@ -94,6 +98,11 @@ __all__ = [
     "standing_refusal",
     "AwardCriterion",
     "NoEligibleOffers",
+    "OffDpsPlacement",
+    "OffDpsPlacementApproved",
+    "OffDpsPlacementRefused",
+    "OffDpsStatus",
+    "off_dps_provider_id",
     "Volume",
     "check_override",
     "cost_at_volume",

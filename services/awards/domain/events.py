@@ -186,3 +186,39 @@ class ScoreModerated:
     reason: str
     evaluator_scores: dict[str, int]  # the independent scores it was agreed from
     at: datetime
+
+
+@dataclass(frozen=True)
+class OffDpsPlacementApproved:
+    """The manager approved an off-DPS exception: a placement tracking follows (source off_dps)."""
+
+    placement_id: UUID
+    referral_id: UUID
+    dps_id: UUID
+    provider_id: UUID  # the off-DPS provider's own id (off_dps.off_dps_provider_id), never a registry one
+    provider_name: str
+    setting_kind: str
+    urn: str | None
+    ukprn: str | None
+    lot: int
+    team: str
+    child_ref: UUID | None
+    reason_for_ap: str
+    hours_per_week: Decimal
+    full_time: bool
+    start_date: date
+    weeks: int
+    weekly_cost_pence: int
+    total_pence: int
+    approved_by: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OffDpsPlacementRefused:
+    """The manager refused an off-DPS exception, with a reason (the audit trail only)."""
+
+    referral_id: UUID
+    reason: str
+    refused_by: str
+    at: datetime

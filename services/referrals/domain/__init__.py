@@ -7,6 +7,7 @@ Read in this order:
 - `registry`: referrals' own copy of lot memberships and pricing schedules.
 - `dps`: the DPS a referral goes to, its last day, and the offer window's
   minimum and its recorded basis.
+- `off_dps`: what an off-DPS exception must name (provider, terms, checks).
 - `offers`: what an offer must say, the price cap, the officer's assessment.
 - `referral`: the aggregate and its states, recording `events`.
 - `visibility`: who may see identifying details, the profile and offers.
@@ -27,6 +28,7 @@ from .events import (
                      ReferralClosed,
                      ReferralPublished,
 )
+from .off_dps import OffDpsDetails, details_data, details_fields, details_from_data
 from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_offer
 from .profile import (
                      ChildDetails,
@@ -56,6 +58,7 @@ __all__ = [
     "LOTS", "check_lot", "is_full_time", "council_date", "full_time_provision_deadline",
     "AssessedOffer", "Event", "OffDpsExceptionRecorded", "OfferChanged", "OfferDeclined", "OfferSubmitted",
     "OfferWithdrawn", "ReferralCancelled", "ReferralClosed", "ReferralPublished",
+    "OffDpsDetails", "details_data", "details_fields", "details_from_data",
     "Assessment", "Decline", "OffDpsException", "Offer", "OfferTerms", "check_offer",
     "ChildDetails", "FurtherQuestion", "Profile", "ProfileForProviders", "ReasonForAP", "SuccessMeasure",
     "check_pseudonymised", "Referral", "ReferralStatus", "Membership", "MembershipStatus", "PricingLine",

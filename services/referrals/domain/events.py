@@ -10,11 +10,12 @@ with their assessments.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
 from .dps import WindowBasis
+from .off_dps import OffDpsDetails
 from .offers import Assessment, Decline, OfferTerms
 from .profile import ProfileForProviders
 
@@ -126,6 +127,10 @@ class OffDpsExceptionRecorded:
     reason: str
     by: UUID
     at: datetime
+    # What the message carries beside (not part of the event's identity):
+    details: OffDpsDetails | None = field(default=None, compare=False)  # the provider, the terms, the checks
+    profile: ProfileForProviders | None = field(default=None, compare=False)  # the child's facts, never who
+    dps_id: UUID | None = field(default=None, compare=False)
 
 
 # --- what is recorded in the audit trail only (nothing is published) ----------------

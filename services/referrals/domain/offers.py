@@ -19,6 +19,7 @@ from uuid import UUID
 from shared.errors import InvalidInput
 
 from .common import required_text
+from .off_dps import OffDpsDetails
 from .profile import FurtherQuestion
 from .registry import PricingLine
 
@@ -220,8 +221,10 @@ class Assessment:
 
 @dataclass(frozen=True)
 class OffDpsException:
-    """No DPS provider can meet the needs: the officer's reason, for the manager."""
+    """No DPS provider can meet the needs: the officer's reason, for the manager, with the provider, the
+    placement's terms and the minimum checks (off_dps.py)."""
 
     reason: str
     by: UUID
     at: datetime
+    details: OffDpsDetails | None = None  # None only on an exception recorded before these were asked

@@ -77,6 +77,7 @@ from .events import (
     WindowClosed,
     WindowExtended,
 )
+from .off_dps import OffDpsDetails
 from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_offer
 from .profile import ChildDetails, FurtherQuestion, Profile, ProfileForProviders, ReasonForAP, check_pseudonymised
 from .registry import Membership, PricingLine, eligible_providers
@@ -530,9 +531,11 @@ class Referral:
 
     # --- outcomes
 
-    def record_off_dps_exception(self, reason: str, *, by: str, now: datetime) -> OffDpsException:
+    def record_off_dps_exception(self, reason: str, details: OffDpsDetails | Mapping, *, by: str,
+                                 now: datetime) -> OffDpsException:
         """No offer can meet the needs, or awards found none of them eligible: record why the child's place
-        is bought off the DPS.
+        is bought off the DPS, naming the provider, the placement's terms and the minimum checks
+        (off_dps.py); the manager approves it in awards.
 
         On a closed referral with no offers at all, this also completes the
         (empty) assessment, so awards hears the referral closed.
@@ -547,11 +550,14 @@ class Referral:
         if self.off_dps_exception is not None:
             raise Conflict("an off-DPS exception is already recorded for this referral")
         reason = required_text(reason, "reason", "the reason for the off-DPS exception")
+        if not isinstance(details, OffDpsDetails):
+            details = OffDpsDetails.from_form(details)
         if self.status is ReferralStatus.CLOSED and self.assessment_completed_at is None:
             self.complete_assessment(by=by, now=now)  # closed with no offers: nothing to assess
-        self.off_dps_exception = OffDpsException(reason, by, now)
+        self.off_dps_exception = OffDpsException(reason, by, now, details)
         self.events.append(OffDpsExceptionRecorded(referral_id=self.id, lot=self.lot, team=self.team,
-                                                   reason=reason, by=by, at=now))
+                                                   reason=reason, by=by, at=now, details=details,
+                                                   profile=self.profile_for_providers(), dps_id=self.dps_id))
         return self.off_dps_exception
 
     def note_no_eligible_offers(self, reasons: Iterable[str], at: datetime) -> bool:

@@ -173,6 +173,13 @@ class Placement:
     def from_block_place(cls, **terms) -> Placement:
         return cls(**terms, source=values.PlacementSource.BLOCK_PLACE)
 
+    @classmethod
+    def from_off_dps(cls, **terms) -> Placement:
+        """An off-DPS exception the manager approved: tracked like any placement.  Its provider is not on
+        the DPS and has no account here, so its returns come through the commissioning team's officer
+        (`ensure_may_return_attendance`)."""
+        return cls(**terms, source=values.PlacementSource.OFF_DPS)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Placement) and other.placement_id == self.placement_id
 
@@ -322,6 +329,16 @@ class Placement:
         self.safeguarding = new_safeguarding
 
     # Attendance
+
+    def ensure_may_return_attendance(self, by: Actor) -> None:
+        """The provider returns its own placement's attendance; an off-DPS provider has no account here,
+        so an officer of the commissioning team (or the manager) returns it for that provider."""
+        ensure_may_see(by, self.provider_id, self.commissioning_team)
+        if by.is_provider:
+            return
+        if self.source is not values.PlacementSource.OFF_DPS:
+            raise Forbidden("attendance is returned by the provider of the placement (an officer returns it "
+                            "only for an off-DPS placement, whose provider has no account here)")
 
     def record_attendance(self, week: AttendanceReturn, *, by: Actor, now: datetime,
                           policy: ConcernPolicy = DEFAULT_POLICY) -> list[Concern]:

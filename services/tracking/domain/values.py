@@ -12,6 +12,7 @@ from shared.errors import InvalidInput
 class PlacementSource(enum.StrEnum):
     CALL_OFF = "call_off"  # an individual placement awarded from offers
     BLOCK_PLACE = "block_place"  # a free place of a block contract
+    OFF_DPS = "off_dps"  # an off-DPS exception the manager approved (awards' off_dps_placement.approved)
 
 
 class PlacementStatus(enum.StrEnum):

@@ -28,7 +28,7 @@ EVALUATOR_2 = auth("evaluator", sub="evaluator-bob")
 
 PRODUCERS = {"dps": "provider_registry", "membership": "provider_registry", "pricing_schedule": "provider_registry",
              "capacity": "provider_registry", "provider": "provider_registry", "referral": "referrals",
-             "placement": "tracking"}
+             "placement": "tracking", "off_dps_exception": "referrals", "child": "referrals"}
 
 
 def provider_auth(provider_id) -> dict:

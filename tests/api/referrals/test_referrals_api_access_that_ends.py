@@ -28,6 +28,7 @@ from tests.api.referrals.referrals_support import (
     provider_auth,
     published_referral,
 )
+from tests.support.off_dps import off_dps_json
 
 CLOSED_WITHOUT_OFFER = ("this referral closed to you on 2025-01-29: the window for offers closed without a live "
                         "offer from you")
@@ -126,8 +127,8 @@ def _one_offer(stack):
 
 
 def _officer(client, referral, action, reason, status=200):
-    response = client.post(f"/v1/referrals/{referral['referral_id']}/{action}", headers=OFFICER,
-                           json={"reason": reason})
+    body = off_dps_json(reason=reason) if action == "off-dps-exception" else {"reason": reason}
+    response = client.post(f"/v1/referrals/{referral['referral_id']}/{action}", headers=OFFICER, json=body)
     assert response.status_code == status, response.json
 
 

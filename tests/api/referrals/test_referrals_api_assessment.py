@@ -25,6 +25,7 @@ from tests.api.referrals.referrals_support import (
     published_referral,
     snapshot,
 )
+from tests.support.off_dps import off_dps_json
 
 
 def _referral(client, rt, *, providers=2, **form):
@@ -159,20 +160,24 @@ def test_no_offer_meeting_the_needs_leaves_no_suitable_offer_then_an_off_dps_exc
     [closed] = outbox(rt, "referral.closed")
     assert closed["data"]["no_suitable_offer"] is True
     url = f"/v1/referrals/{referral['referral_id']}/off-dps-exception"
-    recorded = client.post(url, headers=OFFICER, json={"reason": "Only an out-of-borough specialist setting fits"})
+    recorded = client.post(url, headers=OFFICER,
+                           json=off_dps_json(reason="Only an out-of-borough specialist setting fits"))
     assert recorded.status_code == 201 and recorded.json["recorded_by"] == "officer-1"
     [event] = outbox(rt, "off_dps_exception.recorded")
-    assert event["data"] == {"referral_id": referral["referral_id"], "lot": 1, "team": "exclusions",
-                             "reason": "Only an out-of-borough specialist setting fits", "recorded_by": "officer-1",
-                             "at": AFTER_DEADLINE.isoformat()}
-    assert client.post(url, headers=OFFICER, json={"reason": "Again"}).status_code == 409
+    assert {k: event["data"][k] for k in ("referral_id", "lot", "team", "reason", "recorded_by", "at")} == {
+        "referral_id": referral["referral_id"], "lot": 1, "team": "exclusions",
+        "reason": "Only an out-of-borough specialist setting fits", "recorded_by": "officer-1",
+        "at": AFTER_DEADLINE.isoformat()}
+    assert event["data"]["provider"]["name"] == "Riverside Tuition" and event["data"]["child_ref"]
+    assert recorded.json["terms"]["weekly_cost_pence"] == 45000 and recorded.json["checks"]["dbs"]["confirmed"]
+    assert client.post(url, headers=OFFICER, json=off_dps_json(reason="Again")).status_code == 409
 
 
 def test_the_manager_lists_off_dps_exceptions(client, rt):
     referral, _ = _referral(client, rt, providers=0)
     client.post(f"/v1/referrals/{referral['referral_id']}/close", headers=OFFICER)
     client.post(f"/v1/referrals/{referral['referral_id']}/off-dps-exception", headers=OFFICER,
-                json={"reason": "No provider on lot 1"})
+                json=off_dps_json(reason="No provider on lot 1"))
     listed = client.get("/v1/off-dps-exceptions", headers=MANAGER)
     assert listed.status_code == 200
     assert [(e["referral_id"], e["reason"], e["team"]) for e in listed.json] == [
@@ -180,6 +185,26 @@ def test_the_manager_lists_off_dps_exceptions(client, rt):
     assert client.get("/v1/off-dps-exceptions?team=send", headers=MANAGER).json == []
     assert client.get("/v1/off-dps-exceptions", headers=OFFICER).status_code == 403
     assert client.get("/v1/off-dps-exceptions", headers=provider_auth(uuid.uuid4())).status_code == 403
+
+
+def test_an_off_dps_exception_without_its_provider_terms_or_checks_is_refused_by_field(client, rt):
+    referral, _ = _referral(client, rt, providers=0)
+    client.post(f"/v1/referrals/{referral['referral_id']}/close", headers=OFFICER)
+    url = f"/v1/referrals/{referral['referral_id']}/off-dps-exception"
+    before = snapshot(rt)
+    missing = off_dps_json(provider={"name": None}, terms=None)
+    del missing["checks"]["dbs"]
+    refused = client.post(url, headers=OFFICER, json=missing)
+    assert refused.status_code == 422
+    errors = refused.json["errors"]["json"]
+    assert set(errors) == {"provider", "terms", "checks"}
+    assert "name" in errors["provider"] and "dbs" in errors["checks"]
+    unconfirmed = client.post(url, headers=OFFICER, json=off_dps_json(checks={
+        "insurance": {"confirmed": False, "by": "officer-1", "on": "2025-01-20"}}))
+    assert unconfirmed.status_code == 422 and "checks.insurance.confirmed" in unconfirmed.json["errors"]["json"]
+    school = client.post(url, headers=OFFICER, json=off_dps_json(provider={"setting_kind": "registered_school"}))
+    assert school.status_code == 422 and "provider.urn" in school.json["errors"]["json"]
+    assert snapshot(rt) == before and outbox(rt, "off_dps_exception.recorded") == []
 
 
 # --- the awards' events --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from tests.api.referrals.referrals_support import (
     referral_form,
     snapshot,
 )
+from tests.support.off_dps import off_dps_json
 
 FIRST_DPS_ID = "8d7f4c1e-2b6a-4e0f-9c3d-5a1b2c3d4e01"
 SUCCESSOR = "5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b"
@@ -146,7 +147,7 @@ def test_when_awards_finds_no_offer_eligible_the_officer_may_go_off_the_dps(clie
         "meets_needs": True, "reason": "Meets every need", "criteria_met": {
             q["question_id"]: True for q in referral["questions"]}})
     assert client.post(f"{base}/complete-assessment", headers=OFFICER).status_code == 200
-    exception = {"reason": "The only suitable provider has no place"}
+    exception = off_dps_json(reason="The only suitable provider has no place")
     refused = client.post(f"{base}/off-dps-exception", headers=OFFICER, json=exception)
     assert refused.status_code == 409 and "award it" in refused.json["message"]
     deliver(rt, "calloff.no_eligible_offers", {

@@ -27,6 +27,7 @@ from tests.api.referrals.referrals_support import (
     published_referral,
     referral_form,
 )
+from tests.support.off_dps import off_dps_json
 from tests.support.runtime import statements_run
 
 OFFICER_ACTOR = Actor("officer-1", frozenset({"officer"}), team="exclusions")
@@ -199,7 +200,7 @@ def test_answers_to_the_councils_actions_are_what_a_read_says(rt, client):
     completed = client.post(f"{url}/complete-assessment", headers=OFFICER)
     assert completed.json["status"] == "no_suitable_offer"
     assert completed.json == client.get(url, headers=OFFICER).json
-    exception = client.post(f"{url}/off-dps-exception", json={"reason": "No provider near enough"},
+    exception = client.post(f"{url}/off-dps-exception", json=off_dps_json(reason="No provider near enough"),
                             headers=OFFICER)
     assert exception.status_code == 201
     assert exception.json == client.get(url, headers=OFFICER).json["off_dps_exception"]

@@ -15,7 +15,7 @@ EXPECTED = {
     ("post", "/v1/placements/{placement_id}/end"): {"provider", "officer", "manager"},
     ("post", "/v1/placements/{placement_id}/cancel"): {"officer", "manager"},
     ("get", "/v1/placements/{placement_id}/attendance"): {"provider", "officer", "manager"},
-    ("post", "/v1/placements/{placement_id}/attendance"): {"provider"},
+    ("post", "/v1/placements/{placement_id}/attendance"): {"provider", "officer", "manager"},
     ("get", "/v1/concerns"): {"officer", "manager"},
     ("post", "/v1/concerns/{concern_id}/acknowledge"): {"officer", "manager"},
     ("get", "/v1/placements/{placement_id}/reviews"): {"provider", "officer", "manager"},

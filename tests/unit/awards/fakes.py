@@ -21,6 +21,7 @@ from services.awards.domain import (
     DpsRecord,
     MembershipStatus,
     MiniCompetition,
+    OffDpsPlacement,
     Offer,
     PlacesInUse,
     ProviderOnLot,
@@ -56,6 +57,7 @@ class Store:
     competitions: dict[UUID, MiniCompetition] = field(default_factory=dict)
     contracts: dict[UUID, BlockContract] = field(default_factory=dict)
     block_places: dict[UUID, UUID] = field(default_factory=dict)  # referral -> contract
+    off_dps: dict[UUID, OffDpsPlacement] = field(default_factory=dict)  # referral -> exception
 
 
 class FakeRegistry(Repository):
@@ -160,6 +162,10 @@ class FakeCallOffs(Repository):
     def has_block_place(self, referral_id: UUID) -> bool:
         return referral_id in self.store.block_places
 
+    def has_placement(self, referral_id: UUID) -> bool:
+        call_off = self.store.call_offs.get(referral_id)
+        return self.has_block_place(referral_id) or (call_off is not None and call_off.award_made is not None)
+
     def record_closed(self, data: Mapping) -> None:
         call_off = self.store.call_offs.get(data["referral_id"])
         if call_off is not None and call_off.award_made is not None or data["referral_id"] in self.store.block_places:
@@ -234,6 +240,28 @@ class FakeContracts(Repository):
         self._seen(contract)
 
 
+class FakeOffDps(Repository):
+    def __init__(self, store: Store) -> None:
+        super().__init__(None)
+        self.store = store
+
+    def get(self, referral_id: UUID, *, for_update: bool = False) -> OffDpsPlacement | None:
+        return self._seen(self.store.off_dps.get(referral_id))
+
+    def record(self, data: Mapping) -> bool:
+        if data["referral_id"] in self.store.off_dps:
+            return False
+        self.store.off_dps[data["referral_id"]] = OffDpsPlacement.from_exception(data)
+        return True
+
+    def approved(self, referral_id: UUID) -> bool:
+        found = self.store.off_dps.get(referral_id)
+        return found is not None and found.status.value == "approved"
+
+    def save(self, placement: OffDpsPlacement) -> None:
+        self._seen(placement)
+
+
 class FakeUnitOfWork(AwardsUnitOfWork):
     """The awards unit of work on a Store: `messages` and `audit` are what a
     commit would have written; `committed` says whether the use case committed."""
@@ -256,6 +284,7 @@ class FakeUnitOfWork(AwardsUnitOfWork):
         self.call_offs = FakeCallOffs(self.store)
         self.competitions = FakeCompetitions(self.store)
         self.contracts = FakeContracts(self.store)
+        self.off_dps = FakeOffDps(self.store)
 
     def __enter__(self) -> FakeUnitOfWork:
         return self

@@ -18,7 +18,6 @@ from services.referrals.domain import (
     Membership,
     MembershipStatus,
     Referral,
-    ReferralClosed,
     ReferralStatus,
 )
 from services.referrals.domain.visibility import closed_to
@@ -223,7 +222,8 @@ class FakeUnitOfWork:
         for referral in self.referrals.seen:
             while referral.events:
                 event = referral.events.pop(0)
-                child_ref = self.referrals.child_ref(event.referral_id) if isinstance(event, ReferralClosed) else None
+                names_child = isinstance(event, messages.NAMES_THE_CHILD)
+                child_ref = self.referrals.child_ref(event.referral_id) if names_child else None
                 for item in messages.translate(event, child_ref=child_ref):
                     (self.messages if isinstance(item, Message) else self.audit).append(item)
 

@@ -27,6 +27,7 @@ from services.referrals.domain import (
     visible_offers,
 )
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tests.support.off_dps import off_dps_form
 
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 DEADLINE = NOW + timedelta(days=14)  # at least 10 days: the minimum offer window
@@ -121,7 +122,7 @@ def test_publishing_to_a_lot_with_no_eligible_provider_is_allowed_and_flagged():
     assert referral.events[-1].no_eligible_providers
     # nobody to wait for: the officer can close at once and go off the DPS
     referral.close_early(by=OFFICER, now=BEFORE)
-    referral.record_off_dps_exception("No provider on lot 1", by=OFFICER, now=BEFORE)
+    referral.record_off_dps_exception("No provider on lot 1", off_dps_form(), by=OFFICER, now=BEFORE)
     assert referral.status is ReferralStatus.NO_SUITABLE_OFFER
 
 
@@ -318,19 +319,19 @@ def test_off_dps_exception_is_recorded_with_a_reason_when_no_offer_meets_the_nee
         referral.assess_offer(offer.id, meets_needs=False, reason="No", by=OFFICER, now=AFTER)
     referral.complete_assessment(by=OFFICER, now=AFTER)
     with pytest.raises(InvalidInput) as refused:
-        referral.record_off_dps_exception("", by=OFFICER, now=AFTER)
+        referral.record_off_dps_exception("", off_dps_form(), by=OFFICER, now=AFTER)
     assert refused.value.field == "reason"
-    referral.record_off_dps_exception("Needs a residential placement", by=OFFICER, now=AFTER)
+    referral.record_off_dps_exception("Needs a residential placement", off_dps_form(), by=OFFICER, now=AFTER)
     assert referral.events[-1] == OffDpsExceptionRecorded(referral.id, 1, "exclusions",
                                                           "Needs a residential placement", OFFICER, AFTER)
     with pytest.raises(Conflict):
-        referral.record_off_dps_exception("Again", by=OFFICER, now=AFTER)
+        referral.record_off_dps_exception("Again", off_dps_form(), by=OFFICER, now=AFTER)
 
 
 def test_off_dps_exception_on_a_referral_with_no_offers_closes_it_first():
     referral = published()
     referral.close(now=AFTER)
-    referral.record_off_dps_exception("No provider could offer", by=OFFICER, now=AFTER)
+    referral.record_off_dps_exception("No provider could offer", off_dps_form(), by=OFFICER, now=AFTER)
     assert [type(e) for e in referral.events[-2:]] == [ReferralClosed, OffDpsExceptionRecorded]
     assert referral.status is ReferralStatus.NO_SUITABLE_OFFER
 
@@ -339,16 +340,16 @@ def test_off_dps_exception_is_refused_while_an_offer_meets_the_needs():
     referral, acorn, birch = closed_with_two_offers()
     referral.assess_offer(acorn.id, meets_needs=True, reason="Good", by=OFFICER, now=AFTER)
     with pytest.raises(Conflict):
-        referral.record_off_dps_exception("Prefer another", by=OFFICER, now=AFTER)  # birch not assessed
+        referral.record_off_dps_exception("Prefer another", off_dps_form(), by=OFFICER, now=AFTER)  # birch not assessed
     referral.assess_offer(birch.id, meets_needs=False, reason="No", by=OFFICER, now=AFTER)
     referral.complete_assessment(by=OFFICER, now=AFTER)
     with pytest.raises(Conflict):
-        referral.record_off_dps_exception("Prefer another", by=OFFICER, now=AFTER)
+        referral.record_off_dps_exception("Prefer another", off_dps_form(), by=OFFICER, now=AFTER)
 
 
 def test_off_dps_exception_is_refused_while_offers_may_still_come():
     with pytest.raises(Conflict):
-        published().record_off_dps_exception("Impatient", by=OFFICER, now=BEFORE)
+        published().record_off_dps_exception("Impatient", off_dps_form(), by=OFFICER, now=BEFORE)
 
 
 # --- award

@@ -25,6 +25,7 @@ from services.referrals.domain.dps import STATUTORY_END_REGULATION, window_days
 from services.referrals.domain.events import WindowExtended
 from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, Forbidden, InvalidInput
+from tests.support.off_dps import off_dps_form
 
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)  # the lifecycle tests' "now": the draft was made then
 SUCCESSOR = uuid.UUID("5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b")
@@ -219,11 +220,11 @@ def test_off_the_dps_once_awards_reports_no_offer_eligible_even_though_one_met_t
     referral, _, _ = assessed()
     later = DEADLINE + timedelta(days=2)
     with pytest.raises(Conflict) as refused:
-        referral.record_off_dps_exception("The only suitable provider is full", by=OFFICER, now=later)
+        referral.record_off_dps_exception("The only suitable provider is full", off_dps_form(), by=OFFICER, now=later)
     assert "award it" in refused.value.message and "PCR 2015" in refused.value.message
     assert referral.note_no_eligible_offers(["capacity: no place free"], later)
     assert not referral.note_no_eligible_offers(["again"], later)  # the same report twice: nothing new
-    referral.record_off_dps_exception("The only suitable provider is full", by=OFFICER, now=later)
+    referral.record_off_dps_exception("The only suitable provider is full", off_dps_form(), by=OFFICER, now=later)
     assert referral.off_dps_exception.reason == "The only suitable provider is full"
     with pytest.raises(Conflict):
         referral.republish(REGISTRY, deadline=later + timedelta(days=10), by=OFFICER, now=later)

@@ -17,6 +17,7 @@ from services.referrals.domain import MembershipStatus
 from services.referrals.domain.visibility import AccessEnded, check_provider_reads, closed_to, profile_for
 from shared.actor import Actor
 from shared.errors import Forbidden, NotFound
+from tests.support.off_dps import off_dps_form
 from tests.unit.referrals.test_referral_offers import ACORN, BIRCH, DEADLINE, NOW, OFFICER, published, terms
 from tests.unit.referrals.test_referral_offers import membership as admitted
 
@@ -118,7 +119,7 @@ def test_no_suitable_offer_ends_access_when_decided_and_the_referral_goes_off_th
     referral, _, _ = closed_with_offers(acorn_meets=False, birch_meets=False)
     ended = AccessEnded(ASSESSED, "no offer met the needs: the referral goes off the DPS")
     assert closed_to(referral, ACORN) == ended
-    referral.record_off_dps_exception("No provider near enough", by=OFFICER, now=AWARDED)
+    referral.record_off_dps_exception("No provider near enough", off_dps_form(), by=OFFICER, now=AWARDED)
     assert closed_to(referral, ACORN) == ended and closed_to(referral, BIRCH) == ended
 
 

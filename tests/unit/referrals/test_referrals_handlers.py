@@ -13,6 +13,7 @@ from services.referrals import handlers
 from services.referrals.domain import Membership, MembershipStatus, PricingLine, ReferralStatus
 from shared.actor import Actor
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tests.support.off_dps import off_dps_form
 from tests.unit.referrals.fakes import FakeUnitOfWork
 
 NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
@@ -258,7 +259,7 @@ def test_no_suitable_offer_then_an_off_dps_exception(uow):
     handlers.assess_offer(uow, OFFICER, referral.id, offer.id, meets_needs=False, reason="Too far",
                           criteria_met=marks)
     handlers.complete_assessment(uow, OFFICER, referral.id)
-    handlers.record_off_dps_exception(uow, OFFICER, referral.id, "No provider near enough")
+    handlers.record_off_dps_exception(uow, OFFICER, referral.id, "No provider near enough", off_dps_form())
     assert uow.published("off_dps_exception.recorded")[0]["reason"] == "No provider near enough"
     assert handlers.off_dps_exceptions(uow)[0]["referral_id"] == referral.id
 

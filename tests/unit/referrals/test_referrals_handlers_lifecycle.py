@@ -15,6 +15,7 @@ import pytest
 from services.referrals import handlers
 from services.referrals.domain import Membership, MembershipStatus, ReferralStatus
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from tests.support.off_dps import off_dps_form
 from tests.unit.referrals import test_referrals_handlers as handler_tests
 from tests.unit.referrals.test_referrals_handlers import (
     ACORN,
@@ -197,7 +198,7 @@ def test_off_dps_exception_after_no_offers_at_all_also_tells_awards_the_referral
     uow.registry.memberships.clear()
     referral = published(uow)
     handlers.close_referral_early(uow, OFFICER, referral.id)  # nobody to wait for
-    handlers.record_off_dps_exception(uow, OFFICER, referral.id, "No provider on lot 1")
+    handlers.record_off_dps_exception(uow, OFFICER, referral.id, "No provider on lot 1", off_dps_form())
     assert [m.type for m in uow.messages if m.type != "referral.published"] == [
         "referral.closed", "off_dps_exception.recorded"]
 
@@ -205,12 +206,12 @@ def test_off_dps_exception_after_no_offers_at_all_also_tells_awards_the_referral
 def test_off_dps_exception_is_refused_while_an_offer_meets_the_needs_or_without_a_reason(uow):
     referral = published(uow)
     made = offer(uow, referral)
-    refused(Conflict, handlers.record_off_dps_exception, uow, OFFICER, referral.id, "Too early")
+    refused(Conflict, handlers.record_off_dps_exception, uow, OFFICER, referral.id, "Too early", off_dps_form())
     uow.clock = AFTER
-    refused(Conflict, handlers.record_off_dps_exception, uow, OFFICER, referral.id, "Not assessed")
+    refused(Conflict, handlers.record_off_dps_exception, uow, OFFICER, referral.id, "Not assessed", off_dps_form())
     _assess(uow, referral, made.id)
     handlers.complete_assessment(uow, OFFICER, referral.id)
-    refused(Conflict, handlers.record_off_dps_exception, uow, OFFICER, referral.id, "Prefer another")
-    refused((Conflict, InvalidInput), handlers.record_off_dps_exception, uow, OFFICER, referral.id, "")
+    refused(Conflict, handlers.record_off_dps_exception, uow, OFFICER, referral.id, "Prefer another", off_dps_form())
+    refused((Conflict, InvalidInput), handlers.record_off_dps_exception, uow, OFFICER, referral.id, "", off_dps_form())
     assert referral.off_dps_exception is None
 

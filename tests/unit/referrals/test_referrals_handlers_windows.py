@@ -27,6 +27,7 @@ from services.referrals.domain import DpsRecord, Membership, MembershipStatus, R
 from shared.catalogue import FIRST_DPS_ID, event_type
 from shared.errors import Conflict, InvalidInput
 from shared.events import new_event
+from tests.support.off_dps import off_dps_form
 from tests.unit.referrals.fakes import FakeUnitOfWork
 
 SUCCESSOR = uuid.UUID("5e1d2c3b-4a59-4687-9a0b-1c2d3e4f5a6b")
@@ -135,13 +136,13 @@ def closed_and_assessed(uow, meets: bool = True):
 def test_awards_reporting_no_eligible_offers_opens_the_way_off_the_dps(uow):
     referral = closed_and_assessed(uow)
     with pytest.raises(Conflict):
-        handlers.record_off_dps_exception(uow, OFFICER, referral.id, "The provider is full")
+        handlers.record_off_dps_exception(uow, OFFICER, referral.id, "The provider is full", off_dps_form())
     deliver(uow, "calloff.no_eligible_offers", {
         "referral_id": str(referral.id), "dps_id": str(FIRST_DPS_ID),
         "offers": [{"offer_id": str(referral.live_offers[0].id), "provider_id": str(ACORN),
                     "reasons": ["no capacity"]}]})
     assert referral.no_eligible_offers_at is not None and "referral.no_eligible_offers" in uow.audited()
-    handlers.record_off_dps_exception(uow, OFFICER, referral.id, "The provider is full")
+    handlers.record_off_dps_exception(uow, OFFICER, referral.id, "The provider is full", off_dps_form())
     assert uow.published("off_dps_exception.recorded")
 
 
