@@ -225,6 +225,8 @@ class ReferralClosedData(Schema):
     looked_after = fields.Boolean()
     start_date = fields.Date()
     expected_weeks = fields.Integer()
+    full_time_provision_by = fields.Date(allow_none=True)  # the sixth school day (null: no such duty)
+    first_school_day = fields.Date(allow_none=True)  # school day 1 of it: a looked-after child's aim
     no_suitable_offer = fields.Boolean()
     invited_provider_ids = fields.List(fields.UUID())
     window_basis = fields.Raw(allow_none=True)
@@ -413,6 +415,8 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "full_time": domain.is_full_time(event.lot, profile.hours_per_week), "ehcp": profile.ehcp,
                 "looked_after": profile.looked_after, "start_date": profile.start_date,
                 "expected_weeks": profile.expected_weeks, "no_suitable_offer": event.no_suitable_offer,
+                "full_time_provision_by": event.profile.full_time_provision_by,
+                "first_school_day": event.first_school_day,
                 "invited_provider_ids": list(event.invited), "window_basis": window_basis_data(event.window_basis),
                 "window_closed_at": utc(event.window_closed_at),
                 "offers": [_closed_offer(o) for o in event.offers],

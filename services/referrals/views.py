@@ -20,7 +20,8 @@ def council_view(referral: Referral, child_ref: UUID) -> dict:
     return {
         "referral_id": referral.id, "team": referral.team, "lot": referral.lot, "status": referral.status.value,
         "deadline": referral.deadline, "exclusion_start": referral.exclusion_start,
-        "full_time_provision_by": referral.full_time_provision_by, "child_ref": child_ref,
+        "full_time_provision_by": referral.full_time_provision_by, "first_day_aim": referral.first_day_aim,
+        "child_ref": child_ref,
         "child": {"name": child.name, "date_of_birth": child.date_of_birth, "upn": child.upn,
                   "address": child.address},
         "profile": profile_data(referral.profile), "questions": _questions(referral),

@@ -18,7 +18,7 @@ from datetime import date
 import pytest
 
 from demo import journey as j
-from shared.calendar import WORKING_DAYS
+from shared.calendar import WORKING_DAYS, school_calendar
 from shared.catalogue import CATALOGUE
 from tests.support.runtime import token, wait_until
 
@@ -139,7 +139,7 @@ def test_the_referral_shows_the_sixth_school_day_and_providers_see_only_the_prof
     referral = call_off.referral
     view = j.council_view(client, referral)
     exclusion_start = date.fromisoformat(view["exclusion_start"])
-    sixth_day = WORKING_DAYS.nth_open_day(exclusion_start, 6).isoformat()
+    sixth_day = school_calendar().nth_open_day(exclusion_start, 6).isoformat()
     assert view["full_time_provision_by"] == referral.full_time_provision_by == sixth_day
     assert view["child"]["upn"] == referral.child["upn"]  # the council side has the child's details
 
