@@ -144,7 +144,8 @@ class StartPlacement(MethodView):
         """Confirm the child has started (the provider for its own placement, or an officer)"""
         caller = _actor()
         with _runtime().unit_of_work(_actor()) as uow:
-            handlers.start_placement(uow, caller, placement_id, body["started_on"], body.get("overlap_reason"))
+            handlers.start_placement(uow, caller, placement_id, body["started_on"], body.get("overlap_reason"),
+                                     calendar=_runtime().calendar)
         return _detail(placement_id, caller)
 
 
@@ -265,7 +266,8 @@ class Reviews(MethodView):
     def post(self, body, placement_id):
         """Review progress against the aims (clears any flag for review)"""
         with _runtime().unit_of_work(_actor()) as uow:
-            placement, review = handlers.record_review(uow, _actor(), placement_id, **body)
+            placement, review = handlers.record_review(uow, _actor(), placement_id, **body,
+                                                       calendar=_runtime().calendar)
         return _review_row(review, placement_id, placement.review_due_date)
 
 

@@ -93,6 +93,8 @@ class ReviewRequest(Schema):
     attainment = fields.String(required=True, validate=_choice(domain.Progress))
     behaviour = fields.String(required=True, validate=_choice(domain.Progress))
     notes = _text(10000, required=True, metadata={"description": "progress against the placement's aims"})
+    child_views = _text(10000, required=True, metadata={"description": "the child's views, in their words"})
+    family_views = _text(10000, required=True, metadata={"description": "the family's views, in their words"})
 
 
 class QualificationSchema(Schema):
@@ -257,6 +259,8 @@ class ReviewSchema(Schema):
     attainment = fields.String()
     behaviour = fields.String()
     notes = fields.String()
+    child_views = fields.String()
+    family_views = fields.String()
     recorded_by = fields.String()
     recorded_at = AwareDateTime()
     next_review_due = Date(allow_none=True)

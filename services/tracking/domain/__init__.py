@@ -11,6 +11,9 @@ Read in this order:
                (`assess_week`: unexplained absence, low attendance under
                `ConcernPolicy`, whose threshold and window are the council's
                settings);
+- `sixth_day`  the sixth day tracked: each child's deadline (from referrals),
+               the first day of full-time provision (concurrent part-time
+               placements add up), met / at risk / missed by N school days;
 - `events`     what is published on `dps.tracking`;
 - `reports`    the report definitions over plain rows: accountability,
                committed spend by month, active placements, overdue reviews,
@@ -68,6 +71,16 @@ from .reports import (
                          commitment_by_month,
                          committed_spend_by_month,
                          overdue_reviews,
+)
+from .sixth_day import (
+                         SIXTH_DAY_RULE,
+                         SixthDayDuty,
+                         SixthDayRow,
+                         SixthDayStatus,
+                         first_full_time_day,
+                         full_time_on,
+                         sixth_day_row,
+                         standing,
 )
 from .values import (
                          PLANNED_END_REASONS,
@@ -137,6 +150,14 @@ __all__ = [
     "commitment_by_month",
     "committed_spend_by_month",
     "overdue_reviews",
+    "SIXTH_DAY_RULE",
+    "SixthDayDuty",
+    "SixthDayRow",
+    "SixthDayStatus",
+    "first_full_time_day",
+    "full_time_on",
+    "sixth_day_row",
+    "standing",
     "PLANNED_END_REASONS",
     "POSITIVE_NEXT_STEPS",
     "ConcernKind",

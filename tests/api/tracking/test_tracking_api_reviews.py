@@ -22,7 +22,8 @@ from tests.api.tracking.tracking_support import (
 
 REVIEW = {"review_date": "2024-02-16", "attendance": "improving", "attitude": "steady",
           "attainment": "improving", "behaviour": "declining",
-          "notes": "attending most days; reading age up; two incidents at lunchtime"}
+          "notes": "attending most days; reading age up; two incidents at lunchtime",
+          "child_views": "likes the art room; wants to go back to a school", "family_views": "mum sees him calmer"}
 
 
 def _review(client, placement_id, headers=OFFICER, **changes):
