@@ -382,6 +382,22 @@ class OverdueReviews(MethodView):
         return _report(query, rows, schemas.OverdueRowSchema, f"overdue-reviews-{today}")
 
 
+@reports_blp.route("/sixth-day")
+class SixthDay(MethodView):
+    @reports_blp.arguments(schemas.SixthDayQuery, location="query")
+    @reports_blp.response(200, schemas.SixthDayRowSchema(many=True), headers=LINK_DOC)
+    @requires(*REPORTERS)
+    def get(self, query):
+        """Each child's sixth-day deadline, first day of full-time provision, and met / at risk / missed by N
+        school days; an excluded child placed only part-time is flagged"""
+        today = query.get("on") or _today()
+        runtime = _runtime()
+        with runtime.unit_of_work(read_only=True) as uow:
+            rows = views.sixth_day(uow.session, _scope(), today, runtime.calendar, runtime.settings.full_time_hours,
+                                   query.get("status"))
+        return _report(query, rows, schemas.SixthDayRowSchema, f"sixth-day-{today}")
+
+
 @reports_blp.route("/census")
 class Census(MethodView):
     @reports_blp.arguments(schemas.CensusQuery, location="query")

@@ -56,6 +56,20 @@ class BlockPlaceAllocated(_Award):
     cost_pence = fields.Integer(required=True, strict=True)
 
 
+class ReferralClosed(_Data):
+    """What the sixth day needs of a closed referral (the deadline referrals worked out, trusted here)."""
+
+    referral_id = fields.UUID(required=True)
+    child_ref = fields.UUID(required=True)
+    team = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    lot = fields.Integer(required=True, strict=True)
+    reason_for_ap = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    looked_after = fields.Boolean(load_default=False)
+    full_time_provision_by = fields.Date(load_default=None, allow_none=True)  # none: no sixth-day duty
+    first_school_day = fields.Date(load_default=None, allow_none=True)
+    at = fields.AwareDateTime(required=True)
+
+
 class MembershipChanged(_Data):
     provider_id = fields.UUID(required=True)
     provider_name = fields.String(required=True)
@@ -120,4 +134,6 @@ def event_handlers() -> dict[str, Handler]:
         "membership.admitted": reading(membership, _membership("admitted", with_reason=False)),
         "provider.registration_changed": reading(cached(ProviderNamed), _provider_named),
         "child.erased": reading(cached(erasure.ChildErased), erasure.child_erased),
+        # the sixth-day deadline of each child referred (none for a medical or post-16 referral)
+        "referral.closed": reading(cached(ReferralClosed), handlers.note_sixth_day),
     }

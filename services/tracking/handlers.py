@@ -87,6 +87,21 @@ def place_award(uow: UnitOfWork, award: dict, source: domain.PlacementSource) ->
     return True
 
 
+# -- the sixth day (the consumer commits) ---------------------------------------------
+
+def note_sixth_day(uow: UnitOfWork, referral: dict) -> bool:
+    """The sixth-day deadline of a closed referral (`referral.closed`), kept per child and deadline; a
+    referral with none (medical, post-16) is not kept.  Returns whether there was one."""
+    if referral["full_time_provision_by"] is None:
+        return False
+    uow.sixth_day.note(domain.SixthDayDuty(
+        child_ref=referral["child_ref"], full_time_provision_by=referral["full_time_provision_by"],
+        referral_id=referral["referral_id"], team=referral["team"], lot=referral["lot"],
+        reason_for_ap=referral["reason_for_ap"], looked_after=referral["looked_after"],
+        first_school_day=referral["first_school_day"], noted_at=referral["at"]))
+    return True
+
+
 # -- the registry's memberships (the consumer commits) ---------------------------------
 
 def note_provider_name(uow: UnitOfWork, provider_id: UUID, name: str, at: datetime) -> None:

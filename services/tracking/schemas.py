@@ -144,6 +144,12 @@ class OverdueQuery(_ReportRows):
     on = Date(metadata={"description": "default today"})
 
 
+class SixthDayQuery(_ReportRows):
+    on = Date(metadata={"description": "the day the standing is judged on (default today)"})
+    status = fields.String(validate=_choice(domain.SixthDayStatus),
+                           metadata={"description": "only the children met, at_risk or missed"})
+
+
 class CensusQuery(_Report):
     year = Integer(required=True, validate=validate.Range(min=2000, max=2100))
 
@@ -339,6 +345,29 @@ class OverdueRowSchema(Schema):
     days_overdue = Integer(allow_none=True)
     flagged_for_review = fields.Boolean()
     flag_reasons = fields.List(fields.String())
+
+
+class SixthDayRowSchema(Schema):
+    """A child's sixth day: the deadline, the first day of full-time provision, and the standing."""
+
+    child_ref = fields.UUID()
+    referral_id = fields.UUID(metadata={"description": "the latest referral for this duty"})
+    team = fields.String()
+    lot = Integer()
+    reason_for_ap = fields.String()
+    looked_after = fields.Boolean()
+    full_time_provision_by = Date(metadata={"description": "the deadline: the sixth school day"})
+    first_day_aim = Date(allow_none=True, metadata={"description": "a looked-after child's aim: the first "
+                                                                   "school day"})
+    first_day_aim_met = fields.Boolean(allow_none=True)
+    first_full_time_day = Date(allow_none=True, metadata={
+        "description": "the first day of full-time provision: one full-time placement, or concurrent placements "
+                       "together more than the full-time hours (DPS_FULL_TIME_HOURS)"})
+    sixth_day_status = fields.String(metadata={"description": "met, at_risk or missed"})
+    missed_by_school_days = Integer(allow_none=True, metadata={
+        "description": "school days from the deadline to the first full-time day (or, without one yet, today)"})
+    placed_part_time_only = fields.Boolean(metadata={
+        "description": "an excluded child whose provision so far is part-time only: flagged"})
 
 
 class CensusRowSchema(Schema):

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from services.tracking import messages
-from services.tracking.repository import ConcernRepository, PlacementRepository, RegistryReplica
+from services.tracking.repository import ConcernRepository, PlacementRepository, RegistryReplica, SixthDayDuties
 from shared.unit_of_work import AuditEntry, Message, UnitOfWork
 
 
@@ -17,6 +17,7 @@ class TrackingUnitOfWork(UnitOfWork):
         self.placements = PlacementRepository(session, self.now)
         self.concerns = ConcernRepository(session)
         self.registry = RegistryReplica(session)
+        self.sixth_day = SixthDayDuties(session)
 
     def translate(self, event) -> Iterable[Message | AuditEntry]:
         placement = next(p for p in self.placements.seen if p.placement_id == event.placement_id)

@@ -149,8 +149,9 @@ class SixthDayRow:
 
 def sixth_day_row(duty: SixthDayDuty, placements: Iterable[Provision], *, today: date, calendar: Calendar,
                   full_time_hours: Decimal = DEFAULT_FULL_TIME_HOURS) -> SixthDayRow:
-    placements = list(placements)
+    placements = [p for p in placements if p.started_on is not None and p.started_on <= today]  # as it was today
     first = first_full_time_day(placements, counts_from=duty.counts_from, full_time_hours=full_time_hours)
+    first = first if first is not None and first <= today else None
     where = standing(duty.full_time_provision_by, first, today, calendar)
     aim = duty.first_day_aim
     return SixthDayRow(

@@ -93,3 +93,9 @@ def test_a_looked_after_child_shows_the_first_day_aim_and_whether_it_was_met():
                         calendar=school_calendar())
     assert (row.first_day_aim, row.first_day_aim_met, row.status) == (date(2025, 10, 22), False, SixthDayStatus.MET)
     assert sixth_day_row(duty(), [], today=date(2025, 11, 3), calendar=school_calendar()).first_day_aim_met is None
+
+
+def test_judged_on_an_earlier_day_later_provision_is_not_yet_there():
+    spells = [Spell(date(2025, 11, 10), full_time=True)]
+    assert sixth_day_row(duty(), spells, today=date(2025, 11, 5), calendar=school_calendar()).status is \
+        SixthDayStatus.AT_RISK
