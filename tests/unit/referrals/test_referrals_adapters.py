@@ -94,6 +94,9 @@ def test_referral_closed_carries_the_child_ref_and_numbers_as_json_numbers():
     assert type_ == "referral.closed" and data["child_ref"] == str(child_ref)
     assert data["hours_per_week"] == 12.5 and data["offers"][0]["units_per_week"] == 2.5
     assert data["offers"][0]["total_pence"] == 120_000 and data["full_time"] is False
+    # the sixth-day deadline and its first school day, for tracking's sixth-day report
+    assert (data["full_time_provision_by"], data["first_school_day"]) == (
+        referral.full_time_provision_by.isoformat(), referral.first_school_day.isoformat())
     with pytest.raises(ValueError):
         message_for(closed)  # never without the child_ref
 
