@@ -21,8 +21,7 @@ def upgrade() -> None:
         sa.Column("noted_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("child_ref", "full_time_provision_by", name=op.f("pk_sixth_day_duties")),
     )
-    with op.batch_alter_table("sixth_day_duties", schema=None) as batch_op:
-        batch_op.create_index("ix_sixth_day_duties_team", ["team", "full_time_provision_by"], unique=False)
+    op.create_index("ix_sixth_day_duties_team", "sixth_day_duties", ["team", "full_time_provision_by"])
     # Reviews recorded before: no views recorded (empty).
     with op.batch_alter_table("reviews", schema=None) as batch_op:
         batch_op.add_column(sa.Column("child_views", sa.Text(), nullable=False, server_default=""))
@@ -30,9 +29,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("reviews", schema=None) as batch_op:
-        batch_op.drop_column("family_views")
-        batch_op.drop_column("child_views")
-    with op.batch_alter_table("sixth_day_duties", schema=None) as batch_op:
-        batch_op.drop_index("ix_sixth_day_duties_team")
-    op.drop_table("sixth_day_duties")
+    op.drop_table("sixth_day_duties")  # and its index
+    with op.batch_alter_table("reviews") as batch_op:
+        for column in ("family_views", "child_views"):
+            batch_op.drop_column(column)
