@@ -176,4 +176,7 @@ def test_reviews_fall_due_every_six_school_weeks_and_keep_the_child_and_family_v
     assert response.json["next_review_due"] == "2026-02-02"  # the Christmas holidays do not count
     [listed] = client.get(f"/v1/placements/{placement_id}/reviews", headers=OFFICER).json
     assert (listed["child_views"], listed["family_views"]) == (REVIEW["child_views"], REVIEW["family_views"])
+    child_ref = client.get(f"/v1/placements/{placement_id}", headers=OFFICER).json["child_ref"]
+    [held] = client.get(f"/v1/subject-access/{child_ref}", headers=MANAGER).json["records"]["reviews"]
+    assert (held["child_views"], held["family_views"]) == (REVIEW["child_views"], REVIEW["family_views"])
     assert client.get("/v1/reports/overdue-reviews", headers=OFFICER).json == []

@@ -102,3 +102,10 @@ def test_an_erased_child_leaves_the_report(rt, children):
     client, ref = children
     deliver(rt, "child.erased", {"child_ref": ref["late"], "at": "2025-11-12T09:00:00+00:00"}, producer="referrals")
     assert ref["late"] not in {row["child_ref"] for row in client.get("/v1/reports/sixth-day", headers=MANAGER).json}
+
+
+def test_the_childs_subject_access_bundle_holds_the_deadline(rt, children):
+    client, ref = children
+    records = client.get(f"/v1/subject-access/{ref['not_yet']}", headers=MANAGER).json["records"]
+    assert [duty["full_time_provision_by"] for duty in records["sixth_day_duties"]] == ["2025-11-14"]
+    assert records["placements"] == []
