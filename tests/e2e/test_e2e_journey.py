@@ -262,6 +262,11 @@ def test_the_reports_and_the_ocds_export_show_the_placement(client, call_off):
     assert sum(r["committed_pence"] for r in reports["committed_spend"]) == one_day
     # it ended today, so today it is no longer active (issue #16 item 9)
     assert reports["active_placements"] == []
+    # the excluded child's sixth day: the deadline referrals worked out, reported by tracking (issue #16)
+    sixth_day = client.call("GET", "tracking", "/v1/reports/sixth-day", j.REPORTING)
+    [child] = [row for row in sixth_day if row["referral_id"] == str(call_off.referral.id)]
+    assert child["full_time_provision_by"] == call_off.referral.full_time_provision_by
+    assert child["sixth_day_status"] in ("met", "at_risk", "missed")
     as_csv = client.send("GET", "tracking", "/v1/reports/accountability", j.REPORTING, query={"format": "csv"})
     assert as_csv.status == 200 and str(bridges.id) in as_csv.text
 

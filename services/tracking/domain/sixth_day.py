@@ -20,8 +20,8 @@ begun; **missed** once the deadline has passed without it, by the school days
 from the deadline to the first full-time day (or, while still without it, to
 today).  School days are the council's school calendar.
 
-An excluded child placed only part-time (started provision, never full-time)
-is flagged (`part_time_only`): DfE expects full-time provision for an excluded
+An excluded child placed only part-time (in provision today, never full-time
+since the duty began) is flagged (`part_time_only`): DfE expects full-time provision for an excluded
 child; part-time only by exception, and then reviewed.
 """
 
@@ -121,11 +121,10 @@ def standing(deadline: date, first_full_time: date | None, today: date, calendar
 
 
 def part_time_only(reason_for_ap: str, placements: Iterable[Provision], first_full_time: date | None,
-                   counts_from: date) -> bool:
-    """An excluded child with provision started since the duty began, none of it ever full-time."""
+                   today: date) -> bool:
+    """An excluded child in provision today, none of it full-time since the duty began."""
     return (reason_for_ap == PERMANENT_EXCLUSION and first_full_time is None
-            and any(p.started_on is not None and (p.end_date is None or p.end_date > counts_from)
-                    for p in placements))
+            and any(active_on(p.started_on, p.end_date, today) for p in placements))
 
 
 @dataclass(frozen=True)
@@ -160,4 +159,4 @@ def sixth_day_row(duty: SixthDayDuty, placements: Iterable[Provision], *, today:
         full_time_provision_by=duty.full_time_provision_by, first_day_aim=aim, first_full_time_day=first,
         status=where.status, missed_by_school_days=where.missed_by_school_days,
         first_day_aim_met=None if aim is None else (first is not None and first <= aim),
-        placed_part_time_only=part_time_only(duty.reason_for_ap, placements, first, duty.counts_from))
+        placed_part_time_only=part_time_only(duty.reason_for_ap, placements, first, today))

@@ -99,3 +99,9 @@ def test_judged_on_an_earlier_day_later_provision_is_not_yet_there():
     spells = [Spell(date(2025, 11, 10), full_time=True)]
     assert sixth_day_row(duty(), spells, today=date(2025, 11, 5), calendar=school_calendar()).status is \
         SixthDayStatus.AT_RISK
+
+
+def test_an_excluded_child_whose_part_time_placement_has_ended_is_missed_not_flagged_as_placed():
+    ended = [Spell(date(2025, 11, 3), date(2025, 11, 7), hours_per_week=Decimal(15))]
+    row = sixth_day_row(duty(), ended, today=date(2025, 11, 12), calendar=school_calendar())
+    assert row.status is SixthDayStatus.MISSED and not row.placed_part_time_only
