@@ -140,6 +140,7 @@ class ReferralPublishedData(Schema):
     invited_provider_ids = fields.List(fields.UUID())
     no_eligible_providers = fields.Boolean()
     full_time_provision_by = fields.Date(allow_none=True)
+    first_day_aim = fields.Date(allow_none=True)
     hours_per_week = Number()
     expected_weeks = fields.Integer()
     window_basis = fields.Raw()  # already dumped by WindowBasisData
@@ -386,7 +387,7 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot, "team": shared.team,
                 "deadline": utc(shared.deadline), "invited_provider_ids": list(event.invited),
                 "no_eligible_providers": event.no_eligible_providers,
-                "full_time_provision_by": shared.full_time_provision_by,
+                "full_time_provision_by": shared.full_time_provision_by, "first_day_aim": shared.first_day_aim,
                 "hours_per_week": shared.profile.hours_per_week, "expected_weeks": shared.profile.expected_weeks,
                 "window_basis": window_basis_data(event.window_basis), "republished_from": event.republished_from,
                 "questions": questions_data(shared),

@@ -281,7 +281,10 @@ class ProviderReferralOut(Schema):
     team = fields.String()
     status = fields.String(metadata={"description": "open, closed or cancelled"})
     deadline = AwareDateTime()
-    full_time_provision_by = Date(allow_none=True)
+    full_time_provision_by = Date(allow_none=True, metadata={"description": "the sixth school day: full-time "
+                                                                           "provision by then at the latest"})
+    first_day_aim = Date(allow_none=True, metadata={"description": "a looked-after child: the council aims for "
+                                                                   "full-time provision from this first school day"})
     profile = fields.Nested(ProfileOut)
     questions = fields.List(fields.Nested(QuestionOut))
     my_live_offer_id = fields.UUID(allow_none=True)

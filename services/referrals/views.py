@@ -52,7 +52,8 @@ def provider_view(referral: Referral, provider_id: UUID) -> dict:
     return {
         "referral_id": shared.referral_id, "lot": shared.lot, "team": shared.team,
         "status": PROVIDER_STATUS.get(referral.status, "closed"), "deadline": shared.deadline,
-        "full_time_provision_by": shared.full_time_provision_by, "profile": profile_data(shared.profile),
+        "full_time_provision_by": shared.full_time_provision_by, "first_day_aim": shared.first_day_aim,
+        "profile": profile_data(shared.profile),
         "questions": [{"question_id": q.id, "text": q.text} for q in shared.questions],
         "my_live_offer_id": live.id if live else None, "declined": provider_id in referral.declines,
     }

@@ -235,7 +235,8 @@ class Referral:
         """What providers and events see: never the child's identifying details."""
         return ProfileForProviders(referral_id=self.id, lot=self.lot, team=self.team, profile=self.profile,
                                    questions=tuple(self.questions), deadline=self.deadline,
-                                   full_time_provision_by=self.full_time_provision_by)
+                                   full_time_provision_by=self.full_time_provision_by,
+                                   first_day_aim=self.first_day_aim)
 
     # --- publish and cancel
 

@@ -159,6 +159,7 @@ def test_permanent_exclusion_of_a_looked_after_child_aims_for_the_first_day_with
                         exclusion_start=date(2024, 3, 6))
     assert excluded.full_time_provision_by == date(2024, 3, 13)
     assert excluded.first_day_aim == excluded.first_school_day == date(2024, 3, 6)
+    assert excluded.profile_for_providers().first_day_aim == date(2024, 3, 6)  # the provider knows the aim
 
 
 def test_a_child_not_looked_after_has_no_first_day_aim():
