@@ -36,7 +36,8 @@ placements_blp = Blueprint("placements", __name__, url_prefix="/v1",
 attendance_blp = Blueprint("attendance", __name__, url_prefix="/v1",
                            description="Weekly attendance returns and the concerns they raise")
 reviews_blp = Blueprint("reviews", __name__, url_prefix="/v1",
-                        description="Reviews every six weeks against the aims; outcomes")
+                        description="Reviews every six school weeks against the aims, with the child's and "
+                                    "the family's views; outcomes")
 reports_blp = Blueprint("reports", __name__, url_prefix="/v1/reports",
                         description="Reports for the manager, reporting and officers (their team's rows)")
 

@@ -6,7 +6,7 @@ Read in this order:
 - `values`     the vocabulary: states, end reasons, next steps, progress;
 - `placement`  the Placement aggregate: start (with the overlap rule), end,
                cancel (an award the child never took up), safeguarding and
-               provision, attendance returns, reviews every six weeks, outcomes;
+               provision, attendance returns, reviews every six school weeks, outcomes;
 - `attendance` a week's return, its rate, and the concern rules
                (`assess_week`: unexplained absence, low attendance under
                `ConcernPolicy`, whose threshold and window are the council's
