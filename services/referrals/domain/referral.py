@@ -53,7 +53,7 @@ from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .common import check_aware, check_lot, council_date, required_text
-from .deadlines import SixthDay, sixth_day, sixth_day_applies
+from .deadlines import SIXTH_DAY_RULE, SixthDay, sixth_day, sixth_day_applies
 from .dps import DpsRecord, WindowBasis, check_may_invite, offer_window
 from .events import (
     AssessedOffer,
@@ -111,7 +111,8 @@ def _check_form(*, team: str, lot: int, child: ChildDetails, profile: Profile, d
         raise InvalidInput("must be a date", field="exclusion_start")
     if exclusion_start is None:
         if profile.reason is ReasonForAP.PERMANENT_EXCLUSION:
-            raise InvalidInput("the date the permanent exclusion starts is required", field="exclusion_start")
+            raise InvalidInput(f"the date the permanent exclusion starts is required: the deadline counts from it "
+                               f"({SIXTH_DAY_RULE})", field="exclusion_start")
         exclusion_start = referred_on or council_date(now)  # no school place from the referral at the latest
     return sixth_day(exclusion_start, looked_after=profile.looked_after, calendar=calendar)
 
