@@ -767,7 +767,9 @@ def record_review(client: Client, placement_id: str, *, notes: str, attendance: 
                   attitude: str = "improving", attainment: str = "steady", behaviour: str = "improving",
                   review_date: date | None = None, officer: Actor = OFFICER) -> dict:
     body = {"review_date": (review_date or council_today()).isoformat(), "attendance": attendance,
-            "attitude": attitude, "attainment": attainment, "behaviour": behaviour, "notes": notes}
+            "attitude": attitude, "attainment": attainment, "behaviour": behaviour, "notes": notes,
+            "child_views": "Likes the small group; wants to go back to a school.",
+            "family_views": "Pleased with the progress; worried about the journey."}
     view = client.call("POST", "tracking", f"/v1/placements/{placement_id}/reviews", officer, expect=201, body=body)
     client.say(officer, f"reviews the placement against its aims: attendance {attendance}, attitude {attitude}, "
                         f"attainment {attainment}, behaviour {behaviour}")

@@ -4,13 +4,24 @@ England and Wales share the same bank holidays; the `holidays` package keeps
 them (including one-off days such as a coronation) so we do not.  A school
 calendar is the same thing restricted to term dates, with INSET and other
 closure days as extra closed dates.
+
+The school calendar is configuration (`school_calendar`): the file that
+`DPS_SCHOOL_CALENDAR_FILE` names, or by default the term dates shipped in
+`shared/data/school_calendar.csv` (its source is named at its top).  Terms
+count only within the school years the file covers (1 September before its
+first term to 31 August after its last); outside them a day is a working day,
+so a calendar that has run out does not stop every deadline: replace the file
+before then.
 """
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -40,13 +51,31 @@ def is_bank_holiday(day: date) -> bool:
 class Term:
     start: date
     end: date  # inclusive
+    name: str = ""
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise ValueError("a term cannot end before it starts")
+            raise ValueError(f"{self.label} cannot end before it starts")
 
     def __contains__(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    @property
+    def label(self) -> str:
+        return f"{self.name or 'a term'} ({self.start.isoformat()} to {self.end.isoformat()})"
+
+
+def _school_year_start(day: date) -> date:
+    return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+
+
+def check_terms(terms: tuple[Term, ...]) -> tuple[Term, ...]:
+    """The terms in date order; two that overlap are refused naming both (a school day is in one term)."""
+    ordered = tuple(sorted(terms, key=lambda t: (t.start, t.end)))
+    for earlier, later in pairwise(ordered):
+        if later.start <= earlier.end:
+            raise ValueError(f"the terms {earlier.label} and {later.label} overlap")
+    return ordered
 
 
 @dataclass(frozen=True)
@@ -57,10 +86,20 @@ class Calendar:
     closed_dates: frozenset[date] = field(default_factory=frozenset)
     terms: tuple[Term, ...] = ()
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "terms", check_terms(tuple(self.terms)))
+
+    def covers(self, day: date) -> bool:
+        """Whether the terms speak for `day`: within the school years from the first term to the last."""
+        if not self.terms:
+            return False
+        last = self.terms[-1].end
+        return _school_year_start(self.terms[0].start) <= day < date(_school_year_start(last).year + 1, 9, 1)
+
     def is_open(self, day: date) -> bool:
         if day.weekday() >= 5 or is_bank_holiday(day) or day in self.closed_dates:
             return False
-        return not self.terms or any(day in term for term in self.terms)
+        return not self.covers(day) or any(day in term for term in self.terms)
 
     def add_days(self, start: date, count: int) -> date:
         """The `count`-th open day after `start` (start itself not counted).
@@ -90,6 +129,23 @@ class Calendar:
         first = start if self.is_open(start) else self.add_days(start, 1)
         return self.add_days(first, n - 1)
 
+    def open_weeks_after(self, start: date, weeks: int) -> date:
+        """The day `weeks` school weeks after `start`: the seven days from `start` are its first week, the
+        next seven its second, and a week with no open day in it (a holiday) does not count.  Six school
+        weeks from a Monday with no holiday between is the Monday six weeks on; with a half term between,
+        seven weeks on."""
+        if weeks < 0:
+            raise ValueError("weeks must not be negative")
+        counted, week_start = 0, start
+        limit = start + timedelta(days=3660)
+        while counted < weeks:
+            if week_start > limit:
+                raise ValueError("no school weeks within ten years of the start")
+            if any(self.is_open(week_start + timedelta(days=n)) for n in range(7)):
+                counted += 1
+            week_start += timedelta(days=7)
+        return week_start
+
     def open_days_between(self, start: date, end: date) -> int:
         """Open days after `start` up to and including `end`."""
         count, day = 0, start
@@ -102,6 +158,51 @@ class Calendar:
 
 WORKING_DAYS = Calendar()
 """Monday to Friday less England and Wales bank holidays."""
+
+SCHOOL_CALENDAR_FILE = "DPS_SCHOOL_CALENDAR_FILE"
+DEFAULT_SCHOOL_CALENDAR = Path(__file__).parent / "data" / "school_calendar.csv"
+
+
+def school_calendar(path: str | Path | None = None) -> Calendar:
+    """The school calendar of the settings: the file `DPS_SCHOOL_CALENDAR_FILE` names, else the default
+    shipped with the code.  A missing or malformed file, or one whose terms overlap, raises ValueError
+    naming the setting (and the line or the terms), so the service stops at start."""
+    return _read_calendar(str(path or DEFAULT_SCHOOL_CALENDAR))
+
+
+@lru_cache(maxsize=8)
+def _read_calendar(path: str) -> Calendar:
+    """CSV with a header `kind,name,start,end` (lines starting # are comments: the source):
+    `term` rows are terms (inclusive), `closed` rows close every day from start to end (INSET days,
+    closures) within the terms."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{SCHOOL_CALENDAR_FILE}: cannot read {path}: {exc.strerror}") from None
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    rows = csv.DictReader((line for _, line in lines))
+    if rows.fieldnames is None or [name.strip() for name in rows.fieldnames] != ["kind", "name", "start", "end"]:
+        raise ValueError(f"{SCHOOL_CALENDAR_FILE}: {path} must start with the header kind,name,start,end")
+    terms, closed = [], set()
+    for (number, _), row in zip(lines[1:], rows, strict=True):
+        try:
+            kind, name, start, end = ((row[column] or "").strip() for column in ("kind", "name", "start", "end"))
+            start, end = date.fromisoformat(start), date.fromisoformat(end)
+            if kind == "term":
+                terms.append(Term(start, end, name))
+            elif kind == "closed":
+                if end < start:
+                    raise ValueError("a closure cannot end before it starts")
+                closed.update(start + timedelta(days=n) for n in range((end - start).days + 1))
+            else:
+                raise ValueError(f"kind must be term or closed, not {kind!r}")
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{SCHOOL_CALENDAR_FILE}: {path} line {number}: {exc}") from None
+    try:
+        return Calendar(closed_dates=frozenset(closed), terms=tuple(terms))
+    except ValueError as exc:
+        raise ValueError(f"{SCHOOL_CALENDAR_FILE}: {path}: {exc} (a school day belongs to one term)") from None
 
 
 def add_working_days(start: date, count: int) -> date:

@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from shared.catalogue import SERVICES
@@ -100,9 +101,10 @@ class Settings:
     metrics_port: int | None = None  # a consumer's or relay's Prometheus port (off when None)
     # DPS_RETENTION_* as set: each service's retention table (services/<service>/retention.py) reads its own
     retention: dict[str, str] = field(default_factory=dict)
-    # referrals: the school calendar the sixth-day deadline counts in (services/referrals/school_calendar.py)
-    term_dates: str = ""  # "2024-09-04:2024-12-20,2025-01-06:2025-04-04"
-    closed_dates: str = ""  # "2024-10-25,2025-02-14"
+    # the school calendar (shared.calendar.school_calendar): a file of the council's term dates; none: the default
+    school_calendar_file: str = ""
+    # more than this many hours a week in the day is full-time education (DfE; DPS_FULL_TIME_HOURS)
+    full_time_hours: Decimal = Decimal(18)
     # tracking: a low-attendance concern below this share over this many weeks
     attendance_threshold: str = "0.80"
     attendance_window_weeks: str = "4"
@@ -178,8 +180,8 @@ def load_settings(service: str) -> Settings:
         metrics_port=int(port) if (port := _env("DPS_METRICS_PORT")) else None,
         retention={name: value for name, value in os.environ.items()
                    if name.startswith("DPS_RETENTION_") and value != ""},
-        term_dates=(_env("DPS_TERM_DATES", "") or "").strip(),
-        closed_dates=(_env("DPS_CLOSED_DATES", "") or "").strip(),
+        school_calendar_file=(_env("DPS_SCHOOL_CALENDAR_FILE", "") or "").strip(),
+        full_time_hours=_hours("DPS_FULL_TIME_HOURS", "18"),
         attendance_threshold=_env("DPS_ATTENDANCE_THRESHOLD", "0.80"),
         attendance_window_weeks=_env("DPS_ATTENDANCE_WINDOW_WEEKS", "4"),
         ocid_prefix=_env("DPS_AWARDS_OCID_PREFIX"),
@@ -262,6 +264,17 @@ def _date(name: str, default: str) -> date:
         return date.fromisoformat(raw.strip())
     except ValueError:
         raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {raw!r}") from None
+
+
+def _hours(name: str, default: str) -> Decimal:
+    raw = (_env(name, default) or default).strip()
+    try:
+        hours = Decimal(raw)
+    except ArithmeticError:
+        hours = Decimal("NaN")
+    if not hours.is_finite() or not 0 < hours < 168:
+        raise ValueError(f"{name} must be a number of hours a week (more than 0), not {raw!r}")
+    return hours
 
 
 def _key(name: str) -> str | None:

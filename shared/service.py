@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.actor import Actor
 from shared.auth import TokenVerifier
+from shared.calendar import Calendar, school_calendar
 from shared.config import Settings, load_settings
 from shared.db import make_engine, make_session_factory, migrate, utcnow
 from shared.messaging.consumer import EventConsumer, Handler
@@ -91,6 +92,8 @@ class Runtime:
         self.definition = definition
         self.settings = settings
         definition.check_settings(settings)  # a bad setting stops the process at start, not at a request
+        # the school calendar every service counts school days in (a bad file stops the process, named)
+        self.calendar: Calendar = school_calendar(settings.school_calendar_file)
         self.engine = engine or make_engine(settings.database_url)
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
         tables = definition.metadata.tables

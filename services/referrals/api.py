@@ -20,7 +20,6 @@ from flask_smorest import Blueprint
 
 from services.referrals import erasure_api, handlers, views, webhooks
 from services.referrals import schemas as s
-from services.referrals.school_calendar import school_calendar
 from services.referrals.unit_of_work import ReferralsUnitOfWork
 from shared import audit
 from shared.actor import Actor
@@ -72,9 +71,8 @@ def _identity_read(*shown: handlers.CouncilView) -> None:
 
 
 def _calendar() -> Calendar:
-    """The school calendar of the settings (a malformed one is refused when the settings load)."""
-    settings = current_app.extensions["dps"].settings
-    return school_calendar(settings.term_dates, settings.closed_dates)
+    """The school calendar of the settings (a malformed one stops the service at start)."""
+    return current_app.extensions["dps"].calendar
 
 
 # --- the council side --------------------------------------------------------------------

@@ -143,6 +143,7 @@ class ReferralPublishedData(Schema):
     invited_provider_ids = fields.List(fields.UUID())
     no_eligible_providers = fields.Boolean()
     full_time_provision_by = fields.Date(allow_none=True)
+    first_day_aim = fields.Date(allow_none=True)
     hours_per_week = Number()
     expected_weeks = fields.Integer()
     window_basis = fields.Raw(metadata={"dumped_by": WindowBasisData})
@@ -228,6 +229,8 @@ class ReferralClosedData(Schema):
     looked_after = fields.Boolean()
     start_date = fields.Date()
     expected_weeks = fields.Integer()
+    full_time_provision_by = fields.Date(allow_none=True)  # the sixth school day (null: no such duty)
+    first_school_day = fields.Date(allow_none=True)  # school day 1 of it: a looked-after child's aim
     no_suitable_offer = fields.Boolean()
     invited_provider_ids = fields.List(fields.UUID())
     window_basis = fields.Raw(allow_none=True, metadata={"dumped_by": WindowBasisData})
@@ -462,7 +465,7 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "referral_id": event.referral_id, "dps_id": event.dps_id, "lot": event.lot, "team": shared.team,
                 "deadline": utc(shared.deadline), "invited_provider_ids": list(event.invited),
                 "no_eligible_providers": event.no_eligible_providers,
-                "full_time_provision_by": shared.full_time_provision_by,
+                "full_time_provision_by": shared.full_time_provision_by, "first_day_aim": shared.first_day_aim,
                 "hours_per_week": shared.profile.hours_per_week, "expected_weeks": shared.profile.expected_weeks,
                 "window_basis": window_basis_data(event.window_basis), "republished_from": event.republished_from,
                 "questions": questions_data(shared),
@@ -491,6 +494,8 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "full_time": domain.is_full_time(event.lot, profile.hours_per_week), "ehcp": profile.ehcp,
                 "looked_after": profile.looked_after, "start_date": profile.start_date,
                 "expected_weeks": profile.expected_weeks, "no_suitable_offer": event.no_suitable_offer,
+                "full_time_provision_by": event.profile.full_time_provision_by,
+                "first_school_day": event.first_school_day,
                 "invited_provider_ids": list(event.invited), "window_basis": window_basis_data(event.window_basis),
                 "window_closed_at": utc(event.window_closed_at),
                 "offers": [_closed_offer(o) for o in event.offers],

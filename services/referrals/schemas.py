@@ -82,7 +82,10 @@ class ReferralIn(Schema):
     lot = _lot(required=True)
     deadline = AwareDateTime(required=True, metadata={"description": "Deadline for offers (future)"})
     exclusion_start = Date(load_default=None, allow_none=True,
-                                  metadata={"description": "First day of a permanent exclusion"})
+                           metadata={"description": "First day of a permanent exclusion (required for one); for "
+                                                    "another non-medical reason the first day the child has no "
+                                                    "school place (default: the day of the referral). The sixth "
+                                                    "school day counts from it"})
     child = fields.Nested(ChildIn, required=True)
     profile = fields.Nested(ProfileIn, required=True)
     questions = fields.List(_text(), load_default=list,
@@ -284,8 +287,10 @@ class CouncilReferralOut(Schema):
     deadline = AwareDateTime()
     exclusion_start = Date(allow_none=True)
     full_time_provision_by = Date(allow_none=True,
-                                         metadata={"description": "Sixth school day of a permanent exclusion "
-                                                                  "(first for a looked-after child)"})
+                                  metadata={"description": "The sixth school day: full-time provision by then at "
+                                                           "the latest (every reason but medical and post-16)"})
+    first_day_aim = Date(allow_none=True, metadata={"description": "A looked-after child's aim: full-time "
+                                                                   "provision from the first school day"})
     child_ref = fields.UUID()
     child = fields.Nested(ChildOut)
     profile = fields.Nested(ProfileOut)
@@ -323,7 +328,10 @@ class ProviderReferralOut(Schema):
     team = fields.String()
     status = fields.String(metadata={"description": "open, closed or cancelled"})
     deadline = AwareDateTime()
-    full_time_provision_by = Date(allow_none=True)
+    full_time_provision_by = Date(allow_none=True, metadata={"description": "the sixth school day: full-time "
+                                                                           "provision by then at the latest"})
+    first_day_aim = Date(allow_none=True, metadata={"description": "a looked-after child: the council aims for "
+                                                                   "full-time provision from this first school day"})
     profile = fields.Nested(ProfileOut)
     questions = fields.List(fields.Nested(QuestionOut))
     my_live_offer_id = fields.UUID(allow_none=True)

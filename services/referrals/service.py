@@ -4,14 +4,8 @@ from datetime import datetime
 from pathlib import Path
 
 from services.referrals import api, consumers, handlers, messages, models, orm, retention, subject_access
-from services.referrals.school_calendar import school_calendar
 from services.referrals.unit_of_work import ReferralsUnitOfWork
-from shared.config import Settings
 from shared.service import ScheduledJob, ServiceDefinition
-
-
-def check_settings(settings: Settings) -> None:
-    school_calendar(settings.term_dates, settings.closed_dates)  # a malformed calendar stops the service, named
 
 
 def close_referrals_past_deadline(uow: ReferralsUnitOfWork, now: datetime) -> None:
@@ -35,7 +29,6 @@ def definition() -> ServiceDefinition:
         retention=retention.retention,
         subject_access=subject_access.gather,
         unit_of_work=ReferralsUnitOfWork,
-        check_settings=check_settings,
         versions=Path(__file__).parent / "migrations" / "versions",
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,

@@ -20,7 +20,8 @@ def council_view(referral: Referral, child_ref: UUID) -> dict:
     return {
         "referral_id": referral.id, "team": referral.team, "lot": referral.lot, "status": referral.status.value,
         "deadline": referral.deadline, "exclusion_start": referral.exclusion_start,
-        "full_time_provision_by": referral.full_time_provision_by, "child_ref": child_ref,
+        "full_time_provision_by": referral.full_time_provision_by, "first_day_aim": referral.first_day_aim,
+        "child_ref": child_ref,
         "child": {"name": child.name, "date_of_birth": child.date_of_birth, "upn": child.upn,
                   "address": child.address},
         "profile": profile_data(referral.profile), "questions": _questions(referral),
@@ -52,7 +53,8 @@ def provider_view(referral: Referral, provider_id: UUID) -> dict:
     return {
         "referral_id": shared.referral_id, "lot": shared.lot, "team": shared.team,
         "status": PROVIDER_STATUS.get(referral.status, "closed"), "deadline": shared.deadline,
-        "full_time_provision_by": shared.full_time_provision_by, "profile": profile_data(shared.profile),
+        "full_time_provision_by": shared.full_time_provision_by, "first_day_aim": shared.first_day_aim,
+        "profile": profile_data(shared.profile),
         "questions": [{"question_id": q.id, "text": q.text} for q in shared.questions],
         "my_live_offer_id": live.id if live else None, "declined": provider_id in referral.declines,
     }

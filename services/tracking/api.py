@@ -35,7 +35,8 @@ placements_blp = Blueprint("placements", __name__, url_prefix="/v1",
 attendance_blp = Blueprint("attendance", __name__, url_prefix="/v1",
                            description="Weekly attendance returns and the concerns they raise")
 reviews_blp = Blueprint("reviews", __name__, url_prefix="/v1",
-                        description="Reviews every six weeks against the aims; outcomes")
+                        description="Reviews every six school weeks against the aims, with the child's and "
+                                    "the family's views; outcomes")
 reports_blp = Blueprint("reports", __name__, url_prefix="/v1/reports",
                         description="Reports for the manager, reporting and officers (their team's rows)")
 
@@ -143,7 +144,8 @@ class StartPlacement(MethodView):
         """Confirm the child has started (the provider for its own placement, or an officer)"""
         caller = _actor()
         with _runtime().unit_of_work(_actor()) as uow:
-            handlers.start_placement(uow, caller, placement_id, body["started_on"], body.get("overlap_reason"))
+            handlers.start_placement(uow, caller, placement_id, body["started_on"], body.get("overlap_reason"),
+                                     calendar=_runtime().calendar)
         return _detail(placement_id, caller)
 
 
@@ -265,7 +267,8 @@ class Reviews(MethodView):
     def post(self, body, placement_id):
         """Review progress against the aims (clears any flag for review)"""
         with _runtime().unit_of_work(_actor()) as uow:
-            placement, review = handlers.record_review(uow, _actor(), placement_id, **body)
+            placement, review = handlers.record_review(uow, _actor(), placement_id, **body,
+                                                       calendar=_runtime().calendar)
         return _review_row(review, placement_id, placement.review_due_date)
 
 
@@ -380,6 +383,22 @@ class OverdueReviews(MethodView):
         with _runtime().unit_of_work(read_only=True) as uow:
             rows = views.overdue_reviews(uow.session, _scope(), today)
         return _report(query, rows, schemas.OverdueRowSchema, f"overdue-reviews-{today}")
+
+
+@reports_blp.route("/sixth-day")
+class SixthDay(MethodView):
+    @reports_blp.arguments(schemas.SixthDayQuery, location="query")
+    @reports_blp.response(200, schemas.SixthDayRowSchema(many=True), headers=LINK_DOC)
+    @requires(*REPORTERS)
+    def get(self, query):
+        """Each child's sixth-day deadline, first day of full-time provision, and met / at risk / missed by N
+        school days; an excluded child placed only part-time is flagged"""
+        today = query.get("on") or _today()
+        runtime = _runtime()
+        with runtime.unit_of_work(read_only=True) as uow:
+            rows = views.sixth_day(uow.session, _scope(), today, runtime.calendar, runtime.settings.full_time_hours,
+                                   query.get("status"))
+        return _report(query, rows, schemas.SixthDayRowSchema, f"sixth-day-{today}")
 
 
 @reports_blp.route("/census")

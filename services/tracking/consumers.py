@@ -72,6 +72,8 @@ class BlockContractConfirmed(_Data):
     def _period(self, data, **kwargs):
         if data["contract_end"] < data["contract_start"]:
             raise ValidationError("the contract ends before it starts", "contract_end")
+
+
 class OffDpsPlacementApproved(_Award):
     """An approved off-DPS exception.  Its provider is not on the DPS: its name comes with it."""
 
@@ -79,6 +81,19 @@ class OffDpsPlacementApproved(_Award):
     weekly_cost_pence = fields.Integer(required=True, strict=True)
     total_pence = fields.Integer(required=True, strict=True)
     approved_by = fields.String(load_default=None, allow_none=True)
+
+class ReferralClosed(_Data):
+    """What the sixth day needs of a closed referral (the deadline referrals worked out, trusted here)."""
+
+    referral_id = fields.UUID(required=True)
+    child_ref = fields.UUID(required=True)
+    team = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    lot = fields.Integer(required=True, strict=True)
+    reason_for_ap = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    looked_after = fields.Boolean(load_default=False)
+    full_time_provision_by = fields.Date(load_default=None, allow_none=True)  # none: no sixth-day duty
+    first_school_day = fields.Date(load_default=None, allow_none=True)
+    at = fields.AwareDateTime(required=True)
 
 
 class MembershipChanged(_Data):
@@ -156,4 +171,6 @@ def event_handlers() -> dict[str, Handler]:
         "membership.admitted": reading(membership, _membership("admitted", with_reason=False)),
         "provider.registration_changed": reading(cached(ProviderNamed), _provider_named),
         "child.erased": reading(cached(erasure.ChildErased), erasure.child_erased),
+        # the sixth-day deadline of each child referred (none for a medical or post-16 referral)
+        "referral.closed": reading(cached(ReferralClosed), handlers.note_sixth_day),
     }

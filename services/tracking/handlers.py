@@ -21,6 +21,7 @@ from uuid import UUID
 from services.tracking import domain
 from services.tracking.domain import Placement, Provision, Safeguarding
 from shared.actor import Actor
+from shared.calendar import WORKING_DAYS, Calendar
 from shared.errors import Conflict, Forbidden
 from shared.unit_of_work import AuditEntry, UnitOfWork
 
@@ -102,6 +103,21 @@ def note_block_contract(uow: UnitOfWork, contract: dict) -> bool:
     return True
 
 
+# -- the sixth day (the consumer commits) ---------------------------------------------
+
+def note_sixth_day(uow: UnitOfWork, referral: dict) -> bool:
+    """The sixth-day deadline of a closed referral (`referral.closed`), kept per child and deadline; a
+    referral with none (medical, post-16) is not kept.  Returns whether there was one."""
+    if referral["full_time_provision_by"] is None:
+        return False
+    uow.sixth_day.note(domain.SixthDayDuty(
+        child_ref=referral["child_ref"], full_time_provision_by=referral["full_time_provision_by"],
+        referral_id=referral["referral_id"], team=referral["team"], lot=referral["lot"],
+        reason_for_ap=referral["reason_for_ap"], looked_after=referral["looked_after"],
+        first_school_day=referral["first_school_day"], noted_at=referral["at"]))
+    return True
+
+
 # -- the registry's memberships (the consumer commits) ---------------------------------
 
 def note_provider_name(uow: UnitOfWork, provider_id: UUID, name: str, at: datetime) -> None:
@@ -138,12 +154,13 @@ def apply_membership(uow: UnitOfWork, *, provider_id: UUID, provider_name: str, 
 # -- starting, ending, cancelling, arrangements ----------------------------------------
 
 def start_placement(uow: UnitOfWork, actor: Actor, placement_id: UUID, started_on: date,
-                    overlap_reason: str | None = None) -> Placement:
+                    overlap_reason: str | None = None, calendar: Calendar = WORKING_DAYS) -> Placement:
+    """Confirm the start; the first review is due six school weeks on (`calendar`: the school calendar)."""
     placement = _load(uow, actor, placement_id)
     uow.placements.lock_child(placement.child_ref)  # the child's other placements cannot start meanwhile
     with _about_placement():
         placement.start(started_on, by=actor, now=uow.now(), others=uow.placements.of_child(placement.child_ref),
-                        overlap_reason=overlap_reason)
+                        overlap_reason=overlap_reason, calendar=calendar)
     uow.commit()
     return placement
 
@@ -226,13 +243,17 @@ def acknowledge_concern(uow: UnitOfWork, actor: Actor, concern_id: UUID, note: s
 # -- reviews and outcomes -----------------------------------------------------------
 
 def record_review(uow: UnitOfWork, actor: Actor, placement_id: UUID, *, review_date: date, attendance: str,
-                  attitude: str, attainment: str, behaviour: str, notes: str) -> tuple[Placement, domain.Review]:
+                  attitude: str, attainment: str, behaviour: str, notes: str, child_views: str, family_views: str,
+                  calendar: Calendar = WORKING_DAYS) -> tuple[Placement, domain.Review]:
+    """Progress against the aims beside the child's and the family's views; the next review is due six
+    school weeks on (`calendar`: the school calendar)."""
     _council_only(actor, "record a review")
     placement = _load(uow, actor, placement_id)
     with _about_placement():
         review = placement.record_review(review_date, attendance=attendance, attitude=attitude,
                                          attainment=attainment, behaviour=behaviour, notes=notes,
-                                         by=actor, now=uow.now())
+                                         child_views=child_views, family_views=family_views,
+                                         by=actor, now=uow.now(), calendar=calendar)
     uow.commit()
     return placement, review
 

@@ -171,6 +171,9 @@ reviews = sa.Table(
     sa.Column("attainment", Choice(values.Progress, 20), nullable=False),
     sa.Column("behaviour", Choice(values.Progress, 20), nullable=False),
     sa.Column("notes", sa.Text, nullable=False),
+    # the child's and the family's views, in their words (reviews recorded before: none recorded)
+    sa.Column("child_views", sa.Text, nullable=False, server_default=""),
+    sa.Column("family_views", sa.Text, nullable=False, server_default=""),
     sa.Column("recorded_by", sa.String(200), nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Index("ix_reviews_placement", "placement_id", "review_date"),
@@ -188,6 +191,22 @@ outcomes = sa.Table(
     sa.Column("recorded_by", sa.String(200), nullable=False),
     sa.Column("recorded_at", UTCDateTime, nullable=False),
     sa.Index("ix_outcomes_placement", "placement_id", "recorded_on"),
+)
+
+# Each child's sixth-day deadline, from referrals' `referral.closed` (domain.SixthDayDuty): one row per
+# child and deadline (a re-published referral for the same duty carries the same deadline).
+sixth_day_duties = sa.Table(
+    "sixth_day_duties", metadata,
+    sa.Column("child_ref", sa.Uuid, primary_key=True),
+    sa.Column("full_time_provision_by", sa.Date, primary_key=True),  # the sixth school day
+    sa.Column("referral_id", sa.Uuid, nullable=False),  # the latest referral for it
+    sa.Column("team", sa.String(50), nullable=False),
+    sa.Column("lot", sa.Integer, nullable=False),
+    sa.Column("reason_for_ap", sa.String(200), nullable=False),
+    sa.Column("looked_after", sa.Boolean, nullable=False),
+    sa.Column("first_school_day", sa.Date, nullable=True),
+    sa.Column("noted_at", UTCDateTime, nullable=False),
+    sa.Index("ix_sixth_day_duties_team", "team", "full_time_provision_by"),
 )
 
 committed_spend = sa.Table(

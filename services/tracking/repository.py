@@ -157,6 +157,21 @@ class BlockContractReplica:
         return True
 
 
+class SixthDayDuties:
+    """Each child's sixth-day deadlines (Core: a fact from referrals, kept as it came)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def note(self, duty: domain.SixthDayDuty) -> None:
+        """Keep the deadline; a later referral for the same duty (re-published) replaces the earlier's."""
+        upsert_if_newer(self.session, models.sixth_day_duties,
+                        {"child_ref": duty.child_ref, "full_time_provision_by": duty.full_time_provision_by},
+                        "noted_at", duty.noted_at, referral_id=duty.referral_id, team=duty.team, lot=duty.lot,
+                        reason_for_ap=duty.reason_for_ap, looked_after=duty.looked_after,
+                        first_school_day=duty.first_school_day)
+
+
 # -- keeping the stored copies up to date ------------------------------------------
 
 def _changed_placements(session: Session) -> list[Placement]:

@@ -18,8 +18,12 @@ from shared.retention import Period, RetentionRule, RetentionTable, delete_rows
 CHILDREN = ("attendance_returns", "committed_spend", "concerns", "outcomes", "reviews")
 
 
+PLACEMENT_YEARS = Period("DPS_RETENTION_PLACEMENT_YEARS", 6, "years", 3,
+                         "PCR 2015 regulation 84: the call-off's record kept at least 3 years")
+
+
 def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
-    placements, contracts = tables["placements"], tables["block_contracts"]
+    placements, contracts, duties = tables["placements"], tables["block_contracts"], tables["sixth_day_duties"]
     # A cancelled placement never started: it ended when it was cancelled.
     ended = sa.func.coalesce(placements.c.end_date, sa.func.date(placements.c.updated_at))
     return RetentionTable(
@@ -27,9 +31,7 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
             RetentionRule(
                 "placement", "a placement: its attendance, concerns, reviews, outcomes and committed spend",
                 ("placements", *CHILDREN),
-                Period("DPS_RETENTION_PLACEMENT_YEARS", 6, "years", 3,
-                       "PCR 2015 regulation 84: the call-off's record kept at least 3 years"),
-                "the placement's end", "deleted",
+                PLACEMENT_YEARS, "the placement's end", "deleted",
                 lambda s, cutoff, now, n: delete_rows(
                     s, placements, sa.and_(placements.c.status.in_(("ended", "cancelled")),
                                            ended < cutoff.date()), n,
@@ -41,6 +43,11 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
                        "PCR 2015 regulation 84: procurement records kept at least 3 years"),
                 "the contract's end", "deleted",
                 lambda s, cutoff, now, n: delete_rows(s, contracts, contracts.c.contract_end < cutoff.date(), n)),
+            RetentionRule(
+                "sixth_day", "a child's sixth-day deadline (the record that the duty was met, or missed)",
+                ("sixth_day_duties",), PLACEMENT_YEARS, "the deadline", "deleted",
+                lambda s, cutoff, now, n: delete_rows(s, duties, duties.c.full_time_provision_by < cutoff.date(),
+                                                      n)),
         ),
         kept={
             "providers": "a copy of the registry's providers' names, replaced by its events",

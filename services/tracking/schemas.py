@@ -93,6 +93,8 @@ class ReviewRequest(Schema):
     attainment = fields.String(required=True, validate=_choice(domain.Progress))
     behaviour = fields.String(required=True, validate=_choice(domain.Progress))
     notes = _text(10000, required=True, metadata={"description": "progress against the placement's aims"})
+    child_views = _text(10000, required=True, metadata={"description": "the child's views, in their words"})
+    family_views = _text(10000, required=True, metadata={"description": "the family's views, in their words"})
 
 
 class QualificationSchema(Schema):
@@ -140,6 +142,12 @@ class AccountabilityQuery(_ReportRows):
 
 class OverdueQuery(_ReportRows):
     on = Date(metadata={"description": "default today"})
+
+
+class SixthDayQuery(_ReportRows):
+    on = Date(metadata={"description": "the day the standing is judged on (default today)"})
+    status = fields.String(validate=_choice(domain.SixthDayStatus),
+                           metadata={"description": "only the children met, at_risk or missed"})
 
 
 class CensusQuery(_Report):
@@ -261,6 +269,8 @@ class ReviewSchema(Schema):
     attainment = fields.String()
     behaviour = fields.String()
     notes = fields.String()
+    child_views = fields.String()
+    family_views = fields.String()
     recorded_by = fields.String()
     recorded_at = AwareDateTime()
     next_review_due = Date(allow_none=True)
@@ -344,6 +354,27 @@ class SpendMonthRowSchema(Schema):
     spent_pence = Integer(metadata={
         "description": "what the month's days that have passed cost: placements that started, to today or their "
                        "end, and block contracts, places filled or not"})
+class SixthDayRowSchema(Schema):
+    """A child's sixth day: the deadline, the first day of full-time provision, and the standing."""
+
+    child_ref = fields.UUID()
+    referral_id = fields.UUID(metadata={"description": "the latest referral for this duty"})
+    team = fields.String()
+    lot = Integer()
+    reason_for_ap = fields.String()
+    looked_after = fields.Boolean()
+    full_time_provision_by = Date(metadata={"description": "the deadline: the sixth school day"})
+    first_day_aim = Date(allow_none=True, metadata={"description": "a looked-after child's aim: the first "
+                                                                   "school day"})
+    first_day_aim_met = fields.Boolean(allow_none=True)
+    first_full_time_day = Date(allow_none=True, metadata={
+        "description": "the first day of full-time provision: one full-time placement, or concurrent placements "
+                       "together more than the full-time hours (DPS_FULL_TIME_HOURS)"})
+    sixth_day_status = fields.String(metadata={"description": "met, at_risk or missed"})
+    missed_by_school_days = Integer(allow_none=True, metadata={
+        "description": "school days from the deadline to the first full-time day (or, without one yet, today)"})
+    placed_part_time_only = fields.Boolean(metadata={
+        "description": "an excluded child whose provision so far is part-time only: flagged"})
 
 
 class CensusRowSchema(Schema):

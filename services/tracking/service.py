@@ -33,6 +33,7 @@ def definition() -> ServiceDefinition:
         description=(
             "What happened to each child after the award: placements made from awards, started, ended "
             "with the next step (or cancelled when the child never started); weekly attendance returns "
-            "and the concerns they raise; reviews every six weeks; outcomes; and the reports that hold "
+            "and the concerns they raise; reviews every six school weeks with the child's and the family's "
+            "views; each child's sixth day; outcomes; and the reports that hold "
             "providers to account. Events on the `dps.tracking` exchange: see docs/reporting-events.md."),
     )

@@ -13,6 +13,7 @@ from services.tracking.repository import (
     ConcernRepository,
     PlacementRepository,
     RegistryReplica,
+    SixthDayDuties,
 )
 from shared.unit_of_work import AuditEntry, Message, UnitOfWork
 
@@ -23,6 +24,7 @@ class TrackingUnitOfWork(UnitOfWork):
         self.concerns = ConcernRepository(session)
         self.registry = RegistryReplica(session)
         self.block_contracts = BlockContractReplica(session)
+        self.sixth_day = SixthDayDuties(session)
 
     def translate(self, event) -> Iterable[Message | AuditEntry]:
         placement = next(p for p in self.placements.seen if p.placement_id == event.placement_id)

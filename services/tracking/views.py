@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.tracking import domain, models
 from services.tracking.domain import PlacementStatus
+from shared.calendar import Calendar
 from shared.errors import NotFound
 
 P = models.placements
@@ -292,6 +294,39 @@ def overdue_reviews(session: Session, seen: dict, today: date) -> list[dict]:
         row["flag_reasons"] = [flag.reason for flag in row.pop("review_flags") or []]
         rows.append(row)
     return rows
+
+
+# -- the sixth day ----------------------------------------------------------------------
+
+STATUS_ORDER = {domain.SixthDayStatus.MISSED: 0, domain.SixthDayStatus.AT_RISK: 1, domain.SixthDayStatus.MET: 2}
+
+
+def sixth_day(session: Session, seen: dict, today: date, calendar: Calendar, full_time_hours: Decimal,
+              status: str | None = None) -> list[dict]:
+    """Each child's sixth-day deadline with the first day of full-time provision from the child's
+    placements and its standing (domain.sixth_day_row): missed first (most school days first), then at
+    risk, then met, each by deadline."""
+    D = models.sixth_day_duties
+    query = sa.select(D).order_by(D.c.full_time_provision_by, D.c.child_ref)
+    if seen.get("team") is not None:
+        query = query.where(D.c.team == seen["team"])
+    if seen.get("provider_id") is not None:  # never a provider's report: the duty is the council's
+        return []
+    duties = [domain.SixthDayDuty(**row) for row in session.execute(query).mappings()]
+    placements: dict[UUID, list] = {}
+    children = list({duty.child_ref for duty in duties})
+    for start in range(0, len(children), 500):
+        spells = sa.select(P.c.child_ref, P.c.started_on, P.c.end_date, P.c.hours_per_week, P.c.full_time).where(
+            P.c.child_ref.in_(children[start:start + 500]), P.c.started_on.is_not(None))
+        for spell in session.execute(spells):
+            placements.setdefault(spell.child_ref, []).append(spell)
+    rows = [domain.sixth_day_row(duty, placements.get(duty.child_ref, ()), today=today, calendar=calendar,
+                                 full_time_hours=full_time_hours) for duty in duties]
+    if status is not None:
+        rows = [row for row in rows if row.status.value == status]
+    rows.sort(key=lambda row: (STATUS_ORDER[row.status], -(row.missed_by_school_days or 0),
+                               row.full_time_provision_by, str(row.child_ref)))
+    return [{**vars(row), "sixth_day_status": row.status.value} for row in rows]
 
 
 # -- the January AP census ----------------------------------------------------------

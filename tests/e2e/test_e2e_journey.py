@@ -18,7 +18,7 @@ from datetime import date
 import pytest
 
 from demo import journey as j
-from shared.calendar import WORKING_DAYS
+from shared.calendar import WORKING_DAYS, school_calendar
 from shared.catalogue import CATALOGUE
 from tests.support.runtime import token, wait_until
 
@@ -139,7 +139,7 @@ def test_the_referral_shows_the_sixth_school_day_and_providers_see_only_the_prof
     referral = call_off.referral
     view = j.council_view(client, referral)
     exclusion_start = date.fromisoformat(view["exclusion_start"])
-    sixth_day = WORKING_DAYS.nth_open_day(exclusion_start, 6).isoformat()
+    sixth_day = school_calendar().nth_open_day(exclusion_start, 6).isoformat()
     assert view["full_time_provision_by"] == referral.full_time_provision_by == sixth_day
     assert view["child"]["upn"] == referral.child["upn"]  # the council side has the child's details
 
@@ -262,6 +262,11 @@ def test_the_reports_and_the_ocds_export_show_the_placement(client, call_off):
     assert sum(r["committed_pence"] for r in reports["committed_spend"]) == one_day
     # it ended today, so today it is no longer active (issue #16 item 9)
     assert reports["active_placements"] == []
+    # the excluded child's sixth day: the deadline referrals worked out, reported by tracking (issue #16)
+    sixth_day = client.call("GET", "tracking", "/v1/reports/sixth-day", j.REPORTING)
+    [child] = [row for row in sixth_day if row["referral_id"] == str(call_off.referral.id)]
+    assert child["full_time_provision_by"] == call_off.referral.full_time_provision_by
+    assert child["sixth_day_status"] in ("met", "at_risk", "missed")
     as_csv = client.send("GET", "tracking", "/v1/reports/accountability", j.REPORTING, query={"format": "csv"})
     assert as_csv.status == 200 and str(bridges.id) in as_csv.text
 

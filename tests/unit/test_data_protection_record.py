@@ -40,6 +40,9 @@ PERSONAL = set("""
     grounds decision_reason requested_by decided_by
     notification_addresses
     approved_by refusal_reason registration_refusals
+    first_school_day first_day_aim first_day_aim_met first_full_time_day sixth_day_status missed_by_school_days
+    placed_part_time_only
+    child_views family_views
 """.split())
 
 # Fields that hold no personal data: ids, dates of the process, money, the

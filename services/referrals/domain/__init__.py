@@ -3,7 +3,7 @@
 Read in this order:
 - `profile`: the referral form; identifying details kept apart from the
   pseudonymised profile providers see.
-- `deadlines`: the sixth-day deadline for a permanent exclusion.
+- `deadlines`: the sixth-day deadline (every non-medical referral), and a looked-after child's first-day aim.
 - `registry`: referrals' own copy of lot memberships and pricing schedules.
 - `dps`: the DPS a referral goes to, its last day, and the offer window's
   minimum and its recorded basis.
@@ -14,7 +14,7 @@ Read in this order:
 """
 
 from .common import LOTS, check_lot, council_date
-from .deadlines import full_time_provision_deadline
+from .deadlines import SixthDay, full_time_provision_deadline, sixth_day, sixth_day_applies
 from .dps import DpsRecord, WindowBasis, check_may_invite, choose_dps, offer_window
 from .events import (
                      AssessedOffer,
@@ -56,6 +56,7 @@ from .visibility import (
 __all__ = [
     "DpsRecord", "WindowBasis", "check_may_invite", "choose_dps", "offer_window",
     "LOTS", "check_lot", "is_full_time", "council_date", "full_time_provision_deadline",
+    "SixthDay", "sixth_day", "sixth_day_applies",
     "AssessedOffer", "Event", "OffDpsExceptionRecorded", "OfferChanged", "OfferDeclined", "OfferSubmitted",
     "OfferWithdrawn", "ReferralCancelled", "ReferralClosed", "ReferralPublished",
     "OffDpsDetails", "details_data", "details_fields", "details_from_data",

@@ -11,7 +11,7 @@ with their assessments.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from .dps import WindowBasis
@@ -105,6 +105,7 @@ class ReferralClosed:
     at: datetime
     dps_id: UUID
     window_basis: WindowBasis | None
+    first_school_day: date | None = None  # school day 1 of the sixth-day duty (the deadline is the profile's)
 
 
 @dataclass(frozen=True)

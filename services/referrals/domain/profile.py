@@ -339,3 +339,4 @@ class ProfileForProviders:
     questions: tuple[FurtherQuestion, ...]
     deadline: datetime
     full_time_provision_by: date | None
+    first_day_aim: date | None = None  # a looked-after child's aim: full-time provision from the first school day

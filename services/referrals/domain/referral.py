@@ -53,7 +53,7 @@ from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .common import check_aware, check_lot, council_date, required_text
-from .deadlines import full_time_provision_deadline
+from .deadlines import SIXTH_DAY_RULE, SixthDay, sixth_day, sixth_day_applies
 from .dps import DpsRecord, WindowBasis, check_may_invite, offer_window
 from .events import (
     AssessedOffer,
@@ -99,17 +99,23 @@ OFF_DPS_RULE = ("an off-DPS exception is for a child whose needs no DPS offer ca
 
 def _check_form(*, team: str, lot: int, child: ChildDetails, profile: Profile, deadline: datetime,
                 exclusion_start: date | None, questions: Iterable[FurtherQuestion], now: datetime,
-                calendar: Calendar) -> date | None:
-    """Every rule of the referral form; returns the full-time provision deadline, if any."""
+                calendar: Calendar, referred_on: date | None = None) -> SixthDay | None:
+    """Every rule of the referral form; returns the sixth-day deadline, if the reason carries one."""
     required_text(team, "team", "the commissioning team")
     check_lot(lot)
     _check_deadline(deadline, now)
     check_pseudonymised(child, profile, questions)
-    if profile.reason is not ReasonForAP.PERMANENT_EXCLUSION:
+    if not sixth_day_applies(profile.reason):
         return None
-    if not isinstance(exclusion_start, date) or isinstance(exclusion_start, datetime):
-        raise InvalidInput("the date the permanent exclusion starts is required", field="exclusion_start")
-    return full_time_provision_deadline(exclusion_start, looked_after=profile.looked_after, calendar=calendar)
+    if exclusion_start is not None and (not isinstance(exclusion_start, date) or isinstance(exclusion_start,
+                                                                                            datetime)):
+        raise InvalidInput("must be a date", field="exclusion_start")
+    if exclusion_start is None:
+        if profile.reason is ReasonForAP.PERMANENT_EXCLUSION:
+            raise InvalidInput(f"the date the permanent exclusion starts is required: the deadline counts from it "
+                               f"({SIXTH_DAY_RULE})", field="exclusion_start")
+        exclusion_start = referred_on or council_date(now)  # no school place from the referral at the latest
+    return sixth_day(exclusion_start, looked_after=profile.looked_after, calendar=calendar)
 
 
 def _check_deadline(deadline: datetime, now: datetime) -> None:
@@ -124,7 +130,7 @@ class Referral:
     def __init__(self, *, id: UUID, team: str, lot: int, child: ChildDetails, profile: Profile,
                  deadline: datetime, created_by: str, created_at: datetime,
                  exclusion_start: date | None = None, full_time_provision_by: date | None = None,
-                 questions: Iterable[FurtherQuestion] = (),
+                 first_school_day: date | None = None, questions: Iterable[FurtherQuestion] = (),
                  status: ReferralStatus = ReferralStatus.DRAFT, dps_id: UUID = FIRST_DPS_ID,
                  urgency: str | None = None, republished_from: UUID | None = None) -> None:
         self.id = id
@@ -139,7 +145,8 @@ class Referral:
         self.profile = profile
         self.deadline = deadline
         self.exclusion_start = exclusion_start
-        self.full_time_provision_by = full_time_provision_by
+        self.full_time_provision_by = full_time_provision_by  # the sixth school day (None: no such duty)
+        self.first_school_day = first_school_day  # school day 1 of the duty: a looked-after child's aim
         self.questions: list[FurtherQuestion] = list(questions)
         self.status = status
         self.created_by = created_by
@@ -170,11 +177,12 @@ class Referral:
                calendar: Calendar = WORKING_DAYS, referral_id: UUID | None = None, dps_id: UUID = FIRST_DPS_ID,
                urgency: str | None = None) -> Referral:
         asked = [FurtherQuestion(uuid.uuid4(), text) for text in questions]
-        provision_by = _check_form(team=team, lot=lot, child=child, profile=profile, deadline=deadline,
-                                   exclusion_start=exclusion_start, questions=asked, now=now, calendar=calendar)
+        due = _check_form(team=team, lot=lot, child=child, profile=profile, deadline=deadline,
+                          exclusion_start=exclusion_start, questions=asked, now=now, calendar=calendar)
         referral = cls(id=referral_id or uuid.uuid4(), team=team.strip(), lot=lot, child=child, profile=profile,
                        deadline=deadline, created_by=by, created_at=now, exclusion_start=exclusion_start,
-                       full_time_provision_by=provision_by, questions=asked, dps_id=dps_id,
+                       full_time_provision_by=due and due.deadline, first_school_day=due and due.first_school_day,
+                       questions=asked, dps_id=dps_id,
                        urgency=_urgency(urgency))
         referral.events.append(ReferralCreated(referral_id=referral.id, lot=lot, team=referral.team, by=by,
                                                at=now))
@@ -193,15 +201,21 @@ class Referral:
         lot = self.lot if lot is None else lot
         child, profile = child or self.child, profile or self.profile
         deadline, exclusion_start = deadline or self.deadline, exclusion_start or self.exclusion_start
-        provision_by = _check_form(team=self.team, lot=lot, child=child, profile=profile, deadline=deadline,
-                                   exclusion_start=exclusion_start, questions=self.questions, now=now,
-                                   calendar=calendar)
+        due = _check_form(team=self.team, lot=lot, child=child, profile=profile, deadline=deadline,
+                          exclusion_start=exclusion_start, questions=self.questions, now=now, calendar=calendar,
+                          referred_on=council_date(self.created_at))
         changed = tuple(sorted(name for name, value in {
             "lot": given_lot, "child": given_child, "profile": given_profile, "deadline": given_deadline,
             "exclusion_start": given_start}.items() if value is not None))
         self.lot, self.child, self.profile, self.deadline = lot, child, profile, deadline
-        self.exclusion_start, self.full_time_provision_by = exclusion_start, provision_by
+        self.exclusion_start = exclusion_start
+        self.full_time_provision_by, self.first_school_day = due and due.deadline, due and due.first_school_day
         self.events.append(ReferralRevised(referral_id=self.id, changed=changed, by=by, at=now))
+
+    @property
+    def first_day_aim(self) -> date | None:
+        """A looked-after child's aim: full-time provision from the first school day (day six the backstop)."""
+        return self.first_school_day if self.profile.looked_after else None
 
     def add_question(self, text: str, *, question_id: UUID | None = None) -> FurtherQuestion:
         """A further quality criterion; only on a draft, so no offer is left without its answer."""
@@ -223,7 +237,8 @@ class Referral:
         """What providers and events see: never the child's identifying details."""
         return ProfileForProviders(referral_id=self.id, lot=self.lot, team=self.team, profile=self.profile,
                                    questions=tuple(self.questions), deadline=self.deadline,
-                                   full_time_provision_by=self.full_time_provision_by)
+                                   full_time_provision_by=self.full_time_provision_by,
+                                   first_day_aim=self.first_day_aim)
 
     # --- publish and cancel
 
@@ -286,6 +301,7 @@ class Referral:
         again = Referral(id=referral_id or uuid.uuid4(), team=self.team, lot=self.lot, child=self.child,
                          profile=self.profile, deadline=deadline, created_by=by, created_at=now,
                          exclusion_start=self.exclusion_start, full_time_provision_by=self.full_time_provision_by,
+                         first_school_day=self.first_school_day,
                          questions=[FurtherQuestion(uuid.uuid4(), q.text) for q in self.questions],
                          dps_id=dps_id or self.dps_id, urgency=_urgency(urgency) if urgency is not None
                          else self.urgency, republished_from=self.id)
@@ -516,7 +532,7 @@ class Referral:
             offers=tuple(self._assessed(o) for o in self.live_offers),
             declines=tuple(self.declines.values()), no_suitable_offer=none_meets,
             window_closed_at=self.window_closed_at, by=by, at=now, dps_id=self.dps_id,
-            window_basis=self.window_basis))
+            window_basis=self.window_basis, first_school_day=self.first_school_day))
 
     def _assessed(self, offer: Offer) -> AssessedOffer:
         return AssessedOffer(offer_id=offer.id, provider_id=offer.provider_id, terms=offer.terms,

@@ -6,11 +6,14 @@ Read in this order:
 - `values`     the vocabulary: states, end reasons, next steps, progress;
 - `placement`  the Placement aggregate: start (with the overlap rule), end,
                cancel (an award the child never took up), safeguarding and
-               provision, attendance returns, reviews every six weeks, outcomes;
+               provision, attendance returns, reviews every six school weeks, outcomes;
 - `attendance` a week's return, its rate, and the concern rules
                (`assess_week`: unexplained absence, low attendance under
                `ConcernPolicy`, whose threshold and window are the council's
                settings);
+- `sixth_day`  the sixth day tracked: each child's deadline (from referrals),
+               the first day of full-time provision (concurrent part-time
+               placements add up), met / at risk / missed by N school days;
 - `events`     what is published on `dps.tracking`;
 - `reports`    the report definitions over plain rows: accountability,
                committed spend by month, active placements, overdue reviews,
@@ -76,6 +79,16 @@ from .reports import (
                          overdue_reviews,
                          spend_months,
                          spent_by_month,
+)
+from .sixth_day import (
+                         SIXTH_DAY_RULE,
+                         SixthDayDuty,
+                         SixthDayRow,
+                         SixthDayStatus,
+                         first_full_time_day,
+                         full_time_on,
+                         sixth_day_row,
+                         standing,
 )
 from .values import (
                          PLANNED_END_REASONS,
@@ -153,6 +166,14 @@ __all__ = [
     "spent_by_month",
     "committed_spend_by_month",
     "overdue_reviews",
+    "SIXTH_DAY_RULE",
+    "SixthDayDuty",
+    "SixthDayRow",
+    "SixthDayStatus",
+    "first_full_time_day",
+    "full_time_on",
+    "sixth_day_row",
+    "standing",
     "PLANNED_END_REASONS",
     "POSITIVE_NEXT_STEPS",
     "ConcernKind",

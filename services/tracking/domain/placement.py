@@ -6,7 +6,9 @@ start (`started`), and ends with an end reason and the child's next step
 (`ended`).  An award the child never takes up is cancelled by an officer
 (`cancelled`), with why and where the child goes instead.  While it runs
 the provider returns attendance weekly, officers review it at least every
-six weeks, and outcomes are recorded.  Each change is recorded in `events` for the service layer to publish.
+six school weeks (holidays do not count: the school calendar) with the
+child's and the family's views, and outcomes are recorded.  Each change is
+recorded in `events` for the service layer to publish.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+from shared.calendar import WORKING_DAYS, Calendar
 from shared.errors import Conflict, Forbidden, InvalidInput
 
 from . import events, values
@@ -46,8 +49,9 @@ from .common import (
 )
 from .values import ConcernKind
 
-REVIEW_INTERVAL = timedelta(days=42)
-"""Reviews at least every half term: six weeks from the start or the last review."""
+REVIEW_INTERVAL = 6
+"""Reviews at least every half term: six school weeks from the start or the last review (a week of holiday,
+with no school day in it, does not count: DfE, Arranging alternative provision; council policy on the interval)."""
 
 ENGAGEMENT_SCALE = range(1, 6)
 
@@ -72,9 +76,9 @@ def review_overdue(due: date | None, today: date) -> bool:
     return due is not None and today > due
 
 
-def review_due(started_on: date, last_review_on: date | None) -> date:
-    """The latest day the next review may be held; overdue from the day after."""
-    return (last_review_on or started_on) + REVIEW_INTERVAL
+def review_due(started_on: date, last_review_on: date | None, calendar: Calendar = WORKING_DAYS) -> date:
+    """The latest day the next review may be held (six school weeks on); overdue from the day after."""
+    return calendar.open_weeks_after(last_review_on or started_on, REVIEW_INTERVAL)
 
 
 @dataclass(eq=False)
@@ -88,6 +92,8 @@ class Review:
     by: str
     recorded_at: datetime
     review_id: UUID = field(default_factory=uuid4)
+    child_views: str = ""  # the child's views, in their words
+    family_views: str = ""  # the family's views
 
 
 @dataclass(eq=False)
@@ -143,6 +149,7 @@ class Placement:
     cancel_reason: str | None = None
     standstill_ends_on: date | None = None  # the call-off's standstill's last day, from placement.awarded
     awarded_at: datetime | None = None  # when the award was made (None: not known, no check)
+    review_due_on: date | None = None  # the next review's latest day, on the school calendar (None: not running)
     attendance: dict[date, AttendanceReturn] = field(default_factory=dict)
     concerns: list[Concern] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
@@ -200,7 +207,8 @@ class Placement:
     # Starting
 
     def start(self, started_on: date, *, by: Actor, now: datetime,
-              others: Iterable[Placement] = (), overlap_reason: str | None = None) -> None:
+              others: Iterable[Placement] = (), overlap_reason: str | None = None,
+              calendar: Calendar = WORKING_DAYS) -> None:
         """Confirm the child has started.  `others` are the child's other
         placements: a second overlapping full-time main placement is refused
         (Conflict) unless an officer records why in `overlap_reason`."""
@@ -217,6 +225,7 @@ class Placement:
         reason = self._check_overlap(started_on, others, overlap_reason, by)
         self.status = values.PlacementStatus.STARTED
         self.started_on = started_on
+        self.review_due_on = review_due(started_on, None, calendar)
         self.start_confirmed_by = (values.StartConfirmedBy.PROVIDER if by.is_provider
                                    else values.StartConfirmedBy.OFFICER)
         self.overlap_reason = reason
@@ -265,7 +274,7 @@ class Placement:
                                field="end_date")
         self.status = values.PlacementStatus.ENDED
         self.end_date, self.end_reason, self.next_step = end_date, reason, step
-        self.review_flags = []  # nothing left to review
+        self.review_flags, self.review_due_on = [], None  # nothing left to review
         self.events.append(events.PlacementEnded(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, started_on=self.started_on,
@@ -291,7 +300,7 @@ class Placement:
         self.status = values.PlacementStatus.CANCELLED
         self.end_date = council_date(now)
         self.end_reason, self.next_step, self.cancel_reason = values.EndReason.CANCELLED, step, why
-        self.review_flags = []
+        self.review_flags, self.review_due_on = [], None
         self.events.append(events.PlacementEnded(
             placement_id=self.placement_id, provider_id=self.provider_id, lot=self.lot,
             commissioning_team=self.commissioning_team, started_on=None,
@@ -427,10 +436,11 @@ class Placement:
     @property
     def review_due_date(self) -> date | None:
         """None unless the placement is running: nothing to review before the
-        start or after the end."""
+        start or after the end.  Worked out on the school calendar when it
+        started and at each review (`review_due_on`)."""
         if self.status is not values.PlacementStatus.STARTED:
             return None
-        return review_due(self.started_on, self.last_review_on)
+        return self.review_due_on or review_due(self.started_on, self.last_review_on)
 
     def is_review_overdue(self, today: date) -> bool:
         return review_overdue(self.review_due_date, today)
@@ -456,7 +466,11 @@ class Placement:
 
     def record_review(self, review_date: date, *, attendance: values.Progress | str,
                       attitude: values.Progress | str, attainment: values.Progress | str,
-                      behaviour: values.Progress | str, notes: str, by: Actor, now: datetime) -> Review:
+                      behaviour: values.Progress | str, notes: str, child_views: str, family_views: str,
+                      by: Actor, now: datetime, calendar: Calendar = WORKING_DAYS) -> Review:
+        """Progress against the aims, beside the child's and the family's views (each required: DfE,
+        Arranging alternative provision, 2025: reviews hear the child and the parents; "did not wish to
+        comment" is a view recorded).  The next review is due six school weeks on."""
         ensure_may_see(by, self.provider_id, self.commissioning_team)
         if self.status is values.PlacementStatus.ENDED:
             raise Conflict("the placement has ended and cannot be reviewed")
@@ -470,9 +484,12 @@ class Placement:
             attainment=parse_choice(values.Progress, attainment, "attainment"),
             behaviour=parse_choice(values.Progress, behaviour, "behaviour"),
             notes=required_text(notes, "notes", "notes against the placement's aims"),
+            child_views=required_text(child_views, "child_views", "the child's views"),
+            family_views=required_text(family_views, "family_views", "the family's views"),
             by=by.id, recorded_at=now)
         self.reviews.append(review)
         self.review_flags = []
+        self.review_due_on = review_due(self.started_on, self.last_review_on, calendar)
         self.events.append(events.ReviewRecorded(
             review_id=review.review_id, placement_id=self.placement_id,
             provider_id=self.provider_id, review_date=review_date,

@@ -42,6 +42,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from shared.calendar import WORKING_DAYS, Calendar
+
 from .common import active_on, on_roll_on, rate
 from .placement import Placement, review_due
 from .values import (
@@ -335,8 +337,8 @@ def active_by(rows: Iterable[PlacementRow], dimension: str | Callable[[Placement
     return dict(counts)
 
 
-def overdue_reviews(rows: Iterable[PlacementRow],
-                    today: date) -> list[tuple[PlacementRow, date | None]]:
+def overdue_reviews(rows: Iterable[PlacementRow], today: date,
+                    calendar: Calendar = WORKING_DAYS) -> list[tuple[PlacementRow, date | None]]:
     """Running placements past their review date, or flagged for review,
     longest overdue first, with the date the review was due.  An award not yet
     started that is flagged (its provider was suspended) is listed first,
@@ -347,7 +349,7 @@ def overdue_reviews(rows: Iterable[PlacementRow],
             due.append((row, None))
         if row.status is not PlacementStatus.STARTED:
             continue
-        due_on = review_due(row.started_on, row.last_review_on)
+        due_on = review_due(row.started_on, row.last_review_on, calendar)
         if today > due_on or row.flagged_for_review:
             due.append((row, due_on))
     return sorted(due, key=lambda pair: (pair[1] or date.min, str(pair[0].placement_id)))

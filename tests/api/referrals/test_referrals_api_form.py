@@ -6,8 +6,7 @@ handlers: tests/unit/referrals/test_referrals_handlers_lifecycle.py."""
 
 from __future__ import annotations
 
-import dataclasses
-
+from shared.calendar import school_calendar
 from tests.api.referrals.referrals_support import (
     CHILD,
     DEADLINE,
@@ -104,13 +103,28 @@ def test_identifying_details_are_stored_apart_from_the_profile(client, rt):
 # --- the sixth-day deadline -------------------------------------------------------------------------
 
 
-def test_sixth_day_counts_only_days_of_the_configured_term_calendar(client, rt, monkeypatch):
+def test_sixth_day_counts_only_days_of_the_configured_term_calendar(client, rt, monkeypatch, tmp_path):
     # The spring term breaks after Thursday 13 February until Monday 24; Tuesday 25 is an INSET day.
-    monkeypatch.setattr(rt, "settings", dataclasses.replace(
-        rt.settings, term_dates="2025-01-06:2025-02-13,2025-02-24:2025-04-04", closed_dates="2025-02-25"))
+    terms = tmp_path / "terms.csv"
+    terms.write_text("kind,name,start,end\nterm,Spring 1,2025-01-06,2025-02-13\nterm,Spring 2,2025-02-24,2025-04-04\n"
+                     "closed,INSET day,2025-02-25,2025-02-25\n")
+    monkeypatch.setattr(rt, "calendar", school_calendar(terms))
     form = referral_form(exclusion_start="2025-02-11")  # Tue 11 (1), Wed 12 (2), Thu 13 (3), Mon 24 (4) ...
     # ... Tue 25 closed, Wed 26 (5), Thu 27 (6)
     assert create(client, form)["full_time_provision_by"] == "2025-02-27"
+
+
+def test_a_looked_after_child_shows_the_first_day_aim_and_the_sixth_day_backstop(client, rt):
+    made = create(client, referral_form(profile_changes={"looked_after": True}, exclusion_start="2025-01-11"))
+    assert (made["first_day_aim"], made["full_time_provision_by"]) == ("2025-01-13", "2025-01-20")
+    assert create(client)["first_day_aim"] is None  # not looked after: the sixth day alone
+
+
+def test_a_suspension_referral_counts_the_sixth_day_from_the_first_day_without_a_place(client, rt):
+    made = create(client, referral_form(profile_changes={"reason": "suspension"}, exclusion_start="2025-01-15"))
+    assert made["full_time_provision_by"] == "2025-01-22"  # Wed 15 (1) .. Wed 22 (6)
+    medical = create(client, referral_form(profile_changes={"reason": "medical"}, exclusion_start=None))
+    assert medical["full_time_provision_by"] is None and medical["first_day_aim"] is None
 
 
 # --- refused forms change nothing -------------------------------------------------------------------

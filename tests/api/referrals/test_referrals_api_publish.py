@@ -93,8 +93,8 @@ def test_invited_provider_lists_and_reads_the_pseudonymised_profile(client, rt):
     seen = client.get(f"/v1/provider/referrals/{referral['referral_id']}", headers=provider_auth(acorn)).json
     assert seen["status"] == "open" and seen["profile"] == referral["profile"]
     assert seen["questions"] == referral["questions"] and seen["full_time_provision_by"] == "2025-01-20"
-    assert set(seen) == {"referral_id", "lot", "team", "status", "deadline", "full_time_provision_by", "profile",
-                         "questions", "my_live_offer_id", "declined"}
+    assert set(seen) == {"referral_id", "lot", "team", "status", "deadline", "full_time_provision_by",
+                         "first_day_aim", "profile", "questions", "my_live_offer_id", "declined"}
 
 
 def test_provider_not_invited_hears_of_no_such_referral(client, rt):

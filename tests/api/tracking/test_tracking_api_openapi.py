@@ -26,6 +26,7 @@ EXPECTED = {
     ("get", "/v1/reports/committed-spend"): {"manager", "reporting", "officer"},
     ("get", "/v1/reports/accountability"): {"manager", "reporting", "officer"},
     ("get", "/v1/reports/overdue-reviews"): {"manager", "reporting", "officer"},
+    ("get", "/v1/reports/sixth-day"): {"manager", "reporting", "officer"},
     ("get", "/v1/reports/census"): {"manager", "reporting", "officer"},
     ("get", "/v1/reports/chart.png"): {"manager", "reporting", "officer"},
     ("get", "/v1/reports/attendance-by-week"): {"manager", "reporting", "officer"},

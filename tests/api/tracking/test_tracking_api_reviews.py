@@ -22,7 +22,8 @@ from tests.api.tracking.tracking_support import (
 
 REVIEW = {"review_date": "2024-02-16", "attendance": "improving", "attitude": "steady",
           "attainment": "improving", "behaviour": "declining",
-          "notes": "attending most days; reading age up; two incidents at lunchtime"}
+          "notes": "attending most days; reading age up; two incidents at lunchtime",
+          "child_views": "likes the art room; wants to go back to a school", "family_views": "mum sees him calmer"}
 
 
 def _review(client, placement_id, headers=OFFICER, **changes):
@@ -51,6 +52,8 @@ def test_a_review_records_progress_against_the_aims_and_sets_the_next_due_date(r
 @pytest.mark.parametrize("changes, field", [
     ({"attendance": "great"}, "attendance"),
     ({"notes": ""}, "notes"),
+    ({"child_views": ""}, "child_views"),
+    ({"family_views": " "}, "family_views"),
     ({"review_date": "2024-03-16"}, "review_date"),  # the future
     ({"review_date": "2024-01-01"}, "review_date"),  # before the start
 ])
@@ -158,3 +161,22 @@ def test_another_provider_may_not_record_or_read_outcomes(rt, client_for):
                        headers=OTHER_PROVIDER).status_code == 403
     assert client.get(f"/v1/placements/{placement_id}/outcomes", headers=OTHER_PROVIDER).status_code == 403
     assert snapshot(rt) == before
+
+
+def test_reviews_fall_due_every_six_school_weeks_and_keep_the_child_and_family_views(rt, client_for):
+    rt.clock = lambda: datetime(2025, 12, 10, 12, 0, tzinfo=UTC)  # on the default school calendar's terms
+    client = client_for(rt)
+    placement_id = started(client, rt, on="2025-10-13", start_date="2025-10-13", at="2025-10-01T10:00:00+00:00")
+    shown = client.get(f"/v1/placements/{placement_id}", headers=OFFICER).json
+    assert shown["review_due_on"] == "2025-12-01"  # six school weeks: the October half term does not count
+    overdue = client.get("/v1/reports/overdue-reviews", headers=OFFICER).json
+    assert [(row["placement_id"], row["review_due_on"]) for row in overdue] == [(str(placement_id), "2025-12-01")]
+    response = _review(client, placement_id, review_date="2025-12-08")
+    assert response.status_code == 201
+    assert response.json["next_review_due"] == "2026-02-02"  # the Christmas holidays do not count
+    [listed] = client.get(f"/v1/placements/{placement_id}/reviews", headers=OFFICER).json
+    assert (listed["child_views"], listed["family_views"]) == (REVIEW["child_views"], REVIEW["family_views"])
+    child_ref = client.get(f"/v1/placements/{placement_id}", headers=OFFICER).json["child_ref"]
+    [held] = client.get(f"/v1/subject-access/{child_ref}", headers=MANAGER).json["records"]["reviews"]
+    assert (held["child_views"], held["family_views"]) == (REVIEW["child_views"], REVIEW["family_views"])
+    assert client.get("/v1/reports/overdue-reviews", headers=OFFICER).json == []

@@ -20,6 +20,7 @@ from services.referrals.domain import (
     ReferralPublished,
     SuccessMeasure,
 )
+from shared.calendar import WORKING_DAYS
 from shared.errors import InvalidInput
 
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
@@ -153,14 +154,33 @@ def test_permanent_exclusion_shows_the_sixth_school_day():
     assert excluded.profile_for_providers().full_time_provision_by == date(2024, 3, 13)
 
 
-def test_permanent_exclusion_of_a_looked_after_child_shows_the_first_day():
+def test_permanent_exclusion_of_a_looked_after_child_aims_for_the_first_day_with_day_six_the_backstop():
     excluded = referral(profile=profile(reason=ReasonForAP.PERMANENT_EXCLUSION, looked_after=True),
                         exclusion_start=date(2024, 3, 6))
-    assert excluded.full_time_provision_by == date(2024, 3, 6)
+    assert excluded.full_time_provision_by == date(2024, 3, 13)
+    assert excluded.first_day_aim == excluded.first_school_day == date(2024, 3, 6)
+    assert excluded.profile_for_providers().first_day_aim == date(2024, 3, 6)  # the provider knows the aim
 
 
-def test_other_reasons_show_no_provision_deadline():
-    assert referral().full_time_provision_by is None
+def test_a_child_not_looked_after_has_no_first_day_aim():
+    excluded = referral(profile=profile(reason=ReasonForAP.PERMANENT_EXCLUSION), exclusion_start=date(2024, 3, 6))
+    assert excluded.first_day_aim is None and excluded.first_school_day == date(2024, 3, 6)
+
+
+def test_medical_and_post16_referrals_show_no_provision_deadline():
+    assert referral().full_time_provision_by is None  # medical
+    assert referral(profile=profile(reason=ReasonForAP.POST16)).full_time_provision_by is None
+
+
+@pytest.mark.parametrize("reason", [ReasonForAP.SUSPENSION, ReasonForAP.SEND_PLACEMENT_BREAKDOWN, ReasonForAP.OTHER])
+def test_every_other_non_medical_referral_carries_the_sixth_day(reason):
+    # from the first day without a school place when given: Wed 6 March 2024 (1) .. Wed 13 (6)
+    assert referral(profile=profile(reason=reason), exclusion_start=date(2024, 3, 6)).full_time_provision_by == date(
+        2024, 3, 13)
+    # else from the day of the referral, at the latest
+    made = referral(profile=profile(reason=reason))
+    assert made.first_school_day == WORKING_DAYS.nth_open_day(made.created_at.date(), 1)
+    assert made.full_time_provision_by == WORKING_DAYS.nth_open_day(made.created_at.date(), 6)
 
 
 def test_revising_a_draft_rechecks_the_form():

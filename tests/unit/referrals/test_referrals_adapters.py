@@ -1,4 +1,4 @@
-"""The service's pure adapters: the term calendar from configuration, the
+"""The service's pure adapters: the
 event data mapped from domain events (nothing identifying, full-time worked
 out), and webhook signatures and back-off."""
 
@@ -21,14 +21,11 @@ from services.referrals.domain import (
     Profile,
     ReasonForAP,
     Referral,
-    full_time_provision_deadline,
     is_full_time,
 )
 from services.referrals.domain.webhook_addresses import WebhookRule
 from services.referrals.messages import message_for, translate
-from services.referrals.school_calendar import school_calendar
 from services.referrals.webhooks import RETRY_DELAYS, Answer, _outcome, check_url, legacy_signature
-from shared.calendar import WORKING_DAYS
 from shared.errors import InvalidInput
 from shared.unit_of_work import Message
 
@@ -36,30 +33,6 @@ NOW = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
 LINE = PricingLine(uuid.uuid4(), "Group place per week", "week", maximum_price_pence=5000)
 ACORN = uuid.uuid4()
 CHILD = ChildDetails("Zebedee Quartermaine", date(2010, 6, 2), "A123456789012", "14 Larch Walk, London SE15 4QT")
-
-
-# --- the term calendar ----------------------------------------------------------------------
-
-def test_no_configuration_means_working_days():
-    assert school_calendar("", "") is WORKING_DAYS
-
-
-def test_terms_and_closed_dates_come_from_the_settings():
-    calendar = school_calendar(term_dates="2024-09-04:2024-12-20, 2025-01-06:2025-04-04", closed_dates="2024-10-25")
-    assert calendar.is_open(date(2024, 10, 24)) and not calendar.is_open(date(2024, 10, 25))
-    assert not calendar.is_open(date(2024, 12, 23))  # Christmas holidays: not in a term
-    # excluded on Thursday 19 December: Thu 19 (1), Fri 20 (2), Mon 6 Jan (3) ... Thu 9 (6)
-    assert full_time_provision_deadline(date(2024, 12, 19), looked_after=False,
-                                        calendar=calendar) == date(2025, 1, 9)
-
-
-@pytest.mark.parametrize("settings, named", [
-    ({"term_dates": "2024-09-04-2024-12-20"}, "DPS_TERM_DATES"),
-    ({"term_dates": "2024-12-20:2024-09-04"}, "DPS_TERM_DATES"),
-    ({"closed_dates": "25/10/2024"}, "DPS_CLOSED_DATES")])
-def test_malformed_calendar_settings_are_refused_naming_the_setting(settings, named):
-    with pytest.raises(ValueError, match=named):
-        school_calendar(**settings)
 
 
 # --- event data -------------------------------------------------------------------------------
@@ -121,6 +94,9 @@ def test_referral_closed_carries_the_child_ref_and_numbers_as_json_numbers():
     assert type_ == "referral.closed" and data["child_ref"] == str(child_ref)
     assert data["hours_per_week"] == 12.5 and data["offers"][0]["units_per_week"] == 2.5
     assert data["offers"][0]["total_pence"] == 120_000 and data["full_time"] is False
+    # the sixth-day deadline and its first school day, for tracking's sixth-day report
+    assert (data["full_time_provision_by"], data["first_school_day"]) == (
+        referral.full_time_provision_by.isoformat(), referral.first_school_day.isoformat())
     with pytest.raises(ValueError):
         message_for(closed)  # never without the child_ref
 

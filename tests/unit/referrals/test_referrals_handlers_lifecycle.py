@@ -50,9 +50,9 @@ def test_referral_for_a_permanent_exclusion_shows_the_sixth_school_day(uow):
     assert _create(uow).full_time_provision_by == date(2025, 1, 20)
 
 
-def test_looked_after_child_needs_provision_from_the_first_school_day(uow):
-    assert _create(uow, exclusion_start=date(2025, 1, 11), looked_after=True).full_time_provision_by == date(
-        2025, 1, 13)  # excluded from a Saturday
+def test_looked_after_child_aims_for_the_first_school_day(uow):
+    made = _create(uow, exclusion_start=date(2025, 1, 11), looked_after=True)  # excluded from a Saturday
+    assert (made.first_day_aim, made.full_time_provision_by) == (date(2025, 1, 13), date(2025, 1, 20))
 
 
 def test_other_reasons_have_no_sixth_day_deadline(uow):

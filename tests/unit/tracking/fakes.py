@@ -85,6 +85,18 @@ class FakeRegistry:
         return True
 
 
+class FakeSixthDay:
+    """Each child's sixth-day deadlines, by (child_ref, deadline); a later referral for one replaces it."""
+
+    def __init__(self) -> None:
+        self.duties: dict[tuple, object] = {}
+
+    def note(self, duty) -> None:
+        key = (duty.child_ref, duty.full_time_provision_by)
+        if key not in self.duties or self.duties[key].noted_at <= duty.noted_at:
+            self.duties[key] = duty
+
+
 class FakeUnitOfWork(TrackingUnitOfWork):
     """Tracking's own unit of work (its `translate`, its `collect`) on fakes."""
 
@@ -95,6 +107,7 @@ class FakeUnitOfWork(TrackingUnitOfWork):
         self.placements = FakePlacements(placements)
         self.concerns = FakeConcerns(self.placements)
         self.registry = FakeRegistry()
+        self.sixth_day = FakeSixthDay()
         self.messages: list[Message] = []
         self.audit: list[AuditEntry] = []
         self.committed = False

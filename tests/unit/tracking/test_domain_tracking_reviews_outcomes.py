@@ -48,7 +48,8 @@ def started(on=date(2024, 1, 10)) -> Placement:
 
 def review(placement, on, by=OFFICER, **progress):
     marks = dict(attendance="improving", attitude="steady", attainment="steady",
-                 behaviour="improving", notes="settling well; maths gaps being closed")
+                 behaviour="improving", notes="settling well; maths gaps being closed",
+                 child_views="likes the small group", family_views="pleased with progress")
     marks.update(progress)
     return placement.record_review(on, by=by, now=NOW, **marks)
 

@@ -42,7 +42,8 @@ def everything_published() -> dict[str, dict]:
     placement.start(date(2024, 1, 8), by=PROVIDER, now=NOW)
     placement.record_attendance(AttendanceReturn(date(2024, 1, 8), 10, 6, 3, 1), by=PROVIDER, now=NOW)
     placement.record_review(date(2024, 2, 16), attendance="improving", attitude="steady", attainment="steady",
-                            behaviour="declining", notes="private notes", by=OFFICER, now=NOW)
+                            behaviour="declining", notes="private notes",
+    child_views="likes the small group", family_views="pleased with progress", by=OFFICER, now=NOW)
     placement.record_outcome("start", date(2024, 1, 12), by=PROVIDER, now=NOW, attainment={"english": "grade 3"},
                              qualifications=[{"name": "Entry 3 Maths", "level": "Entry 3", "grade": "Pass"}],
                              engagement=2)

@@ -282,14 +282,15 @@ def test_a_review_clears_the_flag_and_is_published_with_the_next_date():
     uow = FakeUnitOfWork([made], actor=OFFICER)
     _, review = handlers.record_review(uow, OFFICER, made.placement_id, review_date=date(2024, 2, 16),
                                        attendance="improving", attitude="steady", attainment="steady",
-                                       behaviour="steady", notes="settling in")
+                                       behaviour="steady", notes="settling in",
+                                       child_views="likes the small group", family_views="pleased with progress")
     assert not made.flagged_for_review and review.by == "officer.exclusions"
     assert uow.types() == ["review.recorded"] and uow.messages[0].data["next_review_due"] == "2024-03-29"
     assert "notes" not in uow.messages[0].data
     with pytest.raises(Forbidden):
         handlers.record_review(FakeUnitOfWork([made]), PROVIDER, made.placement_id, review_date=date(2024, 2, 16),
                                attendance="steady", attitude="steady", attainment="steady", behaviour="steady",
-                               notes="x")
+                               notes="x", child_views="likes the small group", family_views="pleased with progress")
 
 
 def test_an_outcome_is_published():

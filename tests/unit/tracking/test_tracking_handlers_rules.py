@@ -56,7 +56,8 @@ def test_a_review_clears_the_flag_and_reinstatement_leaves_it():
     assert made.flagged_for_review
     handlers.record_review(uow, OFFICER, made.placement_id, review_date=date(2024, 3, 15), attendance="steady",
                            attitude="steady", attainment="steady", behaviour="steady",
-                           notes="met the provider; new insurance seen")
+                           notes="met the provider; new insurance seen",
+                           child_views="likes the small group", family_views="pleased with progress")
     assert not made.flagged_for_review and made.review_flags == []
 
 
@@ -139,7 +140,8 @@ def test_a_provider_may_not_cancel_and_a_started_placement_is_ended_not_cancelle
 def _review(uow, made, on=date(2024, 3, 8)):
     return handlers.record_review(uow, OFFICER, made.placement_id, review_date=on, attendance="improving",
                                   attitude="steady", attainment="improving", behaviour="declining",
-                                  notes="attending most days")
+                                  notes="attending most days",
+                                  child_views="likes the small group", family_views="pleased with progress")
 
 
 def test_reviewing_an_ended_placement_is_refused():
