@@ -93,6 +93,8 @@ class Settings:
     # referrals: the school calendar the sixth-day deadline counts in (services/referrals/school_calendar.py)
     term_dates: str = ""  # "2024-09-04:2024-12-20,2025-01-06:2025-04-04"
     closed_dates: str = ""  # "2024-10-25,2025-02-14"
+    # referrals: the AP census days the council was told, one per January; any other year: the third Thursday
+    ap_census_days: tuple[date, ...] = ()
     # tracking: a low-attendance concern below this share over this many weeks
     attendance_threshold: str = "0.80"
     attendance_window_weeks: str = "4"
@@ -155,6 +157,7 @@ def load_settings(service: str) -> Settings:
                    if name.startswith("DPS_RETENTION_") and value != ""},
         term_dates=(_env("DPS_TERM_DATES", "") or "").strip(),
         closed_dates=(_env("DPS_CLOSED_DATES", "") or "").strip(),
+        ap_census_days=_census_days("DPS_AP_CENSUS_DAYS"),
         attendance_threshold=_env("DPS_ATTENDANCE_THRESHOLD", "0.80"),
         attendance_window_weeks=_env("DPS_ATTENDANCE_WINDOW_WEEKS", "4"),
         ocid_prefix=_env("DPS_AWARDS_OCID_PREFIX"),
@@ -173,6 +176,18 @@ def _date(name: str, default: str) -> date:
         return date.fromisoformat(raw.strip())
     except ValueError:
         raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {raw!r}") from None
+
+
+def _census_days(name: str) -> tuple[date, ...]:
+    """Comma-separated January dates, at most one a year; anything else stops the service, naming the setting."""
+    raw = (_env(name, "") or "").strip()
+    try:
+        days = tuple(date.fromisoformat(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be dates (YYYY-MM-DD), comma separated, not {raw!r}") from None
+    if any(day.month != 1 for day in days) or len({day.year for day in days}) != len(days):
+        raise ValueError(f"{name}: the AP census is in January, one day a year, not {raw!r}")
+    return days
 
 
 def _key(name: str) -> str | None:

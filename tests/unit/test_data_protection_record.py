@@ -37,6 +37,7 @@ PERSONAL = set("""
     moderated_by start_confirmed_by evaluator_id by conflict details winner_name
     urgency window_basis changes exclusion_grounds_apply winner_provider_name
     grounds decision_reason requested_by decided_by
+    surname forename sex ethnicity sen_provision fsm_eligible items problems left_out
 """.split())
 
 # Fields that hold no personal data: ids, dates of the process, money, the

@@ -126,7 +126,8 @@ class Provider:
             self.events.append(events.MembershipAdmitted(
                 self.id, self.name, lot, _value(self.registration.setting_kind),
                 schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
-                urn=self.registration.urn, identifiers=self.identifiers, dps_id=dps.id))
+                urn=self.registration.urn, identifiers=self.identifiers, dps_id=dps.id,
+                establishment_type=_value(self.registration.establishment_type)))
         self.check_compliance(now)
 
     # ------------------------------------------------- registration details
