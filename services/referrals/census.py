@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from services.referrals import handlers, models
 from services.referrals.domain import ChildDetails, ReasonForAP
 from services.referrals.domain.census import CensusPlacement, CensusReturn, Setting, census_day, census_return
-from services.referrals.domain.visibility import MANAGER, OFFICER
 from services.referrals.domain.rectification import IDENTITY
+from services.referrals.domain.visibility import MANAGER, OFFICER
 from shared.actor import Actor
 from shared.errors import Forbidden
+
 
 def placements_on(session: Session, day: date) -> list[CensusPlacement]:
     """The council's placements a child was in on `day` (started by then, not ended before), with the child,
