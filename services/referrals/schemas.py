@@ -44,18 +44,19 @@ def _urgency(**kwargs) -> fields.String:
 # --- the referral form -----------------------------------------------------------------
 
 class CensusDetailsIn(Schema):
-    """What DfE's AP census asks of the child beyond its identity (council only; optional until the return)."""
+    """What DfE's AP census asks of the child beyond its identity (council only; optional until the return;
+    a revision of the child that leaves one out keeps it)."""
 
-    surname = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=35),
+    surname = fields.String(allow_none=True, validate=validate.Length(min=1, max=35),
                             metadata={"description": "The legal surname (the AP census)"})
-    forename = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=35))
-    sex = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10),
+    forename = fields.String(allow_none=True, validate=validate.Length(min=1, max=35))
+    sex = fields.String(allow_none=True, validate=validate.Length(max=10),
                         metadata={"description": "DfE's code: F, M or U"})
-    ethnicity = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10),
+    ethnicity = fields.String(allow_none=True, validate=validate.Length(max=10),
                               metadata={"description": "DfE's main ethnicity code (WBRI, MWBC, ..., REFU, NOBT)"})
-    sen_provision = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=10),
+    sen_provision = fields.String(allow_none=True, validate=validate.Length(max=10),
                                   metadata={"description": "DfE's code: N none, K SEN support, E EHC plan"})
-    fsm_eligible = fields.Boolean(load_default=None, allow_none=True,
+    fsm_eligible = fields.Boolean(allow_none=True,
                                   metadata={"description": "Eligible for free school meals"})
 
 
