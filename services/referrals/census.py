@@ -31,7 +31,7 @@ def placements_on(session: Session, day: date) -> list[CensusPlacement]:
     its referral's facts and the setting."""
     p, c, r, s = models.child_placements, models.referral_children, models.referrals, models.providers
     query = (sa.select(p.c.placement_id, p.c.referral_id, p.c.started_on, p.c.ended_on, p.c.provider_id,
-                       p.c.hours_per_week, c.c.child_ref, *(c.c[name] for name in IDENTITY),
+                       p.c.hours_per_week, p.c.full_time, c.c.child_ref, *(c.c[name] for name in IDENTITY),
                        r.c.team, r.c.lot, r.c.profile, s.c.setting_kind, s.c.urn, s.c.ukprn, s.c.establishment_type)
              .select_from(p.join(c, c.c.referral_id == p.c.referral_id).join(r, r.c.id == p.c.referral_id)
                           .outerjoin(s, s.c.provider_id == p.c.provider_id))
@@ -49,7 +49,7 @@ def _placement(row) -> CensusPlacement:
         child=ChildDetails(**{name: row[name] for name in IDENTITY}),
         reason=ReasonForAP(profile.reason), lot=row["lot"], team=row["team"], ehcp=profile.ehcp,
         started_on=row["started_on"], ended_on=row["ended_on"],
-        hours_per_week=Decimal(hours) if hours is not None else profile.hours_per_week,
+        hours_per_week=Decimal(hours) if hours is not None else profile.hours_per_week, full_time=row["full_time"],
         setting=Setting(row["provider_id"], row["setting_kind"], row["urn"], row["ukprn"],
                         row["establishment_type"]))
 

@@ -156,6 +156,7 @@ class PlacementStarted(_PlacementEvent):
     started_on = fields.Date(required=True)
     provider_id = fields.UUID(load_default=None, allow_none=True)  # the AP census's: where, and how long
     hours_per_week = fields.Decimal(load_default=None, allow_none=True)
+    full_time = fields.Boolean(load_default=None, allow_none=True)
 
 
 class PlacementEnded(_PlacementEvent):

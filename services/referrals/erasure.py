@@ -106,11 +106,11 @@ class ChildRecords(Repository):
 
     def note_placement(self, placement_id: UUID, referral_id: UUID, *, started_on: date | None = None,
                        ended_on: date | None = None, provider_id: UUID | None = None,
-                       hours_per_week: Decimal | None = None) -> None:
+                       hours_per_week: Decimal | None = None, full_time: bool | None = None) -> None:
         """A placement's start (with where, and its hours) or end, whichever comes first (out of order is fine)."""
         t = models.child_placements
         facts = {"started_on": started_on, "ended_on": ended_on, "provider_id": provider_id,
-                 "hours_per_week": hours_per_week}
+                 "hours_per_week": hours_per_week, "full_time": full_time}
         insert = insert_for(self.session, t).values(placement_id=placement_id, referral_id=referral_id, **facts)
         self.session.execute(insert.on_conflict_do_update(index_elements=["placement_id"], set_={
             name: sa.func.coalesce(insert.excluded[name], t.c[name]) for name in facts}))
@@ -189,7 +189,8 @@ def erasure_requests(uow, actor: Actor, child_ref: UUID) -> list[ErasureRequest]
 
 def placement_started(uow, data: Mapping) -> None:
     uow.children.note_placement(data["placement_id"], data["referral_id"], started_on=data["started_on"],
-                                provider_id=data.get("provider_id"), hours_per_week=data.get("hours_per_week"))
+                                provider_id=data.get("provider_id"), hours_per_week=data.get("hours_per_week"),
+                                full_time=data.get("full_time"))
 
 
 def placement_ended(uow, data: Mapping) -> None:

@@ -339,5 +339,6 @@ child_placements = sa.Table(
     # the AP census's facts of the placement (placement.started): where, and how many hours a week
     sa.Column("provider_id", sa.Uuid, nullable=True),
     sa.Column("hours_per_week", sa.Numeric(5, 2), nullable=True),
+    sa.Column("full_time", sa.Boolean, nullable=True),  # as referrals decided it and placement.started carries it
     sa.Index("ix_child_placements_referral", "referral_id"),
 )

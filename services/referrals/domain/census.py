@@ -104,6 +104,7 @@ class CensusPlacement:
     ended_on: date | None
     hours_per_week: Decimal
     setting: Setting
+    full_time: bool | None = None  # as placement.started carried it (referrals decided it); None: not said
 
     def on_roll_on(self, day: date) -> bool:
         return self.started_on is not None and self.started_on <= day and (
@@ -166,6 +167,12 @@ def _sen_provision(placement: CensusPlacement) -> str:
     return "E" if placement.ehcp else ""  # an EHCP in the profile is SEN provision E; else ask
 
 
+def _full_time(placement: CensusPlacement) -> bool:
+    if placement.full_time is not None:
+        return placement.full_time
+    return is_full_time(placement.lot, placement.hours_per_week)
+
+
 def census_row(placement: CensusPlacement) -> CensusRow:
     child = placement.child
     setting_values, problems = _setting_items(placement.setting)
@@ -178,7 +185,7 @@ def census_row(placement: CensusPlacement) -> CensusRow:
         **setting_values,
         "APReason": PLACEMENT_REASON[placement.reason],
         "APEntryDate": placement.started_on.isoformat() if placement.started_on else "",
-        "APAttendancePattern": "F" if is_full_time(placement.lot, placement.hours_per_week) else "P",
+        "APAttendancePattern": "F" if _full_time(placement) else "P",
         "APSessionsPerWeek": str(sessions_per_week(placement.hours_per_week)),
     }
     values = {column: values[column] for column in census_items().columns}

@@ -211,3 +211,9 @@ def test_the_checker_catches_a_wrong_row():
     assert items.problems({**row.values, "Sex": "X"}) == [("Sex", "'X' is not a code of Sex")]
     assert [c for c, _ in items.problems({**row.values, "UKPRN": "10012345"})] == ["URN"]  # two of URN/UKPRN
     assert [c for c, _ in items.problems({**row.values, "Shoe size": "4"})] == ["Shoe size"]
+
+
+def test_full_time_as_referrals_decided_it_and_the_placement_carried_it():
+    decided = replace(placement(hours="12", lot=2), full_time=True)
+    [row] = rows(decided)
+    assert row.values["APAttendancePattern"] == "F"

@@ -12,7 +12,7 @@ revision, down_revision, branch_labels, depends_on = "0006", "0005", None, None
 CHILD = (("surname", sa.String(35)), ("forename", sa.String(35)), ("sex", sa.String(1)),
          ("ethnicity", sa.String(4)), ("sen_provision", sa.String(1)), ("fsm_eligible", sa.Boolean()))
 PROVIDER = (("setting_kind", sa.String(30)), ("establishment_type", sa.String(30)), ("ukprn", sa.String(8)))
-PLACEMENT = (("provider_id", sa.Uuid()), ("hours_per_week", sa.Numeric(5, 2)))
+PLACEMENT = (("provider_id", sa.Uuid()), ("hours_per_week", sa.Numeric(5, 2)), ("full_time", sa.Boolean()))
 TABLES = (("referral_children", CHILD), ("providers", PROVIDER), ("child_placements", PLACEMENT))
 
 
