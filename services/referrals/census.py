@@ -66,8 +66,7 @@ def _team_of(actor: Actor) -> str | None:
 def ap_census(uow, actor: Actor, year: int, configured_days: Iterable[date] = (), *, through: str) -> CensusReturn:
     """The return of January `year` as the asker may see it; the identity reads it makes are recorded."""
     team = _team_of(actor)
-    days = {day.year: day for day in configured_days}
-    result = census_return(placements_on(uow.session, census_day(year, days)), year, days)
+    result = census_return(placements_on(uow.session, census_day(year, configured_days)), year, configured_days)
     if team is not None:
         result = CensusReturn(result.year, result.day, [row for row in result.rows if row.team == team],
                               [out for out in result.left_out if out.team == team])

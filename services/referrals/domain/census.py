@@ -18,12 +18,14 @@ provision (AP) census: which pupils to include*).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
+
+from shared.calendar import ap_census_day as census_day
 
 from .census_items import census_items
 from .profile import ChildDetails, ReasonForAP, is_full_time
@@ -55,14 +57,6 @@ PLACEMENT_REASON = {
 
 SCHOOL_WEEK_HOURS = Decimal("32.5")  # DfE's expected length of the school week: 10 sessions
 SESSIONS_IN_A_WEEK = 10
-
-
-def census_day(year: int, configured: Mapping[int, date] | None = None) -> date:
-    """The census day of January `year`: the council's configured day, else the third Thursday."""
-    if configured and year in configured:
-        return configured[year]
-    first = date(year, 1, 1)
-    return first + timedelta(days=(3 - first.weekday()) % 7, weeks=2)
 
 
 def in_census_age_range(date_of_birth: date, year: int) -> bool:
@@ -195,7 +189,7 @@ def census_row(placement: CensusPlacement) -> CensusRow:
 
 
 def census_return(placements: Iterable[CensusPlacement], year: int,
-                  configured_days: Mapping[int, date] | None = None) -> CensusReturn:
+                  configured_days: Iterable[date] = ()) -> CensusReturn:
     """The AP census of January `year` from the council's placements: one row per child in scope (its
     latest placement on census day), by UPN; and the children in AP that day who are not the census's."""
     day = census_day(year, configured_days)

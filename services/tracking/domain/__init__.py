@@ -17,6 +17,8 @@ Read in this order:
                the January AP census.
 """
 
+from shared.calendar import ap_census_day as census_day  # DfE's census day: one rule, shared
+
 from .attendance import (
                          AttendanceReturn,
                          Concern,
@@ -63,7 +65,6 @@ from .reports import (
                          active_by,
                          allocate_by_month,
                          attendance_by_week,
-                         census_day,
                          census_extract,
                          commitment_by_month,
                          committed_spend_by_month,

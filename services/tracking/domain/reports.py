@@ -20,8 +20,9 @@ they are shown:
   that ends before its expected end stops committing at its end: it commits
   the agreed cost's share of the days it ran (half a penny up), spread over
   those days; an award cancelled before it started commits nothing;
-- January AP census: placements active on census day, the third Thursday of
-  January by default (DfE's AP census day).
+- January AP census: placements children were in on census day (`shared.calendar.ap_census_day`:
+  the third Thursday of January unless the council was told another), pseudonymous: a cross-check of
+  the return referrals builds where the child's identity lives.
 """
 
 from __future__ import annotations
@@ -284,13 +285,6 @@ def overdue_reviews(rows: Iterable[PlacementRow],
         if today > due_on or row.flagged_for_review:
             due.append((row, due_on))
     return sorted(due, key=lambda pair: (pair[1] or date.min, str(pair[0].placement_id)))
-
-
-def census_day(year: int, *, month: int = 1, weekday: int = 3, nth: int = 3) -> date:
-    """DfE's AP census day: the third Thursday of January unless told otherwise."""
-    first = date(year, month, 1)
-    first_match = first + timedelta(days=(weekday - first.weekday()) % 7)
-    return first_match + timedelta(weeks=nth - 1)
 
 
 def census_extract(rows: Iterable[PlacementRow], day: date) -> list[PlacementRow]:

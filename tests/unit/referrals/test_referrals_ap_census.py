@@ -48,8 +48,8 @@ def rows(*placements):
 def test_census_day_is_the_third_thursday_of_january_unless_the_council_sets_it():
     assert census_day(2027) == DAY
     assert census_day(2025) == date(2025, 1, 16)  # DfE's 2025 AP census day
-    assert census_day(2027, {2027: date(2027, 1, 14)}) == date(2027, 1, 14)
-    assert census_day(2028, {2027: date(2027, 1, 14)}) == date(2028, 1, 20)
+    assert census_day(2027, [date(2027, 1, 14)]) == date(2027, 1, 14)
+    assert census_day(2028, [date(2027, 1, 14)]) == date(2028, 1, 20)
 
 
 # -- ages: 2 to 18, DfE's convention ------------------------------------------------------------------
