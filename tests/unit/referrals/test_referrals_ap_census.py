@@ -217,3 +217,14 @@ def test_full_time_as_referrals_decided_it_and_the_placement_carried_it():
     decided = replace(placement(hours="12", lot=2), full_time=True)
     [row] = rows(decided)
     assert row.values["APAttendancePattern"] == "F"
+
+
+def test_census_days_the_council_sets_are_january_dates_one_a_year(monkeypatch):
+    from shared.config import load_settings
+
+    monkeypatch.setenv("DPS_AP_CENSUS_DAYS", "2027-01-14, 2028-01-20")
+    assert load_settings("referrals").ap_census_days == (date(2027, 1, 14), date(2028, 1, 20))
+    for bad in ("2027-02-18", "2027-01-14,2027-01-21", "soon"):
+        monkeypatch.setenv("DPS_AP_CENSUS_DAYS", bad)
+        with pytest.raises(ValueError, match="DPS_AP_CENSUS_DAYS"):
+            load_settings("referrals")
