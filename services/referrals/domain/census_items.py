@@ -39,6 +39,9 @@ class ItemList:
     def columns(self) -> tuple[str, ...]:
         return tuple(item.column for item in self.items)
 
+    def item(self, column: str) -> Item:
+        return next(item for item in self.items if item.column == column)
+
     def code_set(self, name: str) -> Mapping[str, str]:
         return self.codes[name]
 
@@ -68,6 +71,19 @@ def census_items() -> ItemList:
     data = json.loads(ITEMS_FILE.read_text(encoding="utf-8"))
     return ItemList(tuple(Item(**item) for item in data["items"]), data["codes"],
                     tuple(tuple(group) for group in data["one_of"]), tuple(data["source"]), data["licence"])
+
+
+def check_name(value: object, column: str, field: str, what: str) -> str | None:
+    """A census name item (spaces collapsed), None when not given, or a refusal naming the field."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{what} is required", field=field)
+    text = " ".join(value.split())
+    longest = census_items().item(column).max_length
+    if longest is not None and len(text) > longest:
+        raise InvalidInput(f"{what} is at most {longest} characters (DfE's AP census)", field=field)
+    return text
 
 
 def check_code(value: object, code_set: str, field: str, what: str) -> str | None:

@@ -27,12 +27,11 @@ from uuid import UUID
 
 from shared.errors import InvalidInput
 
-from .census_items import check_code
+from .census_items import check_code, check_name
 from .common import required_text
 
 MIN_HOURS_PER_WEEK = Decimal(1)
 MAX_HOURS_PER_WEEK = Decimal(40)
-CENSUS_NAME_LENGTH = 35  # DfE's census: a surname or forename of at most 35 characters
 MIN_AGE, MAX_AGE = 4, 25  # Reception to the end of post-16 support with an EHCP
 YEAR_GROUPS = range(0, 15)  # 0 is Reception; None when past school year groups
 
@@ -78,13 +77,8 @@ class ChildDetails:
     fsm_eligible: bool | None = field(default=None, repr=False)  # eligible for free school meals
 
     def __post_init__(self) -> None:
-        for name, what in (("surname", "the child's legal surname"), ("forename", "the child's forename")):
-            value = getattr(self, name)
-            if value is not None:
-                text = " ".join(required_text(value, name, what).split())
-                if len(text) > CENSUS_NAME_LENGTH:
-                    raise InvalidInput(f"{what} is at most {CENSUS_NAME_LENGTH} characters", field=name)
-                object.__setattr__(self, name, text)
+        object.__setattr__(self, "surname", check_name(self.surname, "Surname", "surname", "the legal surname"))
+        object.__setattr__(self, "forename", check_name(self.forename, "Forename", "forename", "the forename"))
         object.__setattr__(self, "sex", check_code(self.sex, "sex", "sex", "sex"))
         object.__setattr__(self, "ethnicity", check_code(self.ethnicity, "ethnicity", "ethnicity", "ethnicity"))
         object.__setattr__(self, "sen_provision",
