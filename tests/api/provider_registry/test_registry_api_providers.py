@@ -135,7 +135,7 @@ def test_public_directory_lists_admitted_providers_by_lot_without_private_detail
     assert entry == {"provider_id": str(on_both), "name": "Bridges Learning Ltd", "postcode_district": "NT1",
                      "registration": {"setting_kind": "registered_school", "urn": "123456", "ukprn": None,
                                       "inspectorate": "ofsted", "last_inspection_date": "2023-11-08",
-                                      "last_inspection_outcome": "Good"},
+                                      "last_inspection_outcome": "Good", "establishment_type": None},
                      "identifiers": [{"scheme": "GB-URN", "id": "123456"}, {"scheme": "GB-COH", "id": "01234567"}],
                      "lots": [{"lot": 1, "lot_name": "Full-time education", "admitted_on": "2025-01-15"},
                               {"lot": 2, "lot_name": "Part-time education", "admitted_on": "2025-01-15"}]}
