@@ -17,6 +17,7 @@ before then.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -207,3 +208,13 @@ def _read_calendar(path: str) -> Calendar:
 
 def add_working_days(start: date, count: int) -> date:
     return WORKING_DAYS.add_days(start, count)
+
+
+def ap_census_day(year: int, configured: Iterable[date] = ()) -> date:
+    """DfE's January AP census day of `year`: the day the council was told (`DPS_AP_CENSUS_DAYS`), else the
+    third Thursday of January (DfE's usual day)."""
+    for day in configured:
+        if day.year == year:
+            return day
+    first = date(year, 1, 1)
+    return first + timedelta(days=(3 - first.weekday()) % 7, weeks=2)

@@ -105,6 +105,8 @@ class Settings:
     school_calendar_file: str = ""
     # more than this many hours a week in the day is full-time education (DfE; DPS_FULL_TIME_HOURS)
     full_time_hours: Decimal = Decimal(18)
+    # referrals: the AP census days the council was told, one per January; any other year: the third Thursday
+    ap_census_days: tuple[date, ...] = ()
     # tracking: a low-attendance concern below this share over this many weeks
     attendance_threshold: str = "0.80"
     attendance_window_weeks: str = "4"
@@ -182,6 +184,7 @@ def load_settings(service: str) -> Settings:
                    if name.startswith("DPS_RETENTION_") and value != ""},
         school_calendar_file=(_env("DPS_SCHOOL_CALENDAR_FILE", "") or "").strip(),
         full_time_hours=_hours("DPS_FULL_TIME_HOURS", "18"),
+        ap_census_days=_census_days("DPS_AP_CENSUS_DAYS"),
         attendance_threshold=_env("DPS_ATTENDANCE_THRESHOLD", "0.80"),
         attendance_window_weeks=_env("DPS_ATTENDANCE_WINDOW_WEEKS", "4"),
         ocid_prefix=_env("DPS_AWARDS_OCID_PREFIX"),
@@ -275,6 +278,18 @@ def _hours(name: str, default: str) -> Decimal:
     if not hours.is_finite() or not 0 < hours < 168:
         raise ValueError(f"{name} must be a number of hours a week (more than 0), not {raw!r}")
     return hours
+
+
+def _census_days(name: str) -> tuple[date, ...]:
+    """Comma-separated January dates, at most one a year; anything else stops the service, naming the setting."""
+    raw = (_env(name, "") or "").strip()
+    try:
+        days = tuple(date.fromisoformat(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"{name} must be dates (YYYY-MM-DD), comma separated, not {raw!r}") from None
+    if any(day.month != 1 for day in days) or len({day.year for day in days}) != len(days):
+        raise ValueError(f"{name}: the AP census is in January, one day a year, not {raw!r}")
+    return days
 
 
 def _key(name: str) -> str | None:

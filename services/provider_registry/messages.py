@@ -50,6 +50,8 @@ class _SettingData(Schema):
     setting_kind = fields.String(required=True, validate=validate.OneOf([k.value for k in domain.SettingKind]))
     urn = fields.String(required=True, allow_none=True)
     identifiers = fields.List(fields.Nested(IdentifierData), required=True)
+    # a registered school's establishment type (setting.EstablishmentType), else null: the AP census's scope
+    establishment_type = fields.String(required=True, allow_none=True)
 
 
 class _ProviderEvent(Schema):
@@ -146,11 +148,13 @@ def _lines(provider_id, lot: int, lines: tuple[domain.PricingLine, ...]) -> list
              "maximum_price_pence": line.maximum_price_pence} for line in lines]
 
 
-def _setting(setting_kind: str, urn: str | None, identifiers: tuple[domain.Identifier, ...]) -> dict:
+def _setting(setting_kind: str, urn: str | None, identifiers: tuple[domain.Identifier, ...],
+             establishment_type: str | None) -> dict:
     kind = domain.SettingKind(setting_kind)
     registered = kind is domain.SettingKind.REGISTERED_SCHOOL
     return {"registration_status": "registered_school" if registered else "unregistered",
             "setting_kind": kind.value, "urn": urn,
+            "establishment_type": domain.EstablishmentType(establishment_type).value if establishment_type else None,
             "identifiers": [{"scheme": i.scheme, "id": i.id} for i in identifiers]}
 
 
@@ -168,7 +172,7 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
     if isinstance(event, domain.MembershipAdmitted):
         data = cached(MembershipAdmittedData).dump({
             **common, "dps_id": event.dps_id, "lot": event.lot, "status": event.status,
-            **_setting(event.setting_kind, event.urn, event.identifiers),
+            **_setting(event.setting_kind, event.urn, event.identifiers, event.establishment_type),
             "pricing_version": event.pricing_version,
             "pricing_lines": _lines(event.provider_id, event.lot, event.pricing_lines),
             "capacity": event.capacity, "admitted_on": event.admitted_on, "ends_on": event.ends_on})
@@ -192,7 +196,8 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
     elif isinstance(event, domain.RegistrationChanged):
         registration = event.registration
         data = cached(RegistrationChangedData).dump({
-            **common, **_setting(registration.setting_kind, registration.urn, event.identifiers),
+            **common, **_setting(registration.setting_kind, registration.urn, event.identifiers,
+                                 registration.establishment_type),
             "inspectorate": registration.inspectorate and domain.Inspectorate(registration.inspectorate).value,
             "last_inspection_date": registration.last_inspection_date,
             "last_inspection_outcome": registration.last_inspection_outcome})

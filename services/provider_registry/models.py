@@ -59,7 +59,9 @@ def _registration_to_json(reg: domain.Registration) -> dict:
     return {"setting_kind": domain.SettingKind(reg.setting_kind).value, "urn": reg.urn, "ukprn": reg.ukprn,
             "inspectorate": domain.Inspectorate(reg.inspectorate).value if reg.inspectorate else None,
             "last_inspection_date": inspected_on.isoformat() if inspected_on else None,
-            "last_inspection_outcome": reg.last_inspection_outcome}
+            "last_inspection_outcome": reg.last_inspection_outcome,
+            "establishment_type": domain.EstablishmentType(reg.establishment_type).value
+            if reg.establishment_type else None}
 
 
 def _registration_from_json(data: dict) -> domain.Registration:
@@ -67,7 +69,9 @@ def _registration_from_json(data: dict) -> domain.Registration:
     return domain.Registration(domain.SettingKind(data["setting_kind"]), data.get("urn"), data.get("ukprn"),
                                domain.Inspectorate(inspectorate) if inspectorate else None,
                                date.fromisoformat(inspected_on) if inspected_on else None,
-                               data.get("last_inspection_outcome"))
+                               data.get("last_inspection_outcome"),
+                               domain.EstablishmentType(data["establishment_type"])
+                               if data.get("establishment_type") else None)
 
 
 def lead_to_json(lead: domain.SafeguardingLead) -> dict:
@@ -276,6 +280,7 @@ providers = sa.Table(
     sa.Column("inspectorate", Choice(domain.Inspectorate, 10), nullable=True),
     sa.Column("last_inspection_date", sa.Date, nullable=True),
     sa.Column("last_inspection_outcome", sa.String(200), nullable=True),
+    sa.Column("establishment_type", Choice(domain.EstablishmentType, 30), nullable=True),  # a registered school's
     sa.Column("safeguarding_lead", LeadJson, nullable=False),  # {name, email, phone}
     sa.Column("notification_addresses", sa.JSON, nullable=False, default=list),  # [email, ...]
     sa.Column("created_at", UTCDateTime, nullable=False),

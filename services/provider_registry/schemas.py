@@ -19,6 +19,7 @@ from services.provider_registry.domain import (
     AwardCriterion,
     ComplianceDocument,
     DocumentKind,
+    EstablishmentType,
     Inspectorate,
     LotApplication,
     MembershipStatus,
@@ -95,13 +96,18 @@ class RegistrationSchema(Schema):
     last_inspection_date = Date(load_default=None, allow_none=True)
     last_inspection_outcome = _text(200, load_default=None, allow_none=True, metadata={
         "description": "the outcome in words, as the report gives it (no grade is required)"})
+    establishment_type = _text(30, load_default=None, allow_none=True, metadata={
+        "description": "a registered school's: " + ", ".join(t.value for t in EstablishmentType)
+                       + " (the AP census counts pupils of independent and non-maintained schools only)"})
 
     @post_load
     def make(self, data, **_):
         inspectorate = data["inspectorate"]
         return Registration(_enum(SettingKind, data["setting_kind"]), _strip(data["urn"]), _strip(data["ukprn"]),
                             None if inspectorate is None else _enum(Inspectorate, _strip(inspectorate)),
-                            data["last_inspection_date"], _strip(data["last_inspection_outcome"]))
+                            data["last_inspection_date"], _strip(data["last_inspection_outcome"]),
+                            None if data["establishment_type"] is None
+                            else _enum(EstablishmentType, _strip(data["establishment_type"])))
 
 
 class SafeguardingLeadSchema(Schema):
@@ -416,6 +422,7 @@ class RegistrationOut(Schema):
     inspectorate = fields.String(allow_none=True)
     last_inspection_date = Date(allow_none=True)
     last_inspection_outcome = fields.String(allow_none=True)
+    establishment_type = fields.String(allow_none=True)
 
 
 class LeadOut(Schema):

@@ -44,7 +44,8 @@ def _registration(registration) -> dict:
     return {"setting_kind": _value(registration.setting_kind), "urn": registration.urn, "ukprn": registration.ukprn,
             "inspectorate": _value(registration.inspectorate),
             "last_inspection_date": registration.last_inspection_date,
-            "last_inspection_outcome": registration.last_inspection_outcome}
+            "last_inspection_outcome": registration.last_inspection_outcome,
+            "establishment_type": _value(registration.establishment_type)}
 
 
 def _identifiers(provider: Provider) -> list[dict]:

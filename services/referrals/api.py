@@ -18,7 +18,7 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.referrals import erasure_api, handlers, views, webhooks
+from services.referrals import census_api, erasure_api, handlers, views, webhooks
 from services.referrals import schemas as s
 from services.referrals.unit_of_work import ReferralsUnitOfWork
 from shared import audit
@@ -47,7 +47,7 @@ def _council_view(view: handlers.CouncilView) -> dict:
 
 
 def blueprints() -> list[Blueprint]:
-    return [council, provider, oversight, audit.blueprint(), erasure_api.children]
+    return [council, provider, oversight, audit.blueprint(), erasure_api.children, census_api.reports]
 
 
 def _uow() -> ReferralsUnitOfWork:

@@ -51,7 +51,20 @@ class PricingLineData(_Data):
     maximum_price_pence = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
 
 
-class MembershipAdmitted(_LotEvent):
+class IdentifierData(_Data):
+    scheme = fields.String(required=True)
+    id = fields.String(required=True)
+
+
+class _SettingData(_Data):
+    """The AP census's facts of the setting; older events say none of them (None: not said)."""
+
+    setting_kind = fields.String(load_default=None, allow_none=True)
+    establishment_type = fields.String(load_default=None, allow_none=True)
+    identifiers = fields.List(fields.Nested(IdentifierData), load_default=None, allow_none=True)
+
+
+class MembershipAdmitted(_LotEvent, _SettingData):
     registration_status = fields.String(load_default=None, allow_none=True)
     urn = fields.String(load_default=None, allow_none=True)
     pricing_lines = fields.List(fields.Nested(PricingLineData), load_default=list)
@@ -74,7 +87,7 @@ class CapacityChanged(_LotEvent):
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
 
 
-class RegistrationChanged(_Data):
+class RegistrationChanged(_SettingData):
     provider_id = fields.UUID(required=True)
     provider_name = fields.String(load_default=None, allow_none=True)
     registration_status = fields.String(load_default=None, allow_none=True)
@@ -141,10 +154,21 @@ class _PlacementEvent(_Data):
 
 class PlacementStarted(_PlacementEvent):
     started_on = fields.Date(required=True)
+    provider_id = fields.UUID(load_default=None, allow_none=True)  # the AP census's: where, and how long
+    hours_per_week = fields.Decimal(load_default=None, allow_none=True)
+    full_time = fields.Boolean(load_default=None, allow_none=True)
 
 
 class PlacementEnded(_PlacementEvent):
     ended_on = fields.Date(required=True)
+
+
+def _setting(data: dict) -> dict:
+    """The setting's facts an event gave (none from an older event: the copy keeps what it had)."""
+    if data["setting_kind"] is None:
+        return {}
+    ukprn = next((i["id"] for i in data["identifiers"] or () if i["scheme"] == "GB-UKPRN"), None)
+    return {"setting_kind": data["setting_kind"], "establishment_type": data["establishment_type"], "ukprn": ukprn}
 
 
 def _lines(data: dict) -> list[dict]:
@@ -156,7 +180,7 @@ def membership_admitted(uow: UnitOfWork, data: dict) -> None:
                                  lot=data["lot"], registration_status=data["registration_status"], urn=data["urn"],
                                  pricing_lines=_lines(data), pricing_version=data["pricing_version"],
                                  capacity=data["capacity"], ends_on=data["ends_on"], at=data["at"],
-                                 dps_id=data["dps_id"])
+                                 dps_id=data["dps_id"], setting=_setting(data))
 
 
 def _membership_now(status: MembershipStatus):
@@ -173,6 +197,12 @@ def pricing_schedule_effective(uow: UnitOfWork, data: dict) -> None:
     # A provider's prices are its own, whichever DPS it quotes them on: kept by provider and lot.
     handlers.pricing_schedule_effective(uow, **{**{k: v for k, v in data.items() if k != "dps_id"},
                                                 "pricing_lines": _lines(data)})
+
+
+def registration_changed(uow: UnitOfWork, data: dict) -> None:
+    handlers.registration_changed(uow, provider_id=data["provider_id"], provider_name=data["provider_name"],
+                                  registration_status=data["registration_status"], urn=data["urn"],
+                                  ofsted_grade=data["ofsted_grade"], at=data["at"], setting=_setting(data))
 
 
 def dps_configured(uow: UnitOfWork, data: dict) -> None:
@@ -206,8 +236,7 @@ def event_handlers() -> dict[str, Handler]:
         "membership.removed": reading(cached(MembershipChanged), _membership_now(MembershipStatus.REMOVED)),
         "pricing_schedule.effective": reading(cached(PricingScheduleEffective), pricing_schedule_effective),
         "capacity.changed": reading(cached(CapacityChanged), lambda uow, data: handlers.capacity_changed(uow, **data)),
-        "provider.registration_changed": reading(cached(RegistrationChanged),
-                                                 lambda uow, data: handlers.registration_changed(uow, **data)),
+        "provider.registration_changed": reading(cached(RegistrationChanged), registration_changed),
         "dps.configured": reading(cached(DpsConfigured), dps_configured),
         "provider.sla_accepted": reading(cached(SlaAccepted), lambda uow, data: handlers.sla_accepted(uow, **data)),
         "placement.awarded": reading(cached(PlacementAwarded), placement_awarded),

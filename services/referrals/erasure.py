@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -104,14 +105,15 @@ class ChildRecords(Repository):
         return {kind: count for kind, count in removed.items() if count}
 
     def note_placement(self, placement_id: UUID, referral_id: UUID, *, started_on: date | None = None,
-                       ended_on: date | None = None) -> None:
-        """A placement's start or end, whichever comes first (out of order is fine)."""
+                       ended_on: date | None = None, provider_id: UUID | None = None,
+                       hours_per_week: Decimal | None = None, full_time: bool | None = None) -> None:
+        """A placement's start (with where, and its hours) or end, whichever comes first (out of order is fine)."""
         t = models.child_placements
-        insert = insert_for(self.session, t).values(placement_id=placement_id, referral_id=referral_id,
-                                                    started_on=started_on, ended_on=ended_on)
+        facts = {"started_on": started_on, "ended_on": ended_on, "provider_id": provider_id,
+                 "hours_per_week": hours_per_week, "full_time": full_time}
+        insert = insert_for(self.session, t).values(placement_id=placement_id, referral_id=referral_id, **facts)
         self.session.execute(insert.on_conflict_do_update(index_elements=["placement_id"], set_={
-            "started_on": sa.func.coalesce(insert.excluded.started_on, t.c.started_on),
-            "ended_on": sa.func.coalesce(insert.excluded.ended_on, t.c.ended_on)}))
+            name: sa.func.coalesce(insert.excluded[name], t.c[name]) for name in facts}))
 
 
 class ErasureRequests(Repository):
@@ -186,7 +188,9 @@ def erasure_requests(uow, actor: Actor, child_ref: UUID) -> list[ErasureRequest]
 
 
 def placement_started(uow, data: Mapping) -> None:
-    uow.children.note_placement(data["placement_id"], data["referral_id"], started_on=data["started_on"])
+    uow.children.note_placement(data["placement_id"], data["referral_id"], started_on=data["started_on"],
+                                provider_id=data.get("provider_id"), hours_per_week=data.get("hours_per_week"),
+                                full_time=data.get("full_time"))
 
 
 def placement_ended(uow, data: Mapping) -> None:

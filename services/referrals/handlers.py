@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from services.referrals import messages, webhooks
@@ -39,6 +39,7 @@ from services.referrals.domain import (
     council_date,
 )
 from services.referrals.domain.events import WindowExtended
+from services.referrals.domain.rectification import IDENTITY
 from services.referrals.domain.registry import require_member
 from services.referrals.domain.visibility import (
     ProviderAccess,
@@ -117,6 +118,19 @@ class CouncilView:
     referral: Referral
     child_ref: UUID
 
+    @property
+    def referral_id(self) -> UUID:
+        return self.referral.id
+
+
+class ShowsAChild(Protocol):
+    """Anything that shows a child's identity: the child and the referral it was read through."""
+
+    child_ref: UUID
+
+    @property
+    def referral_id(self) -> UUID: ...
+
 
 def _council_view(uow: UnitOfWork, referral: Referral) -> CouncilView:
     return CouncilView(referral, uow.referrals.child_ref(referral.id))
@@ -150,8 +164,7 @@ def _profile_errors_nested():
 
 
 def build_child(data: Mapping[str, Any]) -> ChildDetails:
-    return _nested("child", lambda: ChildDetails(name=data.get("name"), date_of_birth=data.get("date_of_birth"),
-                                                 upn=data.get("upn"), address=data.get("address")))
+    return _nested("child", lambda: ChildDetails(**{name: data.get(name) for name in IDENTITY}))
 
 
 def build_profile(data: Mapping[str, Any]) -> Profile:
@@ -198,7 +211,9 @@ def revise_referral(uow: UnitOfWork, actor: Actor, referral_id: UUID, *, lot: in
                     urgency: str | None = None) -> CouncilView:
     referral = _for_team_officer(uow, actor, referral_id)
     with _profile_errors_nested():
-        referral.revise(now=uow.now(), calendar=calendar, lot=lot, child=build_child(child) if child else None,
+        # a revised child keeps the census details the revision does not give
+        revised = build_child({**dataclasses.asdict(referral.child), **child}) if child else None
+        referral.revise(now=uow.now(), calendar=calendar, lot=lot, child=revised,
                         profile=build_profile(profile) if profile else None, deadline=_utc(deadline),
                         exclusion_start=exclusion_start, by=actor.sub, urgency=urgency)
     uow.commit()
@@ -407,14 +422,14 @@ def record_off_dps_exception(uow: UnitOfWork, actor: Actor, referral_id: UUID, r
 
 # --- reading (a read-only unit of work: nothing here commits) ---------------------------------
 
-def record_identity_reads(uow: UnitOfWork, actor: Actor, shown: Iterable[CouncilView], through: str) -> None:
+def record_identity_reads(uow: UnitOfWork, actor: Actor, shown: Iterable[ShowsAChild], through: str) -> None:
     """Every read of a child's identity (name, date of birth, UPN, address) is
     written to the audit trail: who, when, which child, through which endpoint
     (UK GDPR accountability).  The read itself stays read-only; this is the
     one write that follows it, in its own unit of work."""
     for view in shown:
         uow.record(AuditEntry("child.identity_read", "child", view.child_ref, actor=actor,
-                              details={"referral_id": str(view.referral.id), "through": through}))
+                              details={"referral_id": str(view.referral_id), "through": through}))
     uow.commit()
 
 
@@ -568,9 +583,11 @@ def sla_accepted(uow: UnitOfWork, *, provider_id: UUID, dps_id: UUID, sla_versio
 def membership_admitted(uow: UnitOfWork, *, provider_id: UUID, provider_name: str | None, lot: int,
                         registration_status: str | None, urn: str | None, pricing_lines: list[dict],
                         capacity: int | None, ends_on: date | None, at: datetime, pricing_version: int = 0,
-                        dps_id: UUID = FIRST_DPS_ID) -> None:
+                        dps_id: UUID = FIRST_DPS_ID, setting: Mapping[str, str | None] | None = None) -> None:
+    """`setting`: the AP census's facts of it (setting_kind, establishment_type, ukprn), when the event says."""
     uow.registry.note_provider(provider_id, provider_name, at,
-                               registration={"registration_status": registration_status, "urn": urn})
+                               registration={"registration_status": registration_status, "urn": urn,
+                                             **(setting or {})})
     uow.registry.set_status(provider_id, lot, MembershipStatus.ADMITTED, at, capacity=capacity, ends_on=ends_on,
                             dps_id=dps_id)
     # The schedule submitted with the application is in force from admission.
@@ -600,9 +617,9 @@ def capacity_changed(uow: UnitOfWork, *, provider_id: UUID, provider_name: str |
 
 def registration_changed(uow: UnitOfWork, *, provider_id: UUID, provider_name: str | None,
                          registration_status: str | None, urn: str | None, ofsted_grade: str | None,
-                         at: datetime) -> None:
+                         at: datetime, setting: Mapping[str, str | None] | None = None) -> None:
     uow.registry.note_provider(provider_id, provider_name, at, registration={
-        "registration_status": registration_status, "urn": urn, "ofsted_grade": ofsted_grade})
+        "registration_status": registration_status, "urn": urn, "ofsted_grade": ofsted_grade, **(setting or {})})
 
 
 # --- from the awards' events (no commit) ---------------------------------------------------------

@@ -91,6 +91,11 @@ providers = sa.Table(
     sa.Column("registration_status", sa.String(50), nullable=True),  # registered_school | unregistered
     sa.Column("urn", sa.String(50), nullable=True),
     sa.Column("ofsted_grade", sa.String(50), nullable=True),
+    # the AP census's facts of the setting (registered_school | fe_or_training_provider | unregistered; a
+    # registered school's establishment type; the UKPRN from the identifiers), null until an event says
+    sa.Column("setting_kind", sa.String(30), nullable=True),
+    sa.Column("establishment_type", sa.String(30), nullable=True),
+    sa.Column("ukprn", sa.String(8), nullable=True),
     sa.Column("name_at", UTCDateTime, nullable=True),
     sa.Column("registration_at", UTCDateTime, nullable=True),  # the event time last applied
 )
@@ -208,6 +213,13 @@ referral_children = sa.Table(
     sa.Column("date_of_birth", sa.Date, nullable=False),
     sa.Column("upn", sa.String(13), nullable=False),
     sa.Column("address", sa.Text, nullable=False),
+    # what the AP census asks beyond the above (council only; null until recorded): DfE's codes
+    sa.Column("surname", sa.String(35), nullable=True),
+    sa.Column("forename", sa.String(35), nullable=True),
+    sa.Column("sex", sa.String(1), nullable=True),
+    sa.Column("ethnicity", sa.String(4), nullable=True),
+    sa.Column("sen_provision", sa.String(1), nullable=True),
+    sa.Column("fsm_eligible", sa.Boolean, nullable=True),
     sa.Index("ix_referral_children_child_ref", "child_ref"),
     sa.Index("ix_referral_children_upn", "upn"),
 )
@@ -333,11 +345,15 @@ erasure_requests = sa.Table(
 )
 
 child_placements = sa.Table(
-    # Placements of referred children, as tracking's events tell them: the holds on erasure.
+    # Placements of referred children, as tracking's events tell them: the holds on erasure, the AP census.
     "child_placements", metadata,
     sa.Column("placement_id", sa.Uuid, primary_key=True),
     sa.Column("referral_id", sa.Uuid, nullable=False),
     sa.Column("started_on", sa.Date, nullable=True),
     sa.Column("ended_on", sa.Date, nullable=True),
+    # the AP census's facts of the placement (placement.started): where, and how many hours a week
+    sa.Column("provider_id", sa.Uuid, nullable=True),
+    sa.Column("hours_per_week", sa.Numeric(5, 2), nullable=True),
+    sa.Column("full_time", sa.Boolean, nullable=True),  # as referrals decided it and placement.started carries it
     sa.Index("ix_child_placements_referral", "referral_id"),
 )

@@ -60,6 +60,10 @@ def _invite(referral: Referral, provider_ids) -> None:
     referral._invitations = [Invitation(p, referral.published_at) for p in provider_ids]
 
 
+# The child's AP census details: ChildDetails's fields after the identity, columns of the same names.
+CENSUS_DETAILS = ("surname", "forename", "sex", "ethnicity", "sen_provision", "fsm_eligible")
+
+
 def start_mappers() -> None:
     """Map the aggregate (once: mapping a class twice raises)."""
     if mapper_registry.mappers:
@@ -84,7 +88,9 @@ def start_mappers() -> None:
         "_child_ref": c.c.child_ref,
         "_child_name": c.c.name, "_child_date_of_birth": c.c.date_of_birth, "_child_upn": c.c.upn,
         "_child_address": c.c.address,
-        "child": composite(ChildDetails, "_child_name", "_child_date_of_birth", "_child_upn", "_child_address"),
+        **{f"_child_{name}": c.c[name] for name in CENSUS_DETAILS},
+        "child": composite(ChildDetails, "_child_name", "_child_date_of_birth", "_child_upn", "_child_address",
+                           *(f"_child_{name}" for name in CENSUS_DETAILS)),
         "_off_dps_reason": r.c.off_dps_reason, "_off_dps_by": r.c.off_dps_by, "_off_dps_at": r.c.off_dps_at,
         "_off_dps_details": r.c.off_dps_details,
         "off_dps_exception": composite(OffDpsException, "_off_dps_reason", "_off_dps_by", "_off_dps_at",

@@ -85,7 +85,8 @@ def _facts(table: sa.Table, names: tuple[str, ...], excluded,
 def _provider_changes(table, names, excluded):
     facts = [("name_at", ["name", "name_at"])] if "name_at" in names else []
     if "registration_at" in names:
-        facts.append(("registration_at", ["registration_status", "urn", "registration_at", "ofsted_grade"]))
+        facts.append(("registration_at", ["registration_status", "urn", "registration_at", "ofsted_grade",
+                                          "setting_kind", "establishment_type", "ukprn"]))
     return (*_facts(table, names, excluded, facts), None)
 
 
@@ -122,15 +123,17 @@ class RegistryCopy:
 
     def note_provider(self, provider_id: UUID, name: str | None, at: datetime, *,
                       registration: dict | None = None) -> None:
-        """The provider's name and, when given, its registration (status, urn, ofsted_grade)."""
+        """The provider's name and, when given, its registration (status, urn, ofsted_grade; the setting's
+        kind, establishment type and UKPRN)."""
         values: dict = {"provider_id": provider_id}
         if name:
             values.update(name=name, name_at=at)
         if registration is not None:
             values.update(registration_status=registration.get("registration_status"), urn=registration.get("urn"),
                           registration_at=at)
-            if "ofsted_grade" in registration:
-                values["ofsted_grade"] = registration["ofsted_grade"]
+            for name in ("ofsted_grade", "setting_kind", "establishment_type", "ukprn"):
+                if name in registration:
+                    values[name] = registration[name]
         self.session.execute(_upsert(self.session, models.providers, tuple(values), _provider_changes), values)
 
     def set_status(self, provider_id: UUID, lot: int, status: MembershipStatus, at: datetime, *,

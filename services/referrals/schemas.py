@@ -44,7 +44,24 @@ def _urgency(**kwargs) -> fields.String:
 
 # --- the referral form -----------------------------------------------------------------
 
-class ChildIn(Schema):
+class CensusDetailsIn(Schema):
+    """What DfE's AP census asks of the child beyond its identity (council only; optional until the return;
+    a revision of the child that leaves one out keeps it)."""
+
+    surname = fields.String(allow_none=True, validate=validate.Length(min=1, max=35),
+                            metadata={"description": "The legal surname (the AP census)"})
+    forename = fields.String(allow_none=True, validate=validate.Length(min=1, max=35))
+    sex = fields.String(allow_none=True, validate=validate.Length(max=10),
+                        metadata={"description": "DfE's code: F, M or U"})
+    ethnicity = fields.String(allow_none=True, validate=validate.Length(max=10),
+                              metadata={"description": "DfE's main ethnicity code (WBRI, MWBC, ..., REFU, NOBT)"})
+    sen_provision = fields.String(allow_none=True, validate=validate.Length(max=10),
+                                  metadata={"description": "DfE's code: N none, K SEN support, E EHC plan"})
+    fsm_eligible = fields.Boolean(allow_none=True,
+                                  metadata={"description": "Eligible for free school meals"})
+
+
+class ChildIn(CensusDetailsIn):
     """The child's identifying details: kept apart, seen only by the council."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -264,6 +281,12 @@ class ChildOut(Schema):
     date_of_birth = Date()
     upn = fields.String()
     address = fields.String()
+    surname = fields.String(allow_none=True)
+    forename = fields.String(allow_none=True)
+    sex = fields.String(allow_none=True)
+    ethnicity = fields.String(allow_none=True)
+    sen_provision = fields.String(allow_none=True)
+    fsm_eligible = fields.Boolean(allow_none=True)
 
 
 class ExceptionOut(Schema):
@@ -441,8 +464,15 @@ class DeliveryOut(Schema):
 # --- rectification and erasure of a child's data (services/referrals/erasure.py) ---------------------------
 
 class ChildCorrectionIn(Schema):
-    """Only the details to correct: the child's identity, and the profile facts other services copy."""
+    """Only the details to correct: the child's identity and census details, and the profile facts other
+    services copy."""
 
+    surname = fields.String(allow_none=True, validate=validate.Length(min=1, max=35))
+    forename = fields.String(allow_none=True, validate=validate.Length(min=1, max=35))
+    sex = fields.String(allow_none=True, validate=validate.Length(max=10))
+    ethnicity = fields.String(allow_none=True, validate=validate.Length(max=10))
+    sen_provision = fields.String(allow_none=True, validate=validate.Length(max=10))
+    fsm_eligible = fields.Boolean(allow_none=True)
     name = fields.String(validate=validate.Length(min=1, max=300))
     date_of_birth = BirthDate()
     upn = fields.String(validate=validate.Length(min=1, max=20))
@@ -478,3 +508,44 @@ class ErasureRequestOut(Schema):
     decision_reason = fields.String(allow_none=True)
     removed = fields.Dict(keys=fields.String(), values=Integer(), allow_none=True,
                           metadata={"description": "Once granted: how many records of each kind were deleted"})
+
+
+# --- the January AP census (services/referrals/census.py) -------------------------------------------------
+
+class CensusQuery(Schema):
+    year = Integer(required=True, validate=validate.Range(min=2000, max=2100),
+                   metadata={"description": "The census of January of this year"})
+    format = fields.String(validate=validate.OneOf(["json", "csv"]),
+                           metadata={"description": "csv: DfE's items as a CSV (UTF-8 with BOM, CRLF); "
+                                                    "or send Accept: text/csv"})
+
+
+class CensusProblemOut(Schema):
+    item = fields.String(metadata={"description": "The item's column"})
+    reason = fields.String()
+
+
+class CensusPupilOut(Schema):
+    child_ref = fields.UUID()
+    placement_id = fields.UUID()
+    team = fields.String()
+    items = fields.Dict(keys=fields.String(), values=fields.String(),
+                        metadata={"description": "DfE's items by column, as the CSV has them"})
+    problems = fields.List(fields.Nested(CensusProblemOut),
+                           metadata={"description": "What the row lacks or gets wrong: put right before sending"})
+
+
+class CensusLeftOutOut(Schema):
+    child_ref = fields.UUID()
+    placement_id = fields.UUID()
+    team = fields.String()
+    reason = fields.String(metadata={"description": "Why the child is not the AP census's"})
+
+
+class CensusOut(Schema):
+    year = Integer()
+    census_day = Date()
+    items = fields.List(fields.String(), metadata={"description": "The columns, in DfE's order"})
+    pupils = fields.List(fields.Nested(CensusPupilOut))
+    left_out = fields.List(fields.Nested(CensusLeftOutOut),
+                           metadata={"description": "In a placement on census day but not in the AP census"})

@@ -4,10 +4,15 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import inspect
+import io
 from uuid import UUID
 
 from services.referrals.domain import Offer, OfferTerms, Referral, ReferralStatus, details_fields
+from services.referrals.domain.census import CensusReturn, CensusRow
+from services.referrals.domain.census_items import census_items
 from services.referrals.messages import profile_data
 
 
@@ -22,8 +27,7 @@ def council_view(referral: Referral, child_ref: UUID) -> dict:
         "deadline": referral.deadline, "exclusion_start": referral.exclusion_start,
         "full_time_provision_by": referral.full_time_provision_by, "first_day_aim": referral.first_day_aim,
         "child_ref": child_ref,
-        "child": {"name": child.name, "date_of_birth": child.date_of_birth, "upn": child.upn,
-                  "address": child.address},
+        "child": dataclasses.asdict(child),
         "profile": profile_data(referral.profile), "questions": _questions(referral),
         "invited_provider_ids": list(invited), "no_eligible_providers": referral.no_eligible_providers,
         "invited_count": len(invited), "answered_count": len(referral.answered.intersection(invited)),
@@ -80,3 +84,25 @@ def offer_view(referral: Referral, offer: Offer, *, with_assessment: bool = Fals
             "criteria_met": {str(k): v for k, v in a.criteria_met.items()}, "assessed_by": str(a.by),
             "assessed_at": a.at}
     return view
+
+
+# -- the January AP census (services/referrals/census.py) ----------------------------------------------
+
+def census_csv(rows: list[CensusRow]) -> str:
+    """The return as DfE's items, one row per child: UTF-8 with a byte order mark, CRLF line ends."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=census_items().columns, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(row.values for row in rows)
+    return "\ufeff" + out.getvalue()
+
+
+def census_view(result: CensusReturn) -> dict:
+    return {
+        "year": result.year, "census_day": result.day, "items": list(census_items().columns),
+        "pupils": [{"child_ref": row.child_ref, "placement_id": row.placement_id, "team": row.team,
+                    "items": row.values, "problems": [{"item": item, "reason": why} for item, why in row.problems]}
+                   for row in result.rows],
+        "left_out": [{"child_ref": out.child_ref, "placement_id": out.placement_id, "team": out.team,
+                      "reason": out.reason} for out in result.left_out],
+    }

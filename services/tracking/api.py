@@ -408,9 +408,9 @@ class Census(MethodView):
     @reports_blp.doc(**CSV_DOC)
     @requires(*REPORTERS)
     def get(self, query):
-        """The January AP census extract: pupils in council-funded AP on census day with their placements"""
+        """Placements on AP census day, pseudonymous: the cross-check of the census return referrals builds"""
         with _runtime().unit_of_work(read_only=True) as uow:
-            day, rows = views.census(uow.session, _scope(), query["year"])
+            day, rows = views.census(uow.session, _scope(), query["year"], _runtime().settings.ap_census_days)
         if _wants_csv(query):
             return _csv(rows, schemas.CensusRowSchema, f"ap-census-{query['year']}")
         return {"year": query["year"], "census_day": day, "pupils": rows}

@@ -13,6 +13,7 @@ the single reads apply with `domain.ensure_may_see`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from uuid import UUID
@@ -336,10 +337,11 @@ CENSUS_COLUMNS = ("placement_id", "child_ref", "provider_id", "lot", "team", "re
                   "end_date", "agreed_cost_pence")
 
 
-def census(session: Session, seen: dict, year: int) -> tuple[date, list[dict]]:
-    """Pupils in council-funded AP on census day (the third Thursday of
-    January) with their placement details, by child then start."""
-    day = domain.census_day(year)
+def census(session: Session, seen: dict, year: int, configured_days: Iterable[date] = ()) -> tuple[date, list[dict]]:
+    """Placements children were in on census day (the third Thursday of January unless the council was told
+    another), pseudonymous (`child_ref`), by child then start: the council's cross-check of the AP census
+    return, which referrals builds where the child's identity lives (`GET /v1/reports/ap-census` there)."""
+    day = domain.census_day(year, configured_days)
     query = sa.select(*(P.c[name] for name in CENSUS_COLUMNS), _provider_name()).select_from(
         P.outerjoin(NAMES, NAMES.c.provider_id == P.c.provider_id)).where(
         P.c.started_on.is_not(None), P.c.started_on <= day,  # as domain.on_roll_on: ending that day counts

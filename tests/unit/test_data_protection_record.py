@@ -43,6 +43,7 @@ PERSONAL = set("""
     first_school_day first_day_aim first_day_aim_met first_full_time_day sixth_day_status missed_by_school_days
     placed_part_time_only
     child_views family_views
+    surname forename sex ethnicity sen_provision fsm_eligible items problems left_out
 """.split())
 
 # Fields that hold no personal data: ids, dates of the process, money, the

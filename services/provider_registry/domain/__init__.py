@@ -91,7 +91,15 @@ from .regime import (
     Regime,
     Standstill,
 )
-from .setting import Identifier, Inspectorate, Registration, SettingKind, check_registration, identifiers
+from .setting import (
+    EstablishmentType,
+    Identifier,
+    Inspectorate,
+    Registration,
+    SettingKind,
+    check_registration,
+    identifiers,
+)
 
 __all__ = [
     # the DPS and its lots
@@ -108,7 +116,8 @@ __all__ = [
     "Application", "ApplicationForm", "ApplicationStatus", "Decision", "DecisionDeadline", "LotApplication",
     "Organisation", "Reason", "SafeguardingLead", "check_form", "overdue_applications", "submit_application",
     # the kind of setting and its identifiers
-    "Identifier", "Inspectorate", "Registration", "SettingKind", "check_registration", "identifiers",
+    "EstablishmentType", "Identifier", "Inspectorate", "Registration", "SettingKind", "check_registration",
+    "identifiers",
     # compliance
     "REQUIRED_DOCUMENTS", "ComplianceActions", "ComplianceDocument", "DocumentKind", "compliance_actions",
     "compliance_problems",

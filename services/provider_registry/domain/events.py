@@ -47,6 +47,7 @@ class MembershipAdmitted(Event):
     urn: str | None = None  # the DfE URN of a registered school
     identifiers: tuple[Identifier, ...] = ()
     dps_id: UUID = FIRST_DPS_ID
+    establishment_type: str | None = None  # a registered school's setting.EstablishmentType value
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,8 @@ class Provider:
             self.events.append(events.MembershipAdmitted(
                 self.id, self.name, lot, _value(self.registration.setting_kind),
                 schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
-                urn=self.registration.urn, identifiers=self.identifiers, dps_id=dps.id))
+                urn=self.registration.urn, identifiers=self.identifiers, dps_id=dps.id,
+                establishment_type=_value(self.registration.establishment_type)))
         if first_admission:  # the notifications service learns where to write
             self.notification_addresses = list(self.notification_addresses) or [self.safeguarding_lead.email]
             self._contacts_changed(now)

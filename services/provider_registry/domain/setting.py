@@ -4,7 +4,9 @@ A provider is one of three kinds (DOMAIN.md, *Provider registry and lots*):
 
 - a **registered school** (state-funded, independent or non-maintained): its
   DfE URN (six digits), its inspectorate (Ofsted or ISI) and the date and
-  outcome of its last inspection, in words.  Single-word Ofsted grades ended
+  outcome of its last inspection, in words, and its establishment type
+  (independent, non-maintained special, pupil referral unit, AP academy, AP
+  free school, other state-funded: the AP census counts only the first two).  Single-word Ofsted grades ended
   for state schools in September 2024, so no grade is ever required;
 - a **further education college or training provider**: its UKPRN (eight
   digits, the UK Register of Learning Providers); a college may also have a
@@ -40,6 +42,20 @@ class SettingKind(StrEnum):
     UNREGISTERED = "unregistered"
 
 
+class EstablishmentType(StrEnum):
+    """What kind of registered school (DfE's establishment types, grouped as the AP census needs them):
+    the census counts pupils the council places in independent and non-maintained schools; pupil
+    referral units, AP academies and AP free schools (and other state-funded schools) are in the school
+    census instead."""
+
+    INDEPENDENT = "independent"  # an independent school, special or not
+    NON_MAINTAINED_SPECIAL = "non_maintained_special"
+    PUPIL_REFERRAL_UNIT = "pupil_referral_unit"
+    AP_ACADEMY = "ap_academy"
+    AP_FREE_SCHOOL = "ap_free_school"
+    OTHER_STATE_FUNDED = "other_state_funded"  # maintained schools and academies
+
+
 class Inspectorate(StrEnum):
     OFSTED = "ofsted"
     ISI = "isi"  # the Independent Schools Inspectorate: independent schools only
@@ -53,6 +69,7 @@ class Registration:
     inspectorate: Inspectorate | None = None
     last_inspection_date: date | None = None
     last_inspection_outcome: str | None = None  # in words, as the report gives it; never a grade required
+    establishment_type: EstablishmentType | None = None  # a registered school's (None: not said yet)
 
     @property
     def is_registered_school(self) -> bool:
@@ -78,6 +95,11 @@ def check_registration(reg: Registration, refusals: Refusals, today: date | None
         return
     _check_number(reg.urn, _URN, "the URN must be exactly six digits", f"{path}.urn", refusals)
     _check_number(reg.ukprn, _UKPRN, "the UKPRN must be exactly eight digits", f"{path}.ukprn", refusals)
+    if reg.establishment_type is not None:
+        if kind is not SettingKind.REGISTERED_SCHOOL:
+            refusals.add(f"{path}.establishment_type", "only a registered school has an establishment type")
+        elif as_member(EstablishmentType, reg.establishment_type) is None:
+            refusals.add(f"{path}.establishment_type", ", ".join(t.value for t in EstablishmentType))
     if kind is SettingKind.REGISTERED_SCHOOL:
         if reg.urn is None:
             refusals.add(f"{path}.urn", "a registered school must give its DfE URN")

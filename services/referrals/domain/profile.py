@@ -27,6 +27,7 @@ from uuid import UUID
 
 from shared.errors import InvalidInput
 
+from .census_items import check_code, check_name
 from .common import required_text
 
 MIN_HOURS_PER_WEEK = Decimal(1)
@@ -66,8 +67,24 @@ class ChildDetails:
     date_of_birth: date = field(repr=False)
     upn: str = field(repr=False)
     address: str = field(repr=False)
+    # What DfE's AP census asks of the child beyond the above (council only, never in the profile or an event);
+    # None until recorded.  Codes: `census_items` (DfE's code sets).
+    surname: str | None = field(default=None, repr=False)
+    forename: str | None = field(default=None, repr=False)
+    sex: str | None = field(default=None, repr=False)  # F, M or U
+    ethnicity: str | None = field(default=None, repr=False)  # DfE's main ethnicity codes: WBRI, ...
+    sen_provision: str | None = field(default=None, repr=False)  # N, K (SEN support) or E (EHC plan)
+    fsm_eligible: bool | None = field(default=None, repr=False)  # eligible for free school meals
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "surname", check_name(self.surname, "Surname", "surname", "the legal surname"))
+        object.__setattr__(self, "forename", check_name(self.forename, "Forename", "forename", "the forename"))
+        object.__setattr__(self, "sex", check_code(self.sex, "sex", "sex", "sex"))
+        object.__setattr__(self, "ethnicity", check_code(self.ethnicity, "ethnicity", "ethnicity", "ethnicity"))
+        object.__setattr__(self, "sen_provision",
+                           check_code(self.sen_provision, "sen_provision", "sen_provision", "SEN provision"))
+        if self.fsm_eligible is not None and not isinstance(self.fsm_eligible, bool):
+            raise InvalidInput("must be true or false", field="fsm_eligible")
         object.__setattr__(self, "name", " ".join(required_text(self.name, "name", "the child's name").split()))
         object.__setattr__(self, "address", required_text(self.address, "address", "the child's address"))
         upn = required_text(self.upn, "upn", "the child's UPN").replace(" ", "").upper()

@@ -1,7 +1,8 @@
 """Rectification of a child's details (UK GDPR Article 16).
 
 An officer of the commissioning team or the manager corrects who the child
-is (name, date of birth, UPN, address) and the profile facts other services
+is (name, date of birth, UPN, address), its AP census details (surname,
+forename, sex, ethnicity, SEN provision, free school meals) and the profile facts other services
 keep a copy of (`ehcp`, `looked_after`).  The correction applies to every
 referral of the child; the audit names the fields changed, never their old
 or new values; `child.corrected` carries to awards and tracking only what
@@ -11,7 +12,7 @@ they keep (`child_ref`, and `ehcp` / `looked_after` where changed).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from .profile import ChildDetails, check_pseudonymised
 from .referral import Referral
 from .visibility import is_council_side
 
-IDENTITY = ("name", "date_of_birth", "upn", "address")
+IDENTITY = tuple(f.name for f in fields(ChildDetails))  # who the child is, and its AP census details
 PROFILE_FACTS = ("ehcp", "looked_after")  # the profile's facts that awards and tracking copy
 CORRECTABLE = IDENTITY + PROFILE_FACTS
 

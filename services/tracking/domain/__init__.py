@@ -20,6 +20,8 @@ Read in this order:
                the January AP census.
 """
 
+from shared.calendar import ap_census_day as census_day  # DfE's census day: one rule, shared
+
 from .attendance import (
                          AttendanceReturn,
                          Concern,
@@ -71,7 +73,6 @@ from .reports import (
                          attendance_by_week,
                          block_contract_commitment,
                          block_contract_spent,
-                         census_day,
                          census_extract,
                          chart_data,
                          commitment_by_month,

@@ -27,8 +27,9 @@ they are shown:
 - spent to date ("actual" spend): the same spread, counted only for the days
   that have passed (to today, or the end), and only for placements that
   started; a block contract is spent as its days pass, places filled or not;
-- January AP census: placements active on census day, the third Thursday of
-  January by default (DfE's AP census day).
+- January AP census: placements children were in on census day (`shared.calendar.ap_census_day`:
+  the third Thursday of January unless the council was told another), pseudonymous: a cross-check of
+  the return referrals builds where the child's identity lives.
 """
 
 from __future__ import annotations
@@ -353,13 +354,6 @@ def overdue_reviews(rows: Iterable[PlacementRow], today: date,
         if today > due_on or row.flagged_for_review:
             due.append((row, due_on))
     return sorted(due, key=lambda pair: (pair[1] or date.min, str(pair[0].placement_id)))
-
-
-def census_day(year: int, *, month: int = 1, weekday: int = 3, nth: int = 3) -> date:
-    """DfE's AP census day: the third Thursday of January unless told otherwise."""
-    first = date(year, month, 1)
-    first_match = first + timedelta(days=(weekday - first.weekday()) % 7)
-    return first_match + timedelta(weeks=nth - 1)
 
 
 def census_extract(rows: Iterable[PlacementRow], day: date) -> list[PlacementRow]:

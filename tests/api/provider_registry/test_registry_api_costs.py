@@ -131,7 +131,7 @@ def test_each_change_writes_only_its_own_rows_and_keeps_every_other(client, rt):
         (1, "approved", 2), (2, "approved", 1)]
     assert record["registration"] == {"setting_kind": "registered_school", "urn": "654321", "ukprn": None,
                                       "inspectorate": "isi", "last_inspection_date": "2023-11-08",
-                                      "last_inspection_outcome": "Good"}
+                                      "last_inspection_outcome": "Good", "establishment_type": None}
 
 
 def test_a_change_to_nothing_writes_nothing_of_the_provider(client, rt):

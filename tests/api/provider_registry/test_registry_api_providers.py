@@ -135,7 +135,7 @@ def test_public_directory_lists_admitted_providers_by_lot_without_private_detail
     assert entry == {"provider_id": str(on_both), "name": "Bridges Learning Ltd", "postcode_district": "NT1",
                      "registration": {"setting_kind": "registered_school", "urn": "123456", "ukprn": None,
                                       "inspectorate": "ofsted", "last_inspection_date": "2023-11-08",
-                                      "last_inspection_outcome": "Good"},
+                                      "last_inspection_outcome": "Good", "establishment_type": None},
                      "identifiers": [{"scheme": "GB-URN", "id": "123456"}, {"scheme": "GB-COH", "id": "01234567"}],
                      "lots": [{"lot": 1, "lot_name": "Full-time education", "admitted_on": "2025-01-15"},
                               {"lot": 2, "lot_name": "Part-time education", "admitted_on": "2025-01-15"}]}
@@ -274,6 +274,7 @@ def test_registration_change_is_announced(client, rt):
     assert [e["data"] for e in changed] == [{
         "provider_id": str(provider_id), "provider_name": "Bridges Learning Ltd",
         "registration_status": "unregistered", "setting_kind": "fe_or_training_provider", "urn": None,
+        "establishment_type": None,
         "identifiers": [{"scheme": "GB-UKPRN", "id": "10001234"}, {"scheme": "GB-COH", "id": "01234567"}],
         "inspectorate": "ofsted", "last_inspection_date": "2024-03-01", "last_inspection_outcome": "Good",
         "at": "2025-01-15T10:00:00+00:00"}]

@@ -35,6 +35,7 @@ EXPECTED_ROLES = {
     ("get", "/v1/off-dps-exceptions"): ["manager"],
     ("get", "/v1/webhook-deliveries"): ["manager"],
     ("get", "/v1/audit"): ["manager"],
+    ("get", "/v1/reports/ap-census"): ["officer", "manager"],
 }
 
 

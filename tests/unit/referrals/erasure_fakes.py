@@ -51,7 +51,7 @@ class FakeChildRecords:
             del self.referrals.referrals[i]
         return {"referrals": len(ids)} if ids else {}
 
-    def note_placement(self, placement_id, referral_id, *, started_on=None, ended_on=None) -> None:
+    def note_placement(self, placement_id, referral_id, *, started_on=None, ended_on=None, **census) -> None:
         known = self.placements.get(placement_id)
         self.placements[placement_id] = PlacementFacts(
             placement_id, referral_id, started_on or (known and known.started_on),
