@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from shared.catalogue import SERVICES
@@ -105,6 +106,13 @@ class Settings:
     pcr2015_statutory_end: date = date(2029, 2, 23)
     # awards: whether the council uses the voluntary call-off standstill under a PCR 2015 DPS (regulations 86-87)
     calloff_standstill_pcr2015: bool = False
+    # the registration rule: more hours a week than this is full-time (DPS_FULL_TIME_HOURS); special educational
+    # needs count from this date (DPS_SEN_REGISTRATION_FROM, Children's Wellbeing and Schools Act 2026 s.43; None:
+    # not commenced); the council's stricter policy, never more hours than this with an unregistered setting
+    # (DPS_UNREGISTERED_MAX_HOURS; None: no such policy)
+    full_time_hours: Decimal = Decimal(18)
+    sen_registration_from: date | None = None
+    unregistered_max_hours: Decimal | None = None
 
     @property
     def upper(self) -> str:
@@ -163,6 +171,9 @@ def load_settings(service: str) -> Settings:
         council_id=_env("DPS_COUNCIL_ID", "council"),
         pcr2015_statutory_end=_date("DPS_PCR2015_STATUTORY_END", "2029-02-23"),
         calloff_standstill_pcr2015=_bool("DPS_CALLOFF_STANDSTILL_PCR2015", False),
+        full_time_hours=_hours("DPS_FULL_TIME_HOURS") or Decimal(18),
+        sen_registration_from=_optional_date("DPS_SEN_REGISTRATION_FROM"),
+        unregistered_max_hours=_hours("DPS_UNREGISTERED_MAX_HOURS"),
         teams=parse_teams(_env("DPS_TEAMS", DEFAULT_TEAMS) or DEFAULT_TEAMS),
     )
 
@@ -173,6 +184,25 @@ def _date(name: str, default: str) -> date:
         return date.fromisoformat(raw.strip())
     except ValueError:
         raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {raw!r}") from None
+
+
+def _optional_date(name: str) -> date | None:
+    """A date setting that may be left empty (None)."""
+    return _date(name, "") if _env(name) else None
+
+
+def _hours(name: str) -> Decimal | None:
+    """Hours a week (0 to 168), or None when the setting is empty."""
+    raw = _env(name)
+    if raw is None:
+        return None
+    try:
+        hours = Decimal(raw.strip())
+    except InvalidOperation:
+        hours = None
+    if hours is None or not hours.is_finite() or not 0 <= hours <= 168:
+        raise ValueError(f"{name} must be a number of hours a week (0 to 168), not {raw!r}")
+    return hours
 
 
 def _key(name: str) -> str | None:

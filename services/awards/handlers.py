@@ -36,6 +36,7 @@ from services.awards.domain import (
     RankedOffer,
     Ranking,
     ReferralState,
+    RegistrationRules,
     ScoringScale,
     Split,
     TieBreak,
@@ -43,7 +44,10 @@ from services.awards.domain import (
 )
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.actor import SEES_EVERY_TEAM, Actor
+from shared.config import Settings
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+DEFAULT_RULES = RegistrationRules()
 
 
 def _commit_unless_taken(uow, store: Callable[[], object], taken: Conflict) -> None:
@@ -109,7 +113,7 @@ def membership_admitted(uow: AwardsUnitOfWork, data: Mapping) -> None:
     registry, at = uow.registry, data["at"]
     registry.note_provider_name(data["provider_id"], data["provider_name"], at)
     registry.set_registration(data["provider_id"], data["registration_status"], data.get("urn"), at,
-                              keep_grade=True)
+                              keep_grade=True, setting_kind=data.get("setting_kind"), roll=data.get("declared_roll"))
     dps_id = data["dps_id"]
     registry.set_membership(data["provider_id"], data["lot"], "admitted", at, ends_on=data.get("ends_on"),
                             dps_id=dps_id)
@@ -139,7 +143,8 @@ def capacity_changed(uow: AwardsUnitOfWork, data: Mapping) -> None:
 def registration_changed(uow: AwardsUnitOfWork, data: Mapping) -> None:
     uow.registry.note_provider_name(data["provider_id"], data["provider_name"], data["at"])
     uow.registry.set_registration(data["provider_id"], data["registration_status"], data.get("urn"), data["at"],
-                                  ofsted_grade=data.get("ofsted_grade"))
+                                  ofsted_grade=data.get("ofsted_grade"), setting_kind=data.get("setting_kind"),
+                                  roll=data.get("declared_roll"))
     _note_identifiers(uow, data)
 
 
@@ -188,7 +193,15 @@ class RankingView:
     award: Award | None  # when made, the ranking shown is the one the award was made from
 
 
-def rank_referral(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) -> RankingView:
+def registration_rules(settings: Settings) -> RegistrationRules:
+    """The council's settings of the registration rule (DPS_FULL_TIME_HOURS, DPS_SEN_REGISTRATION_FROM,
+    DPS_UNREGISTERED_MAX_HOURS)."""
+    return RegistrationRules(settings.full_time_hours, settings.sen_registration_from,
+                             settings.unregistered_max_hours)
+
+
+def rank_referral(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID,
+                  rules: RegistrationRules = DEFAULT_RULES) -> RankingView:
     call_off = uow.call_offs.get(referral_id)
     if call_off is None:  # why not, asked only then: never heard of (404), or not closed (409)
         if not uow.call_offs.known(referral_id):
@@ -199,7 +212,7 @@ def rank_referral(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) -> Ran
         return RankingView(call_off.award_made.ranking, call_off.award_made)
     if call_off.referral.state is ReferralState.CANCELLED:
         raise Conflict("the referral was cancelled", field="referral_id")
-    ranking = call_off.rank(*_standing(uow, call_off), uow.now())
+    ranking = call_off.rank(*_standing(uow, call_off), uow.now(), rules)
     uow.commit()  # the audit trail keeps every ranking an officer saw
     return RankingView(ranking, None)
 
@@ -214,9 +227,10 @@ def _dps(uow: AwardsUnitOfWork, call_off: CallOff) -> DpsRecord:
 
 def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUID,
                     reason: str | None = None, reason_code: str | None = None, *,
-                    standstill_used: bool = False) -> Award:
+                    standstill_used: bool = False, rules: RegistrationRules = DEFAULT_RULES) -> Award:
     """Award the referral's placement to one offer, judged on the registry as it is now;
-    the standstill by the DPS's regime (`standstill_used`: DPS_CALLOFF_STANDSTILL_PCR2015).
+    the standstill by the DPS's regime (`standstill_used`: DPS_CALLOFF_STANDSTILL_PCR2015) and the
+    registration rule as the council set it (`rules`).
 
     Two officers pressing at once: the referral row is locked, so the second
     waits and then finds the award made (409); the unique referral_id of the
@@ -233,7 +247,7 @@ def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offe
     registry, places = _standing(uow, call_off)
     award = call_off.award(offer_id, awarded_by=actor.sub, registry=registry, places=places, now=uow.now(),
                            dps=_dps(uow, call_off), reason=reason, reason_code=reason_code,
-                           standstill_used=standstill_used)
+                           standstill_used=standstill_used, rules=rules)
     _commit_unless_taken(uow, lambda: uow.call_offs.save(call_off),
                          Conflict("a placement has already been awarded for this referral", field="referral_id"))
     return award
@@ -438,7 +452,8 @@ def block_contract(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID) -> Bl
 
 
 def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID, referral_id: UUID,
-                         start_date: date | None = None) -> tuple[BlockContract, PlaceAllocation]:
+                         start_date: date | None = None,
+                         rules: RegistrationRules = DEFAULT_RULES) -> tuple[BlockContract, PlaceAllocation]:
     """A referred child takes a place of a confirmed block contract directly, while
     the provider is admitted and not suspended, and the registration rule holds."""
     call_off = _call_off(uow, referral_id, for_update=True)  # one placement per referral, award or block
@@ -455,7 +470,7 @@ def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID,
                                                                                       contract.lot)
     allocation = contract.allocate_place(call_off.referral, allocated_by=actor.sub, now=uow.now(),
                                          standing=standing, places=uow.registry.places_in_use([contract.provider_id]),
-                                         start_date=start_date)
+                                         start_date=start_date, rules=rules)
     _commit_unless_taken(uow, lambda: uow.contracts.save(contract),
                          Conflict("this referral already has a placement", field="referral_id"))
     return contract, allocation

@@ -3,7 +3,7 @@
 - registry.py: awards' own copy of each DPS record (its regime, last day and
   published award criteria), lot memberships, registration status,
   pricing maxima, capacity and places in use.
-- registration.py: the registration rule for every child placed (call-off or block place).
+- registration.py: the registration rule for every child placed (call-off, block place, off-DPS placement).
 - calloffs.py: individual placements: rank a closed referral's offers
   (eligibility with every reason why not), then award exactly once.
 - mini_competition.py: block contracts: opportunity, sealed bids, independent
@@ -71,7 +71,16 @@ from .mini_competition import (
     in_standstill,
     two_places,
 )
-from .registration import FULL_TIME_HOURS, UNREGISTERED_FULL_TIME_LIMIT, registration_breaches
+from .registration import (
+    FULL_TIME_HOURS,
+    Breach,
+    DeclaredRoll,
+    Pupil,
+    RegistrationRules,
+    Setting,
+    SettingKind,
+    registration_breaches,
+)
 from .registry import (
     DEFAULT_AWARD_CRITERIA,
     STATUTORY_END_RULE,
@@ -81,7 +90,6 @@ from .registry import (
     PlacesInUse,
     ProviderOnLot,
     Regime,
-    RegistrationStatus,
     Registry,
     Standstill,
     standing_refusal,
@@ -145,14 +153,18 @@ __all__ = [
     "Reason",
     "Referral",
     "ReferralState",
-    "RegistrationStatus",
+    "Breach",
+    "DeclaredRoll",
+    "Pupil",
+    "RegistrationRules",
+    "Setting",
+    "SettingKind",
     "Registry",
     "Rule",
     "STANDSTILL_WORKING_DAYS",
     "ScoringScale",
     "Split",
     "TieBreak",
-    "UNREGISTERED_FULL_TIME_LIMIT",
     "council_date",
     "evaluate_bids",
     "rank_offers",
