@@ -80,6 +80,7 @@ from .events import (
 from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_offer
 from .profile import ChildDetails, FurtherQuestion, Profile, ProfileForProviders, ReasonForAP, check_pseudonymised
 from .registry import Membership, PricingLine, eligible_providers
+from .school_age import of_compulsory_school_age
 
 
 class ReferralStatus(enum.Enum):
@@ -222,7 +223,9 @@ class Referral:
         """What providers and events see: never the child's identifying details."""
         return ProfileForProviders(referral_id=self.id, lot=self.lot, team=self.team, profile=self.profile,
                                    questions=tuple(self.questions), deadline=self.deadline,
-                                   full_time_provision_by=self.full_time_provision_by)
+                                   full_time_provision_by=self.full_time_provision_by,
+                                   compulsory_school_age=of_compulsory_school_age(self.child.date_of_birth,
+                                                                                  self.profile.start_date))
 
     # --- publish and cancel
 
