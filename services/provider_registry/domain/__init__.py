@@ -67,6 +67,7 @@ from .events import (
     PricingChanged,
     PricingScheduleEffective,
     RegistrationChanged,
+    RollDeclared,
     SlaAccepted,
     SlaIssued,
 )
@@ -90,7 +91,15 @@ from .regime import (
     Regime,
     Standstill,
 )
-from .setting import Identifier, Inspectorate, Registration, SettingKind, check_registration, identifiers
+from .setting import (
+    DeclaredRoll,
+    Identifier,
+    Inspectorate,
+    Registration,
+    SettingKind,
+    check_registration,
+    identifiers,
+)
 
 __all__ = [
     # the DPS and its lots
@@ -107,7 +116,7 @@ __all__ = [
     "Application", "ApplicationForm", "ApplicationStatus", "Decision", "DecisionDeadline", "LotApplication",
     "Organisation", "Reason", "SafeguardingLead", "check_form", "overdue_applications", "submit_application",
     # the kind of setting and its identifiers
-    "Identifier", "Inspectorate", "Registration", "SettingKind", "check_registration", "identifiers",
+    "DeclaredRoll", "Identifier", "Inspectorate", "Registration", "SettingKind", "check_registration", "identifiers",
     # compliance
     "REQUIRED_DOCUMENTS", "ComplianceActions", "ComplianceDocument", "DocumentKind", "compliance_actions",
     "compliance_problems",
@@ -120,7 +129,7 @@ __all__ = [
     "EVENTS", "Event", "CapacityChanged", "MembershipAdmitted", "MembershipReinstated", "MembershipRemoved",
     "MembershipSuspended", "PricingScheduleEffective", "RegistrationChanged",
     "AnswerMarked", "ApplicationDecided", "ApplicationSubmitted", "DeadlineExtended", "DeclarationAnswered",
-    "DeclarationLapsed", "DeclarationRequested", "DetailsChanged",
+    "DeclarationLapsed", "DeclarationRequested", "DetailsChanged", "RollDeclared",
     "DocumentUploaded", "DpsClosed", "DpsConfigured", "LotQuestionsSet", "PricingChanged", "SlaAccepted", "SlaIssued",
     "DpsStatutoryEndApproaching",
 ]
