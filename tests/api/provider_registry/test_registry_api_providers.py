@@ -275,6 +275,7 @@ def test_registration_change_is_announced(client, rt):
         "provider_id": str(provider_id), "provider_name": "Bridges Learning Ltd",
         "registration_status": "unregistered", "setting_kind": "fe_or_training_provider", "urn": None,
         "identifiers": [{"scheme": "GB-UKPRN", "id": "10001234"}, {"scheme": "GB-COH", "id": "01234567"}],
+        "declared_roll": None,
         "inspectorate": "ofsted", "last_inspection_date": "2024-03-01", "last_inspection_outcome": "Good",
         "at": "2025-01-15T10:00:00+00:00"}]
 
