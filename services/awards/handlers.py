@@ -19,6 +19,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.awards.domain import (
+    DEFAULT_RULES,
     AssessmentSummary,
     Award,
     Bid,
@@ -46,8 +47,6 @@ from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.actor import SEES_EVERY_TEAM, Actor
 from shared.config import Settings
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-
-DEFAULT_RULES = RegistrationRules()
 
 
 def _commit_unless_taken(uow, store: Callable[[], object], taken: Conflict) -> None:

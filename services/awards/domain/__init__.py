@@ -72,6 +72,7 @@ from .mini_competition import (
     two_places,
 )
 from .registration import (
+    DEFAULT_RULES,
     FULL_TIME_HOURS,
     Breach,
     DeclaredRoll,
@@ -154,6 +155,7 @@ __all__ = [
     "Referral",
     "ReferralState",
     "Breach",
+    "DEFAULT_RULES",
     "DeclaredRoll",
     "Pupil",
     "RegistrationRules",

@@ -16,10 +16,10 @@ from uuid import UUID
 
 from shared.errors import Conflict, InvalidInput, NotFound
 
-from .calloffs import DEFAULT_RULES, Referral, ReferralState
+from .calloffs import Referral, ReferralState
 from .common import council_date
 from .events import BlockPlaceAllocated
-from .registration import RegistrationRules, registration_breaches
+from .registration import DEFAULT_RULES, RegistrationRules, registration_breaches
 from .registry import PlacesInUse, ProviderOnLot, standing_refusal
 
 

@@ -29,7 +29,7 @@ from shared.errors import Conflict, InvalidInput
 
 from .common import check_lot, council_date, refuse
 from .events import NoEligibleOffers, OfferUnsuccessful, PlacementAwarded, RankingMade
-from .registration import Pupil, RegistrationRules, registration_breaches
+from .registration import DEFAULT_RULES, Pupil, RegistrationRules, registration_breaches
 from .registry import (
     AwardCriterion,
     DpsRecord,
@@ -151,9 +151,6 @@ def _registration(referral: Referral, standing: ProviderOnLot, places: PlacesInU
     breaches = registration_breaches(referral.pupil(), standing.setting, places.pupils_at(standing.provider_id),
                                      rules, referral.start_date)
     return [Reason(Rule.REGISTRATION, str(b)) for b in breaches]
-
-
-DEFAULT_RULES = RegistrationRules()
 
 
 def reasons_against(offer: Offer, referral: Referral, registry: Registry,

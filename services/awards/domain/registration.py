@@ -107,6 +107,10 @@ class RegistrationRules:
         return self.sen_from is not None and (on is None or on >= self.sen_from)
 
 
+DEFAULT_RULES = RegistrationRules()
+"""The rule with the defaults of shared/config.Settings: 18 hours, SEN not commenced, no stricter policy."""
+
+
 @dataclass(frozen=True)
 class Breach:
     """One way a placement would break the rule, and where the rule comes from."""
@@ -123,7 +127,7 @@ class Breach:
 
 
 def registration_breaches(child: Pupil, setting: Setting, placed: Iterable[Pupil],
-                          rules: RegistrationRules = RegistrationRules(), on: date | None = None) -> list[Breach]:
+                          rules: RegistrationRules = DEFAULT_RULES, on: date | None = None) -> list[Breach]:
     """Every way placing `child` with `setting` would break the registration
     rule (law) or the council's stricter policy; empty when it may go ahead.
 
