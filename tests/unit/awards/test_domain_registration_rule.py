@@ -6,14 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from services.awards.domain import (
-    DeclaredRoll,
-    Pupil,
-    RegistrationRules,
-    Setting,
-    SettingKind,
-    registration_breaches,
-)
+from services.awards.domain import DeclaredRoll, Pupil, RegistrationRules, Setting, SettingKind, registration_breaches
 
 DECLARED_AT = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 BEFORE, AFTER = DECLARED_AT - timedelta(days=30), DECLARED_AT + timedelta(days=1)
