@@ -7,7 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from shared.catalogue import SERVICES
@@ -133,6 +133,11 @@ class Settings:
     # the commissioning teams' mailboxes (code -> address) and the DPS manager's
     team_mailboxes: dict[str, str] = field(default_factory=dict)
     manager_mailbox: str | None = None
+    # the registration rule: special educational needs count from this date (DPS_SEN_REGISTRATION_FROM; Children's
+    # Wellbeing and Schools Act 2026 s.43; None: not commenced); the council's stricter policy, never more hours than
+    # this with an unregistered setting (DPS_UNREGISTERED_MAX_HOURS; None: no such policy)
+    sen_registration_from: date | None = None
+    unregistered_max_hours: Decimal | None = None
 
     @property
     def upper(self) -> str:
@@ -183,7 +188,6 @@ def load_settings(service: str) -> Settings:
         retention={name: value for name, value in os.environ.items()
                    if name.startswith("DPS_RETENTION_") and value != ""},
         school_calendar_file=(_env("DPS_SCHOOL_CALENDAR_FILE", "") or "").strip(),
-        full_time_hours=_hours("DPS_FULL_TIME_HOURS", "18"),
         ap_census_days=_census_days("DPS_AP_CENSUS_DAYS"),
         attendance_threshold=_env("DPS_ATTENDANCE_THRESHOLD", "0.80"),
         attendance_window_weeks=_env("DPS_ATTENDANCE_WINDOW_WEEKS", "4"),
@@ -193,6 +197,9 @@ def load_settings(service: str) -> Settings:
         council_id=_env("DPS_COUNCIL_ID", "council"),
         pcr2015_statutory_end=_date("DPS_PCR2015_STATUTORY_END", "2029-02-23"),
         calloff_standstill_pcr2015=_bool("DPS_CALLOFF_STANDSTILL_PCR2015", False),
+        full_time_hours=_hours("DPS_FULL_TIME_HOURS") or Decimal(18),
+        sen_registration_from=_optional_date("DPS_SEN_REGISTRATION_FROM"),
+        unregistered_max_hours=_hours("DPS_UNREGISTERED_MAX_HOURS"),
         teams=parse_teams(_env("DPS_TEAMS", DEFAULT_TEAMS) or DEFAULT_TEAMS),
         portal_url=_env("DPS_PORTAL_URL", "http://127.0.0.1:8000"),
         notify_api_key=_env("DPS_NOTIFY_API_KEY"),
@@ -269,17 +276,6 @@ def _date(name: str, default: str) -> date:
         raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {raw!r}") from None
 
 
-def _hours(name: str, default: str) -> Decimal:
-    raw = (_env(name, default) or default).strip()
-    try:
-        hours = Decimal(raw)
-    except ArithmeticError:
-        hours = Decimal("NaN")
-    if not hours.is_finite() or not 0 < hours < 168:
-        raise ValueError(f"{name} must be a number of hours a week (more than 0), not {raw!r}")
-    return hours
-
-
 def _census_days(name: str) -> tuple[date, ...]:
     """Comma-separated January dates, at most one a year; anything else stops the service, naming the setting."""
     raw = (_env(name, "") or "").strip()
@@ -290,6 +286,25 @@ def _census_days(name: str) -> tuple[date, ...]:
     if any(day.month != 1 for day in days) or len({day.year for day in days}) != len(days):
         raise ValueError(f"{name}: the AP census is in January, one day a year, not {raw!r}")
     return days
+
+
+def _optional_date(name: str) -> date | None:
+    """A date setting that may be left empty (None)."""
+    return _date(name, "") if _env(name) else None
+
+
+def _hours(name: str) -> Decimal | None:
+    """Hours a week (0 to 168), or None when the setting is empty."""
+    raw = _env(name)
+    if raw is None:
+        return None
+    try:
+        hours = Decimal(raw.strip())
+    except InvalidOperation:
+        hours = None
+    if hours is None or not hours.is_finite() or not 0 <= hours <= 168:
+        raise ValueError(f"{name} must be a number of hours a week (0 to 168), not {raw!r}")
+    return hours
 
 
 def _key(name: str) -> str | None:

@@ -67,6 +67,11 @@ def _own_provider(actor: Actor, provider_id: UUID | None) -> UUID | None:
     return actor.provider_id
 
 
+def _rules():
+    """The registration rule as this council set it (shared/config.Settings)."""
+    return handlers.registration_rules(current_app.extensions["dps"].settings)
+
+
 # --- call-offs
 
 calloffs = Blueprint("awards-calloffs", __name__, url_prefix="/v1",
@@ -95,7 +100,7 @@ class ReferralRanking(MethodView):
         """The offers of a closed referral in rank order, each eligible or not with every reason why not."""
         actor = current_principal()
         with _uow(actor) as uow:  # the ranking made is audited: this GET writes the trail
-            view = handlers.rank_referral(uow, actor, referral_id)
+            view = handlers.rank_referral(uow, actor, referral_id, _rules())
             names = Reads(uow.session).provider_names({e.offer.provider_id for e in view.ranking.entries})
             return ranking_view(view.ranking, names, view.award.award_id if view.award else None)
 
@@ -111,7 +116,7 @@ class ReferralAward(MethodView):
         with _uow(actor) as uow:
             award = handlers.award_placement(
                 uow, actor, referral_id, body["offer_id"], body.get("reason"), body.get("reason_code"),
-                standstill_used=current_app.extensions["dps"].settings.calloff_standstill_pcr2015)
+                standstill_used=current_app.extensions["dps"].settings.calloff_standstill_pcr2015, rules=_rules())
         with _uow(actor, read_only=True) as uow:
             reads = Reads(uow.session)
             return award_view(reads, reads.awards(award_id=award.award_id)[0], actor)
@@ -443,7 +448,7 @@ class Allocations(MethodView):
         actor = current_principal()
         with _uow(actor) as uow:
             _contract_, allocation = handlers.allocate_block_place(uow, actor, contract_id, body["referral_id"],
-                                                                   body.get("start_date"))
+                                                                   body.get("start_date"), _rules())
         with _uow(actor, read_only=True) as uow:
             row = Reads(uow.session).allocations(contract_id, allocation_id=allocation.allocation_id)[0]
             return dict(row._mapping)
@@ -489,7 +494,7 @@ class OffDpsApproval(MethodView):
         """Approve: refused 409 where the registration rule does not hold (law); the placement is then tracked"""
         actor = current_principal()
         with _uow(actor) as uow:
-            return off_dps_view(handlers.approve_off_dps(uow, actor, referral_id))
+            return off_dps_view(handlers.approve_off_dps(uow, actor, referral_id, rules=_rules()))
 
 
 @off_dps.route("/off-dps-placements/<uuid:referral_id>/refuse")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from services.awards import erasure, handlers
-from services.awards.domain import Regime
+from services.awards.domain import Regime, SettingKind
 from shared.catalogue import FIRST_DPS_ID
 from shared.events import Envelope
 from shared.messaging.consumer import Handler, reading
@@ -23,6 +23,7 @@ LOT = validate.Range(min=1, max=4)
 PENCE = validate.Range(min=0, max=10**12)
 HOURS = validate.Range(min=0, max=168)  # in a week
 REGISTRATION = validate.OneOf(["registered_school", "unregistered"])
+SETTING_KIND = validate.OneOf([k.value for k in SettingKind])
 
 
 class _Read(Schema):
@@ -60,6 +61,24 @@ class PricingLine(_Read):
     maximum_price_pence = fields.Integer(required=True, strict=True, validate=PENCE)
 
 
+class DeclaredRoll(_Read):
+    """An unregistered setting's declared roll (the registration rule)."""
+
+    full_time_pupils = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
+    any_ehcp = fields.Boolean(required=True)
+    any_looked_after = fields.Boolean(required=True)
+    any_sen = fields.Boolean(required=True)
+    declared_at = fields.AwareDateTime(required=True)
+
+
+class _Setting(_Read):
+    """The kind of setting (an older event has only the registration status) and its declared roll."""
+
+    registration_status = fields.String(required=True, validate=REGISTRATION)
+    setting_kind = fields.String(load_default=None, allow_none=True, validate=SETTING_KIND)
+    declared_roll = fields.Nested(DeclaredRoll, load_default=None, allow_none=True)
+
+
 class _ProviderOnLot(_Read):
     dps_id = fields.UUID(load_default=FIRST_DPS_ID)  # missing: an event from before there were two DPS records
     provider_id = fields.UUID(required=True)
@@ -68,8 +87,7 @@ class _ProviderOnLot(_Read):
     at = fields.AwareDateTime(required=True)
 
 
-class MembershipAdmitted(_ProviderOnLot):
-    registration_status = fields.String(required=True, validate=REGISTRATION)
+class MembershipAdmitted(_ProviderOnLot, _Setting):
     urn = Text(load_default=None, allow_none=True)
     pricing_lines = fields.List(fields.Nested(PricingLine), required=True)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
@@ -92,10 +110,9 @@ class CapacityChanged(_ProviderOnLot):
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
 
 
-class RegistrationChanged(_Read):
+class RegistrationChanged(_Setting):
     provider_id = fields.UUID(required=True)
     provider_name = fields.String(required=True, validate=validate.Length(max=300))
-    registration_status = fields.String(required=True, validate=REGISTRATION)
     urn = Text(load_default=None, allow_none=True)
     ofsted_grade = Text(load_default=None, allow_none=True)
     identifiers = fields.List(fields.Nested(OrganisationIdentifier), load_default=None, allow_none=True)
@@ -174,6 +191,10 @@ class ReferralClosed(_Read):
     full_time = fields.Boolean(load_default=None, allow_none=True)
     ehcp = fields.Boolean(required=True)
     looked_after = fields.Boolean(required=True)
+    # The registration rule's facts, decided by referrals from the child's date of birth (never sent): missing
+    # in an older event, read as of compulsory school age (the rule applies) and no SEN known.
+    compulsory_school_age = fields.Boolean(load_default=None, allow_none=True)
+    has_sen = fields.Boolean(load_default=None, allow_none=True)
     start_date = fields.Date(required=True)
     expected_weeks = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0, max=520))
     window_basis = fields.Nested(WindowBasis, load_default=None, allow_none=True)

@@ -19,6 +19,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.awards.domain import (
+    DEFAULT_RULES,
     AssessmentSummary,
     Award,
     Bid,
@@ -37,6 +38,7 @@ from services.awards.domain import (
     RankedOffer,
     Ranking,
     ReferralState,
+    RegistrationRules,
     ScoringScale,
     Split,
     TieBreak,
@@ -44,6 +46,7 @@ from services.awards.domain import (
 )
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.actor import SEES_EVERY_TEAM, Actor
+from shared.config import Settings
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -110,7 +113,7 @@ def membership_admitted(uow: AwardsUnitOfWork, data: Mapping) -> None:
     registry, at = uow.registry, data["at"]
     registry.note_provider_name(data["provider_id"], data["provider_name"], at)
     registry.set_registration(data["provider_id"], data["registration_status"], data.get("urn"), at,
-                              keep_grade=True)
+                              keep_grade=True, setting_kind=data.get("setting_kind"), roll=data.get("declared_roll"))
     dps_id = data["dps_id"]
     registry.set_membership(data["provider_id"], data["lot"], "admitted", at, ends_on=data.get("ends_on"),
                             dps_id=dps_id)
@@ -140,7 +143,8 @@ def capacity_changed(uow: AwardsUnitOfWork, data: Mapping) -> None:
 def registration_changed(uow: AwardsUnitOfWork, data: Mapping) -> None:
     uow.registry.note_provider_name(data["provider_id"], data["provider_name"], data["at"])
     uow.registry.set_registration(data["provider_id"], data["registration_status"], data.get("urn"), data["at"],
-                                  ofsted_grade=data.get("ofsted_grade"))
+                                  ofsted_grade=data.get("ofsted_grade"), setting_kind=data.get("setting_kind"),
+                                  roll=data.get("declared_roll"))
     _note_identifiers(uow, data)
 
 
@@ -189,7 +193,15 @@ class RankingView:
     award: Award | None  # when made, the ranking shown is the one the award was made from
 
 
-def rank_referral(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) -> RankingView:
+def registration_rules(settings: Settings) -> RegistrationRules:
+    """The council's settings of the registration rule (DPS_FULL_TIME_HOURS, DPS_SEN_REGISTRATION_FROM,
+    DPS_UNREGISTERED_MAX_HOURS)."""
+    return RegistrationRules(settings.full_time_hours, settings.sen_registration_from,
+                             settings.unregistered_max_hours)
+
+
+def rank_referral(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID,
+                  rules: RegistrationRules = DEFAULT_RULES) -> RankingView:
     call_off = uow.call_offs.get(referral_id)
     if call_off is None:  # why not, asked only then: never heard of (404), or not closed (409)
         if not uow.call_offs.known(referral_id):
@@ -200,7 +212,7 @@ def rank_referral(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) -> Ran
         return RankingView(call_off.award_made.ranking, call_off.award_made)
     if call_off.referral.state is ReferralState.CANCELLED:
         raise Conflict("the referral was cancelled", field="referral_id")
-    ranking = call_off.rank(*_standing(uow, call_off), uow.now())
+    ranking = call_off.rank(*_standing(uow, call_off), uow.now(), rules)
     uow.commit()  # the audit trail keeps every ranking an officer saw
     return RankingView(ranking, None)
 
@@ -215,9 +227,10 @@ def _dps(uow: AwardsUnitOfWork, call_off: CallOff) -> DpsRecord:
 
 def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offer_id: UUID,
                     reason: str | None = None, reason_code: str | None = None, *,
-                    standstill_used: bool = False) -> Award:
+                    standstill_used: bool = False, rules: RegistrationRules = DEFAULT_RULES) -> Award:
     """Award the referral's placement to one offer, judged on the registry as it is now;
-    the standstill by the DPS's regime (`standstill_used`: DPS_CALLOFF_STANDSTILL_PCR2015).
+    the standstill by the DPS's regime (`standstill_used`: DPS_CALLOFF_STANDSTILL_PCR2015) and the
+    registration rule as the council set it (`rules`).
 
     Two officers pressing at once: the referral row is locked, so the second
     waits and then finds the award made (409); the unique referral_id of the
@@ -235,7 +248,7 @@ def award_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID, offe
     registry, places = _standing(uow, call_off)
     award = call_off.award(offer_id, awarded_by=actor.sub, registry=registry, places=places, now=uow.now(),
                            dps=_dps(uow, call_off), reason=reason, reason_code=reason_code,
-                           standstill_used=standstill_used)
+                           standstill_used=standstill_used, rules=rules)
     _commit_unless_taken(uow, lambda: uow.call_offs.save(call_off),
                          Conflict("a placement has already been awarded for this referral", field="referral_id"))
     return award
@@ -440,7 +453,8 @@ def block_contract(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID) -> Bl
 
 
 def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID, referral_id: UUID,
-                         start_date: date | None = None) -> tuple[BlockContract, PlaceAllocation]:
+                         start_date: date | None = None,
+                         rules: RegistrationRules = DEFAULT_RULES) -> tuple[BlockContract, PlaceAllocation]:
     """A referred child takes a place of a confirmed block contract directly, while
     the provider is admitted and not suspended, and the registration rule holds."""
     call_off = _call_off(uow, referral_id, for_update=True)  # one placement per referral, award or block
@@ -458,7 +472,7 @@ def allocate_block_place(uow: AwardsUnitOfWork, actor: Actor, contract_id: UUID,
                                                                                       contract.lot)
     allocation = contract.allocate_place(call_off.referral, allocated_by=actor.sub, now=uow.now(),
                                          standing=standing, places=uow.registry.places_in_use([contract.provider_id]),
-                                         start_date=start_date)
+                                         start_date=start_date, rules=rules)
     _commit_unless_taken(uow, lambda: uow.contracts.save(contract),
                          Conflict("this referral already has a placement", field="referral_id"))
     return contract, allocation
@@ -495,14 +509,15 @@ def off_dps_placement(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) ->
     return placement
 
 
-def approve_off_dps(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID) -> OffDpsPlacement:
+def approve_off_dps(uow: AwardsUnitOfWork, actor: Actor, referral_id: UUID,
+                    rules: RegistrationRules = DEFAULT_RULES) -> OffDpsPlacement:
     """The manager approves: the registration rule must hold (409 naming it as law); the placement is
     then tracked (off_dps_placement.approved).  One placement per referral, however placed."""
     _check_service_area(actor, None)
     placement = _off_dps(uow, referral_id, for_update=True)
     if uow.call_offs.has_placement(referral_id):
         raise Conflict("this referral already has a placement (a call-off or a block place)", field="referral_id")
-    placement.approve(by=actor.sub, now=uow.now())
+    placement.approve(by=actor.sub, now=uow.now(), rules=rules)
     uow.off_dps.save(placement)
     uow.commit()
     return placement

@@ -44,8 +44,17 @@ providers = sa.Table(
     sa.Column("provider_name", sa.String(300), nullable=False, default=""),
     sa.Column("name_at", UTCDateTime, nullable=True),
     sa.Column("registration_status", sa.String(30), nullable=True),  # registered_school | unregistered
+    # registered_school | fe_or_training_provider | unregistered (the registry's setting_kind)
+    sa.Column("setting_kind", sa.String(30), nullable=True),
     sa.Column("urn", sa.String(20), nullable=True),
     sa.Column("ofsted_grade", sa.String(50), nullable=True),
+    # An unregistered setting's declared roll (the registration rule): full-time pupils of compulsory school age
+    # from every commissioner, whether any has an EHCP, is looked after or has SEN, and when it was declared.
+    sa.Column("declared_full_time_pupils", sa.Integer, nullable=True),
+    sa.Column("declared_any_ehcp", sa.Boolean, nullable=True),
+    sa.Column("declared_any_looked_after", sa.Boolean, nullable=True),
+    sa.Column("declared_any_sen", sa.Boolean, nullable=True),
+    sa.Column("roll_declared_at", UTCDateTime, nullable=True),
     sa.Column("registration_at", UTCDateTime, nullable=True),
     # [{"scheme": "GB-COH", "id": "01234567"}, ...]: org-id.guide identifiers, published with the provider (OCDS)
     sa.Column("identifiers", sa.JSON, nullable=True),
@@ -101,6 +110,9 @@ referrals = sa.Table(
     sa.Column("full_time", sa.Boolean, nullable=True),
     sa.Column("ehcp", sa.Boolean, nullable=True),
     sa.Column("looked_after", sa.Boolean, nullable=True),
+    # of compulsory school age on the start date (null: an older referral, read as yes); special educational needs
+    sa.Column("compulsory_school_age", sa.Boolean, nullable=True),
+    sa.Column("has_sen", sa.Boolean, nullable=True),
     sa.Column("start_date", sa.Date, nullable=True),
     sa.Column("expected_weeks", sa.Integer, nullable=True),
     # the offer window and its recorded basis: {kind: standard | agreed_minimum | urgency, days, reason}

@@ -119,7 +119,8 @@ def _map_call_off() -> None:
     mapper_registry.map_imperatively(domain.CallOff, r, properties={
         "referral": composite(_referral, r.c.referral_id, r.c.lot, r.c.hours_per_week, r.c.ehcp, r.c.looked_after,
                               r.c.full_time, r.c.state, r.c.team, r.c.child_ref, r.c.reason_for_ap,
-                              r.c.start_date, r.c.expected_weeks, r.c.dps_id),
+                              r.c.start_date, r.c.expected_weeks, r.c.dps_id, r.c.compulsory_school_age,
+                              r.c.has_sen),
         "offers": relationship(domain.Offer, lazy="selectin", order_by=o.c.submitted_at),
         "award_made": relationship(domain.Award, uselist=False, lazy="selectin", backref="call_off"),
     })
@@ -132,14 +133,15 @@ def _map_call_off() -> None:
 def _referral_columns(ref: domain.Referral) -> tuple:
     return (ref.referral_id, ref.lot, ref.hours_per_week, ref.has_ehcp, ref.looked_after, ref.full_time,
             ref.state.value, ref.team, ref.child_ref, ref.reason_for_ap, ref.start_date, ref.expected_weeks,
-            ref.dps_id)
+            ref.dps_id, ref.compulsory_school_age, ref.has_sen)
 
 
 def _referral(referral_id, lot, hours, ehcp, looked_after, full_time, state, team, child_ref, reason_for_ap,
-              start_date, expected_weeks, dps_id) -> domain.Referral:
+              start_date, expected_weeks, dps_id, compulsory_school_age, has_sen) -> domain.Referral:
     return domain.Referral(referral_id, lot, _number(hours), bool(ehcp), bool(looked_after), bool(full_time),
                     domain.ReferralState(state), team=team, child_ref=child_ref, reason_for_ap=reason_for_ap or "",
-                    start_date=start_date, expected_weeks=expected_weeks, dps_id=dps_id or FIRST_DPS_ID)
+                    start_date=start_date, expected_weeks=expected_weeks, dps_id=dps_id or FIRST_DPS_ID,
+                    compulsory_school_age=compulsory_school_age is not False, has_sen=bool(has_sen))
 
 
 def _offer_loaded(offer: domain.Offer, _context) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -33,6 +34,7 @@ from services.awards.domain import (
     AwardCriterion,
     BlockContract,
     CallOff,
+    DeclaredRoll,
     DpsRecord,
     MembershipStatus,
     MiniCompetition,
@@ -40,9 +42,10 @@ from services.awards.domain import (
     OffDpsStatus,
     PlacesInUse,
     ProviderOnLot,
+    Pupil,
     Regime,
-    RegistrationStatus,
     Registry,
+    SettingKind,
 )
 from shared.catalogue import FIRST_DPS_ID
 from shared.config import load_settings
@@ -67,8 +70,15 @@ class RegistryCopy(Repository):
         upsert_if_newer(self.session, m.providers, {"provider_id": provider_id}, "name_at", at, provider_name=name)
 
     def set_registration(self, provider_id: UUID, status: str, urn: str | None, at: datetime,
-                         ofsted_grade: str | None = None, keep_grade: bool = False) -> None:
-        values = {"registration_status": status, "urn": urn}
+                         ofsted_grade: str | None = None, keep_grade: bool = False,
+                         setting_kind: str | None = None, roll: Mapping | None = None) -> None:
+        """The provider's registration: its status, its kind of setting (an older event without one: the
+        status), and an unregistered setting's declared roll (None: none declared)."""
+        roll = roll or {}
+        values = {"registration_status": status, "urn": urn, "setting_kind": setting_kind or status,
+                  "declared_full_time_pupils": roll.get("full_time_pupils"),
+                  "declared_any_ehcp": roll.get("any_ehcp"), "declared_any_looked_after": roll.get("any_looked_after"),
+                  "declared_any_sen": roll.get("any_sen"), "roll_declared_at": roll.get("declared_at")}
         if not keep_grade:
             values["ofsted_grade"] = ofsted_grade
         upsert_if_newer(self.session, m.providers, {"provider_id": provider_id}, "registration_at", at, **values)
@@ -116,7 +126,9 @@ class RegistryCopy(Repository):
                      dps_id: UUID = FIRST_DPS_ID) -> Registry:
         """The standing on `lot` of the DPS `dps_id` of the given providers (all of the lot's when None)."""
         pl, p = m.provider_lots, m.providers
-        query = (sa.select(pl, p.c.registration_status).join(p, p.c.provider_id == pl.c.provider_id)
+        query = (sa.select(pl, p.c.registration_status, p.c.setting_kind, p.c.declared_full_time_pupils,
+                           p.c.declared_any_ehcp, p.c.declared_any_looked_after, p.c.declared_any_sen,
+                           p.c.roll_declared_at).join(p, p.c.provider_id == pl.c.provider_id)
                  .where(pl.c.dps_id == dps_id, pl.c.lot == lot, pl.c.membership_status.is_not(None)))
         if provider_ids is not None:
             query = query.where(pl.c.provider_id.in_(list(provider_ids)))
@@ -132,8 +144,8 @@ class RegistryCopy(Repository):
         # A provider whose registration we have not heard of is judged as unregistered: the stricter rule.
         return Registry.of(
             ProviderOnLot(r.provider_id, lot, MembershipStatus(r.membership_status),
-                          RegistrationStatus(r.registration_status or "unregistered"),
-                          prices.get(r.provider_id, {}), r.capacity or 0, units.get(r.provider_id, {}))
+                          SettingKind(r.setting_kind or r.registration_status or "unregistered"),
+                          prices.get(r.provider_id, {}), r.capacity or 0, units.get(r.provider_id, {}), _roll(r))
             for r in rows)
 
     def lock_provider(self, provider_id: UUID, lot: int) -> None:
@@ -145,17 +157,25 @@ class RegistryCopy(Repository):
                              .with_for_update())
 
     def places_in_use(self, provider_ids: Iterable[UUID]) -> PlacesInUse:
-        """Placements awarded or allocated here and not yet ended (tracking tells us when)."""
+        """Placements awarded or allocated here and not yet ended (tracking tells us when), and
+        each one's child as the registration rule sees it."""
         ids = list(provider_ids)
         active: Counter = Counter()
-        full_time: Counter = Counter()
-        for table in (m.awards, m.block_allocations):
-            rows = self.session.execute(sa.select(table.c.provider_id, table.c.lot, table.c.full_time)
-                                        .where(table.c.provider_id.in_(ids), _live(table)))
+        pupils: dict[UUID, list[Pupil]] = {}
+        r = m.referrals
+        for table, placed_at in ((m.awards, m.awards.c.awarded_at),
+                                 (m.block_allocations, m.block_allocations.c.allocated_at)):
+            rows = self.session.execute(
+                sa.select(table.c.provider_id, table.c.lot, table.c.hours_per_week, placed_at.label("placed_at"),
+                          r.c.compulsory_school_age, r.c.ehcp, r.c.looked_after, r.c.has_sen)
+                .join(r, r.c.referral_id == table.c.referral_id)
+                .where(table.c.provider_id.in_(ids), _live(table)))
             for row in rows:
                 active[(row.provider_id, row.lot)] += 1
-                full_time[row.provider_id] += 1 if row.full_time else 0
-        return PlacesInUse(dict(active), dict(full_time))
+                pupils.setdefault(row.provider_id, []).append(Pupil(
+                    Decimal(row.hours_per_week), row.compulsory_school_age is not False, bool(row.ehcp),
+                    bool(row.looked_after), bool(row.has_sen), row.placed_at))
+        return PlacesInUse(dict(active), {p: tuple(children) for p, children in pupils.items()})
 
     def record_ended_placement(self, data: Mapping) -> None:
         """placement.ended: the place is free again (for capacity, and for the block it came from)."""
@@ -195,6 +215,14 @@ class DpsRecords(Repository):
         values["lots"] = list(data["lots"])
         values["award_criteria"] = [dict(c) for c in data["award_criteria"]]
         upsert_if_newer(self.session, m.dps_records, {"dps_id": data["dps_id"]}, "at", data["at"], **values)
+
+
+def _roll(row) -> DeclaredRoll | None:
+    """The provider's declared roll, when it has declared one."""
+    if row.roll_declared_at is None:
+        return None
+    return DeclaredRoll(row.declared_full_time_pupils or 0, bool(row.declared_any_ehcp),
+                        bool(row.declared_any_looked_after), bool(row.declared_any_sen), row.roll_declared_at)
 
 
 def _dps_record(row) -> DpsRecord:
@@ -248,6 +276,7 @@ class CallOffs(Repository):
             "lot": data["lot"], "team": data["team"], "child_ref": data["child_ref"],
             "reason_for_ap": data["reason_for_ap"], "hours_per_week": data["hours_per_week"],
             "full_time": data["full_time"], "ehcp": data["ehcp"], "looked_after": data["looked_after"],
+            "compulsory_school_age": data.get("compulsory_school_age"), "has_sen": data.get("has_sen"),
             "start_date": data["start_date"], "expected_weeks": data["expected_weeks"], "closed_at": data["at"],
             "dps_id": data.get("dps_id", FIRST_DPS_ID), "window_basis": data.get("window_basis")}
         if existing is None:

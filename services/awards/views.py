@@ -194,7 +194,7 @@ def off_dps_view(placement: OffDpsPlacement) -> dict:
     pending = placement.status is OffDpsStatus.PENDING
     return {**{f.name: getattr(placement, f.name) for f in dataclass_fields(placement) if f.name != "events"},
             "status": placement.status.value, "total_pence": placement.total_pence,
-            "registration_refusals": placement.registration_refusals() if pending else []}
+            "registration_refusals": [str(b) for b in placement.registration_refusals()] if pending else []}
 
 
 def volume_view(volume: Volume | None) -> dict | None:

@@ -290,6 +290,20 @@ class ProviderRecord(MethodView):
             return _provider_view(uow, provider)
 
 
+@providers_blp.route("/<uuid:provider_id>/declared-roll")
+class ProviderDeclaredRoll(MethodView):
+    @providers_blp.arguments(s.DeclaredRollSchema)
+    @providers_blp.response(200, s.ProviderOut)
+    @requires("provider", "manager")
+    def put(self, roll, provider_id: UUID):
+        """An unregistered setting declares its whole roll, from every commissioner, for the registration rule
+        (Education Act 1996 s.463): full-time pupils of compulsory school age, and whether any has an EHCP, is
+        looked after or has SEN.  Keep it current: awards counts it with the council's placements made since."""
+        with _uow() as uow:
+            provider = handlers.declare_roll(uow, current_principal(), provider_id, **roll)
+            return _provider_view(uow, provider)
+
+
 @providers_blp.route("/<uuid:provider_id>/documents")
 class ProviderDocuments(MethodView):
     @providers_blp.arguments(s.DocumentSchema)

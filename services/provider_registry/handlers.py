@@ -244,6 +244,16 @@ def change_details(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, *,
     return provider
 
 
+def declare_roll(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, **roll) -> Provider:
+    """An unregistered setting declares its whole roll (its own users, or the manager), dated now."""
+    _check_own(actor, provider_id)
+    provider = uow.providers.get(provider_id, for_update=True)
+    _check_member(actor, provider, uow.now())
+    provider.declare_roll(uow.now(), **roll)
+    uow.commit()
+    return provider
+
+
 def upload_document(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID,
                     document: ComplianceDocument) -> Provider:
     """A new document replaces the one of its kind; the compliance check runs

@@ -45,6 +45,16 @@ class IdentifierData(Schema):
     id = fields.String(required=True)
 
 
+class DeclaredRollData(Schema):
+    """An unregistered setting's whole roll, as it declared it (the registration rule)."""
+
+    full_time_pupils = fields.Integer(required=True, strict=True)  # of compulsory school age, every commissioner
+    any_ehcp = fields.Boolean(required=True)
+    any_looked_after = fields.Boolean(required=True)
+    any_sen = fields.Boolean(required=True)
+    declared_at = fields.AwareDateTime(required=True, format="iso")
+
+
 class _SettingData(Schema):
     registration_status = fields.String(required=True, validate=validate.OneOf(REGISTRATION_STATUSES))
     setting_kind = fields.String(required=True, validate=validate.OneOf([k.value for k in domain.SettingKind]))
@@ -52,6 +62,7 @@ class _SettingData(Schema):
     identifiers = fields.List(fields.Nested(IdentifierData), required=True)
     # a registered school's establishment type (setting.EstablishmentType), else null: the AP census's scope
     establishment_type = fields.String(required=True, allow_none=True)
+    declared_roll = fields.Nested(DeclaredRollData, required=True, allow_none=True)  # null: none declared
 
 
 class _ProviderEvent(Schema):
@@ -149,13 +160,14 @@ def _lines(provider_id, lot: int, lines: tuple[domain.PricingLine, ...]) -> list
 
 
 def _setting(setting_kind: str, urn: str | None, identifiers: tuple[domain.Identifier, ...],
-             establishment_type: str | None) -> dict:
+             establishment_type: str | None, roll: domain.DeclaredRoll | None) -> dict:
     kind = domain.SettingKind(setting_kind)
     registered = kind is domain.SettingKind.REGISTERED_SCHOOL
     return {"registration_status": "registered_school" if registered else "unregistered",
             "setting_kind": kind.value, "urn": urn,
             "establishment_type": domain.EstablishmentType(establishment_type).value if establishment_type else None,
-            "identifiers": [{"scheme": i.scheme, "id": i.id} for i in identifiers]}
+            "identifiers": [{"scheme": i.scheme, "id": i.id} for i in identifiers],
+            "declared_roll": None if roll is None else asdict(roll)}
 
 
 def message_for(event: domain.Event) -> tuple[str, dict]:
@@ -172,7 +184,8 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
     if isinstance(event, domain.MembershipAdmitted):
         data = cached(MembershipAdmittedData).dump({
             **common, "dps_id": event.dps_id, "lot": event.lot, "status": event.status,
-            **_setting(event.setting_kind, event.urn, event.identifiers, event.establishment_type),
+            **_setting(event.setting_kind, event.urn, event.identifiers, event.establishment_type,
+                       event.declared_roll),
             "pricing_version": event.pricing_version,
             "pricing_lines": _lines(event.provider_id, event.lot, event.pricing_lines),
             "capacity": event.capacity, "admitted_on": event.admitted_on, "ends_on": event.ends_on})
@@ -197,7 +210,7 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
         registration = event.registration
         data = cached(RegistrationChangedData).dump({
             **common, **_setting(registration.setting_kind, registration.urn, event.identifiers,
-                                 registration.establishment_type),
+                                 registration.establishment_type, event.declared_roll),
             "inspectorate": registration.inspectorate and domain.Inspectorate(registration.inspectorate).value,
             "last_inspection_date": registration.last_inspection_date,
             "last_inspection_outcome": registration.last_inspection_outcome})
@@ -273,6 +286,9 @@ def audit_entry(event: domain.Event) -> AuditEntry | None:
     if isinstance(event, domain.DetailsChanged):
         return AuditEntry("provider.details_changed", "provider", event.provider_id,
                           details={"changed": list(event.changed)})
+    if isinstance(event, domain.RollDeclared):
+        return AuditEntry("provider.roll_declared", "provider", event.provider_id,
+                          details=_jsonable(asdict(event.roll)))
     if isinstance(event, domain.DocumentUploaded):
         return AuditEntry("provider.document_uploaded", "provider", event.provider_id, details=_jsonable({
             "kind": event.kind, "reference": event.reference, "expires_on": event.expires_on}))

@@ -17,6 +17,7 @@ the same shape.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from uuid import UUID
 
@@ -208,6 +209,15 @@ class LeadJson(_Json):
     to_json, from_json = staticmethod(lead_to_json), staticmethod(lambda data: domain.SafeguardingLead(**data))
 
 
+class RollJson(_Json):
+    """An unregistered setting's declared roll: {full_time_pupils, any_ehcp, any_looked_after, any_sen,
+    declared_at}."""
+
+    to_json = staticmethod(lambda roll: {**asdict(roll), "declared_at": roll.declared_at.isoformat()})
+    from_json = staticmethod(lambda data: domain.DeclaredRoll(**{
+        **data, "declared_at": datetime.fromisoformat(data["declared_at"])}))
+
+
 # ------------------------------------------------------------------ tables
 
 metadata = new_metadata()
@@ -283,6 +293,7 @@ providers = sa.Table(
     sa.Column("establishment_type", Choice(domain.EstablishmentType, 30), nullable=True),  # a registered school's
     sa.Column("safeguarding_lead", LeadJson, nullable=False),  # {name, email, phone}
     sa.Column("notification_addresses", sa.JSON, nullable=False, default=list),  # [email, ...]
+    sa.Column("declared_roll", RollJson, nullable=True),  # an unregistered setting's (the registration rule)
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )

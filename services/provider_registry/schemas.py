@@ -369,6 +369,28 @@ class DetailsChangeSchema(Schema):
     safeguarding_lead = fields.Nested(SafeguardingLeadSchema)
 
 
+class DeclaredRollSchema(Schema):
+    """An unregistered setting's whole roll, from every commissioner (the registration rule).  The domain
+    checks the values, so a missing or negative count is refused naming the field and the rule."""
+
+    full_time_pupils = fields.Raw(load_default=None, metadata={
+        "type": "integer", "minimum": 0,
+        "description": "pupils of compulsory school age the setting educates full-time, from any commissioner "
+                       "(required, 0 or more)"})
+    any_ehcp = fields.Boolean(load_default=False, metadata={"description": "any of them has an EHCP"})
+    any_looked_after = fields.Boolean(load_default=False, metadata={"description": "any of them is looked after"})
+    any_sen = fields.Boolean(load_default=False, metadata={
+        "description": "any of them has special educational needs"})
+
+
+class DeclaredRollOut(Schema):
+    full_time_pupils = Integer()
+    any_ehcp = fields.Boolean()
+    any_looked_after = fields.Boolean()
+    any_sen = fields.Boolean()
+    declared_at = AwareDateTime()
+
+
 class SlaAcceptanceSchema(Schema):
     version = _text(50, required=True)
     dps_id = fields.UUID(load_default=FIRST_DPS_ID, metadata={"description": "the DPS record (default the first)"})
@@ -595,6 +617,9 @@ class ProviderOut(Schema):
     identifiers = fields.List(fields.Nested(IdentifierOut))
     declarations = fields.List(fields.Nested(DeclarationOut), metadata={
         "description": "renewed self-declarations asked for, oldest first"})
+    declared_roll = fields.Nested(DeclaredRollOut, allow_none=True, metadata={
+        "description": "an unregistered setting's whole roll as it last declared it (the registration rule); "
+                       "null: none declared"})
     memberships = fields.List(fields.Nested(MembershipOut))
 
 

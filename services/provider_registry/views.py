@@ -172,6 +172,7 @@ def provider_view(provider: Provider, today: date, current_sla: str) -> dict:
         "current_sla_accepted": provider.has_accepted(current_sla),
         "identifiers": _identifiers(provider),
         "declarations": [declaration_view(r) for r in provider.declaration_requests],
+        "declared_roll": None if provider.declared_roll is None else provider.declared_roll.__dict__,
         "memberships": [_membership(provider, m, today) for m in _in_order(provider)],
     }
 

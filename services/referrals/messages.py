@@ -89,6 +89,7 @@ class ProfileData(Schema):
     expected_weeks = fields.Integer()
     postcode_district = fields.String()
     transport_needed = fields.Boolean()
+    has_sen = fields.Boolean()
 
 
 def profile_data(profile: domain.Profile) -> dict:
@@ -108,7 +109,7 @@ def profile_from_json(data: dict) -> domain.Profile:
         qualification_route=data["qualification_route"], hours_per_week=Decimal(str(data["hours_per_week"])),
         pattern=data["pattern"], start_date=date.fromisoformat(data["start_date"]),
         expected_weeks=data["expected_weeks"], postcode_district=data["postcode_district"],
-        transport_needed=data["transport_needed"])
+        transport_needed=data["transport_needed"], has_sen=data.get("has_sen", False))
 
 
 class QuestionData(Schema):
@@ -144,6 +145,7 @@ class ReferralPublishedData(Schema):
     no_eligible_providers = fields.Boolean()
     full_time_provision_by = fields.Date(allow_none=True)
     first_day_aim = fields.Date(allow_none=True)
+    compulsory_school_age = fields.Boolean()  # on the start date (the registration rule); never the date of birth
     hours_per_week = Number()
     expected_weeks = fields.Integer()
     window_basis = fields.Raw(metadata={"dumped_by": WindowBasisData})
@@ -227,6 +229,8 @@ class ReferralClosedData(Schema):
     full_time = fields.Boolean()
     ehcp = fields.Boolean()
     looked_after = fields.Boolean()
+    compulsory_school_age = fields.Boolean()  # on the start date (the registration rule); never the date of birth
+    has_sen = fields.Boolean()
     start_date = fields.Date()
     expected_weeks = fields.Integer()
     full_time_provision_by = fields.Date(allow_none=True)  # the sixth school day (null: no such duty)
@@ -466,6 +470,7 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "deadline": utc(shared.deadline), "invited_provider_ids": list(event.invited),
                 "no_eligible_providers": event.no_eligible_providers,
                 "full_time_provision_by": shared.full_time_provision_by, "first_day_aim": shared.first_day_aim,
+                "compulsory_school_age": shared.compulsory_school_age,
                 "hours_per_week": shared.profile.hours_per_week, "expected_weeks": shared.profile.expected_weeks,
                 "window_basis": window_basis_data(event.window_basis), "republished_from": event.republished_from,
                 "questions": questions_data(shared),
@@ -493,6 +498,7 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "hours_per_week": profile.hours_per_week,
                 "full_time": domain.is_full_time(event.lot, profile.hours_per_week), "ehcp": profile.ehcp,
                 "looked_after": profile.looked_after, "start_date": profile.start_date,
+                "compulsory_school_age": event.profile.compulsory_school_age, "has_sen": profile.has_sen,
                 "expected_weeks": profile.expected_weeks, "no_suitable_offer": event.no_suitable_offer,
                 "full_time_provision_by": event.profile.full_time_provision_by,
                 "first_school_day": event.first_school_day,

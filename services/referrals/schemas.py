@@ -93,6 +93,8 @@ class ProfileIn(Schema):
     expected_weeks = Integer(required=True, strict=True, validate=validate.Range(max=MAX_WEEKS))
     postcode_district = fields.String(required=True, validate=validate.Length(max=10))
     transport_needed = fields.Boolean(required=True)
+    has_sen = fields.Boolean(load_default=False, metadata={
+        "description": "Special educational needs (SEN support or an EHCP; true whenever ehcp is)"})
 
 
 class ReferralIn(Schema):

@@ -152,6 +152,7 @@ def test_a_provider_cannot_read_or_change_another_providers_registry_record_appl
         ("post", f"/v1/providers/{a}/documents", {"kind": "insurance", "reference": "x.pdf", "expires_on": expires}),
         ("post", f"/v1/providers/{a}/sla-acceptances", {"version": "1"}),
         ("put", f"/v1/providers/{a}/lots/1/capacity", {"capacity": 0}),
+        ("put", f"/v1/providers/{a}/declared-roll", {"full_time_pupils": 0}),
         ("get", f"/v1/providers/{a}/lots/1/pricing-schedules", None),
         ("post", f"/v1/providers/{a}/lots/1/pricing-schedules",
          {"effective_from": expires, "pricing_lines": [{"description": "Day", "unit": "day", "staffing_ratio": "1:1",

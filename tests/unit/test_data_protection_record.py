@@ -25,7 +25,8 @@ RECORD = ROOT / "docs" / "data-protection.md"
 # council, or free text written about a child's referral or placement.
 PERSONAL = set("""
     child child_ref name date_of_birth upn address postcode email phone safeguarding_lead
-    age year_group primary_need ehcp looked_after needs_and_risks aims success_measures reason_for_ap
+    age year_group primary_need ehcp looked_after has_sen compulsory_school_age needs_and_risks aims success_measures
+    reason_for_ap
     curriculum qualification_route hours_per_week pattern start_date expected_weeks postcode_district
     transport_needed profile exclusion_start full_time_provision_by pupils
     attendance attendance_rate recent_attendance_rate attended authorised_absence unauthorised_absence

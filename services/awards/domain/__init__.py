@@ -3,7 +3,7 @@
 - registry.py: awards' own copy of each DPS record (its regime, last day and
   published award criteria), lot memberships, registration status,
   pricing maxima, capacity and places in use.
-- registration.py: the registration rule for every child placed (call-off or block place).
+- registration.py: the registration rule for every child placed (call-off, block place, off-DPS placement).
 - calloffs.py: individual placements: rank a closed referral's offers
   (eligibility with every reason why not), then award exactly once.
 - mini_competition.py: block contracts: opportunity, sealed bids, independent
@@ -75,7 +75,17 @@ from .mini_competition import (
     two_places,
 )
 from .off_dps import OffDpsPlacement, OffDpsStatus, off_dps_provider_id
-from .registration import FULL_TIME_HOURS, UNREGISTERED_FULL_TIME_LIMIT, registration_breaches
+from .registration import (
+    DEFAULT_RULES,
+    FULL_TIME_HOURS,
+    Breach,
+    DeclaredRoll,
+    Pupil,
+    RegistrationRules,
+    Setting,
+    SettingKind,
+    registration_breaches,
+)
 from .registry import (
     DEFAULT_AWARD_CRITERIA,
     STATUTORY_END_RULE,
@@ -85,7 +95,6 @@ from .registry import (
     PlacesInUse,
     ProviderOnLot,
     Regime,
-    RegistrationStatus,
     Registry,
     Standstill,
     standing_refusal,
@@ -154,14 +163,19 @@ __all__ = [
     "Reason",
     "Referral",
     "ReferralState",
-    "RegistrationStatus",
+    "Breach",
+    "DEFAULT_RULES",
+    "DeclaredRoll",
+    "Pupil",
+    "RegistrationRules",
+    "Setting",
+    "SettingKind",
     "Registry",
     "Rule",
     "STANDSTILL_WORKING_DAYS",
     "ScoringScale",
     "Split",
     "TieBreak",
-    "UNREGISTERED_FULL_TIME_LIMIT",
     "council_date",
     "evaluate_bids",
     "rank_offers",

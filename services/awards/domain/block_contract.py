@@ -17,12 +17,10 @@ from uuid import UUID
 from shared.errors import Conflict, InvalidInput, NotFound
 
 from .calloffs import Referral, ReferralState
-from .common import Authority, breach, council_date
+from .common import council_date
 from .events import BlockPlaceAllocated
-from .registration import REGISTRATION_RULE, registration_breaches
+from .registration import DEFAULT_RULES, RegistrationRules, registration_breaches
 from .registry import PlacesInUse, ProviderOnLot, standing_refusal
-
-REGISTRATION = Authority(REGISTRATION_RULE, law=True)
 
 
 @dataclass
@@ -74,14 +72,15 @@ class BlockContract:
     def allocate_place(self, referral: Referral, *, allocated_by: str, now: datetime,
                        standing: ProviderOnLot | None, places: PlacesInUse,
                        start_date: date | None = None, allocation_id: UUID | None = None,
-                       placement_id: UUID | None = None) -> PlaceAllocation:
+                       placement_id: UUID | None = None,
+                       rules: RegistrationRules = DEFAULT_RULES) -> PlaceAllocation:
         """Give a referred child one of the block's places; the child starts no
         earlier than the contract does.  `standing` is the provider's on the
         contract's lot now, `places` its placements running now (for the
-        registration rule)."""
+        registration rule, with the council's `rules`)."""
         self._check_can_allocate(referral, now)
-        self._check_standing(referral, standing, places)
         start = start_date or max(referral.start_date or council_date(now), self.contract_start)
+        self._check_standing(referral, standing, places, rules, start)
         if not self.contract_start <= start <= self.contract_end:
             raise InvalidInput(f"the place must start within the contract, {self.contract_start.isoformat()} "
                                f"to {self.contract_end.isoformat()}", field="start_date")
@@ -114,14 +113,16 @@ class BlockContract:
         if self.places_left <= 0:
             raise Conflict(f"all {self.places} places of this contract are taken")
 
-    def _check_standing(self, referral: Referral, standing: ProviderOnLot | None, places: PlacesInUse) -> None:
+    def _check_standing(self, referral: Referral, standing: ProviderOnLot | None, places: PlacesInUse,
+                        rules: RegistrationRules, start: date) -> None:
         refusal = standing_refusal(standing, self.lot)
         if refusal is not None:
             raise Conflict(f"no place can be given now: {refusal}", field="contract_id")
-        breaches = registration_breaches(referral, standing, places)
-        if breaches:
-            raise breach(f"this child cannot take a place with this provider: {'; '.join(breaches)}",
-                         REGISTRATION, field="referral_id")
+        breaches = registration_breaches(referral.pupil(), standing.setting, places.pupils_at(self.provider_id),
+                                         rules, start)
+        if breaches:  # each names its rule and whether it is law or the council's policy
+            raise Conflict(f"this child cannot take a place with this provider: "
+                           f"{'; '.join(str(b) for b in breaches)}", field="referral_id")
 
     def release_place(self, referral_id: UUID) -> None:
         """The placement ended (tracking told us): the place can be given again."""

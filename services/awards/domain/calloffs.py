@@ -29,7 +29,7 @@ from shared.errors import Conflict, InvalidInput
 
 from .common import check_lot, council_date, refuse
 from .events import NoEligibleOffers, OfferUnsuccessful, PlacementAwarded, RankingMade
-from .registration import registration_breaches
+from .registration import DEFAULT_RULES, Pupil, RegistrationRules, registration_breaches
 from .registry import (
     AwardCriterion,
     DpsRecord,
@@ -64,9 +64,17 @@ class Referral:
     start_date: date | None = None
     expected_weeks: int | None = None
     dps_id: UUID = FIRST_DPS_ID  # the DPS the referral was published under
+    # The registration rule's facts, as referrals decided them (never the date of birth): of compulsory
+    # school age on the placement's start date; special educational needs.
+    compulsory_school_age: bool = True
+    has_sen: bool = False
 
     def __post_init__(self) -> None:
         check_lot(self.lot)
+
+    def pupil(self) -> Pupil:
+        """The child as the registration rule sees it."""
+        return Pupil(self.hours_per_week, self.compulsory_school_age, self.has_ehcp, self.looked_after, self.has_sen)
 
 
 @dataclass
@@ -138,12 +146,15 @@ def _capacity(standing: ProviderOnLot, places: PlacesInUse) -> list[Reason]:
     return []
 
 
-def _registration(referral: Referral, standing: ProviderOnLot, places: PlacesInUse) -> list[Reason]:
-    return [Reason(Rule.REGISTRATION, why) for why in registration_breaches(referral, standing, places)]
+def _registration(referral: Referral, standing: ProviderOnLot, places: PlacesInUse,
+                  rules: RegistrationRules) -> list[Reason]:
+    breaches = registration_breaches(referral.pupil(), standing.setting, places.pupils_at(standing.provider_id),
+                                     rules, referral.start_date)
+    return [Reason(Rule.REGISTRATION, str(b)) for b in breaches]
 
 
 def reasons_against(offer: Offer, referral: Referral, registry: Registry,
-                    places: PlacesInUse) -> tuple[Reason, ...]:
+                    places: PlacesInUse, rules: RegistrationRules = DEFAULT_RULES) -> tuple[Reason, ...]:
     """Every reason the offer cannot be awarded; empty when it is eligible.
 
     With no standing on the lot at all, only membership can be judged: there is
@@ -153,7 +164,7 @@ def reasons_against(offer: Offer, referral: Referral, registry: Registry,
     reasons = _needs(offer) + _membership(standing, referral.lot)
     if standing is not None:
         reasons += _price(offer, standing) + _capacity(standing, places)
-        reasons += _registration(referral, standing, places)
+        reasons += _registration(referral, standing, places, rules)
     return tuple(reasons)
 
 
@@ -227,14 +238,14 @@ class Ranking:
 
 
 def rank_offers(referral: Referral, offers: Iterable[Offer], registry: Registry,
-                places: PlacesInUse, now: datetime) -> Ranking:
+                places: PlacesInUse, now: datetime, rules: RegistrationRules = DEFAULT_RULES) -> Ranking:
     offers = list(offers)
     volume = requested_volume(referral, offers)
 
     def judged(offer: Offer) -> RankedOffer:
         standing = registry.on_lot(offer.provider_id, referral.lot)
         unit = standing.units.get(offer.pricing_line_id) if standing is not None else None
-        return RankedOffer(offer, reasons_against(offer, referral, registry, places), None,
+        return RankedOffer(offer, reasons_against(offer, referral, registry, places, rules), None,
                            cost_at_volume(offer, volume, unit))
 
     entries = [judged(offer) for offer in offers]
@@ -301,10 +312,11 @@ class CallOff:
         self.version = version
         self.events: list = []
 
-    def rank(self, registry: Registry, places: PlacesInUse, now: datetime) -> Ranking:
+    def rank(self, registry: Registry, places: PlacesInUse, now: datetime,
+             rules: RegistrationRules = DEFAULT_RULES) -> Ranking:
         """The offers ranked on the registry as it is now (the audit trail keeps it).
         None eligible: the officer is told so on the wire, to move the child on."""
-        ranking = rank_offers(self.referral, self.offers, registry, places, now)
+        ranking = rank_offers(self.referral, self.offers, registry, places, now, rules)
         self.events.append(RankingMade(ranking))
         if not ranking.eligible:
             self.events.append(NoEligibleOffers(self.referral.referral_id, self.referral.dps_id, tuple(
@@ -315,18 +327,25 @@ class CallOff:
     def award(self, offer_id: UUID, *, awarded_by: str, registry: Registry, places: PlacesInUse,
               now: datetime, dps: DpsRecord, reason: str | None = None, reason_code: str | None = None,
               award_id: UUID | None = None, placement_id: UUID | None = None,
-              standstill_used: bool = False) -> Award:
+              standstill_used: bool = False, rules: RegistrationRules = DEFAULT_RULES) -> Award:
         """Award the placement to `offer_id`, ranked afresh from the registry as it is now.
 
         The standstill follows from the DPS's regime (`standstill_used`: the
-        council's choice to use the voluntary one under a PCR 2015 DPS)."""
+        council's choice to use the voluntary one under a PCR 2015 DPS).  An offer
+        the registration rule refuses is a 409 naming the rule, law or council
+        policy (`rules`: the council's settings of it); any other ineligible
+        offer a 422."""
         self._check_can_award()
         today = council_date(now)
         dps.check_may_award(today)
-        ranking = rank_offers(self.referral, self.offers, registry, places, now)
+        ranking = rank_offers(self.referral, self.offers, registry, places, now, rules)
         chosen = ranking.entry(offer_id)
         if chosen is None:
             raise InvalidInput("this is not an offer on this referral", field="offer_id")
+        if any(r.rule is Rule.REGISTRATION for r in chosen.reasons):
+            # each reason names its rule and whether it is law or the council's policy
+            raise Conflict("this offer cannot be awarded: " + "; ".join(r.message for r in chosen.reasons),
+                           field="offer_id")
         if not chosen.eligible:
             raise refuse("offer_id", "this offer is not eligible", [r.message for r in chosen.reasons])
         code = words = None

@@ -37,13 +37,18 @@ from uuid import UUID
 from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, InvalidInput
 
-from .calloffs import Referral
-from .common import Authority, breach
+from .common import breach
 from .events import OffDpsPlacementApproved, OffDpsPlacementRefused
-from .registration import REGISTRATION_RULE, registration_breaches
-from .registry import MembershipStatus, PlacesInUse, ProviderOnLot, RegistrationStatus
+from .registration import (
+    DEFAULT_RULES,
+    DeclaredRoll,
+    Pupil,
+    RegistrationRules,
+    Setting,
+    SettingKind,
+    registration_breaches,
+)
 
-REGISTRATION = Authority(REGISTRATION_RULE, law=True)
 OFF_DPS_PROVIDERS = uuid.UUID("0f0d9b7e-5c1a-4f7e-9a51-6f2d0c3b8e44")
 """The namespace of off-DPS providers' ids (uuid5): never a registry provider's id."""
 
@@ -89,6 +94,10 @@ class OffDpsPlacement:
     ehcp: bool = False
     looked_after: bool = False
     full_time: bool = False  # decided by referrals at these hours; trusted here
+    # the registration rule's facts of the child; an exception that does not say is judged as of compulsory
+    # school age (the rule applies: the cautious reading)
+    compulsory_school_age: bool = True
+    has_sen: bool = False
     dps_id: UUID = FIRST_DPS_ID
     provider_id: UUID | None = None  # off_dps_provider_id: set when recorded
     placement_id: UUID = field(default_factory=uuid.uuid4)  # the placement tracking will follow
@@ -116,39 +125,35 @@ class OffDpsPlacement:
                     for name, c in data["checks"].items()},
             child_ref=data.get("child_ref"), reason_for_ap=data.get("reason_for_ap") or "",
             ehcp=bool(data.get("ehcp")), looked_after=bool(data.get("looked_after")),
-            full_time=bool(data.get("full_time")), dps_id=data.get("dps_id") or FIRST_DPS_ID)
+            full_time=bool(data.get("full_time")), dps_id=data.get("dps_id") or FIRST_DPS_ID,
+            compulsory_school_age=data.get("compulsory_school_age", True), has_sen=bool(data.get("has_sen")))
 
     @property
     def total_pence(self) -> int:
         """What the placement commits: its weekly cost for its weeks."""
         return self.weekly_cost_pence * self.weeks
 
-    @property
-    def registration(self) -> RegistrationStatus:
-        """As the registry maps a setting: only a registered school is registered."""
-        if self.setting_kind == "registered_school":
-            return RegistrationStatus.REGISTERED_SCHOOL
-        return RegistrationStatus.UNREGISTERED
+    def registration_refusals(self, rules: RegistrationRules = DEFAULT_RULES) -> list:
+        """Every way this placement would break the registration rule (law) or the council's stricter
+        policy: the setting's full-time roll as the exception declared it (the ONE call of
+        registration_breaches for off-DPS placements; no DPS placement is with this setting)."""
+        try:
+            kind = SettingKind(self.setting_kind)
+        except ValueError:
+            kind = SettingKind.UNREGISTERED
+        roll = DeclaredRoll(full_time_pupils=self.declared_full_time_pupils, any_ehcp=False, any_looked_after=False,
+                            any_sen=False, declared_at=self.recorded_at)
+        child = Pupil(hours_per_week=Decimal(self.hours_per_week), compulsory_school_age=self.compulsory_school_age,
+                      has_ehcp=self.ehcp, looked_after=self.looked_after, has_sen=self.has_sen)
+        return registration_breaches(child, Setting(kind, roll), (), rules, on=self.start_date)
 
-    def registration_refusals(self) -> list[str]:
-        """Every way this placement would break the registration rule: the setting's declared
-        full-time roll, counted as the places in use (the ONE call of registration_breaches for
-        off-DPS placements)."""
-        child = Referral(referral_id=self.referral_id, lot=self.lot, hours_per_week=self.hours_per_week,
-                         has_ehcp=self.ehcp, looked_after=self.looked_after, full_time=self.full_time,
-                         team=self.team, child_ref=self.child_ref, reason_for_ap=self.reason_for_ap,
-                         start_date=self.start_date, expected_weeks=self.weeks, dps_id=self.dps_id)
-        standing = ProviderOnLot(self.provider_id, self.lot, MembershipStatus.ADMITTED, self.registration)
-        places = PlacesInUse(full_time_children={self.provider_id: self.declared_full_time_pupils})
-        return registration_breaches(child, standing, places)
-
-    def approve(self, *, by: str, now: datetime) -> None:
+    def approve(self, *, by: str, now: datetime, rules: RegistrationRules = DEFAULT_RULES) -> None:
         """The manager approves: the registration rule must hold; then the placement is tracked."""
         self._require_pending("approve")
-        refusals = self.registration_refusals()
-        if refusals:
-            raise breach(f"this off-DPS placement cannot be approved: {'; '.join(refusals)}", REGISTRATION,
-                         field="referral_id")
+        breaches = self.registration_refusals(rules)
+        if breaches:
+            raise breach(f"this off-DPS placement cannot be approved: {'; '.join(b.reason for b in breaches)}",
+                         *dict.fromkeys(b.authority for b in breaches), field="referral_id")
         self.status, self.decided_by, self.decided_at = OffDpsStatus.APPROVED, by, now
         self.events.append(OffDpsPlacementApproved(
             placement_id=self.placement_id, referral_id=self.referral_id, dps_id=self.dps_id,

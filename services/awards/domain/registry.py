@@ -20,6 +20,7 @@ from shared.catalogue import FIRST_DPS_ID, LOTS
 from shared.errors import Conflict
 
 from .common import Authority
+from .registration import DeclaredRoll, Pupil, Setting, SettingKind
 
 MEMBERS_ONLY = Authority("PCR 2015 regulation 34 (Procurement Act 2023 section 34 for a dynamic market): "
                          "work under the DPS goes only to a provider admitted to it", law=True)
@@ -140,11 +141,6 @@ class MembershipStatus(enum.Enum):
     REMOVED = "removed"
 
 
-class RegistrationStatus(enum.Enum):
-    REGISTERED_SCHOOL = "registered_school"
-    UNREGISTERED = "unregistered"
-
-
 @dataclass(frozen=True)
 class ProviderOnLot:
     """One provider's standing on one lot, as the registry last told us."""
@@ -152,10 +148,15 @@ class ProviderOnLot:
     provider_id: UUID
     lot: int
     membership: MembershipStatus
-    registration: RegistrationStatus
+    setting_kind: SettingKind
     maximum_prices: Mapping[UUID, int] = field(default_factory=dict)  # pricing line id -> pence
     capacity: int = 0  # places declared on this lot
     units: Mapping[UUID, str] = field(default_factory=dict)  # pricing line id -> its unit (hour, session, week...)
+    roll: DeclaredRoll | None = None  # an unregistered setting's declared roll (the registration rule)
+
+    @property
+    def setting(self) -> Setting:
+        return Setting(self.setting_kind, self.roll)
 
     @property
     def can_be_awarded(self) -> bool:
@@ -200,13 +201,14 @@ class Registry:
 @dataclass(frozen=True)
 class PlacesInUse:
     """Placements running now: per provider and lot against its capacity, and
-    per provider the children it has full-time (for the registration rule)."""
+    per provider the children this council has placed with it (for the
+    registration rule)."""
 
     active: Mapping[tuple[UUID, int], int] = field(default_factory=dict)
-    full_time_children: Mapping[UUID, int] = field(default_factory=dict)
+    pupils: Mapping[UUID, tuple[Pupil, ...]] = field(default_factory=dict)
 
     def active_on(self, provider_id: UUID, lot: int) -> int:
         return self.active.get((provider_id, lot), 0)
 
-    def full_time_at(self, provider_id: UUID) -> int:
-        return self.full_time_children.get(provider_id, 0)
+    def pupils_at(self, provider_id: UUID) -> tuple[Pupil, ...]:
+        return tuple(self.pupils.get(provider_id, ()))

@@ -68,6 +68,7 @@ from .events import (
     PricingChanged,
     PricingScheduleEffective,
     RegistrationChanged,
+    RollDeclared,
     SlaAccepted,
     SlaIssued,
 )
@@ -92,6 +93,7 @@ from .regime import (
     Standstill,
 )
 from .setting import (
+    DeclaredRoll,
     EstablishmentType,
     Identifier,
     Inspectorate,
@@ -116,8 +118,8 @@ __all__ = [
     "Application", "ApplicationForm", "ApplicationStatus", "Decision", "DecisionDeadline", "LotApplication",
     "Organisation", "Reason", "SafeguardingLead", "check_form", "overdue_applications", "submit_application",
     # the kind of setting and its identifiers
-    "EstablishmentType", "Identifier", "Inspectorate", "Registration", "SettingKind", "check_registration",
-    "identifiers",
+    "DeclaredRoll", "EstablishmentType", "Identifier", "Inspectorate", "Registration", "SettingKind",
+    "check_registration", "identifiers",
     # compliance
     "REQUIRED_DOCUMENTS", "ComplianceActions", "ComplianceDocument", "DocumentKind", "compliance_actions",
     "compliance_problems",
@@ -131,7 +133,7 @@ __all__ = [
     "MembershipRemoved",
     "MembershipSuspended", "PricingScheduleEffective", "RegistrationChanged",
     "AnswerMarked", "ApplicationDecided", "ApplicationSubmitted", "DeadlineExtended", "DeclarationAnswered",
-    "DeclarationLapsed", "DeclarationRequested", "DetailsChanged",
+    "DeclarationLapsed", "DeclarationRequested", "DetailsChanged", "RollDeclared",
     "DocumentUploaded", "DpsClosed", "DpsConfigured", "LotQuestionsSet", "PricingChanged", "SlaAccepted", "SlaIssued",
     "DpsStatutoryEndApproaching",
 ]

@@ -22,7 +22,7 @@ from shared.catalogue import FIRST_DPS_ID
 
 from .pricing import PricingLine
 from .questions import Question
-from .setting import Identifier, Registration
+from .setting import DeclaredRoll, Identifier, Registration
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,7 @@ class MembershipAdmitted(Event):
     identifiers: tuple[Identifier, ...] = ()
     dps_id: UUID = FIRST_DPS_ID
     establishment_type: str | None = None  # a registered school's setting.EstablishmentType value
+    declared_roll: DeclaredRoll | None = None  # an unregistered setting's, the registration rule's count
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class RegistrationChanged(Event):
     registration: Registration
     identifiers: tuple[Identifier, ...]
     at: datetime
+    declared_roll: DeclaredRoll | None = None  # an unregistered setting's, the registration rule's count
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,15 @@ class DetailsChanged(Event):
     type: ClassVar[str] = "provider.details_changed"
     provider_id: UUID
     changed: tuple[str, ...]  # organisation, registration, safeguarding_lead
+
+
+@dataclass(frozen=True)
+class RollDeclared(Event):
+    """An unregistered setting declared its whole roll (the registration rule)."""
+
+    type: ClassVar[str] = "provider.roll_declared"
+    provider_id: UUID
+    roll: DeclaredRoll
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from .declarations import DeclarationRequest
 from .dps import DPS, check_lot
 from .membership import Membership, MembershipStatus
 from .pricing import PricingLine, PricingSchedule, ScheduleStatus, check_pricing_lines
-from .setting import Identifier, Registration, check_registration, identifiers
+from .setting import DeclaredRoll, Identifier, Registration, SettingKind, check_registration, check_roll, identifiers
 
 COMPLIANCE_RESTORED = "all compliance documents are valid again"
 
@@ -62,6 +62,7 @@ class Provider:
         self.declaration_requests: list[DeclarationRequest] = []  # in the order asked
         # where the DPS sends the provider's notifications (the safeguarding lead's, until it says otherwise)
         self.notification_addresses: list[str] = [safeguarding_lead.email] if safeguarding_lead.email else []
+        self.declared_roll: DeclaredRoll | None = None  # an unregistered setting's (the registration rule)
         self.events: list[events.Event] = []
 
     @classmethod
@@ -131,7 +132,8 @@ class Provider:
                 self.id, self.name, lot, _value(self.registration.setting_kind),
                 schedule.version, schedule.lines, entry.capacity, today, dps.ends_on, now,
                 urn=self.registration.urn, identifiers=self.identifiers, dps_id=dps.id,
-                establishment_type=_value(self.registration.establishment_type)))
+                establishment_type=_value(self.registration.establishment_type),
+                declared_roll=self.declared_roll))
         if first_admission:  # the notifications service learns where to write
             self.notification_addresses = list(self.notification_addresses) or [self.safeguarding_lead.email]
             self._contacts_changed(now)
@@ -165,9 +167,34 @@ class Provider:
 
     def _take_details(self, organisation: Organisation, registration: Registration, now: datetime) -> None:
         published_before = (self.organisation.name, self.registration, self.identifiers)
+        if as_member(SettingKind, registration.setting_kind) is not as_member(SettingKind,
+                                                                             self.registration.setting_kind):
+            self.declared_roll = None  # a roll is an unregistered setting's: one that becomes one declares afresh
         self.organisation, self.registration = organisation, registration
         if (self.organisation.name, self.registration, self.identifiers) != published_before:
-            self.events.append(events.RegistrationChanged(self.id, self.name, registration, self.identifiers, now))
+            self._registration_changed(now)
+
+    def _registration_changed(self, now: datetime) -> None:
+        self.events.append(events.RegistrationChanged(self.id, self.name, self.registration, self.identifiers, now,
+                                                      declared_roll=self.declared_roll))
+
+    def declare_roll(self, now: datetime, *, full_time_pupils: object, any_ehcp: object = False,
+                     any_looked_after: object = False, any_sen: object = False) -> DeclaredRoll:
+        """An unregistered setting declares its whole roll (every commissioner's pupils), dated now, for
+        the registration rule; a registered school or an FE college / training provider is not caught."""
+        if as_member(SettingKind, self.registration.setting_kind) is not SettingKind.UNREGISTERED:
+            raise Conflict("only an unregistered setting declares its roll: a registered school or a further "
+                           "education college / training provider is not caught by the registration rule "
+                           "(Education Act 1996 s.463; Education and Skills Act 2008 s.92: law)",
+                           field="setting_kind")
+        refusals = Refusals()
+        flags = {"any_ehcp": any_ehcp, "any_looked_after": any_looked_after, "any_sen": any_sen}
+        check_roll(full_time_pupils, flags, refusals)
+        refusals.raise_if_any("declared roll refused")
+        self.declared_roll = DeclaredRoll(full_time_pupils, any_ehcp, any_looked_after, any_sen, now)
+        self.events.append(events.RollDeclared(self.id, self.declared_roll))
+        self._registration_changed(now)
+        return self.declared_roll
 
     def change_notification_addresses(self, addresses: Iterable[str], now: datetime) -> None:
         """Where the DPS sends the provider's notifications: one to five email addresses."""

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from .common import Refusals, as_member, is_blank
+from .common import Refusals, as_member, is_blank, is_whole_number
 
 if TYPE_CHECKING:
     from .application import Organisation
@@ -74,6 +74,34 @@ class Registration:
     @property
     def is_registered_school(self) -> bool:
         return as_member(SettingKind, self.setting_kind) is SettingKind.REGISTERED_SCHOOL
+
+
+REGISTRATION_RULE = ("the registration rule (Education Act 1996 s.463; Education and Skills Act 2008 s.92): law")
+
+
+@dataclass(frozen=True)
+class DeclaredRoll:
+    """An unregistered setting's whole roll, as it declares it and keeps it current (the registration rule:
+    5 or more full-time pupils of compulsory school age, or one with an EHCP or looked after, requires
+    registration as an independent school; SEN joins the list from the Children's Wellbeing and Schools Act
+    2026 s.43).  From every commissioner, not only this council; awards adds this council's placements made
+    after `declared_at`."""
+
+    full_time_pupils: int  # of compulsory school age, educated full-time, from any commissioner
+    any_ehcp: bool
+    any_looked_after: bool
+    any_sen: bool
+    declared_at: datetime
+
+
+def check_roll(full_time_pupils: object, flags: dict[str, object], refusals: Refusals) -> None:
+    """Every refused field of a declared roll, by name."""
+    if not is_whole_number(full_time_pupils) or full_time_pupils < 0:
+        refusals.add("full_time_pupils", f"how many pupils of compulsory school age the setting educates full-time, "
+                                         f"from every commissioner: a whole number, 0 or more ({REGISTRATION_RULE})")
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            refusals.add(name, f"true or false ({REGISTRATION_RULE})")
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,7 @@ class Profile:
     expected_weeks: int
     postcode_district: str
     transport_needed: bool
+    has_sen: bool = False  # special educational needs (an EHCP is one kind): the registration rule counts it
 
     def __post_init__(self) -> None:
         def put(name: str, value: object) -> None:
@@ -188,9 +189,10 @@ class Profile:
         if self.year_group is not None:
             _whole(self.year_group, "year_group", "the year group", YEAR_GROUPS.start, YEAR_GROUPS.stop - 1)
         put("primary_need", required_text(self.primary_need, "primary_need", "the primary need"))
-        for flag in ("ehcp", "looked_after", "transport_needed"):
+        for flag in ("ehcp", "looked_after", "transport_needed", "has_sen"):
             if not isinstance(getattr(self, flag), bool):
                 raise InvalidInput("must be true or false", field=flag)
+        put("has_sen", self.has_sen or self.ehcp)  # a child with an EHCP has special educational needs
         try:
             put("reason", ReasonForAP(self.reason.value if isinstance(self.reason, ReasonForAP) else self.reason))
         except ValueError:
@@ -357,3 +359,5 @@ class ProfileForProviders:
     deadline: datetime
     full_time_provision_by: date | None
     first_day_aim: date | None = None  # a looked-after child's aim: full-time provision from the first school day
+    # of compulsory school age on the placement's start date (school_age.py): the answer, never the date of birth
+    compulsory_school_age: bool = True

@@ -81,6 +81,7 @@ from .off_dps import OffDpsDetails
 from .offers import Assessment, Decline, OffDpsException, Offer, OfferTerms, check_offer
 from .profile import ChildDetails, FurtherQuestion, Profile, ProfileForProviders, ReasonForAP, check_pseudonymised
 from .registry import Membership, PricingLine, eligible_providers
+from .school_age import of_compulsory_school_age
 
 
 class ReferralStatus(enum.Enum):
@@ -238,7 +239,9 @@ class Referral:
         return ProfileForProviders(referral_id=self.id, lot=self.lot, team=self.team, profile=self.profile,
                                    questions=tuple(self.questions), deadline=self.deadline,
                                    full_time_provision_by=self.full_time_provision_by,
-                                   first_day_aim=self.first_day_aim)
+                                   first_day_aim=self.first_day_aim,
+                                   compulsory_school_age=of_compulsory_school_age(self.child.date_of_birth,
+                                                                                  self.profile.start_date))
 
     # --- publish and cancel
 

@@ -85,11 +85,13 @@ def offer(provider_id, unit_price: int, *, units="15", weeks: int = 12, start=da
 
 
 def closed_referral(referral_id, offers: list[dict], *, lot: int = 2, team: str = "exclusions", hours="15",
-                    full_time=False, ehcp=False, looked_after=False, child_ref=None, at: datetime = NOW) -> dict:
+                    full_time=False, ehcp=False, looked_after=False, child_ref=None, at: datetime = NOW,
+                    **facts) -> dict:
+    """`facts`: any other field of referral.closed (compulsory_school_age, has_sen...)."""
     return {"referral_id": str(referral_id), "lot": lot, "team": team, "child_ref": str(child_ref or uuid.uuid4()),
             "reason_for_ap": "permanent_exclusion", "hours_per_week": float(hours), "full_time": full_time,
             "ehcp": ehcp, "looked_after": looked_after, "start_date": "2025-04-07", "expected_weeks": 12,
-            "offers": offers, "declines": [], "at": at.isoformat()}
+            "offers": offers, "declines": [], "at": at.isoformat(), **facts}
 
 
 def close(rt, referral_id, offers: list[dict], **kwargs) -> dict:

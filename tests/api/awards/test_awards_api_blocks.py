@@ -142,7 +142,7 @@ def test_a_block_place_against_the_registration_rule_is_refused_409_naming_the_l
     with_ehcp = uuid.uuid4()
     close(rt, with_ehcp, [], lot=1, hours="25", full_time=True, ehcp=True)
     refused = refused_place(client, rt, contract, with_ehcp, "referral_id")
-    assert "an unregistered setting may not educate full-time a child with an EHCP" in refused.json["message"]
+    assert "this child has an EHCP: an unregistered setting may not educate full-time" in refused.json["message"]
     assert "Education Act 1996 s.463" in refused.json["message"] and ": law" in refused.json["message"]
 
 

@@ -164,6 +164,7 @@ MATRIX = {
     ("post", PROVIDERS + "/lots/{lot}/removal"): ([MGR], {"reason": "poor performance"}),
     ("put", PROVIDERS + "/lots/{lot}/capacity"): ([PRV, MGR], {"capacity": 3}),
     ("put", PROVIDERS + "/notification-addresses"): ([PRV, MGR], {"notification_addresses": ["a@b.example"]}),
+    ("put", PROVIDERS + "/declared-roll"): ([PRV, MGR], {"full_time_pupils": 2, "any_looked_after": True}),
     ("post", "/v1/providers/declaration-requests"): ([MGR], None),
     ("post", PROVIDERS + "/declaration-requests"): ([MGR], None),
     ("post", PROVIDERS + "/declarations"): ([PRV], {"exclusion_grounds_apply": False,
@@ -182,7 +183,7 @@ MATRIX = {
 # proposal; its lot 1 has version 2 of its schedule awaiting approval.
 LOT_FOR = {"reinstatement": 2, "pricing-schedules": 2}
 # The member has been asked for a renewed self-declaration (to answer); another member has not.
-PROVIDER_FOR = {"declaration-requests": "unasked"}
+PROVIDER_FOR = {"declaration-requests": "unasked", "declared-roll": "unregistered"}
 
 
 def _spec(client) -> dict[tuple[str, str], list[str]]:
@@ -207,11 +208,13 @@ def _world(client) -> dict:
     client.post("/v1/dps/sla-versions", headers=MANAGER, json={"version": "2"})
     assert client.post(f"/v1/providers/{member}/declaration-requests", headers=MANAGER).status_code == 201
     unasked = admitted_provider(client, form=application_form(sla_version="2"))
+    unregistered = admitted_provider(client, form=application_form(sla_version="2",
+                                                                   registration={"setting_kind": "unregistered"}))
     successor = client.post("/v1/dps-records", headers=MANAGER, json={
         "name": "AP open framework", "regime": "pa2023_open_framework", "lots": [1, 2, 3, 4],
         "start": "2025-01-01", "term_years": 4})
     assert successor.status_code == 201, successor.json
-    return {"member": member, "unasked": unasked, "applicant": applicant,
+    return {"member": member, "unasked": unasked, "unregistered": unregistered, "applicant": applicant,
             "application_id": application.json["id"], "dps_id": successor.json["id"]}
 
 

@@ -276,6 +276,7 @@ def test_registration_change_is_announced(client, rt):
         "registration_status": "unregistered", "setting_kind": "fe_or_training_provider", "urn": None,
         "establishment_type": None,
         "identifiers": [{"scheme": "GB-UKPRN", "id": "10001234"}, {"scheme": "GB-COH", "id": "01234567"}],
+        "declared_roll": None,
         "inspectorate": "ofsted", "last_inspection_date": "2024-03-01", "last_inspection_outcome": "Good",
         "at": "2025-01-15T10:00:00+00:00"}]
 

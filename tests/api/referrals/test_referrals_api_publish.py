@@ -5,6 +5,7 @@ tests/unit/referrals/test_referrals_handlers_lifecycle.py."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from tests.api.referrals.referrals_support import (
@@ -70,8 +71,10 @@ def test_published_event_carries_the_profile_and_the_invited_providers(client, r
     assert set(data["profile"]) == {
         "age", "year_group", "primary_need", "ehcp", "looked_after", "reason", "needs_and_risks", "aims",
         "success_measures", "curriculum", "qualification_route", "hours_per_week", "pattern", "start_date",
-        "expected_weeks", "postcode_district", "transport_needed"}
+        "expected_weeks", "postcode_district", "transport_needed", "has_sen"}
     assert data["profile"]["hours_per_week"] == 25
+    # the registration rule's facts: the answer on the start date, never the date of birth
+    assert data["compulsory_school_age"] is True and "date_of_birth" not in json.dumps(data)
 
 
 def test_only_officers_of_the_team_publish(client, rt):

@@ -18,6 +18,7 @@ from services.awards.domain import (
     AwardCriterion,
     BlockContract,
     CallOff,
+    DeclaredRoll,
     DpsRecord,
     MembershipStatus,
     MiniCompetition,
@@ -25,11 +26,12 @@ from services.awards.domain import (
     Offer,
     PlacesInUse,
     ProviderOnLot,
+    Pupil,
     Referral,
     ReferralState,
     Regime,
-    RegistrationStatus,
     Registry,
+    SettingKind,
 )
 from services.awards.unit_of_work import AwardsUnitOfWork
 from shared.actor import Actor
@@ -44,14 +46,15 @@ STATUTORY_END = Settings.pcr2015_statutory_end  # the default, as the real repos
 class Store:
     """Everything the fake repositories hold, shared between them (one database)."""
 
-    registration: dict[UUID, str] = field(default_factory=dict)
+    registration: dict[UUID, str] = field(default_factory=dict)  # provider -> setting kind
+    rolls: dict[UUID, DeclaredRoll] = field(default_factory=dict)  # provider -> its declared roll
     names: dict[UUID, str] = field(default_factory=dict)
     lots: dict[tuple[UUID, int, UUID], dict] = field(default_factory=dict)  # (provider, lot, dps): membership...
     dps_records: dict[UUID, DpsRecord] = field(default_factory=dict)
     referrals: dict[UUID, Referral | None] = field(default_factory=dict)  # None: cancelled before closed
     offers: dict[UUID, list[Offer]] = field(default_factory=dict)
     call_offs: dict[UUID, CallOff] = field(default_factory=dict)
-    placements: list[tuple[UUID, UUID, int, bool]] = field(default_factory=list)  # placement, provider, lot, ft
+    placements: list[tuple[UUID, UUID, int, Pupil]] = field(default_factory=list)  # placement, provider, lot, child
     ended: set[UUID] = field(default_factory=set)
     identifiers: dict[UUID, list[dict]] = field(default_factory=dict)  # provider -> org-id.guide identifiers
     competitions: dict[UUID, MiniCompetition] = field(default_factory=dict)
@@ -73,8 +76,14 @@ class FakeRegistry(Repository):
     def note_provider_name(self, provider_id, name, at) -> None:
         self.store.names[provider_id] = name
 
-    def set_registration(self, provider_id, status, urn, at, ofsted_grade=None, keep_grade=False) -> None:
-        self.store.registration[provider_id] = status
+    def set_registration(self, provider_id, status, urn, at, ofsted_grade=None, keep_grade=False,
+                         setting_kind=None, roll=None) -> None:
+        self.store.registration[provider_id] = setting_kind or status
+        self.store.rolls.pop(provider_id, None)
+        if roll:
+            self.store.rolls[provider_id] = DeclaredRoll(roll["full_time_pupils"], roll["any_ehcp"],
+                                                         roll["any_looked_after"], roll["any_sen"],
+                                                         roll["declared_at"])
 
     def set_identifiers(self, provider_id, identifiers, at) -> None:
         self.store.identifiers[provider_id] = [dict(i) for i in identifiers]
@@ -96,8 +105,9 @@ class FakeRegistry(Repository):
         wanted = None if provider_ids is None else set(provider_ids)
         return Registry.of(
             ProviderOnLot(pid, lot, MembershipStatus(facts["membership"]),
-                          RegistrationStatus(self.store.registration.get(pid, "unregistered")),
-                          dict(facts["prices"]), facts["capacity"], dict(facts.get("units", {})))
+                          SettingKind(self.store.registration.get(pid, "unregistered")),
+                          dict(facts["prices"]), facts["capacity"], dict(facts.get("units", {})),
+                          self.store.rolls.get(pid))
             for (pid, on, dps), facts in self.store.lots.items()
             if on == lot and dps == dps_id and facts["membership"] is not None and (wanted is None or pid in wanted))
 
@@ -107,12 +117,12 @@ class FakeRegistry(Repository):
     def places_in_use(self, provider_ids: Iterable[UUID]) -> PlacesInUse:
         ids = set(provider_ids)
         active: Counter = Counter()
-        full_time: Counter = Counter()
-        for placement_id, provider_id, lot, is_full_time in self.store.placements:
+        pupils: dict[UUID, tuple[Pupil, ...]] = {}
+        for placement_id, provider_id, lot, child in self.store.placements:
             if provider_id in ids and placement_id not in self.store.ended:
                 active[(provider_id, lot)] += 1
-                full_time[provider_id] += 1 if is_full_time else 0
-        return PlacesInUse(dict(active), dict(full_time))
+                pupils[provider_id] = (*pupils.get(provider_id, ()), child)
+        return PlacesInUse(dict(active), pupils)
 
     def record_ended_placement(self, data: Mapping) -> None:
         self.store.ended.add(data["placement_id"])
@@ -179,7 +189,8 @@ class FakeCallOffs(Repository):
             data["full_time"], ReferralState.CANCELLED if cancelled else ReferralState.CLOSED, team=data["team"],
             child_ref=data["child_ref"], reason_for_ap=data["reason_for_ap"],
             start_date=data["start_date"], expected_weeks=data["expected_weeks"],
-            dps_id=data.get("dps_id", FIRST_DPS_ID))
+            dps_id=data.get("dps_id", FIRST_DPS_ID),
+            compulsory_school_age=data.get("compulsory_school_age") is not False, has_sen=bool(data.get("has_sen")))
         self.store.offers[data["referral_id"]] = [
             Offer(o["offer_id"], o["provider_id"], o["pricing_line_id"], o["unit_price_pence"],
                   Decimal(o["units_per_week"]), o["weeks"], o["total_pence"], o["proposed_start"],
@@ -195,7 +206,7 @@ class FakeCallOffs(Repository):
         award = call_off.award_made
         if award is not None and all(p[0] != award.placement_id for p in self.store.placements):
             self.store.placements.append((award.placement_id, award.offer.provider_id, call_off.referral.lot,
-                                          call_off.referral.full_time))
+                                          replace(call_off.referral.pupil(), placed_at=award.at)))
 
 
 class FakeCompetitions(Repository):
@@ -235,8 +246,9 @@ class FakeContracts(Repository):
                 raise sa.exc.IntegrityError("insert", {}, Exception("uq_block_allocations_referral_id"))
             if holder is None:
                 self.store.block_places[referral_id] = contract.contract_id
+                child = self.store.referrals[referral_id].pupil()
                 self.store.placements.append((allocation.placement_id, contract.provider_id, contract.lot,
-                                              allocation.full_time))
+                                              replace(child, placed_at=allocation.at)))
         self._seen(contract)
 
 

@@ -216,19 +216,23 @@ def test_capacity_at_award_counts_places_in_use_until_tracking_says_they_ended(u
     assert uow().registry.registry_for(2).on_lot(a, 2).capacity == 5
 
 
-def test_the_registration_rule_uses_full_time_as_referrals_decided_it(uow):
+def test_the_registration_rule_counts_full_time_by_the_hours_and_school_age_as_referrals_decided_it(uow):
     setting = uuid.uuid4()
     admit(uow, setting, registration="unregistered")
-    trusted, transition = uuid.uuid4(), uuid.uuid4()
-    close(uow, trusted, [offer(setting, 3000, units="10")], hours="10", full_time=True, ehcp=True)
-    close(uow, transition, [offer(setting, 3000, units="10")], lot=2, hours="10", ehcp=True)  # no full_time
-    reasons = [r.message for r in handlers.rank_referral(uow(OFFICER), OFFICER, trusted).ranking.entries[0].reasons]
-    assert reasons == ["an unregistered setting may not educate full-time a child with an EHCP"]
-    assert handlers.rank_referral(uow(OFFICER), OFFICER, transition).ranking.entries[0].eligible
+    part_time, full_time, post16 = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    # referrals calls a lot-1 child full-time whatever the hours; the rule reads the hours (DPS_FULL_TIME_HOURS)
+    close(uow, part_time, [offer(setting, 3000, units="10")], hours="10", full_time=True, ehcp=True)
+    close(uow, full_time, [offer(setting, 3000, units="25")], hours="25", full_time=True, ehcp=True)
+    close(uow, post16, [offer(setting, 3000, units="25")], hours="25", full_time=True, ehcp=True,
+          compulsory_school_age=False)
+    assert handlers.rank_referral(uow(OFFICER), OFFICER, part_time).ranking.entries[0].eligible
+    assert handlers.rank_referral(uow(OFFICER), OFFICER, post16).ranking.entries[0].eligible
+    [reason] = handlers.rank_referral(uow(OFFICER), OFFICER, full_time).ranking.entries[0].reasons
+    assert "this child has an EHCP" in reason.message and ": law)" in reason.message
     feed(uow, "provider.registration_changed", {"provider_id": str(setting), "provider_name": "S",
                                                 "registration_status": "registered_school", "urn": 100001,
                                                 "at": NOW.isoformat()})
-    assert handlers.rank_referral(uow(OFFICER), OFFICER, trusted).ranking.entries[0].eligible
+    assert handlers.rank_referral(uow(OFFICER), OFFICER, full_time).ranking.entries[0].eligible
 
 
 def test_without_full_time_on_the_event_the_consumer_alone_falls_back_to_referrals_rule():

@@ -158,7 +158,7 @@ def test_the_registration_rule_refuses_a_block_place(uow, store, contract):
     close(uow, with_ehcp, [], lot=1, hours="25", full_time=True, ehcp=True)
     close(uow, part_time, [], lot=1, hours="12", full_time=False)
     unit = uow(OFFICER, AFTER)
-    with pytest.raises(Conflict, match="a child with an EHCP.*Education Act 1996 s.463") as refused:
+    with pytest.raises(Conflict, match="this child has an EHCP.*Education Act 1996 s.463") as refused:
         handlers.allocate_block_place(unit, OFFICER, contract_.contract_id, with_ehcp)
     assert refused.value.field == "referral_id" and not unit.committed and store.block_places == {}
     handlers.allocate_block_place(uow(OFFICER, AFTER), OFFICER, contract_.contract_id, part_time)

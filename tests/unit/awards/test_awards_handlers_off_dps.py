@@ -84,9 +84,9 @@ def test_a_refusal_gives_its_reason_and_then_no_approval(uow):
 
 
 def test_the_registration_rule_refuses_and_nothing_is_published(uow, store):
-    referral_id = recorded(uow, lot=1, full_time=True, looked_after=True, terms={"hours_per_week": 12})
+    referral_id = recorded(uow, lot=1, full_time=True, looked_after=True, terms={"hours_per_week": 25})
     unit = uow(MANAGER, AFTER)
-    with pytest.raises(Conflict, match=r"looked-after.*Education Act 1996 s\.463.*law"):
+    with pytest.raises(Conflict, match=r"looked after.*Education Act 1996 s\.463.*law"):
         handlers.approve_off_dps(unit, MANAGER, referral_id)
     assert not unit.committed and unit.messages == [] and store.off_dps[referral_id].status.value == "pending"
 

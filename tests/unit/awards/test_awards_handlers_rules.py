@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from services.awards import handlers
+from services.awards.domain import RegistrationRules
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.api.awards.awards_support import (
     ANSWERS,
@@ -101,8 +102,35 @@ def test_registration_rule_keeps_an_unregistered_setting_from_a_full_time_child_
     assert [e.offer.provider_id for e in entries if e.eligible] == [school]
     [refused] = [e for e in entries if not e.eligible]
     assert [r.message for r in refused.reasons] == [
-        "an unregistered setting may not give a child more than 18 hours a week (25 asked)",
-        "an unregistered setting may not educate full-time a child with an EHCP"]
+        "this child has an EHCP: an unregistered setting may not educate full-time a pupil of compulsory school "
+        "age who has an EHCP (the registration rule (Education Act 1996 s.463; Education and Skills Act 2008 "
+        "s.92): law)"]
+    # a council's stricter policy is reported as its policy, beside the law
+    strict = RegistrationRules(unregistered_max_hours=Decimal(18))
+    entries = handlers.rank_referral(unit_of_work(store, OFFICER), OFFICER, referral_id, strict).ranking.entries
+    [refused] = [e for e in entries if not e.eligible]
+    assert refused.reasons[0].message == (
+        "an unregistered setting may not give a child of compulsory school age more than 18 hours a week "
+        "(25 asked) (the council's limit on hours with an unregistered setting (DPS_UNREGISTERED_MAX_HOURS): "
+        "the council's policy, not law)")
+
+
+def test_an_award_the_registration_rule_refuses_is_a_409_and_nothing_is_stored_or_published():
+    store = Store()
+    make = lambda: unit_of_work(store)  # noqa: E731
+    setting, referral_id = uuid.uuid4(), uuid.uuid4()
+    admit(make, setting, registration="unregistered")
+    only = offer(setting, 3000, units="12")
+    close(make, referral_id, [only], hours="12", looked_after=True)
+    unit = unit_of_work(store, OFFICER)
+    policy = RegistrationRules(unregistered_max_hours=Decimal(10))
+    with pytest.raises(Conflict, match="more than 10 hours a week.*the council's policy, not law") as refused:
+        handlers.award_placement(unit, OFFICER, referral_id, uuid.UUID(only["offer_id"]), rules=policy)
+    assert refused.value.field == "offer_id"
+    assert not unit.committed and unit.messages == [] and store.placements == []
+    # the law alone allows 12 hours with a looked-after child: not full-time
+    handlers.award_placement(unit_of_work(store, OFFICER), OFFICER, referral_id, uuid.UUID(only["offer_id"]))
+    assert len(store.placements) == 1
 
 
 def test_every_other_provider_is_told_its_offer_was_unsuccessful_and_why(worked):

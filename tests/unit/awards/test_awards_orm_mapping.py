@@ -26,8 +26,8 @@ from services.awards.domain import (
     PlacesInUse,
     ProviderOnLot,
     Referral,
-    RegistrationStatus,
     Registry,
+    SettingKind,
     Volume,
 )
 from services.awards.unit_of_work import AwardsUnitOfWork
@@ -48,7 +48,7 @@ def sessions():
 
 
 def registry() -> Registry:
-    return Registry.of(ProviderOnLot(p, 1, MembershipStatus.ADMITTED, RegistrationStatus.REGISTERED_SCHOOL,
+    return Registry.of(ProviderOnLot(p, 1, MembershipStatus.ADMITTED, SettingKind.REGISTERED_SCHOOL,
                                      {LINE: 10_000}, 5) for p in (A, B))
 
 
@@ -87,7 +87,7 @@ def test_a_mini_competition_comes_back_whole_and_its_award_keeps_the_evaluation(
                                 now=later)
         # B, the cheaper, was suspended before the award: it is excluded and A wins
         at_award = Registry.of([registry().on_lot(A, 1), ProviderOnLot(B, 1, MembershipStatus.SUSPENDED,
-                                                                       RegistrationStatus.REGISTERED_SCHOOL)])
+                                                                       SettingKind.REGISTERED_SCHOOL)])
         evaluation = stored.award(awarded_by="manager-1", registry=at_award, now=later)
         s.commit()
     with sessions() as s:

@@ -12,8 +12,9 @@ from services.awards.domain import (
     MembershipStatus,
     PlacesInUse,
     ProviderOnLot,
-    RegistrationStatus,
+    Pupil,
     Registry,
+    SettingKind,
 )
 from shared.errors import Conflict, Forbidden, InvalidInput
 from tests.unit.awards.test_domain_mini_competition import (
@@ -49,7 +50,7 @@ def with_standing(provider: UUID, membership: MembershipStatus, base: Registry |
 
 
 def standing(provider: UUID = P1, membership=MembershipStatus.ADMITTED,
-             registration=RegistrationStatus.REGISTERED_SCHOOL) -> ProviderOnLot:
+             registration=SettingKind.REGISTERED_SCHOOL) -> ProviderOnLot:
     return ProviderOnLot(provider, 1, membership, registration, {}, 10)
 
 
@@ -114,23 +115,24 @@ def test_a_place_is_refused_while_the_provider_is_suspended_or_removed(membershi
 
 def test_the_registration_rule_refuses_a_block_place_naming_the_law():
     contract = confirmed_contract()
-    unregistered = standing(registration=RegistrationStatus.UNREGISTERED)
+    unregistered = standing(registration=SettingKind.UNREGISTERED)
     looked_after_full_time = child()  # 25 hours a week, full-time, looked after
     with pytest.raises(Conflict) as refused:
         contract.allocate_place(looked_after_full_time, allocated_by=MANAGER, standing=unregistered,
                                 places=PlacesInUse(), now=utc(1, 9, month=9))
     message = refused.value.message
     assert refused.value.field == "referral_id"
-    assert "an unregistered setting may not educate full-time a looked-after child" in message
+    assert "this child is looked after: an unregistered setting may not educate full-time" in message
     assert "Education Act 1996 s.463; Education and Skills Act 2008 s.92): law" in message
     assert contract.allocations == {} and contract.events == []
     # the same function as a call-off: a fifth full-time child is refused too
+    four = {P1: (Pupil(Decimal(25), True),) * 4}
     part_time = replace(child(), hours_per_week=Decimal(15), full_time=False, looked_after=False)
     contract.allocate_place(part_time, allocated_by=MANAGER, standing=unregistered,
-                            places=PlacesInUse(full_time_children={P1: 4}), now=utc(1, 9, month=9))
-    with pytest.raises(Conflict, match="fifth child full-time"):
+                            places=PlacesInUse(pupils=four), now=utc(1, 9, month=9))
+    with pytest.raises(Conflict, match="would educate 5 pupils"):
         contract.allocate_place(replace(child(), looked_after=False), allocated_by=MANAGER, standing=unregistered,
-                                places=PlacesInUse(full_time_children={P1: 4}), now=utc(1, 9, month=9))
+                                places=PlacesInUse(pupils=four), now=utc(1, 9, month=9))
 
 
 # --- evaluators declare any conflict of interest before they score

@@ -16,20 +16,21 @@ from services.awards.domain import (
     Offer,
     PlacesInUse,
     ProviderOnLot,
+    Pupil,
     Referral,
-    RegistrationStatus,
     Registry,
+    SettingKind,
     rank_offers,
     reasons_against,
 )
-from shared.errors import InvalidInput
+from shared.errors import Conflict, InvalidInput
 
 NOW = datetime(2024, 4, 29, 12, 0, tzinfo=UTC)
 LOT = 2
 DPS = DpsRecord.first(date(2029, 2, 23))
 # Weighted towards eligible offers, so that awards are made as well as refused.
 MEMBERSHIPS = st.sampled_from([MembershipStatus.ADMITTED] * 8 + [MembershipStatus.SUSPENDED, MembershipStatus.REMOVED])
-REGISTRATIONS = st.sampled_from([RegistrationStatus.REGISTERED_SCHOOL] * 3 + [RegistrationStatus.UNREGISTERED])
+REGISTRATIONS = st.sampled_from([SettingKind.REGISTERED_SCHOOL] * 3 + [SettingKind.UNREGISTERED])
 
 
 @st.composite
@@ -46,7 +47,7 @@ def call_offs(draw):
             entries.append(ProviderOnLot(provider, LOT, draw(MEMBERSHIPS), draw(REGISTRATIONS),
                                          {line: maximum}, draw(st.integers(1, 3))))
         active[(provider, LOT)] = draw(st.integers(0, 1))
-        full_time[provider] = draw(st.integers(0, 5))
+        full_time[provider] = (Pupil(Decimal(25), True),) * draw(st.integers(0, 5))  # full-time, of school age
         unit, units, weeks = draw(st.integers(800, maximum + 300)), draw(st.integers(1, 25)), draw(st.integers(1, 39))
         offers.append(Offer(UUID(int=n + 1), provider, line, unit, Decimal(units), weeks, unit * units * weeks,
                             date(2024, 5, 6) + timedelta(days=draw(st.integers(0, 14))),
@@ -69,7 +70,7 @@ def test_awarded_offer_is_always_eligible_and_never_costlier_than_an_eligible_of
     try:
         made = call_off.award(chosen.offer_id, awarded_by="officer-1", registry=registry, places=places, now=NOW,
                               dps=DPS, reason=reason, reason_code=code)
-    except InvalidInput as refused:
+    except (InvalidInput, Conflict) as refused:  # Conflict: the registration rule
         event(f"refused on {refused.field}")
         assert call_off.award_made is None and call_off.events == []
         return

@@ -19,11 +19,12 @@ from services.awards.domain import (
     PlacementAwarded,
     PlacesInUse,
     ProviderOnLot,
+    Pupil,
     Referral,
     ReferralState,
-    RegistrationStatus,
     Registry,
     Rule,
+    SettingKind,
     Volume,
     cost_at_volume,
     rank_offers,
@@ -35,7 +36,7 @@ NOW = datetime(2024, 4, 29, 12, 0, tzinfo=UTC)
 DPS = DpsRecord.first(date(2029, 2, 23))
 OFFICER = "officer-1"  # the token subject
 ADMITTED, SUSPENDED, REMOVED = MembershipStatus.ADMITTED, MembershipStatus.SUSPENDED, MembershipStatus.REMOVED
-SCHOOL, UNREGISTERED = RegistrationStatus.REGISTERED_SCHOOL, RegistrationStatus.UNREGISTERED
+SCHOOL, UNREGISTERED = SettingKind.REGISTERED_SCHOOL, SettingKind.UNREGISTERED
 
 
 def uid(n: int) -> UUID:
@@ -175,52 +176,47 @@ def test_last_free_place_is_eligible_and_none_free_is_not():
                            PlacesInUse(active={(A, 1): 9})) == ()
 
 
-# --- the registration rule (unregistered settings)
+# --- the registration rule (unregistered settings): its boundaries are in test_domain_registration_rule.py;
+# here, that a call-off asks it
 
 
 def registration_reasons(ref: Referral, registration=UNREGISTERED, full_time_children=0) -> list[str]:
     registry = Registry.of([standing(B, LINE[B], 9000, capacity=10, registration=registration)])
-    places = PlacesInUse(full_time_children={B: full_time_children})
+    places = PlacesInUse(pupils={B: (Pupil(Decimal(25), True),) * full_time_children})
     return [r.message for r in reasons_against(offer(1, B, LINE[B], 4000), ref, registry, places)
             if r.rule is Rule.REGISTRATION]
 
 
-def test_unregistered_setting_may_take_a_child_for_exactly_18_hours():
-    assert registration_reasons(referral(hours="18")) == []
+def test_unregistered_setting_may_take_a_child_for_18_and_a_half_hours_when_the_law_allows():
+    assert registration_reasons(referral(hours="18.5")) == []  # no stricter council policy by default
 
 
-def test_unregistered_setting_may_not_take_a_child_for_18_and_a_half_hours():
-    [reason] = registration_reasons(referral(hours="18.5"))
-    assert reason == "an unregistered setting may not give a child more than 18 hours a week (18.5 asked)"
-
-
-def test_unregistered_setting_may_not_educate_full_time_a_child_with_an_ehcp():
-    [reason] = registration_reasons(referral(hours="18", full_time=True, ehcp=True))
-    assert "with an EHCP" in reason
-
-
-def test_unregistered_setting_may_not_educate_full_time_a_looked_after_child():
-    # 25 hours (which referrals calls full-time) is both too many hours and full-time for a
-    # looked-after child: two reasons.
-    reasons = registration_reasons(referral(hours="25", full_time=True, looked_after=True))
-    assert len(reasons) == 2
-    assert "more than 18 hours" in reasons[0] and "looked-after" in reasons[1]
-
-
-def test_unregistered_setting_may_take_a_part_time_child_with_an_ehcp_or_looked_after():
-    assert registration_reasons(referral(hours="12", ehcp=True, looked_after=True), full_time_children=4) == []
+def test_unregistered_setting_may_not_educate_full_time_a_child_with_an_ehcp_naming_the_law():
+    [reason] = registration_reasons(referral(hours="18.5", full_time=True, ehcp=True))
+    assert "has an EHCP" in reason and "Education Act 1996 s.463" in reason and reason.endswith(": law)")
 
 
 def test_unregistered_setting_may_take_a_fourth_full_time_child_but_not_a_fifth():
-    full_time = referral(hours="18", full_time=True)
+    full_time = referral(hours="25", full_time=True)
     assert registration_reasons(full_time, full_time_children=3) == []
     [reason] = registration_reasons(full_time, full_time_children=4)
-    assert reason == "an unregistered setting may not take a fifth child full-time (4 already)"
+    assert "would educate 5 pupils of compulsory school age full-time" in reason
 
 
 def test_registered_school_is_not_limited_by_the_registration_rule():
     ref = referral(hours="25", full_time=True, ehcp=True, looked_after=True)
     assert registration_reasons(ref, registration=SCHOOL, full_time_children=30) == []
+
+
+def test_an_offer_the_registration_rule_refuses_is_a_409_naming_the_law_and_nothing_is_awarded():
+    call_off = CallOff(referral(hours="25", full_time=True, looked_after=True), [offer(1, B, LINE[B], 4000)])
+    registry = Registry.of([standing(B, LINE[B], 9000, capacity=10, registration=UNREGISTERED)])
+    with pytest.raises(Conflict) as refused:
+        call_off.award(uid(1), awarded_by="officer-1", registry=registry, places=PlacesInUse(), now=NOW,
+                       dps=DPS)
+    assert refused.value.field == "offer_id"
+    assert "is looked after" in refused.value.message and ": law)" in refused.value.message
+    assert call_off.award_made is None and call_off.events == []
 
 
 # --- the award
@@ -422,8 +418,9 @@ def test_second_award_for_a_referral_is_refused():
     assert call_off.award_made.offer.offer_id == uid(6) and call_off.version == 1
 
 
-def test_full_time_is_what_the_referral_says_never_recomputed_from_hours():
-    # referrals decides full-time where the facts are; awards trusts it
-    assert registration_reasons(referral(hours="10", full_time=True, looked_after=True)) == [
-        "an unregistered setting may not educate full-time a looked-after child"]
-    assert registration_reasons(referral(hours="18", full_time=False, looked_after=True)) == []
+def test_the_registration_rule_reads_full_time_from_the_hours_not_the_lot():
+    # referrals calls a lot-1 child full-time whatever the hours (the sixth day); the registration rule counts
+    # more than DPS_FULL_TIME_HOURS a week as full-time
+    assert registration_reasons(referral(hours="10", full_time=True, looked_after=True)) == []
+    [reason] = registration_reasons(referral(hours="18.5", full_time=False, looked_after=True))
+    assert "this child is looked after" in reason

@@ -21,9 +21,9 @@ from services.awards.domain import (
     ProviderOnLot,
     Referral,
     ReferralState,
-    RegistrationStatus,
     Registry,
     ScoringScale,
+    SettingKind,
     Split,
     TieBreak,
     two_places,
@@ -47,7 +47,7 @@ EDUCATION, SAFEGUARDING, OUTCOMES = "quality of education", "safeguarding", "out
 
 def registry() -> Registry:
     def on(provider, lot=1, membership=MembershipStatus.ADMITTED):
-        return ProviderOnLot(provider, lot, membership, RegistrationStatus.REGISTERED_SCHOOL, {}, 10)
+        return ProviderOnLot(provider, lot, membership, SettingKind.REGISTERED_SCHOOL, {}, 10)
     return Registry.of([on(P1), on(P2), on(P3), on(P4), on(SUSPENDED_ONE, membership=MembershipStatus.SUSPENDED),
                         on(OTHER_LOT, lot=2)])
 

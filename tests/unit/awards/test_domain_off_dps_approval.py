@@ -67,19 +67,37 @@ def test_refusal_needs_a_reason_and_no_placement_follows():
 
 
 @pytest.mark.parametrize(("changes", "why"), [
-    ({"terms": {"hours_per_week": 25}, "full_time": True}, "more than 18 hours"),
-    ({"ehcp": True, "full_time": True, "terms": {"hours_per_week": 18}, "lot": 1}, "EHCP"),
-    ({"looked_after": True, "full_time": True, "lot": 1, "terms": {"hours_per_week": 18}}, "looked-after"),
-    ({"provider": {"full_time_pupils": 4}, "full_time": True, "lot": 1, "terms": {"hours_per_week": 18}},
-     "fifth child"),
+    ({"ehcp": True, "full_time": True, "terms": {"hours_per_week": 25}, "lot": 1}, "has an EHCP"),
+    ({"looked_after": True, "full_time": True, "lot": 1, "terms": {"hours_per_week": 25}}, "is looked after"),
+    ({"provider": {"full_time_pupils": 4}, "full_time": True, "lot": 1, "terms": {"hours_per_week": 25}},
+     "5 pupils of compulsory school age full-time"),
 ])
 def test_the_registration_rule_refuses_approval_naming_it_as_law(changes, why):
     it = exception(**changes)
     with pytest.raises(Conflict) as refused:
         it.approve(by="vls-manager", now=NOW)
     message = refused.value.message
-    assert why in message and "Education Act 1996 s.463" in message and message.endswith("law)")
+    assert why in message and "Education Act 1996 s.463" in message and "law" in message
     assert it.status is OffDpsStatus.PENDING and it.events == []
+
+
+def test_a_looked_after_child_at_12_hours_is_not_full_time_and_may_be_approved():
+    it = exception(looked_after=True, lot=2, terms={"hours_per_week": 12})
+    it.approve(by="vls-manager", now=NOW)
+    assert it.status is OffDpsStatus.APPROVED
+
+
+def test_the_councils_stricter_hours_are_refused_as_policy_not_law():
+    from decimal import Decimal
+
+    from services.awards.domain import RegistrationRules
+
+    it = exception(terms={"hours_per_week": 25}, full_time=True)
+    with pytest.raises(Conflict) as refused:
+        it.approve(by="vls-manager", now=NOW, rules=RegistrationRules(unregistered_max_hours=Decimal(18)))
+    assert "policy" in refused.value.message and "25" in refused.value.message
+    it.approve(by="vls-manager", now=NOW)  # the law alone lets one pupil at 25 hours go ahead
+    assert it.status is OffDpsStatus.APPROVED
 
 
 def test_a_registered_school_is_not_caught_and_a_part_time_place_is_not_either():

@@ -50,7 +50,8 @@ CONTRACT = {
     "dps.statutory_end_approaching": {"dps_id", "statutory_end", "months_before", "regulation"},
     "provider.sla_accepted": {"provider_id", "dps_id", "sla_version", "accepted_at"},
     "membership.admitted": {"dps_id", "provider_id", "provider_name", "lot", "status", "registration_status", "urn",
-                            "setting_kind", "identifiers", "pricing_lines", "capacity", "ends_on", "at"},
+                            "setting_kind", "identifiers", "declared_roll", "pricing_lines", "capacity", "ends_on",
+                            "at"},
     "membership.suspended": {"dps_id", "provider_id", "provider_name", "lot", "status", "reason", "at"},
     "membership.reinstated": {"dps_id", "provider_id", "provider_name", "lot", "status", "reason", "at"},
     "membership.removed": {"dps_id", "provider_id", "provider_name", "lot", "status", "reason", "at"},
@@ -59,7 +60,7 @@ CONTRACT = {
     "capacity.changed": {"provider_id", "provider_name", "lot", "capacity", "at"},
     "provider.registration_changed": {"provider_id", "provider_name", "registration_status", "urn",
                                       "setting_kind", "identifiers", "inspectorate", "last_inspection_date",
-                                      "last_inspection_outcome", "at"},
+                                      "last_inspection_outcome", "declared_roll", "at"},
     "provider.contacts_changed": {"provider_id", "provider_name", "notification_addresses", "at"},
 }
 
