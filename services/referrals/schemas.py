@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.referrals.domain import LOTS, ReasonForAP, ReferralStatus, SuccessMeasure
+from services.referrals.domain.erasure import ErasureStatus
 from services.referrals.messages import Number, ProfileData, QuestionData, WindowBasisData
 from shared.auth import validate_team
 from shared.paging import Paging
@@ -414,7 +415,8 @@ class ErasureRequestOut(Schema):
     grounds = fields.String()
     requested_by = fields.String()
     requested_at = AwareDateTime()
-    status = fields.Function(lambda request: request.status.value)
+    status = fields.Function(lambda request: request.status.value,
+                             metadata={"type": "string", "enum": [s.value for s in ErasureStatus]})
     decided_by = fields.String(allow_none=True)
     decided_at = AwareDateTime(allow_none=True)
     decision_reason = fields.String(allow_none=True)
