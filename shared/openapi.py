@@ -14,6 +14,7 @@ and the decorators do not say:
 - the content type of each success: JSON unless the view says otherwise
   (`content_type=` on `@blp.response`: `text/csv`, `image/png`), and a CSV
   alternative where a report takes `format=csv`;
+- null among the values of a nullable enum;
 - lots as the catalogue's lots (1 to 4) wherever a path, query or body names a
   `lot` (Flask's `<int:lot>` says only "minimum 0");
 - an example of every request body and every response, built from the schema
@@ -96,8 +97,21 @@ def finish(document: dict, app) -> dict:
         for method in METHODS:
             for parameter in (item.get(method) or {}).get("parameters", []):
                 _lot(parameter.get("name"), parameter.get("schema"))
+    _null_in_enums(document)
     _examples(document)
     return document
+
+
+def _null_in_enums(node) -> None:
+    """A nullable enum lists null among its values (OpenAPI 3.0.3: `enum` is checked before `nullable`)."""
+    if isinstance(node, dict):
+        if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
+            node["enum"].append(None)
+        for value in node.values():
+            _null_in_enums(value)
+    elif isinstance(node, list):
+        for value in node:
+            _null_in_enums(value)
 
 
 def _error_name(code: str) -> str:

@@ -154,6 +154,13 @@ def _put(errors: dict, path: tuple, reason: str) -> None:
 
 # --- bounded fields ------------------------------------------------------------------------------
 
+def enum_of(values, **metadata) -> dict:
+    """Field metadata documenting an enum (`fields.String(metadata=enum_of(DocumentKind))`): the
+    values of an Enum class, or the values given."""
+    listed = [getattr(v, "value", v) for v in values]
+    return {**metadata, "enum": listed}
+
+
 class Number(fields.Field):
     """A Decimal written as a JSON number (12.5, 25): hours and units per week,
     scores and weights.  Read from a JSON number only (not a string, not a

@@ -18,7 +18,7 @@ from services.referrals.domain.erasure import ErasureStatus
 from services.referrals.messages import Number, ProfileData, QuestionData, WindowBasisData
 from shared.auth import validate_team
 from shared.paging import Paging
-from shared.schemas import AwareDateTime, BirthDate, Date, Integer
+from shared.schemas import AwareDateTime, BirthDate, Date, Integer, enum_of
 
 STATUSES = [s.value for s in ReferralStatus]
 # Bounds that keep numbers inside the columns; the rules (above 0, the price cap) are the domain's.
@@ -234,7 +234,7 @@ class CouncilReferralOut(Schema):
     referral_id = fields.UUID()
     team = fields.String()
     lot = Integer()
-    status = fields.String()
+    status = fields.String(metadata=enum_of(ReferralStatus))
     deadline = AwareDateTime()
     exclusion_start = Date(allow_none=True)
     full_time_provision_by = Date(allow_none=True,

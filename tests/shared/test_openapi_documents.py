@@ -168,3 +168,16 @@ def test_a_405_says_which_methods_are_allowed(service):
         assert response.get_json()["code"] == 405
     finally:
         runtime.engine.dispose()
+
+
+def test_what_is_an_enum_is_documented_as_one():
+    from services.provider_registry.domain import DocumentKind
+    from services.tracking.domain import PlacementStatus
+
+    registry = _documents()["provider_registry"]["components"]["schemas"]
+    kinds = [k.value for k in DocumentKind]
+    assert registry["Document"]["properties"]["kind"]["enum"] == kinds
+    assert registry["DocumentOut"]["properties"]["kind"]["enum"] == kinds
+    tracking = _documents()["tracking"]["components"]["schemas"]
+    assert tracking["Placement"]["properties"]["status"]["enum"] == [s.value for s in PlacementStatus]
+    assert None in tracking["Placement"]["properties"]["end_reason"]["enum"]  # nullable: null is a value
