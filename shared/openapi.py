@@ -8,9 +8,12 @@ and the decorators do not say:
   unique in the document (the Flask endpoint names the view);
 - the errors the operation can answer, each with the one error body
   (`shared.errors`, "Error"): 401 and 403 when a token is needed, 400, 413 and
-  422 when it reads a JSON body, 422 when it reads a query, 404 when its path
+  422 when it reads a JSON body, 422 when it reads a query (and 414, the web
+  server's, for a query too long to read), 404 when its path
   names something, 409 when it changes something, 503 when the database is
-  away; no catch-all `default` (a 500 is a bug, not part of the contract);
+  away, and any other the operation declares (`@blp.alt_response(409, ...)`
+  on a read refused by state); no catch-all `default` (a 500 is a bug, not
+  part of the contract);
 - the content type of each success: JSON unless the view says otherwise
   (`content_type=` on `@blp.response`: `text/csv`, `image/png`), and a CSV
   alternative where a report takes `format=csv`;
@@ -48,6 +51,8 @@ ERRORS: dict[str, tuple[str, dict]] = {
     "413": ("The body is larger than DPS_MAX_BODY_BYTES",
             {"code": 413, "status": "Request Entity Too Large",
              "message": "the request body is larger than 1048576 bytes"}),
+    "414": ("The request line (path and query) is longer than the web server takes (gunicorn: 4094 bytes); "
+            "the server answers it, with its own page, before the service sees it", None),
     "422": ("A field breaks a rule: `errors` names it, by where it was sent (json, query, path)",
             {"code": 422, "status": "Unprocessable Entity", "message": "invalid input",
              "errors": {"json": {"field": ["Missing data for required field."]}}}),
@@ -72,8 +77,9 @@ def finish(document: dict, app) -> dict:
     components = document.setdefault("components", {})
     responses = components.setdefault("responses", {})
     for code, (description, example) in ERRORS.items():
-        responses[_error_name(code)] = {"description": description, "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Error"}, "example": example}}}
+        responses[_error_name(code)] = {"description": description} if example is None else {
+            "description": description, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}, "example": example}}}
     for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
         responses.pop(name, None)
     endpoints = _endpoints(app)
@@ -182,7 +188,7 @@ def _errors(operation: dict, method: str, parameters: list[dict]) -> None:
     if "requestBody" in operation:
         codes |= {"400", "413", "422"}
     if any(p.get("in") == "query" for p in parameters):
-        codes.add("422")
+        codes |= {"414", "422"}
     if any(p.get("in") == "path" for p in parameters):
         codes.add("404")
     if method in WRITES:
@@ -193,7 +199,14 @@ def _errors(operation: dict, method: str, parameters: list[dict]) -> None:
             responses[code] = {"$ref": f"#/components/responses/{_error_name(code)}"}
         else:  # described by the operation: keep its words, with the one error body
             given.setdefault("content", {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}, "example": ERRORS.get(code, ERRORS["422"])[1]}})
+                "schema": {"$ref": "#/components/schemas/Error"}, "example": _error_example(code)}})
+
+
+def _error_example(code: str) -> dict:
+    from http import HTTPStatus
+
+    known = ERRORS.get(code, (None, None))[1]
+    return known or {"code": int(code), "status": HTTPStatus(int(code)).phrase, "message": "refused"}
 
 
 def _lot(name: str | None, schema: dict | None) -> None:

@@ -246,6 +246,7 @@ class OpportunityById(MethodView):
 class Bids(MethodView):
     @competitions.arguments(Paging, location="query")
     @competitions.response(200, s.BidOut(many=True), headers=LINK_DOC)
+    @competitions.alt_response(409, description="The council sees the bids only once the deadline has passed")
     @requires("officer", "manager", "evaluator", "provider")
     def get(self, query, opportunity_id):
         """A provider sees its own bid; the council sees every bid once the deadline has passed."""
@@ -339,6 +340,7 @@ class Scores(MethodView):
 @competitions.route("/opportunities/<uuid:opportunity_id>/evaluation")
 class EvaluationView(MethodView):
     @competitions.response(200, s.EvaluationOut)
+    @competitions.alt_response(409, description="No bids yet, or moderated scores still to agree")
     @requires("officer", "manager", "evaluator")
     def get(self, opportunity_id):
         """Quality, price and total of every bid, ranked; the excluded with why (once all is moderated)."""
@@ -374,6 +376,7 @@ class CompetitionConfirmation(MethodView):
 @competitions.route("/opportunities/<uuid:opportunity_id>/summaries/<uuid:provider_id>")
 class AssessmentSummaryView(MethodView):
     @competitions.response(200, s.SummaryOut)
+    @competitions.alt_response(409, description="Given once the mini-competition is awarded")
     @requires("provider", "officer", "manager", "evaluator")
     def get(self, opportunity_id, provider_id):
         """A bidder's assessment summary: its scores and the winner's, with the reasons."""
