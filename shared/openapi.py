@@ -154,12 +154,13 @@ def _view(app, endpoint: str | None, method: str):
     return getattr(view_class, method, None) if view_class is not None else view
 
 
-def _declared_content_type(view, code: str) -> str | None:
+def _declared(view, code: str) -> tuple[str | None, Any]:
+    """The content type and example the view's `@blp.response` gives for `code`."""
     apidoc = getattr(view, "_apidoc", None) or {}
     for response in (apidoc.get("response") or {}).get("responses", {}).get(int(code), []):
         if isinstance(response, Mapping) and response.get("content_type"):
-            return response["content_type"]
-    return None
+            return response["content_type"], response.get("example")
+    return None, None
 
 
 def _successes(operation: dict, view, parameters: list[dict]) -> None:
@@ -169,12 +170,14 @@ def _successes(operation: dict, view, parameters: list[dict]) -> None:
         if not code.startswith("2") or code == "204" or "$ref" in response:
             continue
         content = response.setdefault("content", {})
-        declared = _declared_content_type(view, code)
-        if not content:
-            if declared and declared != "application/json":
-                content[declared] = {"schema": {"type": "string"} if declared.startswith("text/") else BINARY}
-            else:
-                content["application/json"] = {"schema": {"type": "object"}}
+        declared, given = _declared(view, code)
+        if declared and declared != "application/json":
+            media = content.setdefault(declared, {})
+            media.setdefault("schema", {"type": "string"} if declared.startswith("text/") else BINARY)
+            if given is not None:
+                media.setdefault("example", given)
+        elif not content:
+            content["application/json"] = {"schema": {"type": "object"}}
         if csv_too and "text/csv" not in content:
             content["text/csv"] = {"schema": {"type": "string"}}
 
@@ -232,13 +235,29 @@ def _examples(document: dict) -> None:
                 if "schema" in media and "example" not in media:
                     media["example"] = example(media["schema"], schemas, writing=True)
             for response in operation.get("responses", {}).values():
-                for media_type, media in response.get("content", {}).items():
-                    if "example" in media or "schema" not in media:
-                        continue
-                    if media_type == "text/csv":
-                        media["example"] = "\ufeffcolumn,other\r\nvalue,1\r\n"
-                    elif media_type.startswith("application/json"):
+                content = response.get("content", {})
+                for media_type, media in content.items():
+                    if "example" not in media and "schema" in media and media_type.startswith("application/json"):
                         media["example"] = example(media["schema"], schemas, writing=False)
+                if "example" not in content.get("text/csv", {"example": None}):
+                    content["text/csv"]["example"] = _csv_example(content.get("application/json", {}).get("example"))
+
+
+def _csv_example(rows) -> str:
+    """The CSV form of a JSON example: its rows' fields as columns (a report's download)."""
+    import csv
+    import io
+
+    if isinstance(rows, dict):  # a report with its rows under one key (the census: "pupils")
+        rows = next((v for v in rows.values() if isinstance(v, list)), [rows])
+    if not isinstance(rows, list) or not rows or not isinstance(rows[0], dict):
+        return "column\r\nvalue\r\n"
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({k: "; ".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
+                     for row in rows)
+    return out.getvalue()
 
 
 def example(schema: dict, schemas: dict, *, writing: bool, depth: int = 0) -> Any:

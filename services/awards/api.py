@@ -500,7 +500,8 @@ class AwardNotices(MethodView):
 @published.route("/reports/call-offs.csv")
 class CallOffsCsv(MethodView):
     @published.arguments(s.QuarterQuery, location="query")
-    @published.response(200, content_type="text/csv", description="One row per call-off awarded in the quarter")
+    @published.response(200, content_type="text/csv", description="One row per call-off awarded in the quarter",
+                        example=",".join(transparency.CSV_COLUMNS) + "\n")
     @requires("manager", "reporting")
     def get(self, query):
         """The call-offs awarded in a calendar quarter, as CSV (no child data)."""

@@ -80,7 +80,8 @@ def test_every_operation_has_examples_of_its_body_and_its_responses_valid_agains
                 if "$ref" in response:
                     response = document["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
                 for media_type, media in response.get("content", {}).items():
-                    if media.get("schema", {}).get("format") == "binary":
+                    assert "schema" in media, f"{where} {code}: no schema ({media_type})"
+                    if media["schema"].get("format") == "binary":
                         shown += 1  # a PNG: its bytes are no example a document can hold
                         continue
                     assert "example" in media, f"{where} {code}: no example ({media_type})"
