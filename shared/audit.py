@@ -79,7 +79,7 @@ def blueprint():
         subject_type = fields.String()
         subject_id = fields.String()
         reason = fields.String(allow_none=True)
-        details = fields.Raw(allow_none=True)
+        details = fields.Dict(allow_none=True)
         correlation_id = fields.String(allow_none=True)
 
     blp = Blueprint("audit", __name__, url_prefix="/v1", description="The audit trail: who did what, when and why")

@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -152,6 +153,36 @@ def _put(errors: dict, path: tuple, reason: str) -> None:
 
 
 # --- bounded fields ------------------------------------------------------------------------------
+
+def enum_of(values, **metadata) -> dict:
+    """Field metadata documenting an enum (`fields.String(metadata=enum_of(DocumentKind))`): the
+    values of an Enum class, or the values given."""
+    listed = [getattr(v, "value", v) for v in values]
+    return {**metadata, "enum": listed}
+
+
+class Number(fields.Field):
+    """A Decimal written as a JSON number (12.5, 25): hours and units per week,
+    scores and weights.  Read from a JSON number only (not a string, not a
+    boolean); documented as `type: number` (`shared.web` maps it)."""
+
+    default_error_messages = {"invalid": "Not a valid number."}
+    json_schema = {"type": "number"}  # for the AsyncAPI documents (shared.asyncapi)
+
+    def _serialize(self, value, attr, obj, **kwargs) -> int | float | None:
+        if value is None:
+            return None
+        value = Decimal(value)
+        return int(value) if value == value.to_integral_value() else float(value)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            raise self.make_error("invalid")
+        number = Decimal(str(value))
+        if not number.is_finite():
+            raise self.make_error("invalid")
+        return number
+
 
 class Integer(fields.Integer):
     """A whole number that fits the INTEGER column it is stored in (narrow it

@@ -36,7 +36,7 @@ from werkzeug.exceptions import HTTPException
 from shared import asyncapi, context, logs, subject_access
 from shared.config import Settings, load_settings
 from shared.errors import DPSError
-from shared.schemas import RefusedInput, screen_json, screen_text
+from shared.schemas import Number, RefusedInput, screen_json, screen_text
 from shared.service import Runtime, ServiceDefinition, load_definition
 
 log = logging.getLogger("dps.http")
@@ -67,6 +67,27 @@ class ErrorSchema(SmorestErrorSchema):
 
 class DPSApi(Api):
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, app=None, **kwargs) -> None:
+        super().__init__(app, **kwargs)
+        self.register_field(Number, "number", None)
+
+    def document(self) -> dict:
+        """The OpenAPI document the service serves: flask-smorest's, finished by
+        `shared.openapi` (operation ids, errors, content types, examples)."""
+        from flask import current_app
+
+        from shared import openapi
+
+        finished = current_app.extensions.setdefault("dps_openapi", {})
+        if "document" not in finished:
+            finished["document"] = openapi.finish(self.spec.to_dict(), current_app)
+        return finished["document"]
+
+    def _openapi_json(self):
+        from flask import json
+
+        return Response(json.dumps(self.document(), indent=2, sort_keys=False), mimetype="application/json")
 
 
 def _swagger_ui_dir() -> str:
@@ -265,6 +286,9 @@ def _register_errors(app: Flask) -> None:
             body["message"] = data["message"]
         response = jsonify(body)
         response.status_code = exc.code or 500
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # e.g. `Allow` on a 405
+                response.headers[name] = value
         for name, value in (data.get("headers") or {}).items():
             response.headers[name] = value
         return response

@@ -38,7 +38,7 @@ from services.awards.views import (
 from shared import audit
 from shared.actor import Actor
 from shared.auth import current_principal, public, requires
-from shared.csv_files import CSV_DOC, csv_response
+from shared.csv_files import csv_response
 from shared.errors import Forbidden, NotFound
 from shared.paging import LINK_DOC, Page, Paging
 
@@ -254,6 +254,7 @@ class OpportunityById(MethodView):
 class Bids(MethodView):
     @competitions.arguments(Paging, location="query")
     @competitions.response(200, s.BidOut(many=True), headers=LINK_DOC)
+    @competitions.alt_response(409, description="The council sees the bids only once the deadline has passed")
     @requires("officer", "manager", "evaluator", "provider")
     def get(self, query, opportunity_id):
         """A provider sees its own bid; the council sees every bid once the deadline has passed."""
@@ -347,6 +348,7 @@ class Scores(MethodView):
 @competitions.route("/opportunities/<uuid:opportunity_id>/evaluation")
 class EvaluationView(MethodView):
     @competitions.response(200, s.EvaluationOut)
+    @competitions.alt_response(409, description="No bids yet, or moderated scores still to agree")
     @requires("officer", "manager", "evaluator")
     def get(self, opportunity_id):
         """Quality, price and total of every bid, ranked; the excluded with why (once all is moderated)."""
@@ -382,6 +384,7 @@ class CompetitionConfirmation(MethodView):
 @competitions.route("/opportunities/<uuid:opportunity_id>/summaries/<uuid:provider_id>")
 class AssessmentSummaryView(MethodView):
     @competitions.response(200, s.SummaryOut)
+    @competitions.alt_response(409, description="Given once the mini-competition is awarded")
     @requires("provider", "officer", "manager", "evaluator")
     def get(self, opportunity_id, provider_id):
         """A bidder's assessment summary: its scores and the winner's, with the reasons."""
@@ -560,8 +563,8 @@ class AwardNotices(MethodView):
 @published.route("/reports/call-offs.csv")
 class CallOffsCsv(MethodView):
     @published.arguments(s.QuarterQuery, location="query")
-    @published.response(200, description="text/csv: one row per call-off awarded in the quarter")
-    @published.doc(**CSV_DOC)
+    @published.response(200, content_type="text/csv", description="One row per call-off awarded in the quarter",
+                        example=",".join(transparency.CSV_COLUMNS) + "\n")
     @requires("manager", "reporting")
     def get(self, query):
         """The call-offs awarded in a calendar quarter, as CSV (no child data)."""

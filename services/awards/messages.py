@@ -10,25 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import fields as dataclass_fields
-from decimal import Decimal
 
 from marshmallow import Schema, fields
 
 from services.awards import domain
+from shared.schemas import Number as JsonNumber
 from shared.unit_of_work import AuditEntry, Message
-
-
-class JsonNumber(fields.Field):
-    """Hours and units per week as JSON numbers (15, 17.5): consumers read them
-    with Decimal(str(value))."""
-
-    json_schema = {"type": "number"}
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        value = Decimal(value)
-        return int(value) if value == value.to_integral_value() else float(value)
 
 
 class _PlacementData(Schema):

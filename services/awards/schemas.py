@@ -7,11 +7,11 @@ hours and scores shown to people are JSON numbers.
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.awards.domain import TieBreak
+from services.awards.domain import Regime, TieBreak
 from services.awards.messages import JsonNumber
 from shared.auth import validate_team
 from shared.paging import Paging
-from shared.schemas import AwareDateTime, Date, Integer
+from shared.schemas import AwareDateTime, Date, Integer, enum_of
 
 LOT = validate.Range(min=1, max=4)
 # Up to ten billion pounds: far beyond any block, well inside the database's integers.
@@ -301,7 +301,7 @@ class AwardCriterionOut(Schema):
 class DpsOut(Schema):
     dps_id = fields.UUID()
     name = fields.String()
-    regime = fields.String(metadata={"description": "pcr2015_dps, pa2023_dynamic_market or pa2023_open_framework"})
+    regime = fields.String(metadata=enum_of(Regime))
     start = Date()
     term_ends_on = Date()
     statutory_end = Date(allow_none=True)
@@ -358,7 +358,7 @@ class OpportunityOut(Schema):
     split = fields.Nested(SplitOut)
     tie_break = fields.List(fields.String())
     standstill_working_days = Integer()
-    status = fields.String(metadata={"description": "not_open, open, evaluation, standstill, awarded or confirmed"})
+    status = fields.String(metadata=enum_of(["not_open", "open", "evaluation", "standstill", "awarded", "confirmed"]))
     invited = fields.List(fields.UUID(), metadata={"description": "Council only"})
     awarded_at = AwareDateTime(allow_none=True)
     standstill_ends_on = Date(allow_none=True)

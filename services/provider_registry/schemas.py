@@ -19,6 +19,7 @@ from services.provider_registry.domain import (
     AwardCriterion,
     ComplianceDocument,
     DocumentKind,
+    DPSStatus,
     EstablishmentType,
     Inspectorate,
     LotApplication,
@@ -27,6 +28,7 @@ from services.provider_registry.domain import (
     PassFailQuestion,
     PricingLine,
     Reason,
+    Regime,
     Registration,
     SafeguardingLead,
     ScheduleStatus,
@@ -37,7 +39,7 @@ from services.provider_registry.domain import (
 from services.provider_registry.domain.common import as_member
 from shared.catalogue import FIRST_DPS_ID
 from shared.paging import Paging
-from shared.schemas import AwareDateTime, Date, Integer
+from shared.schemas import AwareDateTime, Date, Integer, enum_of
 
 LOT = validate.Range(min=1, max=4, error="unknown lot; the lots are 1 to 4")
 WHOLE_PENCE = {"invalid": "a price is a whole number of pence", "required": "a price in pence is required"}
@@ -86,7 +88,7 @@ class OrganisationSchema(Schema):
 
 
 class RegistrationSchema(Schema):
-    setting_kind = _text(30, required=True, metadata={"description": ", ".join(k.value for k in SettingKind)})
+    setting_kind = _text(30, required=True, metadata=enum_of(SettingKind))
     urn = _text(20, load_default=None, allow_none=True,
                 metadata={"description": "DfE URN, six digits: required of a registered school"})
     ukprn = _text(20, load_default=None, allow_none=True, metadata={
@@ -121,7 +123,7 @@ class SafeguardingLeadSchema(Schema):
 
 
 class DocumentSchema(Schema):
-    kind = _text(30, required=True, metadata={"description": ", ".join(k.value for k in DocumentKind)})
+    kind = _text(30, required=True, metadata=enum_of(DocumentKind))
     reference = _text(500, required=True, metadata={"description": "the stored file or certificate number"})
     expires_on = Date(required=True)
 
@@ -288,7 +290,7 @@ class RoundSchema(Schema):
 
 
 class QuestionOut(Schema):
-    kind = fields.String()
+    kind = fields.String(metadata=enum_of(["pass_fail", "scored"]))
     id = fields.String()
     text = fields.String()
     pass_answer = fields.Boolean()
@@ -337,7 +339,7 @@ class RegimeRulesOut(Schema):
 
 class DPSOut(Schema):
     id = fields.UUID()
-    regime = fields.String()
+    regime = fields.String(metadata=enum_of(Regime))
     rules = fields.Nested(RegimeRulesOut, metadata={"description": "the rules that hang off the regime"})
     term_ends_on = Date(metadata={"description": "the last day of the advertised term"})
     statutory_end = Date(allow_none=True, metadata={"description": "a 2015-rules DPS: SI 2024/716 regulation 5(4)"})
@@ -352,7 +354,7 @@ class DPSOut(Schema):
     start = Date()
     term_years = Integer()
     ends_on = Date(metadata={"description": "the last day anything may be admitted, invited or awarded"})
-    status = fields.String()
+    status = fields.String(metadata=enum_of(DPSStatus))
     open = fields.Boolean(metadata={"description": "providers may apply today"})
     sla_version = fields.String()
     decision_working_days = Integer()
@@ -438,7 +440,7 @@ class IdentifierOut(Schema):
 
 
 class RegistrationOut(Schema):
-    setting_kind = fields.String()
+    setting_kind = fields.String(metadata=enum_of(SettingKind))
     urn = fields.String(allow_none=True)
     ukprn = fields.String(allow_none=True)
     inspectorate = fields.String(allow_none=True)
@@ -454,7 +456,7 @@ class LeadOut(Schema):
 
 
 class DocumentOut(Schema):
-    kind = fields.String()
+    kind = fields.String(metadata=enum_of(DocumentKind))
     reference = fields.String()
     expires_on = Date()
     expired = fields.Boolean()
@@ -521,7 +523,7 @@ class ApplicationOut(Schema):
     id = fields.UUID()
     dps_id = fields.UUID()
     provider_id = fields.UUID()
-    status = fields.String()
+    status = fields.String(metadata=enum_of(ApplicationStatus))
     submitted_at = AwareDateTime()
     overdue = fields.Boolean()
     organisation = fields.Nested(OrganisationOut)
@@ -541,7 +543,7 @@ class ScheduleOut(Schema):
     provider_name = fields.String()
     lot = Integer()
     version = Integer()
-    status = fields.String()
+    status = fields.String(metadata=enum_of(ScheduleStatus))
     effective_from = Date()
     in_force = fields.Boolean(allow_none=True, metadata={"description": "the version in force today"})
     proposed_at = AwareDateTime()
@@ -554,7 +556,7 @@ class MembershipOut(Schema):
     dps_id = fields.UUID()
     lot = Integer()
     lot_name = fields.String()
-    status = fields.String()
+    status = fields.String(metadata=enum_of(MembershipStatus))
     admitted_on = Date()
     ends_on = Date()
     since = Date()

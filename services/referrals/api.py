@@ -412,6 +412,7 @@ class ProviderWebhook(MethodView):
             return _webhook_view(hook, secret)
 
     @provider.response(200, s.WebhookOut)
+    @provider.alt_response(404, description="Your organisation has no webhook")
     @requires("provider")
     def get(self):
         """Your webhook (without its secret)"""
@@ -422,6 +423,7 @@ class ProviderWebhook(MethodView):
             return _webhook_view(hook)
 
     @provider.response(204)
+    @provider.alt_response(404, description="Your organisation has no webhook")
     @requires("provider")
     def delete(self):
         """Stop webhook deliveries"""

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from marshmallow import Schema, fields
@@ -36,33 +35,11 @@ from services.referrals.domain.events import (
 )
 from services.referrals.domain.rectification import ChildCorrected
 from shared.actor import Actor
-from shared.schemas import cached
+from shared.schemas import Number, cached
 from shared.unit_of_work import AuditEntry, Message
 
 DEADLINE = Actor.system("deadline")  # the window closing by itself
 AWARDS = Actor.system("awards")  # what the awards service told us
-
-
-class Number(fields.Field):
-    """A Decimal written as a JSON number (12.5, 25): hours and units per week."""
-
-    json_schema = {"type": "number"}
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs) -> int | float | None:
-        if value is None:
-            return None
-        value = Decimal(value)
-        return int(value) if value == value.to_integral_value() else float(value)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise self.make_error("invalid")
-        number = Decimal(str(value))
-        if not number.is_finite():
-            raise self.make_error("invalid")
-        return number
-
-    default_error_messages = {"invalid": "Not a valid number."}
 
 
 def utc(moment: datetime | None) -> datetime | None:

@@ -14,11 +14,12 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.referrals.domain import LOTS, ReasonForAP, ReferralStatus, SuccessMeasure
+from services.referrals.domain.erasure import ErasureStatus
 from services.referrals.domain.off_dps import SETTING_KINDS as OFF_DPS_SETTING_KINDS
 from services.referrals.messages import Number, ProfileData, QuestionData, WindowBasisData
 from shared.auth import validate_team
 from shared.paging import Paging
-from shared.schemas import AwareDateTime, BirthDate, Date, Integer
+from shared.schemas import AwareDateTime, BirthDate, Date, Integer, enum_of
 
 STATUSES = [s.value for s in ReferralStatus]
 # Bounds that keep numbers inside the columns; the rules (above 0, the price cap) are the domain's.
@@ -308,7 +309,7 @@ class CouncilReferralOut(Schema):
     referral_id = fields.UUID()
     team = fields.String()
     lot = Integer()
-    status = fields.String()
+    status = fields.String(metadata=enum_of(ReferralStatus))
     deadline = AwareDateTime()
     exclusion_start = Date(allow_none=True)
     full_time_provision_by = Date(allow_none=True,
@@ -504,7 +505,8 @@ class ErasureRequestOut(Schema):
     grounds = fields.String()
     requested_by = fields.String()
     requested_at = AwareDateTime()
-    status = fields.Function(lambda request: request.status.value)
+    status = fields.Function(lambda request: request.status.value,
+                             metadata={"type": "string", "enum": [s.value for s in ErasureStatus]})
     decided_by = fields.String(allow_none=True)
     decided_at = AwareDateTime(allow_none=True)
     decision_reason = fields.String(allow_none=True)

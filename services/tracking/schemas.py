@@ -10,7 +10,7 @@ from webargs.fields import DelimitedList
 from services.tracking import domain
 from services.tracking.views import DIMENSIONS
 from shared.paging import Paging
-from shared.schemas import AwareDateTime, Date, Integer
+from shared.schemas import AwareDateTime, Date, Integer, enum_of
 
 
 def _choice(kind, *, exclude=()) -> validate.OneOf:
@@ -192,13 +192,13 @@ class PlacementSchema(Schema):
         "description": "The last day of the call-off's standstill (null: none): the placement starts after it"})
     safeguarding = fields.String()
     provision = fields.String()
-    status = fields.String()
+    status = fields.String(metadata=enum_of(domain.PlacementStatus))
     started_on = Date(allow_none=True)
     start_confirmed_by = fields.String(allow_none=True)
     overlap_reason = fields.String(allow_none=True)
     end_date = Date(allow_none=True)
-    end_reason = fields.String(allow_none=True)
-    next_step = fields.String(allow_none=True)
+    end_reason = fields.String(allow_none=True, metadata=enum_of(domain.EndReason))
+    next_step = fields.String(allow_none=True, metadata=enum_of(domain.NextStep))
     cancel_reason = fields.String(allow_none=True)
     last_review_on = Date(allow_none=True)
     review_due_on = Date(allow_none=True)
@@ -233,7 +233,7 @@ class ConcernSchema(Schema):
     provider_name = fields.String(allow_none=True)
     lot = Integer()
     team = fields.String()
-    kind = fields.String()
+    kind = fields.String(metadata=enum_of(domain.ConcernKind))
     week_commencing = Date()
     rate = fields.Float(allow_none=True)  # low attendance: the window's rate up to its latest week
     weeks_low = Integer(metadata={"description": "Low attendance: weeks found low while the concern was open "
@@ -284,7 +284,7 @@ class OutcomeSchema(Schema):
     attainment = fields.Dict(keys=fields.String(), values=fields.String())
     qualifications = fields.List(fields.Nested(QualificationSchema))
     engagement = Integer(allow_none=True)
-    next_step = fields.String(allow_none=True)
+    next_step = fields.String(allow_none=True, metadata=enum_of(domain.NextStep))
     recorded_by = fields.String()
     recorded_at = AwareDateTime()
 
@@ -332,7 +332,7 @@ class OverdueRowSchema(Schema):
     lot = Integer()
     team = fields.String()
     reason_for_ap = fields.String()
-    status = fields.String()
+    status = fields.String(metadata=enum_of(domain.PlacementStatus))
     started_on = Date(allow_none=True)
     last_review_on = Date(allow_none=True)
     review_due_on = Date(allow_none=True)

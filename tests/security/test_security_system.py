@@ -346,7 +346,7 @@ def test_identifying_details_of_a_child_never_reach_a_provider(client, world, do
 # --- fuzzing -----------------------------------------------------------------------------------------------
 
 FUZZ_EXAMPLES = int(os.environ.get("DPS_FUZZ_EXAMPLES", "6"))
-FUZZ_PHASES = os.environ.get("DPS_FUZZ_PHASES", "fuzzing")
+FUZZ_PHASES = os.environ.get("DPS_FUZZ_PHASES", "examples,fuzzing")
 # The manager last: it can close the DPS and suspend providers, which changes what the others see.
 FUZZ_ROLES = ("public", "reporting", "evaluator", "provider", "officer", "manager")
 

@@ -473,7 +473,8 @@ def audit_entries(client: Client, service: str) -> dict[str, dict]:
 
 # --- fuzzing with schemathesis ---------------------------------------------------------------------------
 
-FUZZ_CHECKS = ("not_a_server_error", "response_schema_conformance", "status_code_conformance")
+FUZZ_CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
+               "response_schema_conformance", "response_headers_conformance")
 
 
 def role_document(document: dict, role: str) -> dict:
