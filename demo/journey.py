@@ -221,6 +221,14 @@ class Client:
                 raise PropagationTimeout(f"waited {limit:.0f}s for {what}")
             time.sleep(self.poll_interval)
 
+    def wait_until_found(self, what: str, service: str, path: str, actor: Actor) -> Any:
+        """Poll GET `path` until it answers 200 (an event's effect arrived there); its body."""
+        def found() -> Any:
+            response = self.send("GET", service, path, actor)
+            return response.json if response.status == 200 else None
+
+        return self.wait_for(what, found)
+
     def lots(self) -> list[dict]:
         if self._lots is None:
             self._lots = self.call("GET", "provider_registry", "/v1/lots", PUBLIC)
@@ -725,11 +733,8 @@ def award(client: Client, referral: Referral, offer_id: str | None = None, reaso
 
 
 def wait_for_placement(client: Client, placement_id: str, actor: Actor = OFFICER) -> dict:
-    def shown() -> dict | None:
-        response = client.send("GET", "tracking", f"/v1/placements/{placement_id}", actor)
-        return response.json if response.status == 200 else None
-
-    return client.wait_for(f"tracking to show placement {placement_id}", shown)
+    return client.wait_until_found(f"tracking to show placement {placement_id}", "tracking",
+                                   f"/v1/placements/{placement_id}", actor)
 
 
 def placement(client: Client, placement_id: str, actor: Actor = OFFICER) -> dict:
@@ -1262,11 +1267,8 @@ def record_off_dps_exception(client: Client, referral: Referral, form: dict, off
 
 def off_dps_placement(client: Client, referral: Referral, actor: Actor = MANAGER) -> dict:
     """Awards' copy of the exception (once off_dps_exception.recorded has reached it)."""
-    def known() -> dict | None:
-        response = client.send("GET", "awards", f"/v1/off-dps-placements/{referral.id}", actor)
-        return response.json if response.status == 200 else None
-
-    return client.wait_for(f"awards to receive the off-DPS exception of referral {referral.id}", known)
+    return client.wait_until_found(f"awards to receive the off-DPS exception of referral {referral.id}", "awards",
+                                   f"/v1/off-dps-placements/{referral.id}", actor)
 
 
 def approve_off_dps(client: Client, referral: Referral, manager: Actor = MANAGER, *, wait: bool = True) -> dict:
