@@ -475,9 +475,9 @@ def test_the_sixth_day_report_shows_the_excluded_child_with_its_deadline_first_f
         # a school day: the approved off-DPS placement that started today is full-time provision from today
         assert (row["first_full_time_day"], row["sixth_day_status"], row["missed_by_school_days"]) == (
             today.isoformat(), "met", None)
-        assert row["placed_part_time_only"] is False
     else:  # a weekend or holiday: the duty (and full-time provision) counts from the next school day
         assert (row["first_full_time_day"], row["sixth_day_status"]) == (None, "at_risk")
+    assert row["placed_part_time_only"] is False  # a full-time placement
     # the call-off child, excluded too, is reported beside it with its own deadline
     called = off_dps.sixth_day[call_off.referral.id]
     assert called["full_time_provision_by"] == call_off.referral.full_time_provision_by
