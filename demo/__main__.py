@@ -136,8 +136,9 @@ class EventTap:
         if type_.startswith("membership."):
             return f"{d.get('provider_name')}, lot {d.get('lot')}" + (f" ({d['reason']})" if d.get("reason") else "")
         if type_ == "referral.published":
-            return (f"referral {short(d['referral_id'])}, lot {d['lot']}, {len(d['invited_provider_ids'])} invited, "
-                    f"full-time by {d.get('full_time_provision_by')}")
+            due = d.get("full_time_provision_by")
+            return (f"referral {short(d['referral_id'])}, lot {d['lot']}, {len(d['invited_provider_ids'])} invited"
+                    + (f", full-time by {due}" if due else ", no sixth-day duty"))
         if type_ in ("offer.submitted", "offer.changed", "offer.withdrawn"):
             return f"referral {short(d['referral_id'])} <- {self.name(d['provider_id'])} (no price: sealed)"
         if type_ == "offer.declined":

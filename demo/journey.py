@@ -1276,8 +1276,9 @@ def approve_off_dps(client: Client, referral: Referral, manager: Actor = MANAGER
     returns once tracking follows the placement it became."""
     pending = off_dps_placement(client, referral, manager)
     refusals = pending.get("registration_refusals") or []
-    client.say(manager, f"sees the exception pending: {pending['provider_name']}, checks "
-                        f"{', '.join(sorted(pending['checks']))} confirmed; the registration rule "
+    checks = ", ".join(name.replace("_", " ") for name in sorted(pending["checks"]))
+    client.say(manager, f"sees the exception pending: {pending['provider_name']}, checks {checks} confirmed; "
+                        "the registration rule "
                         + ("holds" if not refusals else "does not hold: " + "; ".join(refusals)))
     approved = client.call("POST", "awards", f"/v1/off-dps-placements/{referral.id}/approve", manager)
     client.say(manager, f"approves the off-DPS placement ({pounds(approved['total_pence'])}): it is tracked like "
