@@ -3,8 +3,10 @@
 Who did what, which events flowed between the services (a temporary queue
 bound to the four `dps.*` exchanges), the ranking table, the award, the
 attendance concern, the report rows and the OCDS release; then a block
-mini-competition to its award and standstill.  About half a minute; no
-setup beyond `make run` in another terminal.
+mini-competition to its award and standstill; then a placement off the DPS,
+approved and tracked, the sixth-day report and the January AP census return
+(JSON and DfE's CSV).  About a minute; no setup beyond `make run` in another
+terminal.
 
 Environment: DPS_<SERVICE>_HOST / DPS_<SERVICE>_PORT (default 127.0.0.1 and
 8001..8004), DPS_AMQP_URL (default amqp://guest:guest@127.0.0.1:5672//),
@@ -134,8 +136,9 @@ class EventTap:
         if type_.startswith("membership."):
             return f"{d.get('provider_name')}, lot {d.get('lot')}" + (f" ({d['reason']})" if d.get("reason") else "")
         if type_ == "referral.published":
-            return (f"referral {short(d['referral_id'])}, lot {d['lot']}, {len(d['invited_provider_ids'])} invited, "
-                    f"full-time by {d.get('full_time_provision_by')}")
+            due = d.get("full_time_provision_by")
+            return (f"referral {short(d['referral_id'])}, lot {d['lot']}, {len(d['invited_provider_ids'])} invited"
+                    + (f", full-time by {due}" if due else ", no sixth-day duty"))
         if type_ in ("offer.submitted", "offer.changed", "offer.withdrawn"):
             return f"referral {short(d['referral_id'])} <- {self.name(d['provider_id'])} (no price: sealed)"
         if type_ == "offer.declined":
@@ -161,6 +164,10 @@ class EventTap:
             return f"placement {short(d['placement_id'])}: " + ", ".join(f"{k} {v}" for k, v in progress.items())
         if type_ == "outcome.recorded":
             return f"placement {short(d['placement_id'])}: {d.get('stage')} outcomes"
+        if type_ == "off_dps_exception.recorded":
+            return f"referral {short(d['referral_id'])}: {(d.get('provider') or {}).get('name')}, for the manager"
+        if type_ == "off_dps_placement.approved":
+            return f"placement {short(d['placement_id'])} -> {d.get('provider_name')}, {j.pounds(d['total_pence'])}"
         if type_ == "placement.ended":
             return f"placement {short(d['placement_id'])}: {d.get('end_reason')}, next step {d.get('next_step')}"
         return ""
@@ -259,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         call_off = j.call_off_journey(client, referral_window=args.referral_window)
         block = j.block_journey(client, call_off.providers, bid_window=args.bid_window)
+        j.off_dps_journey(client, call_off.providers, referral_window=args.referral_window,
+                          also_reported=[call_off.referral])
         chapter("What happens next")
         opportunity = block.opportunity
         ends = block.awarded.get("standstill_ends_on")

@@ -221,6 +221,14 @@ class Client:
                 raise PropagationTimeout(f"waited {limit:.0f}s for {what}")
             time.sleep(self.poll_interval)
 
+    def wait_until_found(self, what: str, service: str, path: str, actor: Actor) -> Any:
+        """Poll GET `path` until it answers 200 (an event's effect arrived there); its body."""
+        def found() -> Any:
+            response = self.send("GET", service, path, actor)
+            return response.json if response.status == 200 else None
+
+        return self.wait_for(what, found)
+
     def lots(self) -> list[dict]:
         if self._lots is None:
             self._lots = self.call("GET", "provider_registry", "/v1/lots", PUBLIC)
@@ -438,13 +446,19 @@ FIRST_NAMES = ("Riley", "Jordan", "Casey", "Morgan", "Alexis", "Rowan", "Skyler"
 LAST_NAMES = ("Featherstonehaugh", "Quartermaine", "Okonkwo-Reid", "Pemberton-Vale", "Ashworth-Binns")
 
 
-def a_child(age: int = 14) -> dict:
-    """A child's identifying details: only ever on the council's side (a fresh UPN each time)."""
+def a_child(age: int = 14, *, census: bool = False) -> dict:
+    """A child's identifying details: only ever on the council's side (a fresh UPN each time); with `census`,
+    also what DfE's AP census asks (legal names, sex, ethnicity, SEN provision, free school meals)."""
     today = council_today()
     born = today.replace(year=today.year - age, day=1) - timedelta(days=45)
     upn = random.choice("ABCDEFGHJKLMNPQRTUVWXYZ") + "".join(random.choice("0123456789") for _ in range(12))
-    return {"name": f"{random.choice(FIRST_NAMES)} {random.choice(LAST_NAMES)}", "date_of_birth": born.isoformat(),
-            "upn": upn, "address": "14 Larch Walk, London SE15 4QT"}
+    forename, surname = random.choice(FIRST_NAMES), random.choice(LAST_NAMES)
+    child = {"name": f"{forename} {surname}", "date_of_birth": born.isoformat(), "upn": upn,
+             "address": "14 Larch Walk, London SE15 4QT"}
+    if census:
+        child.update(surname=surname, forename=forename, sex="F", ethnicity="WBRI", sen_provision="N",
+                     fsm_eligible=True)
+    return child
 
 
 def a_profile(*, start_date: date | None = None, hours_per_week: int = 25, ehcp: bool = True,
@@ -719,37 +733,41 @@ def award(client: Client, referral: Referral, offer_id: str | None = None, reaso
 
 
 def wait_for_placement(client: Client, placement_id: str, actor: Actor = OFFICER) -> dict:
-    def shown() -> dict | None:
-        response = client.send("GET", "tracking", f"/v1/placements/{placement_id}", actor)
-        return response.json if response.status == 200 else None
-
-    return client.wait_for(f"tracking to show placement {placement_id}", shown)
+    return client.wait_until_found(f"tracking to show placement {placement_id}", "tracking",
+                                   f"/v1/placements/{placement_id}", actor)
 
 
 def placement(client: Client, placement_id: str, actor: Actor = OFFICER) -> dict:
     return client.call("GET", "tracking", f"/v1/placements/{placement_id}", actor)
 
 
-def start_placement(client: Client, provider: Provider, placement_id: str, started_on: date | None = None) -> dict:
+def _actor(who: Provider | Actor) -> Actor:
+    return who.actor if isinstance(who, Provider) else who
+
+
+def start_placement(client: Client, who: Provider | Actor, placement_id: str, started_on: date | None = None) -> dict:
+    """The provider's system (or, for an off-DPS placement, whose provider has no account, an officer)
+    confirms the start."""
     started_on = started_on or council_today()
-    view = client.call("POST", "tracking", f"/v1/placements/{placement_id}/start", provider.actor,
+    view = client.call("POST", "tracking", f"/v1/placements/{placement_id}/start", _actor(who),
                        body={"started_on": started_on.isoformat()})
-    client.say(provider.actor, f"confirms the child started on {started_on.isoformat()}")
+    client.say(_actor(who), f"confirms the child started on {started_on.isoformat()}")
     return view
 
 
-def return_attendance(client: Client, provider: Provider, placement_id: str, *, attended: int,
+def return_attendance(client: Client, who: Provider | Actor, placement_id: str, *, attended: int,
                       sessions_offered: int = 10, authorised_absence: int = 0, unauthorised_absence: int = 0,
                       week_commencing: date | None = None) -> dict:
-    """A week's return; the answer lists any concerns it raised."""
+    """A week's return (by the provider's system, or an officer for an off-DPS placement); the answer lists
+    any concerns it raised."""
     week = week_commencing or monday_of(council_today())
     body = {"week_commencing": week.isoformat(), "sessions_offered": sessions_offered, "attended": attended,
             "authorised_absence": authorised_absence, "unauthorised_absence": unauthorised_absence}
-    recorded = client.call("POST", "tracking", f"/v1/placements/{placement_id}/attendance", provider.actor,
+    recorded = client.call("POST", "tracking", f"/v1/placements/{placement_id}/attendance", _actor(who),
                            expect=201, body=body)
     raised = ", ".join(c["kind"].replace("_", " ") for c in recorded["concerns_raised"]) or "no concern"
-    client.say(provider.actor, f"returns attendance for the week of {week.isoformat()}: {attended} of "
-                               f"{sessions_offered} sessions -> {raised}")
+    client.say(_actor(who), f"returns attendance for the week of {week.isoformat()}: {attended} of "
+                            f"{sessions_offered} sessions -> {raised}")
     return recorded
 
 
@@ -1206,3 +1224,203 @@ def place_child_in_block(client: Client, providers: Mapping[str, Provider], cont
     close_window(client, referral)
     complete_assessment(client, referral)
     return referral, allocate_block_place(client, contract_id, referral)
+
+
+# --------------------------------------------------------------------------- off the DPS, the sixth day, the census
+
+
+OFF_DPS_CHECKS = ("registration_status", "dbs", "insurance")
+BOM = "\ufeff".encode()  # how a CSV download starts (for spreadsheets)
+
+
+def off_dps_exception_form(name: str, *, setting_kind: str, urn: str | None = None, ukprn: str | None = None,
+                           full_time_pupils: int = 2, hours_per_week: float = 25, weekly_cost_pence: int = 52_000,
+                           weeks: int = 12, start: date | None = None, checked_by: str = OFFICER.sub,
+                           reason: str = "No provider on the DPS can meet the child's needs this term") -> dict:
+    """An off-DPS exception as the officer completes it: the provider (its kind of setting and identifier, the
+    full-time pupils it declares from every commissioner), the placement's terms, and the minimum checks,
+    each confirmed today by `checked_by`."""
+    today = council_today().isoformat()
+    return {"reason": reason,
+            "provider": {"name": name, "setting_kind": setting_kind, "urn": urn, "ukprn": ukprn,
+                         "full_time_pupils": full_time_pupils},
+            "terms": {"hours_per_week": hours_per_week, "start_date": (start or council_today()).isoformat(),
+                      "weekly_cost_pence": weekly_cost_pence, "weeks": weeks},
+            "checks": {name: {"confirmed": True, "by": checked_by, "on": today} for name in OFF_DPS_CHECKS}}
+
+
+def record_off_dps_exception(client: Client, referral: Referral, form: dict, officer: Actor = OFFICER) -> dict:
+    """No offer meets the needs: the officer records the exception in referrals (awards gets a copy for the
+    manager)."""
+    recorded = client.call("POST", "referrals", f"/v1/referrals/{referral.id}/off-dps-exception", officer,
+                           expect=201, body=form)
+    provider, terms = form["provider"], form["terms"]
+    identifier = (f"URN {provider['urn']}" if provider.get("urn") else f"UKPRN {provider['ukprn']}"
+                  if provider.get("ukprn") else "no URN or UKPRN")
+    kind = provider["setting_kind"].replace("_", " ")
+    client.say(officer, f"records an off-DPS exception: {provider['name']} ({kind}, {identifier}), "
+                        f"{terms['hours_per_week']} h/week from {terms['start_date']} at "
+                        f"{pounds(terms['weekly_cost_pence'])} a week for {terms['weeks']} weeks; checked: "
+                        f"{', '.join(name.replace('_', ' ') for name in form['checks'])}")
+    return recorded
+
+
+def off_dps_placement(client: Client, referral: Referral, actor: Actor = MANAGER) -> dict:
+    """Awards' copy of the exception (once off_dps_exception.recorded has reached it)."""
+    return client.wait_until_found(f"awards to receive the off-DPS exception of referral {referral.id}", "awards",
+                                   f"/v1/off-dps-placements/{referral.id}", actor)
+
+
+def approve_off_dps(client: Client, referral: Referral, manager: Actor = MANAGER, *, wait: bool = True) -> dict:
+    """The manager weighs the exception (the checks, the registration rule) and approves it; with `wait`,
+    returns once tracking follows the placement it became."""
+    pending = off_dps_placement(client, referral, manager)
+    refusals = pending.get("registration_refusals") or []
+    checks = ", ".join(name.replace("_", " ") for name in sorted(pending["checks"]))
+    client.say(manager, f"sees the exception pending: {pending['provider_name']}, checks {checks} confirmed; "
+                        "the registration rule "
+                        + ("holds" if not refusals else "does not hold: " + "; ".join(refusals)))
+    approved = client.call("POST", "awards", f"/v1/off-dps-placements/{referral.id}/approve", manager)
+    client.say(manager, f"approves the off-DPS placement ({pounds(approved['total_pence'])}): it is tracked like "
+                        "any other")
+    if wait:
+        wait_for_placement(client, str(approved["placement_id"]))
+    return approved
+
+
+def decline_and_close(client: Client, referral: Referral, providers: Iterable[Provider], reason: str,
+                      officer: Actor = OFFICER) -> dict:
+    """Each invited provider of `providers` declines; the window closes (early when every invited provider
+    has answered, else at the deadline)."""
+    for provider in providers:
+        if str(provider.id) in referral.invited:
+            decline_referral(client, provider, referral, reason)
+    return close_window(client, referral, officer)
+
+
+def sixth_day_rows(client: Client, referrals: Iterable[Referral], actor: Actor = REPORTING) -> dict[str, dict]:
+    """Tracking's sixth-day report, the rows of these referrals (waiting for each duty to arrive)."""
+    wanted = {r.id for r in referrals}
+
+    def rows() -> dict[str, dict] | None:
+        found = {row["referral_id"]: row for row in client.call_all("tracking", "/v1/reports/sixth-day", actor)
+                 if row["referral_id"] in wanted}
+        return found if set(found) == wanted else None
+
+    return client.wait_for("tracking to report the sixth day of each referral", rows)
+
+
+def next_census_year(today: date | None = None) -> int:
+    """The year of the next January AP census day after `today` (DfE's third Thursday of January)."""
+    today = today or council_today()
+    for year in (today.year, today.year + 1):
+        first = date(year, 1, 1)
+        if first + timedelta(days=(3 - first.weekday()) % 7, weeks=2) > today:
+            return year
+    raise AssertionError("unreachable")
+
+
+def ap_census(client: Client, year: int, actor: Actor = MANAGER) -> dict:
+    """Referrals' January AP census return (JSON): DfE's items per pupil, and who is left out and why."""
+    return client.call("GET", "referrals", "/v1/reports/ap-census", actor, query={"year": year})
+
+
+def ap_census_csv(client: Client, year: int, actor: Actor = MANAGER) -> Response:
+    """The same return as DfE's CSV (the raw answer: its bytes, for the byte order mark and the line ends)."""
+    path = "/v1/reports/ap-census"
+    response = client.send("GET", "referrals", path, actor, query={"year": year, "format": "csv"})
+    if response.status != 200:
+        raise Refused("GET", "referrals", path, response, (200,))
+    return response
+
+
+@dataclass
+class OffDpsJourney:
+    referral: Referral | None = None  # the excluded child placed off the DPS
+    exception: dict = field(default_factory=dict)
+    approved: dict = field(default_factory=dict)
+    started: dict = field(default_factory=dict)
+    attendance: dict = field(default_factory=dict)
+    sixth_day: dict[str, dict] = field(default_factory=dict)  # referral id -> its row of the report
+    post16: Referral | None = None  # a young person of 20, placed off the DPS too: not the census's
+    post16_approved: dict = field(default_factory=dict)
+    census_year: int = 0
+    census: dict = field(default_factory=dict)
+    census_csv: Response | None = None
+
+
+def off_dps_journey(client: Client, providers: Mapping[str, Provider], *, referral_window: float = 3600.0,
+                    also_reported: Iterable[Referral] = ()) -> OffDpsJourney:
+    """Issue 16's oversight of a placement off the DPS, to the sixth-day report and the AP census.
+
+    An excluded child is referred to lot 1 and every provider invited declines; the officer records an
+    off-DPS exception (an independent school, with its URN, and the minimum checks); the manager approves
+    it; the officer confirms the start and returns the week's attendance (the school has no account here).
+    Tracking's sixth-day report shows the child's deadline, first full-time day and standing (with the
+    rows of `also_reported`).  A young person of 20 is placed off the DPS at a college too.  Referrals'
+    return for the next January census day lists the excluded child with DfE's items, and leaves the
+    young person out (the census is of pupils aged 2 to 18); DfE's CSV of it is fetched."""
+    record = OffDpsJourney()
+    window = now_utc() + timedelta(seconds=referral_window)
+    client.chapter("No provider on the DPS can meet the needs: a placement off the DPS")
+    referral = record.referral = refer_child(client, lot=1, child=a_child(census=True),
+                                             profile=a_profile(ehcp=False), deadline=window)
+    decline_and_close(client, referral, providers.values(), "We have no place that meets this child's needs "
+                                                            "this term")
+    school = off_dps_exception_form("Hillside Independent School", setting_kind="registered_school",
+                                    urn=f"{random.randint(100_000, 999_999)}")
+    record.exception = record_off_dps_exception(client, referral, school)
+    record.approved = approve_off_dps(client, referral)
+    placement_id = str(record.approved["placement_id"])
+    record.started = start_placement(client, OFFICER, placement_id)
+    record.attendance = return_attendance(client, OFFICER, placement_id, attended=9, authorised_absence=1)
+
+    client.chapter("The sixth day: full-time provision by the sixth school day of the exclusion")
+    record.sixth_day = sixth_day_rows(client, [referral, *also_reported])
+    for row in record.sixth_day.values():
+        missed = f" by {row['missed_by_school_days']} school days" if row["missed_by_school_days"] else ""
+        client.say(REPORTING, f"sixth day: referral {row['referral_id'][:8]}…, deadline "
+                              f"{row['full_time_provision_by']}, first full-time day "
+                              f"{row['first_full_time_day'] or 'none yet'}: {row['sixth_day_status']}{missed}"
+                              + (" (placed part-time only)" if row["placed_part_time_only"] else ""))
+
+    client.chapter("The January AP census")
+    post16 = record.post16 = refer_child(
+        client, lot=4, child=a_child(age=20, census=True), deadline=window,
+        profile=a_profile(age=20, year_group=None, reason="post16", ehcp=True, hours_per_week=16,
+                          primary_need="Moderate learning difficulty"))
+    decline_and_close(client, post16, providers.values(), "We do not offer post-16 support")
+    record_off_dps_exception(client, post16, off_dps_exception_form(
+        "Northfield College", setting_kind="fe_or_training_provider", ukprn=f"{random.randint(10_100_000, 10_199_999)}",
+        full_time_pupils=0, hours_per_week=16, weekly_cost_pence=31_000,
+        reason="The young person's plan names a course no provider on the DPS runs"))
+    record.post16_approved = approve_off_dps(client, post16)
+    start_placement(client, OFFICER, str(record.post16_approved["placement_id"]))
+
+    year = record.census_year = next_census_year()
+
+    def both_there() -> dict | None:
+        found = ap_census(client, year)
+        pupils = {p["child_ref"] for p in found["pupils"]}
+        out = {o["child_ref"] for o in found["left_out"]}
+        return found if referral.child_ref in pupils and post16.child_ref in out else None
+
+    record.census = client.wait_for("referrals to hear both placements started", both_there)
+    [pupil] = [p for p in record.census["pupils"] if p["child_ref"] == referral.child_ref]
+    items = pupil["items"]
+    client.say(MANAGER, f"builds the AP census return of {record.census['census_day']}: "
+                        f"{len(record.census['pupils'])} pupils, {len(record.census['left_out'])} left out")
+    client.say(MANAGER, f"the excluded child: URN {items['URN']}, reason {items['APReason']}, entry "
+                        f"{items['APEntryDate']}, pattern {items['APAttendancePattern']}, "
+                        f"{items['APSessionsPerWeek']} sessions a week; "
+                        + ("to put right: " + "; ".join(f"{p['item']}: {p['reason']}" for p in pupil["problems"])
+                           if pupil["problems"] else "nothing to put right"))
+    for out in record.census["left_out"]:
+        if out["child_ref"] == post16.child_ref:
+            client.say(MANAGER, f"the young person of 20 is left out: {out['reason']}")
+    record.census_csv = ap_census_csv(client, year)
+    body = record.census_csv.body
+    shape = ", ".join(what for what, found in (("a byte order mark", body.startswith(BOM)),
+                                                ("CRLF line ends", b"\r\n" in body)) if found) or "plain text"
+    client.say(MANAGER, f"downloads DfE's CSV ({shape}): {record.census_csv.text.splitlines()[0][:70]}…")
+    return record

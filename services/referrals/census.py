@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.referrals import handlers, models
 from services.referrals.domain import ChildDetails, ReasonForAP
-from services.referrals.domain.census import CensusPlacement, CensusReturn, Setting, census_day, census_return
+from services.referrals.domain.census import CensusPlacement, CensusReturn, census_day, census_return, setting_of
 from services.referrals.domain.rectification import IDENTITY
 from services.referrals.domain.visibility import MANAGER, OFFICER
 from shared.actor import Actor
@@ -32,7 +32,8 @@ def placements_on(session: Session, day: date) -> list[CensusPlacement]:
     p, c, r, s = models.child_placements, models.referral_children, models.referrals, models.providers
     query = (sa.select(p.c.placement_id, p.c.referral_id, p.c.started_on, p.c.ended_on, p.c.provider_id,
                        p.c.hours_per_week, p.c.full_time, c.c.child_ref, *(c.c[name] for name in IDENTITY),
-                       r.c.team, r.c.lot, r.c.profile, s.c.setting_kind, s.c.urn, s.c.ukprn, s.c.establishment_type)
+                       r.c.team, r.c.lot, r.c.profile, r.c.off_dps_details, s.c.setting_kind, s.c.urn, s.c.ukprn,
+                       s.c.establishment_type)
              .select_from(p.join(c, c.c.referral_id == p.c.referral_id).join(r, r.c.id == p.c.referral_id)
                           .outerjoin(s, s.c.provider_id == p.c.provider_id))
              .where(p.c.started_on.is_not(None), p.c.started_on <= day,
@@ -50,8 +51,7 @@ def _placement(row) -> CensusPlacement:
         reason=ReasonForAP(profile.reason), lot=row["lot"], team=row["team"], ehcp=profile.ehcp,
         started_on=row["started_on"], ended_on=row["ended_on"],
         hours_per_week=Decimal(hours) if hours is not None else profile.hours_per_week, full_time=row["full_time"],
-        setting=Setting(row["provider_id"], row["setting_kind"], row["urn"], row["ukprn"],
-                        row["establishment_type"]))
+        setting=setting_of(row["provider_id"], row, row["off_dps_details"]))
 
 
 def _team_of(actor: Actor) -> str | None:

@@ -14,11 +14,14 @@ import io
 import json
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from demo import journey as j
-from shared.calendar import WORKING_DAYS, school_calendar
+from services.referrals.domain import census_items as census_items_module
+from services.referrals.domain.census_items import census_items
+from shared.calendar import WORKING_DAYS, ap_census_day, school_calendar
 from shared.catalogue import CATALOGUE
 from tests.support.runtime import token, wait_until
 
@@ -416,3 +419,124 @@ def test_a_subject_access_bundle_holds_the_childs_data_from_every_service_and_no
     audit = client.call("GET", "referrals", "/v1/audit", j.MANAGER,
                         query={"subject_type": "child", "subject_id": child.child_ref})
     assert "subject_access.made" in [e["action"] for e in audit]
+
+
+# --------------------------------------------------------------------------- off the DPS, the sixth day, the census
+
+
+@pytest.fixture(scope="module")
+def off_dps(client, call_off, block, events):
+    """Issue 16's oversight of a placement off the DPS, to the sixth-day report and the AP census (after the
+    journey's own events are counted)."""
+    return j.off_dps_journey(client, call_off.providers, also_reported=[call_off.referral])
+
+
+def test_an_off_dps_placement_is_recorded_with_its_checks_approved_and_tracked(client, off_dps, tap):
+    referral, today = off_dps.referral, j.council_today().isoformat()
+    exception = off_dps.exception
+    assert (exception["provider"]["setting_kind"], exception["recorded_by"]) == ("registered_school", j.OFFICER.sub)
+    assert {name: check["confirmed"] for name, check in exception["checks"].items()} == dict.fromkeys(
+        j.OFF_DPS_CHECKS, True)
+    approved = off_dps.approved
+    assert (approved["status"], approved["decided_by"], approved["registration_refusals"]) == (
+        "approved", j.MANAGER.sub, [])
+    assert approved["full_time"] is True and approved["urn"] == exception["provider"]["urn"]
+
+    placement_id = str(approved["placement_id"])
+    tracked = j.placement(client, placement_id)
+    assert (tracked["source"], tracked["status"], tracked["started_on"]) == ("off_dps", "started", today)
+    assert (tracked["provider_name"], tracked["child_ref"]) == ("Hillside Independent School", referral.child_ref)
+    assert tracked["weeks_returned"] == 1 and tracked["attendance_rate"] == pytest.approx(0.9)
+    assert off_dps.attendance["concerns_raised"] == []  # 90%: above the council's threshold
+
+    tap.wait_for(lambda e: e["type"] == "attendance.recorded" and e["data"]["placement_id"] == placement_id,
+                 timeout=30)
+    about = [e["type"] for e in tap.received if referral.id in (e["data"].get("referral_id"),)
+             or e["data"].get("placement_id") == placement_id]
+    assert about[0] == "referral.published" and about.count("offer.declined") == 3
+    order = ["referral.closed", "off_dps_exception.recorded", "off_dps_placement.approved", "placement.started",
+             "attendance.recorded"]
+    assert [t for t in about if t in order] == order
+    for envelope in tap.received:  # nothing of the child's identity on any event
+        text = json.dumps(envelope)
+        for detail in identifying(referral.child) + [referral.child["surname"]]:
+            assert detail not in text, (envelope["type"], detail)
+
+
+def test_the_sixth_day_report_shows_the_excluded_child_with_its_deadline_first_full_time_day_and_status(
+        off_dps, call_off):
+    today = j.council_today()
+    row = off_dps.sixth_day[off_dps.referral.id]
+    sixth_school_day = school_calendar().nth_open_day(today, 6)  # the exclusion began today
+    assert row["full_time_provision_by"] == off_dps.referral.full_time_provision_by == sixth_school_day.isoformat()
+    assert (row["child_ref"], row["reason_for_ap"], row["lot"]) == (
+        off_dps.referral.child_ref, "permanent_exclusion", 1)
+    if school_calendar().nth_open_day(today, 1) == today:
+        # a school day: the approved off-DPS placement that started today is full-time provision from today
+        assert (row["first_full_time_day"], row["sixth_day_status"], row["missed_by_school_days"]) == (
+            today.isoformat(), "met", None)
+    else:  # a weekend or holiday: the duty (and full-time provision) counts from the next school day
+        assert (row["first_full_time_day"], row["sixth_day_status"]) == (None, "at_risk")
+    assert row["placed_part_time_only"] is False  # a full-time placement
+    # the call-off child, excluded too, is reported beside it with its own deadline
+    called = off_dps.sixth_day[call_off.referral.id]
+    assert called["full_time_provision_by"] == call_off.referral.full_time_provision_by
+    assert called["sixth_day_status"] in ("met", "at_risk", "missed")
+
+
+def published_items() -> list[dict]:
+    """DfE's item list as the project publishes it (read here straight from the file)."""
+    path = Path(census_items_module.__file__).with_name("ap_census_items.json")
+    return json.loads(path.read_text(encoding="utf-8"))["items"]
+
+
+def test_the_ap_census_return_has_the_off_dps_child_with_dfe_items_and_not_the_ended_or_post16(
+        client, off_dps, call_off):
+    census, today = off_dps.census, j.council_today()
+    assert census["census_day"] == ap_census_day(off_dps.census_year).isoformat() > today.isoformat()
+    assert census["items"] == [item["column"] for item in published_items()]
+
+    child = off_dps.referral.child
+    [pupil] = [p for p in census["pupils"] if p["child_ref"] == off_dps.referral.child_ref]
+    assert pupil["placement_id"] == str(off_dps.approved["placement_id"]) and pupil["team"] == "exclusions"
+    assert pupil["items"] == {
+        "UPN": child["upn"], "Surname": child["surname"], "Forename": child["forename"],
+        "DOB": child["date_of_birth"], "Sex": "F", "Ethnicity": "WBRI", "SENprovision": "N", "FSMeligible": "1",
+        "Address": child["address"], "Postcode": "SE15 4QT",
+        "URN": off_dps.exception["provider"]["urn"], "UKPRN": "", "APTypeOfSetting": "",  # as the officer recorded
+        "APReason": "PEX", "APEntryDate": today.isoformat(), "APAttendancePattern": "F",
+        "APSessionsPerWeek": "8"}  # 25 hours of DfE's 32.5-hour, 10-session week, rounded up
+    # the exception names a registered school; whether independent or non-maintained is the council's to add
+    assert [p["item"] for p in pupil["problems"]] == ["URN"] and "establishment type" in pupil["problems"][0]["reason"]
+    assert census_items().problems(pupil["items"]) == []  # every item as DfE's list has it
+
+    # scope: the ended placement is not on roll on census day; the young person of 20 is not the census's
+    pupils = {p["child_ref"] for p in census["pupils"]}
+    left_out = {o["child_ref"]: o["reason"] for o in census["left_out"]}
+    assert call_off.referral.child_ref not in pupils and call_off.referral.child_ref not in left_out
+    assert off_dps.post16.child_ref not in pupils
+    assert "not aged 2 to 18" in left_out[off_dps.post16.child_ref]
+
+    # nothing of it reaches a provider (nor the reporting role: it names children)
+    bridges = call_off.providers["bridges"]
+    for actor in (bridges.actor, j.REPORTING):
+        assert client.send("GET", "referrals", "/v1/reports/ap-census", actor,
+                           query={"year": off_dps.census_year}).status == 403
+
+
+def test_the_ap_census_csv_is_dfe_items_with_a_byte_order_mark_and_crlf(off_dps, call_off):
+    answer = off_dps.census_csv
+    content_type = next(v for k, v in answer.headers.items() if k.lower() == "content-type")
+    assert content_type.startswith("text/csv")
+    raw = answer.body
+    assert raw[:3] == b"\xef\xbb\xbf"  # UTF-8's byte order mark
+    assert raw.endswith(b"\r\n") and raw.count(b"\n") == raw.count(b"\r\n")  # every line ends CRLF
+
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+    assert reader.fieldnames == [item["column"] for item in published_items()]
+    rows = list(reader)
+    [pupil] = [p for p in off_dps.census["pupils"] if p["child_ref"] == off_dps.referral.child_ref]
+    [row] = [r for r in rows if r["UPN"] == off_dps.referral.child["upn"]]
+    assert row == pupil["items"] and census_items().problems(row) == []
+    upns = {r["UPN"] for r in rows}
+    assert off_dps.post16.child["upn"] not in upns and call_off.referral.child["upn"] not in upns

@@ -18,7 +18,7 @@ provision (AP) census: which pupils to include*).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -28,6 +28,7 @@ from uuid import UUID
 from shared.calendar import ap_census_day as census_day
 
 from .census_items import census_items
+from .off_dps import OffDpsDetails
 from .profile import ChildDetails, ReasonForAP, is_full_time
 
 
@@ -80,6 +81,19 @@ class Setting:
     urn: str | None = None
     ukprn: str | None = None
     establishment_type: str | None = None  # a registered school's EstablishmentType
+
+
+def setting_of(provider_id: UUID, registry: Mapping | None, off_dps: OffDpsDetails | None) -> Setting:
+    """The setting as the registry's events described it (`registry`: setting_kind, urn, ukprn,
+    establishment_type); an off-DPS provider has no registry record, so where the registry does not know
+    the setting, it is as the officer recorded it on the referral's off-DPS exception."""
+    if registry is not None and registry.get("setting_kind") is not None:
+        return Setting(provider_id, registry["setting_kind"], registry.get("urn"), registry.get("ukprn"),
+                       registry.get("establishment_type"))
+    if off_dps is not None:
+        return Setting(provider_id, off_dps.provider.setting_kind, off_dps.provider.urn, off_dps.provider.ukprn)
+    return Setting(provider_id, *(None if registry is None else registry.get(name) for name in (
+        "setting_kind", "urn", "ukprn", "establishment_type")))
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,9 @@ from the deadline to the first full-time day (or, while still without it, to
 today).  School days are the council's school calendar.
 
 An excluded child placed only part-time (in provision today, never full-time
-since the duty began) is flagged (`part_time_only`): DfE expects full-time provision for an excluded
-child; part-time only by exception, and then reviewed.
+since the duty began; not before its first school day) is flagged
+(`part_time_only`): DfE expects full-time provision for an excluded child;
+part-time only by exception, and then reviewed.
 """
 
 from __future__ import annotations
@@ -121,9 +122,11 @@ def standing(deadline: date, first_full_time: date | None, today: date, calendar
 
 
 def part_time_only(reason_for_ap: str, placements: Iterable[Provision], first_full_time: date | None,
-                   today: date) -> bool:
-    """An excluded child in provision today, none of it full-time since the duty began."""
+                   today: date, counts_from: date | None = None) -> bool:
+    """An excluded child in provision today, none of it full-time since the duty began (`counts_from`: before
+    the duty's first school day nothing is judged, so nothing is flagged)."""
     return (reason_for_ap == PERMANENT_EXCLUSION and first_full_time is None
+            and (counts_from is None or today >= counts_from)
             and any(active_on(p.started_on, p.end_date, today) for p in placements))
 
 
@@ -159,4 +162,4 @@ def sixth_day_row(duty: SixthDayDuty, placements: Iterable[Provision], *, today:
         full_time_provision_by=duty.full_time_provision_by, first_day_aim=aim, first_full_time_day=first,
         status=where.status, missed_by_school_days=where.missed_by_school_days,
         first_day_aim_met=None if aim is None else (first is not None and first <= aim),
-        placed_part_time_only=part_time_only(duty.reason_for_ap, placements, first, today))
+        placed_part_time_only=part_time_only(duty.reason_for_ap, placements, first, today, duty.counts_from))

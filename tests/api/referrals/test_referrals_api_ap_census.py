@@ -22,9 +22,11 @@ from tests.api.referrals.referrals_support import (
     deliver,
     fields_of,
     provider_auth,
+    published_referral,
     referral_form,
     snapshot,
 )
+from tests.support.off_dps import off_dps_json
 from tests.support.runtime import auth
 
 CENSUS = {"surname": "Quartermaine", "forename": "Zebedee", "sex": "M", "ethnicity": "WBRI",
@@ -139,3 +141,20 @@ def test_revising_the_child_keeps_census_details_it_does_not_give(rt, client):
                            headers=OFFICER)
     assert revised.status_code == 200, revised.json
     assert (revised.json["child"]["sex"], revised.json["child"]["surname"]) == ("M", "Quartermaine")
+
+
+def test_an_off_dps_placement_is_returned_with_the_setting_the_officer_recorded(rt, client):
+    """The off-DPS provider has no registry record: the census takes its kind and URN from the exception."""
+    referral = published_referral(client, child={**CHILD, **CENSUS})  # no provider admitted: none can offer
+    url = f"/v1/referrals/{referral['referral_id']}"
+    assert client.post(f"{url}/close", headers=OFFICER).status_code == 200
+    school = {"name": "Hillside Independent School", "setting_kind": "registered_school", "urn": "123456"}
+    recorded = client.post(f"{url}/off-dps-exception", headers=OFFICER, json=off_dps_json(provider=school))
+    assert recorded.status_code == 201, recorded.json
+    deliver(rt, "placement.started", {
+        "placement_id": str(uuid.uuid4()), "referral_id": referral["referral_id"], "provider_id": str(uuid.uuid4()),
+        "lot": 1, "team": "exclusions", "started_on": "2025-01-06", "hours_per_week": 15, "full_time": True,
+        "at": "2025-01-06T09:00:00+00:00"}, producer="tracking")
+    [pupil] = client.get(URL, headers=MANAGER).json["pupils"]
+    assert (pupil["items"]["URN"], pupil["items"]["UKPRN"], pupil["items"]["APTypeOfSetting"]) == ("123456", "", "")
+    assert [p["item"] for p in pupil["problems"]] == ["URN"]  # independent or non-maintained: the council adds it

@@ -18,10 +18,13 @@ from services.referrals.domain.census import (
     census_return,
     in_census_age_range,
     sessions_per_week,
+    setting_of,
 )
 from services.referrals.domain.census_items import census_items
+from services.referrals.domain.off_dps import OffDpsDetails
 from services.referrals.views import census_csv
 from shared.errors import InvalidInput
+from tests.support.off_dps import off_dps_form
 
 YEAR = 2027
 DAY = date(2027, 1, 21)  # the third Thursday of January 2027
@@ -110,6 +113,21 @@ def test_an_off_dps_provider_the_registry_does_not_know_is_returned_as_other_and
     [row] = rows(placement(setting=Setting(uuid.uuid4())))  # an off-DPS placement's provider: no registry facts
     assert row.values["APTypeOfSetting"] == "OTH"
     assert [column for column, _ in row.problems] == ["APTypeOfSetting"]
+
+
+def test_an_off_dps_setting_is_returned_as_the_officer_recorded_it_where_the_registry_does_not_know_it():
+    provider_id = uuid.uuid4()
+    college = OffDpsDetails.from_form(off_dps_form(provider={
+        "name": "Riverside Training", "setting_kind": "fe_or_training_provider", "ukprn": "10012345"}))
+    setting = setting_of(provider_id, {"setting_kind": None, "urn": None, "ukprn": None,
+                                       "establishment_type": None}, college)
+    assert setting == Setting(provider_id, "fe_or_training_provider", None, "10012345")
+    [row] = rows(placement(setting=setting))
+    assert (row.values["URN"], row.values["UKPRN"], row.values["APTypeOfSetting"], row.problems) == (
+        "", "10012345", "", [])
+    known = {"setting_kind": "registered_school", "urn": "123456", "ukprn": None, "establishment_type": "independent"}
+    assert setting_of(provider_id, known, college) == replace(SCHOOL, provider_id=provider_id)  # the registry's word
+    assert setting_of(provider_id, None, None) == Setting(provider_id)
 
 
 # -- on census day ----------------------------------------------------------------------------------------

@@ -105,3 +105,17 @@ def test_an_excluded_child_whose_part_time_placement_has_ended_is_missed_not_fla
     ended = [Spell(date(2025, 11, 3), date(2025, 11, 7), hours_per_week=Decimal(15))]
     row = sixth_day_row(duty(), ended, today=date(2025, 11, 12), calendar=school_calendar())
     assert row.status is SixthDayStatus.MISSED and not row.placed_part_time_only
+
+
+def test_full_time_provision_begun_before_the_duty_is_not_flagged_as_part_time_only():
+    # excluded on the last Friday of the half term holiday's eve; placed full-time on the Saturday; the duty's
+    # first school day is the Monday after the holiday: nothing is judged yet, and nothing is part-time
+    before = duty(deadline=date(2025, 11, 10), first_school_day=date(2025, 11, 3))
+    row = sixth_day_row(before, [Spell(date(2025, 11, 1), full_time=True)], today=date(2025, 11, 1),
+                        calendar=school_calendar())
+    assert (row.status, row.first_full_time_day, row.placed_part_time_only) == (SixthDayStatus.AT_RISK, None, False)
+    monday = sixth_day_row(before, [Spell(date(2025, 11, 1), full_time=True)], today=date(2025, 11, 3),
+                           calendar=school_calendar())
+    assert (monday.status, monday.first_full_time_day) == (SixthDayStatus.MET, date(2025, 11, 3))
+    part_time = sixth_day_row(before, [Spell(date(2025, 11, 1))], today=date(2025, 11, 3), calendar=school_calendar())
+    assert part_time.placed_part_time_only  # once the duty has begun
