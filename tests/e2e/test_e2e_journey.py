@@ -33,6 +33,7 @@ EXPECTED_EVENTS = Counter({
     "referral.closed": 1, "placement.awarded": 1, "offer.unsuccessful": 4, "placement.started": 1,
     "attendance.recorded": 1, "concern.raised": 1, "review.recorded": 1, "outcome.recorded": 2,
     "placement.ended": 1, "block_contract.awarded": 1,
+    "provider.contacts_changed": 4,  # each provider's first admission: where the DPS writes to it
 })
 
 
@@ -107,7 +108,7 @@ def test_four_providers_join_lot_1_and_the_suspended_one_gets_no_referral(client
     assert {line["description"]: line["maximum_price_pence"]
             for line in admitted[(str(harbour.id), 1)]["pricing_lines"]}["Group place per week"] == 48_000
     northgate_types = types_about(events, "provider_id", northgate.id)
-    assert northgate_types[:2] == ["membership.admitted", "membership.suspended"]
+    assert northgate_types[:3] == ["membership.admitted", "provider.contacts_changed", "membership.suspended"]
 
     # Publishing invited exactly the three eligible providers; the suspended one got no invitation.
     assert set(referral.invited) == {str(bridges.id), str(oakwood.id), str(harbour.id)}
@@ -309,7 +310,7 @@ def test_events_flow_in_order_for_each_referral_placement_and_provider(call_off,
 
     bridges = call_off.providers["bridges"]
     about_bridges = types_about(events, "provider_id", bridges.id)
-    assert about_bridges[:2] == ["membership.admitted", "membership.admitted"]
+    assert about_bridges[:3] == ["membership.admitted", "membership.admitted", "provider.contacts_changed"]
     assert about_bridges.index("offer.submitted") < about_bridges.index("placement.awarded") < \
         about_bridges.index("placement.started") < about_bridges.index("block_contract.awarded")
 

@@ -51,8 +51,8 @@ def test_an_off_dps_placement_is_tracked_like_any_other(rt, client_for):
     assert client.post(f"{url}/attendance", json=week("2024-01-15"), headers=PROVIDER).status_code == 403
     assert outbox(rt, "attendance.recorded")
     spend = client.get("/v1/reports/committed-spend", headers=MANAGER).json
-    assert [(r["month"], r["provider_id"], r["committed_pence"]) for r in spend] == [
-        ("2024-01", str(OFF_DPS_PROVIDER), 24_000), ("2024-02", str(OFF_DPS_PROVIDER), 4_000)]
+    assert [(r["month_start"], r["provider_id"], r["committed_pence"]) for r in spend] == [
+        ("2024-01-01", str(OFF_DPS_PROVIDER), 24_000), ("2024-02-01", str(OFF_DPS_PROVIDER), 4_000)]
     census = client.get("/v1/reports/census?year=2024", headers=REPORTING).json
     assert [p["placement_id"] for p in census["pupils"]] == [str(placement_id)]
 
