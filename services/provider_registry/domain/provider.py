@@ -29,7 +29,14 @@ from .application import (
     check_safeguarding_lead,
 )
 from .common import Refusals, as_member, is_blank, is_whole_number, require_reason
-from .compliance import ComplianceActions, ComplianceDocument, DocumentKind, compliance_actions, compliance_problems
+from .compliance import (
+    ComplianceActions,
+    ComplianceDocument,
+    DocumentKind,
+    compliance_actions,
+    compliance_problems,
+    expiry_warning,
+)
 from .declarations import DeclarationRequest
 from .dps import DPS, check_lot
 from .membership import Membership, MembershipStatus
@@ -302,6 +309,25 @@ class Provider:
                                                            dps_id=dps_id))
         return actions
 
+    def warn_of_expiry(self, now: datetime) -> list[int]:
+        """Warn the provider of each compliance document 30, 14 and 7 days before it expires, and once it has
+        expired, once per threshold (compliance.expiry_warning); run by the daily job.  Returns the warnings."""
+        today, given = council_date(now), []
+        for kind, document in sorted(self.documents.items()):
+            due = expiry_warning(document, today)
+            if due is None:
+                continue
+            document.warned_days = due
+            given.append(due)
+            if due == 0:
+                self.events.append(events.ComplianceDocumentExpired(self.id, self.name, DocumentKind(kind).value,
+                                                                    document.expires_on, now))
+            else:
+                self.events.append(events.ComplianceDocumentExpiring(
+                    self.id, self.name, DocumentKind(kind).value, document.expires_on,
+                    (document.expires_on - today).days, now))
+        return given
+
     # ------------------------------------------------- renewed self-declarations
 
     @property
@@ -322,7 +348,7 @@ class Provider:
                            f"{self.latest_declaration_request.due_on.isoformat()}")  # type: ignore[union-attr]
         request = DeclarationRequest.made(now)
         self.declaration_requests.append(request)
-        self.events.append(events.DeclarationRequested(self.id, request.requested_on, request.due_on))
+        self.events.append(events.DeclarationRequested(self.id, request.requested_on, request.due_on, self.name, now))
         return request
 
     def answer_declaration(self, exclusion_grounds_apply: bool, selection_criteria_met: bool,
