@@ -194,14 +194,14 @@ def no_eligible_offers(uow, envelope, data, where) -> None:
 # -- providers: applications, mini-competitions, compliance documents, declarations (#18) ----------------
 
 
-class ApplicationSubmitted(_Data):
+class _Application(ProviderNamed):
     application_id = fields.UUID(required=True)
-    provider_id = fields.UUID(required=True)
-    provider_name = fields.String(required=True)
     lots = fields.List(fields.Integer(strict=True), required=True)
+    contact_address = fields.Email(required=True)  # the applicant's: it is not yet a provider with addresses here
+
+
+class ApplicationSubmitted(_Application):
     due_on = fields.Date(required=True)
-    contact_address = fields.Email(required=True)
-    at = fields.AwareDateTime(required=True)
 
 
 class DecisionReason(_Data):
@@ -210,14 +210,9 @@ class DecisionReason(_Data):
     text = fields.String(required=True)
 
 
-class ApplicationDecided(_Data):
-    application_id = fields.UUID(required=True)
-    provider_id = fields.UUID(required=True)
-    provider_name = fields.String(required=True)
-    lots = fields.List(fields.Integer(strict=True), required=True)
+class ApplicationDecided(_Application):
     admitted_lots = fields.List(fields.Integer(strict=True), required=True)
     reasons = fields.List(fields.Nested(DecisionReason), required=True)
-    contact_address = fields.Email(required=True)
 
 
 class _BlockContract(_Data):

@@ -201,27 +201,27 @@ class ApplicationDecided(Event):
 
 
 @dataclass(frozen=True)
-class ComplianceDocumentExpiring(Event):
+class _DocumentEvent(Event):
+    provider_id: UUID
+    provider_name: str
+    kind: str  # compliance.DocumentKind's value
+    expires_on: date  # its last valid day
+
+
+@dataclass(frozen=True)
+class ComplianceDocumentExpiring(_DocumentEvent):
     """A compliance document expires in 30, 14 or 7 days (once per threshold per document: compliance.py)."""
 
     type: ClassVar[str] = "compliance_document.expiring"
-    provider_id: UUID
-    provider_name: str
-    kind: str
-    expires_on: date
     days_left: int
     at: datetime
 
 
 @dataclass(frozen=True)
-class ComplianceDocumentExpired(Event):
+class ComplianceDocumentExpired(_DocumentEvent):
     """A compliance document has expired (once; the suspension of its memberships follows)."""
 
     type: ClassVar[str] = "compliance_document.expired"
-    provider_id: UUID
-    provider_name: str
-    kind: str
-    expires_on: date
     at: datetime
 
 

@@ -17,7 +17,7 @@ from shared.calendar import council_date
 from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
-from . import events
+from . import compliance, events
 from .application import (
     Application,
     ApplicationStatus,
@@ -29,14 +29,7 @@ from .application import (
     check_safeguarding_lead,
 )
 from .common import Refusals, as_member, is_blank, is_whole_number, require_reason
-from .compliance import (
-    ComplianceActions,
-    ComplianceDocument,
-    DocumentKind,
-    compliance_actions,
-    compliance_problems,
-    expiry_warning,
-)
+from .compliance import ComplianceActions, ComplianceDocument, DocumentKind, compliance_actions, compliance_problems
 from .declarations import DeclarationRequest
 from .dps import DPS, check_lot
 from .membership import Membership, MembershipStatus
@@ -314,7 +307,7 @@ class Provider:
         expired, once per threshold (compliance.expiry_warning); run by the daily job.  Returns the warnings."""
         today, given = council_date(now), []
         for kind, document in sorted(self.documents.items()):
-            due = expiry_warning(document, today)
+            due = compliance.expiry_warning(document, today)
             if due is None:
                 continue
             document.warned_days = due
