@@ -197,7 +197,9 @@ def no_eligible_offers(uow, envelope, data, where) -> None:
 class _Application(ProviderNamed):
     application_id = fields.UUID(required=True)
     lots = fields.List(fields.Integer(strict=True), required=True)
-    contact_address = fields.Email(required=True)  # the applicant's: it is not yet a provider with addresses here
+    # the applicant's (it is not yet a provider with addresses here), as the registry checked it: a message is
+    # never dead-lettered over a stricter check here; a mail server refusing it fails the delivery with the reason
+    contact_address = fields.String(required=True)
 
 
 class ApplicationSubmitted(_Application):
