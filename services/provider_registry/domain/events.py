@@ -206,6 +206,7 @@ class _DocumentEvent(Event):
     provider_name: str
     kind: str  # compliance.DocumentKind's value
     expires_on: date  # its last valid day
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,6 @@ class ComplianceDocumentExpiring(_DocumentEvent):
 
     type: ClassVar[str] = "compliance_document.expiring"
     days_left: int
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -222,7 +222,6 @@ class ComplianceDocumentExpired(_DocumentEvent):
     """A compliance document has expired (once; the suspension of its memberships follows)."""
 
     type: ClassVar[str] = "compliance_document.expired"
-    at: datetime
 
 
 # ------------------------------------------------ recorded for the audit trail only

@@ -317,8 +317,8 @@ class Provider:
                                                                     document.expires_on, now))
             else:
                 self.events.append(events.ComplianceDocumentExpiring(
-                    self.id, self.name, DocumentKind(kind).value, document.expires_on,
-                    (document.expires_on - today).days, now))
+                    self.id, self.name, DocumentKind(kind).value, document.expires_on, now,
+                    days_left=(document.expires_on - today).days))
         return given
 
     # ------------------------------------------------- renewed self-declarations

@@ -98,7 +98,7 @@ def test_a_provider_hears_a_document_is_expiring_and_then_expired(notifications,
     provider_id = uuid.uuid4()
     consumer.handle(_contacts(provider_id, "Acme Tutors", "office@acme.example"))
     expiring = _registry(registry.ComplianceDocumentExpiring(provider_id, "Acme Tutors", "insurance",
-                                                             date(2027, 1, 6), 30, NOW))
+                                                             date(2027, 1, 6), NOW, days_left=30))
     expired = _registry(registry.ComplianceDocumentExpired(provider_id, "Acme Tutors", "insurance",
                                                            date(2027, 1, 6), NOW + timedelta(days=31)))
     for event in (expiring, expired, expiring):

@@ -94,7 +94,7 @@ SAMPLES = [
     ApplicationSubmitted(uuid.uuid4(), PID, (1, 2), date(2025, 1, 29), "Bridges", "lead@bridges.example", AT),
     ApplicationDecided(uuid.uuid4(), PID, (1,), (Reason(2, "insured", "no insurance for lot 2"),), True, "Bridges",
                        "lead@bridges.example", (1, 2), AT),
-    ComplianceDocumentExpiring(PID, "Bridges", "insurance", date(2025, 2, 14), 30, AT),
+    ComplianceDocumentExpiring(PID, "Bridges", "insurance", date(2025, 2, 14), AT, days_left=30),
     ComplianceDocumentExpired(PID, "Bridges", "insurance", date(2025, 1, 14), AT),
     DeclarationRequested(PID, date(2025, 1, 15), date(2025, 1, 22), "Bridges", AT),
 ]
