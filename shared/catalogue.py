@@ -75,6 +75,19 @@ _EVENTS = [
               "A provider changed the email addresses the DPS sends its notifications to."),
     EventType("provider.registration_changed", "provider_registry", 1,
               "A provider's name or registration details (registered school / unregistered) changed."),
+    EventType("application.submitted", "provider_registry", 1,
+              "An application to join the DPS was received: the lots applied for, the decision's last day and "
+              "the applicant's contact address (it is not yet a provider anyone knows)."),
+    EventType("application.decided", "provider_registry", 1,
+              "An application was decided: admitted to some or all of the lots applied for, or rejected, with "
+              "the reasons for each lot left out and the applicant's contact address."),
+    EventType("compliance_document.expiring", "provider_registry", 1,
+              "A provider's compliance document expires in 30, 14 or 7 days (once per threshold per document)."),
+    EventType("compliance_document.expired", "provider_registry", 1,
+              "A provider's compliance document has expired (once per document; the suspension follows)."),
+    EventType("provider.declaration_requested", "provider_registry", 1,
+              "The council asked a provider for a renewed self-declaration, due in 5 working days "
+              "(PCR 2015 reg. 34(25))."),
     # referrals
     EventType("referral.published", "referrals", 1,
               "A referral's pseudonymised profile was sent to the invited providers of a lot."),
@@ -101,6 +114,9 @@ _EVENTS = [
     EventType("placement.awarded", "awards", 1,
               "A call-off: a referral's placement was awarded to a provider's offer."),
     EventType("offer.unsuccessful", "awards", 1, "An offer or bid was not successful."),
+    EventType("mini_competition.published", "awards", 1,
+              "A mini-competition for a block contract was published: its lot, places, contract period, "
+              "deadline for bids, and every provider invited."),
     EventType("calloff.no_eligible_offers", "awards", 1,
               "A closed referral's offers were ranked and none is eligible: the officer may move the child on."),
     EventType("block_contract.awarded", "awards", 1, "A mini-competition was awarded; standstill begins."),

@@ -129,6 +129,21 @@ class OffDpsPlacementApprovedData(_PlacementData):
     approved_by = fields.String(required=True)
 
 
+class MiniCompetitionPublishedData(Schema):
+    """A mini-competition opened for bids: who is invited (every provider admitted and not suspended on the lot)."""
+
+    opportunity_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    places = fields.Integer(required=True)
+    contract_start = fields.Date(required=True)
+    contract_end = fields.Date(required=True)
+    opens_at = fields.AwareDateTime(required=True)
+    deadline = fields.AwareDateTime(required=True)  # for bids
+    team = fields.String(allow_none=True)  # the commissioning team that runs it (null: the manager)
+    invited_provider_ids = fields.List(fields.UUID(), required=True)
+    at = fields.AwareDateTime(required=True)
+
+
 def _data(event) -> dict:
     """The event's fields, one level deep (the schema keeps only the wire's)."""
     return {f.name: getattr(event, f.name) for f in dataclass_fields(event)}
@@ -144,6 +159,14 @@ def _offer_unsuccessful(event: domain.OfferUnsuccessful) -> dict:
     return data
 
 
+def _mini_competition_published(event: domain.OpportunityCreated) -> dict:
+    terms = event.terms
+    return {"opportunity_id": event.opportunity_id, "lot": terms.lot, "places": terms.places,
+            "contract_start": terms.contract_start, "contract_end": terms.contract_end, "opens_at": terms.opens_at,
+            "deadline": terms.deadline, "team": event.team, "invited_provider_ids": sorted(event.invited, key=str),
+            "at": event.at}
+
+
 def _no_eligible_offers(event: domain.NoEligibleOffers) -> dict:
     return {"referral_id": event.referral_id, "dps_id": event.dps_id, "at": event.at,
             "offers": [{"offer_id": offer_id, "provider_id": provider_id, "reasons": list(reasons)}
@@ -154,6 +177,8 @@ _MESSAGES: dict[type, tuple[str, Schema, Callable[..., dict]]] = {
     domain.PlacementAwarded: ("placement.awarded", PlacementAwardedData(), _data),
     domain.OfferUnsuccessful: ("offer.unsuccessful", OfferUnsuccessfulData(), _offer_unsuccessful),
     domain.NoEligibleOffers: ("calloff.no_eligible_offers", NoEligibleOffersData(), _no_eligible_offers),
+    domain.OpportunityCreated: ("mini_competition.published", MiniCompetitionPublishedData(),
+                                _mini_competition_published),
     domain.BlockContractAwarded: ("block_contract.awarded", BlockContractAwardedData(), _data),
     domain.BlockContractConfirmed: ("block_contract.confirmed", BlockContractConfirmedData(), _data),
     domain.BlockPlaceAllocated: ("block_place.allocated", BlockPlaceAllocatedData(), _data),

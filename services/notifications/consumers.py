@@ -191,6 +191,137 @@ def no_eligible_offers(uow, envelope, data, where) -> None:
     handlers.record(uow, envelope.id, envelope.type, [notice], where)
 
 
+# -- providers: applications, mini-competitions, compliance documents, declarations (#18) ----------------
+
+
+class _Application(ProviderNamed):
+    application_id = fields.UUID(required=True)
+    lots = fields.List(fields.Integer(strict=True), required=True)
+    # the applicant's (it is not yet a provider with addresses here), as the registry checked it: a message is
+    # never dead-lettered over a stricter check here; a mail server refusing it fails the delivery with the reason
+    contact_address = fields.String(required=True)
+
+
+class ApplicationSubmitted(_Application):
+    due_on = fields.Date(required=True)
+
+
+class DecisionReason(_Data):
+    lot = fields.Integer(required=True, strict=True)
+    question_id = fields.String(load_default=None, allow_none=True)
+    text = fields.String(required=True)
+
+
+class ApplicationDecided(_Application):
+    admitted_lots = fields.List(fields.Integer(strict=True), required=True)
+    reasons = fields.List(fields.Nested(DecisionReason), required=True)
+
+
+class _BlockContract(_Data):
+    opportunity_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True, strict=True)
+    places = fields.Integer(required=True, strict=True)
+    contract_start = fields.Date(required=True)
+    contract_end = fields.Date(required=True)
+
+
+class MiniCompetitionPublished(_BlockContract):
+    deadline = fields.AwareDateTime(required=True)
+    invited_provider_ids = fields.List(fields.UUID(), required=True)
+
+
+class BlockContractAwarded(_BlockContract):
+    provider_id = fields.UUID(required=True)
+    standstill_ends_on = fields.Date(load_default=None, allow_none=True)
+
+
+class DocumentExpired(ProviderNamed):
+    kind = fields.String(required=True)
+    expires_on = fields.Date(required=True)
+
+
+class DocumentExpiring(DocumentExpired):
+    days_left = fields.Integer(required=True, strict=True)
+
+
+class DeclarationRequested(ProviderNamed):
+    due_on = fields.Date(required=True)
+    regulation = fields.String(required=True)
+
+
+def _applicant(data):
+    return domain.provider_rules.applicant(data["provider_id"], data["provider_name"], data["contact_address"])
+
+
+def application_submitted(uow, envelope, data, where) -> None:
+    notice = domain.provider_rules.application_received(
+        _applicant(data), application_id=data["application_id"], lots=data["lots"],
+        submitted_on=council_date(data["at"]), due_on=data["due_on"], links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def application_decided(uow, envelope, data, where) -> None:
+    notice = domain.provider_rules.application_decided(
+        _applicant(data), application_id=data["application_id"], lots=data["lots"],
+        admitted_lots=data["admitted_lots"], reasons=data["reasons"], links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def mini_competition_published(uow, envelope, data, where) -> None:
+    notices = domain.provider_rules.mini_competition_invited(
+        uow.copies.providers(data["invited_provider_ids"]), opportunity_id=data["opportunity_id"], lot=data["lot"],
+        lot_name=lot_name(data["lot"]), places=data["places"], contract_start=data["contract_start"],
+        contract_end=data["contract_end"], deadline=data["deadline"], links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, notices, where)
+
+
+def block_contract_awarded(uow, envelope, data, where) -> None:
+    [provider] = uow.copies.providers([data["provider_id"]])
+    notice = domain.provider_rules.block_contract_awarded(
+        provider, opportunity_id=data["opportunity_id"], lot=data["lot"], lot_name=lot_name(data["lot"]),
+        places=data["places"], contract_start=data["contract_start"], contract_end=data["contract_end"],
+        standstill_ends_on=data["standstill_ends_on"], links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def _named_provider(uow, data):
+    uow.copies.note_provider(data["provider_id"], data["provider_name"], data["at"])
+    [provider] = uow.copies.providers([data["provider_id"]])
+    return provider
+
+
+def document_expiring(uow, envelope, data, where) -> None:
+    notice = domain.provider_rules.document_expiring(_named_provider(uow, data), kind=data["kind"],
+                                                     expires_on=data["expires_on"], days_left=data["days_left"],
+                                                     links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def document_expired(uow, envelope, data, where) -> None:
+    notice = domain.provider_rules.document_expired(_named_provider(uow, data), kind=data["kind"],
+                                                    expires_on=data["expires_on"], links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def declaration_requested(uow, envelope, data, where) -> None:
+    notice = domain.provider_rules.declaration_requested(_named_provider(uow, data), due_on=data["due_on"],
+                                                         regulation=data["regulation"], links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def provider_event_handlers() -> dict[str, Handler]:
+    """What providers and applicants hear beyond a referral's life (#18)."""
+    return {
+        "application.submitted": _on(ApplicationSubmitted, application_submitted),
+        "application.decided": _on(ApplicationDecided, application_decided),
+        "mini_competition.published": _on(MiniCompetitionPublished, mini_competition_published),
+        "block_contract.awarded": _on(BlockContractAwarded, block_contract_awarded),
+        "compliance_document.expiring": _on(DocumentExpiring, document_expiring),
+        "compliance_document.expired": _on(DocumentExpired, document_expired),
+        "provider.declaration_requested": _on(DeclarationRequested, declaration_requested),
+    }
+
+
 def event_handlers() -> dict[str, Handler]:
     return {
         "referral.published": _on(ReferralPublished, referral_published),
@@ -207,4 +338,5 @@ def event_handlers() -> dict[str, Handler]:
         "provider.contacts_changed": _on(ContactsChanged, contacts_changed),
         "concern.raised": _on(ConcernRaised, concern_raised),
         "calloff.no_eligible_offers": _on(NoEligibleOffers, no_eligible_offers),
+        **provider_event_handlers(),
     }

@@ -411,7 +411,8 @@ def withdraw_pricing(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, l
 
 
 def run_daily_checks(uow: RegistryUnitOfWork, now: datetime) -> None:
-    """Suspend memberships whose provider has an expired compliance document,
+    """Warn providers of compliance documents expiring in 30, 14 and 7 days or expired (once each),
+    suspend memberships whose provider has an expired compliance document,
     lift the check's own suspensions once all are valid again, suspend those
     of a provider whose renewed self-declaration is past its last day without
     an answer, and announce approved pricing schedules whose date has come.
@@ -419,6 +420,7 @@ def run_daily_checks(uow: RegistryUnitOfWork, now: datetime) -> None:
     uow.actor = COMPLIANCE_CHECK
     for provider_id in uow.providers.to_check():
         provider = uow.providers.get(provider_id, for_update=True)
+        provider.warn_of_expiry(now)  # before the suspension it may bring: the provider hears why first
         provider.check_compliance(now)
         provider.lapse_declarations(now)
         provider.bring_pricing_into_effect(now)

@@ -17,6 +17,7 @@ from uuid import UUID
 from marshmallow import Schema, fields, validate
 
 from services.provider_registry import domain
+from services.provider_registry.domain.declarations import REGULATION as DECLARATION_REGULATION
 from services.provider_registry.models import line_to_json, question_to_json
 from shared.actor import Actor
 from shared.schemas import cached
@@ -152,6 +153,83 @@ class SlaAcceptedData(Schema):
     accepted_at = fields.AwareDateTime(required=True, format="iso")
 
 
+# ------------------------------------------ told to the applicant and the provider (#18: notifications reads them)
+
+
+class _ApplicationData(Schema):
+    application_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    provider_name = fields.String(required=True)  # the organisation's name on the form
+    dps_id = fields.UUID(required=True)
+    lots = fields.List(fields.Integer(strict=True, validate=LOT), required=True)  # the lots applied for
+    contact_address = fields.Email(required=True)  # the applicant's safeguarding lead's: where it is told
+    at = fields.AwareDateTime(required=True, format="iso")
+
+
+class ApplicationSubmittedData(_ApplicationData):
+    due_on = fields.Date(required=True)  # the last day the decision is on time
+
+
+class DecisionReasonData(Schema):
+    lot = fields.Integer(required=True, strict=True, validate=LOT)
+    question_id = fields.String(required=True, allow_none=True)  # the question failed, or null: the whole lot
+    text = fields.String(required=True)
+
+
+class ApplicationDecidedData(_ApplicationData):
+    outcome = fields.String(required=True, validate=validate.OneOf(["admitted", "rejected"]))
+    admitted_lots = fields.List(fields.Integer(strict=True, validate=LOT), required=True)
+    reasons = fields.List(fields.Nested(DecisionReasonData), required=True)  # for each lot left out
+    on_time = fields.Boolean(required=True)
+
+
+class ComplianceDocumentExpiredData(_ProviderEvent):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in domain.DocumentKind]))
+    expires_on = fields.Date(required=True)
+
+
+class ComplianceDocumentExpiringData(ComplianceDocumentExpiredData):
+    days_left = fields.Integer(required=True, strict=True)  # 30, 14 or 7 at most: the warning's threshold
+
+
+class DeclarationRequestedData(_ProviderEvent):
+    requested_on = fields.Date(required=True)
+    due_on = fields.Date(required=True)  # the last day an answer is on time
+    regulation = fields.String(required=True)
+
+
+def _application(event: domain.ApplicationSubmitted | domain.ApplicationDecided) -> dict:
+    return {"application_id": event.application_id, "provider_id": event.provider_id,
+            "provider_name": event.provider_name, "dps_id": event.dps_id, "contact_address": event.contact_address,
+            "at": event.at}
+
+
+def _told(event: domain.Event) -> dict | None:
+    """The data of the events told to an applicant or a provider, else None."""
+    if isinstance(event, domain.ApplicationSubmitted):
+        return cached(ApplicationSubmittedData).dump({**_application(event), "lots": list(event.lots),
+                                                      "due_on": event.due_on})
+    if isinstance(event, domain.ApplicationDecided):
+        return cached(ApplicationDecidedData).dump({
+            **_application(event), "lots": list(event.lots_applied_for),
+            "outcome": "admitted" if event.admitted_lots else "rejected",
+            "admitted_lots": list(event.admitted_lots), "on_time": event.on_time,
+            "reasons": [{"lot": r.lot, "question_id": r.question_id, "text": r.text} for r in event.reasons]})
+    common = {"provider_id": event.provider_id, "provider_name": getattr(event, "provider_name", None),
+              "at": getattr(event, "at", None)}
+    if isinstance(event, domain.ComplianceDocumentExpiring):
+        return cached(ComplianceDocumentExpiringData).dump({**common, "kind": event.kind,
+                                                            "expires_on": event.expires_on,
+                                                            "days_left": event.days_left})
+    if isinstance(event, domain.ComplianceDocumentExpired):
+        return cached(ComplianceDocumentExpiredData).dump({**common, "kind": event.kind,
+                                                           "expires_on": event.expires_on})
+    if isinstance(event, domain.DeclarationRequested):
+        return cached(DeclarationRequestedData).dump({**common, "requested_on": event.requested_on,
+                                                      "due_on": event.due_on, "regulation": DECLARATION_REGULATION})
+    return None
+
+
 def _lines(provider_id, lot: int, lines: tuple[domain.PricingLine, ...]) -> list[dict]:
     return [{"pricing_line_id": domain.pricing_line_id(provider_id, lot, line.description),
              "description": line.description, "unit": domain.Unit(line.unit).value,
@@ -180,6 +258,9 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
         return event.type, cached(SlaAcceptedData).dump({
             "provider_id": event.provider_id, "dps_id": event.dps_id, "sla_version": event.version,
             "accepted_at": event.accepted_at})
+    told = _told(event)
+    if told is not None:
+        return event.type, told
     common = {"provider_id": event.provider_id, "provider_name": event.provider_name, "at": event.at}
     if isinstance(event, domain.MembershipAdmitted):
         data = cached(MembershipAdmittedData).dump({
@@ -231,6 +312,11 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "capacity.changed": CapacityChangedData,
     "provider.registration_changed": RegistrationChangedData,
     "provider.contacts_changed": ContactsChangedData,
+    "application.submitted": ApplicationSubmittedData,
+    "application.decided": ApplicationDecidedData,
+    "compliance_document.expiring": ComplianceDocumentExpiringData,
+    "compliance_document.expired": ComplianceDocumentExpiredData,
+    "provider.declaration_requested": DeclarationRequestedData,
 }
 
 

@@ -333,6 +333,8 @@ compliance_documents = sa.Table(
     sa.Column("kind", Choice(domain.DocumentKind, 30), primary_key=True),
     sa.Column("reference", sa.String(500), nullable=False),
     sa.Column("expires_on", sa.Date, nullable=False, index=True),
+    # the last expiry warning given (30, 14, 7 days before; 0: expired), so each is given once (#18)
+    sa.Column("warned_days", sa.Integer, nullable=True),
 )
 
 sla_acceptances = sa.Table(

@@ -21,7 +21,8 @@ def definition() -> ServiceDefinition:
         blueprints=api.blueprints,
         event_handlers=consumers.event_handlers,
         unit_of_work=RegistryUnitOfWork,
-        # Daily: suspend on an expired compliance document, reinstate when valid
+        # Daily: warn of compliance documents expiring in 30, 14 and 7 days or expired (once each),
+        # suspend on an expired compliance document, reinstate when valid
         # again, suspend on a renewed self-declaration unanswered past its last
         # day, and bring approved pricing schedules into effect on their date.
         jobs=[ScheduledJob("compliance_and_pricing", handlers.run_daily_checks, period="daily"),

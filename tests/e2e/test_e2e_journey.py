@@ -107,8 +107,8 @@ def test_four_providers_join_lot_1_and_the_suspended_one_gets_no_referral(client
     assert admitted[(str(bridges.id), 1)]["registration_status"] == "registered_school"
     assert {line["description"]: line["maximum_price_pence"]
             for line in admitted[(str(harbour.id), 1)]["pricing_lines"]}["Group place per week"] == 48_000
-    northgate_types = types_about(events, "provider_id", northgate.id)
-    assert northgate_types[:3] == ["membership.admitted", "provider.contacts_changed", "membership.suspended"]
+    northgate_types = [t for t in types_about(events, "provider_id", northgate.id) if t.startswith("membership.")]
+    assert northgate_types[:2] == ["membership.admitted", "membership.suspended"]
 
     # Publishing invited exactly the three eligible providers; the suspended one got no invitation.
     assert set(referral.invited) == {str(bridges.id), str(oakwood.id), str(harbour.id)}
@@ -310,7 +310,8 @@ def test_events_flow_in_order_for_each_referral_placement_and_provider(call_off,
 
     bridges = call_off.providers["bridges"]
     about_bridges = types_about(events, "provider_id", bridges.id)
-    assert about_bridges[:3] == ["membership.admitted", "membership.admitted", "provider.contacts_changed"]
+    assert [t for t in about_bridges if t.startswith("membership.")][:2] == ["membership.admitted",
+                                                                              "membership.admitted"]
     assert about_bridges.index("offer.submitted") < about_bridges.index("placement.awarded") < \
         about_bridges.index("placement.started") < about_bridges.index("block_contract.awarded")
 

@@ -39,7 +39,7 @@ PERSONAL = set("""
     moderated_by start_confirmed_by evaluator_id by conflict details winner_name
     urgency window_basis changes exclusion_grounds_apply winner_provider_name
     grounds decision_reason requested_by decided_by
-    notification_addresses
+    notification_addresses contact_address
     approved_by refusal_reason registration_refusals
     first_school_day first_day_aim first_day_aim_met first_full_time_day sixth_day_status missed_by_school_days
     placed_part_time_only

@@ -132,10 +132,13 @@ class RankingMade:
 
 @dataclass(frozen=True)
 class OpportunityCreated:
+    """A mini-competition published: every provider invited hears of it (mini_competition.published)."""
+
     opportunity_id: UUID
     team: str | None
     terms: Any  # OpportunityTerms
     invited: frozenset[UUID]
+    at: datetime
 
 
 @dataclass(frozen=True)

@@ -457,7 +457,7 @@ class MiniCompetition:
         if not invited:
             raise InvalidInput(f"no provider is admitted and not suspended on lot {terms.lot}", field="lot")
         comp = cls(opportunity_id or uuid.uuid4(), terms, invited, now, team=team)
-        comp.events.append(OpportunityCreated(comp.opportunity_id, team, terms, invited))
+        comp.events.append(OpportunityCreated(comp.opportunity_id, team, terms, invited, now))
         return comp
 
     def status(self, now: datetime) -> str:

@@ -2,6 +2,7 @@
 (rules.py) and a delivery's life (delivery.py).  Plain Python: no Flask,
 SQLAlchemy or kombu."""
 
+from . import provider_rules  # what providers and applicants hear beyond a referral's life (#18)
 from .delivery import RETRY_DELAYS, Delivery, DeliveryStatus, PermanentFailure, TemporaryFailure
 from .rules import (
     REMINDER_BEFORE,
@@ -28,3 +29,4 @@ __all__ = ["REMINDER_BEFORE", "RETRY_DELAYS", "TEMPLATES", "Audience", "Delivery
            "MissingValue", "Notice", "PermanentFailure", "PublishedReferral", "Recipient", "Rendered", "Template",
            "TemporaryFailure", "asked", "concern_raised", "day", "membership_changed", "new_referral", "no_offers",
            "offer_awarded", "offer_unsuccessful", "reminder_due", "reminders", "template", "wanted", "when"]
+__all__ += ["provider_rules"]

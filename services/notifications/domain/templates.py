@@ -100,6 +100,58 @@ _TEMPLATES = (
              "{provider_name},\n\nYour membership of lot {lot} ({lot_name}) ended on {date}.\n\n"
              "The reason: {reason}.\n\nSee your record: {link}" + _SIGN_OFF,
              why_required="a decision about the provider, with its reasons"),
+    # -- providers: applications, mini-competitions, compliance documents, declarations (#18) --
+    Template("application.received", Audience.PROVIDER,
+             "Your application to join the DPS was received",
+             "{provider_name},\n\nThe council received your application to join its Dynamic Purchasing System "
+             "for Alternative Provision, for {lots}, on {date}. It will decide by {due_on}.\n\n"
+             "See your application: {link}" + _SIGN_OFF,
+             optional=True),
+    Template("application.admitted", Audience.PROVIDER,
+             "Your application is decided: admitted to {admitted}",
+             "{provider_name},\n\nThe council has decided your application to join its Dynamic Purchasing System "
+             "for Alternative Provision: you are admitted to {admitted}. You will be sent new referrals on "
+             "{admitted_short} from today.{left_out}\n\nSee the decision: {link}" + _SIGN_OFF,
+             why_required="the decision on admission to a DPS (PCR 2015 reg. 55(1))"),
+    Template("application.rejected", Audience.PROVIDER,
+             "Your application to join the DPS was not successful",
+             "{provider_name},\n\nThe council has decided your application to join its Dynamic Purchasing System "
+             "for Alternative Provision, for {lots}: it was not successful, for these reasons:\n\n{reasons}\n\n"
+             "You may apply again. See the decision: {link}" + _SIGN_OFF,
+             why_required="the decision on admission to a DPS, with the reasons for a rejection (PCR 2015 reg. 55)"),
+    Template("mini_competition.invited", Audience.PROVIDER,
+             "New mini-competition on lot {lot}: bids by {deadline}",
+             "{provider_name},\n\nA mini-competition for a block contract has been opened to every provider on lot "
+             "{lot} ({lot_name}): {places}, from {contract_start} to {contract_end}.\n\nBid by {deadline}.\n\n"
+             "Read the terms and bid: {link}" + _SIGN_OFF,
+             why_required="PCR 2015 reg. 34(12): every admitted provider is invited to every call-off on its lot"),
+    Template("block_contract.awarded", Audience.PROVIDER,
+             "Your bid was successful (lot {lot})",
+             "{provider_name},\n\nYour bid in the mini-competition on lot {lot} ({lot_name}) has been awarded the "
+             "block contract: {places}, from {contract_start} to {contract_end}.{standstill}\n\n"
+             "See the award: {link}" + _SIGN_OFF,
+             why_required="the award decision (PCR 2015 reg. 55 and 86; PA 2023 s.50)"),
+    Template("compliance_document.expiring", Audience.PROVIDER,
+             "Your {document} expires on {expires_on}",
+             "{provider_name},\n\nYour {document} on record with the DPS expires on {expires_on}, in {days_left}. "
+             "Upload the new one before then: once it has expired, your memberships of the DPS's lots are "
+             "suspended until a valid one is uploaded.\n\nUpload it: {link}" + _SIGN_OFF,
+             optional=True),
+    Template("compliance_document.expired", Audience.PROVIDER,
+             "Your {document} has expired",
+             "{provider_name},\n\nYour {document} on record with the DPS expired on {expires_on}. Your memberships "
+             "of the DPS's lots are suspended until a valid one is uploaded: you will not be sent new referrals "
+             "meanwhile.\n\nUpload it: {link}" + _SIGN_OFF,
+             why_required="safeguarding: insurance, enhanced DBS checks and a safeguarding policy are kept in date "
+                          "(the council's compliance check suspends the memberships)"),
+    Template("declaration.requested", Audience.PROVIDER,
+             "A renewed self-declaration is asked for, by {due_on}",
+             "{provider_name},\n\nThe council asks you to renew your self-declaration: that no ground for "
+             "exclusion applies to your organisation and that you still meet the selection criteria "
+             "({regulation}). Give it by {due_on}. If it is not given by then, your memberships are suspended "
+             "(the council's policy) until the DPS manager reinstates them.\n\nGive your declaration: {link}"
+             + _SIGN_OFF,
+             why_required="PCR 2015 reg. 34(25): the answer is due within 5 working days"),
     # -- officers ----------------------------------------------------------------------------
     Template("concern.raised", Audience.OFFICER,
              "A concern was raised on a placement ({team_name})",

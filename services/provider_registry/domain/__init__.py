@@ -19,12 +19,14 @@ from .application import (
     submit_application,
 )
 from .compliance import (
+    EXPIRY_WARNING_DAYS,
     REQUIRED_DOCUMENTS,
     ComplianceActions,
     ComplianceDocument,
     DocumentKind,
     compliance_actions,
     compliance_problems,
+    expiry_warning,
 )
 from .declarations import ANSWER_WORKING_DAYS, DeclarationRequest, declaration_due_on
 from .dps import (
@@ -49,6 +51,8 @@ from .events import (
     ApplicationDecided,
     ApplicationSubmitted,
     CapacityChanged,
+    ComplianceDocumentExpired,
+    ComplianceDocumentExpiring,
     ContactsChanged,
     DeadlineExtended,
     DeclarationAnswered,
@@ -122,7 +126,7 @@ __all__ = [
     "check_registration", "identifiers",
     # compliance
     "REQUIRED_DOCUMENTS", "ComplianceActions", "ComplianceDocument", "DocumentKind", "compliance_actions",
-    "compliance_problems",
+    "compliance_problems", "EXPIRY_WARNING_DAYS", "expiry_warning",
     # providers, memberships, pricing
     "COMPLIANCE_RESTORED", "Membership", "MembershipStatus", "PRICING_LINE_NAMESPACE", "PricingLine",
     "PricingSchedule", "Provider", "ScheduleStatus", "SlaAcceptance", "Unit", "pricing_line_id",
@@ -135,5 +139,5 @@ __all__ = [
     "AnswerMarked", "ApplicationDecided", "ApplicationSubmitted", "DeadlineExtended", "DeclarationAnswered",
     "DeclarationLapsed", "DeclarationRequested", "DetailsChanged", "RollDeclared",
     "DocumentUploaded", "DpsClosed", "DpsConfigured", "LotQuestionsSet", "PricingChanged", "SlaAccepted", "SlaIssued",
-    "DpsStatutoryEndApproaching",
+    "DpsStatutoryEndApproaching", "ComplianceDocumentExpiring", "ComplianceDocumentExpired",
 ]

@@ -349,7 +349,9 @@ class Application:
         self.decision = Decision(tuple(sorted(set(lots))), reasons, now, today, today <= self.deadline.due_on)
         self.status = ApplicationStatus.ADMITTED if lots else ApplicationStatus.REJECTED
         self.events.append(ApplicationDecided(self.id, self.provider_id, self.decision.admitted_lots,
-                                              self.decision.reasons, self.decision.on_time))
+                                              self.decision.reasons, self.decision.on_time, self.form.organisation.name,
+                                              self.form.safeguarding_lead.email, self.lots_applied_for, now,
+                                              self.dps_id))
         return self.decision
 
     def _check_admissible(self, lot: int) -> None:
@@ -414,7 +416,8 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
         deadline=DecisionDeadline(today, dps.decision_working_days, dps.extended_decision_working_days),
     )
     application.events.append(ApplicationSubmitted(application.id, provider_id, application.lots_applied_for,
-                                                   application.deadline.due_on))
+                                                   application.deadline.due_on, form.organisation.name,
+                                                   form.safeguarding_lead.email, now, dps.id))
     return application
 
 

@@ -6,12 +6,15 @@ safeguarding policy.  A document is valid up to and including its expiry
 date.  When one expires, every admitted membership is suspended with that
 reason; when all are valid again, the suspensions the check made are lifted.
 Suspensions made by the manager are never lifted automatically.
+
+The provider is warned 30, 14 and 7 days before a document expires, and when
+it has expired: once per threshold per document (`expiry_warning`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
@@ -33,9 +36,33 @@ class ComplianceDocument:
     kind: DocumentKind
     reference: str  # the stored file or the certificate's number
     expires_on: date
+    # the last expiry warning given for this document: 30, 14, 7 days before, 0 once expired (None: none yet)
+    warned_days: int | None = field(default=None, compare=False)
 
     def has_expired(self, today: date) -> bool:
         return today > self.expires_on
+
+
+EXPIRY_WARNING_DAYS = (30, 14, 7)
+"""A provider is warned this many days before a compliance document expires (council policy: time to renew
+it before the compliance check suspends its memberships)."""
+
+
+def expiry_warning(document: ComplianceDocument, today: date) -> int | None:
+    """The warning due today for the document and not yet given: the nearest of 30, 14 and 7 days reached
+    (a threshold passed while no warning went out is not given late: only the nearest), or 0 once it has
+    expired.  None when none is due."""
+    days_left = (document.expires_on - today).days
+    if document.has_expired(today):
+        due = 0
+    else:
+        reached = [days for days in EXPIRY_WARNING_DAYS if days_left <= days]
+        if not reached:
+            return None
+        due = min(reached)
+    if document.warned_days is not None and document.warned_days <= due:
+        return None
+    return due
 
 
 def compliance_problems(documents: Iterable[ComplianceDocument], today: date) -> list[str]:

@@ -166,13 +166,64 @@ class SlaAccepted(Event):
     dps_id: UUID = FIRST_DPS_ID
 
 
-# ------------------------------------------------ published (the catalogue's)
+# ------------------------------------------------ told to the applicant and the provider (#18)
+# The applicant is not yet a provider the other services know: an application's events carry the address
+# it gave (its safeguarding lead's email), which its messages go to.
 
-EVENTS: tuple[type[Event], ...] = (
-    MembershipAdmitted, MembershipSuspended, MembershipReinstated, MembershipRemoved,
-    PricingScheduleEffective, CapacityChanged, RegistrationChanged,
-    DpsConfigured, DpsStatutoryEndApproaching, SlaAccepted, ContactsChanged,
-)
+
+@dataclass(frozen=True)
+class ApplicationSubmitted(Event):
+    type: ClassVar[str] = "application.submitted"
+    application_id: UUID
+    provider_id: UUID
+    lots: tuple[int, ...]
+    due_on: date
+    provider_name: str
+    contact_address: str
+    at: datetime
+    dps_id: UUID = FIRST_DPS_ID
+
+
+@dataclass(frozen=True)
+class ApplicationDecided(Event):
+    """Admitted to some or all of the lots applied for, or rejected; with the reasons for each lot left out
+    (the audit trail's line says application.admitted or application.rejected)."""
+
+    type: ClassVar[str] = "application.decided"
+    application_id: UUID
+    provider_id: UUID
+    admitted_lots: tuple[int, ...]
+    reasons: tuple  # of application.Reason
+    on_time: bool
+    provider_name: str
+    contact_address: str
+    lots_applied_for: tuple[int, ...]
+    at: datetime
+    dps_id: UUID = FIRST_DPS_ID
+
+
+@dataclass(frozen=True)
+class _DocumentEvent(Event):
+    provider_id: UUID
+    provider_name: str
+    kind: str  # compliance.DocumentKind's value
+    expires_on: date  # its last valid day
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ComplianceDocumentExpiring(_DocumentEvent):
+    """A compliance document expires in 30, 14 or 7 days (once per threshold per document: compliance.py)."""
+
+    type: ClassVar[str] = "compliance_document.expiring"
+    days_left: int
+
+
+@dataclass(frozen=True)
+class ComplianceDocumentExpired(_DocumentEvent):
+    """A compliance document has expired (once; the suspension of its memberships follows)."""
+
+    type: ClassVar[str] = "compliance_document.expired"
 
 
 # ------------------------------------------------ recorded for the audit trail only
@@ -203,14 +254,6 @@ class LotQuestionsSet(Event):
     dps_id: UUID = FIRST_DPS_ID
 
 
-@dataclass(frozen=True)
-class ApplicationSubmitted(Event):
-    type: ClassVar[str] = "application.submitted"
-    application_id: UUID
-    provider_id: UUID
-    lots: tuple[int, ...]
-    due_on: date
-
 
 @dataclass(frozen=True)
 class AnswerMarked(Event):
@@ -230,17 +273,6 @@ class DeadlineExtended(Event):
     was_due_on: date
     due_on: date
 
-
-@dataclass(frozen=True)
-class ApplicationDecided(Event):
-    """application.admitted or application.rejected (the decision says which)."""
-
-    type: ClassVar[str] = "application.decided"
-    application_id: UUID
-    provider_id: UUID
-    admitted_lots: tuple[int, ...]
-    reasons: tuple  # of application.Reason
-    on_time: bool
 
 
 @dataclass(frozen=True)
@@ -293,7 +325,11 @@ class _DeclarationEvent(Event):
 
 @dataclass(frozen=True)
 class DeclarationRequested(_DeclarationEvent):
+    """Published: the provider is told what is asked and by when (#18)."""
+
     type: ClassVar[str] = "provider.declaration_requested"
+    provider_name: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -312,3 +348,14 @@ class DeclarationLapsed(_DeclarationEvent):
 
     type: ClassVar[str] = "provider.declaration_lapsed"
     reason: str
+
+
+# ------------------------------------------------ published (the catalogue's)
+
+EVENTS: tuple[type[Event], ...] = (
+    MembershipAdmitted, MembershipSuspended, MembershipReinstated, MembershipRemoved,
+    PricingScheduleEffective, CapacityChanged, RegistrationChanged,
+    DpsConfigured, DpsStatutoryEndApproaching, SlaAccepted, ContactsChanged,
+    ApplicationSubmitted, ApplicationDecided, ComplianceDocumentExpiring, ComplianceDocumentExpired,
+    DeclarationRequested,
+)

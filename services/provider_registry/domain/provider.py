@@ -17,7 +17,7 @@ from shared.calendar import council_date
 from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
-from . import events
+from . import compliance, events
 from .application import (
     Application,
     ApplicationStatus,
@@ -329,6 +329,25 @@ class Provider:
                                                            dps_id=dps_id))
         return actions
 
+    def warn_of_expiry(self, now: datetime) -> list[int]:
+        """Warn the provider of each compliance document 30, 14 and 7 days before it expires, and once it has
+        expired, once per threshold (compliance.expiry_warning); run by the daily job.  Returns the warnings."""
+        today, given = council_date(now), []
+        for kind, document in sorted(self.documents.items()):
+            due = compliance.expiry_warning(document, today)
+            if due is None:
+                continue
+            document.warned_days = due
+            given.append(due)
+            if due == 0:
+                self.events.append(events.ComplianceDocumentExpired(self.id, self.name, DocumentKind(kind).value,
+                                                                    document.expires_on, now))
+            else:
+                self.events.append(events.ComplianceDocumentExpiring(
+                    self.id, self.name, DocumentKind(kind).value, document.expires_on, now,
+                    days_left=(document.expires_on - today).days))
+        return given
+
     # ------------------------------------------------- renewed self-declarations
 
     @property
@@ -349,7 +368,7 @@ class Provider:
                            f"{self.latest_declaration_request.due_on.isoformat()}")  # type: ignore[union-attr]
         request = DeclarationRequest.made(now)
         self.declaration_requests.append(request)
-        self.events.append(events.DeclarationRequested(self.id, request.requested_on, request.due_on))
+        self.events.append(events.DeclarationRequested(self.id, request.requested_on, request.due_on, self.name, now))
         return request
 
     def answer_declaration(self, exclusion_grounds_apply: bool, selection_criteria_met: bool,

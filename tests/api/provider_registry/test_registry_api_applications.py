@@ -44,7 +44,10 @@ def test_provider_applies_for_lots_and_decision_falls_due_ten_working_days_later
     assert all(entry["assessment"]["passed"] for entry in body["lots"])
     assert body["lots"][0]["pricing_lines"][0]["pricing_line_id"]
     assert audit_actions(rt) == ["application.submitted"]
-    assert outbox(rt) == []  # nothing is announced until the decision
+    # only the applicant is told (notifications), at the address it gave; nothing else until the decision
+    (received,) = outbox(rt)
+    assert (received["type"], received["data"]["contact_address"], received["data"]["due_on"]) == (
+        "application.submitted", application_form()["safeguarding_lead"]["email"], DUE_ON)
 
 
 def test_scored_answers_are_assessed_automatically_against_the_pass_mark(client):
@@ -313,7 +316,11 @@ def test_rejection_tells_the_provider_why_per_question(client, rt):
     reasons = {(r["lot"], r["question_id"]): r["text"] for r in seen["decision"]["reasons"]}
     assert reasons == {(1, "experience"): "score 1 is below the pass mark of 3",
                        (1, "safeguarding_policy"): "policy not reviewed since 2021"}
-    assert outbox(rt) == []
+    # no provider is made; the applicant is told the decision with each reason
+    assert [e["type"] for e in outbox(rt)] == ["application.submitted", "application.decided"]
+    decided = outbox(rt, "application.decided")[0]["data"]
+    assert decided["outcome"] == "rejected"
+    assert {(r["lot"], r["question_id"]): r["text"] for r in decided["reasons"]} == reasons
 
 
 def test_lot_whose_question_failed_cannot_be_admitted(client, rt):

@@ -136,3 +136,22 @@ def test_removed_membership_is_left_alone_by_the_job(client, rt):
     rt.run_jobs(on(2025, 7, 1))
     assert _statuses(client, provider_id) == {1: ("removed", False)}
     assert outbox(rt, "membership.suspended") == []
+
+
+def test_the_job_warns_of_a_document_expiring_once_per_threshold_and_then_that_it_expired(client, rt):
+    provider_id = admitted_provider(client, form=_form_with_insurance_expiring("2025-06-30", lots=(1,)))
+    for day in (5, 31):  # 56 and 30 days before
+        rt.run_jobs(on(2025, 5, day))
+    rt.run_jobs(on(2025, 5, 31), force=True)  # the warning given is kept: a rerun gives none
+    for day in (16, 20, 23, 30):  # 14 days before, then 10, 7 and 0
+        rt.run_jobs(on(2025, 6, day))
+    rt.run_jobs(on(2025, 7, 1))
+    rt.run_jobs(on(2025, 7, 2))
+
+    expiring = [(e["data"]["kind"], e["data"]["days_left"], e["data"]["expires_on"])
+                for e in outbox(rt, "compliance_document.expiring")]
+    assert expiring == [("insurance", 30, "2025-06-30"), ("insurance", 14, "2025-06-30"),
+                        ("insurance", 7, "2025-06-30")]
+    (expired,) = outbox(rt, "compliance_document.expired")
+    assert (expired["data"]["provider_id"], expired["data"]["at"]) == (str(provider_id), "2025-07-01T02:00:00+00:00")
+    assert len(outbox(rt, "membership.suspended")) == 1

@@ -279,7 +279,10 @@ def test_an_opportunity_invites_every_admitted_provider_but_not_a_suspended_one(
     p1, p2, suspended = bidders
     comp, unit = open_competition(uow)
     assert comp.invited == {p1, p2} and comp.team == "exclusions"
-    assert unit.committed and unit.audited() == ["opportunity.created"] and unit.messages == []
+    assert unit.committed and unit.audited() == ["opportunity.created"]
+    (type_, data), = unit.messages  # every invited provider is told (notifications)
+    assert (type_, set(data["invited_provider_ids"]), data["lot"]) == (
+        "mini_competition.published", {str(p1), str(p2)}, 1)
     with pytest.raises(Forbidden):
         handlers.opportunity(uow(provider(suspended)), provider(suspended), comp.opportunity_id)
     with pytest.raises(InvalidInput):

@@ -61,7 +61,8 @@ def test_the_request_is_recorded_with_its_last_day():
     provider = asked_provider()
     request, = provider.declaration_requests
     assert (request.requested_on, request.due_on, request.answered_at) == (date(2025, 4, 16), DUE, None)
-    assert events_of(provider, DeclarationRequested)[-1] == DeclarationRequested(provider.id, date(2025, 4, 16), DUE)
+    assert events_of(provider, DeclarationRequested)[-1] == DeclarationRequested(provider.id, date(2025, 4, 16), DUE,
+                                                                                  provider.name, ASKED)
 
 
 def test_a_provider_already_asked_is_not_asked_twice_before_its_day():

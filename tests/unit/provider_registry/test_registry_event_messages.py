@@ -13,8 +13,13 @@ from services.provider_registry.domain import (
     DPS,
     EVENTS,
     PRICING_LINE_NAMESPACE,
+    ApplicationDecided,
+    ApplicationSubmitted,
     CapacityChanged,
+    ComplianceDocumentExpired,
+    ComplianceDocumentExpiring,
     ContactsChanged,
+    DeclarationRequested,
     DpsConfigured,
     DpsStatutoryEndApproaching,
     Identifier,
@@ -25,6 +30,7 @@ from services.provider_registry.domain import (
     MembershipSuspended,
     PricingLine,
     PricingScheduleEffective,
+    Reason,
     Registration,
     RegistrationChanged,
     SettingKind,
@@ -62,6 +68,14 @@ CONTRACT = {
                                       "setting_kind", "identifiers", "inspectorate", "last_inspection_date",
                                       "last_inspection_outcome", "declared_roll", "at"},
     "provider.contacts_changed": {"provider_id", "provider_name", "notification_addresses", "at"},
+    "application.submitted": {"application_id", "provider_id", "provider_name", "dps_id", "lots", "due_on",
+                              "contact_address", "at"},
+    "application.decided": {"application_id", "provider_id", "provider_name", "dps_id", "lots", "outcome",
+                            "admitted_lots", "reasons", "on_time", "contact_address", "at"},
+    "compliance_document.expiring": {"provider_id", "provider_name", "kind", "expires_on", "days_left", "at"},
+    "compliance_document.expired": {"provider_id", "provider_name", "kind", "expires_on", "at"},
+    "provider.declaration_requested": {"provider_id", "provider_name", "requested_on", "due_on", "regulation",
+                                       "at"},
 }
 
 SAMPLES = [
@@ -78,7 +92,29 @@ SAMPLES = [
     DpsStatutoryEndApproaching(FIRST_DPS_ID, date(2029, 2, 23), 12, "SI 2024/716 regulation 5(4)"),
     SlaAccepted(PID, "2", date(2025, 1, 15), AT),
     ContactsChanged(PID, "Bridges", ("office@bridges.example",), AT),
+    ApplicationSubmitted(uuid.uuid4(), PID, (1, 2), date(2025, 1, 29), "Bridges", "lead@bridges.example", AT),
+    ApplicationDecided(uuid.uuid4(), PID, (1,), (Reason(2, "insured", "no insurance for lot 2"),), True, "Bridges",
+                       "lead@bridges.example", (1, 2), AT),
+    ComplianceDocumentExpiring(PID, "Bridges", "insurance", date(2025, 2, 14), AT, days_left=30),
+    ComplianceDocumentExpired(PID, "Bridges", "insurance", date(2025, 1, 14), AT),
+    DeclarationRequested(PID, date(2025, 1, 15), date(2025, 1, 22), "Bridges", AT),
 ]
+
+
+def test_a_decision_says_admitted_or_rejected_with_each_reason_and_where_to_tell_the_applicant():
+    admitted = next(e for e in SAMPLES if isinstance(e, ApplicationDecided))
+    _, data = message_for(admitted)
+    assert (data["outcome"], data["admitted_lots"], data["lots"]) == ("admitted", [1], [1, 2])
+    assert data["reasons"] == [{"lot": 2, "question_id": "insured", "text": "no insurance for lot 2"}]
+    assert data["contact_address"] == "lead@bridges.example"
+    rejected = ApplicationDecided(uuid.uuid4(), PID, (), (Reason(1, None, "outside the area"),), False, "Bridges",
+                                  "lead@bridges.example", (1,), AT)
+    assert message_for(rejected)[1]["outcome"] == "rejected"
+
+
+def test_a_declaration_request_names_its_regulation():
+    _, data = message_for(DeclarationRequested(PID, date(2025, 1, 15), date(2025, 1, 22), "Bridges", AT))
+    assert (data["due_on"], data["regulation"]) == ("2025-01-22", "PCR 2015 regulation 34(25)")
 
 
 def test_every_domain_event_has_a_message():

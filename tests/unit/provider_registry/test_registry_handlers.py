@@ -140,7 +140,9 @@ def test_provider_applies_and_the_decision_falls_due_ten_working_days_later(uow)
     (who, entry), = uow.audit
     assert (who, entry.action, entry.details) == (f"user-of-{provider_id}", "application.submitted", {
         "provider_id": str(provider_id), "lots": [1, 2], "due_on": "2025-01-29"})
-    assert uow.messages == []  # nothing published until admission
+    (type_, data), = uow.messages  # the applicant is told it was received, at the address it gave
+    assert (type_, data["lots"], data["due_on"], data["contact_address"]) == (
+        "application.submitted", [1, 2], "2025-01-29", application.form.safeguarding_lead.email)
 
 
 def test_only_a_provider_user_may_apply(uow):
@@ -223,8 +225,8 @@ def test_admission_with_a_document_expired_since_suspends_at_once(uow):
     application = apply(uow, docs=documents(insurance_expires_on=date(2025, 1, 20)))
     uow.time = NOW + timedelta(days=7)
     handlers.decide(uow.acting_as(MANAGER), MANAGER, application.id, admit=True, lots=(1,))
-    assert [t for t, _ in uow.messages] == ["membership.admitted", "provider.contacts_changed",
-                                            "membership.suspended"]
+    assert [t for t, _ in uow.messages if not t.startswith("application.")] == [
+        "membership.admitted", "provider.contacts_changed", "membership.suspended"]
     suspended = [(who, e.action) for who, e in uow.audit if e.action == "membership.suspend"]
     assert suspended == [("system:compliance_and_pricing", "membership.suspend")]
 
@@ -239,7 +241,9 @@ def test_rejection_needs_reasons_and_makes_no_provider(uow):
     assert application.status is ApplicationStatus.REJECTED and uow.providers.stored == {}
     (_, entry), = uow.audit[-1:]
     assert (entry.action, entry.reason) == ("application.rejected", "lot 1: no capacity in the area")
-    assert uow.messages == []
+    (decided,) = uow.published("application.decided")  # the applicant is told, with the reasons
+    assert (decided["outcome"], decided["reasons"]) == (
+        "rejected", [{"lot": 1, "question_id": None, "text": "no capacity in the area"}])
 
 
 # ------------------------------------------------------------------ providers
@@ -405,10 +409,11 @@ def test_daily_check_suspends_the_day_after_a_document_expires(uow):
     provider_id = admitted(uow, lots=(1, 2), docs=documents(insurance_expires_on=date(2025, 6, 30)))
     handlers.run_daily_checks(uow, datetime(2025, 6, 30, 2, tzinfo=UTC))
     uow.commit()
-    assert uow.messages == []
+    assert [t for t, _ in uow.messages] == ["compliance_document.expiring"]  # the 7-day warning, nothing else
     handlers.run_daily_checks(uow, datetime(2025, 7, 1, 2, tzinfo=UTC))
     uow.commit()
     assert [(d["lot"], d["automatic"]) for d in uow.published("membership.suspended")] == [(1, True), (2, True)]
+    assert [d["kind"] for d in uow.published("compliance_document.expired")] == ["insurance"]
     assert {(who, e.action, e.subject_id) for who, e in uow.audit} == {
         ("system:compliance_and_pricing", "membership.suspend", f"{provider_id}:1"),
         ("system:compliance_and_pricing", "membership.suspend", f"{provider_id}:2")}

@@ -36,7 +36,9 @@ def test_the_manager_asks_every_member_and_each_is_audited_with_its_last_day(uow
     assert {(e.action, e.subject_id, e.details["due_on"]) for _, e in uow.audit} == {
         ("provider.declaration_requested", first, "2025-04-25"),
         ("provider.declaration_requested", second, "2025-04-25")}
-    assert uow.messages == []
+    # each provider is told what is asked and by when
+    assert {(d["provider_id"], d["due_on"]) for d in uow.published("provider.declaration_requested")} == {
+        (str(first), "2025-04-25"), (str(second), "2025-04-25")}
 
 
 def test_asking_everyone_again_skips_those_already_asked(uow):
