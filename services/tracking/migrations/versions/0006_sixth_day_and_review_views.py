@@ -4,7 +4,7 @@ from alembic import op
 
 from shared.db import UTCDateTime
 
-revision, down_revision, branch_labels, depends_on = "0005", "0004", None, None
+revision, down_revision, branch_labels, depends_on = "0006", "0005", None, None
 
 
 def upgrade() -> None:

@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from alembic import op
 
-revision, down_revision, branch_labels, depends_on = "0006", "0005", None, None
+revision, down_revision, branch_labels, depends_on = "0008", "0007", None, None
 
 
 def upgrade() -> None:
