@@ -132,6 +132,27 @@ class OutcomeRecordedData(_Data):
     attainment = fields.Dict(keys=fields.String(), values=fields.String())
 
 
+class ReviewReminderData(_Data):
+    """`review.due_soon` and `review.overdue` (issue #18): the daily job, once per placement and due date."""
+
+    placement_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    team = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class SixthDayReminderData(_Data):
+    """`sixth_day.at_risk` and `sixth_day.missed` (issue #18): the daily job, once per child and deadline."""
+
+    referral_id = fields.UUID(required=True)
+    lot = fields.Integer(required=True)
+    team = fields.String(required=True)
+    due_on = fields.Date(required=True)  # the sixth school day
+    at = fields.AwareDateTime(required=True)
+
+
 DATA_SCHEMAS: dict[str, type[Schema]] = {
     "placement.started": PlacementStartedData,
     "placement.ended": PlacementEndedData,
@@ -139,6 +160,10 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "concern.raised": ConcernRaisedData,
     "review.recorded": ReviewRecordedData,
     "outcome.recorded": OutcomeRecordedData,
+    "review.due_soon": ReviewReminderData,
+    "review.overdue": ReviewReminderData,
+    "sixth_day.at_risk": SixthDayReminderData,
+    "sixth_day.missed": SixthDayReminderData,
 }
 
 

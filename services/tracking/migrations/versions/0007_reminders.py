@@ -1,0 +1,22 @@
+"""Which reminders the daily job published: reviews due and overdue, the sixth day at risk and missed  (issue #18)"""
+import sqlalchemy as sa
+from alembic import op
+
+import shared.db
+
+revision, down_revision, branch_labels, depends_on = "0007", "0006", None, None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "reminders_published",
+        sa.Column("subject_id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(50), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("published_at", shared.db.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("subject_id", "kind", "due_on", name=op.f("pk_reminders_published")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("reminders_published")
