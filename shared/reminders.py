@@ -14,7 +14,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from shared.db import UTCDateTime, insert_for
+from shared.db import insert_for, reminder_columns
 from shared.retention import Period, RetentionRule, delete_rows
 from shared.unit_of_work import UnitOfWork
 
@@ -22,13 +22,7 @@ TABLE = "reminders_published"
 
 
 def reminders_table(metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(
-        TABLE, metadata,
-        sa.Column("subject_id", sa.Uuid, primary_key=True),
-        sa.Column("kind", sa.String(50), primary_key=True),  # the event type
-        sa.Column("due_on", sa.Date, primary_key=True),
-        sa.Column("published_at", UTCDateTime, nullable=False),
-    )
+    return sa.Table(TABLE, metadata, *reminder_columns())
 
 
 def publish_once(uow: UnitOfWork, table: sa.Table, type_: str, *, subject_id: UUID, due_on: date,

@@ -196,26 +196,28 @@ def no_eligible_offers(uow, envelope, data, where) -> None:
 
 # -- issue #18: officers and the manager ----------------------------------------------------------------
 
-class OfferWithdrawn(_Data):
-    referral_id = fields.UUID(required=True)
+class OfferWithdrawn(ReferralEnded):
     provider_id = fields.UUID(required=True)
 
 
-class WindowExtended(_Data):
-    referral_id = fields.UUID(required=True)
+class WindowExtended(ReferralEnded):
     deadline = fields.AwareDateTime(required=True)
 
 
-class ReviewDue(_Data):
-    placement_id = fields.UUID(required=True)
-    provider_id = fields.UUID(required=True)
+class _TeamsReferral(ReferralEnded):
     team = fields.String(required=True)
+
+
+class SixthDay(_TeamsReferral):
+    """`sixth_day.*`: a referral's sixth-day deadline (`due_on`), for its team."""
+
     due_on = fields.Date(required=True)
 
 
-class SixthDay(_Data):
-    referral_id = fields.UUID(required=True)
-    team = fields.String(required=True)
+class ReviewDue(ConcernRaised):
+    """`review.*`: the placement's review date, for its team (what a concern names, less its kind)."""
+
+    kind = fields.String(load_default=None)
     due_on = fields.Date(required=True)
 
 
@@ -226,10 +228,8 @@ class ApplicationDecision(_Data):
     due_on = fields.Date(required=True)
 
 
-class OffDpsException(_Data):
-    referral_id = fields.UUID(required=True)
+class OffDpsException(_TeamsReferral):
     lot = fields.Integer(required=True, strict=True)
-    team = fields.String(required=True)
     reason = fields.String(required=True)
 
 

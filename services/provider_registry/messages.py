@@ -206,6 +206,18 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
     return event.type, data
 
 
+class DecisionReminderData(Schema):
+    """`application.decision_due` and `application.decision_overdue` (issue #18): the daily job, once per
+    application and due date."""
+
+    application_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    provider_name = fields.String(required=True)
+    received_on = fields.Date(required=True)
+    due_on = fields.Date(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
 DATA_SCHEMAS: dict[str, type[Schema]] = {
     "dps.configured": DpsConfiguredData,
     "dps.statutory_end_approaching": StatutoryEndApproachingData,
@@ -218,6 +230,8 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "capacity.changed": CapacityChangedData,
     "provider.registration_changed": RegistrationChangedData,
     "provider.contacts_changed": ContactsChangedData,
+    "application.decision_due": DecisionReminderData,
+    "application.decision_overdue": DecisionReminderData,
 }
 
 

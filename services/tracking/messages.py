@@ -132,25 +132,26 @@ class OutcomeRecordedData(_Data):
     attainment = fields.Dict(keys=fields.String(), values=fields.String())
 
 
-class ReviewReminderData(_Data):
-    """`review.due_soon` and `review.overdue` (issue #18): the daily job, once per placement and due date."""
+class _ReminderData(_Data):
+    """What the daily job's reminders (issue #18) carry: the lot, the team, the date due, when it was told."""
 
-    placement_id = fields.UUID(required=True)
-    provider_id = fields.UUID(required=True)
     lot = fields.Integer(required=True)
     team = fields.String(required=True)
     due_on = fields.Date(required=True)
     at = fields.AwareDateTime(required=True)
 
 
-class SixthDayReminderData(_Data):
-    """`sixth_day.at_risk` and `sixth_day.missed` (issue #18): the daily job, once per child and deadline."""
+class ReviewReminderData(_ReminderData):
+    """`review.due_soon` and `review.overdue`: once per placement and due date."""
+
+    placement_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+
+
+class SixthDayReminderData(_ReminderData):
+    """`sixth_day.at_risk` and `sixth_day.missed`: once per child and deadline (`due_on`: the sixth school day)."""
 
     referral_id = fields.UUID(required=True)
-    lot = fields.Integer(required=True)
-    team = fields.String(required=True)
-    due_on = fields.Date(required=True)  # the sixth school day
-    at = fields.AwareDateTime(required=True)
 
 
 DATA_SCHEMAS: dict[str, type[Schema]] = {

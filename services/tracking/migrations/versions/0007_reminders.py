@@ -8,14 +8,7 @@ revision, down_revision, branch_labels, depends_on = "0007", "0006", None, None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "reminders_published",
-        sa.Column("subject_id", sa.Uuid(), nullable=False),
-        sa.Column("kind", sa.String(50), nullable=False),
-        sa.Column("due_on", sa.Date(), nullable=False),
-        sa.Column("published_at", shared.db.UTCDateTime(), nullable=False),
-        sa.PrimaryKeyConstraint("subject_id", "kind", "due_on", name=op.f("pk_reminders_published")),
-    )
+    op.create_table("reminders_published", *shared.db.reminder_columns())  # its primary key: pk_reminders_published
 
 
 def downgrade() -> None:
