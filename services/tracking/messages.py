@@ -166,6 +166,8 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "sixth_day.at_risk": SixthDayReminderData,
     "sixth_day.missed": SixthDayReminderData,
 }
+REMINDERS = ("review.due_soon", "review.overdue", "sixth_day.at_risk", "sixth_day.missed")
+"""Published by the daily job (handlers.publish_reminders), not from a domain event."""
 
 
 def _fields(event: domain.Event, placement: domain.Placement) -> dict:

@@ -61,6 +61,11 @@ CONTRACT = {
                                       "setting_kind", "identifiers", "inspectorate", "last_inspection_date",
                                       "last_inspection_outcome", "at"},
     "provider.contacts_changed": {"provider_id", "provider_name", "notification_addresses", "at"},
+    # published by the daily job, not from a domain event (tests/api/provider_registry/
+    # test_registry_decision_reminders_job.py checks their data)
+    "application.decision_due": {"application_id", "provider_id", "provider_name", "received_on", "due_on", "at"},
+    "application.decision_overdue": {"application_id", "provider_id", "provider_name", "received_on", "due_on",
+                                     "at"},
 }
 
 SAMPLES = [
