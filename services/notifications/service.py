@@ -55,7 +55,9 @@ def definition() -> ServiceDefinition:
         relay_backlog=mail.DeliveryBacklog,
         description=(
             "Tells each person what they must act on, by email through GOV.UK Notify or SMTP: providers of new "
-            "referrals on their lots and of decisions about them; officers of concerns and of referrals with no "
-            "offers. It reads events only, keeps the copies it needs (providers' notification addresses), sends "
+            "referrals on their lots and of decisions about them; officers (the one who acts, else the team's "
+            "mailbox) of concerns, of offers ready to assess or none at the deadline, of reviews and the sixth day; "
+            "the manager of applications due for decision, off-DPS exceptions and dead-lettered events. It reads "
+            "events only, keeps the copies it needs (providers' notification addresses), sends "
             "each message once, retries with backoff, and keeps a delivery log."),
     )
