@@ -189,8 +189,8 @@ def no_eligible_offers(uow, envelope, data, where) -> None:
     referral = uow.copies.referral(data["referral_id"])
     if referral is None:
         return  # published before this service kept referrals: nothing to address it to
-    notice = domain.no_offers(where.team(referral.team), referral_id=data["referral_id"], lot=referral.lot,
-                              links=where.links)
+    officer = domain.officer(where.team(referral.team), referral.published_by)  # the officer who acts
+    notice = domain.no_offers(officer, referral_id=data["referral_id"], lot=referral.lot, links=where.links)
     handlers.record(uow, envelope.id, envelope.type, [notice], where)
 
 
