@@ -145,3 +145,14 @@ def test_the_manager_hears_when_a_dead_letter_queue_grows(notifications, mail, b
     assert sorted(subjects) == [(MANAGER_BOX, "Events could not be handled: awards has 2 dead letter(s)"),
                                 (MANAGER_BOX, "Events could not be handled: awards has 3 dead letter(s)")]
     assert any("1 more event(s)" in m.get_content() for m in mail.messages())
+
+
+def test_no_eligible_offers_goes_to_the_officer_who_published_the_referral(notifications, mail):  # noqa: F811 - the imported fixtures
+    consumer = _consumer(notifications)
+    referral_id = uuid.uuid4()
+    consumer.handle(_published_by(referral_id, [uuid.uuid4()], "jo.bloggs@council.example", NOW + timedelta(days=2)))
+    assert consumer.handle(new_event("calloff.no_eligible_offers", {
+        "referral_id": str(referral_id), "offers": [], "at": NOW.isoformat()}, "awards").to_json()) == Outcome("done")
+    MailRelay(notifications).drain()
+    [message] = mail.messages()
+    assert message["To"] == "jo.bloggs@council.example" and "closed with no eligible offer" in message.get_content()
