@@ -88,6 +88,10 @@ _EVENTS = [
     EventType("provider.declaration_requested", "provider_registry", 1,
               "The council asked a provider for a renewed self-declaration, due in 5 working days "
               "(PCR 2015 reg. 34(25))."),
+    EventType("application.decision_due", "provider_registry", 1,
+              "An application is due for decision in 2 working days (once per application): the manager is told."),
+    EventType("application.decision_overdue", "provider_registry", 1,
+              "An application passed its decision date undecided (once per application): the manager is told."),
     # referrals
     EventType("referral.published", "referrals", 1,
               "A referral's pseudonymised profile was sent to the invited providers of a lot."),
@@ -131,6 +135,14 @@ _EVENTS = [
     EventType("concern.raised", "tracking", 1, "Unexplained absence or low attendance raised a concern."),
     EventType("review.recorded", "tracking", 1, "A placement review was recorded."),
     EventType("outcome.recorded", "tracking", 1, "Outcomes (attainment, qualifications, engagement) recorded."),
+    EventType("review.due_soon", "tracking", 1,
+              "A placement's review is due in 5 school days (once per placement and due date)."),
+    EventType("review.overdue", "tracking", 1,
+              "A placement's review date passed with no review recorded (once per placement and due date)."),
+    EventType("sixth_day.at_risk", "tracking", 1,
+              "A child's sixth-day deadline is 2 school days away without full-time provision (once per child)."),
+    EventType("sixth_day.missed", "tracking", 1,
+              "A child's sixth-day deadline passed without full-time provision (once per child)."),
 ]
 
 CATALOGUE: dict[str, EventType] = {e.name: e for e in _EVENTS}

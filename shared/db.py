@@ -394,6 +394,14 @@ NAMING_CONVENTION = {
 }
 
 
+def reminder_columns() -> list:
+    """The `reminders_published` table's columns (shared/reminders.py), for the model and its migrations."""
+    return [sa.Column("subject_id", sa.Uuid, primary_key=True),
+            sa.Column("kind", sa.String(50), primary_key=True),  # the event type
+            sa.Column("due_on", sa.Date, primary_key=True),
+            sa.Column("published_at", UTCDateTime, nullable=False)]
+
+
 def new_metadata() -> sa.MetaData:
     """A service's metadata, with the shared tables in it: outbox, inbox,
     job_runs (messaging) and audit_log."""

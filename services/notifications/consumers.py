@@ -35,6 +35,7 @@ class ReferralPublished(_Data):
     hours_per_week = fields.Decimal(required=True)
     invited_provider_ids = fields.List(fields.UUID(), required=True)
     profile = fields.Dict(load_default=dict)
+    published_by = fields.String(load_default=None, allow_none=True)  # the officer's token sub (issue #18)
     at = fields.AwareDateTime(required=True)
 
 
@@ -120,13 +121,15 @@ def referral_published(uow, envelope, data, where: Directory) -> None:
                                         data["hours_per_week"], date.fromisoformat(start) if start else None)
     uow.copies.note_referral(referral_id=data["referral_id"], lot=data["lot"], team=data["team"],
                              deadline=data["deadline"], hours_per_week=data["hours_per_week"],
-                             start_date=referral.start_date, invited=data["invited_provider_ids"], at=data["at"])
+                             start_date=referral.start_date, invited=data["invited_provider_ids"], at=data["at"],
+                             published_by=data["published_by"])
     invited = uow.copies.providers(data["invited_provider_ids"])
     handlers.record(uow, envelope.id, envelope.type, domain.new_referral(referral, invited, where.links), where)
 
 
 def answered(uow, envelope, data, where) -> None:
-    uow.copies.note_response(data["referral_id"], data["provider_id"], data["at"])
+    kind = "declined" if envelope.type == "offer.declined" else "offer"
+    uow.copies.note_response(data["referral_id"], data["provider_id"], data["at"], kind)
 
 
 def referral_ended(uow, envelope, data, where) -> None:
@@ -186,8 +189,8 @@ def no_eligible_offers(uow, envelope, data, where) -> None:
     referral = uow.copies.referral(data["referral_id"])
     if referral is None:
         return  # published before this service kept referrals: nothing to address it to
-    notice = domain.no_offers(where.team(referral.team), referral_id=data["referral_id"], lot=referral.lot,
-                              links=where.links)
+    officer = domain.officer(where.team(referral.team), referral.published_by)  # the officer who acts
+    notice = domain.no_offers(officer, referral_id=data["referral_id"], lot=referral.lot, links=where.links)
     handlers.record(uow, envelope.id, envelope.type, [notice], where)
 
 
@@ -322,6 +325,99 @@ def provider_event_handlers() -> dict[str, Handler]:
     }
 
 
+# -- issue #18: officers and the manager ----------------------------------------------------------------
+
+class OfferWithdrawn(ReferralEnded):
+    provider_id = fields.UUID(required=True)
+
+
+class WindowExtended(ReferralEnded):
+    deadline = fields.AwareDateTime(required=True)
+
+
+class _TeamsReferral(ReferralEnded):
+    team = fields.String(required=True)
+
+
+class SixthDay(_TeamsReferral):
+    """`sixth_day.*`: a referral's sixth-day deadline (`due_on`), for its team."""
+
+    due_on = fields.Date(required=True)
+
+
+class ReviewDue(ConcernRaised):
+    """`review.*`: the placement's review date, for its team (what a concern names, less its kind)."""
+
+    kind = fields.String(load_default=None)
+    due_on = fields.Date(required=True)
+
+
+class ApplicationDecision(_Data):
+    application_id = fields.UUID(required=True)
+    provider_name = fields.String(required=True)
+    received_on = fields.Date(required=True)
+    due_on = fields.Date(required=True)
+
+
+class OffDpsException(_TeamsReferral):
+    lot = fields.Integer(required=True, strict=True)
+    reason = fields.String(required=True)
+
+
+def offer_withdrawn(uow, envelope, data, where) -> None:
+    uow.copies.forget_response(data["referral_id"], data["provider_id"])
+
+
+def window_extended(uow, envelope, data, where) -> None:
+    uow.copies.move_deadline(data["referral_id"], data["deadline"])
+
+
+def _kind(envelope) -> str:
+    """`review.due_soon` -> `due_soon`, `application.decision_due` -> `due`."""
+    return envelope.type.rpartition(".")[2].removeprefix("decision_")
+
+
+def review_due(uow, envelope, data, where) -> None:
+    [provider] = uow.copies.providers([data["provider_id"]])
+    notice = domain.review(where.team(data["team"]), _kind(envelope), placement_id=data["placement_id"],
+                           provider_name=provider.name, due_on=data["due_on"], links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def sixth_day(uow, envelope, data, where) -> None:
+    notice = domain.sixth_day(where.team(data["team"]), _kind(envelope), referral_id=data["referral_id"],
+                              due_on=data["due_on"], links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def application_decision(uow, envelope, data, where) -> None:
+    notice = domain.application_decision(where.manager(), _kind(envelope), application_id=data["application_id"],
+                                         applicant=data["provider_name"], received_on=data["received_on"],
+                                         due_on=data["due_on"], links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def off_dps_exception(uow, envelope, data, where) -> None:
+    notice = domain.off_dps_exception(where.manager(), team_name=where.team(data["team"]).name,
+                                      referral_id=data["referral_id"], lot=data["lot"], reason=data["reason"],
+                                      links=where.links)
+    handlers.record(uow, envelope.id, envelope.type, [notice], where)
+
+
+def council_handlers() -> dict[str, Handler]:
+    return {
+        "offer.withdrawn": _on(OfferWithdrawn, offer_withdrawn),
+        "referral.window_extended": _on(WindowExtended, window_extended),
+        "review.due_soon": _on(ReviewDue, review_due),
+        "review.overdue": _on(ReviewDue, review_due),
+        "sixth_day.at_risk": _on(SixthDay, sixth_day),
+        "sixth_day.missed": _on(SixthDay, sixth_day),
+        "application.decision_due": _on(ApplicationDecision, application_decision),
+        "application.decision_overdue": _on(ApplicationDecision, application_decision),
+        "off_dps_exception.recorded": _on(OffDpsException, off_dps_exception),
+    }
+
+
 def event_handlers() -> dict[str, Handler]:
     return {
         "referral.published": _on(ReferralPublished, referral_published),
@@ -339,4 +435,5 @@ def event_handlers() -> dict[str, Handler]:
         "concern.raised": _on(ConcernRaised, concern_raised),
         "calloff.no_eligible_offers": _on(NoEligibleOffers, no_eligible_offers),
         **provider_event_handlers(),
+        **council_handlers(),
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from services.notifications import domain
 from services.notifications.domain import Audience, Delivery, Links, Notice, Recipient
@@ -132,3 +132,41 @@ def set_preferences(uow: UnitOfWork, principal, turned_off: list[str]) -> set[st
     uow.record(AuditEntry("preferences.changed", "preferences", key, details={"turned_off": sorted(names)}))
     return names
 
+
+
+# -- issue #18: officers and the manager --------------------------------------------------------------
+
+def _job_event_id(kind: str, subject: object) -> UUID:
+    """A scheduled notice's own id, the same on every run: a second run adds no second delivery."""
+    return uuid5(NAMESPACE_URL, f"dps:notifications:{kind}:{subject}")
+
+
+def announce_closed_windows(uow: UnitOfWork, directory: Directory) -> int:
+    """At each referral's deadline, tell the officer who published it (else the team's mailbox): the offers
+    are ready to assess, or no offer came."""
+    now, added = uow.now(), 0
+    for row in uow.copies.referrals_closed(now):
+        officer = domain.officer(directory.team(row.team), row.published_by)
+        notice = domain.window_closed(officer, referral_id=row.referral_id, lot=row.lot, deadline=row.deadline,
+                                      offers=uow.copies.live_offers(row.referral_id),
+                                      invited=len(row.invited_provider_ids), links=directory.links)
+        added += record(uow, _job_event_id("window_closed", f"{row.referral_id}:{row.deadline.isoformat()}"),
+                        "referral.window_closed", [notice], directory)
+        uow.copies.mark_closed_notified(row.referral_id)
+    return added
+
+
+def watch_dead_letters(uow: UnitOfWork, directory: Directory, depths: dict[str, tuple[str, int | None]]) -> int:
+    """`depths`: each service's dead-letter queue and how many it holds now (None: not known).  The manager
+    hears when one has grown since it was last seen; the depth is kept either way (a replay lowers it)."""
+    now, added = uow.now(), 0
+    for service, (queue, depth) in sorted(depths.items()):
+        if depth is None:
+            continue
+        before = uow.copies.dead_letter_depth(queue)
+        notice = domain.dead_letters(directory.manager(), service=service, queue=queue, depth=depth, before=before)
+        if notice is not None:
+            added += record(uow, _job_event_id("dead_letters", f"{queue}:{now.isoformat()}"),
+                            "event.dead_lettered", [notice], directory)
+        uow.copies.note_dead_letter_depth(queue, depth, now)
+    return added

@@ -6,7 +6,9 @@
   invited providers have answered (for the reminder 24 hours before);
 - `deliveries`: one row per message to one address because of one event
   (unique on the three), with what became of it;
-- `preferences`: the optional messages a person has turned off.
+- `preferences`: the optional messages a person has turned off;
+- `dead_letter_depths`: how many dead letters each service's queue held when
+  last looked at (the manager hears when one grows).
 """
 
 import sqlalchemy as sa
@@ -36,6 +38,10 @@ referrals = sa.Table(
     sa.Column("reminded", sa.Boolean, nullable=False, default=False),
     sa.Column("published_at", UTCDateTime, nullable=False),
     sa.Index("ix_referrals_deadline", "reminded", "deadline"),
+    # issue #18: the officer who published it (their token's sub), and whether the deadline's notice went
+    sa.Column("published_by", sa.String(200), nullable=True),
+    sa.Column("closed_notified", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    sa.Index("ix_referrals_closed", "closed_notified", "deadline"),
 )
 
 responses = sa.Table(
@@ -43,6 +49,7 @@ responses = sa.Table(
     sa.Column("referral_id", sa.Uuid, primary_key=True),
     sa.Column("provider_id", sa.Uuid, primary_key=True),
     sa.Column("responded_at", UTCDateTime, nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False, default="offer", server_default="offer"),  # offer | declined
 )
 
 deliveries = sa.Table(
@@ -66,6 +73,13 @@ deliveries = sa.Table(
     sa.UniqueConstraint("event_id", "template", "address", name="uq_deliveries_once"),
     sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
     sa.Index("ix_deliveries_created", "created_at"),
+)
+
+dead_letter_depths = sa.Table(  # issue #18: each service's dead-letter queue as last seen, to tell the manager
+    "dead_letter_depths", metadata,
+    sa.Column("queue", sa.String(200), primary_key=True),
+    sa.Column("depth", sa.Integer, nullable=False),
+    sa.Column("checked_at", UTCDateTime, nullable=False),
 )
 
 preferences = sa.Table(

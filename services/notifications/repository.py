@@ -83,13 +83,13 @@ class Copies(Repository):
         return [known.get(i) or Recipient(Audience.PROVIDER, str(i), "Provider", ()) for i in ids]
 
     def note_referral(self, *, referral_id: UUID, lot: int, team: str, deadline: datetime, hours_per_week: Decimal,
-                      start_date, invited: list[UUID], at: datetime) -> None:
+                      start_date, invited: list[UUID], at: datetime, published_by: str | None = None) -> None:
         r = models.referrals
         self.session.execute(sa.delete(r).where(r.c.referral_id == referral_id))
         self.session.execute(r.insert().values(
             referral_id=referral_id, lot=lot, team=team, deadline=deadline, hours_per_week=hours_per_week,
             start_date=start_date, invited_provider_ids=[str(i) for i in invited], reminded=False,
-            published_at=at))
+            published_at=at, published_by=published_by, closed_notified=False))
 
     def referral(self, referral_id: UUID) -> sa.Row | None:
         r = models.referrals
@@ -99,10 +99,12 @@ class Copies(Repository):
         for table in (models.responses, models.referrals):
             self.session.execute(sa.delete(table).where(table.c.referral_id == referral_id))
 
-    def note_response(self, referral_id: UUID, provider_id: UUID, at: datetime) -> None:
+    def note_response(self, referral_id: UUID, provider_id: UUID, at: datetime, kind: str = "offer") -> None:
         insert = insert_for(self.session, models.responses)
-        self.session.execute(insert.values(referral_id=referral_id, provider_id=provider_id, responded_at=at)
-                             .on_conflict_do_nothing())
+        self.session.execute(insert.values(referral_id=referral_id, provider_id=provider_id, responded_at=at,
+                                           kind=kind)
+                             .on_conflict_do_update(index_elements=["referral_id", "provider_id"],
+                                                    set_={"kind": kind, "responded_at": at}))
 
     def referrals_to_remind(self, until: datetime, now: datetime) -> list[sa.Row]:
         r = models.referrals.c
@@ -128,3 +130,39 @@ class Copies(Repository):
         for name in sorted(templates):
             self.session.execute(p.insert().values(recipient_key=recipient_key, template=name,
                                                    turned_off_by=by, turned_off_at=at))
+
+    # -- issue #18: the deadline's notice to the officer, and dead letters ------------------------------
+
+    def forget_response(self, referral_id: UUID, provider_id: UUID) -> None:
+        """A withdrawn offer: the provider has not answered (it may offer again before the deadline)."""
+        r = models.responses.c
+        self.session.execute(sa.delete(models.responses).where(r.referral_id == referral_id,
+                                                               r.provider_id == provider_id))
+
+    def move_deadline(self, referral_id: UUID, deadline: datetime) -> None:
+        r = models.referrals
+        self.session.execute(sa.update(r).where(r.c.referral_id == referral_id).values(deadline=deadline))
+
+    def referrals_closed(self, now: datetime) -> list[sa.Row]:
+        """Referrals whose deadline has passed and whose officer has not been told."""
+        r = models.referrals.c
+        return list(self.session.execute(sa.select(models.referrals).where(
+            r.closed_notified.is_(False), r.deadline <= now).order_by(r.deadline)))
+
+    def live_offers(self, referral_id: UUID) -> int:
+        r = models.responses.c
+        return self.session.scalar(sa.select(sa.func.count()).where(r.referral_id == referral_id,
+                                                                    r.kind == "offer"))
+
+    def mark_closed_notified(self, referral_id: UUID) -> None:
+        r = models.referrals
+        self.session.execute(sa.update(r).where(r.c.referral_id == referral_id).values(closed_notified=True))
+
+    def dead_letter_depth(self, queue: str) -> int:
+        d = models.dead_letter_depths.c
+        return self.session.scalar(sa.select(d.depth).where(d.queue == queue)) or 0
+
+    def note_dead_letter_depth(self, queue: str, depth: int, at: datetime) -> None:
+        insert = insert_for(self.session, models.dead_letter_depths)
+        self.session.execute(insert.values(queue=queue, depth=depth, checked_at=at).on_conflict_do_update(
+            index_elements=["queue"], set_={"depth": depth, "checked_at": at}))

@@ -5,7 +5,10 @@ from pathlib import Path
 from services.notifications import api, consumers, handlers, mail, models, orm, retention
 from services.notifications.senders import check_notify_key
 from services.notifications.unit_of_work import NotificationsUnitOfWork
-from shared.config import Settings
+from shared.catalogue import SERVICES
+from shared.config import Settings, load_settings
+from shared.messaging.metrics import queue_depth
+from shared.messaging.topology import dead_letter_queue_name
 from shared.service import ScheduledJob, ServiceDefinition
 
 
@@ -21,6 +24,18 @@ def _remind(uow, now) -> None:
     handlers.remind(uow, consumers.directory())
 
 
+def _windows_closed(uow, now) -> None:
+    handlers.announce_closed_windows(uow, consumers.directory())
+
+
+def _dead_letters(uow, now) -> None:
+    """Each service's dead-letter queue, counted on the broker (a passive declare: no call into any service)."""
+    amqp_url = load_settings("notifications").amqp_url
+    depths = {service: (dead_letter_queue_name(service), queue_depth(amqp_url, dead_letter_queue_name(service)))
+              for service in SERVICES}
+    handlers.watch_dead_letters(uow, consumers.directory(), depths)
+
+
 def definition() -> ServiceDefinition:
     orm.start_mappers()
     return ServiceDefinition(
@@ -33,12 +48,16 @@ def definition() -> ServiceDefinition:
         event_handlers=consumers.event_handlers,
         unit_of_work=NotificationsUnitOfWork,
         check_settings=check_settings,
-        jobs=[ScheduledJob("referral_reminders", _remind, period="minute")],
+        jobs=[ScheduledJob("referral_reminders", _remind, period="minute"),
+              ScheduledJob("windows_closed", _windows_closed, period="minute"),
+              ScheduledJob("dead_letters", _dead_letters, period="minute")],
         relay=mail.MailRelay,
         relay_backlog=mail.DeliveryBacklog,
         description=(
             "Tells each person what they must act on, by email through GOV.UK Notify or SMTP: providers of new "
-            "referrals on their lots and of decisions about them; officers of concerns and of referrals with no "
-            "offers. It reads events only, keeps the copies it needs (providers' notification addresses), sends "
+            "referrals on their lots and of decisions about them; officers (the one who acts, else the team's "
+            "mailbox) of concerns, of offers ready to assess or none at the deadline, of reviews and the sixth day; "
+            "the manager of applications due for decision, off-DPS exceptions and dead-lettered events. It reads "
+            "events only, keeps the copies it needs (providers' notification addresses), sends "
             "each message once, retries with backoff, and keeps a delivery log."),
     )

@@ -18,6 +18,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from uuid import UUID
 
+import sqlalchemy as sa
+
+from services.provider_registry import domain
 from services.provider_registry.domain import (
     DPS,
     AdmissionRound,
@@ -43,6 +46,8 @@ from shared.calendar import council_date
 from shared.catalogue import FIRST_DPS_ID
 from shared.config import load_settings
 from shared.errors import Forbidden
+from shared.reminders import publish_once
+from shared.schemas import cached
 
 COUNCIL_ROLES = ("officer", "manager")
 
@@ -440,3 +445,24 @@ def run_dps_checks(uow: RegistryUnitOfWork, now: datetime, statutory_end: date |
             for provider_id in uow.providers.to_check():  # memberships end with the DPS
                 uow.providers.get(provider_id, for_update=True).end_with(dps)
         dps.warn_of_statutory_end(today)
+
+
+# -- reminders: the daily job (issue #18) ----------------------------------------------------
+
+def publish_decision_reminders(uow: RegistryUnitOfWork, now: datetime) -> int:
+    """Publish, once each, an application due for decision in 2 working days or overdue (for notifications to
+    tell the manager).  The runner commits.  Returns how many it published."""
+    from services.provider_registry import messages, models
+
+    today, published, t = council_date(now), 0, models.applications.c
+    pending = uow.session.execute(sa.select(t.id, t.provider_id, t.organisation_name, t.submitted_on, t.due_on)
+                                  .where(t.status == domain.ApplicationStatus.PENDING))
+    for row in pending:
+        kind = domain.decision_reminder(row.due_on, today)
+        if kind:
+            data = cached(messages.DATA_SCHEMAS[kind]).dump({
+                "application_id": row.id, "provider_id": row.provider_id, "provider_name": row.organisation_name,
+                "received_on": row.submitted_on, "due_on": row.due_on, "at": now})
+            published += publish_once(uow, models.reminders_published, kind, subject_id=row.id, due_on=row.due_on,
+                                      data=data)
+    return published

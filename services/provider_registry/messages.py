@@ -300,6 +300,18 @@ def message_for(event: domain.Event) -> tuple[str, dict]:
     return event.type, data
 
 
+class DecisionReminderData(Schema):
+    """`application.decision_due` and `application.decision_overdue` (issue #18): the daily job, once per
+    application and due date."""
+
+    application_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+    provider_name = fields.String(required=True)
+    received_on = fields.Date(required=True)
+    due_on = fields.Date(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
 DATA_SCHEMAS: dict[str, type[Schema]] = {
     "dps.configured": DpsConfiguredData,
     "dps.statutory_end_approaching": StatutoryEndApproachingData,
@@ -317,6 +329,8 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "compliance_document.expiring": ComplianceDocumentExpiringData,
     "compliance_document.expired": ComplianceDocumentExpiredData,
     "provider.declaration_requested": DeclarationRequestedData,
+    "application.decision_due": DecisionReminderData,
+    "application.decision_overdue": DecisionReminderData,
 }
 
 

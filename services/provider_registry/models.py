@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from services.provider_registry import domain
 from shared.catalogue import FIRST_DPS_ID
 from shared.db import Choice, UTCDateTime, new_metadata
+from shared.reminders import reminders_table
 
 # ------------------------------------------------------------------ values as JSON
 
@@ -359,3 +360,7 @@ declaration_requests = sa.Table(
     sa.Column("changes", sa.Text, nullable=True),
     sa.Column("lapsed_on", sa.Date, nullable=True),  # memberships suspended for want of an answer
 )
+
+# Which reminders the daily job published (issue #18; shared/reminders.py): an application due for decision
+# or overdue, once per application and due date.
+reminders_published = reminders_table(metadata)

@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from shared import reminders
 from shared.retention import Period, RetentionRule, RetentionTable, delete_rows, older_than
 
 PROCUREMENT = ("PCR 2015 regulation 84: procurement records kept at least 3 years")
@@ -58,6 +59,7 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
                  "declaration_requests"),
                 Period("DPS_RETENTION_PROVIDER_YEARS", 6, "years", 3, PROCUREMENT),
                 "the end of its last membership", "deleted", _providers_gone(tables)),
+            reminders.retention_rule(tables),
         ),
         kept={
             "dps": "the DPS record itself: the arrangement every membership and call-off refers to",

@@ -27,5 +27,6 @@ def definition() -> ServiceDefinition:
         # day, and bring approved pricing schedules into effect on their date.
         jobs=[ScheduledJob("compliance_and_pricing", handlers.run_daily_checks, period="daily"),
               # Daily: each DPS record's statutory end (the setting) and its warnings at 12, 6 and 3 months.
-              ScheduledJob("dps_statutory_end", handlers.run_dps_checks, period="daily")],
+              ScheduledJob("dps_statutory_end", handlers.run_dps_checks, period="daily"),
+              ScheduledJob("decision_reminders", handlers.publish_decision_reminders, period="daily")],
     )

@@ -127,6 +127,7 @@ class ReferralPublishedData(Schema):
     expected_weeks = fields.Integer()
     window_basis = fields.Raw(metadata={"dumped_by": WindowBasisData})
     republished_from = fields.UUID(allow_none=True)
+    published_by = fields.String()  # the officer who published it (their token's sub): who hears of its offers
     questions = fields.Raw(metadata={"dumped_by": QuestionData(many=True)})
     profile = fields.Raw(metadata={"dumped_by": ProfileData})
     at = fields.AwareDateTime()
@@ -450,7 +451,7 @@ def message_for(event: domain.Event, *, child_ref: UUID | None = None) -> tuple[
                 "compulsory_school_age": shared.compulsory_school_age,
                 "hours_per_week": shared.profile.hours_per_week, "expected_weeks": shared.profile.expected_weeks,
                 "window_basis": window_basis_data(event.window_basis), "republished_from": event.republished_from,
-                "questions": questions_data(shared),
+                "published_by": str(event.by), "questions": questions_data(shared),
                 "profile": profile_data(shared.profile), "at": utc(event.at)})
         case domain.OfferSubmitted() | domain.OfferChanged():
             kind = "offer.submitted" if isinstance(event, domain.OfferSubmitted) else "offer.changed"

@@ -16,13 +16,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
+
+import sqlalchemy as sa
 
 from services.tracking import domain
 from services.tracking.domain import Placement, Provision, Safeguarding
 from shared.actor import Actor
-from shared.calendar import WORKING_DAYS, Calendar
+from shared.calendar import WORKING_DAYS, Calendar, council_date
 from shared.errors import Conflict, Forbidden
+from shared.reminders import publish_once
+from shared.schemas import cached
 from shared.unit_of_work import AuditEntry, UnitOfWork
 
 REGISTRY = Actor.system("provider_registry")
@@ -270,3 +275,36 @@ def record_outcome(uow: UnitOfWork, actor: Actor, placement_id: UUID, *, stage: 
                                            engagement=engagement)
     uow.commit()
     return placement, outcome
+
+
+# -- reminders: the daily job (issue #18) ----------------------------------------------------
+
+def publish_reminders(uow: UnitOfWork, now: datetime, calendar: Calendar = WORKING_DAYS,
+                      full_time_hours: Decimal = domain.sixth_day.DEFAULT_FULL_TIME_HOURS) -> int:
+    """Publish, once each, a review due in 5 school days or overdue (each running placement), and a sixth-day
+    deadline 2 school days away or missed (each child's duty), for notifications to tell the team.  The
+    runner commits.  Returns how many it published."""
+    from services.tracking import messages, models, views  # the job reads rows as the reports do
+
+    today, published, table = council_date(now), 0, models.reminders_published
+    P = models.placements.c
+    running = uow.session.execute(sa.select(P.placement_id, P.provider_id, P.lot, P.team, P.review_due_on).where(
+        P.status == domain.PlacementStatus.STARTED, P.review_due_on.is_not(None)))
+    for row in running:
+        kind = domain.review_reminder(row.review_due_on, today, calendar)
+        if kind:
+            data = cached(messages.DATA_SCHEMAS[kind]).dump({
+                "placement_id": row.placement_id, "provider_id": row.provider_id, "lot": row.lot,
+                "team": row.team, "due_on": row.review_due_on, "at": now})
+            published += publish_once(uow, table, kind, subject_id=row.placement_id, due_on=row.review_due_on,
+                                      data=data)
+    for duty in views.sixth_day(uow.session, {}, today, calendar, full_time_hours):
+        deadline = duty["full_time_provision_by"]
+        kind = domain.sixth_day_reminder(duty["status"], deadline, today, calendar)
+        if kind:
+            data = cached(messages.DATA_SCHEMAS[kind]).dump({
+                "referral_id": duty["referral_id"], "lot": duty["lot"], "team": duty["team"], "due_on": deadline,
+                "at": now})
+            published += publish_once(uow, table, kind, subject_id=duty["referral_id"], due_on=deadline,
+                                      data=data)
+    return published

@@ -132,6 +132,28 @@ class OutcomeRecordedData(_Data):
     attainment = fields.Dict(keys=fields.String(), values=fields.String())
 
 
+class _ReminderData(_Data):
+    """What the daily job's reminders (issue #18) carry: the lot, the team, the date due, when it was told."""
+
+    lot = fields.Integer(required=True)
+    team = fields.String(required=True)
+    due_on = fields.Date(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+class ReviewReminderData(_ReminderData):
+    """`review.due_soon` and `review.overdue`: once per placement and due date."""
+
+    placement_id = fields.UUID(required=True)
+    provider_id = fields.UUID(required=True)
+
+
+class SixthDayReminderData(_ReminderData):
+    """`sixth_day.at_risk` and `sixth_day.missed`: once per child and deadline (`due_on`: the sixth school day)."""
+
+    referral_id = fields.UUID(required=True)
+
+
 DATA_SCHEMAS: dict[str, type[Schema]] = {
     "placement.started": PlacementStartedData,
     "placement.ended": PlacementEndedData,
@@ -139,7 +161,13 @@ DATA_SCHEMAS: dict[str, type[Schema]] = {
     "concern.raised": ConcernRaisedData,
     "review.recorded": ReviewRecordedData,
     "outcome.recorded": OutcomeRecordedData,
+    "review.due_soon": ReviewReminderData,
+    "review.overdue": ReviewReminderData,
+    "sixth_day.at_risk": SixthDayReminderData,
+    "sixth_day.missed": SixthDayReminderData,
 }
+REMINDERS = ("review.due_soon", "review.overdue", "sixth_day.at_risk", "sixth_day.missed")
+"""Published by the daily job (handlers.publish_reminders), not from a domain event."""
 
 
 def _fields(event: domain.Event, placement: domain.Placement) -> dict:

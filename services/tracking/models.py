@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from services.tracking.domain import values
 from services.tracking.domain.placement import ReviewFlag
 from shared.db import Choice, UTCDateTime, new_metadata
+from shared.reminders import reminders_table
 
 metadata = new_metadata()
 
@@ -260,3 +261,7 @@ memberships = sa.Table(
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("as_of", UTCDateTime, nullable=False),
 )
+
+# Which reminders the daily job published (issue #18; shared/reminders.py): each once per subject (a
+# placement for a review, a referral for the sixth day), kind and due date.
+reminders_published = reminders_table(metadata)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from shared import reminders
 from shared.retention import Period, RetentionRule, RetentionTable, delete_rows
 
 CHILDREN = ("attendance_returns", "committed_spend", "concerns", "outcomes", "reviews")
@@ -48,6 +49,7 @@ def retention(tables: Mapping[str, sa.Table]) -> RetentionTable:
                 ("sixth_day_duties",), PLACEMENT_YEARS, "the deadline", "deleted",
                 lambda s, cutoff, now, n: delete_rows(s, duties, duties.c.full_time_provision_by < cutoff.date(),
                                                       n)),
+            reminders.retention_rule(tables),
         ),
         kept={
             "providers": "a copy of the registry's providers' names, replaced by its events",

@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
-from services.tracking import api, consumers, messages, models, orm, retention, subject_access
+from services.tracking import api, consumers, handlers, messages, models, orm, retention, subject_access
 from services.tracking.domain import ConcernPolicy
 from services.tracking.unit_of_work import TrackingUnitOfWork
-from shared.config import Settings
-from shared.service import ServiceDefinition
+from shared.calendar import school_calendar
+from shared.config import Settings, load_settings
+from shared.service import ScheduledJob, ServiceDefinition
 
 
 def check_settings(settings: Settings) -> None:
@@ -14,6 +15,11 @@ def check_settings(settings: Settings) -> None:
         ConcernPolicy.from_settings(settings.attendance_threshold, settings.attendance_window_weeks)
     except ValueError as exc:
         raise ValueError(f"DPS_ATTENDANCE_THRESHOLD / DPS_ATTENDANCE_WINDOW_WEEKS: {exc}") from None
+
+
+def _reminders(uow, now) -> None:
+    settings = load_settings("tracking")
+    handlers.publish_reminders(uow, now, school_calendar(settings.school_calendar_file), settings.full_time_hours)
 
 
 def definition() -> ServiceDefinition:
@@ -30,6 +36,7 @@ def definition() -> ServiceDefinition:
         event_handlers=consumers.event_handlers,
         unit_of_work=TrackingUnitOfWork,
         check_settings=check_settings,
+        jobs=[ScheduledJob("reminders", _reminders, period="daily")],
         description=(
             "What happened to each child after the award: placements made from awards, started, ended "
             "with the next step (or cancelled when the child never started); weekly attendance returns "

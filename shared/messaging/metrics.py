@@ -75,7 +75,6 @@ class QueueDepths:
         self.service, self.amqp_url = service, amqp_url
 
     def collect(self):
-        from shared.messaging.relay import broker_connection
         from shared.messaging.topology import dead_letter_queue_name, unrouted_name
 
         families = []
@@ -85,15 +84,25 @@ class QueueDepths:
                 ("dps_unrouted_queue_depth", unrouted_name(self.service),
                  "Events of this service's exchange that no queue was bound for")):
             family = GaugeMetricFamily(name, meaning, labels=["service"])
-            try:
-                with broker_connection(self.amqp_url) as connection:
-                    depth = connection.channel().queue_declare(queue, passive=True).message_count
-            except Exception as exc:  # noqa: BLE001 - no broker or no queue yet: no sample
-                log.debug("queue depth unavailable", extra={"queue": queue, "error": type(exc).__name__})
+            depth = queue_depth(self.amqp_url, queue)
+            if depth is None:
                 continue
             family.add_metric([self.service], depth)
             families.append(family)
         return families
+
+
+def queue_depth(amqp_url: str, queue: str) -> int | None:
+    """How many messages a queue holds (a passive declare: it creates nothing); None when the broker or the
+    queue cannot be reached."""
+    from shared.messaging.relay import broker_connection
+
+    try:
+        with broker_connection(amqp_url) as connection:
+            return connection.channel().queue_declare(queue, passive=True).message_count
+    except Exception as exc:  # noqa: BLE001 - no broker or no queue yet: no sample
+        log.debug("queue depth unavailable", extra={"queue": queue, "error": type(exc).__name__})
+        return None
 
 
 class _Counted:

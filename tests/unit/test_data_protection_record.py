@@ -38,7 +38,7 @@ PERSONAL = set("""
     created_by recorded_by acknowledged_by assessed_by awarded_by closed_by allocated_by confirmed_by
     moderated_by start_confirmed_by evaluator_id by conflict details winner_name
     urgency window_basis changes exclusion_grounds_apply winner_provider_name
-    grounds decision_reason requested_by decided_by
+    grounds decision_reason requested_by decided_by published_by
     notification_addresses contact_address
     approved_by refusal_reason registration_refusals
     first_school_day first_day_aim first_day_aim_met first_full_time_day sixth_day_status missed_by_school_days

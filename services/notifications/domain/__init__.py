@@ -10,23 +10,32 @@ from .rules import (
     Notice,
     PublishedReferral,
     Recipient,
+    application_decision,
     asked,
     concern_raised,
     day,
+    dead_letters,
     membership_changed,
     new_referral,
     no_offers,
+    off_dps_exception,
     offer_awarded,
     offer_unsuccessful,
+    officer,
     reminder_due,
     reminders,
+    review,
+    sixth_day,
     wanted,
     when,
+    window_closed,
 )
 from .templates import TEMPLATES, Audience, MissingValue, Rendered, Template, template
 
 __all__ = ["REMINDER_BEFORE", "RETRY_DELAYS", "TEMPLATES", "Audience", "Delivery", "DeliveryStatus", "Links",
            "MissingValue", "Notice", "PermanentFailure", "PublishedReferral", "Recipient", "Rendered", "Template",
            "TemporaryFailure", "asked", "concern_raised", "day", "membership_changed", "new_referral", "no_offers",
-           "offer_awarded", "offer_unsuccessful", "reminder_due", "reminders", "template", "wanted", "when"]
+           "offer_awarded", "offer_unsuccessful", "reminder_due", "reminders", "template", "wanted", "when",
+           "application_decision", "dead_letters", "off_dps_exception", "officer", "review", "sixth_day",
+           "window_closed"]
 __all__ += ["provider_rules"]

@@ -10,6 +10,7 @@ never a child's identity, which no event carries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -147,6 +148,73 @@ def no_offers(team: Recipient, *, referral_id: UUID, lot: int, links: Links) -> 
         "link": links.to(f"/council/referrals/{referral_id}")})
 
 
+# -- officers and the manager: deadlines the council must meet (issue #18) ----------------------
+
+_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def officer(team: Recipient, who: str | None) -> Recipient:
+    """The officer who acts: their own address when their token's subject (`sub`) is a valid email address,
+    else their team's mailbox.  Preferences stay the team's (the key), as an officer's token carries its team."""
+    if who and len(who) <= 254 and _ADDRESS.fullmatch(who):
+        return Recipient(team.audience, team.key, team.name, (who,))
+    return team
+
+
+def _referral(recipient: Recipient, referral_id: UUID, lot: int, links: Links) -> dict:
+    return {"team_name": recipient.name, "referral_ref": str(referral_id)[:8], "lot": lot,
+            "link": links.to(f"/council/referrals/{referral_id}")}
+
+
+def window_closed(officer: Recipient, *, referral_id: UUID, lot: int, deadline: datetime, offers: int,
+                  invited: int, links: Links) -> Notice:
+    """At the deadline: the offers are ready to assess, or there are none."""
+    values = {**_referral(officer, referral_id, lot, links), "deadline": when(deadline)}
+    if offers:
+        return Notice("referral.ready_to_assess", officer,
+                      {**values, "offers": f"{offers} live offer{'' if offers == 1 else 's'}"})
+    return Notice("referral.no_offers_at_deadline", officer, {**values, "invited": invited})
+
+
+def review(team: Recipient, kind: str, *, placement_id: UUID, provider_name: str, due_on: date,
+           links: Links) -> Notice:
+    """A review due in 5 school days (`due_soon`), or past its date (`overdue`)."""
+    return Notice(f"review.{kind}", team, {
+        "team_name": team.name, "placement_ref": str(placement_id)[:8], "provider_name": provider_name,
+        "due_on": day(due_on), "link": links.to(f"/council/placements/{placement_id}")})
+
+
+def sixth_day(team: Recipient, kind: str, *, referral_id: UUID, due_on: date, links: Links) -> Notice:
+    """The sixth-day deadline 2 school days away (`at_risk`) or passed without full-time education (`missed`)."""
+    return Notice(f"sixth_day.{kind}", team, {
+        "team_name": team.name, "referral_ref": str(referral_id)[:8], "due_on": day(due_on),
+        "link": links.to(f"/council/referrals/{referral_id}")})
+
+
+def application_decision(manager: Recipient, kind: str, *, application_id: UUID, applicant: str,
+                         received_on: date, due_on: date, links: Links) -> Notice:
+    """An application due for decision in 2 working days (`due`), or past its date (`overdue`)."""
+    return Notice(f"application.decision_{kind}", manager, {
+        "applicant": applicant, "received_on": day(received_on), "due_on": day(due_on),
+        "link": links.to(f"/council/applications/{application_id}")})
+
+
+def off_dps_exception(manager: Recipient, *, team_name: str, referral_id: UUID, lot: int, reason: str,
+                      links: Links) -> Notice:
+    return Notice("off_dps_exception.awaiting_approval", manager, {
+        "team_name": team_name, "referral_ref": str(referral_id)[:8], "lot": lot, "reason": reason.rstrip("."),
+        "link": links.to(f"/council/off-dps-exceptions/{referral_id}")})
+
+
+def dead_letters(manager: Recipient, *, service: str, queue: str, depth: int, before: int) -> Notice | None:
+    """The manager hears when a service's dead-letter queue grows; not when it shrinks or stays (replayed or
+    already told)."""
+    if depth <= before:
+        return None
+    return Notice("operations.dead_letters", manager, {
+        "service": service, "queue": queue, "depth": depth, "added": depth - before})
+
+
 def wanted(notice: Notice, turned_off: set[str]) -> bool:
     """A person may turn off what is optional, never what the law or safeguarding needs."""
     return not (TEMPLATES[notice.template].optional and notice.template in turned_off)
@@ -154,4 +222,7 @@ def wanted(notice: Notice, turned_off: set[str]) -> bool:
 
 __all__ = ["REMINDER_BEFORE", "Links", "Notice", "PublishedReferral", "Recipient", "asked", "concern_raised",
            "day", "membership_changed", "new_referral", "no_offers", "offer_awarded",
-           "offer_unsuccessful", "reminder_due", "reminders", "wanted", "when"]
+           "offer_unsuccessful", "reminder_due", "reminders", "wanted", "when",
+           # issue #18: officers and the manager
+           "application_decision", "dead_letters", "off_dps_exception", "officer", "review", "sixth_day",
+           "window_closed"]

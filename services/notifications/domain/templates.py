@@ -163,6 +163,63 @@ _TEMPLATES = (
              "The referral {referral_ref} on lot {lot} closed with no eligible offer.\n\n"
              "Decide what happens next for the child: {link}" + _SIGN_OFF,
              why_required="the council's duty to arrange education (Education Act 1996 s.19)"),
+    # -- officers and the manager: deadlines the council must meet (issue #18) ------------------
+    Template("referral.ready_to_assess", Audience.OFFICER,
+             "Offers closed and ready to assess (referral {referral_ref}, {team_name})",
+             "The offer window of referral {referral_ref} on lot {lot} closed at {deadline} "
+             "with {offers}.\n\nAssess the offers and complete the assessment: {link}" + _SIGN_OFF,
+             why_required="the council's duty to arrange education (Education Act 1996 s.19)"),
+    Template("referral.no_offers_at_deadline", Audience.OFFICER,
+             "No offers at the deadline (referral {referral_ref}, {team_name})",
+             "The offer window of referral {referral_ref} on lot {lot} closed at {deadline} "
+             "with no offer from the {invited} provider(s) invited.\n\nDecide what happens next for the child "
+             "(re-publish, or record an off-DPS exception): {link}" + _SIGN_OFF,
+             why_required="the council's duty to arrange education (Education Act 1996 s.19)"),
+    Template("review.due_soon", Audience.OFFICER,
+             "A placement review is due on {due_on} ({team_name})",
+             "The review of placement {placement_ref} with {provider_name} is due on {due_on}, in 5 school days."
+             "\n\nArrange it: {link}" + _SIGN_OFF, optional=True),
+    Template("review.overdue", Audience.OFFICER,
+             "A placement review is overdue ({team_name})",
+             "The review of placement {placement_ref} with {provider_name} was due on {due_on} and has not been "
+             "recorded.\n\nRecord it: {link}" + _SIGN_OFF,
+             why_required="DfE guidance: a placement is reviewed at least every half term (six school weeks); "
+                          "overdue reviews are flagged"),
+    Template("sixth_day.at_risk", Audience.OFFICER,
+             "Full-time education is due by {due_on} ({team_name})",
+             "A child referred on referral {referral_ref} must have full-time education from {due_on}, in 2 school "
+             "days, and no placement yet provides it.\n\nSee the referral: {link}" + _SIGN_OFF,
+             why_required="full-time education by the sixth school day (Education Act 1996 s.19; DfE, Arranging "
+                          "alternative provision, February 2025)"),
+    Template("sixth_day.missed", Audience.OFFICER,
+             "The sixth-day deadline was missed ({team_name})",
+             "A child referred on referral {referral_ref} was due full-time education from {due_on}, and no "
+             "placement provided it by then.\n\nRecord what is being done: {link}" + _SIGN_OFF,
+             why_required="full-time education by the sixth school day (Education Act 1996 s.19; DfE, Arranging "
+                          "alternative provision, February 2025)"),
+    Template("application.decision_due", Audience.MANAGER,
+             "An application is due for decision by {due_on}",
+             "The application from {applicant} (received {received_on}) is due for decision by {due_on}, in 2 "
+             "working days.\n\nDecide it: {link}" + _SIGN_OFF,
+             why_required="PCR 2015 reg. 34(15): a request to participate is assessed within 10 working days "
+                          "(law)"),
+    Template("application.decision_overdue", Audience.MANAGER,
+             "An application is overdue for decision",
+             "The application from {applicant} (received {received_on}) was due for decision by {due_on} and is "
+             "not decided.\n\nDecide it, or record why the period is extended: {link}" + _SIGN_OFF,
+             why_required="PCR 2015 reg. 34(15)-(16): a request to participate is assessed within 10 working "
+                          "days, extended only with reasons (law)"),
+    Template("off_dps_exception.awaiting_approval", Audience.MANAGER,
+             "An off-DPS exception awaits your approval ({team_name})",
+             "An officer recorded an off-DPS exception on referral {referral_ref} (lot {lot}): {reason}.\n\n"
+             "Approve or refuse it: {link}" + _SIGN_OFF,
+             why_required="a placement outside the DPS needs the manager's approval (the council's policy)"),
+    Template("operations.dead_letters", Audience.MANAGER,
+             "Events could not be handled: {service} has {depth} dead letter(s)",
+             "{added} more event(s) could not be handled by {service} and wait in its dead-letter queue "
+             "({queue}), {depth} in all.\n\nSee docs/operations.md, *Dead letters*, to read, fix and replay them."
+             + _SIGN_OFF,
+             why_required="an event not handled is a fact one service never learned (operations)"),
 )
 
 TEMPLATES: dict[str, Template] = {template.name: template for template in _TEMPLATES}

@@ -15,6 +15,7 @@ from .application import (
     Reason,
     SafeguardingLead,
     check_form,
+    decision_reminder,
     overdue_applications,
     submit_application,
 )
@@ -108,6 +109,7 @@ from .setting import (
 )
 
 __all__ = [
+    "decision_reminder",
     # the DPS and its lots
     "DPS", "DPSStatus", "Lot", "LOTS", "LOT_NAMES", "DEFAULT_START", "DEFAULT_TERM_YEARS",
     "DECISION_WORKING_DAYS", "EXTENDED_DECISION_WORKING_DAYS", "check_lot",

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID
 
-from shared.calendar import add_working_days, council_date
+from shared.calendar import WORKING_DAYS, add_working_days, council_date
 from shared.catalogue import FIRST_DPS_ID
 from shared.errors import Conflict, InvalidInput
 
@@ -424,3 +424,18 @@ def submit_application(dps: DPS, form: ApplicationForm, *, application_id: UUID,
 def overdue_applications(applications: Iterable[Application], today: date) -> list[Application]:
     """Pending applications past their decision date, the longest overdue first."""
     return sorted((a for a in applications if a.is_overdue(today)), key=lambda a: a.deadline.due_on)
+
+
+DECISION_NOTICE_WORKING_DAYS = 2
+
+
+def decision_reminder(due_on: date, today: date) -> str | None:
+    """What a pending application's decision date calls for today (issue #18): the manager is told 2 working
+    days before (`application.decision_due`) and once it has passed (`application.decision_overdue`), each once
+    per due date (an extension gives a new one).  PCR 2015 reg. 34(15)-(16): 10 working days, or 15 with
+    reasons (law)."""
+    if today > due_on:
+        return "application.decision_overdue"
+    if WORKING_DAYS.open_days_between(today, due_on) <= DECISION_NOTICE_WORKING_DAYS:
+        return "application.decision_due"
+    return None

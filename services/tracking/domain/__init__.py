@@ -56,6 +56,7 @@ from .placement import (
                          review_due,
                          review_overdue,
 )
+from .reminders import review_reminder, sixth_day_reminder
 from .reports import (
                          Accountability,
                          AccountabilityTotals,
@@ -109,6 +110,7 @@ from .values import (
 )
 
 __all__ = [
+    "review_reminder", "sixth_day_reminder",
     "AttendanceReturn",
     "Concern",
     "ConcernPolicy",

@@ -127,7 +127,8 @@ def test_a_provider_that_has_not_answered_is_reminded_once_in_the_last_24_hours(
     consumer.handle(new_event("offer.declined", {"referral_id": str(referral_id), "provider_id": str(answered),
                                                  "lot": 1, "reason": "no capacity", "at": NOW.isoformat()},
                               "referrals").to_json())
-    assert notifications.run_jobs(force=True) == ["referral_reminders", "retention"]
+    assert notifications.run_jobs(force=True) == ["referral_reminders", "windows_closed", "dead_letters",
+                                                  "retention"]
     notifications.run_jobs(force=True)  # a second run reminds no one again
     reminders = _deliveries(notifications, template="referral.reminder")
     assert [d.address for d in reminders] == ["quiet@tutors.example"]

@@ -76,6 +76,11 @@ CONTRACT = {
     "compliance_document.expired": {"provider_id", "provider_name", "kind", "expires_on", "at"},
     "provider.declaration_requested": {"provider_id", "provider_name", "requested_on", "due_on", "regulation",
                                        "at"},
+    # published by the daily job, not from a domain event (tests/api/provider_registry/
+    # test_registry_decision_reminders_job.py checks their data)
+    "application.decision_due": {"application_id", "provider_id", "provider_name", "received_on", "due_on", "at"},
+    "application.decision_overdue": {"application_id", "provider_id", "provider_name", "received_on", "due_on",
+                                     "at"},
 }
 
 SAMPLES = [
