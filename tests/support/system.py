@@ -87,23 +87,28 @@ class ServiceUnderTest:
 
 class _Watching:
     """The mail server's handler, wrapped: counts every message it is sent (by Message-ID), and can hold
-    the next one until a test has killed its sender, then drop it as a server that failed before keeping
-    it would (so only sending it again delivers it)."""
+    the next one unanswered until a test has killed its sender, then keep it (the sender never learns
+    that it was delivered) or drop it, as a server that failed before keeping it would (so only sending it
+    again delivers it)."""
 
     def __init__(self, keep) -> None:
         self.keep = keep
         self.sent: Counter[str] = Counter()
         self.gate: threading.Event | None = None
+        self.keep_held = False
         self.holding = threading.Event()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         gate, self.gate = self.gate, None
-        if gate is not None:
+        if gate is None or self.keep_held:
+            self.sent[email.message_from_bytes(envelope.content)["Message-ID"] or ""] += 1
+            answer = await self.keep.handle_DATA(server, session, envelope)
+        else:
+            answer = "421 Service not available, closing transmission channel"
+        if gate is not None:  # kept or not, the answer waits (aiosmtpd gives up when the sender is gone)
             self.holding.set()
             await asyncio.get_running_loop().run_in_executor(None, gate.wait)
-            return "421 Service not available, closing transmission channel"
-        self.sent[email.message_from_bytes(envelope.content)["Message-ID"] or ""] += 1
-        return await self.keep.handle_DATA(server, session, envelope)
+        return answer
 
 
 class SystemMail(LocalMailServer):
@@ -119,10 +124,11 @@ class SystemMail(LocalMailServer):
     def sent(self) -> Counter[str]:
         return self.watching.sent
 
-    def hold_next(self) -> threading.Event:
+    def hold_next(self, *, keep: bool) -> threading.Event:
         """Hold the next message mid-send (its sender waits for the answer to DATA); set the event
-        returned to drop it."""
+        returned to keep it or drop it."""
         self.watching.holding.clear()
+        self.watching.keep_held = keep
         self.watching.gate = threading.Event()
         return self.watching.gate
 

@@ -160,6 +160,21 @@ def test_a_mail_server_that_is_away_is_tried_again_later(notifications, tmp_path
     assert row.next_attempt_at > NOW
 
 
+def test_a_delivery_sent_again_after_a_crash_is_the_same_message(mail):
+    """A relay killed after the mail server took a message, before it recorded so, sends it again on restart:
+    with the same Message-ID (the delivery's id), so the mailbox, and a mail client, show it once."""
+    from services.notifications.domain import Delivery, Rendered
+    from services.notifications.senders import SmtpSender
+
+    sender = SmtpSender("127.0.0.1", mail.port, "dps@council.example")
+    delivery = Delivery(uuid.uuid4(), "referral.published", "referral.new", "provider", "p", "a@b.example", {},
+                        created_at=NOW)
+    first = sender.send(delivery, Rendered("New referral", "Body"))
+    again = SmtpSender("127.0.0.1", mail.port, "dps@council.example").send(delivery, Rendered("New referral", "Body"))
+    assert first == again == f"<{delivery.delivery_id}@council.example>"
+    assert [m["Message-ID"] for m in mail.messages()] == [first]
+
+
 # -- GOV.UK Notify's API, answered locally --------------------------------------------------------------------
 
 class _Notify(BaseHTTPRequestHandler):
