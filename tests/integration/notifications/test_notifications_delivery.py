@@ -104,6 +104,23 @@ def test_a_published_referral_reaches_each_invited_providers_mailbox_once(notifi
     assert (untold.status, untold.last_error) == ("failed", "no notification address on record")
 
 
+def test_a_provider_whose_address_arrives_after_the_referral_is_told_then_once(notifications, mail):
+    """Its contacts_changed handled after the referral.published (retried, say): the message that failed for
+    want of an address is sent when the address arrives, by the provider's name, and not again later."""
+    consumer = _consumer(notifications)
+    late = uuid.uuid4()
+    consumer.handle(_published(uuid.uuid4(), [late]))
+    assert MailRelay(notifications).drain() == 0
+    assert consumer.handle(_contacts(late, "Late Tutors", "office@late.example")) == Outcome("done")
+    assert consumer.handle(_contacts(late, "Late Tutors", "new@late.example")) == Outcome("done")
+    assert MailRelay(notifications).drain() == 1
+    [message] = mail.messages()
+    assert message["To"] == "office@late.example" and message.get_content().startswith("Late Tutors,")
+    first, sent = sorted(_deliveries(notifications, recipient_key=str(late)), key=lambda d: d.status)
+    assert (first.status, sent.status) == ("failed", "sent")
+    assert first.last_error == "no notification address on record at first; sent when one arrived"
+
+
 def test_a_concern_goes_to_the_teams_mailbox(notifications, mail):
     consumer = _consumer(notifications)
     concern = new_event("concern.raised", {
