@@ -133,8 +133,9 @@ def events(broker):
 
 @pytest.fixture(scope="module")
 def running_system(postgres, rabbitmq, _templates, tmp_path_factory):
-    """All four services as real processes (web, consumer, relay), each on its
-    own PostgreSQL database, for a whole test module."""
+    """All five services as real processes (web, consumer, relay), each on its
+    own PostgreSQL database, and the SMTP server notifications sends to
+    (`running_system.mail`), for a whole test module."""
     from tests.support.system import System
 
     _clean_broker(rabbitmq.amqp_url)

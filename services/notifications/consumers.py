@@ -174,6 +174,7 @@ def provider_named(uow, envelope, data, where) -> None:
 def contacts_changed(uow, envelope, data, where) -> None:
     uow.copies.note_provider(data["provider_id"], data["provider_name"], data["at"],
                              addresses=data["notification_addresses"])
+    handlers.told_late(uow, *uow.copies.providers([data["provider_id"]]))
 
 
 def concern_raised(uow, envelope, data, where) -> None:

@@ -63,8 +63,19 @@ def record(uow: UnitOfWork, event_id: UUID, event_type: str, notices: list[Notic
                                 address=address or f"(none on record for {recipient.key})", values=values,
                                 created_at=now)
             if address is None:
-                delivery.failed("no notification address on record", now)
+                delivery.failed(domain.NO_ADDRESS, now)
             added += uow.deliveries.add_once(delivery)
+    return added
+
+
+def told_late(uow: UnitOfWork, recipient: Recipient) -> int:
+    """The recipient's addresses have arrived: what failed for want of one in the last week is sent to them
+    now (once: a later change of address sends nothing again).  Returns how many deliveries were added."""
+    now, added = uow.now(), 0
+    for failed in uow.deliveries.failed_for_want_of_address(recipient.key, since=now - domain.ADDRESS_LATE_BY):
+        if failed.waiting_for_address(now):
+            for delivery in failed.to_addresses(recipient.addresses, recipient.name, now):
+                added += uow.deliveries.add_once(delivery)
     return added
 
 

@@ -52,5 +52,10 @@ class LocalMailServer:
         self.controller.stop()
 
     def messages(self) -> list[email.message.EmailMessage]:
+        return self.read(self.folder)
+
+    @staticmethod
+    def read(folder: Path) -> list[email.message.EmailMessage]:
+        """The messages kept in `folder` (e.g. data/mail), as a mail client reads them."""
         return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                for path in sorted(self.folder.glob("*.eml"))]
+                for path in sorted(Path(folder).glob("*.eml"))]

@@ -11,7 +11,7 @@ from uuid import UUID
 import sqlalchemy as sa
 
 from services.notifications import models
-from services.notifications.domain import Audience, Delivery, DeliveryStatus, Recipient
+from services.notifications.domain import NO_ADDRESS, Audience, Delivery, DeliveryStatus, Recipient
 from shared.db import insert_for, is_postgres, upsert_if_newer
 from shared.unit_of_work import Repository
 
@@ -37,6 +37,11 @@ class DeliveryRepository(Repository):
         if is_postgres(self.session.get_bind()):
             query = query.with_for_update(skip_locked=True)
         return list(self.session.scalars(query))
+
+    def failed_for_want_of_address(self, recipient_key: str, since: datetime) -> list[Delivery]:
+        return list(self.session.scalars(sa.select(Delivery).where(
+            Delivery.created_at >= since, Delivery.recipient_key == recipient_key,
+            Delivery.status == DeliveryStatus.FAILED, Delivery.last_error == NO_ADDRESS)))
 
     def oldest_pending(self) -> datetime | None:
         return self.session.scalar(sa.select(sa.func.min(models.deliveries.c.created_at))

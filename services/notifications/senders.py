@@ -18,7 +18,6 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Protocol
 
 from services.notifications.domain import Delivery, PermanentFailure, Rendered, TemporaryFailure
@@ -54,7 +53,9 @@ class SmtpSender:
         email = EmailMessage()
         email["From"], email["To"], email["Subject"] = self.mail_from, delivery.address, message.subject
         domain = self.mail_from.rpartition("@")[2] or "dps.invalid"
-        email["Message-ID"] = make_msgid(idstring=str(delivery.delivery_id), domain=domain)
+        # the delivery's id alone (make_msgid would add the time and a random part): a message sent again
+        # after a crash has the Message-ID of the first
+        email["Message-ID"] = f"<{delivery.delivery_id}@{domain}>"
         email["X-DPS-Delivery"] = str(delivery.delivery_id)
         email.set_content(message.body)
         try:

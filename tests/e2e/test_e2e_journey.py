@@ -30,10 +30,10 @@ pytestmark = pytest.mark.integration
 # Every event the journey makes, by type (the refused offers make none).
 EXPECTED_EVENTS = Counter({
     "membership.admitted": 5, "membership.suspended": 1, "referral.published": 1, "offer.submitted": 3,
+    "provider.contacts_changed": 4,  # each provider's first notification address: its safeguarding lead's
     "referral.closed": 1, "placement.awarded": 1, "offer.unsuccessful": 4, "placement.started": 1,
     "attendance.recorded": 1, "concern.raised": 1, "review.recorded": 1, "outcome.recorded": 2,
     "placement.ended": 1, "block_contract.awarded": 1,
-    "provider.contacts_changed": 4,  # each provider's first admission: where the DPS writes to it
 })
 
 

@@ -1,20 +1,27 @@
-"""The whole system as real processes: for each of the four services a web
-process (gunicorn), a consumer and a relay, each service on its own
-PostgreSQL database, all on the test RabbitMQ.  Used by the end-to-end,
-resilience and security suites."""
+"""The whole system as real processes: for each of the five services a web
+process (gunicorn), a consumer and a relay (for notifications, the mail
+relay), each service on its own PostgreSQL database, all on the test
+RabbitMQ, and a local SMTP server the notifications service sends to (its
+messages kept as files, `system.mail`).  Used by the end-to-end, resilience
+and security suites."""
 
 from __future__ import annotations
 
+import asyncio
+import email
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.notifications.mailbox import LocalMailServer
 from shared.catalogue import SERVICES
 from tests.support.runtime import TEST_JWT_SECRET
 from tests.support.servers import PostgresServer, RabbitServer, free_port
@@ -62,6 +69,11 @@ class ServiceUnderTest:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
 
+    def restart(self, role: str) -> None:
+        """Kill -9 the role's process (e.g. mid-batch) and start it again."""
+        self.signal(role, signal.SIGKILL)
+        self.start(role)
+
     def ready(self) -> bool:
         try:
             with urllib.request.urlopen(f"{self.url}/readyz", timeout=2) as response:
@@ -73,6 +85,58 @@ class ServiceUnderTest:
         return (self.logdir / f"{self.name}.{role}.log").read_text(errors="replace")
 
 
+class _Watching:
+    """The mail server's handler, wrapped: counts every message it is sent (by Message-ID), and can hold
+    the next one unanswered until a test has killed its sender, then keep it (the sender never learns
+    that it was delivered) or drop it, as a server that failed before keeping it would (so only sending it
+    again delivers it)."""
+
+    def __init__(self, keep) -> None:
+        self.keep = keep
+        self.sent: Counter[str] = Counter()
+        self.gate: threading.Event | None = None
+        self.keep_held = False
+        self.holding = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        gate, self.gate = self.gate, None
+        if gate is None or self.keep_held:
+            self.sent[email.message_from_bytes(envelope.content)["Message-ID"] or ""] += 1
+            answer = await self.keep.handle_DATA(server, session, envelope)
+        else:
+            answer = "421 Service not available, closing transmission channel"
+        if gate is not None:  # kept or not, the answer waits (aiosmtpd gives up when the sender is gone)
+            self.holding.set()
+            await asyncio.get_running_loop().run_in_executor(None, gate.wait)
+        return answer
+
+
+class SystemMail(LocalMailServer):
+    """The system's SMTP server: each message a file in `folder` (`messages()`), and `sent`, how many times
+    each Message-ID was sent to it."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder, port=free_port())
+        self.watching = _Watching(self.controller.handler)
+        self.controller.handler = self.watching
+
+    @property
+    def sent(self) -> Counter[str]:
+        return self.watching.sent
+
+    def hold_next(self, *, keep: bool) -> threading.Event:
+        """Hold the next message mid-send (its sender waits for the answer to DATA); set the event
+        returned to keep it or drop it."""
+        self.watching.holding.clear()
+        self.watching.keep_held = keep
+        self.watching.gate = threading.Event()
+        return self.watching.gate
+
+    def wait_holding(self, timeout: float = 30) -> None:
+        if not self.watching.holding.wait(timeout):
+            raise AssertionError(f"no message was sent within {timeout}s")
+
+
 class System:
     def __init__(self, postgres: PostgresServer, rabbitmq: RabbitServer, template, logdir: Path,
                  extra_env: dict | None = None) -> None:
@@ -80,6 +144,7 @@ class System:
         self.rabbitmq = rabbitmq
         self.logdir = logdir
         self.services: dict[str, ServiceUnderTest] = {}
+        self.mail = SystemMail(logdir / "mail")
         base_env = {k: v for k, v in os.environ.items() if not k.startswith("DPS_")}
         base_env.update({
             "DPS_AMQP_URL": rabbitmq.amqp_url,
@@ -89,6 +154,8 @@ class System:
             "DPS_DATA_DIR": str(logdir / "data"),
             "DPS_JOB_INTERVAL": "2",
             "PYTHONUNBUFFERED": "1",
+            "DPS_SMTP_PORT": str(self.mail.port),
+            "DPS_TEAM_MAILBOXES": "exclusions=exclusions@council.example",
             **(extra_env or {}),
         })
         for name in SERVICES:
@@ -105,6 +172,7 @@ class System:
         return self.services[name].url
 
     def start(self, timeout: float = 60) -> System:
+        self.mail.start()
         for service in self.services.values():
             for role in ROLES:
                 service.start(role)
@@ -124,5 +192,6 @@ class System:
     def stop(self) -> None:
         for service in self.services.values():
             service.stop()
+        self.mail.stop()
         for service in self.services.values():
             self.postgres.drop_database(service.database)

@@ -687,7 +687,8 @@ class MiniCompetition:
             else:
                 why = f"ranked {result.rank} of {len(evaluation.ranked)} with a total of {result.total}"
             self.events.append(OfferUnsuccessful(result.bid.bid_id, result.bid.provider_id, why, at,
-                                                 opportunity_id=self.opportunity_id))
+                                                 opportunity_id=self.opportunity_id, rank=result.rank,
+                                                 winner_provider_id=winner.bid.provider_id))
 
     def confirm(self, *, confirmed_by: str, now: datetime, contract_id: UUID | None = None) -> BlockContract:
         """After the standstill: the contract is made and its places can be allocated."""

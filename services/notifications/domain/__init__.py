@@ -3,7 +3,15 @@
 SQLAlchemy or kombu."""
 
 from . import provider_rules  # what providers and applicants hear beyond a referral's life (#18)
-from .delivery import RETRY_DELAYS, Delivery, DeliveryStatus, PermanentFailure, TemporaryFailure
+from .delivery import (
+    ADDRESS_LATE_BY,
+    NO_ADDRESS,
+    RETRY_DELAYS,
+    Delivery,
+    DeliveryStatus,
+    PermanentFailure,
+    TemporaryFailure,
+)
 from .rules import (
     REMINDER_BEFORE,
     Links,
@@ -39,3 +47,4 @@ __all__ = ["REMINDER_BEFORE", "RETRY_DELAYS", "TEMPLATES", "Audience", "Delivery
            "application_decision", "dead_letters", "off_dps_exception", "officer", "review", "sixth_day",
            "window_closed"]
 __all__ += ["provider_rules"]
+__all__ += ["ADDRESS_LATE_BY", "NO_ADDRESS"]  # a recipient with no address (yet)

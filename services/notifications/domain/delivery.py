@@ -7,7 +7,10 @@ delivery) and sent by the sender, which records what happened:
 - a temporary failure (Notify's 429 or 5xx, an SMTP 4xx, no connection):
   tried again after a growing delay, and failed once the delays run out;
 - a permanent failure (an address refused, a template value missing, Notify's
-  400 or 403): failed at once with the reason, nothing sent.
+  400 or 403): failed at once with the reason, nothing sent;
+- no address on record for its recipient: failed at once, and sent when the
+  recipient's address arrives within a week (a provider's contacts_changed
+  handled after the event), once.
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ from uuid import UUID, uuid4
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1),
                 timedelta(hours=4))
 """After each temporary failure the next try waits this long; after the last, the delivery has failed."""
+
+NO_ADDRESS = "no notification address on record"
+ADDRESS_LATE_BY = timedelta(days=7)
+"""A message that failed for want of an address is sent when the recipient's address arrives within this
+long (its address was published after the event reached this service, e.g. retried)."""
 
 
 class DeliveryStatus(StrEnum):
@@ -62,6 +70,20 @@ class Delivery:
     def due(self, now: datetime) -> bool:
         return self.status is DeliveryStatus.PENDING and self.next_attempt_at is not None \
             and self.next_attempt_at <= now
+
+    def waiting_for_address(self, now: datetime) -> bool:
+        return self.status is DeliveryStatus.FAILED and self.last_error == NO_ADDRESS \
+            and now - self.created_at <= ADDRESS_LATE_BY
+
+    def to_addresses(self, addresses: tuple[str, ...], name: str, now: datetime) -> list[Delivery]:
+        """The message this failed to send, to each address the recipient now has (by its name, where the
+        message names it); this one then says so, and is not sent again when another address arrives."""
+        values = {**self.values, "provider_name": name} if "provider_name" in self.values else dict(self.values)
+        copies = [Delivery(self.event_id, self.event_type, self.template, self.audience, self.recipient_key, address,
+                           values, created_at=now) for address in addresses]
+        if copies:
+            self.last_error = f"{NO_ADDRESS} at first; sent when one arrived"
+        return copies
 
     def sent(self, reference: str | None, now: datetime) -> None:
         self.attempts += 1

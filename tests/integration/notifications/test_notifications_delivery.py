@@ -104,6 +104,23 @@ def test_a_published_referral_reaches_each_invited_providers_mailbox_once(notifi
     assert (untold.status, untold.last_error) == ("failed", "no notification address on record")
 
 
+def test_a_provider_whose_address_arrives_after_the_referral_is_told_then_once(notifications, mail):
+    """Its contacts_changed handled after the referral.published (retried, say): the message that failed for
+    want of an address is sent when the address arrives, by the provider's name, and not again later."""
+    consumer = _consumer(notifications)
+    late = uuid.uuid4()
+    consumer.handle(_published(uuid.uuid4(), [late]))
+    assert MailRelay(notifications).drain() == 0
+    assert consumer.handle(_contacts(late, "Late Tutors", "office@late.example")) == Outcome("done")
+    assert consumer.handle(_contacts(late, "Late Tutors", "new@late.example")) == Outcome("done")
+    assert MailRelay(notifications).drain() == 1
+    [message] = mail.messages()
+    assert message["To"] == "office@late.example" and message.get_content().startswith("Late Tutors,")
+    first, sent = sorted(_deliveries(notifications, recipient_key=str(late)), key=lambda d: d.status)
+    assert (first.status, sent.status) == ("failed", "sent")
+    assert first.last_error == "no notification address on record at first; sent when one arrived"
+
+
 def test_a_concern_goes_to_the_teams_mailbox(notifications, mail):
     consumer = _consumer(notifications)
     concern = new_event("concern.raised", {
@@ -159,6 +176,21 @@ def test_a_mail_server_that_is_away_is_tried_again_later(notifications, tmp_path
     [row] = _deliveries(notifications)
     assert (row.status, row.attempts) == ("pending", 1) and "could not reach the mail server" in row.last_error
     assert row.next_attempt_at > NOW
+
+
+def test_a_delivery_sent_again_after_a_crash_is_the_same_message(mail):
+    """A relay killed after the mail server took a message, before it recorded so, sends it again on restart:
+    with the same Message-ID (the delivery's id), so the mailbox, and a mail client, show it once."""
+    from services.notifications.domain import Delivery, Rendered
+    from services.notifications.senders import SmtpSender
+
+    sender = SmtpSender("127.0.0.1", mail.port, "dps@council.example")
+    delivery = Delivery(uuid.uuid4(), "referral.published", "referral.new", "provider", "p", "a@b.example", {},
+                        created_at=NOW)
+    first = sender.send(delivery, Rendered("New referral", "Body"))
+    again = SmtpSender("127.0.0.1", mail.port, "dps@council.example").send(delivery, Rendered("New referral", "Body"))
+    assert first == again == f"<{delivery.delivery_id}@council.example>"
+    assert [m["Message-ID"] for m in mail.messages()] == [first]
 
 
 # -- GOV.UK Notify's API, answered locally --------------------------------------------------------------------

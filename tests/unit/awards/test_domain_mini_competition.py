@@ -412,9 +412,11 @@ def test_award_goes_to_the_top_bid_starts_the_standstill_and_tells_the_others():
     assert awarded == BlockContractAwarded(UUID(int=500), x.bid_id, P1, 1, 2, 80_000, date(2024, 9, 1),
                                            date(2025, 8, 31), date(2024, 6, 4), MANAGER, AWARD_TIME)
     opportunity = UUID(int=500)
-    assert unsuccessful == [
-        OfferUnsuccessful(y.bid_id, P2, "ranked 2 of 3 with a total of 87.00", AWARD_TIME, opportunity_id=opportunity),
-        OfferUnsuccessful(z.bid_id, P3, "ranked 3 of 3 with a total of 71.33", AWARD_TIME, opportunity_id=opportunity),
+    assert unsuccessful == [  # with the rank among the eligible, as offer.unsuccessful documents it (#18)
+        OfferUnsuccessful(y.bid_id, P2, "ranked 2 of 3 with a total of 87.00", AWARD_TIME, opportunity_id=opportunity,
+                          rank=2, winner_provider_id=P1),
+        OfferUnsuccessful(z.bid_id, P3, "ranked 3 of 3 with a total of 71.33", AWARD_TIME, opportunity_id=opportunity,
+                          rank=3, winner_provider_id=P1),
     ]
 
 
@@ -529,6 +531,7 @@ def test_an_excluded_bidder_is_told_why():
     assert summary.excluded == ("scored 1 on 'quality of education', below the minimum of 2",
                                 "scored 2 on 'safeguarding', below the minimum of 3")
     assert comp.events[-1].reason.startswith("excluded: scored 1 on 'quality of education'")
+    assert comp.events[-1].rank is None, "not eligible: no rank (a provider's message says so)"
 
 
 # --- the block's places
