@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -52,7 +53,7 @@ def _client(tmp_path: Path, **settings_overrides):
     definition = ServiceDefinition(name="referrals", title="probe", metadata=new_metadata(),
                                    versions=tmp_path, blueprints=lambda: [_blueprint()])
     settings = replace(load_settings("referrals"), database_url=f"sqlite:///{tmp_path}/db.sqlite3",
-                       jwt_secret=SECRET, **settings_overrides)
+                       **{"jwt_secret": SECRET, **settings_overrides})
     app = create_app(definition, settings, Runtime(definition, settings))
     return app.test_client()
 
@@ -167,10 +168,40 @@ def test_rs256_tokens_with_a_public_key(tmp_path):
                                     serialization.NoEncryption()).decode()
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    client = _client(tmp_path, jwt_public_key=public_pem)
+    client = _client(tmp_path, jwt_public_key=public_pem, jwt_secret=None)
     assert _get(client, mint_token(roles=["manager"], private_key=private_pem)).status_code == 200
-    # with RS256 configured, an HS256 token is refused whatever it was signed with
+    # with RS256 alone configured, an HS256 token is refused whatever it was signed with
     assert _get(client, mint_token(roles=["manager"], secret=SECRET)).status_code == 401
+    # and so is an HS256 token whose "secret" is the public key itself (algorithm confusion)
+    confused = jwt.encode({"sub": "x", "roles": ["manager"], "iat": int(time.time()), "exp": int(time.time()) + 60},
+                          public_pem.encode(), algorithm="HS256") if _hmac_takes_pem() else None
+    if confused:
+        assert _get(client, confused).status_code == 401
+
+
+def _hmac_takes_pem() -> bool:
+    try:
+        jwt.encode({}, b"-----BEGIN PUBLIC KEY-----x", algorithm="HS256")
+        return True
+    except jwt.InvalidKeyError:
+        return False
+
+
+def test_the_portals_public_key_and_the_development_secret_are_accepted_together(tmp_path):
+    """`make run`: the portal signs RS256 tokens and `dps token` still signs with the development secret."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    client = _client(tmp_path, jwt_public_key=public_pem)  # and the secret, SECRET
+    assert _get(client, mint_token(roles=["manager"], private_key=private_pem)).status_code == 200
+    assert _get(client, mint_token(roles=["manager"], secret=SECRET)).status_code == 200
+    assert _get(client, mint_token(roles=["manager"], secret="another-secret-of-at-least-32-bytes!")).status_code \
+        == 401
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    assert _get(client, mint_token(roles=["manager"], private_key=other)).status_code == 401
 
 
 def test_roles_are_checked_before_the_body_is_validated(tmp_path):
