@@ -409,7 +409,8 @@ def load_portal_settings() -> PortalSettings:
                                 f"{_env(f'DPS_{service.upper()}_PORT', str(DEFAULT_PORTS[service]))}").rstrip("/")
                       for service in SERVICES},
         development_sign_in=development_sign_in,
-        **oidc, oidc_scopes=_env("DPS_PORTAL_OIDC_SCOPES", "openid profile email"),
+        **{f"oidc_{name}": value for name, value in oidc.items()},
+        oidc_scopes=_env("DPS_PORTAL_OIDC_SCOPES", "openid profile email"),
         roles_claim=_env("DPS_JWT_ROLES_CLAIM", "roles"), team_claim=_env("DPS_JWT_TEAM_CLAIM", "team"),
         role_map=parse_role_map(_env("DPS_JWT_ROLE_MAP", "") or ""),
         teams=parse_teams(_env("DPS_TEAMS", DEFAULT_TEAMS) or DEFAULT_TEAMS),

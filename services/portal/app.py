@@ -97,7 +97,7 @@ def create_app(settings: PortalSettings | None = None, *, transport: Transport |
     @app.context_processor
     def page_context():
         return {"serviceName": SERVICE_NAME, "serviceUrl": "/", "person": g.get("person"),
-                "development_sign_in": settings.development_sign_in}
+                "development_sign_in": settings.development_sign_in, "link_minutes": settings.link_minutes}
 
     @app.after_request
     def headers(response):

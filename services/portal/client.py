@@ -83,6 +83,12 @@ class ServicesClient:
         return self.call(service, "POST", path, body)
 
 
+def no_provider_users(address: str):
+    """Whom an address signs in as: the registry's provider users, once it has them (issue #19, "provider
+    organisations have users"); until then no address is one, and a link is never sent."""
+    return None
+
+
 class PortalState:
     """What the portal's app holds: its settings, how it reaches the services and its token signer."""
 
@@ -91,6 +97,9 @@ class PortalState:
 
         self.settings, self.transport = settings, transport
         self.signer = TokenSigner(settings)
+        self.provider_users = no_provider_users
+
+
 
 
 def services() -> ServicesClient:

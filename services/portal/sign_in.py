@@ -11,16 +11,21 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 import uuid
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 
-from services.portal.forms import DevelopmentSignInForm, error_summary
+from services.portal.forms import DevelopmentSignInForm, EmailLinkForm, error_summary
+from services.portal.links import SignInLinks, TooManyLinks, send_link
 from services.portal.tokens import Person
 from shared.auth import ROLES, ClaimNames
 from shared.config import PortalSettings
 
 blueprint = Blueprint("sign_in", __name__)
+log = logging.getLogger("dps.portal")
 
 
 def _settings() -> PortalSettings:
@@ -30,7 +35,7 @@ def _settings() -> PortalSettings:
 def start_session(person: Person):
     session.clear()
     session.permanent = True
-    session["person"] = person.to_session()
+    session["person"], session["seen"] = person.to_session(), time.time()
     return redirect(url_for("provider.invitations") if person.is_provider else url_for("sign_in.start"))
 
 
@@ -124,3 +129,48 @@ def council_callback():
         abort(404)
     token = client.authorize_access_token()
     return start_session(person_from_claims(token["userinfo"], _settings()))
+
+
+# --- provider users: a single-use link by email ---------------------------------------------------------
+
+def _links() -> SignInLinks:
+    settings = _settings()
+    return SignInLinks(settings.data_dir / "portal-links.sqlite3", minutes=settings.link_minutes,
+                       per_hour=settings.links_per_hour)
+
+
+@blueprint.route("/sign-in/email", methods=["GET", "POST"])
+def email_link():
+    settings, form = _settings(), EmailLinkForm()
+    if form.validate_on_submit():
+        address = form.email.data.strip()
+        person = current_app.extensions["portal"].provider_users(address)
+        try:
+            # counted whether or not the address is a provider user's, so the limit tells nobody which are
+            secret = _links().issue(address, json.dumps(person.to_session()) if person else "")
+        except TooManyLinks:
+            form.email.errors = [f"You have asked for {settings.links_per_hour} links in the last hour. "
+                                 "Use the newest one, or wait an hour and ask again"]
+        else:
+            if person is not None:
+                url = settings.portal_url + url_for("sign_in.use_link", secret=secret)
+                try:
+                    send_link(settings, address, url)
+                except OSError as exc:
+                    log.warning("a sign-in link could not be sent", extra={"error": type(exc).__name__})
+                    form.email.errors = ["Your link could not be sent just now. Try again in a few minutes"]
+            if not form.email.errors:
+                return render_template("sign_in_link_sent.html", minutes=settings.link_minutes)
+    return render_template("sign_in_email.html", form=form, errors=error_summary(form))
+
+
+@blueprint.route("/sign-in/link/<secret>", methods=["GET", "POST"])
+def use_link(secret: str):
+    """GET shows a button; only the POST uses the link, so a mail scanner opening it does not spend it."""
+    if request.method == "POST":
+        person = _links().use(secret)
+        if person is not None:
+            return start_session(Person.from_session(json.loads(person)))
+        return render_template("problem.html", title="That sign-in link has expired",
+                               message="A link works once, for a short time. Ask for a new one."), 400
+    return render_template("sign_in_link.html")
