@@ -5,9 +5,10 @@ services' rules stay in the services, whose field errors the form then shows (`s
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields import DateField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from services.portal.client import Refused
@@ -35,7 +36,10 @@ class OfferForm(FlaskForm):
     units_per_week = DecimalField("Units per week", places=2,
                                   validators=[InputRequired("Enter how many units a week")])
     weeks = IntegerField("Weeks", validators=[InputRequired("Enter how many weeks")])
-    proposed_start = DateField("Proposed start date", validators=[InputRequired("Enter the proposed start date")])
+    # the Design System's date input: day, month and year
+    start_day = StringField("Day", name="proposed_start-day")
+    start_month = StringField("Month", name="proposed_start-month")
+    start_year = StringField("Year", name="proposed_start-year")
     delivery_site = StringField("Where it is delivered", validators=[DataRequired("Enter the delivery site")])
     delivery_postcode = StringField("Postcode of the delivery site",
                                     validators=[DataRequired("Enter the postcode of the delivery site")])
@@ -46,12 +50,23 @@ class OfferForm(FlaskForm):
                                  validators=[InputRequired("Say whether a place is available")])
 
     # the services' field names -> this form's
-    FIELDS = {"unit_price_pence": "unit_price"}
+    FIELDS = {"unit_price_pence": "unit_price", "proposed_start": "start_day"}
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        try:
+            self.proposed_start = date(int(self.start_year.data or ""), int(self.start_month.data or ""),
+                                       int(self.start_day.data or ""))
+        except ValueError:
+            self.start_day.errors = [*self.start_day.errors, "Enter the proposed start date as a real date, like "
+                                                             "27 1 2025"]
+            valid = False
+        return valid
 
     def terms(self, answers: dict) -> dict:
         return {"pricing_line_id": self.pricing_line_id.data, "unit_price_pence": int(self.unit_price.data * 100),
                 "units_per_week": float(self.units_per_week.data), "weeks": self.weeks.data,
-                "proposed_start": self.proposed_start.data.isoformat(), "delivery_site": self.delivery_site.data,
+                "proposed_start": self.proposed_start.isoformat(), "delivery_site": self.delivery_site.data,
                 "delivery_postcode": self.delivery_postcode.data,
                 "how_it_meets_needs": self.how_it_meets_needs.data,
                 "place_available": self.place_available.data == "yes", "answers": answers}

@@ -18,7 +18,8 @@ from tests.portal.conftest import csrf_of, portal_client, sign_in, transport_to
 
 def _offer_form(provider_id, page: str, **changes) -> dict:
     form = {"csrf_token": csrf_of(page), "pricing_line_id": str(line_id(provider_id)), "unit_price": "450.00",
-            "units_per_week": "1", "weeks": "12", "proposed_start": "2025-01-27",
+            "units_per_week": "1", "weeks": "12", "proposed_start-day": "27",
+            "proposed_start-month": "1", "proposed_start-year": "2025",
             "delivery_site": "Riverside Centre", "delivery_postcode": "SE15 5AB",
             "how_it_meets_needs": "Groups of four with a trained SEMH mentor.", "place_available": "yes"}
     for qid in re.findall(r'name="answer-([0-9a-f-]{36})"', page):
