@@ -365,6 +365,8 @@ class PortalSettings:
     mail_from: str = "dps@council.invalid"
     portal_url: str = f"http://127.0.0.1:{PORTAL_PORT}"
     data_dir: Path = Path("data")
+    # GOV.UK Frontend's compiled files (dist/govuk); none: services/portal/node_modules, where npm ci puts them
+    frontend_dir: str = ""
 
     @property
     def oidc_configured(self) -> bool:
@@ -421,4 +423,5 @@ def load_portal_settings() -> PortalSettings:
         smtp_password=_env("DPS_SMTP_PASSWORD"), mail_from=_env("DPS_MAIL_FROM", "dps@council.invalid"),
         portal_url=_env("DPS_PORTAL_URL", f"http://127.0.0.1:{PORTAL_PORT}").rstrip("/"),
         data_dir=data_dir(),
+        frontend_dir=(_env("DPS_PORTAL_FRONTEND_DIR", "") or "").strip(),
     )

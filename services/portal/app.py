@@ -43,8 +43,10 @@ SERVICE_NAME = "Alternative provision"
 
 def create_app(settings: PortalSettings | None = None, *, transport: Transport | None = None) -> Flask:
     settings = settings or load_portal_settings()
-    if not FRONTEND.is_dir():
-        raise RuntimeError(f"GOV.UK Frontend is not installed at {FRONTEND}: run `make setup` (npm ci)")
+    frontend = Path(settings.frontend_dir) if settings.frontend_dir else FRONTEND
+    if not (frontend / "govuk-frontend.min.css").is_file():
+        raise RuntimeError(f"GOV.UK Frontend is not installed at {frontend}: run `make setup` (npm ci), or set "
+                           "DPS_PORTAL_FRONTEND_DIR")
     app = Flask(__name__, static_folder=None)
     app.config.update(
         SECRET_KEY=settings.secret_key, SESSION_COOKIE_NAME="dps_portal", SESSION_COOKIE_SECURE=True,
@@ -62,15 +64,15 @@ def create_app(settings: PortalSettings | None = None, *, transport: Transport |
 
     @app.route("/assets/<path:name>")
     def assets(name: str):
-        return send_from_directory(FRONTEND / "assets", name, max_age=3600)
+        return send_from_directory(frontend / "assets", name, max_age=3600)
 
     @app.route("/stylesheets/govuk-frontend.min.css")
     def stylesheet():
-        return send_from_directory(FRONTEND, "govuk-frontend.min.css", max_age=3600)
+        return send_from_directory(frontend, "govuk-frontend.min.css", max_age=3600)
 
     @app.route("/javascripts/<any('govuk-frontend.min.js', 'init.js'):name>")
     def javascript(name: str):
-        folder = HERE / "static" if name == "init.js" else FRONTEND
+        folder = HERE / "static" if name == "init.js" else frontend
         return send_from_directory(folder, name, max_age=3600, mimetype="text/javascript")
 
     @app.route("/healthz")
