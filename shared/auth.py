@@ -296,6 +296,19 @@ def mint_token(*, roles: list[str], sub: str = "dev-user", team: str | None = No
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+def new_key_pair() -> tuple[str, str]:
+    """A new RS256 key pair, (private, public) PEM: the portal's development key, and tests'."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
+
+
 # -- Flask ------------------------------------------------------------------
 
 def _verifier() -> TokenVerifier:

@@ -205,9 +205,7 @@ def cmd_portal_keys(args) -> int:
     """The development key pair: the portal signs with the private key; the services get the public one."""
     from pathlib import Path
 
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
+    from shared.auth import new_key_pair
     from shared.config import data_dir
 
     folder = Path(args.folder) if args.folder else data_dir()
@@ -215,12 +213,10 @@ def cmd_portal_keys(args) -> int:
     if private.exists() and public.exists():
         return 0
     folder.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem, public_pem = new_key_pair()
     private.touch(mode=0o600)
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                     serialization.PublicFormat.SubjectPublicKeyInfo))
+    private.write_text(private_pem)
+    public.write_text(public_pem)
     print(f"a development key pair for the portal's tokens: {private}, {public}")
     return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -198,12 +198,8 @@ def load_settings(service: str) -> Settings:
         notify_api_key=_env("DPS_NOTIFY_API_KEY"),
         notify_template_id=_env("DPS_NOTIFY_TEMPLATE_ID"),
         notify_base_url=_env("DPS_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"),
-        smtp_host=_env("DPS_SMTP_HOST", "127.0.0.1"),
-        smtp_port=int(_env("DPS_SMTP_PORT", "1025")),
-        smtp_starttls=_bool("DPS_SMTP_STARTTLS", False),
-        smtp_username=_env("DPS_SMTP_USERNAME"),
-        smtp_password=_env("DPS_SMTP_PASSWORD"),
-        mail_from=_env("DPS_MAIL_FROM", "dps@council.invalid"),
+        **{("mail_from" if name == "mail_from" else f"smtp_{name}"): value
+           for name, value in asdict(smtp_settings()).items()},
         team_mailboxes=_mailboxes(_env("DPS_TEAM_MAILBOXES", "") or ""),
         manager_mailbox=_env("DPS_MANAGER_MAILBOX"),
     )
@@ -317,6 +313,24 @@ def webhook_settings() -> WebhookSettings:
                            allow_loopback=_bool("DPS_WEBHOOK_ALLOW_LOOPBACK", False))
 
 
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The council's SMTP relay (DPS_SMTP_*, DPS_MAIL_FROM): notifications' mail, and the portal's sign-in links."""
+
+    host: str = "127.0.0.1"
+    port: int = 1025
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    mail_from: str = "dps@council.invalid"
+
+
+def smtp_settings() -> SmtpSettings:
+    return SmtpSettings(host=_env("DPS_SMTP_HOST", "127.0.0.1"), port=int(_env("DPS_SMTP_PORT", "1025")),
+                        starttls=_bool("DPS_SMTP_STARTTLS", False), username=_env("DPS_SMTP_USERNAME"),
+                        password=_env("DPS_SMTP_PASSWORD"), mail_from=_env("DPS_MAIL_FROM", "dps@council.invalid"))
+
+
 # --- the portal (services/portal): not an event service, so it has its own small loader -----------
 
 PORTAL_PORT = 8000
@@ -357,12 +371,7 @@ class PortalSettings:
     # providers' single-use sign-in links, sent by SMTP (the DPS_SMTP_* settings notifications uses)
     link_minutes: int = 15
     links_per_hour: int = 5  # per email address
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 1025
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    mail_from: str = "dps@council.invalid"
+    smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings())
     portal_url: str = f"http://127.0.0.1:{PORTAL_PORT}"
     data_dir: Path = Path("data")
     # GOV.UK Frontend's compiled files (dist/govuk); none: services/portal/node_modules, where npm ci puts them
@@ -418,9 +427,7 @@ def load_portal_settings() -> PortalSettings:
         teams=parse_teams(_env("DPS_TEAMS", DEFAULT_TEAMS) or DEFAULT_TEAMS),
         link_minutes=int(_env("DPS_PORTAL_LINK_MINUTES", "15")),
         links_per_hour=int(_env("DPS_PORTAL_LINKS_PER_HOUR", "5")),
-        smtp_host=_env("DPS_SMTP_HOST", "127.0.0.1"), smtp_port=int(_env("DPS_SMTP_PORT", "1025")),
-        smtp_starttls=_bool("DPS_SMTP_STARTTLS", False), smtp_username=_env("DPS_SMTP_USERNAME"),
-        smtp_password=_env("DPS_SMTP_PASSWORD"), mail_from=_env("DPS_MAIL_FROM", "dps@council.invalid"),
+        smtp=smtp_settings(),
         portal_url=_env("DPS_PORTAL_URL", f"http://127.0.0.1:{PORTAL_PORT}").rstrip("/"),
         data_dir=data_dir(),
         frontend_dir=(_env("DPS_PORTAL_FRONTEND_DIR", "") or "").strip(),

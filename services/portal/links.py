@@ -74,15 +74,16 @@ class SignInLinks:
 
 
 def send_link(settings: PortalSettings, address: str, url: str) -> None:
+    smtp_settings = settings.smtp
     message = EmailMessage()
-    message["From"], message["To"] = settings.mail_from, address
+    message["From"], message["To"] = smtp_settings.mail_from, address
     message["Subject"] = "Your sign-in link"
     message.set_content(f"Use this link to sign in to the council's alternative provision service:\n\n{url}\n\n"
                         f"It works once, within {settings.link_minutes} minutes. If you did not ask for it, you "
                         "can ignore this email.\n")
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-        if settings.smtp_starttls:
+    with smtplib.SMTP(smtp_settings.host, smtp_settings.port, timeout=10) as smtp:
+        if smtp_settings.starttls:
             smtp.starttls()
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password or "")
+        if smtp_settings.username:
+            smtp.login(smtp_settings.username, smtp_settings.password or "")
         smtp.send_message(message)

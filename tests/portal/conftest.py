@@ -7,9 +7,8 @@ import re
 from dataclasses import replace
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shared.auth import new_key_pair
 from shared.config import PortalSettings
 
 PORTAL_SECRET = "portal-test-secret-of-at-least-32-characters"
@@ -18,12 +17,7 @@ PORTAL_SECRET = "portal-test-secret-of-at-least-32-characters"
 @pytest.fixture(scope="session")
 def portal_keys() -> tuple[str, str]:
     """(private, public) PEM of the portal's signing key."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return private, public
+    return new_key_pair()
 
 
 @pytest.fixture

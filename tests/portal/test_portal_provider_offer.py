@@ -51,14 +51,20 @@ def test_a_provider_sees_its_invitation_and_makes_an_offer(referrals_stack, port
     assert "Offer sent" in made and "£5,400.00" in html.unescape(made)
 
 
-def test_a_price_above_the_lines_maximum_is_shown_in_the_error_summary_with_what_was_typed(
-        referrals_stack, portal_settings):
+def _at_the_offer_page(referrals_stack, portal_settings):
+    """A provider user signed in, on the offer page of a referral they were invited to."""
     runtime, referrals = referrals_stack
     provider_id = admit(runtime)
     referral = published_referral(referrals.test_client())
     portal = portal_client(portal_settings, transport_to({"referrals": referrals}))
     sign_in(portal, "provider", provider_id=str(provider_id))
     offer_page = portal.get(f"/provider/invitations/{referral['referral_id']}/offer").get_data(as_text=True)
+    return portal, provider_id, referral, offer_page
+
+
+def test_a_price_above_the_lines_maximum_is_shown_in_the_error_summary_with_what_was_typed(
+        referrals_stack, portal_settings):
+    portal, provider_id, referral, offer_page = _at_the_offer_page(referrals_stack, portal_settings)
 
     response = portal.post(f"/provider/invitations/{referral['referral_id']}/offer",
                            data=_offer_form(provider_id, offer_page, unit_price="612.34",
@@ -72,12 +78,7 @@ def test_a_price_above_the_lines_maximum_is_shown_in_the_error_summary_with_what
 
 
 def test_a_missing_answer_is_refused_on_the_page_before_any_call(referrals_stack, portal_settings):
-    runtime, referrals = referrals_stack
-    provider_id = admit(runtime)
-    referral = published_referral(referrals.test_client())
-    portal = portal_client(portal_settings, transport_to({"referrals": referrals}))
-    sign_in(portal, "provider", provider_id=str(provider_id))
-    offer_page = portal.get(f"/provider/invitations/{referral['referral_id']}/offer").get_data(as_text=True)
+    portal, provider_id, referral, offer_page = _at_the_offer_page(referrals_stack, portal_settings)
     page = portal.post(f"/provider/invitations/{referral['referral_id']}/offer",
                        data=_offer_form(provider_id, offer_page, weeks="")).get_data(as_text=True)
     assert 'href="#weeks"' in page and "Enter how many weeks" in page

@@ -14,12 +14,10 @@ from pathlib import Path
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.auth import mint_token, public, requires
+from shared.auth import mint_token, new_key_pair, public, requires
 from shared.config import load_settings
 from shared.db import new_metadata
 from shared.service import Runtime, ServiceDefinition
@@ -164,11 +162,7 @@ def test_roles_are_in_the_openapi_document(client):
 
 
 def test_rs256_tokens_with_a_public_key(tmp_path):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private_pem, public_pem = new_key_pair()
     client = _client(tmp_path, jwt_public_key=public_pem, jwt_secret=None)
     assert _get(client, mint_token(roles=["manager"], private_key=private_pem)).status_code == 200
     # with RS256 alone configured, an HS256 token is refused whatever it was signed with
@@ -183,18 +177,13 @@ def test_rs256_tokens_with_a_public_key(tmp_path):
 
 def test_the_portals_public_key_and_the_development_secret_are_accepted_together(tmp_path):
     """`make run`: the portal signs RS256 tokens and `dps token` still signs with the development secret."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private_pem, public_pem = new_key_pair()
     client = _client(tmp_path, jwt_public_key=public_pem)  # and the secret, SECRET
     assert _get(client, mint_token(roles=["manager"], private_key=private_pem)).status_code == 200
     assert _get(client, mint_token(roles=["manager"], secret=SECRET)).status_code == 200
     assert _get(client, mint_token(roles=["manager"], secret="another-secret-of-at-least-32-bytes!")).status_code \
         == 401
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    other, _ = new_key_pair()
     assert _get(client, mint_token(roles=["manager"], private_key=other)).status_code == 401
 
 
