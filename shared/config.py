@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -55,6 +55,24 @@ def parse_teams(raw: str, name: str = "DPS_TEAMS") -> dict[str, str]:
 def _delays(name: str, default: str) -> tuple[float, ...]:
     raw = _env(name, default) or default
     return tuple(float(part) for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The council's SMTP relay (DPS_SMTP_*, DPS_MAIL_FROM): notifications' mail, and the portal's sign-in links."""
+
+    host: str = "127.0.0.1"
+    port: int = 1025
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    mail_from: str = "dps@council.invalid"
+
+
+def smtp_settings() -> SmtpSettings:
+    return SmtpSettings(host=_env("DPS_SMTP_HOST", "127.0.0.1"), port=int(_env("DPS_SMTP_PORT", "1025")),
+                        starttls=_bool("DPS_SMTP_STARTTLS", False), username=_env("DPS_SMTP_USERNAME"),
+                        password=_env("DPS_SMTP_PASSWORD"), mail_from=_env("DPS_MAIL_FROM", "dps@council.invalid"))
 
 
 @dataclass(frozen=True)
@@ -124,12 +142,7 @@ class Settings:
     notify_api_key: str | None = None
     notify_template_id: str | None = None
     notify_base_url: str = "https://api.notifications.service.gov.uk"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 1025
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    mail_from: str = "dps@council.invalid"
+    smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings())
     # the commissioning teams' mailboxes (code -> address) and the DPS manager's
     team_mailboxes: dict[str, str] = field(default_factory=dict)
     manager_mailbox: str | None = None
@@ -198,8 +211,7 @@ def load_settings(service: str) -> Settings:
         notify_api_key=_env("DPS_NOTIFY_API_KEY"),
         notify_template_id=_env("DPS_NOTIFY_TEMPLATE_ID"),
         notify_base_url=_env("DPS_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"),
-        **{("mail_from" if name == "mail_from" else f"smtp_{name}"): value
-           for name, value in asdict(smtp_settings()).items()},
+        smtp=smtp_settings(),
         team_mailboxes=_mailboxes(_env("DPS_TEAM_MAILBOXES", "") or ""),
         manager_mailbox=_env("DPS_MANAGER_MAILBOX"),
     )
@@ -311,24 +323,6 @@ def webhook_settings() -> WebhookSettings:
     hosts = _env("DPS_WEBHOOK_ALLOWED_HOSTS", "") or ""
     return WebhookSettings(allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip()),
                            allow_loopback=_bool("DPS_WEBHOOK_ALLOW_LOOPBACK", False))
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """The council's SMTP relay (DPS_SMTP_*, DPS_MAIL_FROM): notifications' mail, and the portal's sign-in links."""
-
-    host: str = "127.0.0.1"
-    port: int = 1025
-    starttls: bool = False
-    username: str | None = None
-    password: str | None = None
-    mail_from: str = "dps@council.invalid"
-
-
-def smtp_settings() -> SmtpSettings:
-    return SmtpSettings(host=_env("DPS_SMTP_HOST", "127.0.0.1"), port=int(_env("DPS_SMTP_PORT", "1025")),
-                        starttls=_bool("DPS_SMTP_STARTTLS", False), username=_env("DPS_SMTP_USERNAME"),
-                        password=_env("DPS_SMTP_PASSWORD"), mail_from=_env("DPS_MAIL_FROM", "dps@council.invalid"))
 
 
 # --- the portal (services/portal): not an event service, so it has its own small loader -----------

@@ -28,13 +28,18 @@ def _offer_form(provider_id, page: str, **changes) -> dict:
     return form
 
 
-def test_a_provider_sees_its_invitation_and_makes_an_offer(referrals_stack, portal_settings):
+def _signed_in_and_invited(referrals_stack, portal_settings):
+    """A provider admitted to lot 1, a referral published on it, and a user of the provider signed in."""
     runtime, referrals = referrals_stack
     provider_id = admit(runtime)
     referral = published_referral(referrals.test_client())
     portal = portal_client(portal_settings, transport_to({"referrals": referrals}))
-
     sign_in(portal, "provider", provider_id=str(provider_id))
+    return portal, provider_id, referral
+
+
+def test_a_provider_sees_its_invitation_and_makes_an_offer(referrals_stack, portal_settings):
+    portal, provider_id, referral = _signed_in_and_invited(referrals_stack, portal_settings)
     listing = portal.get("/provider/invitations").get_data(as_text=True)
     assert "Your invitations" in listing and referral["referral_id"] in listing
 
@@ -53,11 +58,7 @@ def test_a_provider_sees_its_invitation_and_makes_an_offer(referrals_stack, port
 
 def _at_the_offer_page(referrals_stack, portal_settings):
     """A provider user signed in, on the offer page of a referral they were invited to."""
-    runtime, referrals = referrals_stack
-    provider_id = admit(runtime)
-    referral = published_referral(referrals.test_client())
-    portal = portal_client(portal_settings, transport_to({"referrals": referrals}))
-    sign_in(portal, "provider", provider_id=str(provider_id))
+    portal, provider_id, referral = _signed_in_and_invited(referrals_stack, portal_settings)
     offer_page = portal.get(f"/provider/invitations/{referral['referral_id']}/offer").get_data(as_text=True)
     return portal, provider_id, referral, offer_page
 
