@@ -28,7 +28,7 @@ honcho_pid=$!
 stop() { kill -TERM "$honcho_pid" 2>/dev/null || true; wait "$honcho_pid" 2>/dev/null || true; exit 0; }
 trap stop INT TERM
 
-if dps wait-ready --timeout 90; then
+if dps wait-ready --portal --timeout 90; then
   cat <<MSG
 
   The DPS is running:

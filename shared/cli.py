@@ -8,7 +8,7 @@
     dps run-jobs SERVICE [--force]    run scheduled jobs once now
     dps dead-letters SERVICE [--unrouted] [--replay] [--limit N]
     dps token --role ROLE [--team T] [--provider-id ID] [--sub S] [--hours H]
-    dps wait-ready [--timeout S]      wait for every service's /readyz
+    dps wait-ready [--timeout S] [--portal]   wait for every service's /readyz (and the portal's /healthz)
     dps smtp [--port N] [--folder DIR]  a local SMTP server keeping each message as a file
                                       (development: `make run` starts it; data/mail)
     dps portal                        the portal (services/portal) under gunicorn (DPS_PORTAL_*)
@@ -226,6 +226,11 @@ def cmd_wait_ready(args) -> int:
 
     deadline = time.monotonic() + args.timeout
     waiting = {s: f"{_service_url(s)}/readyz" for s in args.services or SERVICES}
+    if args.portal:
+        from shared.config import load_portal_settings
+
+        portal = load_portal_settings()
+        waiting["portal"] = f"http://{portal.host}:{portal.port}/healthz"
     while waiting and time.monotonic() < deadline:
         for service, url in list(waiting.items()):
             try:
@@ -371,6 +376,7 @@ def parser() -> argparse.ArgumentParser:
     w = sub.add_parser("wait-ready")
     w.add_argument("services", nargs="*")
     w.add_argument("--timeout", type=float, default=60)
+    w.add_argument("--portal", action="store_true", help="wait for the portal too")
     w.set_defaults(func=cmd_wait_ready)
     smtp = sub.add_parser("smtp", help="a local SMTP server that keeps each message as a file (development)")
     smtp.add_argument("--host", default="127.0.0.1")

@@ -60,6 +60,14 @@ def test_a_provider_makes_an_offer_with_the_keyboard_alone_and_every_page_is_acc
                             transport=http_transport({"referrals": referrals_url}))
         with serving(portal) as portal_url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            # the portal's own pages break none of its Content-Security-Policy
+            strict = browser.new_context().new_page()
+            refused: list[str] = []
+            strict.on("console", lambda message: refused.append(message.text)
+                      if "Content Security Policy" in message.text else None)
+            strict.goto(f"{portal_url}/")
+            assert strict.evaluate("document.body.classList.contains('js-enabled')"), "the hashed script ran"
+            assert refused == []
             # axe-core is added to each page by the test: the portal's own CSP would refuse it
             page = browser.new_context(bypass_csp=True, java_script_enabled=True).new_page()
             try:
