@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole DPS on this machine: five services, each as web, consumer
-# and relay, and a local SMTP server keeping each message as a file in
-# data/mail (sixteen processes under honcho). Ctrl-C stops everything.
+# Runs the whole DPS on this machine: the portal, five services, each as web,
+# consumer and relay, and a local SMTP server keeping each message as a file in
+# data/mail (seventeen processes under honcho). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/.venv/bin:$PATH"
@@ -13,6 +13,14 @@ export DPS_JWT_SECRET="${DPS_JWT_SECRET:-dps-development-secret-do-not-use-in-pr
 export DPS_JWT_ISSUER="${DPS_JWT_ISSUER:-dps-development}"
 export DPS_JWT_AUDIENCE="${DPS_JWT_AUDIENCE:-dps-development}"
 export PYTHONUNBUFFERED=1
+# The portal signs the signed-in person's tokens with its own key pair (made once under data/); the
+# services accept its public key beside the development secret, which `dps token` keeps using.
+dps portal-keys
+export DPS_PORTAL_JWT_PRIVATE_KEY_FILE="${DPS_PORTAL_JWT_PRIVATE_KEY_FILE:-$DPS_DATA_DIR/portal-jwt-private.pem}"
+export DPS_JWT_PUBLIC_KEY_FILE="${DPS_JWT_PUBLIC_KEY_FILE:-$DPS_DATA_DIR/portal-jwt-public.pem}"
+export DPS_PORTAL_SECRET_KEY="${DPS_PORTAL_SECRET_KEY:-dps-portal-development-session-secret-not-for-production}"
+export DPS_PORTAL_DEVELOPMENT_SIGN_IN="${DPS_PORTAL_DEVELOPMENT_SIGN_IN:-true}"
+export DPS_PORTAL_PORT="${DPS_PORTAL_PORT:-8000}"
 
 dps migrate
 honcho -f deploy/Procfile start &
@@ -20,10 +28,13 @@ honcho_pid=$!
 stop() { kill -TERM "$honcho_pid" 2>/dev/null || true; wait "$honcho_pid" 2>/dev/null || true; exit 0; }
 trap stop INT TERM
 
-if dps wait-ready --timeout 90; then
+if dps wait-ready --portal --timeout 90; then
   cat <<MSG
 
   The DPS is running:
+    the portal         http://${DPS_PORTAL_HOST:-127.0.0.1}:${DPS_PORTAL_PORT}   (development sign-in:
+                       "sign in as a manager / an officer of a team / a user of a provider")
+
     provider registry  http://${DPS_PROVIDER_REGISTRY_HOST:-127.0.0.1}:${DPS_PROVIDER_REGISTRY_PORT:-8001}/docs
     referrals          http://${DPS_REFERRALS_HOST:-127.0.0.1}:${DPS_REFERRALS_PORT:-8002}/docs
     awards             http://${DPS_AWARDS_HOST:-127.0.0.1}:${DPS_AWARDS_PORT:-8003}/docs

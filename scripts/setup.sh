@@ -45,6 +45,17 @@ if [ ! -f "$stamp" ] && ! { [ "$mode" = run ] && [ -f "$(stamp_of requirements-d
   touch "$stamp"
 fi
 
+# --- The portal's browser assets: GOV.UK Frontend from the npm registry, pinned by package-lock.json ---------
+command -v npm >/dev/null || apt_install nodejs npm
+portal=services/portal
+lock_hash=$(sha256sum "$portal/package-lock.json" | cut -c1-16)
+# the test install (with axe-core, the browser tests' checker) serves for running too
+if [ ! -f "$portal/node_modules/.installed-test-$lock_hash" ] && [ ! -f "$portal/node_modules/.installed-$mode-$lock_hash" ]; then
+  say "npm ci in $portal (GOV.UK Frontend$([ "$mode" = test ] && echo ', axe-core'))"
+  npm ci --prefix "$portal" --no-audit --no-fund $([ "$mode" = run ] && echo --omit=dev) >/dev/null
+  touch "$portal/node_modules/.installed-$mode-$lock_hash"
+fi
+
 # --- RabbitMQ ---------------------------------------------------------------------
 rabbit_installed() { [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || command -v rabbitmq-server >/dev/null; }
 if [ -n "${DPS_AMQP_URL:-}" ] && [ "$mode" = run ]; then
@@ -72,5 +83,7 @@ if [ "$mode" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
   # validates deploy/compose.yaml offline (needs no Docker engine)
   command -v docker-compose >/dev/null || apt_install docker-compose
+  # the portal's browser tests drive Debian's Chromium through Playwright (no browser download)
+  command -v chromium >/dev/null || apt_install chromium
 fi
 say "Set-up done ($mode)"

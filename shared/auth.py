@@ -1,7 +1,8 @@
 """Bearer JWT authentication and role checks: the one place tokens are verified.
 
-Our own tokens: HS256 with DPS_JWT_SECRET, or RS256 with DPS_JWT_PUBLIC_KEY.  Only the one
-configured algorithm is accepted, so `alg: none` and algorithm confusion fail.
+Our own tokens: HS256 with DPS_JWT_SECRET, and/or RS256 with DPS_JWT_PUBLIC_KEY (the portal's key).  A
+token is checked only with the keys of the algorithm its header names, and only a configured algorithm is
+accepted, so `alg: none` and algorithm confusion fail.
 Claims: sub, roles, iat and exp always; team for officers; provider_id for
 providers.
 
@@ -162,20 +163,21 @@ class TokenVerifier:
                  max_lifetime: float = 12 * 3600, teams: dict[str, str] | None = None,
                  identity_provider: IdentityProviderKeys | None = None,
                  algorithms: tuple[str, ...] = ("RS256", "ES256"), claims: ClaimNames = OUR_CLAIMS) -> None:
-        if public_key:
-            self.keys, self.algorithms = [public_key, previous_public_key], ["RS256"]
-        elif secret:
-            self.keys, self.algorithms = [secret, previous_secret], ["HS256"]
-        elif identity_provider is not None:
-            self.keys, self.algorithms = [], []
-        else:
+        # our own keys by algorithm: the portal's RS256 public key and, beside it, a shared HS256 secret
+        # (`make run` keeps the development secret for `dps token`); a token is checked only with the keys
+        # of the algorithm its header names, so a public key is never tried as an HMAC secret
+        self.keys_by_algorithm = {alg: [k for k in keys if k] for alg, keys in
+                                  (("RS256", [public_key, previous_public_key]), ("HS256", [secret, previous_secret]))
+                                  if keys[0]}
+        if not self.keys_by_algorithm and identity_provider is None:
             raise ValueError("set DPS_JWT_SECRET (HS256), DPS_JWT_PUBLIC_KEY (RS256) or DPS_JWT_JWKS_URL")
+        self.keys = [k for keys in self.keys_by_algorithm.values() for k in keys]
+        self.algorithms = list(self.keys_by_algorithm)
         if identity_provider is not None and not (issuer and audience):
             raise ValueError("DPS_JWT_JWKS_URL needs DPS_JWT_ISSUER and DPS_JWT_AUDIENCE")
         if any(a.startswith("HS") or a.lower() == "none" for a in algorithms):
             raise ValueError("the identity provider's tokens are verified with public keys only: "
                              "DPS_JWT_ALGORITHMS may not name HS* or none")
-        self.keys = [k for k in self.keys if k]
         self.identity_provider, self.provider_algorithms, self.claims = identity_provider, list(algorithms), claims
         self.issuer, self.audience, self.max_lifetime = issuer, audience, max_lifetime
         self.teams = tuple(teams if teams is not None else _DEFAULT_TEAMS)
@@ -223,7 +225,11 @@ class TokenVerifier:
         if not self.keys:
             raise Unauthorized("invalid token: not signed by the identity provider with an allowed algorithm "
                                f"({', '.join(self.provider_algorithms)}) and a key id")
-        return (*self._decode(token, self.keys, self.algorithms, OUR_CLAIMS), None)
+        algorithm = header.get("alg")
+        if algorithm not in self.keys_by_algorithm:
+            raise Unauthorized(f"invalid token: signed with {algorithm}; this service accepts "
+                               f"{', '.join(self.algorithms)}")
+        return (*self._decode(token, self.keys_by_algorithm[algorithm], [algorithm], OUR_CLAIMS), None)
 
     def _decode(self, token: str, keys: list, algorithms: list[str], names: ClaimNames) -> tuple[Principal, float]:
         failure: jwt.InvalidTokenError | None = None
@@ -288,6 +294,19 @@ def mint_token(*, roles: list[str], sub: str = "dev-user", team: str | None = No
     if not secret:
         raise ValueError("a secret or a private key is needed to sign")
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def new_key_pair() -> tuple[str, str]:
+    """A new RS256 key pair, (private, public) PEM: the portal's development key, and tests'."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return private, public
 
 
 # -- Flask ------------------------------------------------------------------

@@ -8,9 +8,12 @@
     dps run-jobs SERVICE [--force]    run scheduled jobs once now
     dps dead-letters SERVICE [--unrouted] [--replay] [--limit N]
     dps token --role ROLE [--team T] [--provider-id ID] [--sub S] [--hours H]
-    dps wait-ready [--timeout S]      wait for every service's /readyz
+    dps wait-ready [--timeout S] [--portal]   wait for every service's /readyz (and the portal's /healthz)
     dps smtp [--port N] [--folder DIR]  a local SMTP server keeping each message as a file
                                       (development: `make run` starts it; data/mail)
+    dps portal                        the portal (services/portal) under gunicorn (DPS_PORTAL_*)
+    dps portal-keys [--folder DIR]    a development RS256 key pair for the portal's tokens, made once
+                                      (data/portal-jwt-private.pem and -public.pem; `make run`)
     dps make-migration SERVICE -m MESSAGE
     dps subject-access (CHILD_REF | --upn UPN) [--out DIR]
                                       everything every service holds about one child, as one
@@ -182,11 +185,52 @@ def cmd_token(args) -> int:
     return 0
 
 
+def cmd_portal(args) -> int:
+    from shared.config import load_portal_settings
+
+    settings = load_portal_settings()  # a setting it cannot use stops it here, named
+    argv = ["gunicorn", "--bind", f"{settings.host}:{settings.port}", "--workers", _env_int("DPS_WEB_WORKERS", 2),
+            "--threads", _env_int("DPS_WEB_THREADS", 4), "--worker-class", "gthread", "--graceful-timeout", "10",
+            "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            "services.portal.app:create_app()"]
+    os.execvp(sys.executable, [sys.executable, "-m", *argv])
+    return 0  # not reached
+
+
+def _env_int(name: str, default: int) -> str:
+    return str(int(os.environ.get(name) or default))
+
+
+def cmd_portal_keys(args) -> int:
+    """The development key pair: the portal signs with the private key; the services get the public one."""
+    from pathlib import Path
+
+    from shared.auth import new_key_pair
+    from shared.config import data_dir
+
+    folder = Path(args.folder) if args.folder else data_dir()
+    private, public = folder / "portal-jwt-private.pem", folder / "portal-jwt-public.pem"
+    if private.exists() and public.exists():
+        return 0
+    folder.mkdir(parents=True, exist_ok=True)
+    private_pem, public_pem = new_key_pair()
+    private.touch(mode=0o600)
+    private.write_text(private_pem)
+    public.write_text(public_pem)
+    print(f"a development key pair for the portal's tokens: {private}, {public}")
+    return 0
+
+
 def cmd_wait_ready(args) -> int:
     import urllib.request
 
     deadline = time.monotonic() + args.timeout
     waiting = {s: f"{_service_url(s)}/readyz" for s in args.services or SERVICES}
+    if args.portal:
+        from shared.config import load_portal_settings
+
+        portal = load_portal_settings()
+        waiting["portal"] = f"http://{portal.host}:{portal.port}/healthz"
     while waiting and time.monotonic() < deadline:
         for service, url in list(waiting.items()):
             try:
@@ -325,9 +369,14 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--hours", type=float, default=8)
     t.add_argument("--private-key", help="PEM file: sign RS256 instead of HS256")
     t.set_defaults(func=cmd_token)
+    sub.add_parser("portal", help="the portal under gunicorn").set_defaults(func=cmd_portal)
+    k = sub.add_parser("portal-keys", help="a development key pair for the portal's tokens (made once)")
+    k.add_argument("--folder")
+    k.set_defaults(func=cmd_portal_keys)
     w = sub.add_parser("wait-ready")
     w.add_argument("services", nargs="*")
     w.add_argument("--timeout", type=float, default=60)
+    w.add_argument("--portal", action="store_true", help="wait for the portal too")
     w.set_defaults(func=cmd_wait_ready)
     smtp = sub.add_parser("smtp", help="a local SMTP server that keeps each message as a file (development)")
     smtp.add_argument("--host", default="127.0.0.1")

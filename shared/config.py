@@ -58,6 +58,24 @@ def _delays(name: str, default: str) -> tuple[float, ...]:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """The council's SMTP relay (DPS_SMTP_*, DPS_MAIL_FROM): notifications' mail, and the portal's sign-in links."""
+
+    host: str = "127.0.0.1"
+    port: int = 1025
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    mail_from: str = "dps@council.invalid"
+
+
+def smtp_settings() -> SmtpSettings:
+    return SmtpSettings(host=_env("DPS_SMTP_HOST", "127.0.0.1"), port=int(_env("DPS_SMTP_PORT", "1025")),
+                        starttls=_bool("DPS_SMTP_STARTTLS", False), username=_env("DPS_SMTP_USERNAME"),
+                        password=_env("DPS_SMTP_PASSWORD"), mail_from=_env("DPS_MAIL_FROM", "dps@council.invalid"))
+
+
+@dataclass(frozen=True)
 class Settings:
     service: str
     database_url: str
@@ -124,12 +142,7 @@ class Settings:
     notify_api_key: str | None = None
     notify_template_id: str | None = None
     notify_base_url: str = "https://api.notifications.service.gov.uk"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 1025
-    smtp_starttls: bool = False
-    smtp_username: str | None = None
-    smtp_password: str | None = None
-    mail_from: str = "dps@council.invalid"
+    smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings())
     # the commissioning teams' mailboxes (code -> address) and the DPS manager's
     team_mailboxes: dict[str, str] = field(default_factory=dict)
     manager_mailbox: str | None = None
@@ -205,12 +218,7 @@ def load_settings(service: str) -> Settings:
         notify_api_key=_env("DPS_NOTIFY_API_KEY"),
         notify_template_id=_env("DPS_NOTIFY_TEMPLATE_ID"),
         notify_base_url=_env("DPS_NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk"),
-        smtp_host=_env("DPS_SMTP_HOST", "127.0.0.1"),
-        smtp_port=int(_env("DPS_SMTP_PORT", "1025")),
-        smtp_starttls=_bool("DPS_SMTP_STARTTLS", False),
-        smtp_username=_env("DPS_SMTP_USERNAME"),
-        smtp_password=_env("DPS_SMTP_PASSWORD"),
-        mail_from=_env("DPS_MAIL_FROM", "dps@council.invalid"),
+        smtp=smtp_settings(),
         team_mailboxes=_mailboxes(_env("DPS_TEAM_MAILBOXES", "") or ""),
         manager_mailbox=_env("DPS_MANAGER_MAILBOX"),
     )
@@ -330,3 +338,106 @@ def webhook_settings() -> WebhookSettings:
     hosts = _env("DPS_WEBHOOK_ALLOWED_HOSTS", "") or ""
     return WebhookSettings(allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip()),
                            allow_loopback=_bool("DPS_WEBHOOK_ALLOW_LOOPBACK", False))
+
+
+# --- the portal (services/portal): not an event service, so it has its own small loader -----------
+
+PORTAL_PORT = 8000
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """The portal's settings (DPS_PORTAL_*): where it listens, the services it calls, how people sign in and
+    the tokens it signs for them.  It holds no business data and has no database."""
+
+    host: str = "127.0.0.1"
+    port: int = PORTAL_PORT
+    environment: str = "development"
+    # signs the session cookie (Flask's); required in production
+    secret_key: str | None = None
+    # the RS256 private key (PEM) the portal signs the signed-in person's tokens with; the services hold its
+    # public key (DPS_JWT_PUBLIC_KEY)
+    jwt_private_key: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    token_lifetime: int = 300  # seconds a token the portal signs lives
+    idle_minutes: int = 30  # a session unused this long is signed out
+    # each service's base URL, service -> http://host:port
+    service_urls: dict[str, str] = field(default_factory=dict)
+    # "sign in as a manager / an officer of a team / a user of a provider": development only
+    development_sign_in: bool = False
+    # council staff: OpenID Connect (Microsoft Entra ID, or any issuer publishing discovery metadata)
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_scopes: str = "openid profile email"
+    # where the identity provider's ID token carries roles, team (and its role names -> ours): the same
+    # settings the services read for its access tokens (DPS_JWT_ROLES_CLAIM, ..., DPS_JWT_ROLE_MAP)
+    roles_claim: str = "roles"
+    team_claim: str = "team"
+    role_map: dict[str, str] = field(default_factory=dict)
+    teams: dict[str, str] = field(default_factory=dict)
+    # providers' single-use sign-in links, sent by SMTP (the DPS_SMTP_* settings notifications uses)
+    link_minutes: int = 15
+    links_per_hour: int = 5  # per email address
+    smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings())
+    portal_url: str = f"http://127.0.0.1:{PORTAL_PORT}"
+    data_dir: Path = Path("data")
+    # GOV.UK Frontend's compiled files (dist/govuk); none: services/portal/node_modules, where npm ci puts them
+    frontend_dir: str = ""
+
+    @property
+    def oidc_configured(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
+
+    @property
+    def oidc_metadata_url(self) -> str | None:
+        return f"{self.oidc_issuer.rstrip('/')}/.well-known/openid-configuration" if self.oidc_issuer else None
+
+
+def load_portal_settings() -> PortalSettings:
+    """The portal's settings; a value it cannot work with is refused naming its setting (ValueError)."""
+    environment = (_env("DPS_ENVIRONMENT", "development") or "development").strip().lower()
+    development = environment == "development"
+    development_sign_in = _bool("DPS_PORTAL_DEVELOPMENT_SIGN_IN", False)
+    if development_sign_in and not development:
+        raise ValueError("DPS_PORTAL_DEVELOPMENT_SIGN_IN signs anyone in as anyone: it is refused unless "
+                         f"DPS_ENVIRONMENT is development (it is {environment})")
+    secret_key = _env("DPS_PORTAL_SECRET_KEY") or _key("DPS_PORTAL_SECRET_KEY")
+    private_key = _key("DPS_PORTAL_JWT_PRIVATE_KEY")
+    if not development:
+        missing = [name for name, value in (("DPS_PORTAL_SECRET_KEY", secret_key),
+                                            ("DPS_PORTAL_JWT_PRIVATE_KEY", private_key)) if not value]
+        if missing:
+            raise ValueError(f"the portal needs {' and '.join(missing)} in {environment}")
+    if secret_key is not None and len(secret_key) < 32:
+        raise ValueError("DPS_PORTAL_SECRET_KEY must be at least 32 characters")
+    oidc = {name: _env(f"DPS_PORTAL_OIDC_{name.upper()}") for name in ("issuer", "client_id", "client_secret")}
+    if any(oidc.values()) and not all(oidc.values()):
+        raise ValueError("DPS_PORTAL_OIDC_ISSUER, DPS_PORTAL_OIDC_CLIENT_ID and DPS_PORTAL_OIDC_CLIENT_SECRET go "
+                         "together: set all three, or none")
+    if oidc["issuer"] and not oidc["issuer"].startswith("https://" if not development else ("https://", "http://")):
+        raise ValueError(f"DPS_PORTAL_OIDC_ISSUER must be an https URL, not {oidc['issuer']!r}")
+    return PortalSettings(
+        host=_env("DPS_PORTAL_HOST", "127.0.0.1"), port=int(_env("DPS_PORTAL_PORT", str(PORTAL_PORT))),
+        environment=environment, secret_key=secret_key, jwt_private_key=private_key,
+        jwt_issuer=_env("DPS_JWT_ISSUER"), jwt_audience=_env("DPS_JWT_AUDIENCE"),
+        token_lifetime=int(_env("DPS_PORTAL_TOKEN_LIFETIME", "300")),
+        idle_minutes=int(_env("DPS_PORTAL_IDLE_MINUTES", "30")),
+        service_urls={service: (_env(f"DPS_PORTAL_{service.upper()}_URL") or
+                                f"http://{_env(f'DPS_{service.upper()}_HOST', '127.0.0.1')}:"
+                                f"{_env(f'DPS_{service.upper()}_PORT', str(DEFAULT_PORTS[service]))}").rstrip("/")
+                      for service in SERVICES},
+        development_sign_in=development_sign_in,
+        **{f"oidc_{name}": value for name, value in oidc.items()},
+        oidc_scopes=_env("DPS_PORTAL_OIDC_SCOPES", "openid profile email"),
+        roles_claim=_env("DPS_JWT_ROLES_CLAIM", "roles"), team_claim=_env("DPS_JWT_TEAM_CLAIM", "team"),
+        role_map=parse_role_map(_env("DPS_JWT_ROLE_MAP", "") or ""),
+        teams=parse_teams(_env("DPS_TEAMS", DEFAULT_TEAMS) or DEFAULT_TEAMS),
+        link_minutes=int(_env("DPS_PORTAL_LINK_MINUTES", "15")),
+        links_per_hour=int(_env("DPS_PORTAL_LINKS_PER_HOUR", "5")),
+        smtp=smtp_settings(),
+        portal_url=_env("DPS_PORTAL_URL", f"http://127.0.0.1:{PORTAL_PORT}").rstrip("/"),
+        data_dir=data_dir(),
+        frontend_dir=(_env("DPS_PORTAL_FRONTEND_DIR", "") or "").strip(),
+    )

@@ -35,8 +35,9 @@ def sender_for(settings: Settings) -> Sender:
             raise ValueError("DPS_NOTIFY_TEMPLATE_ID must be set with DPS_NOTIFY_API_KEY: the Notify email template "
                              "whose subject is ((subject)) and body ((body))")
         return NotifySender(settings.notify_api_key, settings.notify_template_id, settings.notify_base_url)
-    return SmtpSender(settings.smtp_host, settings.smtp_port, settings.mail_from, starttls=settings.smtp_starttls,
-                      username=settings.smtp_username, password=settings.smtp_password)
+    smtp = settings.smtp
+    return SmtpSender(smtp.host, smtp.port, smtp.mail_from, starttls=smtp.starttls, username=smtp.username,
+                      password=smtp.password)
 
 
 class MailRelay:

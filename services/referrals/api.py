@@ -307,7 +307,9 @@ class ProviderReferral(MethodView):
         when and why it closed to you (the provider awarded it keeps it)."""
         actor = _actor()
         with _reading() as uow:
-            return views.provider_view(handlers.referral_for_provider(uow, actor, referral_id), actor.provider_id)
+            referral = handlers.referral_for_provider(uow, actor, referral_id)
+            return views.provider_view(referral, actor.provider_id,
+                                       lines=handlers.lines_to_quote(uow, actor, referral))
 
 
 @provider.route("/referrals/<uuid:referral_id>/offers")

@@ -477,6 +477,12 @@ def referral_for_provider(uow: UnitOfWork, actor: Actor, referral_id: UUID) -> R
     return referral
 
 
+def lines_to_quote(uow: UnitOfWork, actor: Actor, referral: Referral) -> tuple:
+    """The lines of the provider's schedule in force for the referral's lot: what an offer may quote (the
+    same copy `submit_offer` checks the price against)."""
+    return uow.registry.pricing_lines(require_provider(actor), referral.lot, council_date(uow.now()))
+
+
 OPEN_TO_PROVIDERS = ("published",)
 SEEN_BY_PROVIDERS = ("published", "closed", "awarded", "no_suitable_offer", "cancelled")
 

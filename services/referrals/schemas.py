@@ -346,6 +346,16 @@ class CouncilReferralOut(Schema):
         "description": "When awards reported none of the offers eligible: off the DPS, re-publish or cancel"})
 
 
+class QuotableLineOut(Schema):
+    """A line of the provider's own pricing schedule, as referrals holds it."""
+
+    pricing_line_id = fields.UUID()
+    description = fields.String()
+    unit = fields.String()
+    maximum_price_pence = Integer()
+    staffing_ratio = fields.String(allow_none=True)
+
+
 class ProviderReferralOut(Schema):
     """All a provider sees of a referral: never who the child is."""
 
@@ -362,6 +372,8 @@ class ProviderReferralOut(Schema):
     questions = fields.List(fields.Nested(QuestionOut))
     my_live_offer_id = fields.UUID(allow_none=True)
     declined = fields.Boolean()
+    my_pricing_lines = fields.List(fields.Nested(QuotableLineOut), metadata={
+        "description": "One referral only: the lines of your schedule in force for its lot, which an offer quotes"})
 
 
 class AssessmentOut(Schema):

@@ -50,11 +50,15 @@ PROVIDER_STATUS = {ReferralStatus.PUBLISHED: "open", ReferralStatus.CLOSED: "clo
                    ReferralStatus.CANCELLED: "cancelled"}
 
 
-def provider_view(referral: Referral, provider_id: UUID) -> dict:
-    """Built from the pseudonymised profile alone (ProfileForProviders): nothing else."""
+def provider_view(referral: Referral, provider_id: UUID, lines: tuple | None = None) -> dict:
+    """Built from the pseudonymised profile alone (ProfileForProviders): nothing else; with one referral, the
+    lines of the provider's own schedule it may quote (`lines`)."""
     shared = referral.profile_for_providers()
     live = referral.live_offer_of(provider_id)
-    return {
+    quotable = {} if lines is None else {"my_pricing_lines": [
+        {"pricing_line_id": line.id, "description": line.description, "unit": line.unit,
+         "maximum_price_pence": line.maximum_price_pence, "staffing_ratio": line.staffing_ratio} for line in lines]}
+    return {**quotable,
         "referral_id": shared.referral_id, "lot": shared.lot, "team": shared.team,
         "status": PROVIDER_STATUS.get(referral.status, "closed"), "deadline": shared.deadline,
         "full_time_provision_by": shared.full_time_provision_by, "first_day_aim": shared.first_day_aim,

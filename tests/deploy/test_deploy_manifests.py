@@ -38,7 +38,7 @@ OVERLAY = K8S / "overlays" / "example"
 RENDERED = K8S / "rendered" / "example.yaml"
 KUBERNETES_VERSION = "1.30.0"
 OPERATOR_GROUPS = ("rabbitmq.com/", "postgresql.cnpg.io/")
-DPS_COMPONENTS = {"web", "consumer", "relay", "migrate", "scheduled-jobs"}
+DPS_COMPONENTS = {"web", "consumer", "relay", "migrate", "scheduled-jobs", "portal"}
 DATA_DIR = "/var/lib/dps"
 
 
@@ -230,6 +230,9 @@ def test_rabbitmq_is_a_three_node_cluster_with_quorum_queues():
     # the pods reach it through the Service and Secret the operator makes from its name
     name = rabbit["metadata"]["name"]
     for obj in workloads(objects):
+        if pod_labels(obj)["app.kubernetes.io/component"] == "portal":
+            assert "DPS_AMQP_URL" not in env_of(_container(obj)), "the portal uses no broker"
+            continue
         for container in pod_spec(obj)["containers"]:
             env = env_of(container)
             assert f"@{name}:5672/" in env["DPS_AMQP_URL"]["value"], obj["metadata"]["name"]
@@ -411,7 +414,8 @@ def test_scheduled_jobs_run_once_somewhere(service):
 def test_every_dps_workload_is_known_and_hardened():
     objects = rendered()
     dps = [o for o in workloads(objects) if pod_labels(o).get("app.kubernetes.io/part-of") == "dps"]
-    assert len(dps) == len(workloads(objects)) == 3 * len(SERVICES) + len(SERVICES) + 1
+    # each service's web, consumer, relay and migration; the registry's scheduled jobs; the portal
+    assert len(dps) == len(workloads(objects)) == 3 * len(SERVICES) + len(SERVICES) + 1 + 1
     for obj in dps:
         assert pod_labels(obj)["app.kubernetes.io/component"] in DPS_COMPONENTS
         _assert_hardened(obj)
@@ -424,24 +428,28 @@ def test_network_policies_only_ingress_reaches_web_and_pods_reach_only_the_serve
     policies = [o for o in load_all(BASE / "network-policies.yaml")]
     objects = rendered()
     dps_pods = [pod_labels(o) for o in workloads(objects)]
-    web_pods = [labels for labels in dps_pods if labels["app.kubernetes.io/component"] == "web"]
+    web_pods = [labels for labels in dps_pods if labels["app.kubernetes.io/component"] in ("web", "portal")]
+    portal = {"app.kubernetes.io/part-of": "dps", "app.kubernetes.io/component": "portal"}
+    ingress_controller = {"kubernetes.io/metadata.name": "ingress-nginx"}
     # default deny, in and out, for every DPS pod
     deny = [p for p in policies if not p["spec"].get("ingress") and not p["spec"].get("egress")]
     assert len(deny) == 1 and set(deny[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}
     assert all(selects(deny[0]["spec"]["podSelector"], labels) for labels in dps_pods)
-    # in: only the ingress controller, and only to web pods
+    # in: only the ingress controller (to the services' web pods and the portal), and the portal (to web pods)
     for policy in policies:
         for rule in policy["spec"].get("ingress", []):
             selector = policy["spec"]["podSelector"]
             if any(selects(selector, labels) for labels in dps_pods):
-                assert all(selects(selector, labels) == (labels in web_pods) for labels in dps_pods)
+                assert all(not selects(selector, labels) or labels in web_pods for labels in dps_pods)
                 [peer] = rule["from"]
-                assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "ingress-nginx"}
+                assert peer.get("namespaceSelector", {}).get("matchLabels") == ingress_controller or (
+                    "namespaceSelector" not in peer and peer["podSelector"]["matchLabels"] == portal)
                 assert rule["ports"] == [{"protocol": "TCP", "port": "http"}]
-    # out: PostgreSQL, RabbitMQ and DNS only
+    # out: the services' pods reach PostgreSQL, RabbitMQ and DNS only
+    service_pods = [labels for labels in dps_pods if labels["app.kubernetes.io/component"] != "portal"]
     allowed = set()
     for policy in policies:
-        if all(selects(policy["spec"]["podSelector"], labels) for labels in dps_pods):
+        if all(selects(policy["spec"]["podSelector"], labels) for labels in service_pods):
             for rule in policy["spec"].get("egress", []):
                 for peer in rule["to"]:
                     for port in rule["ports"]:
@@ -449,6 +457,15 @@ def test_network_policies_only_ingress_reaches_web_and_pods_reach_only_the_serve
     assert allowed == {((("cnpg.io/cluster", "dps-postgres"),), 5432),
                        ((("app.kubernetes.io/name", "dps-rabbitmq"),), 5672),
                        ((("k8s-app", "kube-dns"),), 53)}
+    # the portal reaches no database and no broker
+    portal_pods = [labels for labels in dps_pods if labels["app.kubernetes.io/component"] == "portal"]
+    assert len(portal_pods) == 1
+    for policy in policies:
+        if selects(policy["spec"]["podSelector"], portal_pods[0]):
+            for rule in policy["spec"].get("egress", []):
+                for peer in rule.get("to", []):
+                    assert "cnpg.io/cluster" not in peer["podSelector"]["matchLabels"]
+                    assert peer["podSelector"]["matchLabels"].get("app.kubernetes.io/name") != "dps-rabbitmq"
     # and the rendering carries them all into the namespace
     rendered_names = {o["metadata"]["name"] for o in objects if o["kind"] == "NetworkPolicy"}
     assert {p["metadata"]["name"] for p in policies} <= rendered_names
@@ -461,8 +478,10 @@ def test_ingress_routes_each_api_and_keeps_internal_endpoints_inside():
     for rule in ingress["spec"]["rules"]:
         for path in rule["http"]["paths"]:
             backends.setdefault(path["backend"]["service"]["name"], set()).add(path["path"])
-            assert path["path"] not in ("/", "/metrics", "/readyz", "/healthz")
-    assert backends == {k8s_name(s): {"/v1", "/docs", "/openapi.json", "/asyncapi.json"} for s in SERVICES}
+            if path["backend"]["service"]["name"] != "portal":  # the people's pages: all of its paths
+                assert path["path"] not in ("/", "/metrics", "/readyz", "/healthz")
+    assert backends == {**{k8s_name(s): {"/v1", "/docs", "/openapi.json", "/asyncapi.json"} for s in SERVICES},
+                        "portal": {"/"}}
     hosts = {rule["host"] for rule in ingress["spec"]["rules"]}
     assert hosts == set(ingress["spec"]["tls"][0]["hosts"]), "every host has TLS"
 
@@ -663,7 +682,8 @@ def test_dockerignore_keeps_local_state_out_of_the_image():
     assert "!deploy/Dockerfile" in ignored
     dockerfile_sources = {shlex.split(a)[0] for stage in dockerfile_stages() for i, a in stage
                           if i == "COPY" and not a.startswith("--from")}
-    assert dockerfile_sources <= {"requirements.lock", "pyproject.toml", "README.md", "shared", "services"}
+    sources = {"requirements.lock", "pyproject.toml", "README.md", "shared", "services"}
+    assert {source.split("/")[0] for source in dockerfile_sources} <= sources
 
 
 # --- tokens bound to the deployment (issue #13, defect 9) --------------------------------------------------

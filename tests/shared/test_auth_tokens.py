@@ -4,7 +4,9 @@ tokens and missing claims; 403 for a valid token without the role."""
 from __future__ import annotations
 
 import base64
+import hmac
 import json
+import time
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -12,12 +14,10 @@ from pathlib import Path
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.auth import mint_token, public, requires
+from shared.auth import mint_token, new_key_pair, public, requires
 from shared.config import load_settings
 from shared.db import new_metadata
 from shared.service import Runtime, ServiceDefinition
@@ -52,7 +52,7 @@ def _client(tmp_path: Path, **settings_overrides):
     definition = ServiceDefinition(name="referrals", title="probe", metadata=new_metadata(),
                                    versions=tmp_path, blueprints=lambda: [_blueprint()])
     settings = replace(load_settings("referrals"), database_url=f"sqlite:///{tmp_path}/db.sqlite3",
-                       jwt_secret=SECRET, **settings_overrides)
+                       **{"jwt_secret": SECRET, **settings_overrides})
     app = create_app(definition, settings, Runtime(definition, settings))
     return app.test_client()
 
@@ -162,15 +162,29 @@ def test_roles_are_in_the_openapi_document(client):
 
 
 def test_rs256_tokens_with_a_public_key(tmp_path):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    client = _client(tmp_path, jwt_public_key=public_pem)
+    private_pem, public_pem = new_key_pair()
+    client = _client(tmp_path, jwt_public_key=public_pem, jwt_secret=None)
     assert _get(client, mint_token(roles=["manager"], private_key=private_pem)).status_code == 200
-    # with RS256 configured, an HS256 token is refused whatever it was signed with
+    # with RS256 alone configured, an HS256 token is refused whatever it was signed with
     assert _get(client, mint_token(roles=["manager"], secret=SECRET)).status_code == 401
+    # and so is an HS256 token whose "secret" is the public key itself (algorithm confusion)
+    header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
+    body = base64.urlsafe_b64encode(json.dumps({"sub": "x", "roles": ["manager"], "iat": int(time.time()),
+                                                "exp": int(time.time()) + 60}).encode()).rstrip(b"=")
+    signature = base64.urlsafe_b64encode(hmac.new(public_pem.encode(), header + b"." + body, "sha256").digest())
+    assert _get(client, (header + b"." + body + b"." + signature.rstrip(b"=")).decode()).status_code == 401
+
+
+def test_the_portals_public_key_and_the_development_secret_are_accepted_together(tmp_path):
+    """`make run`: the portal signs RS256 tokens and `dps token` still signs with the development secret."""
+    private_pem, public_pem = new_key_pair()
+    client = _client(tmp_path, jwt_public_key=public_pem)  # and the secret, SECRET
+    assert _get(client, mint_token(roles=["manager"], private_key=private_pem)).status_code == 200
+    assert _get(client, mint_token(roles=["manager"], secret=SECRET)).status_code == 200
+    assert _get(client, mint_token(roles=["manager"], secret="another-secret-of-at-least-32-bytes!")).status_code \
+        == 401
+    other, _ = new_key_pair()
+    assert _get(client, mint_token(roles=["manager"], private_key=other)).status_code == 401
 
 
 def test_roles_are_checked_before_the_body_is_validated(tmp_path):

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = {"provider_registry": 8001, "referrals": 8002, "awards": 8003, "tracking": 8004, "notifications": 8005}
 SMTP_PORT = 1025
+PORTAL = 8000
 
 
 def _port_busy(port: int) -> bool:
@@ -65,6 +66,7 @@ def test_make_run_brings_up_all_five_services_ready_within_60_seconds(tmp_path):
         assert any("The DPS is running" in line for line in lines), "make run tells the user where the services are"
         assert any(f"each message is a file in {env['DPS_DATA_DIR']}/mail" in line for line in lines), \
             "make run says where mail goes"
+        _assert_the_portal_answers(lines)
         _assert_dps_token_is_accepted(env)
         workers = subprocess.run(["pgrep", "-f", "-c", r"bin/dps (consumer|relay) "], capture_output=True, text=True)
         assert int(workers.stdout.strip() or 0) == 10, "five consumers and five relays run"
@@ -76,9 +78,20 @@ def test_make_run_brings_up_all_five_services_ready_within_60_seconds(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    assert not any(_port_busy(p) for p in (*PORTS.values(), SMTP_PORT)), "every web process and the SMTP server stopped"
-    left = subprocess.run(["pgrep", "-f", r"dps (consumer|relay|web|smtp)"], capture_output=True, text=True).stdout
+    assert not any(_port_busy(p) for p in (*PORTS.values(), SMTP_PORT, PORTAL)), \
+        "every web process, the portal and the SMTP server stopped"
+    left = subprocess.run(["pgrep", "-f", r"dps (consumer|relay|web|smtp|portal)"], capture_output=True,
+                          text=True).stdout
     assert not left.strip(), f"processes left after Ctrl-C: {left}"
+
+
+def _assert_the_portal_answers(lines: list[str]) -> None:
+    """The portal's address comes first in what `make run` prints, and its start page offers the development
+    sign-in."""
+    running = next(i for i, line in enumerate(lines) if "The DPS is running" in line)
+    assert f"http://127.0.0.1:{PORTAL}" in lines[running + 1], lines[running:running + 3]
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORTAL}/", timeout=5) as response:
+        assert "Sign in as a manager, an officer of a team or a user of a provider" in response.read().decode()
 
 
 def _assert_dps_token_is_accepted(env: dict) -> None:

@@ -20,6 +20,7 @@ from tests.api.referrals.referrals_support import (
     offer,
     offer_terms,
     outbox,
+    pricing_lines,
     provider_auth,
     published_referral,
     snapshot,
@@ -221,3 +222,12 @@ def test_offer_events_carry_no_terms_or_prices(client, rt, acorn, referral):
     for event in outbox(rt):
         if event["type"].startswith("offer."):
             assert not {"unit_price_pence", "total_pence", "pricing_line_id"} & set(event["data"])
+
+
+def test_a_provider_sees_the_lines_of_its_schedule_it_may_quote_on_one_referral(client, rt):
+    provider_id = admit(rt)
+    referral = published_referral(client)
+    shown = client.get(f"/v1/provider/referrals/{referral['referral_id']}", headers=provider_auth(provider_id)).json
+    assert shown["my_pricing_lines"] == pricing_lines(provider_id)
+    listed = client.get("/v1/provider/referrals", headers=provider_auth(provider_id)).json
+    assert "my_pricing_lines" not in listed[0]  # the list stays as it was: one referral's page shows them

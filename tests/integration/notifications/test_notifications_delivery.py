@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from services.notifications.mail import MailRelay
 from services.notifications.mailbox import LocalMailServer
 from services.notifications.senders import NotifySender
+from shared.config import SmtpSettings
 from shared.events import new_event
 from shared.messaging.consumer import EventConsumer, Outcome
 from tests.support.runtime import build_runtime
@@ -46,7 +47,7 @@ def notifications(tmp_path, mail, monkeypatch):
     monkeypatch.setenv("DPS_TEAM_MAILBOXES", "exclusions=ap-exclusions@council.example")
     monkeypatch.setenv("DPS_PORTAL_URL", "https://dps.council.example")
     runtime = build_runtime("notifications", f"sqlite:///{tmp_path}/notifications.sqlite3", "amqp://unused//",
-                            smtp_port=mail.port)
+                            smtp=SmtpSettings(port=mail.port))
     runtime.clock = lambda: NOW
     yield runtime
     runtime.engine.dispose()
