@@ -47,11 +47,12 @@ def pounds(pence: int | None) -> str:
     return f"{sign}{whole // 100}.{whole % 100:02d}"
 
 
-def columns_with_pounds(columns: Sequence[str]) -> list[str]:
-    """The columns as written: each `_pence` column followed by its `_pounds` twin."""
+def columns_with_pounds(columns: Sequence[str], *, names_given: bool = False) -> list[str]:
+    """The columns as written: each `_pence` column followed by its `_pounds` twin.  `names_given`: a
+    statutory return's columns, named as its specification names them (DfE's items), not ours."""
     out = []
     for column in columns:
-        if not _COLUMN.match(column):
+        if not names_given and not _COLUMN.match(column):
             raise ValueError(f"a CSV column is named in snake_case: {column!r}")
         out.append(column)
         if column.endswith(PENCE):
@@ -75,10 +76,10 @@ def _field(value) -> str:
     return str(value)
 
 
-def csv_text(columns: Sequence[str], rows: Iterable[Mapping]) -> str:
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping], *, names_given: bool = False) -> str:
     """The CSV's text (with its byte-order mark): a header of the columns,
     then a line for each row (missing keys empty)."""
-    written = columns_with_pounds(columns)
+    written = columns_with_pounds(columns, names_given=names_given)
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, dialect="excel")  # CRLF, minimal quoting (RFC 4180)
@@ -94,8 +95,9 @@ def csv_text(columns: Sequence[str], rows: Iterable[Mapping]) -> str:
     return out.getvalue()
 
 
-def csv_response(columns: Sequence[str], rows: Iterable[Mapping], filename: str) -> Response:
+def csv_response(columns: Sequence[str], rows: Iterable[Mapping], filename: str, *,
+                 names_given: bool = False) -> Response:
     """A download of the rows as CSV (`filename` without `.csv`)."""
-    body = csv_text(columns, rows).encode("utf-8")
+    body = csv_text(columns, rows, names_given=names_given).encode("utf-8")
     return Response(body, content_type=f"{MEDIA_TYPE}; charset=utf-8; header=present",
                     headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})

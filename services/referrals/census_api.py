@@ -6,13 +6,15 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.referrals import census, views
 from services.referrals import schemas as s
+from services.referrals.domain.census_items import census_items
 from shared.auth import current_principal, requires
+from shared.csv_files import csv_response
 
 reports = Blueprint("reports", __name__, url_prefix="/v1/reports",
                     description="Statutory returns built where the child's identity lives: the AP census")
@@ -30,8 +32,9 @@ class ApCensus(MethodView):
             result = census.ap_census(uow, current_principal(), query["year"], settings.ap_census_days,
                                       through=f"{request.method} {request.path}")
         if _wants_csv(query):
-            return Response(views.census_csv(result.rows).encode("utf-8"), mimetype="text/csv",
-                            headers={"Content-Disposition": f'attachment; filename="ap-census-{result.year}.csv"'})
+            # DfE's item names, as its specification spells them (shared.csv_files: BOM, CRLF)
+            return csv_response(census_items().columns, (row.values for row in result.rows),
+                                f"ap-census-{result.year}", names_given=True)
         return views.census_view(result)
 
 

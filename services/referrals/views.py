@@ -4,14 +4,12 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import inspect
-import io
 from uuid import UUID
 
 from services.referrals.domain import Offer, OfferTerms, Referral, ReferralStatus, details_fields
-from services.referrals.domain.census import CensusReturn, CensusRow
+from services.referrals.domain.census import CensusReturn
 from services.referrals.domain.census_items import census_items
 from services.referrals.messages import profile_data
 
@@ -91,15 +89,6 @@ def offer_view(referral: Referral, offer: Offer, *, with_assessment: bool = Fals
 
 
 # -- the January AP census (services/referrals/census.py) ----------------------------------------------
-
-def census_csv(rows: list[CensusRow]) -> str:
-    """The return as DfE's items, one row per child: UTF-8 with a byte order mark, CRLF line ends."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=census_items().columns, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(row.values for row in rows)
-    return "\ufeff" + out.getvalue()
-
 
 def census_view(result: CensusReturn) -> dict:
     return {

@@ -22,7 +22,7 @@ from services.referrals.domain.census import (
 )
 from services.referrals.domain.census_items import census_items
 from services.referrals.domain.off_dps import OffDpsDetails
-from services.referrals.views import census_csv
+from shared.csv_files import csv_text
 from shared.errors import InvalidInput
 from tests.support.off_dps import off_dps_form
 
@@ -204,7 +204,7 @@ def test_census_details_are_refused_unless_dfe_codes_naming_the_field():
 def test_the_csv_has_dfe_items_in_order_and_every_value_is_a_code_or_in_format():
     result = census_return([placement(), placement(setting=COLLEGE, hours="12", lot=2),
                             placement(setting=TUTORS, reason=ReasonForAP.MEDICAL)], YEAR)
-    body = census_csv(result.rows)
+    body = csv_text(census_items().columns, (row.values for row in result.rows), names_given=True)
     assert body.startswith("\ufeff") and "\r\n" in body
     reader = csv.DictReader(io.StringIO(body.lstrip("\ufeff"), newline=""))
     items = census_items()
