@@ -56,6 +56,7 @@ class LocalMailServer:
 
     @staticmethod
     def read(folder: Path) -> list[email.message.EmailMessage]:
-        """The messages kept in `folder` (e.g. data/mail), as a mail client reads them."""
-        return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-                for path in sorted(Path(folder).glob("*.eml"))]
+        """The messages kept in `folder` (e.g. data/mail), as a mail client reads them: in the order they
+        arrived (a file's name is its Message-ID, which says nothing of order)."""
+        paths = sorted(Path(folder).glob("*.eml"), key=lambda path: (path.stat().st_mtime_ns, path.name))
+        return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in paths]

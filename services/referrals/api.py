@@ -349,8 +349,8 @@ class ProviderDecline(MethodView):
         """Decline a referral, with a reason (the council learns where the market has gaps)"""
         actor = _actor()
         with _uow() as uow:
-            return views.provider_view(handlers.decline_referral(uow, actor, referral_id, data["reason"]),
-                                   actor.provider_id)
+            referral = handlers.decline_referral(uow, actor, referral_id, data["reason"])
+            return views.provider_view(referral, actor.provider_id, lines=handlers.lines_to_quote(uow, actor, referral))
 
 
 @provider.route("/offers")

@@ -34,6 +34,8 @@ EXPECTED_EVENTS = Counter({
     "referral.closed": 1, "placement.awarded": 1, "offer.unsuccessful": 4, "placement.started": 1,
     "attendance.recorded": 1, "concern.raised": 1, "review.recorded": 1, "outcome.recorded": 2,
     "placement.ended": 1, "block_contract.awarded": 1,
+    # each applicant told of receipt and decision; the invited providers of the mini-competition
+    "application.submitted": 4, "application.decided": 4, "mini_competition.published": 1,
 })
 
 

@@ -97,7 +97,7 @@ def test_invited_provider_lists_and_reads_the_pseudonymised_profile(client, rt):
     assert seen["status"] == "open" and seen["profile"] == referral["profile"]
     assert seen["questions"] == referral["questions"] and seen["full_time_provision_by"] == "2025-01-20"
     assert set(seen) == {"referral_id", "lot", "team", "status", "deadline", "full_time_provision_by",
-                         "first_day_aim", "profile", "questions", "my_live_offer_id", "declined"}
+                         "first_day_aim", "profile", "questions", "my_live_offer_id", "declined", "my_pricing_lines"}
 
 
 def test_provider_not_invited_hears_of_no_such_referral(client, rt):
