@@ -416,7 +416,8 @@ def withdraw_pricing(uow: RegistryUnitOfWork, actor: Actor, provider_id: UUID, l
 
 
 def run_daily_checks(uow: RegistryUnitOfWork, now: datetime) -> None:
-    """Warn providers of compliance documents expiring in 30, 14 and 7 days or expired (once each),
+    """Announce a provider's notification addresses if they never were (once),
+    warn providers of compliance documents expiring in 30, 14 and 7 days or expired (once each),
     suspend memberships whose provider has an expired compliance document,
     lift the check's own suspensions once all are valid again, suspend those
     of a provider whose renewed self-declaration is past its last day without
@@ -425,6 +426,7 @@ def run_daily_checks(uow: RegistryUnitOfWork, now: datetime) -> None:
     uow.actor = COMPLIANCE_CHECK
     for provider_id in uow.providers.to_check():
         provider = uow.providers.get(provider_id, for_update=True)
+        provider.announce_contacts(now)  # once, for a provider admitted before notifications existed
         provider.warn_of_expiry(now)  # before the suspension it may bring: the provider hears why first
         provider.check_compliance(now)
         provider.lapse_declarations(now)

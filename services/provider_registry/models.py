@@ -294,6 +294,8 @@ providers = sa.Table(
     sa.Column("establishment_type", Choice(domain.EstablishmentType, 30), nullable=True),  # a registered school's
     sa.Column("safeguarding_lead", LeadJson, nullable=False),  # {name, email, phone}
     sa.Column("notification_addresses", sa.JSON, nullable=False, default=list),  # [email, ...]
+    # whether provider.contacts_changed has carried them (a provider admitted before notifications: not yet)
+    sa.Column("contacts_announced", sa.Boolean, nullable=False, default=False),
     sa.Column("declared_roll", RollJson, nullable=True),  # an unregistered setting's (the registration rule)
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),

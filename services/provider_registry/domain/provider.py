@@ -62,6 +62,7 @@ class Provider:
         self.declaration_requests: list[DeclarationRequest] = []  # in the order asked
         # where the DPS sends the provider's notifications (the safeguarding lead's, until it says otherwise)
         self.notification_addresses: list[str] = [safeguarding_lead.email] if safeguarding_lead.email else []
+        self.contacts_announced = False  # whether the notifications service has been told them
         self.declared_roll: DeclaredRoll | None = None  # an unregistered setting's (the registration rule)
         self.events: list[events.Event] = []
 
@@ -206,7 +207,16 @@ class Provider:
             self.notification_addresses = addresses
             self._contacts_changed(now)
 
+    def announce_contacts(self, now: datetime) -> bool:
+        """Tell the notifications service where to write, once, if it has never been told (a provider
+        admitted before that service existed); whether it was told now."""
+        if self.contacts_announced or not self.notification_addresses:
+            return False
+        self._contacts_changed(now)
+        return True
+
     def _contacts_changed(self, now: datetime) -> None:
+        self.contacts_announced = True
         self.events.append(events.ContactsChanged(self.id, self.name, tuple(self.notification_addresses), now))
 
     def change_safeguarding_lead(self, lead: SafeguardingLead) -> None:

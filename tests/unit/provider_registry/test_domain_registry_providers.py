@@ -594,3 +594,13 @@ def test_admission_announces_one_membership_per_lot_at_the_moment_of_admission()
     provider = admitted_provider()
     assert [(e.lot, e.capacity, e.at) for e in events_of(provider, MembershipAdmitted)] == [
         (1, 5, ADMITTED), (2, 6, ADMITTED)]
+
+
+def test_admission_announces_the_contacts_and_a_later_announcement_says_nothing_again():
+    provider = admitted_provider(lots=(2,))
+    assert provider.contacts_announced
+    provider.events.clear()
+    assert provider.announce_contacts(ADMITTED) is False and provider.events == []
+    provider.contacts_announced = False  # as a provider admitted before the notifications service existed
+    assert provider.announce_contacts(ADMITTED) is True
+    assert [type(e) for e in provider.events] == [ContactsChanged]

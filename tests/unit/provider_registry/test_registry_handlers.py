@@ -504,3 +504,17 @@ def test_the_mappers_start_once_however_many_times_the_service_is_built():
     service.definition()  # a second runtime in the same process: no second mapping
     orm.start_mappers()
     assert orm.mapper_registry.mappers
+
+
+def test_a_provider_never_announced_is_announced_once_by_the_daily_job(uow):
+    # a provider admitted before the notifications service existed: its addresses were never published
+    provider_id = admitted(uow)
+    uow.commit()
+    uow.providers.stored[provider_id].contacts_announced = False
+    uow.messages.clear()
+    handlers.run_daily_checks(uow, datetime(2025, 2, 3, 2, tzinfo=UTC))
+    uow.commit()
+    assert [t for t, _ in uow.messages] == ["provider.contacts_changed"]
+    handlers.run_daily_checks(uow, datetime(2025, 2, 4, 2, tzinfo=UTC))
+    uow.commit()
+    assert [t for t, _ in uow.messages] == ["provider.contacts_changed"]  # once
